@@ -8,10 +8,18 @@ Operators (:mod:`tsconv.kernel`)
 The engine (:mod:`tsconv.engine`)
     :func:`apply` (direct / FFT / recursive, edges, NaN, axis, pandas), :class:`Stream`
     (chunked, O(kernel) state), :func:`choose_method`, :func:`stochastic_apply`.
+Decomposition (:mod:`tsconv.decompose`)
+    :func:`decompose` (classical: centred moving average + seasonal means).
+pandas (:mod:`tsconv.accessor`)
+    ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``, registered on import.
+Figures (:mod:`tsconv.plot`, optional matplotlib)
+    :func:`tsconv.plot.plot_kernel`, ``plot_model_kernels``, ``plot_forecast``, ``plot_match``,
+    ``plot_decomposition``.
 """
 
 from tsconv.engine import Stream, apply, choose_method, stochastic_apply
 from tsconv.kernel import Kernel, Transfer
+from tsconv.decompose import decompose
 
 __version__ = "0.1.0"
 
@@ -22,5 +30,10 @@ __all__ = [
     "Stream",
     "choose_method",
     "stochastic_apply",
+    "decompose",
     "__version__",
 ]
+
+from tsconv import accessor as _accessor  # noqa: E402  (registers the pandas accessors)
+
+_accessor.register()

@@ -1,0 +1,275 @@
+"""pandas accessors: ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``.
+
+A thin shell: every method calls the library function of the same name and puts the
+result back on the original index (warm-up region NaN, like ``rolling``). Registered by
+``import tsconv``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsconv.decompose import _period_of, decompose
+from tsconv.engine import apply
+
+__all__ = ["SeriesAccessor", "DataFrameAccessor"]
+
+
+def _future_index(index: pd.Index, steps: int) -> pd.Index:
+    """The next ``steps`` labels after ``index``: dates at its frequency, else integers."""
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        if freq is not None:
+            return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(index[-1] + 1, periods=steps, freq=index.freq)
+    if isinstance(index, pd.RangeIndex) or (len(index) and pd.api.types.is_integer_dtype(index)):
+        start = int(index[-1]) + 1 if len(index) else 0
+        return pd.RangeIndex(start, start + steps)
+    return pd.RangeIndex(len(index), len(index) + steps)
+
+
+class _Common:
+    _obj: Any
+
+    def apply(self, op: Any, **kwargs: Any) -> Any:
+        """:func:`tsconv.apply` on this object (same index; pandas out)."""
+        return apply(op, self._obj, **kwargs)
+
+    def sma(self, n: int, **kwargs: Any) -> Any:
+        """Simple moving average of ``n`` points (:func:`tsconv.sma`)."""
+        from tsconv.kernels import sma
+
+        return self.apply(sma(n, **kwargs))
+
+    def wma(self, n: int, **kwargs: Any) -> Any:
+        """Linearly weighted moving average (:func:`tsconv.wma`)."""
+        from tsconv.kernels import wma
+
+        return self.apply(wma(n, **kwargs))
+
+    def ema(self, *, adjust: bool = True, **kwargs: Any) -> Any:
+        """Exponential moving average, exact (:func:`tsconv.ema`).
+
+        ``adjust=True`` renormalizes the weights over the observations seen so far, as
+        ``pandas.ewm(...).mean()`` does by default; ``adjust=False`` runs the recursion
+        started at the first observation (``ewm(..., adjust=False)``).
+        """
+        from tsconv.kernels import ema
+
+        tr = ema(**kwargs)
+        if adjust:
+            return self.apply(tr, nan_policy="omit")
+        return self._ema_recursive(tr)
+
+    def _ema_recursive(self, tr: Any) -> Any:
+        import scipy.signal
+
+        obj = self._obj
+        vals = np.asarray(obj.to_numpy(), dtype=float)
+        if vals.ndim == 1:
+            vals = vals[:, None]
+        if not np.all(np.isfinite(vals)):
+            raise ValueError("ema(adjust=False) needs finite data; use adjust=True to skip missing values")
+        a = float(tr.num.coef[0])
+        # y_0 = x_0, y_t = (1 - a) y_{t-1} + a x_t: lfilter with the state that makes y_0 = x_0
+        zi = (1.0 - a) * vals[:1, :]
+        out, _ = scipy.signal.lfilter(tr.num.coef, tr.den.coef, vals, axis=0, zi=zi)
+        if isinstance(obj, pd.Series):
+            return pd.Series(out[:, 0], index=obj.index, name=obj.name)
+        return pd.DataFrame(out, index=obj.index, columns=obj.columns)
+
+    def gaussian(self, n: int, std: float, **kwargs: Any) -> Any:
+        """Gaussian smoother of ``n`` taps (:func:`tsconv.gaussian`)."""
+        from tsconv.kernels import gaussian
+
+        return self.apply(gaussian(n, std, **kwargs))
+
+    def henderson(self, n: int) -> Any:
+        """Henderson trend filter of ``n`` terms (:func:`tsconv.henderson`)."""
+        from tsconv.kernels import henderson
+
+        return self.apply(henderson(n))
+
+    def savgol(self, n: int, polyorder: int, deriv: int = 0) -> Any:
+        """Savitzky-Golay smoother / differentiator (:func:`tsconv.savgol`)."""
+        from tsconv.kernels import savgol
+
+        return self.apply(savgol(n, polyorder, deriv=deriv))
+
+    def diff(self, d: int = 1) -> Any:
+        """``(1 - B)^d x`` (:func:`tsconv.difference`); first ``d`` values NaN."""
+        from tsconv.kernels import difference
+
+        return self.apply(difference(d))
+
+    def sdiff(self, period: int, D: int = 1) -> Any:
+        """``(1 - B^period)^D x`` (:func:`tsconv.seasonal_difference`)."""
+        from tsconv.kernels import seasonal_difference
+
+        return self.apply(seasonal_difference(period, D))
+
+
+class SeriesAccessor(_Common):
+    """``series.tsconv``: tsconv operations on a numeric pandas Series.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import tsconv
+    >>> s = pd.Series([1.0, 2.0, 4.0, 7.0], index=list("abcd"), name="y")
+    >>> s.tsconv.diff()
+    a    NaN
+    b    1.0
+    c    2.0
+    d    3.0
+    Name: y, dtype: float64
+    """
+
+    def __init__(self, obj: pd.Series) -> None:
+        if not (pd.api.types.is_numeric_dtype(obj.dtype) and not pd.api.types.is_bool_dtype(obj.dtype)):
+            raise AttributeError(f"the .tsconv accessor needs a numeric Series, got dtype {obj.dtype}")
+        if pd.api.types.is_complex_dtype(obj.dtype):
+            raise AttributeError(f"the .tsconv accessor needs a real Series, got dtype {obj.dtype}")
+        self._obj = obj
+
+    def decompose(self, period: int | None = None, model: str = "additive") -> pd.DataFrame:
+        """Classical decomposition (:func:`tsconv.decompose`); ``period`` defaults from the index frequency."""
+        if period is None:
+            period = _period_of(self._obj.index)
+            if period is None:
+                raise ValueError("period must be given: the index has no frequency to infer it from")
+        return decompose(self._obj, period, model=model)
+
+    def xcorr(self, other: Any, mode: str = "full") -> pd.Series:
+        """Cross-correlation with ``other`` (:func:`tsconv.xcorr`), indexed by lag."""
+        from tsconv.correlation import correlation_lags, xcorr
+
+        y = np.asarray(other.to_numpy() if isinstance(other, pd.Series) else other, dtype=float)
+        x = self._obj.to_numpy(dtype=float)
+        c = xcorr(x, y, mode=mode)
+        return pd.Series(c, index=pd.Index(correlation_lags(x.size, y.size, mode), name="lag"), name="xcorr")
+
+    def ncc(self, needle: Any) -> pd.Series:
+        """Normalized cross-correlation of ``needle`` with every window (:func:`tsconv.ncc`).
+
+        Indexed by the window's first label (``len(series) - len(needle) + 1`` values).
+        """
+        from tsconv.correlation import ncc
+
+        nd = np.asarray(needle.to_numpy() if isinstance(needle, pd.Series) else needle, dtype=float)
+        c = ncc(nd, self._obj.to_numpy(dtype=float))
+        return pd.Series(c, index=self._obj.index[: c.size], name="ncc")
+
+    def prewhiten(self, order: int) -> pd.Series:
+        """Residuals of an AR(``order``) inverse filter fitted to the series (:func:`tsconv.prewhiten`)."""
+        from tsconv.whiten import prewhiten
+
+        out = prewhiten(self._obj.to_numpy(dtype=float), order=order)
+        out = np.asarray(out[0] if isinstance(out, tuple) else out)
+        return pd.Series(out, index=self._obj.index, name=self._obj.name)
+
+    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> BoundModel:
+        """Fit a (seasonal) ARIMA with :func:`tsconv.fit_arima`, bound to this series."""
+        from tsconv.estimate import fit_arima
+
+        model = fit_arima(self._obj.to_numpy(dtype=float), order, seasonal_order=seasonal_order, **kwargs)
+        return BoundModel(model, self._obj)
+
+    def from_statsmodels(self, results: Any) -> BoundModel:
+        """A statsmodels ARIMA / SARIMAX / AutoReg fit as a tsconv model bound to this series."""
+        from tsconv.arima import ARIMA
+
+        return BoundModel(ARIMA.from_statsmodels(results), self._obj)
+
+
+class BoundModel:
+    """A tsconv ARIMA bound to the series it describes: forecasts come back dated.
+
+    Attributes
+    ----------
+    model : tsconv.ARIMA
+        The model (its parameters, kernels and diagnostics).
+    series : pandas.Series
+        The data the model filters.
+    """
+
+    def __init__(self, model: Any, series: pd.Series) -> None:
+        self.model = model
+        self.series = series
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+    def __repr__(self) -> str:
+        return f"BoundModel({self.model!r}, series={self.series.name!r}, n={len(self.series)})"
+
+    def residuals(self, **kwargs: Any) -> pd.Series:
+        """Residuals on the series' index."""
+        r = self.model.residuals(self.series.to_numpy(dtype=float), **kwargs)
+        return pd.Series(np.asarray(r), index=self.series.index, name="resid")
+
+    def predict(self, **kwargs: Any) -> pd.Series:
+        """One-step in-sample predictions on the series' index."""
+        p = self.model.predict(self.series.to_numpy(dtype=float), **kwargs)
+        return pd.Series(np.asarray(p), index=self.series.index, name="predicted")
+
+    def forecast(self, steps: int, alpha: float = 0.05, **kwargs: Any) -> pd.DataFrame:
+        """Forecast ``steps`` ahead: a DataFrame (mean, se, lower, upper) on the future dates."""
+        fc = self.model.forecast(self.series.to_numpy(dtype=float), steps, alpha=alpha, **kwargs)
+        frame = fc.to_frame()
+        frame.index = _future_index(self.series.index, len(frame))
+        return frame
+
+
+class DataFrameAccessor(_Common):
+    """``frame.tsconv``: the same operations column by column (vectorized), index and columns kept.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import tsconv
+    >>> df = pd.DataFrame({"a": [1.0, 2.0, 4.0], "b": [0.0, 0.0, 3.0]})
+    >>> df.tsconv.diff()
+         a    b
+    0  NaN  NaN
+    1  1.0  0.0
+    2  2.0  3.0
+    """
+
+    def __init__(self, obj: pd.DataFrame) -> None:
+        self._long = {"unique_id", "ds", "y"} <= set(obj.columns)
+        bad = [c for c, t in obj.dtypes.items() if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)]
+        if bad and not self._long:
+            raise AttributeError(
+                "the .tsconv accessor needs numeric columns (wide: one series per column) or a long-format "
+                f"panel with columns unique_id, ds, y; got non-numeric columns {bad}"
+            )
+        self._obj = obj
+
+    def apply(self, op: Any, **kwargs: Any) -> Any:
+        """:func:`tsconv.apply` column by column (wide frames only)."""
+        if self._long:
+            raise ValueError("column-wise operations need a wide frame (one series per column); "
+                             "pivot the long panel with frame.pivot(index='ds', columns='unique_id', values='y')")
+        return apply(op, self._obj, **kwargs)
+
+    def fit(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
+        """Batch-fit every series of a long-format panel (``unique_id``, ``ds``, ``y``) with :func:`tsconv.fit_arima`."""
+        from tsconv.estimate import fit_arima
+
+        return fit_arima(self._obj, order, seasonal_order=seasonal_order, **kwargs)
+
+
+def register() -> None:
+    """Register the accessors (idempotent; ``import tsconv`` calls it)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # re-registration on reload warns; the accessor is ours
+        warnings.simplefilter("ignore", UserWarning)
+        pd.api.extensions.register_series_accessor("tsconv")(SeriesAccessor)
+        pd.api.extensions.register_dataframe_accessor("tsconv")(DataFrameAccessor)
