@@ -8,6 +8,11 @@ Operators (:mod:`tsconv.kernel`)
 The engine (:mod:`tsconv.engine`)
     :func:`apply` (direct / FFT / recursive, edges, NaN, axis, pandas), :class:`Stream`
     (chunked, O(kernel) state), :func:`choose_method`, :func:`stochastic_apply`.
+The kernel library (:mod:`tsconv.kernels`)
+    :func:`sma`, :func:`wma`, :func:`ema` (exact Transfer), :func:`ema_fir`, :func:`gaussian`,
+    :func:`triangular`, :func:`hann`, :func:`binomial`, :func:`window`, :func:`spencer15`,
+    :func:`henderson`, :func:`centered_ma`, :func:`savgol`, :func:`difference`,
+    :func:`seasonal_difference`, :func:`delta`.
 Decomposition (:mod:`tsconv.decompose`)
     :func:`decompose` (classical: centred moving average + seasonal means).
 pandas (:mod:`tsconv.accessor`)
@@ -19,6 +24,24 @@ Figures (:mod:`tsconv.plot`, optional matplotlib)
 
 from tsconv.engine import Stream, apply, choose_method, stochastic_apply
 from tsconv.kernel import Kernel, Transfer
+from tsconv.kernels import (
+    sma,
+    wma,
+    ema,
+    ema_fir,
+    gaussian,
+    triangular,
+    hann,
+    binomial,
+    window,
+    spencer15,
+    henderson,
+    centered_ma,
+    savgol,
+    difference,
+    seasonal_difference,
+    delta,
+)
 from tsconv.decompose import decompose
 
 __version__ = "0.1.0"
@@ -30,6 +53,22 @@ __all__ = [
     "Stream",
     "choose_method",
     "stochastic_apply",
+    "sma",
+    "wma",
+    "ema",
+    "ema_fir",
+    "gaussian",
+    "triangular",
+    "hann",
+    "binomial",
+    "window",
+    "spencer15",
+    "henderson",
+    "centered_ma",
+    "savgol",
+    "difference",
+    "seasonal_difference",
+    "delta",
     "decompose",
     "__version__",
 ]
