@@ -1,0 +1,68 @@
+"""The pandas accessor is a shell: each method equals the library call (or pandas itself) on the same index."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsconv
+
+
+@pytest.fixture(scope="module")
+def series():
+    rng = np.random.default_rng(1)
+    idx = pd.date_range("2000-01-01", periods=300, freq="D")
+    return pd.Series(np.cumsum(rng.normal(size=300)), index=idx, name="level")
+
+
+def test_smoothers_match_pandas(series):
+    s = series
+    pd.testing.assert_series_equal(s.tsconv.sma(10), s.rolling(10).mean(), rtol=1e-12)
+    pd.testing.assert_series_equal(s.tsconv.ema(span=9), s.ewm(span=9).mean(), rtol=1e-12)
+    pd.testing.assert_series_equal(s.tsconv.ema(alpha=0.2, adjust=False), s.ewm(alpha=0.2, adjust=False).mean(), rtol=1e-12)
+    w = np.arange(1.0, 6.0)
+    ref = s.rolling(5).apply(lambda v: np.dot(v, w) / w.sum(), raw=True)
+    pd.testing.assert_series_equal(s.tsconv.wma(5), ref, rtol=1e-12)
+    pd.testing.assert_series_equal(s.tsconv.diff(), s.diff(), rtol=1e-12)
+    pd.testing.assert_series_equal(s.tsconv.diff(2), s.diff().diff(), rtol=1e-12)
+    pd.testing.assert_series_equal(s.tsconv.sdiff(7), s.diff(7), rtol=1e-12)
+
+
+def test_every_result_keeps_index_and_name(series):
+    s = series
+    for out in [s.tsconv.gaussian(11, 2.0), s.tsconv.henderson(13), s.tsconv.savgol(11, 3),
+                s.tsconv.apply(tsconv.Kernel([0.5, 0.5]))]:
+        assert out.index.equals(s.index) and out.name == s.name
+
+
+def test_apply_matches_engine(series):
+    k = tsconv.Kernel([1.0, -2.0, 1.0], origin=1)
+    np.testing.assert_array_equal(series.tsconv.apply(k).to_numpy(), tsconv.apply(k, series.to_numpy()))
+
+
+def test_dataframe_column_by_column(series):
+    df = pd.DataFrame({"a": series, "b": 2 * series + 1})
+    out = df.tsconv.sma(5)
+    pd.testing.assert_frame_equal(out, df.rolling(5).mean(), rtol=1e-12)
+    for c in df:
+        pd.testing.assert_series_equal(out[c], df[c].tsconv.sma(5), rtol=1e-12)
+
+
+def test_non_numeric_raises_attribute_error():
+    with pytest.raises(AttributeError, match="numeric Series"):
+        pd.Series(["a", "b"]).tsconv
+    with pytest.raises(AttributeError, match="numeric columns"):
+        pd.DataFrame({"a": ["x"], "b": [1.0]}).tsconv
+
+
+def test_long_panel_refuses_columnwise_ops():
+    long = pd.DataFrame({"unique_id": ["a", "a"], "ds": [0, 1], "y": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="wide frame"):
+        long.tsconv.sma(2)
+
+
+def test_future_index():
+    from tsconv.accessor import _future_index
+
+    idx = pd.date_range("2020-01-01", periods=5, freq="MS")
+    assert list(_future_index(idx, 2)) == list(pd.date_range("2020-06-01", periods=2, freq="MS"))
+    assert list(_future_index(pd.RangeIndex(5, 10), 3)) == [10, 11, 12]

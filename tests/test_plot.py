@@ -1,0 +1,73 @@
+"""Figures render with the Agg backend and draw what they promise."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import tsconv  # noqa: E402
+from tsconv import Kernel, Transfer  # noqa: E402
+from tsconv.plot import plot_decomposition, plot_forecast, plot_kernel, plot_match  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_plot_kernel_draws_impulse_and_gain():
+    k = Kernel([0.25, 0.5, 0.25], origin=1)
+    fig = k.plot()
+    a0, a1 = fig.axes
+    # the stem's markers sit at the kernel's lags with its weights
+    markers = a0.containers[0].markerline
+    np.testing.assert_array_equal(markers.get_xdata(), k.lags)
+    np.testing.assert_allclose(markers.get_ydata(), k.coef)
+    w, h = k.frequency_response(512)
+    np.testing.assert_allclose(a1.lines[0].get_ydata(), 20 * np.log10(np.abs(h)))
+
+
+def test_plot_transfer_uses_impulse_response():
+    fig = plot_kernel(Transfer([1.0], [1.0, -0.5]), n=10)
+    np.testing.assert_allclose(fig.axes[0].containers[0].markerline.get_ydata(), 0.5 ** np.arange(10))
+
+
+def test_plot_match_marks_peak_and_threshold():
+    trace = np.sin(np.linspace(0, 3, 50)) * 0.1
+    trace[20] = 0.9
+    fig = plot_match(trace, peak=20, threshold=0.3, sr=10.0)
+    ax = fig.axes[0]
+    peak_line = [ln for ln in ax.lines if ln.get_label() == "peak"][0]
+    assert peak_line.get_xdata()[0] == pytest.approx(2.0)
+    assert any(ln.get_label() == "false-alarm level" and ln.get_ydata()[0] == 0.3 for ln in ax.lines)
+    assert ax.get_xlabel() == "offset (s)"
+
+
+def test_plot_decomposition_and_forecast_frames():
+    t = np.arange(48.0)
+    parts = tsconv.decompose(t + np.tile([1.0, -1.0, 2.0, -2.0], 12), 4)
+    fig = plot_decomposition(parts)
+    assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "resid"]
+
+    class _FC:  # the minimal forecast interface plot_forecast relies on
+        def to_frame(self):
+            return pd.DataFrame({"mean": [1.0, 2.0], "lower": [0.0, 0.5], "upper": [2.0, 3.5]}, index=[10, 11])
+
+    fig = plot_forecast(_FC(), history=np.arange(10.0))
+    labels = [ln.get_label() for ln in fig.axes[0].lines]
+    assert labels == ["observed", "forecast"]
+    assert len(fig.axes[0].collections) == 1  # the interval band
+
+
+def test_plot_bad_input():
+    with pytest.raises(TypeError, match="op must be a tsconv Kernel or Transfer"):
+        plot_kernel([1.0, 2.0])
+    with pytest.raises(ValueError, match="trace must be a non-empty 1-D array"):
+        plot_match(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="missing"):
+        plot_decomposition(pd.DataFrame({"observed": [1.0]}))
