@@ -7,11 +7,13 @@ applies the same operator chunk by chunk with O(kernel) state.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import scipy.fft
 import scipy.signal
+from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_axis, as_float_array, check_option, first_nonfinite
@@ -23,16 +25,29 @@ Mode = Literal["same", "valid", "full"]
 Method = Literal["auto", "direct", "fft", "recursive"]
 NanPolicy = Literal["propagate", "raise", "omit"]
 StreamNanPolicy = Literal["propagate", "raise"]
+_MODES = frozenset(get_args(Mode))
+_METHODS = frozenset(get_args(Method))
+_NAN_POLICIES = frozenset(get_args(NanPolicy))
 
-# Cost model of ``method="auto"``, calibrated by benchmarks/bench_apply.py on the
-# reference machine (docs/benchmarks.md): np.convolve costs about DIRECT_NS_PER_MAC per
-# multiply-add; scipy's overlap-add costs about FFT_NS_PER_SAMPLE per output sample and
-# a fixed FFT_OVERHEAD_S per call. Past MAX_DIRECT taps multithreaded BLAS makes the
-# direct path erratic and 8-20x slower (../shared/PERFORMANCE.md), so it is never chosen.
-DIRECT_NS_PER_MAC = {4: 0.11, 8: 0.16}
-FFT_NS_PER_SAMPLE = {4: 10.0, 8: 17.0}
-FFT_OVERHEAD_S = 60e-6
+# Cost model of ``method="auto"``, calibrated with ``benchmarks/bench_apply.py --calibrate``
+# on the reference machine (2 vCPU; docs/benchmarks.md). Times per output sample:
+# * direct (numpy.convolve): DIRECT_NS_PER_MAC[itemsize] * m, but never below
+#   DIRECT_FLOOR_NS for DIRECT_FLOOR_TAPS[0] <= m <= DIRECT_FLOOR_TAPS[1] taps, where numpy
+#   hands each output to a BLAS dot whose call overhead dominates;
+# * fft (overlap-save, batched real FFTs of size F): FFT_NS_PER_POINT[itemsize] *
+#   F log2(F) / (F - m + 1), plus FFT_OVERHEAD_S per call.
+# Past MAX_DIRECT taps multithreaded BLAS makes the direct path erratic and 8-20x slower
+# (../shared/PERFORMANCE.md), so it is never chosen there.
+DIRECT_NS_PER_MAC = {4: 0.13, 8: 0.17}
+DIRECT_FLOOR_NS = {4: 11.0, 8: 11.0}
+DIRECT_FLOOR_TAPS = (11, 64)
+FFT_NS_PER_POINT = {4: 0.7, 8: 0.95}
+FFT_OVERHEAD_S = 40e-6
 MAX_DIRECT = 2048
+# Smallest overlap-save block, and the number of samples transformed per batched rfft
+# call (a few MB: the batch stays in cache and the peak memory stays near the output's).
+MIN_BLOCK = 8192
+BATCH_POINTS = 1 << 19
 
 
 def _as_op(op: Any) -> Kernel | Transfer:
@@ -41,13 +56,51 @@ def _as_op(op: Any) -> Kernel | Transfer:
     raise TypeError(f"op must be a tsconv Kernel or Transfer, got {type(op).__name__}")
 
 
+def _block_size(m: int, length: int) -> int:
+    """FFT size of the overlap-save blocks for ``m`` taps and ``length`` outputs."""
+    single = scipy.fft.next_fast_len(length + m - 1, real=True)
+    # about 4m per block keeps the wasted (m - 1)/F share small at ~log F cost
+    block = max(MIN_BLOCK, 1 << int(np.ceil(np.log2(4 * m))))
+    return min(single, block)
+
+
+def _fft_seconds(n: int, m: int, size: int) -> float:
+    f = _block_size(m, n)
+    per = FFT_NS_PER_POINT[size] * f * np.log2(f) / (f - m + 1)
+    return FFT_OVERHEAD_S + n * per * 1e-9
+
+
+def _direct_seconds(n: int, m: int, size: int) -> float:
+    per = DIRECT_NS_PER_MAC[size] * m
+    if DIRECT_FLOOR_TAPS[0] <= m <= DIRECT_FLOOR_TAPS[1]:
+        per = max(per, DIRECT_FLOOR_NS[size])
+    return n * per * 1e-9
+
+
 def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> str:
     """The method ``apply(..., method="auto")`` uses for a series of length ``n``.
 
-    A Transfer is always ``"recursive"``. For a Kernel of ``m`` taps the cost model
-    compares ``n * m`` multiply-adds of the direct sum with an overlap-add FFT whose
-    cost grows with ``n`` and only logarithmically with ``m``; kernels longer than
-    ``MAX_DIRECT`` taps always go to the FFT.
+    Parameters
+    ----------
+    op : Kernel or Transfer
+        The operator.
+    n : int
+        Length of each series.
+    dtype : dtype, default float64
+        Working precision (float32 or float64).
+
+    Returns
+    -------
+    str
+        ``'recursive'`` for a Transfer; ``'direct'`` or ``'fft'`` for a Kernel.
+
+    Notes
+    -----
+    A Kernel of ``m`` taps costs about ``n m`` multiply-adds directly and about
+    ``n F log2(F) / (F - m + 1)`` operations by overlap-save with blocks of ``F`` points;
+    the constants of both (module-level ``DIRECT_*`` and ``FFT_*``) were measured by
+    ``benchmarks/bench_apply.py --calibrate``. Kernels longer than ``MAX_DIRECT`` taps
+    always go to the FFT: multithreaded BLAS makes long direct sums erratic.
 
     Examples
     --------
@@ -63,127 +116,209 @@ def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> str
     m = len(op)
     if m > MAX_DIRECT:
         return "fft"
+    n = max(int(n), 1)
     size = 4 if np.dtype(dtype).itemsize <= 4 else 8
-    direct = n * m * DIRECT_NS_PER_MAC[size] * 1e-9
-    fft = FFT_OVERHEAD_S + (n + m) * FFT_NS_PER_SAMPLE[size] * 1e-9 * (1.0 + np.log2(max(m, 2)) / 10.0)
-    return "direct" if direct <= fft else "fft"
+    return "direct" if _direct_seconds(n, m, size) <= _fft_seconds(n, m, size) else "fft"
 
 
 # ---------------------------------------------------------------------------------------
 # FIR core on 2-D arrays (rows = series, last axis = time)
+#
+# Everything is expressed with the full convolution ``full[j] = sum_k c[k] x[j - k]``
+# (zero outside the series), ``0 <= j < n + m - 1``: mode 'full' is full[0 : n + m - 1],
+# 'valid' is full[m - 1 : n], and 'same' output t is full[t + origin].
 # ---------------------------------------------------------------------------------------
-def _fir(x: NDArray[np.floating], c: NDArray[np.floating], mode: str, method: str) -> NDArray[np.floating]:
-    """Convolution of each row of ``x`` with ``c``: numpy's 'valid' or 'full'."""
-    n, m = x.shape[-1], c.size
-    if method == "direct":
-        if x.shape[0] == 1:
-            return np.convolve(x[0], c, mode)[None, :]
-        return np.stack([np.convolve(row, c, mode) for row in x])
+def _ols_into(x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, out: NDArray[np.floating]) -> None:
+    """Overlap-save: write ``full[j0:j1]`` of every row into ``out`` (rows, j1 - j0).
+
+    Blocks of ``F`` input samples give ``S = F - m + 1`` outputs each; a batch of
+    blocks is a strided (copy-free) view of the input, transformed by one rfft call.
+    """
+    rows, n = x2.shape
+    m, length = c.size, j1 - j0
+    f = _block_size(m, length)
+    s = f - m + 1
+    h = scipy.fft.rfft(c, f)
+    nblocks = -(-length // s)
+    batch = max(1, BATCH_POINTS // f)
+    item = x2.itemsize
+    for r in range(rows):
+        x, o = x2[r], out[r]
+        for b0 in range(0, nblocks, batch):
+            b1 = min(nblocks, b0 + batch)
+            lo = j0 + b0 * s - (m - 1)  # first input sample of the batch
+            hi = j0 + (b1 - 1) * s - (m - 1) + f
+            if lo >= 0 and hi <= n:
+                base = x[lo:]
+            else:  # an edge batch: zeros outside the series
+                base = np.zeros(hi - lo, dtype=x.dtype)
+                a, b = max(lo, 0), min(hi, n)
+                if b > a:
+                    base[a - lo : b - lo] = x[a:b]
+            seg = as_strided(base, shape=(b1 - b0, f), strides=(s * item, item), writeable=False)
+            spec = scipy.fft.rfft(seg, axis=-1)
+            spec *= h
+            y = scipy.fft.irfft(spec, f, axis=-1)
+            k0, k1 = b0 * s, min(b1 * s, length)
+            whole = (k1 - k0) // s
+            if whole:
+                o[k0 : k0 + whole * s].reshape(whole, s)[...] = y[:whole, m - 1 :]
+            if k0 + whole * s < k1:
+                o[k0 + whole * s : k1] = y[whole, m - 1 : m - 1 + k1 - k0 - whole * s]
+
+
+def _full_range_into(
+    x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, method: str, out: NDArray[np.floating]
+) -> None:
+    """``full[j0:j1]`` of every row of ``x2`` into ``out``, by ``method`` (zeros outside the support)."""
+    rows, n = x2.shape
+    m = c.size
     if method == "fft":
-        return scipy.signal.oaconvolve(x, c[None, :], mode=mode, axes=-1)
-    # recursive: lfilter with a = [1] runs the FIR as a recursion; zeros appended
-    # so that the tail of the full convolution comes out too.
-    xp = np.concatenate([x, np.zeros((x.shape[0], m - 1), dtype=x.dtype)], axis=-1)
-    full = scipy.signal.lfilter(c, [1.0], xp, axis=-1)
-    return full if mode == "full" else full[:, m - 1 : n]
+        _ols_into(x2, c, j0, j1, out)
+        return
+    # direct and recursive produce the whole full convolution of a row; copy the range
+    a, b = max(j0, 0), min(j1, n + m - 1)
+    if a > j0 or b < j1:
+        out[...] = 0.0
+    if b <= a:
+        return
+    if method == "direct":
+        for r in range(rows):
+            out[r, a - j0 : b - j0] = np.convolve(x2[r], c, "full")[a:b]
+    else:  # recursive: lfilter with a = [1] runs the FIR as a recursion
+        xp = np.zeros((rows, n + m - 1), dtype=x2.dtype)
+        xp[:, :n] = x2
+        out[:, a - j0 : b - j0] = scipy.signal.lfilter(c, [1.0], xp, axis=-1)[:, a:b]
 
 
-def _window_counts(mask: NDArray[np.bool_], m: int, mode: str) -> NDArray[np.int64]:
-    """How many flagged samples fall in each length-``m`` window (exact integers)."""
-    cs = np.concatenate([np.zeros((mask.shape[0], 1), dtype=np.int64), np.cumsum(mask, axis=-1, dtype=np.int64)], axis=-1)
+def _full_range(x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, method: str) -> NDArray[np.floating]:
+    out = np.empty((x2.shape[0], j1 - j0), dtype=x2.dtype)
+    _full_range_into(x2, c, j0, j1, method, out)
+    return out
+
+
+def _window_hits(mask: NDArray[np.bool_], m: int, j0: int, j1: int) -> NDArray[np.int64]:
+    """How many flagged samples fall in the window ``x[j - m + 1 .. j]`` of each ``j`` in [j0, j1)."""
     n = mask.shape[-1]
-    if mode == "valid":
-        return cs[:, m:] - cs[:, : n - m + 1]
-    # full: output j covers x[j - m + 1 .. j], clipped to the series
-    j = np.arange(n + m - 1)
-    hi = np.minimum(j + 1, n)
-    lo = np.maximum(j - m + 1, 0)
-    return cs[:, hi] - cs[:, lo]
+    cs = np.zeros((mask.shape[0], n + 1), dtype=np.int64)
+    np.cumsum(mask, axis=-1, dtype=np.int64, out=cs[:, 1:])
+    j = np.arange(j0, j1)
+    return cs[:, np.clip(j + 1, 0, n)] - cs[:, np.clip(j - m + 1, 0, n)]
+
+
+def _screen(x2: NDArray[np.floating]) -> NDArray[np.bool_] | None:
+    """Mask of the non-finite samples, or None when there is none.
+
+    The quick test is a BLAS dot product (no floating-point warnings, one read of the
+    data): it is finite exactly when every sample is, up to an overflow, which only
+    sends us to the exact check.
+    """
+    flat = x2.reshape(-1)
+    if np.isfinite(np.dot(flat, flat)):
+        return None
+    mask = ~np.isfinite(x2)
+    return mask if mask.any() else None
+
+
+def _raise_nonfinite(x2: NDArray[np.floating], shape: tuple[int, ...]) -> None:
+    bad = first_nonfinite(x2)
+    assert bad is not None
+    row, t = bad
+    where = t if x2.shape[0] == 1 else tuple(int(i) for i in np.unravel_index(row, shape[:-1])) + (t,)
+    raise ValueError(f"x has a non-finite value {x2[bad]!r} at index {where} (nan_policy='raise')")
+
+
+def _too_short(n: int, m: int) -> ValueError:
+    return ValueError(f"x (length {n}) is shorter than the kernel ({m} taps) in mode='valid'")
 
 
 def _apply_kernel(
-    k: Kernel, x: NDArray[np.floating], mode: str, method: str, nan_policy: str
+    k: Kernel, x2: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
 ) -> NDArray[np.floating]:
-    n = x.shape[-1]
+    """Apply a Kernel to each row of the C-contiguous 2-D array ``x2``."""
+    rows, n = x2.shape
     m, o = len(k), k.origin
-    c = k.coef.astype(x.dtype, copy=False)
+    c = k.coef if x2.dtype == np.float64 else k.coef.astype(x2.dtype)
+    if mode == "valid" and n < m:
+        raise _too_short(n, m)
     if method == "auto":
-        method = choose_method(k, n, x.dtype)
-
-    # Cheap screen: the sum of a finite array is finite (an overflow only sends us to
-    # the exact check below).
-    clean = bool(np.isfinite(np.add.reduce(x, axis=None)))
-    mask = None if clean else ~np.isfinite(x)
-    if mask is not None and not mask.any():
-        mask = None
-
+        method = choose_method(k, n if mode != "full" else n + m - 1, x2.dtype)
+    mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
-        bad = first_nonfinite(x)
-        raise ValueError(f"x has a non-finite value {x[bad]!r} at index {bad if len(bad) > 1 else bad[0]} (nan_policy='raise')")
-
+        _raise_nonfinite(x2, shape or x2.shape)
     if nan_policy == "omit" and (mask is not None or mode == "same"):
-        return _apply_kernel_omit(c, o, x, mask, mode, method)
+        return _apply_kernel_omit(c, o, x2, mask, mode, method)
+    xin = x2 if mask is None else np.where(mask, x2.dtype.type(0), x2)
 
-    xin = x if mask is None else np.where(mask, x.dtype.type(0), x)
     if mode == "full":
-        y = _fir(xin, c, "full", method)
-        if mask is not None:
-            y[_window_counts(mask, m, "full") > 0] = np.nan
-        return y
-    if n < m:
-        if mode == "valid":
-            raise ValueError(f"x (length {n}) is shorter than the kernel ({m} taps) in mode='valid'")
-        return np.full(x.shape, np.nan, dtype=x.dtype)
-    y = _fir(xin, c, "valid", method)
+        j0, j1 = 0, n + m - 1
+    elif mode == "valid":
+        j0, j1 = m - 1, n
+    else:  # same: output t = full[t + o], complete for m - 1 <= t + o <= n - 1
+        j0, j1 = max(m - 1, o), min(n - 1, n - 1 + o) + 1
+
+    if mode == "same":
+        # one row, direct, lag 0 inside the kernel: the full convolution holds the answer
+        # as a slice, so no copy is made
+        if method == "direct" and rows == 1 and 0 <= o <= m - 1:
+            y = np.convolve(xin[0], c, "full")[o : o + n]
+            y[: max(m - 1 - o, 0)] = np.nan
+            y[n - o :] = np.nan
+            out = y[None, :]
+        else:
+            out = np.empty((rows, n), dtype=x2.dtype)
+            t0, t1 = j0 - o, max(j1 - o, j0 - o)
+            out[:, :t0] = np.nan
+            out[:, t1:] = np.nan
+            if t1 > t0:
+                _full_range_into(xin, c, j0, j1, method, out[:, t0:t1])
+    elif method == "direct" and rows == 1:
+        out = np.convolve(xin[0], c, mode)[None, :]
+    else:
+        out = _full_range(xin, c, j0, j1, method)
     if mask is not None:
-        y[_window_counts(mask, m, "valid") > 0] = np.nan
-    if mode == "valid":
-        return y
-    # same: the complete window of output t is x[t + o - m + 1 .. t + o]
-    out = np.full(x.shape, np.nan, dtype=y.dtype)
-    start = m - 1 - o
-    lo, hi = max(start, 0), min(start + y.shape[-1], n)
-    if hi > lo:
-        out[:, lo:hi] = y[:, lo - start : hi - start]
+        t0 = j0 - o if mode == "same" else 0
+        hits = _window_hits(mask, m, j0, j1) > 0
+        out[:, t0 : t0 + (j1 - j0)][hits] = np.nan
     return out
 
 
 def _apply_kernel_omit(
-    c: NDArray[np.floating], o: int, x: NDArray[np.floating], mask: Any, mode: str, method: str
+    c: NDArray[np.floating], o: int, x2: NDArray[np.floating], mask: Any, mode: str, method: str
 ) -> NDArray[np.floating]:
     """Weights renormalized over the observed values (out-of-range samples are missing)."""
     total = float(c.sum())
-    if total == 0.0 or abs(total) <= 1e-12 * float(np.abs(c).sum()):
+    scale = float(np.abs(c).sum())
+    if total == 0.0 or abs(total) <= 1e-12 * scale:
         raise ValueError(
             "nan_policy='omit' renormalizes the weights over observed values and needs a kernel "
             f"whose coefficients sum to a non-zero value, got sum {total!r}"
         )
-    n, m = x.shape[-1], c.size
-    if mask is None:
-        mask = np.zeros(x.shape, dtype=bool)
-    obs = (~mask).astype(x.dtype)
-    num = _fir(np.where(mask, x.dtype.type(0), x), c, "full", method)
-    den = _fir(obs, c, "full", method)
-    seen = _window_counts(~mask, m, "full") > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = num / den * total
-    # no observation in the window, or observed weights that cancel: undefined
-    y[~seen | (np.abs(den) <= 1e-12 * float(np.abs(c).sum()))] = np.nan
+    n, m = x2.shape[-1], c.size
     if mode == "full":
-        return y
-    if mode == "valid":
-        if n < m:
-            raise ValueError(f"x (length {n}) is shorter than the kernel ({m} taps) in mode='valid'")
-        return y[:, m - 1 : n]
-    # same: output t is full[t + o]; outside the full range nothing is observed
-    out = np.full(x.shape, np.nan, dtype=y.dtype)
-    lo, hi = max(-o, 0), min(n, n + m - 1 - o)
-    if hi > lo:
-        out[:, lo:hi] = y[:, lo + o : hi + o]
-    return out
+        j0, j1 = 0, n + m - 1
+    elif mode == "valid":
+        j0, j1 = m - 1, n
+    else:
+        j0, j1 = o, o + n
+    if mask is None:
+        mask = np.zeros(x2.shape, dtype=bool)
+    obs = (~mask).astype(x2.dtype)
+    num = _full_range(np.where(mask, x2.dtype.type(0), x2), c, j0, j1, method)
+    den = _full_range(obs, c, j0, j1, method)
+    seen = _window_hits(~mask, m, j0, j1) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = num / den * c.dtype.type(total)
+    # no observation in the window, or observed weights that cancel: undefined. The
+    # threshold sits well above the rounding error of an FFT in this precision.
+    tiny = float(np.finfo(x2.dtype).eps) ** 0.75 * scale
+    y[~seen | (np.abs(den) <= tiny)] = np.nan
+    return y
 
 
-def _apply_transfer(tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str) -> NDArray[np.floating]:
+def _apply_transfer(
+    tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+) -> NDArray[np.floating]:
     if mode != "same":
         raise ValueError(f"a Transfer (IIR operator) has infinite support and supports only mode='same', got mode={mode!r}")
     if method not in ("auto", "recursive"):
@@ -191,13 +326,11 @@ def _apply_transfer(tr: Transfer, x: NDArray[np.floating], mode: str, method: st
             f"a Transfer is applied by recursion: method must be 'auto' or 'recursive', got method={method!r} "
             "(apply tr.impulse_response(n) for a truncated FIR)"
         )
-    b = tr.num.coef.astype(x.dtype, copy=False)
-    a = tr.den.coef.astype(x.dtype, copy=False)
-    clean = bool(np.isfinite(np.add.reduce(x, axis=None)))
-    mask = None if clean else ~np.isfinite(x)
+    b = tr.num.coef if x.dtype == np.float64 else tr.num.coef.astype(x.dtype)
+    a = tr.den.coef if x.dtype == np.float64 else tr.den.coef.astype(x.dtype)
+    mask = _screen(x)
     if mask is not None and nan_policy == "raise":
-        bad = first_nonfinite(x)
-        raise ValueError(f"x has a non-finite value {x[bad]!r} at index {bad if len(bad) > 1 else bad[0]} (nan_policy='raise')")
+        _raise_nonfinite(x, shape or x.shape)
     if nan_policy == "omit":
         gain = float(b.sum()) / float(a.sum()) if a.sum() != 0 else np.inf
         if not np.isfinite(gain) or gain == 0.0:
@@ -210,24 +343,35 @@ def _apply_transfer(tr: Transfer, x: NDArray[np.floating], mode: str, method: st
         num = scipy.signal.lfilter(b, a, np.where(mask, x.dtype.type(0), x), axis=-1)
         den = scipy.signal.lfilter(b, a, (~mask).astype(x.dtype), axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = num / den * gain
+            y = num / den * x.dtype.type(gain)
         seen = np.cumsum(~mask, axis=-1) > 0
-        y[~seen] = np.nan
+        tiny = float(np.finfo(x.dtype).eps) ** 0.75 * abs(gain)
+        y[~seen | (np.abs(den) <= tiny)] = np.nan
         return y
     # propagate: a non-finite value poisons every later output (infinite memory)
-    xin = x if mask is None else np.where(mask, np.nan, x)
+    xin = x if mask is None else np.where(mask, x.dtype.type(np.nan), x)
     return scipy.signal.lfilter(b, a, xin, axis=-1)
 
 
-def _apply_array(op: Kernel | Transfer, x: NDArray[np.floating], mode: str, method: str, axis: int, nan_policy: str) -> NDArray[np.floating]:
-    moved = np.moveaxis(x, axis, -1)
-    lead = moved.shape[:-1]
-    x2 = np.ascontiguousarray(moved.reshape(-1, moved.shape[-1]))
-    if isinstance(op, Transfer):
-        y2 = _apply_transfer(op, x2, mode, method, nan_policy)
+def _apply_array(
+    op: Kernel | Transfer, x: NDArray[np.floating], mode: str, method: str, axis: int, nan_policy: str
+) -> NDArray[np.floating]:
+    if x.ndim == 1:
+        x2 = x[None, :] if x.flags.c_contiguous else np.ascontiguousarray(x)[None, :]
+        lead: tuple[int, ...] = ()
     else:
-        y2 = _apply_kernel(op, x2, mode, method, nan_policy)
+        moved = np.moveaxis(x, axis, -1)
+        lead = moved.shape[:-1]
+        x2 = np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
+    if x2.shape[-1] == 0:
+        raise ValueError(f"x must not be empty along axis {axis}, got shape {x.shape}")
+    if isinstance(op, Transfer):
+        y2 = _apply_transfer(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
+    else:
+        y2 = _apply_kernel(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
     y2 = y2.astype(x.dtype, copy=False)
+    if x.ndim == 1:
+        return y2[0]
     return np.moveaxis(y2.reshape(*lead, y2.shape[-1]), -1, axis)
 
 
@@ -300,30 +444,53 @@ def apply(
     array([3., 5., 7.])
     """
     op = _as_op(op)
-    mode = check_option(mode, Mode, "mode")
-    method = check_option(method, Method, "method")
-    nan_policy = check_option(nan_policy, NanPolicy, "nan_policy")
+    # membership tests first: the checks cost microseconds, and short series matter
+    if type(mode) is not str or mode not in _MODES:
+        check_option(mode, Mode, "mode")
+    if type(method) is not str or method not in _METHODS:
+        check_option(method, Method, "method")
+    if type(nan_policy) is not str or nan_policy not in _NAN_POLICIES:
+        check_option(nan_policy, NanPolicy, "nan_policy")
     if isinstance(x, (pd.Series, pd.DataFrame)):
         return _apply_pandas(op, x, mode, method, axis, nan_policy)
-    arr = as_float_array(x, "x")
+    if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8) and x.size:
+        arr = x
+    else:
+        arr = as_float_array(x, "x")
     if arr.ndim == 0:
-        raise ValueError("x must have at least one dimension, got a scalar")
-    ax = as_axis(axis, arr.ndim)
+        raise ValueError(f"x must have at least one dimension, got a scalar {arr.item()!r}")
+    ax = axis if (axis == -1 and type(axis) is int) else as_axis(axis, arr.ndim)
     return _apply_array(op, arr, mode, method, ax, nan_policy)
 
 
+def _pandas_values(x: Any) -> NDArray[np.floating]:
+    """The float values of a Series/DataFrame (nullable numeric dtypes: NA becomes NaN)."""
+    dtypes = [x.dtype] if isinstance(x, pd.Series) else list(x.dtypes)
+    if dtypes and all(
+        isinstance(d, pd.api.extensions.ExtensionDtype)
+        and pd.api.types.is_numeric_dtype(d)
+        and not pd.api.types.is_bool_dtype(d)
+        for d in dtypes
+    ):
+        return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    return as_float_array(x.to_numpy(), "x", ndim=(1, 2))
+
+
 def _apply_pandas(op: Kernel | Transfer, x: Any, mode: str, method: str, axis: Any, nan_policy: str) -> Any:
-    if axis not in (-1, 0):
+    if axis not in (-1, 0) or isinstance(axis, bool):
         raise ValueError(f"for pandas input time runs down the index; leave axis at its default, got axis={axis!r}")
     if mode == "full":
         raise ValueError("mode='full' runs past the index of a pandas input; use mode='same' or 'valid', or pass x.to_numpy()")
-    vals = as_float_array(x.to_numpy(), "x", ndim=(1, 2))
+    vals = _pandas_values(x)
     y = _apply_array(op, vals, mode, method, 0, nan_policy)
     index = x.index
     if mode == "valid":
-        m, o = len(op), op.origin  # a Transfer never reaches here with 'valid'
+        # valid output j is 'same' output t = j + m - 1 - origin: keep the t on the index
+        n, m, o = vals.shape[0], len(op), op.origin  # a Transfer never reaches here
         start = m - 1 - o
-        index = index[start : start + y.shape[0]]
+        lo, hi = max(0, -start), y.shape[0] - max(0, start + y.shape[0] - n)
+        y = y[lo:hi]
+        index = index[start + lo : start + hi]
     if isinstance(x, pd.Series):
         return pd.Series(y, index=index, name=x.name)
     return pd.DataFrame(y, index=index, columns=x.columns)
@@ -364,6 +531,7 @@ class Stream:
             # a delay (negative origin) is the same operator with leading zeros
             self._coef = np.r_[np.zeros(max(-op.origin, 0)), op.coef]
             self._ahead = max(op.origin, 0)
+            self._kernel = Kernel(self._coef)
         self._buf: NDArray[np.floating] | None = None
         self._zi: NDArray[np.floating] | None = None
         self._seen = 0
@@ -390,14 +558,16 @@ class Stream:
         """Feed the next samples (time on the last axis); return the outputs now final."""
         x = self._check_chunk(chunk)
         L = x.shape[-1]
-        x2 = x.reshape(-1, L)
+        x2 = np.ascontiguousarray(x).reshape(int(np.prod(self._lead, dtype=np.int64)), L)
         if isinstance(self.op, Transfer):
             b, a = self.op.num.coef, self.op.den.coef
             if self._zi is None:
                 nz = max(len(a), len(b)) - 1
                 self._zi = np.zeros((x2.shape[0], nz))
             xin = np.where(np.isfinite(x2), x2, np.nan)
-            if self._zi.shape[-1] == 0:
+            if L == 0:
+                y = np.zeros(x2.shape, dtype=self._dtype)
+            elif self._zi.shape[-1] == 0:
                 y = scipy.signal.lfilter(b, a, xin, axis=-1)
             else:
                 y, self._zi = scipy.signal.lfilter(b, a, xin, axis=-1, zi=self._zi)
@@ -413,7 +583,7 @@ class Stream:
         t0, t1 = self._emitted, n - self._ahead  # outputs [t0, t1) are final now
         out = np.full((x2.shape[0], max(t1 - t0, 0)), np.nan, dtype=x2.dtype)
         if t1 > t0 and ext.shape[-1] >= m:
-            y = _apply_kernel(Kernel(self._coef), ext, "valid", "auto", "propagate")
+            y = _apply_kernel(self._kernel, ext, "valid", "auto", "propagate")
             # y[:, j] is the window ending at global sample e = ext_start + m - 1 + j = t + ahead
             e0 = ext_start + m - 1
             lo = max(t0 + self._ahead, e0)
