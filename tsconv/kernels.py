@@ -441,8 +441,8 @@ def triangular(n: int) -> Kernel:
     Notes
     -----
     ``scipy.signal.windows.triang(n)`` normalized (pandas ``win_type="triang"``); for odd
-    ``n`` this is the double moving average ``sma(m, center=True) @ sma(m, center=True)``
-    (the "triangular moving average"), hence its gain ``(sin(m w/2) / (m sin(w/2)))**2 >= 0``.
+    ``n`` this is the double moving average ``(sma(m) @ sma(m)).shift(1 - m)`` (the
+    "triangular moving average", centred), hence its gain ``(sin(m w/2) / (m sin(w/2)))**2 >= 0``.
 
     Examples
     --------
@@ -674,6 +674,10 @@ def henderson(n: int) -> Kernel:
 
     ``w_j = 315 ((p-1)**2 - j**2)(p**2 - j**2)((p+1)**2 - j**2)(3 p**2 - 16 - 11 j**2)
     / (8 p (p**2 - 1)(4 p**2 - 1)(4 p**2 - 9)(4 p**2 - 25))``.
+
+    Printed 3-decimal tables (e.g. ABS 2003, *A Guide to Interpreting Time Series*) round
+    so that the printed weights sum to 1, so a last digit may differ by one from the
+    exact values (H13: ``0.06549`` is printed ``0.066``).
 
     Examples
     --------
