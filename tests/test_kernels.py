@@ -365,6 +365,38 @@ def test_delta_identity_and_shift(coef, origin, lag):
     assert delta(lag) @ k == k.shift(lag)
 
 
+@given(a=st.integers(0, 6), b=st.integers(0, 6), s=st.integers(1, 13))
+def test_differences_compose_by_adding_orders(a, b, s):
+    # (1 - B)^a (1 - B)^b = (1 - B)^(a+b); integer coefficients, so exact
+    assert difference(a) @ difference(b) == difference(a + b)
+    assert seasonal_difference(s, a) @ seasonal_difference(s, b) == seasonal_difference(s, a + b)
+
+
+@given(n=st.integers(0, 15), m=st.integers(0, 15))
+def test_binomials_compose(n, m):
+    k = binomial(2 * n + 1) @ binomial(2 * m + 1)
+    want = binomial(2 * (n + m) + 1)
+    assert k.origin == want.origin
+    np.testing.assert_allclose(k.coef, want.coef, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("m", [2, 3, 7, 12])
+def test_sma_and_centered_ma_gain_vanishes_at_seasonal_frequencies(m):
+    w = 2 * np.pi * np.arange(1, m) / m
+    assert np.allclose(np.abs(sma(m).frequency_response(w)[1]), 0, atol=1e-12)
+    assert np.allclose(np.abs(centered_ma(m).frequency_response(w)[1]), 0, atol=1e-12)
+    # centred symmetric kernels have a real (zero-phase) response
+    assert np.allclose(centered_ma(m).frequency_response(16)[1].imag, 0, atol=1e-12)
+
+
+@given(p=st.integers(0, 5), h=st.integers(3, 8), coef=st.lists(st.floats(-2, 2), min_size=6, max_size=6))
+def test_savgol_reproduces_polynomials_up_to_polyorder(p, h, coef):
+    n = 2 * h + 1
+    t = np.linspace(-1, 1, 40)
+    y = np.polynomial.polynomial.polyval(t, coef[: p + 1])
+    np.testing.assert_allclose(apply(savgol(n, p), y, mode="valid"), y[h:-h], atol=1e-9)
+
+
 # ---------------------------------------------------------------------------------------
 # library-wide properties
 # ---------------------------------------------------------------------------------------
