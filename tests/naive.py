@@ -1,0 +1,110 @@
+"""Slow, obviously-correct references for the fast paths (Python loops, no numpy tricks).
+
+Each function restates a definition from docs/DESIGN.md literally. Tests compare the fast
+paths with these on small inputs. Append new references at the end of this file.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def convolve(x, coef, origin=0, mode="same"):
+    """``y[t] = sum_k coef[k] * x[t - k + origin]`` by a double loop.
+
+    ``mode='same'``: t = 0..n-1, NaN unless every x index lies in [0, n); ``'valid'``:
+    only the complete windows, in order of their last sample (numpy's 'valid');
+    ``'full'``: the full convolution ``sum_k coef[k] x[j - k]``, j = 0..n+m-2, zeros
+    outside the series. A non-finite sample in a window makes the output NaN.
+    """
+    x = [float(v) for v in x]
+    c = [float(v) for v in coef]
+    n, m = len(x), len(c)
+    if mode == "full":
+        out = []
+        for j in range(n + m - 1):
+            s, bad = 0.0, False
+            for k in range(m):
+                i = j - k
+                if 0 <= i < n:
+                    if not math.isfinite(x[i]):
+                        bad = True
+                    else:
+                        s += c[k] * x[i]
+            out.append(math.nan if bad else s)
+        return out
+    if mode == "valid":
+        out = []
+        for j in range(m - 1, n):
+            s, bad = 0.0, False
+            for k in range(m):
+                v = x[j - k]
+                if not math.isfinite(v):
+                    bad = True
+                else:
+                    s += c[k] * v
+            out.append(math.nan if bad else s)
+        return out
+    out = []
+    for t in range(n):
+        s, ok = 0.0, True
+        for k in range(m):
+            i = t - k + origin
+            if not 0 <= i < n or not math.isfinite(x[i]):
+                ok = False
+                break
+            s += c[k] * x[i]
+        out.append(s if ok else math.nan)
+    return out
+
+
+def convolve_omit(x, coef, origin=0):
+    """'same' output with the weights renormalized over the observed (finite, in-range) samples.
+
+    ``y[t] = sum(c) * sum_obs c[k] x[i] / sum_obs c[k]``; NaN when no sample is observed.
+    """
+    x = [float(v) for v in x]
+    c = [float(v) for v in coef]
+    n, m, total = len(x), len(c), sum(c)
+    out = []
+    for t in range(n):
+        num = den = 0.0
+        seen = False
+        for k in range(m):
+            i = t - k + origin
+            if 0 <= i < n and math.isfinite(x[i]):
+                num += c[k] * x[i]
+                den += c[k]
+                seen = True
+        out.append(total * num / den if seen and den != 0.0 else math.nan)
+    return out
+
+
+def recursion(num, den, x):
+    """``den(B) y = num(B) x`` from zero pre-sample values, solved for y[t] one step at a time."""
+    b = [float(v) for v in num]
+    a = [float(v) for v in den]
+    x = [float(v) for v in x]
+    y = []
+    for t in range(len(x)):
+        s = 0.0
+        for k in range(len(b)):
+            if t - k >= 0:
+                s += b[k] * x[t - k]
+        for k in range(1, len(a)):
+            if t - k >= 0:
+                s -= a[k] * y[t - k]
+        y.append(s / a[0])
+    return y
+
+
+def power_series_inverse(coef, n):
+    """First n coefficients d of ``1 / sum_k coef[k] z^k``: ``sum_k coef[k] d[j-k] = [j == 0]``."""
+    c = [float(v) for v in coef]
+    d = []
+    for j in range(n):
+        s = 1.0 if j == 0 else 0.0
+        for k in range(1, min(j, len(c) - 1) + 1):
+            s -= c[k] * d[j - k]
+        d.append(s / c[0])
+    return d
