@@ -492,9 +492,7 @@ def hann(n: int) -> Kernel:
     array([0.  , 0.25, 0.5 , 0.25, 0.  ])
     """
     n = _odd(n, "n")
-    if n == 1:
-        return Kernel([1.0], 0)
-    w = scipy.signal.windows.hann(n, sym=True)
+    w = scipy.signal.windows.hann(n, sym=True)  # hann(1) is [1.0]
     return Kernel(w / w.sum(), (n - 1) // 2)
 
 
