@@ -15,6 +15,10 @@ The kernel library (:mod:`tsconv.kernels`)
     :func:`seasonal_difference`, :func:`delta`.
 Decomposition (:mod:`tsconv.decompose`)
     :func:`decompose` (classical: centred moving average + seasonal means).
+Correlation (:mod:`tsconv.correlation`) and whitening (:mod:`tsconv.whiten`)
+    :func:`xcorr`, :func:`correlation_lags`, :func:`ncc`, :func:`gcc`, :func:`find_peaks`,
+    :func:`best_lag`, :func:`false_alarm_probability`; :func:`lpc`, :func:`prewhiten`,
+    :func:`spectral_whiten`, :class:`Whitener`, :func:`pca_whiten`, :func:`zca_whiten`.
 pandas (:mod:`tsconv.accessor`)
     ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``, registered on import.
 Figures (:mod:`tsconv.plot`, optional matplotlib)
@@ -43,6 +47,8 @@ from tsconv.kernels import (
     delta,
 )
 from tsconv.decompose import decompose
+from tsconv.correlation import xcorr, correlation_lags, ncc, gcc, find_peaks, best_lag, false_alarm_probability, Peak
+from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
 
@@ -70,6 +76,20 @@ __all__ = [
     "seasonal_difference",
     "delta",
     "decompose",
+    "xcorr",
+    "correlation_lags",
+    "ncc",
+    "gcc",
+    "find_peaks",
+    "best_lag",
+    "Peak",
+    "false_alarm_probability",
+    "lpc",
+    "prewhiten",
+    "spectral_whiten",
+    "Whitener",
+    "pca_whiten",
+    "zca_whiten",
     "__version__",
 ]
 
