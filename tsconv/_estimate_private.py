@@ -1,0 +1,678 @@
+"""Private numerical core of :mod:`tsconv.estimate`: batched over the rows of 2-D arrays.
+
+Every function here works on a block of equally long series ``(k, n)`` at once, with
+per-row coefficients (``(k, p)`` arrays); a Python loop runs over time or over lags,
+never over series. Ragged panels are handled one level up, by grouping rows of equal
+length.
+
+Contents
+--------
+* pure AR: Yule-Walker (statsmodels' ``yule_walker``), Burg (statsmodels' ``burg``),
+  OLS (statsmodels' ``AutoReg``);
+* the stationarity / invertibility reparametrization (Monahan 1984, Jones 1980),
+  vectorized;
+* CSS residuals (R's ``arima(method="CSS")`` recursion);
+* the exact Gaussian ARMA innovations by a Kalman filter in Harvey's form, run until
+  its gain converges, then a plain recursion (the innovations form of the exact
+  likelihood);
+* a batched Levenberg-Marquardt least-squares solver with per-row damping.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import scipy.signal
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+
+# ---------------------------------------------------------------------------------------
+# Pure AR estimators
+# ---------------------------------------------------------------------------------------
+def _levinson_from_pacf(pacf: Array) -> Array:
+    """AR coefficients (statsmodels sign) from partial autocorrelations, row-wise.
+
+    Durbin-Levinson: ``phi_k,k = pacf_k``, ``phi_k,j = phi_k-1,j - pacf_k phi_k-1,k-j``.
+    """
+    k, p = pacf.shape
+    phi = np.zeros((k, p))
+    for m in range(p):
+        a = pacf[:, m]
+        if m:
+            phi[:, :m] = phi[:, :m] - a[:, None] * phi[:, m - 1 :: -1][:, :m]
+        phi[:, m] = a
+    return phi
+
+
+def yule_walker_batch(x: Array, p: int, demean: bool, adjusted: bool = True) -> tuple[Array, Array, Array]:
+    """Yule-Walker AR(p) of every row, as ``statsmodels.regression.linear_model.yule_walker``.
+
+    Returns ``(phi (k, p), sigma2 (k,), mean (k,))``; ``adjusted`` divides the lag-j
+    autocovariance by ``n - j`` (statsmodels' default ``method='adjusted'``), else by n.
+    """
+    k, n = x.shape
+    mean = x.mean(axis=1) if demean else np.zeros(k)
+    xc = x - mean[:, None]
+    r = np.empty((k, p + 1))
+    r[:, 0] = np.einsum("ij,ij->i", xc, xc) / n
+    for j in range(1, p + 1):
+        r[:, j] = np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / (n - j if adjusted else n)
+    idx = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
+    R = r[:, idx]  # (k, p, p) Toeplitz
+    phi = np.linalg.solve(R, r[:, 1:, None])[:, :, 0]
+    sigma2 = r[:, 0] - np.einsum("ij,ij->i", r[:, 1:], phi)
+    return phi, sigma2, mean
+
+
+def burg_batch(x: Array, p: int, demean: bool) -> tuple[Array, Array, Array]:
+    """Burg AR(p) of every row, the recursion of ``statsmodels.tsa.stattools.pacf_burg``.
+
+    Returns ``(phi (k, p), sigma2 (k,), mean (k,))`` exactly as statsmodels' ``burg``
+    (the innovation variance of the order-p model).
+    """
+    k, n = x.shape
+    mean = x.mean(axis=1) if demean else np.zeros(k)
+    xc = x - mean[:, None]
+    d = np.zeros((k, p + 1))
+    pacf = np.zeros((k, p + 1))
+    d[:, 0] = 2 * np.einsum("ij,ij->i", xc, xc)
+    u = xc[:, ::-1].copy()
+    v = xc[:, ::-1].copy()
+    d[:, 1] = np.einsum("ij,ij->i", u[:, :-1], u[:, :-1]) + np.einsum("ij,ij->i", v[:, 1:], v[:, 1:])
+    pacf[:, 1] = 2 / d[:, 1] * np.einsum("ij,ij->i", v[:, 1:], u[:, :-1])
+    for i in range(1, p):
+        a = pacf[:, i : i + 1]
+        last_u, last_v = u.copy(), v.copy()
+        u[:, 1:] = last_u[:, :-1] - a * last_v[:, 1:]
+        v[:, 1:] = last_v[:, 1:] - a * last_u[:, :-1]
+        d[:, i + 1] = (1 - pacf[:, i] ** 2) * d[:, i] - v[:, i] ** 2 - u[:, -1] ** 2
+        pacf[:, i + 1] = 2 / d[:, i + 1] * np.einsum("ij,ij->i", v[:, i + 1 :], u[:, i:-1])
+    sigma2 = (1 - pacf[:, p] ** 2) * d[:, p] / (2.0 * (n - p))
+    return _levinson_from_pacf(pacf[:, 1:]), sigma2, mean
+
+
+def trend_matrix(trend: str, n: int, offset: int = 1) -> Array:
+    """Deterministic columns of a trend string: 'c' ones, 't' time ``offset..``, 'ct' both."""
+    cols = []
+    if "c" in trend:
+        cols.append(np.ones(n))
+    if "t" in trend:
+        cols.append(np.arange(offset, offset + n, dtype=float))
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
+def ols_ar_batch(x: Array, p: int, trend: str) -> tuple[Array, Array, Array, Array]:
+    """Conditional OLS AR(p) of every row, as ``statsmodels.tsa.ar_model.AutoReg``.
+
+    Regresses ``x[t]`` on the trend columns (time counted from 1 at the first
+    observation, as AutoReg) and ``x[t-1..t-p]`` for ``t >= p``, by a batched QR.
+    Returns ``(trend_params (k, m), phi (k, p), sigma2 (k,), bse (k, m + p))`` with
+    ``sigma2 = SSR / (n - p)`` and AutoReg's non-robust standard errors
+    (``sigma2 (X'X)^-1``).
+    """
+    k, n = x.shape
+    nobs = n - p
+    D = trend_matrix(trend, n)[p:]
+    m = D.shape[1]
+    X = np.empty((k, nobs, m + p))
+    X[:, :, :m] = D[None]
+    for j in range(1, p + 1):
+        X[:, :, m + j - 1] = x[:, p - j : n - j]
+    yy = x[:, p:]
+    Q, R = np.linalg.qr(X)
+    beta = np.linalg.solve(R, np.einsum("kti,kt->ki", Q, yy)[:, :, None])[:, :, 0]
+    resid = yy - np.einsum("kti,ki->kt", X, beta)
+    sigma2 = np.einsum("kt,kt->k", resid, resid) / nobs
+    Rinv = np.linalg.inv(R)
+    cov_diag = np.einsum("kij,kij->ki", Rinv, Rinv)
+    bse = np.sqrt(cov_diag * sigma2[:, None])
+    return beta[:, :m], beta[:, m:], sigma2, bse
+
+
+# ---------------------------------------------------------------------------------------
+# Reparametrization: unconstrained reals <-> stationary AR / invertible MA
+# ---------------------------------------------------------------------------------------
+def constrain_stationary(x: Array) -> Array:
+    """Unconstrained ``(k, p)`` -> stationary AR coefficients (statsmodels sign), row-wise.
+
+    Monahan (1984) / Jones (1980): ``pacf = -x / sqrt(1 + x^2)`` then Durbin-Levinson;
+    the same map (sign included) as
+    ``statsmodels.tsa.statespace.tools.constrain_stationary_univariate``.
+    """
+    if x.shape[1] == 0:
+        return x.copy()
+    return _levinson_from_pacf(-x / np.sqrt(1.0 + x * x))
+
+
+def unconstrain_stationary(phi: Array) -> Array:
+    """Inverse of :func:`constrain_stationary` (NaN rows when ``phi`` is not stationary)."""
+    k, p = phi.shape
+    if p == 0:
+        return phi.copy()
+    pacf = np.empty((k, p))
+    cur = phi.copy()
+    for m in range(p - 1, -1, -1):
+        a = cur[:, m].copy()
+        pacf[:, m] = a
+        if m:
+            denom = 1.0 - a * a
+            prev = (cur[:, :m] + a[:, None] * cur[:, m - 1 :: -1][:, :m]) / denom[:, None]
+            cur = prev
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bad = np.any(np.abs(pacf) >= 1.0, axis=1)
+        out = -pacf / np.sqrt(1.0 - pacf * pacf)
+    out[bad] = np.nan
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Lag polynomials with per-row coefficients
+# ---------------------------------------------------------------------------------------
+def expand_polys(phi: Array, sphi: Array, theta: Array, stheta: Array, s: int) -> tuple[Array, Array]:
+    """Reduced AR and MA lag polynomials ``phi(B) Phi(B^s)`` and ``theta(B) Theta(B^s)``.
+
+    Inputs are statsmodels-sign coefficients ``(k, p)`` etc. Returns the lfilter
+    polynomials with the zero lag first: ``ar (k, p + sP + 1)`` with the lfilter sign
+    (``[1, -phi_1, ...]``) and ``ma (k, q + sQ + 1)`` (``[1, theta_1, ...]``).
+    """
+    k = phi.shape[0]
+
+    def poly(c: Array, sign: float, step: int) -> Array:
+        out = np.zeros((k, c.shape[1] * step + 1))
+        out[:, 0] = 1.0
+        if c.shape[1]:
+            out[:, step::step] = sign * c
+        return out
+
+    def mul(a: Array, b: Array) -> Array:
+        out = np.zeros((k, a.shape[1] + b.shape[1] - 1))
+        for j in range(b.shape[1]):
+            if np.any(b[:, j]):
+                out[:, j : j + a.shape[1]] += a * b[:, j : j + 1]
+        return out
+
+    ar = mul(poly(phi, -1.0, 1), poly(sphi, -1.0, max(s, 1)))
+    ma = mul(poly(theta, 1.0, 1), poly(stheta, 1.0, max(s, 1)))
+    return ar, ma
+
+
+def difference(y: Array, d: int, D: int, s: int) -> Array:
+    """``(1 - B)^d (1 - B^s)^D y`` along the last axis (the first ``d + sD`` dropped)."""
+    w = y
+    for _ in range(D):
+        w = w[..., s:] - w[..., :-s]
+    for _ in range(d):
+        w = np.diff(w, axis=-1)
+    return w
+
+
+def _nonzero_lags(poly: Array) -> NDArray[np.intp]:
+    return np.flatnonzero(np.any(poly[:, 1:] != 0.0, axis=0)) + 1
+
+
+def arma_filter(ar: Array, ma: Array, w: Array, start: int) -> Array:
+    """Conditional ARMA residuals of every row with its own polynomials.
+
+    ``e[t] = 0`` for ``t < start``; for ``t >= start``
+    ``e[t] = sum_j ar[j] w[t-j] - sum_{j>=1} ma[j] e[t-j]`` with ``w[t-j]`` taken only
+    when ``t - j >= 0`` — R's ``ARIMA_CSS`` recursion when ``start = p + sP``. The AR
+    part is vectorized over time; the MA recursion loops over time (vectorized over
+    rows) or, when every row shares one polynomial, calls ``scipy.signal.lfilter``.
+    """
+    k, n = w.shape
+    u = np.zeros((k, n))
+    u[:, start:] = ar[:, :1] * w[:, start:]
+    for j in _nonzero_lags(ar):
+        lo = max(start, j)
+        if lo < n:
+            u[:, lo:] += ar[:, j : j + 1] * w[:, lo - j : n - j]
+    lags = _nonzero_lags(ma)
+    if lags.size == 0:
+        return u
+    if k == 1 or (np.all(ma == ma[:1]) and k * n > 0):
+        e = np.zeros((k, n))
+        e[:, start:] = scipy.signal.lfilter([1.0], ma[0], u[:, start:], axis=-1)
+        return e
+    e = np.zeros((k, n))
+    coefs = [ma[:, j].copy() for j in lags]
+    for t in range(start, n):
+        acc = u[:, t].copy()
+        for j, c in zip(lags, coefs):
+            if t - j >= start:
+                acc -= c * e[:, t - j]
+        e[:, t] = acc
+    return e
+
+
+# ---------------------------------------------------------------------------------------
+# Exact Gaussian ARMA likelihood: Kalman filter (Harvey form) until steady, then recursion
+# ---------------------------------------------------------------------------------------
+def _stationary_cov(T: Array, RR: Array, maxiter: int = 64) -> Array:
+    """Solve ``P = T P T' + RR`` for every row by doubling (Smith 1968)."""
+    P = RR.copy()
+    A = T.copy()
+    for _ in range(maxiter):
+        P = P + A @ P @ np.swapaxes(A, 1, 2)
+        A = A @ A
+        if not np.all(np.isfinite(A)) or np.max(np.abs(A)) < 1e-18:
+            break
+    return P
+
+
+def _shift_T(phi: Array, M: Array) -> Array:
+    """``T @ M`` for Harvey's transition ``T`` (first column ``phi``, ones above the
+    diagonal), on the leading axis of ``M`` after the batch axis: O(r^2), no matmul."""
+    out = phi.reshape(phi.shape + (1,) * (M.ndim - 2)) * M[:, :1]
+    out[:, :-1] += M[:, 1:]
+    return out
+
+
+def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tuple[Array, Array]:
+    """Standardized exact innovations of zero-mean ARMA rows with unit innovation variance.
+
+    ``ar``, ``ma``: reduced lfilter polynomials ``(k, r_a)``, ``(k, r_m)`` (stationary,
+    invertible); ``w``: ``(k, n)``. Returns ``(v, F)``: the one-step prediction errors
+    and their variances in units of ``sigma2``, so that the exact log-likelihood is
+    ``-0.5 * sum(log(2 pi sigma2 F) + v**2 / (sigma2 F))``.
+
+    A few rows (``k <= 4``) go to :func:`tsconv._arima_private.exact_innovations` (one
+    model at a time, banded Cholesky). Many rows, each with its own coefficients, go
+    through a Kalman filter in Harvey's state-space form vectorized over rows (stationary
+    initial covariance by doubling); a row leaves the filter once its ``F`` is within
+    ``tol`` of 1 (the steady state), after which its innovations satisfy
+    ``theta(B) v = phi(B) w`` and come from that plain recursion.
+    """
+    k, n = w.shape
+    if k <= 4:
+        from tsconv import _arima_private as _ap
+
+        v = np.empty((k, n))
+        F = np.empty((k, n))
+        for i in range(k):
+            v[i], F[i] = _ap.exact_innovations(ar[i], ma[i], w[i])
+        return v, F
+    p, q = ar.shape[1] - 1, ma.shape[1] - 1
+    r = max(p, q + 1)
+    phi = np.zeros((k, r))
+    phi[:, :p] = -ar[:, 1:]
+    T = np.zeros((k, r, r))
+    T[:, :, 0] = phi
+    if r > 1:
+        T[:, np.arange(r - 1), np.arange(1, r)] = 1.0
+    R = np.zeros((k, r))
+    R[:, : q + 1] = ma
+    RR = R[:, :, None] * R[:, None, :]
+    P = _stationary_cov(T, RR)
+    a = np.zeros((k, r))
+    v = np.empty((k, n))
+    F = np.ones((k, n))
+    t0 = np.full(k, n)  # first time each row follows the plain recursion
+    act = np.arange(k)
+    for t in range(n):
+        f = P[:, 0, 0]
+        vt = w[act, t] - a[:, 0]
+        v[act, t] = vt
+        F[act, t] = f
+        if t >= r:
+            done = np.abs(f - 1.0) < tol
+            if done.any():
+                t0[act[done]] = t + 1
+                keep = ~done
+                act, P, a, phi, RR, f, vt = act[keep], P[keep], a[keep], phi[keep], RR[keep], f[keep], vt[keep]
+                if act.size == 0:
+                    break
+        TP0 = _shift_T(phi, P[:, :, 0])
+        K = TP0 / f[:, None]
+        a = _shift_T(phi, a) + K * vt[:, None]
+        TPT = np.swapaxes(_shift_T(phi, np.swapaxes(_shift_T(phi, P), 1, 2)), 1, 2)
+        P = TPT + RR - K[:, :, None] * TP0[:, None, :]
+    if np.any(t0 < n):
+        _continue_recursion(ar, ma, w, v, t0)
+    return v, F
+
+
+def _continue_recursion(ar: Array, ma: Array, w: Array, v: Array, t0: NDArray[np.intp]) -> None:
+    """In place: ``v[i, t] = sum_j ar[i, j] w[i, t-j] - sum_j>=1 ma[i, j] v[i, t-j]``
+    for ``t >= t0[i]`` (earlier values of ``v`` are kept: they came from the filter)."""
+    k, n = w.shape
+    lo = int(t0.min())
+    u = ar[:, :1] * w[:, lo:]
+    for j in _nonzero_lags(ar):
+        u = u + ar[:, j : j + 1] * w[:, lo - j : n - j]
+    lags = _nonzero_lags(ma)
+    if lags.size == 0:
+        mask = np.arange(lo, n)[None, :] >= t0[:, None]
+        v[:, lo:] = np.where(mask, u, v[:, lo:])
+        return
+    coefs = [ma[:, j].copy() for j in lags]
+    late = t0 > lo
+    for t in range(lo, n):
+        acc = u[:, t - lo].copy()
+        for j, c in zip(lags, coefs):
+            acc -= c * v[:, t - j]
+        if late.any():
+            keep = t < t0
+            acc[keep] = v[keep, t]
+            late = t0 > t + 1
+        v[:, t] = acc
+
+
+# ---------------------------------------------------------------------------------------
+# Batched Levenberg-Marquardt
+# ---------------------------------------------------------------------------------------
+def batched_lm(
+    fun: Callable[[Array, NDArray[np.intp]], Array],
+    x0: Array,
+    *,
+    maxiter: int = 100,
+    xtol: float = 1e-8,
+    ftol: float = 1e-12,
+    step: float = 1e-7,
+) -> tuple[Array, Array, NDArray[np.bool_], NDArray[np.int64]]:
+    """Minimize ``sum(fun(x)**2)`` for every row of ``x`` independently.
+
+    ``fun(X, rows)`` maps parameters ``(m, npar)`` of the batch rows ``rows`` (an int
+    array of length m, rows may repeat) to residuals ``(m, n_res)``. The Jacobian
+    comes from forward differences, all rows and all parameters in one call of ``fun``
+    (a stacked block of ``(npar + 1) * m`` rows). Each row has its own damping factor
+    (Marquardt 1963) and its own convergence test: the relative parameter step below
+    ``xtol`` or the relative decrease of the sum of squares below ``ftol``.
+
+    Returns ``(x, ssr, converged, iterations)``.
+    """
+    k, npar = x0.shape
+    x = x0.copy()
+    r = fun(x, np.arange(k))
+    ssr = np.einsum("ij,ij->i", r, r)
+    lam = np.full(k, 1e-3)
+    conv = np.zeros(k, dtype=bool)
+    bad = ~np.isfinite(ssr)
+    iters = np.zeros(k, dtype=np.int64)
+    if npar == 0:
+        return x, ssr, ~bad, iters
+    for _ in range(maxiter):
+        act = ~conv & ~bad
+        if not act.any():
+            break
+        idx = np.flatnonzero(act)
+        m = idx.size
+        xa, ra = x[idx], r[idx]
+        h = step * np.maximum(np.abs(xa), 1.0)
+        stack = np.repeat(xa[None], npar, axis=0)  # (npar, m, npar)
+        for j in range(npar):
+            stack[j, :, j] += h[:, j]
+        rp = fun(stack.reshape(npar * m, npar), np.tile(idx, npar)).reshape(npar, m, -1)
+        J = (rp - ra[None]) / h.T[:, :, None]  # (npar, m, n_res)
+        J = np.moveaxis(J, 0, 2)  # (m, n_res, npar)
+        JJ = np.einsum("mti,mtj->mij", J, J)
+        g = np.einsum("mti,mt->mi", J, ra)
+        diagJJ = np.einsum("mii->mi", JJ)
+        iters[idx] += 1
+        pending = np.ones(m, dtype=bool)
+        for _inner in range(12):
+            sub = np.flatnonzero(pending)
+            if sub.size == 0:
+                break
+            A = JJ[sub] + lam[idx[sub], None, None] * np.einsum(
+                "mi,ij->mij", np.maximum(diagJJ[sub], 1e-12), np.eye(npar)
+            )
+            try:
+                delta = -np.linalg.solve(A, g[sub][:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:
+                delta = -np.einsum("mij,mj->mi", np.linalg.pinv(A), g[sub])
+            xn = xa[sub] + delta
+            rn = fun(xn, idx[sub])
+            sn = np.einsum("ij,ij->i", rn, rn)
+            sn[~np.isfinite(sn)] = np.inf
+            old = ssr[idx[sub]]
+            better = sn <= old
+            gi = idx[sub[better]]
+            small_step = np.all(np.abs(delta[better]) <= xtol * (np.abs(xa[sub[better]]) + xtol), axis=1)
+            small_f = (old[better] - sn[better]) <= ftol * np.maximum(old[better], 1e-300)
+            x[gi] = xn[better]
+            r[gi] = rn[better]
+            ssr[gi] = sn[better]
+            lam[gi] = np.maximum(lam[gi] / 3.0, 1e-12)
+            conv[gi] = small_step | small_f
+            worse = idx[sub[~better]]
+            lam[worse] *= 4.0
+            # a row that cannot improve with a tiny step is at a minimum (to rounding)
+            stuck = worse[lam[worse] > 1e10]
+            conv[stuck] = True
+            pending[sub[better]] = False
+            pending[np.isin(idx, stuck)] = False
+    return x, ssr, conv, iters
+
+
+# ---------------------------------------------------------------------------------------
+# The model specification and the batched fitting of one block of equal-length series
+# ---------------------------------------------------------------------------------------
+class Spec:
+    """Orders of a SARIMA model with lag lists, and the layout of its parameter vector.
+
+    Parameter order (statsmodels' ``ARIMA``): regression (trend then exog), AR, MA,
+    seasonal AR, seasonal MA; ``sigma2`` is carried separately.
+    """
+
+    def __init__(self, ar_lags, d, ma_lags, sar_lags, D, sma_lags, s, n_reg):  # type: ignore[no-untyped-def]
+        self.ar_lags = np.asarray(ar_lags, dtype=np.intp)
+        self.ma_lags = np.asarray(ma_lags, dtype=np.intp)
+        self.sar_lags = np.asarray(sar_lags, dtype=np.intp)
+        self.sma_lags = np.asarray(sma_lags, dtype=np.intp)
+        self.d, self.D, self.s, self.n_reg = int(d), int(D), int(s), int(n_reg)
+        self.p = int(self.ar_lags.max()) if self.ar_lags.size else 0
+        self.q = int(self.ma_lags.max()) if self.ma_lags.size else 0
+        self.P = int(self.sar_lags.max()) if self.sar_lags.size else 0
+        self.Q = int(self.sma_lags.max()) if self.sma_lags.size else 0
+        sizes = [n_reg, self.ar_lags.size, self.ma_lags.size, self.sar_lags.size, self.sma_lags.size]
+        cut = np.cumsum([0, *sizes])
+        self.slices = [slice(int(cut[i]), int(cut[i + 1])) for i in range(5)]
+        self.n_params = int(cut[-1])
+        self.n_arma = self.n_params - n_reg
+
+    @property
+    def n_cond(self) -> int:
+        """Observations R's CSS conditions on: ``d + sD + p + sP``."""
+        return self.d + self.s * self.D + self.p + self.s * self.P
+
+    @property
+    def n_diff(self) -> int:
+        return self.d + self.s * self.D
+
+    def _full(self, c: Array, lags: NDArray[np.intp], deg: int) -> Array:
+        out = np.zeros((c.shape[0], deg))
+        if lags.size:
+            out[:, lags - 1] = c
+        return out
+
+    def split(self, x: Array) -> tuple[Array, Array, Array, Array, Array]:
+        """Regression, AR, MA, seasonal AR, seasonal MA blocks of ``x (k, n_params)``."""
+        b, a, m, sa, sm = (x[:, sl] for sl in self.slices)
+        return (
+            b,
+            self._full(a, self.ar_lags, self.p),
+            self._full(m, self.ma_lags, self.q),
+            self._full(sa, self.sar_lags, self.P),
+            self._full(sm, self.sma_lags, self.Q),
+        )
+
+    def polys(self, x: Array) -> tuple[Array, Array, Array]:
+        """``(beta, ar, ma)``: regression coefficients and the reduced ARMA polynomials."""
+        b, a, m, sa, sm = self.split(x)
+        ar, ma = expand_polys(a, sa, m, sm, self.s)
+        return b, ar, ma
+
+    def _consecutive(self, lags: NDArray[np.intp]) -> bool:
+        return bool(np.array_equal(lags, np.arange(1, lags.size + 1)))
+
+    @property
+    def transformable(self) -> list[bool]:
+        return [self._consecutive(l) for l in (self.ar_lags, self.ma_lags, self.sar_lags, self.sma_lags)]
+
+    def constrain(self, u: Array) -> Array:
+        """Unconstrained -> stationary AR and invertible MA blocks (lag lists left as they are)."""
+        x = u.copy()
+        for sl, ok, sign in zip(self.slices[1:], self.transformable, (1.0, -1.0, 1.0, -1.0)):
+            if ok and sl.stop > sl.start:
+                x[:, sl] = sign * constrain_stationary(u[:, sl])
+        return x
+
+    def unconstrain(self, x: Array) -> Array:
+        u = x.copy()
+        for sl, ok, sign in zip(self.slices[1:], self.transformable, (1.0, -1.0, 1.0, -1.0)):
+            if ok and sl.stop > sl.start:
+                u[:, sl] = unconstrain_stationary(sign * x[:, sl])
+        return u
+
+
+def roots_ok(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
+    """Rows whose lag polynomial has every root outside the unit circle (by ``margin``)."""
+    k, m = poly.shape
+    ok = np.ones(k, dtype=bool)
+    if m <= 1 or not np.any(poly[:, 1:]):
+        return ok
+    # companion matrices: eigenvalues are the inverse roots
+    deg = m - 1
+    C = np.zeros((k, deg, deg))
+    C[:, 0, :] = -poly[:, 1:] / poly[:, :1]
+    if deg > 1:
+        C[:, np.arange(1, deg), np.arange(deg - 1)] = 1.0
+    finite = np.all(np.isfinite(C.reshape(k, -1)), axis=1)
+    Cf = np.where(finite[:, None, None], C, 0.0)
+    eig = np.linalg.eigvals(Cf)
+    ok = finite & (np.max(np.abs(eig), axis=1) < 1.0 - margin)
+    return ok
+
+
+class Block:
+    """One block of equal-length series ``Y (k, n)`` with shared regressors ``X (n, m)``
+    or per-series regressors ``X (k, n, m)``, and the differenced versions of both."""
+
+    def __init__(self, Y: Array, X: Array, spec: Spec) -> None:
+        self.Y, self.X, self.spec = Y, X, spec
+        self.k, self.n = Y.shape
+        self.W = difference(Y, spec.d, spec.D, spec.s)
+        self.DX = difference(np.moveaxis(X, -2, -1), spec.d, spec.D, spec.s)  # (.., m, nw)
+        self.nw = self.W.shape[1]
+
+    def regression_start(self) -> Array:
+        """OLS of the differenced series on the differenced regressors (R's start)."""
+        m = self.spec.n_reg
+        if m == 0:
+            return np.zeros((self.k, 0))
+        if self.DX.ndim == 2:
+            return self.W @ np.linalg.pinv(self.DX)
+        A = self.DX  # (k, m, nw)
+        AA = A @ np.swapaxes(A, 1, 2)
+        return np.linalg.solve(AA, np.einsum("kmt,kt->km", A, self.W)[:, :, None])[:, :, 0]
+
+    def centred(self, beta: Array, rows: NDArray[np.intp]) -> Array:
+        """Differenced series minus the differenced regression, for ``rows``."""
+        W = self.W[rows]
+        if self.spec.n_reg == 0:
+            return W
+        if self.DX.ndim == 2:
+            return W - beta @ self.DX
+        return W - np.einsum("km,kmt->kt", beta, self.DX[rows])
+
+    # -- objective functions: residual vectors for the LM solver ------------------------
+    def css_residuals(self, x: Array, rows: NDArray[np.intp]) -> Array:
+        beta, ar, ma = self.spec.polys(x)
+        w = self.centred(beta, rows)
+        start = self.spec.p + self.spec.s * self.spec.P
+        return arma_filter(ar, ma, w, start)[:, start:]
+
+    def ml_residuals(self, u: Array, rows: NDArray[np.intp]) -> Array:
+        """Scaled exact innovations whose sum of squares is the concentrated ``-2 llf``
+        up to constants: ``v / sqrt(F) * exp(mean(log F) / 2)``."""
+        x = self.spec.constrain(u)
+        beta, ar, ma = self.spec.polys(x)
+        ok = roots_ok(ar) & roots_ok(ma)
+        out = np.full((x.shape[0], self.nw), np.inf)
+        if not ok.any():
+            return out
+        w = self.centred(beta[ok], rows[ok])
+        v, F = exact_innovations(ar[ok], ma[ok], w)
+        g = np.exp(0.5 * np.mean(np.log(F), axis=1))
+        out[ok] = v / np.sqrt(F) * g[:, None]
+        return out
+
+    def exact_llf(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array, Array]:
+        """Concentrated exact log-likelihood, sigma2 and the innovations ``(v, F)``."""
+        beta, ar, ma = self.spec.polys(x)
+        w = self.centred(beta, rows)
+        v, F = exact_innovations(ar, ma, w)
+        nw = self.nw
+        sigma2 = np.sum(v * v / F, axis=1) / nw
+        llf = -0.5 * nw * (np.log(2 * np.pi * sigma2) + 1.0) - 0.5 * np.sum(np.log(F), axis=1)
+        return llf, sigma2, v, F
+
+
+def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
+    """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
+
+    Returns arrays keyed ``params (k, n_params)``, ``sigma2``, ``llf``, ``converged``,
+    ``iterations``, ``nobs_used`` (residuals in the objective).
+    """
+    spec, k = block.spec, block.k
+    x0 = np.zeros((k, spec.n_params))
+    x0[:, spec.slices[0]] = block.regression_start()
+    every = np.arange(k)
+    start = spec.p + spec.s * spec.P
+    n_css = block.nw - start
+    if method in ("css", "css-ml"):
+        x, ssr, conv, iters = batched_lm(block.css_residuals, x0, maxiter=maxiter)
+        if method == "css":
+            sigma2 = ssr / n_css
+            llf = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)
+            return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv, "iterations": iters,
+                    "nobs_used": np.full(k, n_css)}
+        x_start = x
+    else:
+        x_start = x0
+        conv = np.ones(k, dtype=bool)
+        iters = np.zeros(k, dtype=np.int64)
+    _, ar, ma = spec.polys(x_start)
+    usable = roots_ok(ar, 1e-3) & roots_ok(ma, 1e-3) & np.all(np.isfinite(x_start), axis=1)
+    x_start = np.where(usable[:, None], x_start, x0)
+    u0 = spec.unconstrain(x_start)
+    u0 = np.where(np.isfinite(u0), u0, 0.0)
+    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter)
+    x = spec.constrain(u)
+    llf, sigma2, _, _ = block.exact_llf(x, every)
+    return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv_ml, "iterations": iters + iters_ml,
+            "nobs_used": np.full(k, block.nw)}
+
+
+def profile_hessian(block: Block, x: Array, rel_step: float = 1e-4) -> Array:
+    """Central-difference Hessian of the concentrated exact log-likelihood at ``x``, all
+    rows and all second differences in one stacked call. Returns ``(k, n_params, n_params)``."""
+    k, m = x.shape
+    h = rel_step * np.maximum(np.abs(x), 1e-2)
+    pts = []
+    for i in range(m):
+        for j in range(i, m):
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                z = x.copy()
+                z[:, i] += si * h[:, i]
+                z[:, j] += sj * h[:, j]
+                pts.append(z)
+    Z = np.concatenate(pts, axis=0)
+    rows = np.tile(np.arange(k), len(pts))
+    f = np.full(Z.shape[0], np.nan)
+    beta, ar, ma = block.spec.polys(Z)
+    ok = roots_ok(ar, 0.0) & roots_ok(ma, 0.0)
+    if ok.any():
+        f[ok] = block.exact_llf(Z[ok], rows[ok])[0]
+    f = f.reshape(len(pts), k)
+    H = np.empty((k, m, m))
+    c = 0
+    for i in range(m):
+        for j in range(i, m):
+            pp, pm, mp, mm = f[c], f[c + 1], f[c + 2], f[c + 3]
+            H[:, i, j] = H[:, j, i] = (pp - pm - mp + mm) / (4 * h[:, i] * h[:, j])
+            c += 4
+    return H
