@@ -28,7 +28,7 @@ import scipy.signal
 from numpy.polynomial import Polynomial
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_coefficients, as_int, as_positive_int
+from tsconv._validation import as_coefficients, as_float_array, as_int, as_positive_int
 
 __all__ = ["Kernel", "Transfer"]
 
@@ -43,9 +43,7 @@ def _freq_grid(worN: Any) -> NDArray[np.float64]:
     if isinstance(worN, numbers.Integral) and not isinstance(worN, bool):
         n = as_positive_int(worN, "worN")
         return np.linspace(0.0, np.pi, n, endpoint=False)
-    w = np.asarray(worN, dtype=float)
-    if w.ndim != 1 or w.size == 0 or not np.all(np.isfinite(w)):
-        raise ValueError(f"worN must be a positive integer or a 1-D array of finite frequencies, got {worN!r}")
+    w = as_float_array(worN, "worN", ndim=1, keep_float32=False, finite=True)
     return w
 
 
