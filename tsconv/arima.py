@@ -1,0 +1,859 @@
+"""Seasonal ARIMA with known coefficients as kernels: filtering, prediction, forecasting.
+
+A SARIMA(p, d, q)(P, D, Q, s) model
+
+    phi(B) Phi(B^s) (1 - B)^d (1 - B^s)^D (y_t - m_t) = c_t + theta(B) Theta(B^s) e_t
+
+is a pair of causal kernels, ``ar_total = phi @ Phi_s @ diff^d @ sdiff^D`` and
+``ma_total = theta @ Theta_s``; its psi (MA-infinity) weights are the impulse response of
+``Transfer(ma_total, ar_total)`` and its pi (AR-infinity) weights that of the inverse.
+Residuals are ``Transfer(ar_total, ma_total)`` applied to ``y``; one-step predictions are
+``y - residuals``; forecasts continue the recursion and their variances are
+``sigma2 * cumsum(psi**2)`` once the start-up transient is over.
+
+Coefficients follow statsmodels in meaning and sign:
+``y_t = phi_1 y_{t-1} + ... + e_t + theta_1 e_{t-1} + ...``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.signal
+import scipy.stats
+from numpy.typing import ArrayLike, NDArray
+
+from tsconv._arima_private import innovations_factor, lfilter_zi, solve_head
+from tsconv._validation import as_float_array, as_int, as_positive_int, check_option
+from tsconv.kernel import Kernel, Transfer
+
+__all__ = ["ARIMA", "Forecast", "Start", "Trend", "TrendForm"]
+
+Start = Literal["exact", "conditional"]
+Trend = Literal["n", "c", "t", "ct"]
+TrendForm = Literal["mean", "intercept"]
+
+_TREND_POWERS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
+
+
+def _lags(spec: Any, name: str) -> tuple[int, ...]:
+    """An order spec: an int ``k`` (lags 1..k) or a list of distinct positive lags."""
+    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+        k = as_int(spec, name, minimum=0)
+        return tuple(range(1, k + 1))
+    try:
+        lags = [as_int(v, name, minimum=1) for v in spec]
+    except TypeError:
+        raise TypeError(f"{name} must be a non-negative integer or a list of positive lags, got {spec!r}") from None
+    if len(set(lags)) != len(lags):
+        raise ValueError(f"{name} must list distinct lags, got {spec!r}")
+    return tuple(sorted(lags))
+
+
+def _params(values: Any, lags: tuple[int, ...], name: str) -> NDArray[np.float64]:
+    if values is None:
+        values = np.zeros(len(lags))
+    arr = as_float_array(np.atleast_1d(np.asarray(values, dtype=float)) if np.ndim(values) == 0 else values,
+                         name, ndim=1, allow_empty=True, keep_float32=False, finite=True)
+    if arr.size != len(lags):
+        raise ValueError(f"{name} must have {len(lags)} value(s) (one per lag {list(lags)}), got {arr.size}")
+    return np.array(arr, dtype=float)
+
+
+def _poly(lags: tuple[int, ...], params: NDArray[np.float64], sign: float, s: int = 1) -> NDArray[np.float64]:
+    """Lag polynomial ``1 + sign * sum params_i B^(s * lag_i)``."""
+    out = np.zeros(s * (max(lags) if lags else 0) + 1)
+    out[0] = 1.0
+    for lag, v in zip(lags, params):
+        out[s * lag] += sign * v
+    return out
+
+
+class Forecast:
+    """Point forecasts with standard errors and a central prediction interval.
+
+    Attributes
+    ----------
+    mean, se, lower, upper : ndarray or pandas object
+        Shape ``(steps,)`` for one series, ``(k, steps)`` for ``k`` series (pandas:
+        a Series / a DataFrame with one column per series on the forecast index).
+    alpha : float
+        ``lower``/``upper`` cover ``1 - alpha`` under Gaussian errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import ARIMA
+    >>> fc = ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0).forecast(np.array([0.0, 2.0]), 2)
+    >>> fc.mean, fc.se
+    (array([1. , 0.5]), array([1.        , 1.11803399]))
+    """
+
+    def __init__(self, mean: Any, se: Any, alpha: float, index: Any = None, columns: Any = None) -> None:
+        z = scipy.stats.norm.ppf(1.0 - alpha / 2.0)
+        lower, upper = mean - z * se, mean + z * se
+        self.alpha = float(alpha)
+        if index is not None:
+            if mean.ndim == 1:
+                wrap = lambda a: pd.Series(a, index=index)  # noqa: E731
+            else:
+                wrap = lambda a: pd.DataFrame(a.T, index=index, columns=columns)  # noqa: E731
+            mean, se, lower, upper = wrap(mean), wrap(se), wrap(lower), wrap(upper)
+        self.mean, self.se, self.lower, self.upper = mean, se, lower, upper
+
+    def to_frame(self) -> pd.DataFrame:
+        """A DataFrame with columns ``mean, se, lower, upper`` (long format for many series)."""
+        def flat(a: Any) -> Any:
+            if isinstance(a, pd.DataFrame):
+                return a.stack()
+            if isinstance(a, np.ndarray) and a.ndim == 2:
+                return pd.Series(a.ravel(), index=pd.MultiIndex.from_product([range(a.shape[0]), range(a.shape[1])], names=["series", "step"]))
+            return a
+        return pd.DataFrame({"mean": flat(self.mean), "se": flat(self.se), "lower": flat(self.lower), "upper": flat(self.upper)})
+
+    def __repr__(self) -> str:
+        return f"Forecast(steps={np.shape(self.mean)[-1] if np.ndim(self.mean) else 0}, alpha={self.alpha})\n{self.to_frame()!r}"
+
+
+class ARIMA:
+    """A seasonal ARIMA model with known coefficients, viewed as convolution kernels.
+
+    Parameters
+    ----------
+    order : tuple (p, d, q), default (0, 0, 0)
+        ``p`` and ``q`` are counts (lags 1..p) or lists of lags (``(1, 1, [1, 4])``).
+    seasonal_order : tuple (P, D, Q, s), default (0, 0, 0, 0)
+        The seasonal part; ``P``/``Q`` count seasonal lags (multiples of ``s``) or list them.
+    ar, ma, seasonal_ar, seasonal_ma : array_like, optional
+        Coefficients in statsmodels' meaning and sign, one per lag:
+        ``y_t = phi_1 y_{t-1} + ... + e_t + theta_1 e_{t-1} + ...``. Default zeros.
+    trend : {'n', 'c', 't', 'ct'}, default 'n'
+        Deterministic terms: constant and/or linear time trend.
+    trend_params : array_like, optional
+        One coefficient per trend term (constant first).
+    exog_params : array_like, optional
+        Regression coefficients: ``y_t = x_t' beta + u_t`` with ``u_t`` SARIMA
+        (regression with SARIMA errors, as in statsmodels ``ARIMA`` and ``SARIMAX``).
+    sigma2 : float, default 1.0
+        Innovation variance (> 0).
+    trend_form : {'mean', 'intercept'}, default 'mean'
+        The two statsmodels meanings of ``trend``. ``'mean'`` (statsmodels
+        ``tsa.arima.model.ARIMA``): the trend is part of the mean of ``y``,
+        ``m_t = sum_k beta_k tau_t^k``; with ``d + D > 0`` a linear term is the mean of
+        the differenced series (the drift), and terms of lower order than ``d + D`` are
+        refused, as there. ``'intercept'`` (statsmodels ``SARIMAX``): the trend is the
+        intercept ``c_t`` of the differenced ARMA equation; its mean is
+        ``c / (phi(1) Phi(1))``.
+    trend_offset : int, default 1
+        Time value ``tau`` of the first observation: ``tau_t = t + trend_offset``
+        (statsmodels' ``trend_offset``; :meth:`from_statsmodels` sets it).
+
+    Notes
+    -----
+    The model is
+    ``phi(B) Phi(B^s) (1-B)^d (1-B^s)^D (y_t - m_t - x_t' beta) = c_t + theta(B) Theta(B^s) e_t``
+    with ``e_t ~ N(0, sigma2)`` [1]_. ``start='exact'`` computes the Gaussian one-step
+    predictions of the differenced series given all its past, from its exact covariance
+    (Brockwell & Davis [2]_, section 5.3: the innovations algorithm on Ansley's banded
+    transformation, solved with a banded Cholesky factor); the first ``d + s D``
+    observations carry the diffuse differencing states and are conditioned on. Once the
+    innovation variances converge the filter is the plain recursion
+    ``Transfer(ar_total, ma_total)`` from the matching state. This is the answer of
+    statsmodels' ``SARIMAX(..., use_exact_diffuse=True)`` from observation ``d + s D`` on.
+
+    References
+    ----------
+    .. [1] Box, Jenkins, Reinsel & Ljung (2015), *Time Series Analysis*, 5th ed., ch. 9.
+    .. [2] Brockwell & Davis (1991), *Time Series: Theory and Methods*, 2nd ed., 5.3, 5.5.
+
+    Examples
+    --------
+    >>> from tsconv import ARIMA
+    >>> m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
+    >>> len(m.ar_total), len(m.ma_total)
+    (14, 14)
+    >>> m.psi(3)
+    array([1. , 0.6, 0.6])
+    """
+
+    def __init__(
+        self,
+        order: tuple[Any, int, Any] = (0, 0, 0),
+        seasonal_order: tuple[Any, int, Any, int] = (0, 0, 0, 0),
+        *,
+        ar: ArrayLike | None = None,
+        ma: ArrayLike | None = None,
+        seasonal_ar: ArrayLike | None = None,
+        seasonal_ma: ArrayLike | None = None,
+        trend: Trend = "n",
+        trend_params: ArrayLike | None = None,
+        exog_params: ArrayLike | None = None,
+        sigma2: float = 1.0,
+        trend_form: TrendForm = "mean",
+        trend_offset: int = 1,
+    ) -> None:
+        if not isinstance(order, (tuple, list)) or len(order) != 3:
+            raise ValueError(f"order must be a tuple (p, d, q), got {order!r}")
+        if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
+            raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {seasonal_order!r}")
+        self.ar_lags = _lags(order[0], "order[0] (p)")
+        self.d = as_int(order[1], "order[1] (d)", minimum=0)
+        self.ma_lags = _lags(order[2], "order[2] (q)")
+        self.seasonal_ar_lags = _lags(seasonal_order[0], "seasonal_order[0] (P)")
+        self.D = as_int(seasonal_order[1], "seasonal_order[1] (D)", minimum=0)
+        self.seasonal_ma_lags = _lags(seasonal_order[2], "seasonal_order[2] (Q)")
+        self.s = as_int(seasonal_order[3], "seasonal_order[3] (s)", minimum=0)
+        seasonal = bool(self.seasonal_ar_lags or self.seasonal_ma_lags or self.D)
+        if seasonal and self.s < 2:
+            raise ValueError(f"a seasonal part needs a period s >= 2, got seasonal_order={seasonal_order!r}")
+        self.order = (order[0], self.d, order[2])
+        self.seasonal_order = (seasonal_order[0], self.D, seasonal_order[2], self.s if seasonal else 0)
+        self.ar = _params(ar, self.ar_lags, "ar")
+        self.ma = _params(ma, self.ma_lags, "ma")
+        self.seasonal_ar = _params(seasonal_ar, self.seasonal_ar_lags, "seasonal_ar")
+        self.seasonal_ma = _params(seasonal_ma, self.seasonal_ma_lags, "seasonal_ma")
+        self.trend = check_option(trend, Trend, "trend")
+        self.trend_form = check_option(trend_form, TrendForm, "trend_form")
+        self.trend_offset = as_int(trend_offset, "trend_offset")
+        self._powers = _TREND_POWERS[self.trend]
+        self.trend_params = _params(trend_params, self._powers, "trend_params")
+        if self.trend_form == "mean" and self._powers and min(self._powers) < self.d + self.D:
+            raise ValueError(
+                f"with trend_form='mean' and d + D = {self.d + self.D}, trend terms of lower order than d + D are "
+                f"removed by differencing (as in statsmodels ARIMA), got trend={self.trend!r}; use 't' for a drift "
+                "or trend_form='intercept'"
+            )
+        if exog_params is None:
+            self.exog_params = np.zeros(0)
+        else:
+            self.exog_params = as_float_array(np.atleast_1d(exog_params), "exog_params", ndim=1, keep_float32=False, finite=True).astype(float)
+        if isinstance(sigma2, bool) or not isinstance(sigma2, numbers.Real) or not (np.isfinite(sigma2) and sigma2 > 0):
+            raise ValueError(f"sigma2 must be a finite number > 0, got {sigma2!r}")
+        self.sigma2 = float(sigma2)
+        s = max(self.s, 1)
+        self._phi = _poly(self.ar_lags, self.ar, -1.0)
+        self._Phi = _poly(self.seasonal_ar_lags, self.seasonal_ar, -1.0, s)
+        self._theta = _poly(self.ma_lags, self.ma, 1.0)
+        self._Theta = _poly(self.seasonal_ma_lags, self.seasonal_ma, 1.0, s)
+        self._ar_red = np.convolve(self._phi, self._Phi)
+        self._ma = np.convolve(self._theta, self._Theta)
+        diff = np.array([1.0])
+        for _ in range(self.d):
+            diff = np.convolve(diff, [1.0, -1.0])
+        for _ in range(self.D):
+            sd = np.zeros(self.s + 1)
+            sd[0], sd[-1] = 1.0, -1.0
+            diff = np.convolve(diff, sd)
+        self._diff = diff
+        self._ar_total = np.convolve(self._ar_red, diff)
+        self._dd = diff.size - 1
+        self._factors: dict[str, Any] = {}
+
+    # -- kernels ------------------------------------------------------------------------
+    @property
+    def ar_total(self) -> Kernel:
+        """``phi(B) Phi(B^s) (1-B)^d (1-B^s)^D`` as a causal Kernel (lfilter sign)."""
+        return Kernel(self._ar_total)
+
+    @property
+    def ma_total(self) -> Kernel:
+        """``theta(B) Theta(B^s)`` as a causal Kernel."""
+        return Kernel(self._ma)
+
+    @property
+    def ar_reduced(self) -> Kernel:
+        """The stationary AR part ``phi(B) Phi(B^s)`` (no differencing)."""
+        return Kernel(self._ar_red)
+
+    @property
+    def differencing(self) -> Kernel:
+        """``(1-B)^d (1-B^s)^D``."""
+        return Kernel(self._diff)
+
+    @property
+    def transfer(self) -> Transfer:
+        """``Transfer(ma_total, ar_total)``: shocks to observations (impulse response = psi)."""
+        return Transfer(self._ma, self._ar_total)
+
+    @property
+    def n_conditioning(self) -> int:
+        """``d + s D``: the observations the differencing conditions on."""
+        return self._dd
+
+    def psi(self, n: int) -> NDArray[np.float64]:
+        """The first ``n`` psi (MA-infinity) weights of ``ma_total / ar_total`` (``psi_0 = 1``).
+
+        Differencing is included: for ``d + D > 0`` they are the weights of the
+        (non-stationary) model, statsmodels' ``results.impulse_responses``.
+        """
+        n = as_positive_int(n, "n")
+        imp = np.zeros(n)
+        imp[0] = 1.0
+        return scipy.signal.lfilter(self._ma, self._ar_total, imp)
+
+    def pi(self, n: int) -> NDArray[np.float64]:
+        """The first ``n`` pi (AR-infinity) weights of ``ar_total / ma_total`` (``pi_0 = 1``).
+
+        Statsmodels' sign: ``arma2ar`` returns these, so ``e_t = sum_j pi_j y_{t-j}``.
+        """
+        n = as_positive_int(n, "n")
+        imp = np.zeros(n)
+        imp[0] = 1.0
+        return scipy.signal.lfilter(self._ar_total, self._ma, imp)
+
+    def roots(self) -> dict[str, NDArray[np.complex128]]:
+        """Roots of the reduced AR polynomial and of the MA polynomial (in the lag operator).
+
+        Stationary / invertible when all lie outside the unit circle.
+        """
+        return {"ar": Kernel(self._ar_red).roots(), "ma": Kernel(self._ma).roots()}
+
+    @property
+    def is_stationary(self) -> bool:
+        """True when every root of ``phi(B) Phi(B^s)`` lies outside the unit circle."""
+        r = self.roots()["ar"]
+        return bool(r.size == 0 or np.all(np.abs(r) > 1.0))
+
+    @property
+    def is_invertible(self) -> bool:
+        """True when every root of ``theta(B) Theta(B^s)`` lies outside the unit circle."""
+        r = self.roots()["ma"]
+        return bool(r.size == 0 or np.all(np.abs(r) > 1.0))
+
+    def burn_in(self, tol: float = 1e-8) -> int:
+        """Number of observations after which every pi weight is below ``tol``.
+
+        The conditional residuals (zero pre-sample shocks) forget their start-up
+        values at this rate: after ``burn_in(tol)`` observations the start-up error is
+        of order ``tol`` times the scale of the data.
+
+        Raises
+        ------
+        ValueError
+            If the MA part is not invertible (the pi weights do not decay).
+        """
+        if not (isinstance(tol, numbers.Real) and 0 < tol < 1):
+            raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+        if not self.is_invertible:
+            raise ValueError("burn_in needs an invertible MA part: the pi weights of this model do not decay")
+        r = self.roots()["ma"]
+        if r.size == 0:
+            return int(self._ar_total.size)
+        rho = 1.0 / float(np.min(np.abs(r)))
+        n = int(self._ar_total.size + self._ma.size + 4 * np.log(tol) / np.log(rho)) + 50
+        n = min(n, 10**7)
+        pi = np.abs(self.pi(n))
+        above = np.flatnonzero(pi >= tol)
+        return int(above[-1] + 1) if above.size else 0
+
+    def frequency_response(self, worN: int | ArrayLike = 512) -> tuple[NDArray[np.float64], NDArray[np.complex128]]:
+        """Complex gain of ``ma_total / ar_total`` (see :meth:`tsconv.Transfer.frequency_response`)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.transfer.frequency_response(worN)
+
+    def spectral_density(self, freqs: ArrayLike) -> NDArray[np.float64]:
+        """Spectral density ``sigma2 |ma(e^{-2 pi i f})|^2 / |ar(e^{-2 pi i f})|^2``.
+
+        ``freqs`` are in cycles per observation; the density integrates over
+        ``[-1/2, 1/2]`` to the variance of a stationary model (differencing makes it
+        infinite at the zero and seasonal frequencies).
+        """
+        f = as_float_array(freqs, "freqs", keep_float32=False, finite=True)
+        w = 2.0 * np.pi * np.atleast_1d(f).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            _, h = scipy.signal.freqz(self._ma, self._ar_total, worN=w)
+            out = self.sigma2 * np.abs(h) ** 2
+        return out.reshape(np.shape(f))
+
+    # -- deterministic part ---------------------------------------------------------------
+    def _trend_values(self, t0: int, n: int) -> NDArray[np.float64]:
+        tau = np.arange(t0, t0 + n, dtype=float) + self.trend_offset
+        out = np.zeros(n)
+        for b, k in zip(self.trend_params, self._powers):
+            out += b * tau**k
+        return out
+
+    def _exog_part(self, exog: Any, n: int, k: int, name: str) -> NDArray[np.float64] | None:
+        ke = self.exog_params.size
+        if exog is None:
+            if ke:
+                raise ValueError(f"{name} is required: the model has {ke} exog_params")
+            return None
+        if ke == 0:
+            raise ValueError(f"{name} was given but the model has no exog_params")
+        x = as_float_array(exog.to_numpy() if isinstance(exog, (pd.Series, pd.DataFrame)) else exog, name, finite=True, keep_float32=False)
+        if x.ndim == 1 and ke == 1:
+            x = x[:, None]
+        if x.ndim == 2 and x.shape == (n, ke):
+            return (x @ self.exog_params)[None, :]
+        if x.ndim == 3 and x.shape == (k, n, ke):
+            return x @ self.exog_params
+        raise ValueError(f"{name} must have shape ({n}, {ke}) or ({k}, {n}, {ke}), got {x.shape}")
+
+    def _mean_path(self, t0: int, n: int) -> NDArray[np.float64]:
+        """Deterministic mean ``m_t`` of the differenced series (intercept form), y index t0..t0+n-1.
+
+        statsmodels' convention: the stationary start uses the first intercept, then
+        ``phi(B) Phi(B^s) m_t = c_t``.
+        """
+        c = self._trend_values(0, t0 + n)
+        phi1 = float(self._ar_red.sum())
+        m_pre = (c[1] if c.size > 1 else c[0]) / phi1
+        p = self._ar_red.size - 1
+        if p == 0:
+            m = c.copy()
+            m[0] = m_pre
+        else:
+            m = np.empty(t0 + n)
+            m[0] = m_pre
+            if t0 + n > 1:
+                zi = lfilter_zi(np.array([1.0]), self._ar_red, None, np.full((1, p), m_pre))
+                m[1:] = scipy.signal.lfilter([1.0], self._ar_red, c[1:], zi=zi[0])[0]
+        return m[t0:]
+
+    # -- input handling ---------------------------------------------------------------------
+    def _prepare(self, y: Any, exog: Any, start: str, need: int) -> tuple[NDArray[np.float64], NDArray[np.float64], Any]:
+        """(y2 (k, n), z2 = y - regression part, pandas wrapper info)."""
+        info: Any = None
+        if isinstance(y, pd.Series):
+            info = ("series", y.index, y.name)
+            vals = y.to_numpy()
+        elif isinstance(y, pd.DataFrame):
+            info = ("frame", y.index, y.columns)
+            vals = y.to_numpy().T
+        else:
+            vals = y
+        arr = as_float_array(vals, "y", ndim=(1, 2), keep_float32=False, finite=True).astype(float, copy=False)
+        y2 = np.atleast_2d(arr)
+        if info is None:
+            info = ("array", arr.ndim)
+        n = y2.shape[-1]
+        if n < need:
+            raise ValueError(f"y must have at least {need} observations for start={start!r} (d + s*D = {self._dd}), got {n}")
+        z = y2
+        reg = self._exog_part(exog, n, y2.shape[0], "exog")
+        if reg is not None:
+            z = z - reg
+        if self.trend_form == "mean" and self._powers:
+            z = z - self._trend_values(0, n)
+        return y2, z, info
+
+    def _need(self, start: str) -> int:
+        return self._dd + 1 + (self._ar_red.size - 1 if start == "conditional" else 0)
+
+    def _factor(self, n: int) -> Any:
+        f = self._factors.get("f")
+        if f is not None and (f.converged or f.T >= n):
+            return f
+        if not self.is_stationary:
+            raise ValueError(
+                "start='exact' needs a stationary AR part (the differenced series has no stationary "
+                f"distribution otherwise); AR roots {np.round(self.roots()['ar'], 6).tolist()}; use start='conditional'"
+            )
+        f = innovations_factor(self._ar_red, self._ma, n)
+        self._factors["f"] = f
+        return f
+
+    def _conv_ma(self, f: Any) -> NDArray[np.float64]:
+        """The converged filter row; exactly ``ma_total`` when it agrees to 1e-12."""
+        row = f.conv_row
+        ma = np.zeros(max(row.size, self._ma.size))
+        ma[: self._ma.size] = self._ma
+        padded = np.zeros_like(ma)
+        padded[: row.size] = row
+        if np.allclose(padded, ma, rtol=0, atol=1e-12):
+            return self._ma
+        return row
+
+    # -- the filters ------------------------------------------------------------------------
+    def _innovations(self, z: NDArray[np.float64], start: str, n_total: int) -> tuple[NDArray[np.float64], Any]:
+        """Innovations on the differenced index (k, N) for z (k, n); NaN where undefined."""
+        n = z.shape[-1]
+        dd = self._dd
+        N = n - dd
+        r = self._ar_total.size
+        p = self._ar_red.size - 1
+        intercept = self.trend_form == "intercept" and bool(self._powers)
+        if start == "conditional":
+            x = scipy.signal.lfilter(self._ar_total, [1.0], z, axis=-1)[:, r - 1 :]
+            if intercept:
+                x = x - self._trend_values(r - 1, n - r + 1)
+            e = np.full((z.shape[0], N), np.nan)
+            e[:, p:] = scipy.signal.lfilter([1.0], self._ma, x, axis=-1)
+            return e, None
+        f = self._factor(n_total - dd)
+        m = f.m
+        T = min(f.T, N)
+        w = scipy.signal.lfilter(self._diff, [1.0], z[:, : dd + T], axis=-1)[:, dd:]
+        if intercept:
+            w = w - self._mean_path(dd, T)
+        x = w.copy()
+        if p and T > m:
+            x[:, m:] = scipy.signal.lfilter(self._ar_red, [1.0], w, axis=-1)[:, m:]
+        e = np.empty((z.shape[0], N))
+        e[:, :T] = solve_head(f, x)
+        if T < N:
+            a = self._conv_ma(f)
+            past_e = e[:, T - (a.size - 1) : T] if a.size > 1 else None
+            if not intercept:
+                zi = lfilter_zi(self._ar_total, a, z[:, dd + T - (r - 1) : dd + T], past_e)
+                e[:, T:], _ = scipy.signal.lfilter(self._ar_total, a, z[:, dd + T :], axis=-1, zi=zi)
+            else:
+                xt = scipy.signal.lfilter(self._ar_total, [1.0], z[:, dd + T - (r - 1) :], axis=-1)[:, r - 1 :]
+                xt = xt - self._trend_values(dd + T, N - T)
+                zi = lfilter_zi(np.array([1.0]), a, None, past_e)
+                e[:, T:], _ = scipy.signal.lfilter([1.0], a, xt, axis=-1, zi=zi)
+        return e, f
+
+    def _wrap(self, out2: NDArray[np.float64], info: Any) -> Any:
+        kind = info[0]
+        if kind == "series":
+            return pd.Series(out2[0], index=info[1], name=info[2])
+        if kind == "frame":
+            return pd.DataFrame(out2.T, index=info[1], columns=info[2])
+        return out2[0] if info[1] == 1 else out2
+
+    def _check_start(self, start: Any) -> str:
+        start = check_option(start, Start, "start")
+        if start == "conditional" and not self.is_invertible:
+            warnings.warn(
+                "the MA part is not invertible: conditional residuals explode; start='exact' still works",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return start
+
+    def residuals(self, y: ArrayLike, exog: ArrayLike | None = None, start: Start = "exact") -> Any:
+        """One-step prediction errors (innovations) of ``y``, aligned with ``y``.
+
+        Parameters
+        ----------
+        y : array_like, pandas.Series or pandas.DataFrame
+            One series ``(n,)`` or many ``(k, n)`` under the same model (pandas:
+            a Series, or a DataFrame with one column per series). Must be finite.
+        exog : array_like, optional
+            Regressors ``(n, k_exog)`` (or ``(k, n, k_exog)``), required when the model
+            has ``exog_params``.
+        start : {'exact', 'conditional'}, default 'exact'
+            ``'exact'``: exact Gaussian innovations of the differenced series (the
+            first ``d + s D`` values are NaN: the diffuse differencing states are
+            conditioned on them). ``'conditional'``: conditional on the first
+            ``d + s D + p + s P`` observations (NaN there) with zero pre-sample shocks:
+            R's ``arima(method = "CSS")`` residuals.
+
+        Returns
+        -------
+        ndarray or pandas object of the shape of ``y``.
+
+        Raises
+        ------
+        ValueError
+            For non-finite ``y`` (naming the first bad index), a series too short, a bad
+            ``exog`` shape, or ``start='exact'`` with a non-stationary AR part.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 0, 0), ar=[0.5]).residuals(np.array([2.0, 1.0, 1.5]), start="conditional")
+        array([nan, 0. , 1. ])
+        """
+        start = self._check_start(start)
+        y2, z, info = self._prepare(y, exog, start, self._need(start))
+        e, _ = self._innovations(z, start, y2.shape[-1])
+        out = np.full(y2.shape, np.nan)
+        out[:, self._dd :] = e
+        return self._wrap(out, info)
+
+    def predict(self, y: ArrayLike, exog: ArrayLike | None = None, start: Start = "exact") -> Any:
+        """In-sample one-step predictions ``y_t - residual_t``, aligned with ``y`` (NaN where undefined).
+
+        Parameters and errors as for :meth:`residuals`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 0, 0), ar=[0.5]).predict(np.array([2.0, 1.0, 1.5]), start="conditional")
+        array([nan, 1. , 0.5])
+        """
+        start = self._check_start(start)
+        y2, z, info = self._prepare(y, exog, start, self._need(start))
+        e, _ = self._innovations(z, start, y2.shape[-1])
+        out = np.full(y2.shape, np.nan)
+        out[:, self._dd :] = y2[:, self._dd :] - e
+        return self._wrap(out, info)
+
+    def prediction_variance(self, n: int) -> NDArray[np.float64]:
+        """Variances of the ``start='exact'`` one-step predictions of ``n`` observations.
+
+        NaN for the first ``d + s D`` (diffuse, infinite variance); then ``sigma2`` times
+        the innovations variances, falling to ``sigma2`` for an invertible model.
+        """
+        n = as_positive_int(n, "n")
+        out = np.full(n, np.nan)
+        if n > self._dd:
+            _, d = self._factor(n - self._dd).rows(0, n - self._dd)
+            out[self._dd :] = self.sigma2 * d
+        return out
+
+    def forecast(
+        self,
+        y: ArrayLike,
+        steps: int,
+        exog_future: ArrayLike | None = None,
+        alpha: float = 0.05,
+        *,
+        exog: ArrayLike | None = None,
+        start: Start = "exact",
+    ) -> Forecast:
+        """Forecast ``steps`` ahead from the end of ``y``, with standard errors and intervals.
+
+        Parameters
+        ----------
+        y : array_like, pandas.Series or pandas.DataFrame
+            The history (one or many series, as in :meth:`residuals`).
+        steps : int
+            Forecast horizon (>= 1).
+        exog, exog_future : array_like, optional
+            Regressors over the history and over the ``steps`` future periods
+            (``(steps, k_exog)`` or ``(k, steps, k_exog)``).
+        alpha : float, default 0.05
+            The intervals cover ``1 - alpha``.
+        start : {'exact', 'conditional'}, default 'exact'
+            As in :meth:`residuals`. ``'exact'`` gives the exact Gaussian forecast and its
+            mean squared error given the finite history; ``'conditional'`` continues the
+            conditional recursion and uses ``sigma2 * cumsum(psi**2)``.
+
+        Returns
+        -------
+        Forecast
+            ``mean``, ``se``, ``lower``, ``upper`` (pandas on an extended index for
+            pandas input) and ``to_frame()``.
+
+        Notes
+        -----
+        The future values of the Ansley-transformed series are predicted from the
+        innovations, ``x_hat_t = sum_{j} L[t, t-j] e_{t-j}`` (only past innovations), and
+        mapped back through ``ar_total``; the error of each horizon is the same map
+        applied to the unit-lower block of ``L`` over the future, so its variance is
+        ``sigma2 * sum_k G[h, k]^2 d_k`` — ``sigma2 * cumsum(psi**2)`` once converged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import ARIMA
+        >>> rw = ARIMA((0, 1, 0), sigma2=4.0)
+        >>> fc = rw.forecast(np.array([1.0, 3.0, 2.0]), 3)
+        >>> fc.mean, fc.se
+        (array([2., 2., 2.]), array([2.        , 2.82842712, 3.46410162]))
+        """
+        start = self._check_start(start)
+        steps = as_positive_int(steps, "steps")
+        if not (isinstance(alpha, numbers.Real) and 0 < alpha < 1):
+            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        y2, z, info = self._prepare(y, exog, start, self._need(start))
+        k, n = y2.shape
+        dd = self._dd
+        N = n - dd
+        h = steps
+        e, f = self._innovations(z, start, n + h)
+        e = np.where(np.isnan(e), 0.0, e)
+        if start == "exact":
+            m = f.m
+            rows, dvar = f.rows(N, N + h)
+        else:
+            m = self._ma.size - 1
+            rows = np.zeros((m + 1, h))
+            rows[:, :] = self._ma[:, None]
+            dvar = np.ones(h)
+        # x_hat for future t = N + i: only innovations before N
+        xhat = np.zeros((k, h))
+        for i in range(min(h, m)):
+            for j in range(i + 1, m + 1):
+                if N + i - j >= 0 and rows[j, i] != 0.0:
+                    xhat[:, i] += rows[j, i] * e[:, N + i - j]
+        # unit-lower block of L over the future: M[i, c] = L[N + i, N + c]
+        M = np.zeros((h, h))
+        for j in range(0, min(m, h - 1) + 1):
+            idx = np.arange(j, h)
+            M[idx, idx - j] = rows[j, j:]
+        intercept = self.trend_form == "intercept" and bool(self._powers)
+        mu_f = self._mean_path(n, h) if intercept else np.zeros(h)
+        m_eff = m if start == "exact" else 0
+        zhat = self._x_to_z(xhat, z, N, m_eff, mu_f, intercept)
+        G = self._x_to_z(M.T, None, N, m_eff, np.zeros(h), False)  # rows: shock c, time i
+        var = self.sigma2 * np.einsum("ci,c->i", G**2, dvar)
+        mean = zhat
+        reg = self._exog_part(exog_future, h, k, "exog_future")
+        if reg is not None:
+            mean = mean + reg
+        if self.trend_form == "mean" and self._powers:
+            mean = mean + self._trend_values(n, h)
+        se = np.broadcast_to(np.sqrt(var), mean.shape).copy()
+        index = columns = None
+        if info[0] in ("series", "frame"):
+            index = _future_index(info[1], h)
+            columns = info[2] if info[0] == "frame" else None
+        elif info[1] == 1:
+            mean, se = mean[0], se[0]
+        return Forecast(mean, se, alpha, index=index, columns=columns)
+
+    def _x_to_z(self, xhat: NDArray[np.float64], z: NDArray[np.float64] | None, N: int, m: int, mu_f: NDArray[np.float64], intercept: bool) -> NDArray[np.float64]:
+        """Map future Ansley values x (k, h) at differenced times N.. to levels z.
+
+        ``x_t = v_t`` for ``t < m`` and ``phi(B) v_t`` after; ``w = v + mu``;
+        ``(1-B)^d (1-B^s)^D z = w``. ``z`` is the history (None: zero history, for errors).
+        """
+        k, h = xhat.shape
+        p = self._ar_red.size - 1
+        dd = self._dd
+        if z is None:
+            r = self._ar_total.size
+            if m <= N:
+                return scipy.signal.lfilter([1.0], self._ar_total, xhat, axis=-1)
+            v_hist = np.zeros((k, 0))
+            z_hist = None
+        else:
+            r = self._ar_total.size
+            if m <= N and not intercept:
+                zi = lfilter_zi(np.array([1.0]), self._ar_total, None, z[:, z.shape[-1] - (r - 1) :] if r > 1 else None)
+                if r == 1:
+                    return xhat.copy()
+                return scipy.signal.lfilter([1.0], self._ar_total, xhat, axis=-1, zi=zi)[0]
+            w_hist = scipy.signal.lfilter(self._diff, [1.0], z, axis=-1)[:, dd:]
+            if intercept:
+                w_hist = w_hist - self._mean_path(dd, N)
+            v_hist = w_hist
+            z_hist = z
+        # general path: segment t < m (x = v), then the AR recursion, then integration
+        v = np.zeros((k, h))
+        n1 = max(0, min(h, m - N))
+        v[:, :n1] = xhat[:, :n1]
+        if n1 < h:
+            allv = np.concatenate([v_hist, v[:, :n1]], axis=-1)
+            if p:
+                past = allv[:, max(allv.shape[-1] - p, 0) :]
+                if past.shape[-1] < p:
+                    past = np.concatenate([np.zeros((k, p - past.shape[-1])), past], axis=-1)
+                zi = lfilter_zi(np.array([1.0]), self._ar_red, None, past)
+                v[:, n1:], _ = scipy.signal.lfilter([1.0], self._ar_red, xhat[:, n1:], axis=-1, zi=zi)
+            else:
+                v[:, n1:] = xhat[:, n1:]
+        w = v + mu_f
+        if dd == 0:
+            return w
+        past_z = z_hist[:, -dd:] if z_hist is not None else np.zeros((k, dd))
+        zi = lfilter_zi(np.array([1.0]), self._diff, None, past_z)
+        return scipy.signal.lfilter([1.0], self._diff, w, axis=-1, zi=zi)[0]
+
+    def simulate(self, n: int, repetitions: int = 1, rng: Any = None) -> NDArray[np.float64]:
+        """Simulate the model: psi weights convolved with Gaussian shocks.
+
+        A stationary model starts in its stationary regime (a burn-in long enough for
+        the psi weights to fall below 1e-12 is discarded); an integrated model starts
+        from zero pre-sample values. Trend terms are added; exogenous regressors are
+        not (``exog_params`` must be empty).
+
+        Returns
+        -------
+        ndarray
+            ``(n,)`` when ``repetitions == 1``, else ``(repetitions, n)``: paths for fan charts.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 0, 0), ar=[0.5]).simulate(100, repetitions=3, rng=0).shape
+        (3, 100)
+        """
+        n = as_positive_int(n, "n")
+        repetitions = as_positive_int(repetitions, "repetitions")
+        if self.exog_params.size:
+            raise ValueError("simulate does not know future regressors: the model has exog_params")
+        rng = np.random.default_rng(rng)
+        burn = 0
+        if self._dd == 0 and self.is_stationary:
+            r = self.roots()["ar"]
+            if r.size:
+                rho = 1.0 / float(np.min(np.abs(r)))
+                burn = min(int(np.log(1e-12) / np.log(rho)) + self._ma.size + 1, 10**6)
+        eps = rng.standard_normal((repetitions, n + burn)) * np.sqrt(self.sigma2)
+        out = scipy.signal.lfilter(self._ma, self._ar_total, eps, axis=-1)[:, burn:]
+        if self._powers:
+            if self.trend_form == "mean":
+                out = out + self._trend_values(0, n)
+            elif self._dd == 0:
+                out = out + self._mean_path(0, n)
+            else:  # the intercept integrated from zero pre-sample values
+                out = out + scipy.signal.lfilter([1.0], self._ar_total, self._trend_values(0, n))
+        return out[0] if repetitions == 1 else out
+
+    # -- statsmodels ----------------------------------------------------------------------
+    @classmethod
+    def from_statsmodels(cls, results: Any) -> ARIMA:
+        """The model of a statsmodels results object, coefficients included.
+
+        Parameters
+        ----------
+        results : statsmodels results
+            ``statsmodels.tsa.arima.model.ARIMAResults`` (trend as a mean),
+            ``statsmodels.tsa.statespace.sarimax.SARIMAXResults`` (trend as an
+            intercept) or ``statsmodels.tsa.ar_model.AutoRegResults`` (intercept form).
+
+        Raises
+        ------
+        TypeError
+            For any other object; the message lists the supported types.
+        ValueError
+            For a supported type using a feature this class does not model
+            (simple differencing, measurement error, time-varying regression, AutoReg
+            seasonal dummies or exog, trends other than 'n', 'c', 't', 'ct').
+        """
+        from tsconv._arima_private import statsmodels_spec
+
+        return cls(**statsmodels_spec(results))
+
+    def to_statsmodels_params(self) -> NDArray[np.float64]:
+        """Parameters in statsmodels' order: trend, exog, ar, ma, seasonal ar, seasonal ma, sigma2.
+
+        This is the ``params`` vector of ``statsmodels.tsa.arima.model.ARIMA`` (for
+        ``trend_form='mean'``) or ``SARIMAX`` (for ``'intercept'``) with the same orders,
+        to be used with ``model.filter(params)`` / ``model.smooth(params)``.
+        """
+        return np.r_[self.trend_params, self.exog_params, self.ar, self.ma, self.seasonal_ar, self.seasonal_ma, self.sigma2]
+
+    def __repr__(self) -> str:
+        parts = [f"order={self.order!r}"]
+        if self.seasonal_order[3]:
+            parts.append(f"seasonal_order={self.seasonal_order!r}")
+        for name in ("ar", "ma", "seasonal_ar", "seasonal_ma"):
+            v = getattr(self, name)
+            if v.size:
+                parts.append(f"{name}={v.tolist()!r}")
+        if self._powers:
+            parts += [f"trend={self.trend!r}", f"trend_params={self.trend_params.tolist()!r}", f"trend_form={self.trend_form!r}"]
+            if self.trend_offset != 1:
+                parts.append(f"trend_offset={self.trend_offset}")
+        if self.exog_params.size:
+            parts.append(f"exog_params={self.exog_params.tolist()!r}")
+        parts.append(f"sigma2={self.sigma2!r}")
+        return f"ARIMA({', '.join(parts)})"
+
+
+def _future_index(index: pd.Index, h: int) -> pd.Index:
+    """The ``h`` index values after ``index`` (dates with a frequency, or integers)."""
+    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        freq = index.freq or (pd.infer_freq(index) if isinstance(index, pd.DatetimeIndex) and len(index) >= 3 else None)
+        if freq is not None:
+            if isinstance(index, pd.PeriodIndex):
+                return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
+            return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
+    if isinstance(index, pd.RangeIndex):
+        return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
+    if pd.api.types.is_integer_dtype(index) and len(index):
+        return pd.RangeIndex(int(index[-1]) + 1, int(index[-1]) + 1 + h)
+    return pd.RangeIndex(len(index), len(index) + h)
