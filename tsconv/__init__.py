@@ -19,6 +19,9 @@ Correlation (:mod:`tsconv.correlation`) and whitening (:mod:`tsconv.whiten`)
     :func:`xcorr`, :func:`correlation_lags`, :func:`ncc`, :func:`gcc`, :func:`find_peaks`,
     :func:`best_lag`, :func:`false_alarm_probability`; :func:`lpc`, :func:`prewhiten`,
     :func:`spectral_whiten`, :class:`Whitener`, :func:`pca_whiten`, :func:`zca_whiten`.
+Seasonal ARIMA (:mod:`tsconv.arima`, :mod:`tsconv.verify`, :mod:`tsconv.datasets`)
+    :class:`ARIMA` (kernels, psi/pi, exact and conditional filters, forecasts, statsmodels
+    import), :class:`Forecast`; ``tsconv.verify.against_statsmodels``, ``check_suite``.
 pandas (:mod:`tsconv.accessor`)
     ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``, registered on import.
 Figures (:mod:`tsconv.plot`, optional matplotlib)
@@ -48,6 +51,7 @@ from tsconv.kernels import (
 )
 from tsconv.decompose import decompose
 from tsconv.correlation import xcorr, correlation_lags, ncc, gcc, find_peaks, best_lag, false_alarm_probability, Peak
+from tsconv.arima import ARIMA, Forecast
 from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
@@ -90,6 +94,8 @@ __all__ = [
     "Whitener",
     "pca_whiten",
     "zca_whiten",
+    "ARIMA",
+    "Forecast",
     "__version__",
 ]
 
