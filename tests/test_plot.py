@@ -71,3 +71,14 @@ def test_plot_bad_input():
         plot_match(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="missing"):
         plot_decomposition(pd.DataFrame({"observed": [1.0]}))
+
+
+def test_plot_model_kernels_draws_psi_pi_and_spectrum():
+    from tsconv.plot import plot_model_kernels
+
+    m = tsconv.ARIMA((1, 0, 1), ar=[0.6], ma=[0.3], sigma2=1.0)
+    fig = plot_model_kernels(m, n=12)
+    a0, a1, a2 = fig.axes
+    np.testing.assert_allclose(a0.containers[0].markerline.get_ydata(), m.psi(12))
+    np.testing.assert_allclose(a1.containers[0].markerline.get_ydata(), m.pi(12))
+    np.testing.assert_allclose(a2.lines[0].get_ydata(), m.spectral_density(np.linspace(0.0, 0.5, 256)))

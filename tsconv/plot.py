@@ -100,7 +100,7 @@ def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None) -> Any:
     Parameters
     ----------
     model : tsconv.ARIMA
-        Anything with ``psi(n)``, ``pi(n)`` (Kernels) and ``spectral_density(freqs)``.
+        Anything with ``psi(n)``, ``pi(n)`` (arrays or Kernels) and ``spectral_density(freqs)``.
     n : int, default 48
         Number of weights drawn.
     ax : three matplotlib Axes, optional
@@ -113,7 +113,8 @@ def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None) -> Any:
     fig, (a0, a1, a2) = _axes(ax, 3, (12.0, 3.2))
     for a, name in ((a0, "psi"), (a1, "pi")):
         k = getattr(model, name)(n)
-        a.stem(k.lags, k.coef, basefmt=" ")
+        lags, weights = (k.lags, k.coef) if isinstance(k, Kernel) else (np.arange(np.size(k)), np.asarray(k))
+        a.stem(lags, weights, basefmt=" ")
         a.set_xlabel("lag")
         a.set_title(f"{name} weights")
     freqs = np.linspace(0.0, 0.5, 256)
