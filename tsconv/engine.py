@@ -209,12 +209,13 @@ def _window_hits(mask: NDArray[np.bool_], m: int, j0: int, j1: int) -> NDArray[n
 def _screen(x2: NDArray[np.floating]) -> NDArray[np.bool_] | None:
     """Mask of the non-finite samples, or None when there is none.
 
-    The quick test is a BLAS dot product (no floating-point warnings, one read of the
-    data): it is finite exactly when every sample is, up to an overflow, which only
+    The quick test is a dot product (BLAS: one read of the data, faster than a sum): it is finite exactly when every sample is, up to an overflow, which only
     sends us to the exact check.
     """
     flat = x2.reshape(-1)
-    if np.isfinite(np.dot(flat, flat)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        quick = np.dot(flat, flat)
+    if np.isfinite(quick):
         return None
     mask = ~np.isfinite(x2)
     return mask if mask.any() else None
@@ -225,7 +226,7 @@ def _raise_nonfinite(x2: NDArray[np.floating], shape: tuple[int, ...]) -> None:
     assert bad is not None
     row, t = bad
     where = t if x2.shape[0] == 1 else tuple(int(i) for i in np.unravel_index(row, shape[:-1])) + (t,)
-    raise ValueError(f"x has a non-finite value {x2[bad]!r} at index {where} (nan_policy='raise')")
+    raise ValueError(f"x has a non-finite value {float(x2[bad])!r} at index {where} (nan_policy='raise')")
 
 
 def _too_short(n: int, m: int) -> ValueError:
@@ -263,7 +264,7 @@ def _apply_kernel(
         if method == "direct" and rows == 1 and 0 <= o <= m - 1:
             y = np.convolve(xin[0], c, "full")[o : o + n]
             y[: max(m - 1 - o, 0)] = np.nan
-            y[n - o :] = np.nan
+            y[max(n - o, 0) :] = np.nan
             out = y[None, :]
         else:
             out = np.empty((rows, n), dtype=x2.dtype)
@@ -528,10 +529,9 @@ class Stream:
         self.nan_policy = check_option(nan_policy, StreamNanPolicy, "nan_policy")
         self.op = op
         if isinstance(op, Kernel):
-            # a delay (negative origin) is the same operator with leading zeros
-            self._coef = np.r_[np.zeros(max(-op.origin, 0)), op.coef]
+            # outputs are final once the last sample of their window (t + origin) arrived
             self._ahead = max(op.origin, 0)
-            self._kernel = Kernel(self._coef)
+            self._kernel = Kernel(op.coef)  # windows by their last sample: origin 0
         self._buf: NDArray[np.floating] | None = None
         self._zi: NDArray[np.floating] | None = None
         self._seen = 0
@@ -574,23 +574,24 @@ class Stream:
             self._seen += L
             self._emitted += L
             return y.astype(self._dtype, copy=False).reshape(x.shape)
-        m = self._coef.size
+        m, o = len(self.op), self.op.origin
         buf = self._buf if self._buf is not None else np.zeros((x2.shape[0], 0), dtype=x2.dtype)
         ext = np.concatenate([buf, x2], axis=-1)
         ext_start = self._seen - buf.shape[-1]
         self._seen += L
-        n = self._seen
-        t0, t1 = self._emitted, n - self._ahead  # outputs [t0, t1) are final now
+        t0, t1 = self._emitted, self._seen - self._ahead  # outputs [t0, t1) are final now
         out = np.full((x2.shape[0], max(t1 - t0, 0)), np.nan, dtype=x2.dtype)
         if t1 > t0 and ext.shape[-1] >= m:
             y = _apply_kernel(self._kernel, ext, "valid", "auto", "propagate")
-            # y[:, j] is the window ending at global sample e = ext_start + m - 1 + j = t + ahead
-            e0 = ext_start + m - 1
-            lo = max(t0 + self._ahead, e0)
-            if t1 + self._ahead > lo:
-                out[:, lo - self._ahead - t0 :] = y[:, lo - e0 : t1 + self._ahead - e0]
+            # y[:, j] is the window ending at global sample ext_start + m - 1 + j: output t - o
+            tmin = ext_start + m - 1 - o
+            lo, hi = max(t0, tmin), min(t1, tmin + y.shape[-1])
+            if hi > lo:
+                out[:, lo - t0 : hi - t0] = y[:, lo - tmin : hi - tmin]
         self._emitted = max(t1, t0)
-        self._buf = ext[:, max(ext.shape[-1] - (m - 1), 0) :] if m > 1 else ext[:, :0]
+        # keep what the next output's window needs: samples from emitted + o - m + 1 on
+        keep = max(self._emitted + o - m + 1 - ext_start, 0)
+        self._buf = ext[:, keep:].copy()
         return out.reshape(*self._lead, out.shape[-1])
 
     def flush(self) -> NDArray[np.floating]:
