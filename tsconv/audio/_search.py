@@ -1,0 +1,101 @@
+"""One needle against many cached haystack spectra: the matcher's inner loop.
+
+``tsconv.ncc`` answers one needle against one haystack and computes the haystack's FFTs
+every time. A catalog is searched again and again, so :class:`BlockIndex` computes the
+haystack's overlap-save block spectra once (at load time) and keeps only the low
+``1/decimate`` of the band: correlating in that band and inverse-transforming at
+``1/decimate`` of the length yields the band-limited correlation sampled every
+``decimate`` lags, ``decimate`` times cheaper (plus cache effects). Candidates found
+there are refined at the full rate by the caller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+from numpy.typing import NDArray
+
+__all__ = ["BlockIndex", "band_energy_fraction"]
+
+
+class BlockIndex:
+    """Overlap-save block spectra of one signal, for needles up to ``max_needle`` samples.
+
+    Block ``b`` covers ``x[b*step : b*step + nfft]`` (zero-padded past the end), with
+    ``step = nfft - max_needle + 1`` so that every lag ``k = b*step + j``, ``0 <= j < step``,
+    sees the whole needle inside its block. Only the first ``nfft // (2*decimate) + 1``
+    bins are kept (complex64).
+    """
+
+    def __init__(self, x: NDArray[np.float32], nfft: int, max_needle: int, decimate: int = 2) -> None:
+        if nfft % (2 * decimate):
+            raise ValueError(f"nfft must be a multiple of 2*decimate, got nfft={nfft}, decimate={decimate}")
+        if max_needle >= nfft // 2:
+            raise ValueError(f"max_needle must be < nfft/2, got {max_needle} with nfft={nfft}")
+        self.nfft = nfft
+        self.decimate = decimate
+        self.max_needle = max_needle
+        self.step = nfft - max_needle + 1
+        # a multiple of 16 so that coarse lags (any decimation up to 16) fall on the grid
+        self.step -= self.step % 16
+        self.n = int(x.size)
+        self.n_blocks = max(1, -(-self.n // self.step))
+        self.keep = nfft // (2 * decimate) + 1
+        spectra = np.empty((self.n_blocks, self.keep), dtype=np.complex64)
+        batch = 16
+        for b0 in range(0, self.n_blocks, batch):
+            b1 = min(b0 + batch, self.n_blocks)
+            seg = np.zeros((b1 - b0, nfft), dtype=np.float32)
+            for b in range(b0, b1):
+                piece = x[b * self.step : b * self.step + nfft]
+                seg[b - b0, : piece.size] = piece
+            spectra[b0:b1] = scipy.fft.rfft(seg, axis=-1)[:, : self.keep]
+        self.spectra = spectra
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.spectra.nbytes)
+
+    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None):  # type: ignore[no-untyped-def]
+        """Yield ``(first_lag, corr)``: the band-limited correlation every ``decimate`` lags.
+
+        ``needle_spec`` is ``conj(rfft(needle, nfft))[:keep]`` (already conjugated and
+        weighted by the caller). ``corr[j]`` is the correlation at lag
+        ``first_lag + j * decimate``; lags run over ``0 .. n - 1`` (the needle may hang
+        off the end, where the signal is zero). ``decimate`` (a multiple of the index's,
+        at most 16) narrows the band further.
+        """
+        d = self.decimate if decimate is None else decimate
+        if d % self.decimate or d > 16:
+            raise ValueError(f"decimate must be a multiple of {self.decimate} and <= 16, got {d}")
+        keep = self.nfft // (2 * d) + 1
+        n_out = self.nfft // d
+        valid = self.step // d
+        buf = np.empty((batch, keep), dtype=np.complex64)
+        for b0 in range(0, self.n_blocks, batch):
+            b1 = min(b0 + batch, self.n_blocks)
+            prod = buf[: b1 - b0]
+            np.multiply(self.spectra[b0:b1, :keep], needle_spec[:keep], out=prod)
+            corr = scipy.fft.irfft(prod, n=n_out, axis=-1, workers=workers)[:, :valid]
+            # irfft of the kept band at 1/d of the length scales by 1/d
+            corr *= d
+            for b in range(b0, b1):
+                first = b * self.step
+                if first >= self.n:
+                    break
+                count = min(valid, -(-(self.n - first) // d))
+                yield first, corr[b - b0, :count]
+
+
+def band_energy_fraction(spec: NDArray[np.complexfloating], keep: int, nfft: int) -> float:
+    """Share of a real signal's energy in the first ``keep`` bins of its ``rfft`` (length ``nfft``)."""
+    p = np.abs(spec) ** 2
+    w = np.full(p.shape[-1], 2.0)
+    w[0] = 1.0
+    if nfft % 2 == 0:
+        w[-1] = 1.0
+    total = float(np.sum(p * w))
+    if total == 0.0:
+        return 0.0
+    wk = w[:keep].copy()
+    return float(np.sum(p[:keep] * wk)) / total

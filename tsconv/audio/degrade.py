@@ -1,0 +1,168 @@
+"""Seeded degradations of audio: the tools of the matcher's evaluation.
+
+Every function takes a 1-D signal and returns a new float64 array; the random ones take a
+``seed`` (an int or a ``numpy.random.Generator``) so that an evaluation is repeatable.
+
+- :func:`add_noise`: white, pink or brown Gaussian noise at a given SNR (dB);
+- :func:`peaking_eq` / :func:`random_eq`: second-order peaking filters (RBJ cookbook);
+- :func:`gain`: a gain in dB;
+- :func:`resample`: change of sample rate (polyphase, ``scipy.signal.resample_poly``);
+- :func:`speed`: play faster or slower (pitch changes too, like a tape or a turntable);
+- :func:`clip`: hard clipping at a fraction of the peak.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+import scipy.signal
+from numpy.typing import ArrayLike, NDArray
+
+from tsconv._validation import as_float_array, check_option
+
+__all__ = ["NoiseColor", "add_noise", "colored_noise", "peaking_eq", "random_eq", "gain", "resample", "speed", "clip"]
+
+NoiseColor = Literal["white", "pink", "brown"]
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _signal(x: ArrayLike) -> NDArray[np.float64]:
+    return np.array(as_float_array(x, "x", ndim=1, keep_float32=False, finite=True), dtype=np.float64)
+
+
+def colored_noise(n: int, color: NoiseColor = "white", seed: int | np.random.Generator | None = None) -> NDArray[np.float64]:
+    """Unit-variance Gaussian noise whose power spectrum falls as ``1/f**beta``.
+
+    ``beta`` is 0 (white), 1 (pink) or 2 (brown); shaped in the frequency domain, the DC
+    bin set to zero.
+
+    Examples
+    --------
+    >>> z = colored_noise(4096, "pink", seed=0)
+    >>> z.shape, round(float(z.std()), 6)
+    ((4096,), 1.0)
+    """
+    check_option(color, NoiseColor, "color")
+    rng = _rng(seed)
+    white = rng.standard_normal(n)
+    if color == "white":
+        out = white
+    else:
+        beta = {"pink": 1.0, "brown": 2.0}[color]
+        spec = np.fft.rfft(white)
+        f = np.fft.rfftfreq(n)
+        f[0] = np.inf  # no DC
+        spec *= f ** (-beta / 2)
+        out = np.fft.irfft(spec, n)
+    out = out - out.mean()
+    sd = out.std()
+    return out / sd if sd > 0 else out
+
+
+def add_noise(
+    x: ArrayLike, snr_db: float, color: NoiseColor = "white", seed: int | np.random.Generator | None = None
+) -> NDArray[np.float64]:
+    """Add Gaussian noise so that ``10 log10(P_signal / P_noise) = snr_db``.
+
+    The signal power is the mean square of ``x`` over the whole clip.
+
+    Examples
+    --------
+    >>> x = np.sin(np.arange(8000) * 0.1)
+    >>> y = add_noise(x, -10.0, "white", seed=0)
+    >>> round(10 * np.log10(np.mean(x**2) / np.mean((y - x)**2)), 6)
+    -10.0
+    """
+    x = _signal(x)
+    p = float(np.mean(x**2))
+    noise = colored_noise(x.size, color, seed)
+    noise *= np.sqrt(p / np.mean(noise**2) * 10 ** (-snr_db / 10)) if p > 0 else 0.0
+    return x + noise
+
+
+def _peaking_sos(sr: float, f0: float, gain_db: float, q: float) -> NDArray[np.float64]:
+    # Robert Bristow-Johnson, "Cookbook formulae for audio EQ biquad filter coefficients".
+    a = 10 ** (gain_db / 40)
+    w0 = 2 * np.pi * f0 / sr
+    alpha = np.sin(w0) / (2 * q)
+    b = np.array([1 + alpha * a, -2 * np.cos(w0), 1 - alpha * a])
+    den = np.array([1 + alpha / a, -2 * np.cos(w0), 1 - alpha / a])
+    return np.concatenate([b / den[0], den / den[0]])[None, :]
+
+
+def peaking_eq(x: ArrayLike, sr: float, f0: float, gain_db: float, q: float = 1.0) -> NDArray[np.float64]:
+    """A peaking (bell) equaliser of ``gain_db`` at ``f0`` Hz with quality ``q`` (RBJ cookbook).
+
+    Examples
+    --------
+    >>> y = peaking_eq(np.ones(100), 8000, 1000.0, 6.0)
+    >>> round(float(y[-1]), 6)  # DC passes unchanged
+    1.0
+    """
+    x = _signal(x)
+    if not 0 < f0 < sr / 2:
+        raise ValueError(f"f0 must be in (0, sr/2) = (0, {sr / 2}), got {f0}")
+    return scipy.signal.sosfilt(_peaking_sos(sr, f0, gain_db, q), x)
+
+
+def random_eq(
+    x: ArrayLike, sr: float, max_db: float = 12.0, n_bands: int = 3, seed: int | np.random.Generator | None = None
+) -> NDArray[np.float64]:
+    """``n_bands`` peaking filters at log-uniform centres (60 Hz to 0.45 sr) with gains uniform in ±max_db."""
+    rng = _rng(seed)
+    y = _signal(x)
+    for _ in range(n_bands):
+        f0 = float(np.exp(rng.uniform(np.log(60.0), np.log(0.45 * sr))))
+        y = peaking_eq(y, sr, f0, float(rng.uniform(-max_db, max_db)), float(rng.uniform(0.5, 2.0)))
+    return y
+
+
+def gain(x: ArrayLike, db: float) -> NDArray[np.float64]:
+    """Multiply by ``10**(db/20)``."""
+    return _signal(x) * 10 ** (db / 20)
+
+
+def _ratio(factor: float, max_den: int = 4000) -> Fraction:
+    return Fraction(factor).limit_denominator(max_den)
+
+
+def resample(x: ArrayLike, sr_in: float, sr_out: float) -> NDArray[np.float64]:
+    """Resample from ``sr_in`` to ``sr_out`` Hz (polyphase filter, ``scipy.signal.resample_poly``)."""
+    x = _signal(x)
+    if sr_in <= 0 or sr_out <= 0:
+        raise ValueError(f"sample rates must be positive, got sr_in={sr_in}, sr_out={sr_out}")
+    r = _ratio(sr_out / sr_in)
+    if r == 1:
+        return x.copy()
+    return scipy.signal.resample_poly(x, r.numerator, r.denominator)
+
+
+def speed(x: ArrayLike, factor: float) -> NDArray[np.float64]:
+    """Play ``factor`` times faster (``factor=1.005``: 0.5% fast, shorter and higher).
+
+    Examples
+    --------
+    >>> speed(np.zeros(2010), 1.005).shape
+    (2000,)
+    """
+    if not 0.5 <= factor <= 2.0:
+        raise ValueError(f"factor must be in [0.5, 2], got {factor}")
+    x = _signal(x)
+    r = _ratio(1.0 / factor)
+    if r == 1:
+        return x.copy()
+    return scipy.signal.resample_poly(x, r.numerator, r.denominator)
+
+
+def clip(x: ArrayLike, level: float = 0.5) -> NDArray[np.float64]:
+    """Hard-clip at ``level`` times the peak absolute value (``0 < level <= 1``)."""
+    x = _signal(x)
+    if not 0 < level <= 1:
+        raise ValueError(f"level must be in (0, 1], got {level}")
+    lim = level * float(np.max(np.abs(x)))
+    return np.clip(x, -lim, lim)
