@@ -108,3 +108,44 @@ def power_series_inverse(coef, n):
             s -= c[k] * d[j - k]
         d.append(s / c[0])
     return d
+
+
+def arima_css_residuals(y, ar_total, ma_total, n_cond):
+    """R's ``arima(method = "CSS")`` residuals as in its C code (ARIMA_CSS), one loop.
+
+    ``ar_total``/``ma_total`` are lag polynomials (zero lag first, lfilter sign); the first
+    ``n_cond`` residuals are NaN (conditioned on), later ones use zero pre-sample shocks.
+    """
+    y = [float(v) for v in y]
+    a = [float(v) for v in ar_total]
+    b = [float(v) for v in ma_total]
+    e = [0.0] * len(y)
+    out = [float("nan")] * len(y)
+    for t in range(n_cond, len(y)):
+        s = 0.0
+        for k in range(len(a)):
+            s += a[k] * y[t - k]
+        for k in range(1, len(b)):
+            if t - k >= n_cond:
+                s -= b[k] * e[t - k]
+        e[t] = s
+        out[t] = s
+    return out
+
+
+def exact_innovations_dense(ar, ma, v):
+    """Exact innovations of a zero-mean stationary ARMA sample from its full covariance matrix.
+
+    ``Sigma = C C'`` (dense Cholesky); innovations ``e = L^{-1} v`` with ``L = C / diag(C)``
+    and variances ``diag(C)**2`` (unit innovation variance): Brockwell & Davis (1991), 5.2.
+    """
+    import numpy as np
+    from statsmodels.tsa.arima_process import arma_acovf
+
+    v = np.asarray(v, dtype=float)
+    n = v.size
+    g = arma_acovf(np.asarray(ar, float), np.asarray(ma, float), nobs=n)
+    idx = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    C = np.linalg.cholesky(g[idx])
+    L = C / np.diag(C)
+    return np.linalg.solve(L, v), np.diag(C) ** 2
