@@ -83,6 +83,9 @@ class Forecast:
         a Series / a DataFrame with one column per series on the forecast index).
     alpha : float
         ``lower``/``upper`` cover ``1 - alpha`` under Gaussian errors.
+    residuals, fitted : ndarray or pandas object
+        Set by :meth:`ARIMA.forecast`: the in-sample residuals and one-step predictions
+        of the history, from the same filter pass (shape of ``y``).
 
     Examples
     --------
@@ -104,6 +107,8 @@ class Forecast:
                 wrap = lambda a: pd.DataFrame(a.T, index=index, columns=columns)  # noqa: E731
             mean, se, lower, upper = wrap(mean), wrap(se), wrap(lower), wrap(upper)
         self.mean, self.se, self.lower, self.upper = mean, se, lower, upper
+        self.residuals: Any = None
+        self.fitted: Any = None
 
     def to_frame(self) -> pd.DataFrame:
         """A DataFrame with columns ``mean, se, lower, upper`` (long format for many series)."""
@@ -661,8 +666,7 @@ class ARIMA:
         dd = self._dd
         N = n - dd
         h = steps
-        e, f = self._innovations(z, start, n + h)
-        e = np.where(np.isnan(e), 0.0, e)
+        e_full, f = self._innovations(z, start, n + h)
         if start == "exact":
             m = f.m
             rows, dvar = f.rows(N, N + h)
@@ -671,12 +675,14 @@ class ARIMA:
             rows = np.zeros((m + 1, h))
             rows[:, :] = self._ma[:, None]
             dvar = np.ones(h)
-        # x_hat for future t = N + i: only innovations before N
+        # x_hat for future t = N + i: only innovations before N (NaN = conditioned on: 0)
+        e = np.nan_to_num(e_full[:, max(N - m, 0) :], nan=0.0)
+        off = N - e.shape[-1]
         xhat = np.zeros((k, h))
         for i in range(min(h, m)):
             for j in range(i + 1, m + 1):
                 if N + i - j >= 0 and rows[j, i] != 0.0:
-                    xhat[:, i] += rows[j, i] * e[:, N + i - j]
+                    xhat[:, i] += rows[j, i] * e[:, N + i - j - off]
         # unit-lower block of L over the future: M[i, c] = L[N + i, N + c]
         M = np.zeros((h, h))
         for j in range(0, min(m, h - 1) + 1):
@@ -701,7 +707,13 @@ class ARIMA:
             columns = info[2] if info[0] == "frame" else None
         elif info[1] == 1:
             mean, se = mean[0], se[0]
-        return Forecast(mean, se, alpha, index=index, columns=columns)
+        resid = np.full(y2.shape, np.nan)
+        resid[:, dd:] = e_full
+        fc = Forecast(mean, se, alpha, index=index, columns=columns)
+        # the same filter pass gives the in-sample quantities
+        fc.residuals = self._wrap(resid, info)
+        fc.fitted = self._wrap(y2 - resid, info)
+        return fc
 
     def _x_to_z(self, xhat: NDArray[np.float64], z: NDArray[np.float64] | None, N: int, m: int, mu_f: NDArray[np.float64], intercept: bool) -> NDArray[np.float64]:
         """Map future Ansley values x (k, h) at differenced times N.. to levels z.

@@ -1,0 +1,137 @@
+"""ARIMA kernels vs statsmodels and statsforecast (docs/benchmarks.md, section "ARIMA").
+
+Workloads, timed in the same run (median of repeats):
+
+1. 100k-point ARIMA(2,1,1) and SARIMA(1,1,1)(0,1,1,12) with known coefficients:
+   residuals + in-sample one-step predictions + a 24-step forecast with 95% intervals.
+   tsconv (start='exact'; one ``forecast`` call, whose result carries the residuals and
+   predictions, and also three separate calls) vs statsmodels (``results.apply(y)`` + ``get_prediction()`` +
+   ``get_forecast(24)``) vs statsforecast (``ARIMA.forward(y, h=24, level=[95], fitted=True)``,
+   if installed: it is a benchmark peer only, not a dependency).
+2. 300 airline-model series of 240 points: forecast 24 steps with intervals from new data,
+   tsconv (one 2-D call) vs a statsmodels loop of ``results.apply(y_i).get_forecast(24)``.
+
+The agreement of the numbers is printed too (max abs difference relative to sd(y)).
+
+Usage: python benchmarks/bench_arima.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import scipy
+import statsmodels
+
+from tsconv import ARIMA
+
+
+def timeit(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), out
+
+
+def tsconv_job(m: ARIMA, y: np.ndarray, h: int) -> Any:
+    e = m.residuals(y)
+    p = m.predict(y)
+    fc = m.forecast(y, h)
+    return e, p, fc
+
+
+def tsconv_one_call(m: ARIMA, y: np.ndarray, h: int) -> Any:
+    fc = m.forecast(y, h)  # residuals and one-step predictions come from the same pass
+    return fc.residuals, fc.fitted, fc
+
+
+def statsmodels_job(res: Any, y: np.ndarray, h: int) -> Any:
+    r = res.apply(y)
+    pred = r.get_prediction().predicted_mean
+    fc = r.get_forecast(h)
+    ci = fc.conf_int(alpha=0.05)
+    return r.resid, pred, fc.predicted_mean, fc.se_mean, ci
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="10k points, 60 series, fewer repeats")
+    args = ap.parse_args()
+    n = 10_000 if args.quick else 100_000
+    n_series = 60 if args.quick else 300
+    rep_fast, rep_slow = (5, 1) if args.quick else (15, 3)
+    h = 24
+    warnings.simplefilter("ignore")
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    try:
+        from statsforecast.models import ARIMA as SFARIMA
+    except ImportError:
+        SFARIMA = None
+
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"pandas {pd.__version__}, statsmodels {statsmodels.__version__}"
+          + (f", statsforecast {__import__('statsforecast').__version__}" if SFARIMA else ", statsforecast not installed"))
+    rows = []
+    cases = [
+        ("ARIMA(2,1,1)", ARIMA((2, 1, 1), ar=[0.5, -0.2], ma=[0.4], sigma2=1.0)),
+        ("SARIMA(1,1,1)(0,1,1,12)", ARIMA((1, 1, 1), (0, 1, 1, 12), ar=[0.4], ma=[-0.3], seasonal_ma=[-0.6], sigma2=1.0)),
+    ]
+    for name, m in cases:
+        y = m.simulate(n, rng=1)
+        t_ts3, (e, p, fc) = timeit(lambda: tsconv_job(m, y, h), rep_fast)
+        t_ts, _ = timeit(lambda: tsconv_one_call(m, y, h), rep_fast)
+        sm_res = SMARIMA(y[:500], order=m.order, seasonal_order=m.seasonal_order, trend="n").filter(m.to_statsmodels_params())
+        t_sm, (sm_e, sm_p, sm_mean, sm_se, _) = timeit(lambda: statsmodels_job(sm_res, y, h), rep_slow)
+        sd = float(np.std(y))
+        b = m.n_conditioning + m.burn_in(1e-10)
+        agree_sm = max(np.max(np.abs(p[b:] - np.asarray(sm_p)[b:])), np.max(np.abs(fc.mean - np.asarray(sm_mean)))) / sd
+        se_sm = float(np.max(np.abs(fc.se / np.asarray(sm_se) - 1)))
+        row = dict(case=f"{name}, n={n}", tsconv_ms=1e3 * t_ts, tsconv_3calls_ms=1e3 * t_ts3,
+                   statsmodels_ms=1e3 * t_sm, x_statsmodels=t_sm / t_ts, x_sm_3calls=t_sm / t_ts3,
+                   agree_sm=agree_sm, se_rel_sm=se_sm)
+        if SFARIMA is not None:
+            s = m.seasonal_order[3] or 1
+            sf = SFARIMA(order=m.order, seasonal_order=m.seasonal_order[:3], season_length=s, include_mean=False,
+                         fixed={**{f"ar{i+1}": v for i, v in enumerate(m.ar)}, **{f"ma{i+1}": v for i, v in enumerate(m.ma)},
+                                **{f"sma{i+1}": v for i, v in enumerate(m.seasonal_ma)}})
+            sf.fit(y[:2000])
+            t_sf, out = timeit(lambda: sf.forward(y=y, h=h, level=[95], fitted=True), rep_slow)
+            row.update(statsforecast_ms=1e3 * t_sf, x_statsforecast=t_sf / t_ts,
+                       agree_sf=float(np.max(np.abs(out["mean"] - fc.mean)) / sd))
+        rows.append(row)
+
+    # 300 airline series x 240 points, forecast from new data
+    m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
+    Y = 5.0 + np.stack([m.simulate(240, rng=i) for i in range(n_series)])
+    t_ts, fc = timeit(lambda: m.forecast(Y, h), rep_fast)
+    sm_res = SMARIMA(Y[0], order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).filter(m.to_statsmodels_params())
+
+    def sm_loop() -> Any:
+        out = []
+        for y in Y:
+            f = sm_res.apply(y).get_forecast(h)
+            out.append((f.predicted_mean, f.se_mean, f.conf_int()))
+        return out
+
+    t_sm, out = timeit(sm_loop, 1)
+    sd = float(np.std(Y))
+    agree = max(float(np.max(np.abs(fc.mean[i] - out[i][0]))) for i in range(n_series)) / sd
+    rows.append(dict(case=f"airline model, {n_series} series x 240, forecast 24", tsconv_ms=1e3 * t_ts,
+                     statsmodels_ms=1e3 * t_sm, x_statsmodels=t_sm / t_ts, agree_sm=agree,
+                     se_rel_sm=max(float(np.max(np.abs(fc.se[i] / out[i][1] - 1))) for i in range(n_series))))
+    df = pd.DataFrame(rows)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
+        print(df.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
