@@ -17,6 +17,7 @@ haystack is chunked never changes a single bit of the output.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -25,52 +26,61 @@ from numpy.typing import NDArray
 
 __all__ = ["NCCPlan", "block_length", "window_norms"]
 
-# Largest FFT block: 2^20 float32 samples keep one batch well inside 200 MB.
-MAX_BLOCK = 1 << 20
 MIN_BLOCK = 1 << 10
 # A batch of blocks is transformed at once (one 2-D rfft/irfft call); about 2M samples
 # per batch amortise the per-call overhead and keep the working set near 60 MB.
 BATCH_SAMPLES = 1 << 21
+# Window sums restart every STATS_CHUNK outputs (bounded rounding, cache-sized pieces).
+STATS_CHUNK = 1 << 18
 
 
-def block_length(m: int, n: int) -> int:
-    """Overlap-save FFT length for an ``m``-tap needle and an ``n``-sample haystack.
+def block_length(m: int) -> int:
+    """Overlap-save FFT length for an ``m``-tap needle: a power of two >= 8 m.
 
     About 8 needle lengths per block (a 3 s needle at 8 kHz gets 2^18): the wasted
-    overlap is then 1/8 of each block, while the FFT cost per output grows only with
-    ``log L``. A haystack shorter than that is done in one block.
+    overlap is then at most 1/8 of each block, while the FFT cost per output grows
+    only with ``log L``. It depends on the needle alone, so a haystack streamed in
+    chunks and the same haystack in one array go through identical blocks.
     """
-    target = 1 << int(np.ceil(np.log2(max(8 * m, MIN_BLOCK))))
-    target = min(max(target, MIN_BLOCK), max(MAX_BLOCK, 1 << int(np.ceil(np.log2(2 * m)))))
-    whole = scipy.fft.next_fast_len(n, real=True)
-    return int(min(target, whole))
+    return int(max(MIN_BLOCK, 1 << int(np.ceil(np.log2(8 * m)))))
 
 
-def window_norms(seg: NDArray[np.floating], m: int, step: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Sum of squared deviations from the window mean, for the first ``step`` windows.
+def window_norms(x: NDArray[np.floating], m: int, n_out: int, out: NDArray[np.floating], chunk: int = STATS_CHUNK) -> None:
+    """Root sum of squared deviations from the mean of every window of ``m`` samples.
 
-    ``seg`` is a (rows, L) batch of blocks, already shifted by a per-row anchor. The
-    sums are exclusive prefix sums in float64 restarted at every row, so their rounding
-    error is bounded by the block length, never by the haystack length. Returns
-    ``(sxx, scale)`` where ``scale`` is the per-row rounding floor used to decide that
-    a window has zero variance.
+    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``k < n_out`` into ``out``, and
+    ``inf`` where the window is flat within rounding (so that ``num / out`` is 0).
+
+    The window sums ``S1 = sum x`` and ``S2 = sum x^2`` are differences of prefix sums
+    in float64, restarted every ``chunk`` outputs (re-anchored: the rounding error is
+    bounded by ``chunk + m`` samples, never by the haystack length) and taken about an
+    anchor near the chunk's mean, so that ``S2 - S1^2 / m`` does not cancel.
     """
-    rows, L = seg.shape
-    x = seg.astype(np.float64)
-    cs = np.empty((rows, L + 1))
-    cs[:, 0] = 0.0
-    np.cumsum(x, axis=1, out=cs[:, 1:])
-    s1 = cs[:, m : m + step] - cs[:, :step]
-    np.square(x, out=x)
-    np.cumsum(x, axis=1, out=cs[:, 1:])
-    total_sq = cs[:, -1].copy()
-    s2 = cs[:, m : m + step] - cs[:, :step]
-    s1 *= s1
-    s1 /= m
-    s2 -= s1
-    # the prefix sums carry an absolute error of a few eps * (sum of squares of the row)
-    scale = 64.0 * np.finfo(np.float64).eps * (total_sq + 1e-300)
-    return s2, scale
+    eps = np.finfo(np.float64).eps
+    width = min(chunk, n_out) + m - 1
+    z = np.empty(width)
+    c = np.empty(width + 1)
+    c[0] = 0.0
+    inv_m = 1.0 / m
+    for s in range(0, n_out, chunk):
+        n = min(chunk, n_out - s)
+        seg = x[s : s + n + m - 1]
+        zz, cc = z[: seg.size], c[: seg.size + 1]
+        anchor = float(np.mean(seg[:: max(1, seg.size // 4096)], dtype=np.float64))
+        np.subtract(seg, anchor, out=zz)
+        np.cumsum(zz, out=cc[1:])
+        s1 = cc[m : m + n] - cc[:n]
+        np.square(zz, out=zz)
+        np.cumsum(zz, out=cc[1:])
+        s2 = cc[m : m + n] - cc[:n]
+        # the prefix sums carry an absolute error of a few eps * (their total): below
+        # that the window is flat (constant stretch, digital silence)
+        floor = 64.0 * eps * float(cc[-1])
+        s1 *= s1
+        s1 *= inv_m
+        s2 -= s1
+        s2[s2 <= floor] = np.inf
+        np.sqrt(s2, out=out[s : s + n], casting="same_kind")
 
 
 class NCCPlan:
@@ -80,45 +90,64 @@ class NCCPlan:
     ----------
     needle : ndarray
         1-D, finite, not constant; float32 or float64 (the working precision).
-    n_hint : int
-        Expected haystack length (chooses the block length; any haystack works).
     block : int or None
         FFT block length (>= 2 * len(needle)); ``None`` picks one.
     workers : int
-        ``workers`` of ``scipy.fft`` (rows of a batch are transformed in parallel).
+        Threads: 1 runs everything in the calling thread; 2 computes the window
+        statistics in a helper thread while the FFTs run; more also passes
+        ``workers - 1`` to ``scipy.fft``. Call :meth:`close` when done.
     """
 
-    def __init__(self, needle: NDArray[np.floating], n_hint: int, block: int | None = None, workers: int = 1) -> None:
+    def __init__(self, needle: NDArray[np.floating], block: int | None = None, workers: int = 1) -> None:
         self.dtype = needle.dtype
         self.m = m = int(needle.size)
-        L = block_length(m, max(n_hint, m)) if block is None else int(block)
+        L = block_length(m) if block is None else int(block)
         self.L = L
         self.step = L - m + 1
         self.batch = max(1, BATCH_SAMPLES // L)
         self.workers = workers
+        self.fft_workers = 1 if workers <= 2 else workers - 1
+        self._pool = ThreadPoolExecutor(1) if workers >= 2 else None
         q = needle.astype(np.float64)
         q = q - q.mean()
         q /= np.sqrt(np.dot(q, q))
         self.spectrum = np.conj(scipy.fft.rfft(q.astype(self.dtype), n=L))
 
-    def _batch(self, seg: NDArray[np.floating]) -> NDArray[np.floating]:
-        """NCC outputs of a (rows, L) batch: (rows, step)."""
-        m, step = self.m, self.step
-        # anchor each row at its mean: DC does not change the NCC, and removing it keeps
-        # the FFT and the sums of squares away from cancellation
-        anchor = seg.mean(axis=1, dtype=np.float64)
-        seg -= anchor.astype(seg.dtype)[:, None]
-        spec = scipy.fft.rfft(seg, axis=1, workers=self.workers)
+    def _run(self, x: NDArray[np.floating], rows: int) -> NDArray[np.floating]:
+        """NCC outputs of the windows starting in ``x[: rows * step]`` (fewer at the end)."""
+        L, step, m = self.L, self.step, self.m
+        n_out = min(rows * step, x.shape[0] - m + 1)
+        den = np.full(rows * step, np.inf, dtype=self.dtype)
+        # the window statistics and the FFTs are independent: with two workers they run
+        # at the same time (numpy and scipy.fft release the GIL)
+        pending = self._pool.submit(window_norms, x, m, n_out, den) if self._pool is not None else None
+        seg = np.empty((rows, L), dtype=self.dtype)
+        for i in range(rows):
+            piece = x[i * step : i * step + L]
+            # shift each block by (about) its mean: the NCC does not see it, and the
+            # float32 FFT stays away from a large DC term; a short last block is padded
+            # with zeros after the shift (they only feed outputs that are cut off)
+            anchor = piece[:: max(1, piece.size // 4096)].mean(dtype=np.float64)
+            np.subtract(piece, self.dtype.type(anchor), out=seg[i, : piece.size])
+            seg[i, piece.size :] = 0.0
+        spec = scipy.fft.rfft(seg, axis=1, workers=self.fft_workers)
+        del seg
         spec *= self.spectrum
-        num = scipy.fft.irfft(spec, n=self.L, axis=1, workers=self.workers)[:, :step]
-        sxx, floor = window_norms(seg, m, step)
-        flat = sxx <= floor[:, None]
-        sxx[flat] = 1.0
-        np.sqrt(sxx, out=sxx)
-        out = num / sxx.astype(self.dtype)
-        out[flat] = 0.0
+        num = scipy.fft.irfft(spec, n=L, axis=1, workers=self.fft_workers)[:, :step]
+        del spec
+        if pending is None:
+            window_norms(x, m, n_out, den)
+        else:
+            pending.result()
+        out = num / den.reshape(rows, step)
         np.clip(out, -1.0, 1.0, out=out)
-        return out
+        return out.reshape(-1)[:n_out]
+
+    def close(self) -> None:
+        """Stop the helper thread (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def blocks(self, source: Iterable[NDArray[np.floating]]) -> Iterator[tuple[int, NDArray[np.floating]]]:
         """Yield ``(start, values)``: consecutive pieces of the NCC output.
@@ -126,32 +155,40 @@ class NCCPlan:
         ``source`` yields 1-D chunks of the haystack (already validated, of this plan's
         dtype). At most one batch of blocks plus one chunk is held at a time.
         """
-        L, step, m, rows_per = self.L, self.step, self.m, self.batch
+        step, m, rows_per = self.step, self.m, self.batch
         span = rows_per * step + m - 1  # haystack samples one full batch reads
-        buf = np.empty(0, dtype=self.dtype)
-        start = 0  # global index of buf[0] == first output of the next batch
+        pending: list[NDArray[np.floating]] = []
+        held = 0
+        start = 0  # global index of the first pending sample == next output
         for chunk in source:
-            buf = np.concatenate([buf, chunk]) if buf.size else np.asarray(chunk)
+            if chunk.size == 0:
+                continue
+            pending.append(chunk)
+            held += chunk.size
+            if held < span:
+                continue
+            buf = np.concatenate(pending) if len(pending) > 1 else pending[0]
             while buf.size >= span:
                 yield start, self._run(buf[:span], rows_per)
                 buf = buf[rows_per * step :]
                 start += rows_per * step
+            pending, held = [buf], buf.size
+        buf = np.concatenate(pending) if len(pending) > 1 else (pending[0] if pending else np.empty(0, self.dtype))
         n_out = buf.size - m + 1
         if n_out > 0:
-            rows = -(-n_out // step)
-            yield start, self._run(buf, rows)[:n_out]
+            yield start, self._run(buf, -(-n_out // step))
 
-    def _run(self, x: NDArray[np.floating], rows: int) -> NDArray[np.floating]:
-        L, step = self.L, self.step
-        seg = np.empty((rows, L), dtype=self.dtype)
-        for i in range(rows):
-            piece = x[i * step : i * step + L]
-            seg[i, : piece.size] = piece
-            if piece.size < L:
-                # pad the last block with its own mean, not zeros: the padding only
-                # feeds outputs that are cut off, and the row anchor stays the data's
-                seg[i, piece.size :] = piece.mean(dtype=np.float64)
-        return self._batch(seg).ravel()
+    def run_array(self, h: Any, convert: Any) -> Iterator[tuple[int, NDArray[np.floating]]]:
+        """Like :meth:`blocks` for an array or memory map, read slice by slice.
+
+        ``convert(piece, offset)`` validates a slice and casts it to the plan's dtype.
+        The batches are the same as those of :meth:`blocks`, so the output is identical.
+        """
+        step, m, rows_per = self.step, self.m, self.batch
+        n_out = h.shape[0] - m + 1
+        for start in range(0, n_out, rows_per * step):
+            piece = convert(h[start : start + rows_per * step + m - 1], start)
+            yield start, self._run(piece, min(rows_per, -(-(n_out - start) // step)))
 
 
 def array_chunks(x: Any, size: int) -> Iterator[NDArray[Any]]:
