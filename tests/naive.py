@@ -149,3 +149,63 @@ def exact_innovations_dense(ar, ma, v):
     C = np.linalg.cholesky(g[idx])
     L = C / np.diag(C)
     return np.linalg.solve(L, v), np.diag(C) ** 2
+
+
+# --- correlation and whitening (issue 5) ---------------------------------------------
+def pearson_lags(needle, haystack):
+    """NCC by definition: the Pearson correlation of the needle with each window, lag by lag.
+
+    Two-pass mean and deviation sums in float64 per window; a window of zero variance
+    gives 0 (the convention of ``tsconv.ncc``).
+    """
+    import math
+
+    q = [float(v) for v in needle]
+    h = [float(v) for v in haystack]
+    m = len(q)
+    qbar = sum(q) / m
+    dq = [v - qbar for v in q]
+    sq = math.sqrt(sum(d * d for d in dq))
+    out = []
+    for k in range(len(h) - m + 1):
+        w = h[k : k + m]
+        wbar = sum(w) / m
+        dw = [v - wbar for v in w]
+        sw = math.sqrt(sum(d * d for d in dw))
+        if sw == 0.0:
+            out.append(0.0)
+            continue
+        out.append(sum(a * b for a, b in zip(dq, dw)) / (sq * sw))
+    return out
+
+
+def xcorr_lags(x, y):
+    """Full cross-correlation by its definition ``z[k] = sum_n x[n + k] conj(y[n])``.
+
+    Returns ``(lags, values)`` for every lag from ``-(len(y) - 1)`` to ``len(x) - 1``.
+    """
+    lags, vals = [], []
+    for k in range(-(len(y) - 1), len(x)):
+        s = 0
+        for n in range(len(y)):
+            if 0 <= n + k < len(x):
+                s += x[n + k] * y[n].conjugate()
+        lags.append(k)
+        vals.append(s)
+    return lags, vals
+
+
+def yule_walker_direct(x, order):
+    """Yule-Walker AR coefficients by a dense solve of ``R a = r`` (biased autocovariance).
+
+    The autocovariance is summed lag by lag after removing the mean; the system is solved
+    by ``numpy.linalg.solve`` (no Levinson recursion): Brockwell & Davis (2016), 5.1.1.
+    """
+    import numpy as np
+
+    v = np.asarray(x, dtype=float)
+    v = v - v.mean()
+    n = v.size
+    r = np.array([np.dot(v[: n - k], v[k:]) / n for k in range(order + 1)])
+    R = np.array([[r[abs(i - j)] for j in range(order)] for i in range(order)])
+    return np.linalg.solve(R, r[1:])
