@@ -22,6 +22,9 @@ Correlation (:mod:`tsconv.correlation`) and whitening (:mod:`tsconv.whiten`)
 Seasonal ARIMA (:mod:`tsconv.arima`, :mod:`tsconv.verify`, :mod:`tsconv.datasets`)
     :class:`ARIMA` (kernels, psi/pi, exact and conditional filters, forecasts, statsmodels
     import), :class:`Forecast`; ``tsconv.verify.against_statsmodels``, ``check_suite``.
+Estimation (:mod:`tsconv.estimate`)
+    :func:`fit_arima` (CSS, exact ML, Yule-Walker, Burg, OLS; one series or a panel),
+    :func:`select_order` (batched grid search by AICc/AIC/BIC), :class:`ARIMABatch`.
 pandas (:mod:`tsconv.accessor`)
     ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``, registered on import.
 Figures (:mod:`tsconv.plot`, optional matplotlib)
@@ -52,6 +55,7 @@ from tsconv.kernels import (
 from tsconv.decompose import decompose
 from tsconv.correlation import xcorr, correlation_lags, ncc, gcc, find_peaks, best_lag, false_alarm_probability, Peak
 from tsconv.arima import ARIMA, Forecast
+from tsconv.estimate import fit_arima, select_order, ARIMABatch
 from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
@@ -96,6 +100,9 @@ __all__ = [
     "zca_whiten",
     "ARIMA",
     "Forecast",
+    "fit_arima",
+    "select_order",
+    "ARIMABatch",
     "__version__",
 ]
 

@@ -1,0 +1,1096 @@
+"""Native estimation of (seasonal) ARIMA models, one series or thousands at once.
+
+:func:`fit_arima` estimates a SARIMA model by conditional sum of squares (R's
+``arima(method="CSS")``), exact Gaussian maximum likelihood (innovations form) or, for
+pure AR models, Yule-Walker, Burg or OLS. A 1-D series gives a fitted :class:`ARIMA`;
+a 2-D array (one series per row), a list of series of different lengths or a long
+DataFrame (``unique_id``, ``ds``, ``y``) gives an :class:`ARIMABatch` fitted in one
+vectorized call, whose :meth:`ARIMABatch.forecast` uses each series' own coefficients.
+:func:`select_order` is a batched grid search over orders by information criterion.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+from numpy.typing import ArrayLike, NDArray
+
+from tsconv import _estimate_private as _ep
+from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
+from tsconv.arima import ARIMA
+
+__all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning"]
+
+Method = Literal["css-ml", "ml", "css", "yule-walker", "burg", "ols"]
+Trend = Literal["n", "c", "t", "ct"]
+InfoCriterion = Literal["aicc", "aic", "bic"]
+
+_AR_ONLY = ("yule-walker", "burg", "ols")
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimizer stopped before its convergence test was met."""
+
+
+# ---------------------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------------------
+def _lags(value: Any, name: str) -> NDArray[np.intp]:
+    """A non-negative int ``p`` (lags 1..p) or a list of distinct positive lags."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        lags = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) < 1:
+                raise ValueError(f"{name} lags must be positive integers, got {list(value)!r}")
+            lags.append(int(v))
+        if len(set(lags)) != len(lags):
+            raise ValueError(f"{name} lags must be distinct, got {list(value)!r}")
+        return np.array(sorted(lags), dtype=np.intp)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
+        raise ValueError(f"{name} must be a non-negative integer or a list of positive lags, got {value!r}")
+    return np.arange(1, int(value) + 1, dtype=np.intp)
+
+
+def _nonneg(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _parse_orders(order: Any, seasonal_order: Any) -> tuple[Any, ...]:
+    if not isinstance(order, (tuple, list)) or len(order) != 3:
+        raise ValueError(f"order must be a tuple (p, d, q), got {order!r}")
+    if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
+        raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {seasonal_order!r}")
+    ar = _lags(order[0], "order[0] (p)")
+    d = _nonneg(order[1], "order[1] (d)")
+    ma = _lags(order[2], "order[2] (q)")
+    sar = _lags(seasonal_order[0], "seasonal_order[0] (P)")
+    D = _nonneg(seasonal_order[1], "seasonal_order[1] (D)")
+    sma = _lags(seasonal_order[2], "seasonal_order[2] (Q)")
+    s = _nonneg(seasonal_order[3], "seasonal_order[3] (s)")
+    if (sar.size or D or sma.size) and s < 2:
+        raise ValueError(f"a seasonal model needs a seasonal period s >= 2, got seasonal_order={tuple(seasonal_order)!r}")
+    return ar, d, ma, sar, D, sma, s
+
+
+def _param_names(spec: _ep.Spec, reg_names: Sequence[str]) -> list[str]:
+    names = list(reg_names)
+    names += [f"ar.L{j}" for j in spec.ar_lags]
+    names += [f"ma.L{j}" for j in spec.ma_lags]
+    names += [f"ar.S.L{j * spec.s}" for j in spec.sar_lags]
+    names += [f"ma.S.L{j * spec.s}" for j in spec.sma_lags]
+    return names
+
+
+def _trend_names(trend: str) -> list[str]:
+    return (["const"] if "c" in trend else []) + (["drift"] if "t" in trend else [])
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs: arrays, lists of arrays (ragged), long DataFrames
+# ---------------------------------------------------------------------------------------
+def _check_series(x: NDArray[np.float64], label: str) -> None:
+    bad = first_nonfinite(x)
+    if bad is not None:
+        raise ValueError(f"{label} must be finite, got {x[bad]} at index {bad[-1]} (drop or fill missing values first)")
+
+
+def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float64]], list[Any]]:
+    missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
+    if missing:
+        raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
+    ids, series, stamps = [], [], []
+    for uid, g in df.groupby("unique_id", sort=True):
+        g = g.sort_values("ds")
+        vals = as_float_array(g["y"].to_numpy(), "y", ndim=1, keep_float32=False)
+        _check_series(vals, f"y of unique_id={uid!r}")
+        ids.append(uid)
+        series.append(np.asarray(vals, dtype=np.float64))
+        stamps.append(g["ds"].to_numpy())
+    return ids, series, stamps
+
+
+def _as_panel(y: Any) -> tuple[list[NDArray[np.float64]], list[Any] | None, list[Any] | None, bool]:
+    """(series, ids, timestamps, single) from any accepted input."""
+    if isinstance(y, pd.DataFrame):
+        ids, series, stamps = _panel_from_long(y)
+        return series, ids, stamps, False
+    if isinstance(y, pd.Series):
+        vals = as_float_array(y.to_numpy(), "y", ndim=1, keep_float32=False)
+        _check_series(vals, "y")
+        return [np.asarray(vals, np.float64)], None, None, True
+    if isinstance(y, (list, tuple)) and len(y) and all(np.ndim(v) == 1 and np.size(v) > 1 for v in y):
+        out = []
+        for i, v in enumerate(y):
+            a = np.asarray(as_float_array(v, f"y[{i}]", ndim=1, keep_float32=False), np.float64)
+            _check_series(a, f"y[{i}]")
+            out.append(a)
+        return out, None, None, False
+    arr = as_float_array(y, "y", ndim=(1, 2), keep_float32=False).astype(np.float64, copy=False)
+    bad = first_nonfinite(arr)
+    if bad is not None:
+        where = f"index {bad[0]}" if arr.ndim == 1 else f"row {bad[0]}, index {bad[1]}"
+        raise ValueError(f"y must be finite, got {arr[bad]} at {where} (drop or fill missing values first)")
+    if arr.ndim == 1:
+        return [arr], None, None, True
+    return list(arr), None, None, False
+
+
+def _regressors(trend: str, exog: Any, n: int, k_series: int, offset: int = 1) -> NDArray[np.float64]:
+    """Trend columns then exog: ``(n, m)`` shared or ``(k, n, m)`` per series."""
+    D = _ep.trend_matrix(trend, n, offset)
+    if exog is None:
+        return D
+    ex = as_float_array(exog, "exog", ndim=(1, 2, 3), keep_float32=False).astype(np.float64)
+    if ex.ndim == 1:
+        ex = ex[:, None]
+    if ex.ndim == 2:
+        if ex.shape[0] != n:
+            raise ValueError(f"exog must have one row per observation ({n}), got shape {ex.shape}")
+        return np.column_stack([D, ex])
+    if ex.shape[:2] != (k_series, n):
+        raise ValueError(f"3-D exog must have shape ({k_series}, {n}, m), got {ex.shape}")
+    return np.concatenate([np.broadcast_to(D, (k_series, *D.shape)), ex], axis=2)
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------
+class FitResult:
+    """Estimation results of one series: what a fitted :class:`tsconv.ARIMA` carries.
+
+    Attributes
+    ----------
+    params : pandas.Series
+        Estimates in statsmodels' order and naming (``const``/``drift``, exog ``x1..``,
+        ``ar.L1``, ``ma.L1``, ``ar.S.L12``, ``ma.S.L12``).
+    bse : pandas.Series
+        Standard errors (see :func:`fit_arima`, Notes), with ``sigma2`` last.
+    llf, aic, aicc, bic, sigma2 : float
+    nobs : int
+        Number of observations of the series.
+    nobs_effective : int
+        Observations in the likelihood (``nobs - d - s*D``; for CSS ``nobs`` minus the
+        ``d + s*D + p + s*P`` conditioned on; for OLS ``nobs - p``).
+    method : str
+    converged : bool
+    iterations : int
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    def __repr__(self) -> str:
+        return f"FitResult(method={self.method!r}, llf={self.llf:.6g}, converged={self.converged})"
+
+    def summary(self) -> str:
+        """A text table of estimates, standard errors, z statistics and p-values."""
+        bse = self.bse.reindex(self.params.index)
+        z = self.params / bse
+        pv = 2 * scipy.stats.norm.sf(np.abs(z))
+        lines = [
+            f"{self.title}",
+            f"method: {self.method}   nobs: {self.nobs}   converged: {self.converged}",
+            f"log-likelihood: {self.llf:.4f}   AIC: {self.aic:.4f}   AICc: {self.aicc:.4f}   BIC: {self.bic:.4f}",
+            f"sigma^2: {self.sigma2:.6g}",
+            "",
+            f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}",
+        ]
+        for name in self.params.index:
+            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[list(self.params.index).index(name)]:9.3f}")
+        return "\n".join(lines)
+
+
+def _ic(llf: NDArray[np.float64], n_eff: NDArray[np.float64], k: int) -> tuple[Any, Any, Any]:
+    """AIC, AICc and BIC with ``k`` estimated parameters (``sigma2`` included), as
+    statsmodels' ``eval_measures`` over ``nobs_effective``."""
+    aic = -2 * llf + 2 * k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        aicc = np.where(n_eff - k - 1 > 0, aic + 2 * k * (k + 1) / (n_eff - k - 1), np.inf)
+    bic = -2 * llf + np.log(n_eff) * k
+    return aic, aicc, bic
+
+
+class ARIMABatch:
+    """Many series fitted with one SARIMA order, each with its own coefficients.
+
+    Returned by :func:`fit_arima` for 2-D arrays, lists of series and long DataFrames.
+    Holds per-series arrays (``params`` ``(k, n_params)``, ``sigma2``, ``llf``, ``aic``,
+    ``aicc``, ``bic``, ``nobs``, ``converged``); ``batch[i]`` is the fitted
+    :class:`tsconv.ARIMA` of series ``i`` (or of ``unique_id`` ``i`` for DataFrame input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.zeros((3, 300))
+    >>> e = rng.standard_normal((3, 300))
+    >>> for t in range(1, 300):
+    ...     y[:, t] = 0.6 * y[:, t - 1] + e[:, t]
+    >>> batch = fit_arima(y, order=(1, 0, 0), method="yule-walker")
+    >>> batch.params.shape
+    (3, 1)
+    >>> fc = batch.forecast(4)
+    >>> fc.mean.shape
+    (3, 4)
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+        self._bse: NDArray[np.float64] | None = kw.get("_bse")
+
+    # -- containers -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.series)
+
+    @property
+    def ids(self) -> list[Any]:
+        """Series labels: the ``unique_id`` values, or ``0..k-1``."""
+        return list(self._ids) if self._ids is not None else list(range(len(self)))
+
+    def _row(self, key: Any) -> int:
+        if self._ids is not None:
+            try:
+                return self._ids.index(key)
+            except ValueError:
+                raise KeyError(f"no series with unique_id {key!r}") from None
+        i = as_int(key, "index")
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"series index {i} out of range for {len(self)} series")
+        return i % len(self)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.model(key)
+
+    def __repr__(self) -> str:
+        return (
+            f"ARIMABatch({len(self)} series, order={self.order!r}, seasonal_order={self.seasonal_order!r}, "
+            f"method={self.method!r}, converged={int(np.sum(self.converged))}/{len(self)})"
+        )
+
+    @property
+    def aic(self) -> NDArray[np.float64]:
+        return _ic(self.llf, self.nobs_effective, self.spec.n_params + 1)[0]
+
+    @property
+    def aicc(self) -> NDArray[np.float64]:
+        return _ic(self.llf, self.nobs_effective, self.spec.n_params + 1)[1]
+
+    @property
+    def bic(self) -> NDArray[np.float64]:
+        return _ic(self.llf, self.nobs_effective, self.spec.n_params + 1)[2]
+
+    @property
+    def bse(self) -> NDArray[np.float64]:
+        """Standard errors ``(k, n_params + 1)`` (``sigma2`` last), computed on first use."""
+        if self._bse is None:
+            self._bse = _standard_errors(self)
+        return self._bse
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per series: parameters, ``sigma2``, ``llf``, ``aic``, ``aicc``, ``bic``,
+        ``nobs``, ``converged``."""
+        df = pd.DataFrame(self.params, columns=self.param_names, index=pd.Index(self.ids, name="unique_id"))
+        df["sigma2"] = self.sigma2
+        df["llf"] = self.llf
+        df["aic"], df["aicc"], df["bic"] = self.aic, self.aicc, self.bic
+        df["nobs"] = self.nobs
+        df["converged"] = self.converged
+        return df
+
+    # -- one model ---------------------------------------------------------------------------
+    def result(self, key: Any) -> FitResult:
+        """The :class:`FitResult` of one series."""
+        i = self._row(key)
+        names = self.param_names
+        bse = self.bse[i]
+        aic, aicc, bic = (float(v[i]) for v in (self.aic, self.aicc, self.bic))
+        return FitResult(
+            params=pd.Series(self.params[i], index=names, name="params"),
+            bse=pd.Series(bse, index=[*names, "sigma2"], name="bse"),
+            llf=float(self.llf[i]),
+            aic=aic,
+            aicc=aicc,
+            bic=bic,
+            sigma2=float(self.sigma2[i]),
+            nobs=int(self.nobs[i]),
+            nobs_effective=int(self.nobs_effective[i]),
+            method=self.method,
+            converged=bool(self.converged[i]),
+            iterations=int(self.iterations[i]),
+            title=f"SARIMA{self.order}x{self.seasonal_order} trend={self.trend!r}",
+        )
+
+    def model(self, key: Any) -> Any:
+        """The fitted :class:`tsconv.ARIMA` of one series (with ``fit_result``)."""
+        i = self._row(key)
+        return _make_model(self, i)
+
+    # -- forecasting ----------------------------------------------------------------------
+    def forecast(self, steps: int, exog_future: ArrayLike | None = None, alpha: float = 0.05) -> Any:
+        """Forecast every series ``steps`` ahead with its own coefficients, with intervals.
+
+        Parameters
+        ----------
+        steps : int
+            Horizon, >= 1.
+        exog_future : array_like, optional
+            Future regressors, ``(steps, m)`` shared or ``(k, steps, m)``; required when
+            the model has exog.
+        alpha : float, default 0.05
+            Intervals have coverage ``1 - alpha`` (Gaussian).
+
+        Returns
+        -------
+        BatchForecast or pandas.DataFrame
+            For array input: an object with ``mean``, ``se``, ``lower``, ``upper`` arrays
+            of shape ``(k, steps)`` and ``to_frame()``. For a long DataFrame input: a long
+            DataFrame with columns ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``,
+            ``upper``, the ``ds`` continuing each series' time stamps.
+
+        Notes
+        -----
+        The mean continues ``ar_total(B) (y_t - mu_t) = ma(B) e_t`` past the sample with
+        future shocks zero and past shocks the exact innovations; the standard error is
+        ``sqrt(sigma2 * cumsum(psi**2))`` with psi the MA(inf) weights of
+        ``ma / ar_total`` (differencing included).
+        """
+        steps = as_int(steps, "steps", minimum=1)
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        mean, se = _batch_forecast(self, steps, exog_future)
+        zq = scipy.stats.norm.ppf(1 - alpha / 2)
+        fc = BatchForecast(mean, se, mean - zq * se, mean + zq * se, self.ids, alpha)
+        if self._stamps is None:
+            return fc
+        return fc.to_frame(stamps=self._stamps)
+
+
+class BatchForecast:
+    """Forecasts of many series: ``mean``, ``se``, ``lower``, ``upper`` of shape ``(k, steps)``."""
+
+    def __init__(self, mean: Any, se: Any, lower: Any, upper: Any, ids: list[Any], alpha: float) -> None:
+        self.mean, self.se, self.lower, self.upper, self.ids, self.alpha = mean, se, lower, upper, ids, alpha
+
+    def __repr__(self) -> str:
+        return f"BatchForecast({self.mean.shape[0]} series, {self.mean.shape[1]} steps, alpha={self.alpha})"
+
+    def to_frame(self, stamps: list[Any] | None = None) -> pd.DataFrame:
+        """Long DataFrame ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``, ``upper``.
+
+        ``ds`` is the step number 1..steps, or continues each series' time stamps (same
+        spacing as its last two stamps; a pandas frequency when one can be inferred).
+        """
+        k, h = self.mean.shape
+        ds: list[Any] = []
+        for i in range(k):
+            ds.extend(_future_stamps(stamps[i], h) if stamps is not None else range(1, h + 1))
+        return pd.DataFrame(
+            {
+                "unique_id": np.repeat(np.asarray(self.ids, dtype=object), h),
+                "ds": ds,
+                "mean": self.mean.ravel(),
+                "se": self.se.ravel(),
+                "lower": self.lower.ravel(),
+                "upper": self.upper.ravel(),
+            }
+        )
+
+
+def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
+    if len(ds) >= 3 and np.issubdtype(np.asarray(ds).dtype, np.datetime64):
+        idx = pd.DatetimeIndex(ds)
+        freq = pd.infer_freq(idx)
+        if freq is not None:
+            return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
+    step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
+    return [ds[-1] + step * j for j in range(1, h + 1)]
+
+
+# ---------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------
+def _min_obs(spec: _ep.Spec, method: str) -> int:
+    """Observations needed: the conditioning ones plus one residual per parameter and one more."""
+    return spec.n_cond + spec.n_params + 2 if method not in ("yule-walker", "burg") else spec.p + 2
+
+
+def fit_arima(
+    y: Any,
+    order: tuple[Any, int, Any],
+    seasonal_order: tuple[Any, int, Any, int] = (0, 0, 0, 0),
+    trend: Trend = "n",
+    exog: ArrayLike | None = None,
+    method: Method = "css-ml",
+    *,
+    maxiter: int = 200,
+) -> Any:
+    """Estimate a (seasonal) ARIMA model for one series or for every series of a panel.
+
+    Parameters
+    ----------
+    y : array_like, pandas.Series, list of 1-D arrays or pandas.DataFrame
+        One series (1-D), many series of equal length (2-D, one per row), series of
+        different lengths (a list), or a long DataFrame with columns ``unique_id``,
+        ``ds`` and ``y``. Values must be finite.
+    order : tuple (p, d, q)
+        ``p`` and ``q`` non-negative integers or lists of lags (``(1, 1, [1, 4])``).
+    seasonal_order : tuple (P, D, Q, s), default (0, 0, 0, 0)
+        Seasonal orders and the period ``s >= 2`` (when any of P, D, Q is non-zero).
+    trend : {'n', 'c', 't', 'ct'}, default 'n'
+        Deterministic terms of the regression with ARIMA errors (statsmodels' ``ARIMA``
+        meaning): ``'c'`` a mean (only without differencing), ``'t'`` a linear time
+        trend counted 1, 2, ... (the drift of a once-differenced series). For
+        ``method='ols'`` the terms are those of ``AutoReg`` (an intercept).
+    exog : array_like, optional
+        Regressors ``(n, m)`` (shared by every series) or ``(k, n, m)``.
+    method : {'css-ml', 'ml', 'css', 'yule-walker', 'burg', 'ols'}, default 'css-ml'
+        ``'css'``: conditional sum of squares, R's ``arima(method="CSS")``;
+        ``'css-ml'``: exact maximum likelihood started from the CSS estimates (R's
+        default); ``'ml'``: exact maximum likelihood started from zero ARMA
+        coefficients and the OLS regression (R's ``method="ML"``); ``'yule-walker'``,
+        ``'burg'``, ``'ols'``: pure AR (``q = Q = P = 0``) as statsmodels'
+        ``yule_walker`` (``method='adjusted'``), ``burg`` and ``AutoReg``.
+    maxiter : int, default 200
+        Iterations of the least-squares optimizer per stage.
+
+    Returns
+    -------
+    ARIMA or ARIMABatch
+        For one series, a fitted :class:`tsconv.ARIMA` whose ``fit_result`` (also
+        reached as ``params``, ``bse``, ``llf``, ``aic``, ``aicc``, ``bic``, ``sigma2``,
+        ``nobs``, ``method``, ``converged``, ``summary()``) holds the estimates; for
+        many, an :class:`ARIMABatch`.
+
+    Raises
+    ------
+    ValueError
+        Orders that are not non-negative integers or lag lists, a seasonal model with
+        ``s < 2``, too few observations for the order (the message says how many are
+        needed), a constant series, NaN or infinity (the index is named), an AR-only
+        method with MA or seasonal terms, or a trend term removed by differencing.
+    TypeError
+        Non-numeric ``y``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the optimizer stops before convergence for some series; those series
+        have ``converged=False``.
+
+    See Also
+    --------
+    select_order : choose the order by information criterion.
+    tsconv.ARIMA : the model as kernels (filtering, forecasting).
+
+    Notes
+    -----
+    Every row is fitted by one vectorized computation: the residual recursions run
+    over time with every series' own coefficients at once, and a Levenberg-Marquardt
+    solver with per-series damping and convergence tests minimizes a sum of squares
+    per series (Jacobian by forward differences, all parameters in one stacked call).
+
+    *CSS* minimizes ``sum e_t^2`` over ``t >= d + sD + p + sP``, where ``e`` follows
+    ``phi(B) Phi(B^s) w_t = theta(B) Theta(B^s) e_t`` for the differenced, regression-
+    corrected series ``w`` with zero pre-sample shocks; ``sigma2 = SSR / n_used`` and
+    the "part" log-likelihood ``-n_used/2 (log(2 pi sigma2) + 1)`` (R, ``arima``).
+
+    *ML* maximizes the exact Gaussian log-likelihood of ``w`` (stationary start),
+    ``-1/2 sum(log(2 pi sigma2 F_t) + v_t^2 / (sigma2 F_t))`` over the innovations
+    ``v_t`` and their relative variances ``F_t`` (Brockwell & Davis 1991, sec. 8.7),
+    concentrated in ``sigma2``: the minimized sum of squares is
+    ``sum (v_t / sqrt(F_t))^2 * (prod F_t)^(1/n)``. AR and MA blocks are optimized
+    through the Monahan (1984) / Jones (1980) map (statsmodels'
+    ``constrain_stationary_univariate``), so estimates are stationary and invertible.
+    For ``d + D > 0`` this is R's ``arima`` likelihood and statsmodels'
+    ``SARIMAX(simple_differencing=True)``; statsmodels' ``ARIMA`` default (an
+    approximate diffuse start, ``kappa = 1e6``) differs by an amount that grows with
+    the scale of the data (0.02 on the Nile ARIMA(1,1,1)).
+
+    ``bse`` for ML comes from the central-difference Hessian of the profile
+    log-likelihood (the same block of the inverse Hessian as statsmodels'
+    ``cov_type='approx'``), ``sigma2``'s from ``sigma2 sqrt(2 / n)``; for CSS from
+    the Gauss-Newton ``sigma2 (J'J)^-1``; for OLS AutoReg's; for Yule-Walker and Burg
+    the asymptotic ``sigma2 Gamma_p^-1 / n``.
+
+    AIC, AICc and BIC count every estimated parameter plus ``sigma2`` and use
+    ``nobs_effective`` (statsmodels' convention).
+
+    References
+    ----------
+    Brockwell, P. J. and Davis, R. A. (1991). *Time Series: Theory and Methods*, 2nd ed.
+    Harvey, A. C. (1989). *Forecasting, Structural Time Series Models and the Kalman
+    Filter*, sec. 3.4 (ARMA state space form).
+    Monahan, J. F. (1984). A note on enforcing stationarity in autoregressive-moving
+    average models. *Biometrika* 71, 403-404.
+
+    Examples
+    --------
+    The airline model on log10 air passengers, as in R's ``?arima`` examples:
+
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> from tsconv.datasets import load
+    >>> y = np.log10(load("airline").to_numpy())
+    >>> m = fit_arima(y, (0, 1, 1), (0, 1, 1, 12), method="css")
+    >>> np.round(m.params.to_numpy(), 4)
+    array([-0.3772, -0.5724])
+    >>> round(m.sigma2, 7)
+    0.0002619
+    """
+    method = check_option(method, Method, "method")
+    trend = check_option(trend, Trend, "trend")
+    maxiter = as_int(maxiter, "maxiter", minimum=1)
+    ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
+    series, ids, stamps, single = _as_panel(y)
+    if exog is not None and isinstance(y, pd.DataFrame):
+        raise TypeError("exog is not supported with a long DataFrame; pass arrays")
+    batch = _fit_panel(series, ids, stamps, (ar, d, ma), (sar, D, sma, s), trend, exog, method, maxiter,
+                       tuple(order), tuple(seasonal_order))
+    if not np.all(batch.converged):
+        bad = [batch.ids[i] for i in np.flatnonzero(~batch.converged)][:10]
+        warnings.warn(
+            f"the {method} optimizer did not converge for {int(np.sum(~batch.converged))} of {len(batch)} series "
+            f"(first: {bad}); their estimates carry converged=False (try a larger maxiter)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return batch.model(0) if single else batch
+
+
+def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in):  # type: ignore[no-untyped-def]
+    ar, d, ma = order
+    sar, D, sma, s = sorder
+    k = len(series)
+    if method in _AR_ONLY:
+        if ma.size or sar.size or sma.size or D:
+            raise ValueError(f"method={method!r} fits pure AR models: q, P, D and Q must be 0, got order={order_in}, seasonal_order={sorder_in}")
+        if not np.array_equal(ar, np.arange(1, ar.size + 1)) or ar.size == 0:
+            raise ValueError(f"method={method!r} needs p >= 1 consecutive AR lags, got order={order_in}")
+        if method != "ols" and trend not in ("n", "c"):
+            raise ValueError(f"method={method!r} supports trend 'n' or 'c' (demeaning), got {trend!r}")
+        if exog is not None:
+            raise ValueError(f"method={method!r} does not take exog")
+    ex2 = None if exog is None else as_float_array(exog, "exog", ndim=(1, 2, 3), keep_float32=False)
+    n_reg = len(_trend_names(trend)) + (0 if ex2 is None else (1 if ex2.ndim == 1 else ex2.shape[-1]))
+    spec = _ep.Spec(ar, d, ma, sar, D, sma, s, n_reg)
+    reg_names = _trend_names(trend) + [f"x{j + 1}" for j in range(n_reg - len(_trend_names(trend)))]
+    if d + D * s and "c" in trend and method != "ols":
+        raise ValueError(f"trend {trend!r} has a constant, which differencing removes; use 't' for a drift")
+    if d + D * s > 1 and "t" in trend and method != "ols":
+        raise ValueError(f"trend {trend!r} has a linear term, which d + D > 1 differencing removes")
+    lengths = np.array([len(v) for v in series])
+    need = _min_obs(spec, method)
+    short = np.flatnonzero(lengths < need)
+    if short.size:
+        i = int(short[0])
+        label = f"unique_id={ids[i]!r}" if ids is not None else (f"row {i}" if k > 1 else "y")
+        raise ValueError(
+            f"too few observations: SARIMA{order_in}x{sorder_in} with trend {trend!r} and method {method!r} "
+            f"needs at least {need}, got {lengths[i]} in {label}"
+        )
+    for i, v in enumerate(series):
+        w = _ep.difference(v, d, D, s)
+        if np.ptp(v) == 0 or np.ptp(w) == 0:
+            label = f"unique_id={ids[i]!r}" if ids is not None else (f"row {i}" if k > 1 else "y")
+            raise ValueError(f"{label} is constant{' after differencing' if np.ptp(v) else ''}: no model can be estimated")
+    if ex2 is not None and k > 1 and len(set(lengths.tolist())) > 1:
+        raise ValueError("exog needs series of equal length")
+    params = np.empty((k, spec.n_params))
+    sigma2 = np.empty(k)
+    llf = np.empty(k)
+    conv = np.empty(k, dtype=bool)
+    iters = np.zeros(k, dtype=np.int64)
+    n_eff = np.empty(k)
+    bse_direct = np.full((k, spec.n_params + 1), np.nan)
+    has_bse = False
+    for n in np.unique(lengths):
+        rows = np.flatnonzero(lengths == n)
+        Y = np.stack([series[i] for i in rows])
+        if method in _AR_ONLY:
+            out = _fit_ar_block(Y, spec, trend, method)
+            has_bse = True
+            bse_direct[rows] = out["bse"]
+        else:
+            X = _regressors(trend, exog, int(n), k)
+            if X.ndim == 3:
+                X = X[rows]
+            block = _ep.Block(Y, X, spec)
+            out = _ep.fit_block(block, method, maxiter)
+        params[rows] = out["params"]
+        sigma2[rows] = out["sigma2"]
+        llf[rows] = out["llf"]
+        conv[rows] = out["converged"]
+        iters[rows] = out["iterations"]
+        n_eff[rows] = out["nobs_used"]
+    return ARIMABatch(
+        series=series, _ids=ids, _stamps=stamps, spec=spec, order=order_in, seasonal_order=sorder_in,
+        trend=trend, exog=ex2, method=method, params=params, param_names=_param_names(spec, reg_names),
+        sigma2=sigma2, llf=llf, converged=conv, iterations=iters, nobs=lengths, nobs_effective=n_eff,
+        _bse=bse_direct if has_bse else None,
+    )
+
+
+def _fit_ar_block(Y: NDArray[np.float64], spec: _ep.Spec, trend: str, method: str) -> dict[str, Any]:
+    """Yule-Walker, Burg or OLS for a block of equal-length (differenced) series."""
+    W = _ep.difference(Y, spec.d, 0, 1)
+    p = spec.p
+    k, nw = W.shape
+    if method == "ols":
+        tp, phi, sigma2, bse = _ep.ols_ar_batch(W, p, trend)
+        params = np.column_stack([tp, phi])
+        nobs = nw - p
+        llf = -0.5 * nobs * (np.log(2 * np.pi * sigma2) + 1.0)
+        bse_full = np.column_stack([bse, sigma2 * np.sqrt(2.0 / nobs)])
+        return {"params": params, "sigma2": sigma2, "llf": llf, "converged": np.ones(k, bool),
+                "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nobs), "bse": bse_full}
+    demean = trend == "c"
+    if method == "yule-walker":
+        phi, sigma2, mean = _ep.yule_walker_batch(W, p, demean)
+    else:
+        phi, sigma2, mean = _ep.burg_batch(W, p, demean)
+    params = np.column_stack([mean[:, None], phi]) if demean else phi
+    ar, ma = _ep.expand_polys(phi, np.zeros((k, 0)), np.zeros((k, 0)), np.zeros((k, 0)), 1)
+    v, F = _ep.exact_innovations(ar, ma, W - mean[:, None])
+    llf = -0.5 * np.sum(np.log(2 * np.pi * sigma2[:, None] * F) + v * v / (sigma2[:, None] * F), axis=1)
+    # asymptotic covariance sigma2 Gamma_p^-1 / n (Brockwell & Davis 1991, sec. 8.10)
+    acov = _ep.yule_walker_batch(W, p, demean, adjusted=False)
+    r0 = np.einsum("ij,ij->i", W - mean[:, None], W - mean[:, None]) / nw
+    del acov
+    G = np.empty((k, p, p))
+    xc = W - mean[:, None]
+    gam = np.stack([r0] + [np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / nw for j in range(1, p)], axis=1)
+    idx = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
+    G = gam[:, idx]
+    cov = sigma2[:, None, None] * np.linalg.inv(G) / nw
+    bse_phi = np.sqrt(np.einsum("kii->ki", cov))
+    bse_mean = np.sqrt(sigma2 / nw) / np.abs(1 - phi.sum(axis=1))
+    bse = np.column_stack(([bse_mean] if demean else []) + [bse_phi, sigma2 * np.sqrt(2.0 / nw)])
+    return {"params": params, "sigma2": sigma2, "llf": llf, "converged": np.ones(k, bool),
+            "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nw), "bse": bse}
+
+
+# ---------------------------------------------------------------------------------------
+# Standard errors, forecasts, single models
+# ---------------------------------------------------------------------------------------
+def _blocks(batch: ARIMABatch) -> Any:
+    """Yield ``(rows, Block)`` for each group of equal-length series."""
+    lengths = np.asarray(batch.nobs)
+    k = len(batch)
+    for n in np.unique(lengths):
+        rows = np.flatnonzero(lengths == n)
+        Y = np.stack([batch.series[i] for i in rows])
+        X = _regressors(batch.trend, batch.exog, int(n), k)
+        if X.ndim == 3:
+            X = X[rows]
+        yield rows, _ep.Block(Y, X, batch.spec)
+
+
+def _standard_errors(batch: ARIMABatch) -> NDArray[np.float64]:
+    k, m = batch.params.shape
+    out = np.full((k, m + 1), np.nan)
+    out[:, m] = batch.sigma2 * np.sqrt(2.0 / batch.nobs_effective)
+    for rows, block in _blocks(batch):
+        x = batch.params[rows]
+        if batch.method == "css":
+            # R: solve(n_used * hessian of 0.5 log(SSR / n_used)), by central differences
+            n_used = batch.nobs_effective[rows]
+
+            def objective(z: NDArray[np.float64], idx: NDArray[np.intp]) -> NDArray[np.float64]:
+                r = block.css_residuals(z, idx)
+                return 0.5 * np.log(np.einsum("kt,kt->k", r, r))
+
+            H = _ep.numerical_hessian(objective, x)
+            cov = _safe_inv(n_used[:, None, None] * H)
+        else:
+            H = _ep.profile_hessian(block, x)
+            cov = _safe_inv(-H)
+        with np.errstate(invalid="ignore"):
+            out[rows, :m] = np.sqrt(np.einsum("kii->ki", cov))
+    return out
+
+
+def _safe_inv(A: NDArray[np.float64]) -> NDArray[np.float64]:
+    try:
+        return np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(A)
+
+
+def _mean_form(batch: ARIMABatch) -> tuple[NDArray[np.float64], str]:
+    """Regression coefficients in the mean form and the trend they go with.
+
+    AutoReg's intercept ``c + b t`` becomes the mean ``alpha + beta t`` of the stationary
+    AR: ``beta = b / phi(1)``, ``alpha = (c - beta sum_j j phi_j) / phi(1)``.
+    """
+    beta = batch.params[:, batch.spec.slices[0]]
+    if batch.method != "ols" or batch.trend == "n":
+        return beta, batch.trend
+    phi = batch.params[:, batch.spec.slices[1]]
+    phi1 = 1.0 - phi.sum(axis=1)
+    jphi = phi @ np.arange(1, phi.shape[1] + 1)
+    c = beta[:, 0] if "c" in batch.trend else np.zeros(len(batch))
+    b = beta[:, -1] if "t" in batch.trend else np.zeros(len(batch))
+    slope = b / phi1
+    alpha = (c - slope * jphi) / phi1
+    return np.column_stack([alpha, slope]), "ct"
+
+
+def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    spec = batch.spec
+    k = len(batch)
+    beta, trend = _mean_form(batch)
+    x = batch.params.copy()
+    x[:, spec.slices[0]] = 0.0
+    _, ar, ma = spec.polys(x)
+    diff = np.array([1.0])
+    for _ in range(spec.d):
+        diff = np.convolve(diff, [1.0, -1.0])
+    for _ in range(spec.D):
+        sd = np.zeros(spec.s + 1)
+        sd[[0, -1]] = 1.0, -1.0
+        diff = np.convolve(diff, sd)
+    art = np.stack([np.convolve(a, diff) for a in ar]) if diff.size > 1 else ar
+    L, Lm = art.shape[1] - 1, ma.shape[1] - 1
+    ztail = np.zeros((k, L))
+    etail = np.zeros((k, Lm))
+    m_reg = beta.shape[1]
+    n_exog = 0 if batch.exog is None else m_reg - len(_trend_names(trend))
+    if n_exog and exog_future is None:
+        raise ValueError(f"exog_future is required: the model has {n_exog} exog regressors")
+    if not n_exog and exog_future is not None:
+        raise ValueError("exog_future was given but the model has no exog")
+    Xf = np.zeros((k, h, m_reg))
+    slow: list[int] = []  # filters not yet steady at the end: exact forecast of the model
+    if n_exog:
+        ef = as_float_array(exog_future, "exog_future", ndim=(1, 2, 3), keep_float32=False, finite=True)
+        if ef.ndim == 1:
+            ef = ef[:, None]
+        if ef.shape[-2:] != (h, n_exog) or (ef.ndim == 3 and ef.shape[0] != k):
+            raise ValueError(f"exog_future must have shape ({h}, {n_exog}) or ({k}, {h}, {n_exog}), got {ef.shape}")
+        Xf[:, :, m_reg - n_exog :] = ef
+    for n in np.unique(batch.nobs):
+        rows = np.flatnonzero(batch.nobs == n)
+        Y = np.stack([batch.series[i] for i in rows])
+        X = _regressors(trend, batch.exog, int(n), k)
+        X = X[rows] if X.ndim == 3 else np.broadcast_to(X, (len(rows), *X.shape))
+        z = Y - np.einsum("knm,km->kn", X, beta[rows])
+        ztail[rows] = z[:, n - L :] if L else np.zeros((len(rows), 0))
+        Xf[rows, :, : m_reg - n_exog] = _ep.trend_matrix(trend, h, int(n) + 1)
+        if Lm:
+            w = _ep.difference(z, spec.d, spec.D, spec.s)
+            v, F = _ep.exact_innovations(ar[rows], ma[rows], w)
+            slow.extend(rows[np.abs(F[:, -1] - 1.0) > 1e-10].tolist())
+            m_take = min(Lm, v.shape[1])
+            etail[rows, Lm - m_take :] = v[:, v.shape[1] - m_take :]
+    zf = np.concatenate([ztail, np.zeros((k, h))], axis=1)
+    ef_ = np.concatenate([etail, np.zeros((k, h))], axis=1)
+    arl = np.flatnonzero(np.any(art[:, 1:] != 0, axis=0)) + 1
+    mal = np.flatnonzero(np.any(ma[:, 1:] != 0, axis=0)) + 1
+    for t in range(h):
+        acc = np.zeros(k)
+        for j in arl:
+            acc -= art[:, j] * zf[:, L + t - j]
+        for j in mal:
+            if j > t:
+                acc += ma[:, j] * ef_[:, Lm + t - j]
+        zf[:, L + t] = acc
+    mean = zf[:, L:] + np.einsum("khm,km->kh", Xf, beta)
+    psi = np.zeros((k, h))
+    psi[:, 0] = 1.0
+    for j in range(1, h):
+        acc = ma[:, j].copy() if j <= Lm else np.zeros(k)
+        for i in arl:
+            if i <= j:
+                acc -= art[:, i] * psi[:, j - i]
+        psi[:, j] = acc
+    se = np.sqrt(batch.sigma2[:, None] * np.cumsum(psi**2, axis=1))
+    for i in slow:
+        ex = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
+        exf = None if exog_future is None else (ef[i] if ef.ndim == 3 else ef)
+        fc = _make_model(batch, i).forecast(batch.series[i], h, exog_future=exf, exog=ex)
+        mean[i], se[i] = np.asarray(fc.mean), np.asarray(fc.se)
+    return mean, se
+
+
+def _make_model(batch: ARIMABatch, i: int) -> Any:
+    spec = batch.spec
+    b, a, m, sa, sm = (batch.params[i : i + 1, sl][0] for sl in spec.slices)
+    n_tr = len(_trend_names(batch.trend))
+    kw: dict[str, Any] = dict(
+        ar=a, ma=m, seasonal_ar=sa, seasonal_ma=sm, sigma2=float(batch.sigma2[i]),
+        trend=batch.trend, trend_params=b[:n_tr] if n_tr else None,
+        exog_params=b[n_tr:] if b.size > n_tr else None,
+        trend_form="intercept" if batch.method == "ols" else "mean",
+    )
+    model = FittedARIMA(_order_for_arima(batch.order, spec), _sorder_for_arima(batch.seasonal_order, spec), **kw)
+    model.fit_result = batch.result(i)
+    return model
+
+
+def _order_for_arima(order: tuple[Any, ...], spec: _ep.Spec) -> tuple[Any, ...]:
+    return (order[0], spec.d, order[2])
+
+
+def _sorder_for_arima(sorder: tuple[Any, ...], spec: _ep.Spec) -> tuple[Any, ...]:
+    return tuple(sorder)
+
+
+class FittedARIMA(ARIMA):
+    """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`.
+
+    The estimation results are in ``fit_result`` (a :class:`FitResult`) and are reached
+    directly as ``params``, ``bse``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``,
+    ``method``, ``converged`` and ``summary()``; ``sigma2`` is the model's own.
+    """
+
+    fit_result: FitResult
+
+    @property
+    def params(self) -> pd.Series:
+        return self.fit_result.params
+
+    @property
+    def bse(self) -> pd.Series:
+        return self.fit_result.bse
+
+    @property
+    def llf(self) -> float:
+        return self.fit_result.llf
+
+    @property
+    def aic(self) -> float:
+        return self.fit_result.aic
+
+    @property
+    def aicc(self) -> float:
+        return self.fit_result.aicc
+
+    @property
+    def bic(self) -> float:
+        return self.fit_result.bic
+
+    @property
+    def nobs(self) -> int:
+        return self.fit_result.nobs
+
+    @property
+    def method(self) -> str:
+        return self.fit_result.method
+
+    @property
+    def converged(self) -> bool:
+        return self.fit_result.converged
+
+    def summary(self) -> str:
+        """The estimation table: coefficients, standard errors, z, p-values, llf and ICs."""
+        return self.fit_result.summary()
+
+
+# ---------------------------------------------------------------------------------------
+# Order selection
+# ---------------------------------------------------------------------------------------
+def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
+    """Differences until the KPSS level-stationarity test no longer rejects at 5%.
+
+    As ``forecast::ndiffs`` (Hyndman & Khandakar 2008): the statistic against the 5%
+    critical value 0.463 of Kwiatkowski et al. (1992), with urca's "short" truncation
+    ``trunc(4 (n / 100)^(1/4))`` lags.
+    """
+    from statsmodels.tsa.stattools import kpss
+
+    d = 0
+    w = x
+    while d < max_d:
+        if w.size < 8 or np.ptp(w) == 0:
+            break
+        lags = int(4 * (w.size / 100.0) ** 0.25)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stat, _, _, crit = kpss(w, regression="c", nlags=lags)
+        if stat <= crit["5%"]:
+            break
+        d += 1
+        w = np.diff(w)
+    return d
+
+
+def seasonal_strength(x: ArrayLike, period: int) -> float:
+    """Hyndman's seasonal strength ``Fs = max(0, 1 - var(R) / var(S + R))`` from an STL
+    decomposition (statsmodels ``STL`` with its defaults) of a series of period ``period``.
+
+    See Wang, Smith & Hyndman (2006); ``forecast::nsdiffs`` takes ``D = 1`` when
+    ``Fs > 0.64``.
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    arr = np.asarray(as_float_array(x, "x", ndim=1, finite=True, keep_float32=False), np.float64)
+    period = as_int(period, "period", minimum=2)
+    if arr.size < 2 * period + 1:
+        raise ValueError(f"seasonal strength needs at least two periods plus one ({2 * period + 1}) observations, got {arr.size}")
+    res = STL(arr, period=period).fit()
+    rem = np.asarray(res.resid)
+    sr = np.asarray(res.seasonal) + rem
+    vsr = np.var(sr)
+    return float(max(0.0, 1.0 - np.var(rem) / vsr)) if vsr > 0 else 0.0
+
+
+def select_order(
+    y: Any,
+    max_p: int,
+    max_q: int,
+    max_P: int = 0,
+    max_Q: int = 0,
+    d: int | None = None,
+    D: int | None = None,
+    ic: InfoCriterion = "aicc",
+    *,
+    s: int = 0,
+    trend: Trend | None = None,
+    method: Method = "css-ml",
+    max_d: int = 2,
+    maxiter: int = 200,
+) -> pd.DataFrame:
+    """Choose SARIMA orders by information criterion, for one series or a whole panel.
+
+    Every candidate ``(p, q, P, Q)`` of the grid is fitted to all series at once
+    (:func:`fit_arima`), and each series keeps the candidate with the smallest criterion.
+
+    Parameters
+    ----------
+    y : array_like, list of 1-D arrays or long pandas.DataFrame
+        As in :func:`fit_arima`.
+    max_p, max_q, max_P, max_Q : int
+        Largest orders of the grid (``0..max`` each).
+    d, D : int, optional
+        Differencing orders. When None, ``D`` is 1 if the seasonal strength of the
+        series (:func:`seasonal_strength`) exceeds 0.64 (0 without a period), and ``d``
+        is the number of differences after which the KPSS test no longer rejects level
+        stationarity at 5% (at most ``max_d``), as ``forecast::auto.arima`` does.
+    ic : {'aicc', 'aic', 'bic'}, default 'aicc'
+    s : int, default 0
+        Seasonal period (>= 2 when ``max_P``, ``max_Q`` or ``D`` ask for seasonal terms).
+    trend : {'n', 'c', 't', 'ct'}, optional
+        Default: a mean (``'c'``) when a series is not differenced, none otherwise.
+    method : str, default 'css-ml'
+        Estimation method (see :func:`fit_arima`).
+    max_d : int, default 2
+    maxiter : int, default 200
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series (index: position or ``unique_id``) with columns ``p``,
+        ``d``, ``q``, ``P``, ``D``, ``Q``, ``s``, ``order``, ``seasonal_order`` and the
+        criterion. Candidates that cannot be fitted (too few observations) or do not
+        converge are skipped.
+
+    Raises
+    ------
+    ValueError
+        Negative maxima, a seasonal search without a period ``s >= 2``, an unknown
+        criterion, or a series too short for every candidate.
+
+    See Also
+    --------
+    fit_arima, seasonal_strength
+
+    Notes
+    -----
+    The same series gets the same answer alone or in a panel: each series is fitted
+    independently (per-series optimizer), and its criterion depends on it alone.
+
+    References
+    ----------
+    Hyndman, R. J. and Khandakar, Y. (2008). Automatic time series forecasting: the
+    forecast package for R. *Journal of Statistical Software* 27(3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import select_order
+    >>> rng = np.random.default_rng(1)
+    >>> e = rng.standard_normal(400)
+    >>> y = np.zeros(400)
+    >>> for t in range(2, 400):
+    ...     y[t] = 0.5 * y[t - 1] - 0.3 * y[t - 2] + e[t]
+    >>> sel = select_order(y, max_p=3, max_q=2, d=0)
+    >>> sel.loc[0, "order"]
+    (2, 0, 0)
+    """
+    ic = check_option(ic, InfoCriterion, "ic")
+    method = check_option(method, Method, "method")
+    maxes = [_nonneg(v, n) for v, n in ((max_p, "max_p"), (max_q, "max_q"), (max_P, "max_P"), (max_Q, "max_Q"))]
+    max_d = _nonneg(max_d, "max_d")
+    s = _nonneg(s, "s")
+    if (maxes[2] or maxes[3] or (D is not None and D)) and s < 2:
+        raise ValueError(f"a seasonal search needs a period s >= 2, got s={s}")
+    if d is not None:
+        d = _nonneg(d, "d")
+    if D is not None:
+        D = _nonneg(D, "D")
+    if trend is not None:
+        trend = check_option(trend, Trend, "trend")
+    series, ids, _, _ = _as_panel(y)
+    k = len(series)
+    labels = ids if ids is not None else list(range(k))
+    Ds = np.zeros(k, dtype=int)
+    for i, v in enumerate(series):
+        if D is not None:
+            Ds[i] = D
+        elif s >= 2 and v.size >= 2 * s + 1:
+            Ds[i] = int(seasonal_strength(v, s) > 0.64)
+    ds = np.zeros(k, dtype=int)
+    for i, v in enumerate(series):
+        ds[i] = d if d is not None else _kpss_ndiffs(_ep.difference(v, 0, int(Ds[i]), s), max_d)
+    best_ic = np.full(k, np.inf)
+    best = [None] * k
+    for dd, DD in sorted(set(zip(ds.tolist(), Ds.tolist()))):
+        rows = np.flatnonzero((ds == dd) & (Ds == DD))
+        tr = trend if trend is not None else ("c" if dd + DD == 0 else "n")
+        if dd + DD and "c" in tr:
+            tr = tr.replace("c", "") or "n"
+        group = [series[i] for i in rows]
+        for p in range(maxes[0] + 1):
+            for q in range(maxes[1] + 1):
+                for P in range(maxes[2] + 1):
+                    for Q in range(maxes[3] + 1):
+                        order = (p, dd, q)
+                        sorder = (P, DD, Q, s if (P or DD or Q) else 0)
+                        spec = _ep.Spec(np.arange(1, p + 1), dd, np.arange(1, q + 1), np.arange(1, P + 1), DD,
+                                        np.arange(1, Q + 1), sorder[3], len(_trend_names(tr)))
+                        need = _min_obs(spec, method)
+                        fit_rows = [j for j, v in enumerate(group) if v.size >= need]
+                        if not fit_rows:
+                            continue
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", ConvergenceWarning)
+                            b = fit_arima([group[j] for j in fit_rows] if len(fit_rows) > 1 else [group[fit_rows[0]], group[fit_rows[0]]],
+                                          order, sorder, trend=tr, method=method, maxiter=maxiter)
+                        crit = getattr(b, ic)[: len(fit_rows)]
+                        crit = np.where(b.converged[: len(fit_rows)], crit, np.inf)
+                        for j, c in zip(fit_rows, crit):
+                            i = rows[j]
+                            if c < best_ic[i]:
+                                best_ic[i] = c
+                                best[i] = (order, sorder)
+    missing = [labels[i] for i in range(k) if best[i] is None]
+    if missing:
+        raise ValueError(f"no candidate order could be fitted to series {missing[:10]} (too short?)")
+    out = pd.DataFrame(
+        {
+            "p": [b[0][0] for b in best], "d": [b[0][1] for b in best], "q": [b[0][2] for b in best],
+            "P": [b[1][0] for b in best], "D": [b[1][1] for b in best], "Q": [b[1][2] for b in best],
+            "s": [b[1][3] for b in best],
+            "order": [b[0] for b in best], "seasonal_order": [b[1] for b in best], ic: best_ic,
+        },
+        index=pd.Index(labels, name="unique_id" if ids is not None else None),
+    )
+    return out
