@@ -801,6 +801,7 @@ def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Ta
     else:
         p1 = 2.0 * scipy.stats.beta.sf((np.abs(s) + 1.0) / 2.0, a, a)
     p1 = np.clip(p1, 0.0, 1.0)
-    p = -np.expm1(n_lags * np.log1p(-np.minimum(p1, 1.0 - 1e-300))) if n_lags > 1 else p1
-    p = np.where(p1 >= 1.0, 1.0, p)
+    # 1 - (1 - p1)^n without cancellation for tiny p1 (and exactly 1 when p1 == 1)
+    with np.errstate(divide="ignore"):
+        p = -np.expm1(n_lags * np.log1p(-p1))
     return float(p) if np.ndim(p) == 0 else p
