@@ -1,0 +1,242 @@
+"""Whitening: LPC against statsmodels' Yule-Walker, pre-whitening, spectral, Whitener, PCA/ZCA."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.signal
+from statsmodels.regression.linear_model import yule_walker
+from statsmodels.stats.diagnostic import acorr_ljungbox
+
+from tests import naive
+from tsconv import Kernel, Whitener, apply, best_lag, lpc, ncc, pca_whiten, prewhiten, spectral_whiten, zca_whiten
+
+RNG = np.random.default_rng(20261127)
+
+
+def ar2(n: int, seed: int = 1) -> np.ndarray:
+    """x_t = 1.2 x_{t-1} - 0.5 x_{t-2} + e_t (roots outside the unit circle), burn-in dropped."""
+    e = np.random.default_rng(seed).standard_normal(n + 500)
+    return scipy.signal.lfilter([1.0], [1.0, -1.2, 0.5], e)[500:]
+
+
+def flatness(x: np.ndarray) -> float:
+    """Spectral flatness of the Welch PSD (geometric / arithmetic mean; 1 for white noise)."""
+    _, p = scipy.signal.welch(x, nperseg=256)
+    p = p[1:-1]
+    return float(np.exp(np.mean(np.log(p))) / np.mean(p))
+
+
+# ---------------------------------------------------------------------------------------
+# lpc
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("order", [1, 2, 5, 12])
+def test_lpc_equals_statsmodels_yule_walker_mle(order):
+    x = ar2(2000) + 3.0
+    k = lpc(x, order)
+    rho = yule_walker(x, order, method="mle", result_object=True).rho
+    assert isinstance(k, Kernel) and k.origin == 0 and k.coef[0] == 1.0 and len(k) == order + 1
+    np.testing.assert_allclose(k.coef[1:], -rho, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(k.coef[1:], -naive.yule_walker_direct(x, order), rtol=1e-10, atol=1e-12)
+
+
+def test_lpc_is_the_biased_not_the_adjusted_yule_walker():
+    # pins which statsmodels estimator we equal: method="mle" (divide by n), not "adjusted"
+    x = ar2(60, seed=4)
+    adjusted = yule_walker(x, 3, method="adjusted", result_object=True).rho
+    assert not np.allclose(lpc(x, 3).coef[1:], -adjusted, rtol=1e-6)
+
+
+def test_lpc_recovers_ar2_coefficients_and_is_stable():
+    k = lpc(ar2(50_000, seed=2), 2)
+    np.testing.assert_allclose(k.coef, [1.0, -1.2, 0.5], atol=0.02)
+    assert np.all(np.abs(k.roots()) > 1.0)  # the biased estimate is always minimum phase
+
+
+def test_lpc_demean_option_and_pandas():
+    x = ar2(500) + 10.0
+    s = pd.Series(x)
+    assert lpc(s, 2) == lpc(x, 2)
+    x0 = x - x.mean()
+    np.testing.assert_allclose(lpc(x0, 2, demean=False).coef, lpc(x, 2).coef, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# prewhiten
+# ---------------------------------------------------------------------------------------
+def test_prewhitened_ar2_passes_ljung_box():
+    x = ar2(3000, seed=5)
+    raw = acorr_ljungbox(x, lags=[10, 20])
+    assert raw["lb_pvalue"].max() < 1e-10  # the AR(2) itself is far from white
+    e = prewhiten(x, 2, mode="valid")
+    assert e.shape == (2998,)
+    lb = acorr_ljungbox(e, lags=[10, 20], model_df=2)
+    assert lb["lb_pvalue"].min() > 0.05
+    # the residuals' own LPC is (nearly) nothing left to predict, and the filter is yule_walker's
+    rho = yule_walker(x, 2, method="mle", result_object=True).rho
+    np.testing.assert_allclose(lpc(x, 2).coef[1:], -rho, rtol=1e-10)
+    assert np.abs(lpc(e, 2).coef[1:]).max() < 0.05
+
+
+def test_prewhiten_with_kernel_is_apply():
+    x = RNG.standard_normal(100)
+    k = Kernel([1.0, -0.6, 0.2])
+    np.testing.assert_array_equal(prewhiten(x, kernel=k), apply(k, x))
+    s = pd.Series(x, index=pd.RangeIndex(5, 105))
+    out = prewhiten(s, kernel=k)
+    assert isinstance(out, pd.Series) and out.index.equals(s.index) and np.isnan(out.iloc[:2]).all()
+
+
+# ---------------------------------------------------------------------------------------
+# spectral whitening and the Whitener
+# ---------------------------------------------------------------------------------------
+def test_spectral_whiten_flattens_magnitude_and_keeps_phase():
+    x = ar2(4096)
+    y = spectral_whiten(x)
+    X, Y = np.fft.rfft(x), np.fft.rfft(y)
+    np.testing.assert_allclose(np.abs(Y)[1:], np.sqrt(4096), rtol=1e-9)
+    np.testing.assert_allclose(np.angle(Y[1:-1] * np.conj(X[1:-1])), 0.0, atol=1e-9)
+    assert y.var() == pytest.approx(1.0, rel=0.01)
+
+
+def test_spectral_whiten_smoothing_dtype_axis_and_pandas():
+    x = ar2(8192)
+    assert flatness(x) < 0.4
+    assert flatness(spectral_whiten(x, 31)) > 0.95
+    x32 = np.stack([x, 2 * x]).astype(np.float32)
+    y = spectral_whiten(x32, 31)
+    assert y.dtype == np.float32 and y.shape == x32.shape
+    np.testing.assert_allclose(y[0], y[1], atol=1e-5)
+    yt = spectral_whiten(x32.T, 31, axis=0)
+    np.testing.assert_allclose(yt.T, y, atol=1e-6)
+    s = pd.Series(x, index=pd.RangeIndex(3, 8195), name="x")
+    ys = spectral_whiten(s)
+    assert isinstance(ys, pd.Series) and ys.index.equals(s.index) and ys.name == "x"
+
+
+@pytest.mark.parametrize("method", ["spectral", "lpc"])
+def test_whitener_whitens_other_signals_of_the_same_process(method):
+    w = Whitener(method, n_taps=129, order=8).fit(ar2(20_000, seed=7))
+    other = ar2(20_000, seed=8)
+    y = w.transform(other, mode="valid")
+    assert flatness(y) > 0.9
+    assert y.var() == pytest.approx(1.0, rel=0.1)
+    # what is left of the autocorrelation: under 0.5% of the raw series' Ljung-Box statistic
+    # (on 4000 samples: acorr_ljungbox computes the autocovariance by a direct O(n^2) sum)
+    raw = acorr_ljungbox(other[:4000], lags=[5])["lb_stat"].iloc[0]
+    assert acorr_ljungbox(y[:4000], lags=[5])["lb_stat"].iloc[0] < 0.005 * raw
+    if method == "spectral":
+        c = w.kernel.coef
+        np.testing.assert_allclose(c, c[::-1], atol=1e-12)  # zero phase
+        assert w.kernel.origin == 64
+    else:
+        k = lpc(ar2(20_000, seed=7), 8)
+        np.testing.assert_allclose(w.kernel.coef / w.kernel.coef[0], k.coef, atol=1e-12)
+
+
+def test_whitened_matched_filter_beats_plain_ncc_in_red_noise():
+    # a weak white-ish snippet buried in strong red noise: whitening both sides (Whitener
+    # fitted on the haystack) is the optimal detector; the plain NCC is swamped by the
+    # low-frequency noise. Insert at a known offset and compare peak-to-sidelobe ratios.
+    rng = np.random.default_rng(12)
+    n, m, at = 40_000, 400, 23_456
+    noise = scipy.signal.lfilter([1.0], [1.0, -0.99], rng.standard_normal(n)) * 3.0
+    snippet = rng.standard_normal(m)
+    hay = noise.copy()
+    hay[at : at + m] += snippet
+    plain = best_lag(ncc(snippet, hay))
+    w = Whitener("lpc", order=4).fit(hay)
+    white = best_lag(ncc(w.transform(snippet, mode="valid"), w.transform(hay, mode="valid")))
+    assert white.index == at  # 'valid' on both sides: lags of the original signals
+    assert white.psr > 2 * plain.psr
+
+
+def test_whitener_errors():
+    with pytest.raises(ValueError, match="not fitted"):
+        Whitener().transform(np.ones(10))
+    with pytest.raises(ValueError, match="n_taps must be odd"):
+        Whitener(n_taps=64)
+    with pytest.raises(ValueError, match="method must be one of"):
+        Whitener("wiener")
+    with pytest.raises(ValueError, match="at least n_taps"):
+        Whitener(n_taps=257).fit(np.arange(100.0))
+    with pytest.raises(ValueError, match="constant"):
+        Whitener(n_taps=9).fit(np.ones(100))
+
+
+# ---------------------------------------------------------------------------------------
+# PCA / ZCA
+# ---------------------------------------------------------------------------------------
+def mixed(n: int = 5000) -> np.ndarray:
+    A = np.array([[2.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.3, -0.2, 0.1]])
+    return A @ RNG.standard_normal((3, n)) + np.array([[1.0], [-2.0], [5.0]])
+
+
+def test_zca_output_covariance_is_identity_and_matrix_is_inverse_sqrt():
+    X = mixed()
+    Y, W = zca_whiten(X, return_matrix=True)
+    np.testing.assert_allclose(np.cov(Y), np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(W, W.T, atol=1e-12)
+    C = np.cov(X)
+    np.testing.assert_allclose(W @ C @ W, np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(np.linalg.inv(W @ W), C, rtol=1e-9)
+    np.testing.assert_allclose(Y.mean(axis=1), 0.0, atol=1e-12)
+
+
+def test_pca_whiten_equals_svd_principal_components():
+    X = mixed()
+    Y, W = pca_whiten(X, return_matrix=True)
+    np.testing.assert_allclose(np.cov(Y), np.eye(3), atol=1e-10)
+    # reference: SVD of the centred data (principal axes = left singular vectors)
+    Xc = X - X.mean(axis=1, keepdims=True)
+    U, s, _ = np.linalg.svd(Xc, full_matrices=False)
+    U = U * np.sign(U[np.argmax(np.abs(U), axis=0), np.arange(3)])
+    ref = (U / (s / np.sqrt(X.shape[1] - 1))).T @ Xc
+    np.testing.assert_allclose(Y, ref, atol=1e-9)
+
+
+def test_channel_whitening_dataframe_eps_and_errors():
+    X = mixed(2000)
+    df = pd.DataFrame(X.T, columns=["a", "b", "c"], index=pd.RangeIndex(10, 2010))
+    z = zca_whiten(df)
+    assert list(z.columns) == ["a", "b", "c"] and z.index.equals(df.index)
+    np.testing.assert_allclose(z.to_numpy().T, zca_whiten(X), atol=1e-12)
+    assert list(pca_whiten(df).columns) == ["pc0", "pc1", "pc2"]
+    singular = np.vstack([X[:2], X[0] + X[1]])
+    with pytest.raises(ValueError, match="singular"):
+        zca_whiten(singular)
+    Y = zca_whiten(singular, eps=1e-3)
+    assert np.isfinite(Y).all()
+    with pytest.raises(ValueError, match="more samples than channels"):
+        pca_whiten(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="X must be 2-D"):
+        pca_whiten(np.ones(10))
+
+
+# ---------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------
+def test_whitening_bad_input():
+    with pytest.raises(ValueError, match="order must be < len"):
+        lpc(np.arange(5.0), 5)
+    with pytest.raises(ValueError, match="order must be >= 1"):
+        lpc(np.arange(5.0), 0)
+    with pytest.raises(ValueError, match="constant"):
+        lpc(np.ones(10), 2)
+    with pytest.raises(ValueError, match="x must be 1-D"):
+        lpc(np.ones((2, 10)), 2)
+    with pytest.raises(ValueError, match="x must be finite"):
+        lpc(np.r_[1.0, np.nan, 2.0, 3.0], 1)
+    with pytest.raises(ValueError, match="exactly one of order and kernel"):
+        prewhiten(np.arange(10.0))
+    with pytest.raises(ValueError, match="exactly one of order and kernel"):
+        prewhiten(np.arange(10.0), 2, kernel=Kernel([1.0, -0.5]))
+    with pytest.raises(TypeError, match="kernel must be a tsconv Kernel"):
+        prewhiten(np.arange(10.0), kernel=[1.0, -0.5])
+    with pytest.raises(ValueError, match="smoothing must be an odd"):
+        spectral_whiten(np.arange(10.0), 4)
+    with pytest.raises(ValueError, match="zero everywhere"):
+        spectral_whiten(np.zeros(10))
+    with pytest.raises(TypeError, match="must be real"):
+        spectral_whiten(np.ones(10) + 1j)
