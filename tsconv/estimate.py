@@ -308,7 +308,9 @@ class ARIMABatch:
     # -- one model ---------------------------------------------------------------------------
     def result(self, key: Any) -> FitResult:
         """The :class:`FitResult` of one series."""
-        i = self._row(key)
+        return self._result_at(self._row(key))
+
+    def _result_at(self, i: int) -> FitResult:
         names = self.param_names
         bse = self.bse[i]
         aic, aicc, bic = (float(v[i]) for v in (self.aic, self.aicc, self.bic))
@@ -831,7 +833,7 @@ def _make_model(batch: ARIMABatch, i: int) -> Any:
         trend_form="intercept" if batch.method == "ols" else "mean",
     )
     model = FittedARIMA(_order_for_arima(batch.order, spec), _sorder_for_arima(batch.seasonal_order, spec), **kw)
-    model.fit_result = batch.result(i)
+    model.fit_result = batch._result_at(i)
     return model
 
 
