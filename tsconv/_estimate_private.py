@@ -248,14 +248,64 @@ def arma_filter(ar: Array, ma: Array, w: Array, start: int) -> Array:
             e[i, start:] = scipy.signal.lfilter([1.0], ma[i], u[i, start:])
         return e
     e = np.zeros((k, n))
-    coefs = [ma[:, j].copy() for j in lags]
-    for t in range(start, n):
-        acc = u[:, t].copy()
-        for j, c in zip(lags, coefs):
-            if t - j >= start:
-                acc -= c * e[:, t - j]
-        e[:, t] = acc
+    return _ma_recursion_time_major(u, ma, lags, start, None)
+
+
+def _one_lag_scan(u: Array, c: Array, L: int, start: int, v: Array | None) -> Array:
+    """``e[t] = u[t] + c e[t - L]`` (one MA lag, per-row ``c``) by a doubling scan
+    (Hillis-Steele): after stage ``s`` each value holds ``sum_{j < 2^s} c^j u[t - jL]``,
+    so ``log2(n / L)`` whole-array steps replace the loop over time."""
+    if v is None:
+        e = np.zeros_like(u)
+        e[:, start:] = u[:, start:]
+        lo = start
+    else:
+        e = v.copy()
+        n = v.shape[1]
+        e[:, start:] = u[:, : n - start]
+        # the known values before ``start`` enter as extra input on the first L steps
+        m = min(L, n - start)
+        e[:, start : start + m] += c[:, None] * v[:, start - L : start - L + m]
+        lo = start
+    seg = e[:, lo:]
+    step, power = L, c.copy()
+    while step < seg.shape[1]:
+        seg[:, step:] += power[:, None] * seg[:, :-step]
+        power *= power
+        step *= 2
     return e
+
+
+def _ma_recursion_time_major(u: Array, ma: Array, lags: NDArray[np.intp], start: int, v: Array | None) -> Array:
+    """``e[t] = u[t] - sum_j ma[j] e[t - j]`` for ``t >= start`` with per-row ``ma``, looping
+    over time on a time-major copy (contiguous rows of ``k`` values, in-place ufuncs).
+
+    With ``v`` given (``(k, n)``, values before ``start`` known), the recursion continues
+    ``v`` and ``u`` holds the inputs from ``start`` on; else ``e`` is zero before ``start``
+    and the pre-start values do not enter (R's conditional start)."""
+    k = u.shape[0]
+    if lags.size == 1:
+        return _one_lag_scan(u, -ma[:, lags[0]], int(lags[0]), start, v)
+    if v is None:
+        n = u.shape[1]
+        eT = np.zeros((n, k))
+        uT = np.ascontiguousarray(u.T)
+        offset = 0
+    else:
+        n = v.shape[1]
+        eT = np.ascontiguousarray(v.T)
+        uT = np.ascontiguousarray(u.T)
+        offset = start
+    coefs = [np.ascontiguousarray(ma[:, j]) for j in lags]
+    tmp = np.empty(k)
+    for t in range(start, n):
+        row = eT[t]
+        np.copyto(row, uT[t - offset])
+        for j, c in zip(lags, coefs):
+            if v is not None or t - j >= start:
+                np.multiply(c, eT[t - j], out=tmp)
+                np.subtract(row, tmp, out=row)
+    return np.ascontiguousarray(eT.T)
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,17 +414,15 @@ def _continue_recursion(ar: Array, ma: Array, w: Array, v: Array, t0: NDArray[np
             zi = scipy.signal.lfiltic([1.0], ma[i], v[i, a - 1 :: -1][: ma.shape[1] - 1])
             v[i, a:] = scipy.signal.lfilter([1.0], ma[i], u[i, a - lo :], zi=zi)[0]
         return
-    coefs = [ma[:, j].copy() for j in lags]
-    late = t0 > lo
-    for t in range(lo, n):
-        acc = u[:, t - lo].copy()
-        for j, c in zip(lags, coefs):
-            acc -= c * v[:, t - j]
-        if late.any():
-            keep = t < t0
-            acc[keep] = v[keep, t]
-            late = t0 > t + 1
-        v[:, t] = acc
+    # rows still in the filter at time lo keep their filtered values there: feed them
+    # through by an input that reproduces them (u_t = v_t + sum_j ma_j v_{t-j})
+    hi = int(t0.max())
+    if hi > lo:
+        fix = v[:, lo:hi].copy()
+        for j in lags:
+            fix += ma[:, j : j + 1] * v[:, lo - j : hi - j]
+        u[:, : hi - lo] = np.where(np.arange(lo, hi)[None, :] < t0[:, None], fix, u[:, : hi - lo])
+    v[:, :] = _ma_recursion_time_major(u, ma, lags, lo, v)
 
 
 # ---------------------------------------------------------------------------------------
@@ -649,6 +697,26 @@ class Block:
         return llf, sigma2, v, F
 
 
+def _css_pure_ar(block: Block) -> tuple[Array, Array] | None:
+    """CSS of a pure AR(p) (consecutive lags) with no regressor or one that differencing
+    turns into a constant (a mean, or a drift): OLS with an intercept has the same
+    minimizer (``c = mu (1 - sum phi)``), so no iterations are needed. None otherwise."""
+    spec = block.spec
+    if spec.ma_lags.size or spec.sar_lags.size or spec.sma_lags.size or not spec.transformable[0] or spec.p == 0:
+        return None
+    if spec.n_reg > 1 or (spec.n_reg == 1 and (block.DX.ndim != 2 or np.ptp(block.DX) != 0 or block.DX[0, 0] == 0)):
+        return None
+    if spec.n_reg == 1:
+        c0 = float(block.DX[0, 0])
+        tp, phi, sigma2, _ = ols_ar_batch(block.W, spec.p, "c")
+        mu = tp[:, 0] / (1.0 - phi.sum(axis=1)) / c0
+        x = np.column_stack([mu, phi])
+    else:
+        _, phi, sigma2, _ = ols_ar_batch(block.W, spec.p, "n")
+        x = phi
+    return x, sigma2 * (block.nw - spec.p)
+
+
 def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
 
@@ -662,7 +730,14 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     start = spec.p + spec.s * spec.P
     n_css = block.nw - start
     if method in ("css", "css-ml"):
-        x, ssr, conv, iters = batched_lm(block.css_residuals, x0, maxiter=maxiter, central=True)
+        closed = _css_pure_ar(block)
+        if closed is not None:
+            x, ssr = closed
+            conv, iters = np.ones(k, dtype=bool), np.zeros(k, dtype=np.int64)
+        else:
+            # as a start for ML the CSS estimates need not be polished
+            tol = {"xtol": 1e-7, "ftol": 1e-10} if method == "css" else {"xtol": 1e-4, "ftol": 1e-7}
+            x, ssr, conv, iters = batched_lm(block.css_residuals, x0, maxiter=maxiter, central=method == "css", **tol)
         if method == "css":
             sigma2 = ssr / n_css
             llf = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)
@@ -678,7 +753,7 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     x_start = np.where(usable[:, None], x_start, x0)
     u0 = spec.unconstrain(x_start)
     u0 = np.where(np.isfinite(u0), u0, 0.0)
-    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, central=True)
+    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter)
     x = spec.constrain(u)
     llf, sigma2, _, _ = block.exact_llf(x, every)
     return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv_ml, "iterations": iters + iters_ml,
