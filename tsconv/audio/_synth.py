@@ -46,12 +46,12 @@ def _note(freq: float, dur: float, sr: int, rng: np.random.Generator, timbre: ND
     return out * env
 
 
-def _drum(kind: str, sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
+def _drum(kind: str, sr: int, rng: np.random.Generator, kit: tuple[float, float] = (50.0, 12.0)) -> NDArray[np.float64]:
     if kind == "kick":
         n = int(0.25 * sr)
         t = np.arange(n) / sr
-        f = 50 + 100 * np.exp(-t * 30)
-        return np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t * 12)
+        f = kit[0] + 100 * np.exp(-t * 30)
+        return np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t * kit[1])
     if kind == "snare":
         n = int(0.18 * sr)
         t = np.arange(n) / sr
@@ -95,6 +95,7 @@ def synth_track(duration: float, sr: int = 8000, seed: int = 0) -> NDArray[np.fl
     progression = rng.choice(7, size=4)
     # a repeated motif with variations: music repeats, which is what fools plain correlation
     motif = rng.integers(0, 14, size=8)
+    kit = (float(rng.uniform(40, 70)), float(rng.uniform(8, 18)))  # each track its own kick drum
     t_beat = 0.0
     bar = 0
     while t_beat < duration:
@@ -119,7 +120,7 @@ def synth_track(duration: float, sr: int = 8000, seed: int = 0) -> NDArray[np.fl
         for b in range(4):
             tb = int((t_beat + b * beat) * sr)
             if b in (0, 2):
-                _place(out, 0.6 * _drum("kick", sr, rng), tb)
+                _place(out, 0.6 * _drum("kick", sr, rng, kit), tb)
             else:
                 _place(out, 0.35 * _drum("snare", sr, rng), tb)
             _place(out, 0.2 * _drum("hat", sr, rng), tb)

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 import scipy.signal
+import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_float_array, as_int, check_option
@@ -34,7 +35,7 @@ from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
 from tsconv.correlation import false_alarm_probability
 from tsconv.kernel import Kernel
-from tsconv.whiten import Whitener
+from tsconv.whiten import lpc
 
 __all__ = ["Matcher", "Match", "Whitening", "StorageDtype"]
 
@@ -44,6 +45,8 @@ StorageDtype = Literal["float16", "float32"]
 _NFFT = 2**18  # overlap-save block of the catalog search
 _DECIMATE = 2  # search in the lower half of the band (4x cheaper, see _search.py)
 _SPEED_DECIMATE = 8  # the speed-grid search uses the lowest eighth (wide peaks tolerate drift)
+_M_REF = 10**6  # see _Scan.p
+_CHUNK = 1024  # lags per chunk of the coarse pass (its maxima fit the null)
 _ACF_LAGS = 32  # autocorrelation lags kept per track for Bartlett's m_eff
 _PSD_SEG = 256  # Welch segment of the clip's power spectrum (31 Hz at 8 kHz)
 _AGC_FRAME = 0.125  # seconds per frame of the automatic gain
@@ -95,14 +98,49 @@ class _Track:
     resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
 
 
-def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
+def _welch(x: NDArray[np.floating], nperseg: int, nfft: int | None = None, max_frames: int = 0) -> NDArray[np.float64]:
+    """Welch power spectrum (Hann, 50% overlap, mean removed per segment), one batched FFT.
+
+    Equal to ``scipy.signal.welch(x, nperseg=nperseg, nfft=nfft)[1]`` up to a constant
+    factor (checked in the tests); scipy's version transforms segment by segment, which
+    costs 14 s per catalog hour.
+    """
     x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean()
-    n = x.size
-    nfft = scipy.fft.next_fast_len(2 * n, real=True)
-    X = scipy.fft.rfft(x, nfft)
-    r = scipy.fft.irfft(X.real**2 + X.imag**2, nfft)[: nlags + 1]
+    nfft = nperseg if nfft is None else nfft
+    if x.size < nperseg:
+        x = np.concatenate([x, np.zeros(nperseg - x.size)])
+    hop = nperseg // 2
+    frames = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::hop]
+    if max_frames and frames.shape[0] > max_frames:
+        # evenly spaced subset: the spectrum of a long track does not need every frame
+        frames = frames[:: -(-frames.shape[0] // max_frames)]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    spec = scipy.fft.rfft(frames * np.hanning(nperseg + 2)[1:-1], nfft, axis=1)
+    return np.mean(spec.real**2 + spec.imag**2, axis=0)
+
+
+def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
+    """Normalized autocorrelation at lags 0..nlags (from the Welch spectrum: fast, long signals)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size < 4 * nlags:
+        x = x - x.mean()
+        r = np.correlate(x, x, "full")[x.size - 1 : x.size + nlags]
+    else:
+        seg = min(4096, 1 << int(np.log2(x.size)))
+        r = scipy.fft.irfft(_welch(x, seg, 2 * seg, max_frames=64), 2 * seg)[: nlags + 1]
+    if r.size < nlags + 1:
+        r = np.r_[r, np.zeros(nlags + 1 - r.size)]
     return r / r[0] if r[0] > 0 else np.r_[1.0, np.zeros(nlags)]
+
+
+def _spectral_kernel(x: NDArray[np.float64], n_taps: int = 257, floor: float = 1e-6) -> Kernel:
+    """The zero-phase FIR of :class:`tsconv.Whitener` ('spectral'), built on the batched Welch."""
+    psd = _welch(x, n_taps, max_frames=4000)
+    psd = np.maximum(psd, floor * psd.max())
+    gain = 1.0 / np.sqrt(psd)
+    h = np.fft.fftshift(scipy.fft.irfft(gain, n_taps))
+    h *= np.hanning(n_taps + 2)[1:-1]
+    return Kernel(h / np.sqrt(np.sum(h**2)), origin=n_taps // 2)
 
 
 def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
@@ -137,9 +175,89 @@ def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.
 def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
     """The clip's smoothed power spectrum (Welch) at normalized frequencies ``freqs`` (cycles/sample)."""
     seg = min(_PSD_SEG, y.size)
-    f, p = scipy.signal.welch(y, nperseg=seg, window="hann", detrend="constant")
+    p = _welch(y, seg)
+    f = np.arange(p.size) / seg
     p = np.maximum(p, 1e-6 * p.max()) if p.max() > 0 else np.ones_like(p)
     return np.interp(freqs, f, p)
+
+
+def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
+    """Fit the chunk maxima with the maximum of ``n_c`` independent N(0, sigma^2) values.
+
+    ``P(chunk max <= x) = Phi(x / sigma)^n_c``, matched at the median and the 99th
+    percentile; quantiles ignore the handful of chunks a true match occupies. Returns
+    ``(sigma, n_c)``. (A Gumbel or an exponential tail fitted to the same quantiles
+    over-estimates the tail and gives over-conservative probabilities: measured.)
+    """
+    if z.size < 20:
+        return 1.0, 1.0
+    q50, q99 = (float(v) for v in np.percentile(z, [50.0, 99.0]))
+
+    def n_c(sig: float) -> float:
+        return math.log(0.5) / float(scipy.stats.norm.logcdf(q50 / sig))
+
+    def q99_of(sig: float) -> float:
+        return sig * float(scipy.stats.norm.ppf(0.99 ** (1.0 / n_c(sig))))
+
+    if q50 <= 0 or q99 <= q50:
+        return 1.0, 1.0
+    lo, hi = 0.05 * q50, 20.0 * q50
+    for _ in range(60):  # q99_of grows with sigma (for a fixed median)
+        mid = 0.5 * (lo + hi)
+        if q99_of(mid) < q99:
+            lo = mid
+        else:
+            hi = mid
+    sig = 0.5 * (lo + hi)
+    return sig, max(n_c(sig), 1.0)
+
+
+@dataclass
+class _Scan:
+    """Chunk maxima of one coarse pass and their empirical null."""
+
+    z: NDArray[np.float64]  # best statistic of each chunk
+    lag: NDArray[np.int64]  # its padded lag (clip start)
+    track: NDArray[np.int64]  # its track index
+    sigma: float  # null model of a chunk maximum (see _null_fit)
+    n_c: float
+    n_chunks: float  # number of chunks searched
+
+    @classmethod
+    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float) -> _Scan:
+        return cls(z, lag, track, *_null_fit(z), max(n_chunks, 1.0))
+
+    def p(self, z: float) -> float:
+        """P(best of all chunks >= z | no match) = 1 - Phi(z / sigma)^(n_c n_chunks).
+
+        That is :func:`tsconv.false_alarm_probability` of ``n_c * n_chunks`` independent
+        lags, in its Gaussian regime (``m = _M_REF``, score ``z / (sigma sqrt(m))``).
+        """
+        r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
+        n = max(int(round(self.n_c * self.n_chunks)), 1)
+        return float(false_alarm_probability(r, _M_REF, n))
+
+    def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
+        order = np.argsort(-self.z, kind="stable")
+        chosen: list[int] = []
+        for i in order[: 50 * k + 100]:
+            if all(self.track[i] != self.track[j] or abs(int(self.lag[i]) - int(self.lag[j])) >= min_sep for j in chosen):
+                chosen.append(int(i))
+                if len(chosen) >= k:
+                    break
+        return np.array(chosen, dtype=np.int64)
+
+    def above(self, p: float) -> NDArray[np.int64]:
+        # p(z) is decreasing in z: bisect the threshold
+        lo, hi = 0.0, 1000.0 * self.sigma
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if self.p(mid) > p:
+                lo = mid
+            else:
+                hi = mid
+        hits = np.flatnonzero(self.z >= hi)
+        return hits[np.argsort(-self.z[hits], kind="stable")]
 
 
 class Matcher:
@@ -268,8 +386,10 @@ class Matcher:
             kernel = None
             y = x64 - x64.mean()
         else:
-            w = Whitener(self.whitening, order=self.lpc_order, n_taps=257).fit(x64)
-            kernel = w.kernel
+            if self.whitening == "lpc":
+                kernel = lpc(x64, self.lpc_order)
+            else:
+                kernel = _spectral_kernel(x64)
             # zero-padded edges (Whitener.transform's 'same' leaves the warm-up as NaN)
             full = scipy.signal.oaconvolve(x64, kernel.coef, mode="full")
             y = full[kernel.origin : kernel.origin + x64.size]
@@ -486,44 +606,46 @@ class Matcher:
             return [0]
         return sorted({0, (m - length) // 2, m - length})
 
-    def _search(self, y: NDArray[np.float64], decimate: int, seg_len: int, per_track: int, threshold: float | None,
-                p_y: NDArray[np.float64]) -> list[tuple[float, int, int, int]]:
-        """Coarse pass. Returns ``(approx_score, track_index, padded_lag_of_clip_start, seg_start)``."""
+    def _search(self, y: NDArray[np.float64], decimate: int, seg_len: int, p_y: NDArray[np.float64]) -> _Scan:
+        """Coarse pass over every track: the best lag of every chunk of ``_CHUNK`` lags.
+
+        The statistic ``z`` is the band-limited correlation divided by its RMS over the
+        overlap-save block (about 24 s of track) it lies in, a constant-false-alarm-rate
+        normalization that removes the local loudness and colour of the music.
+        """
         keep = _NFFT // (2 * decimate) + 1
-        w = np.full(keep, 2.0)
-        w[0] = 1.0
-        out: list[tuple[float, int, int, int]] = []
+        # enough chunks for the tail fit even in a small catalog
+        chunk = int(min(_CHUNK, max(16, 2 ** int(math.log2(max(self._n_lags() // decimate // 2000, 1))))))
+        zs: list[NDArray[np.float64]] = []
+        lags: list[NDArray[np.int64]] = []
+        tis: list[NDArray[np.int64]] = []
+        n_total = 0
         for s0 in self._segments(y.size, seg_len):
             seg = y[s0 : s0 + seg_len]
             seg = seg - seg.mean()
-            m = seg.size
             spec = scipy.fft.rfft(seg, _NFFT)[:keep]
             py = p_y[:keep]
             for ti, t in enumerate(self._tracks):
                 assert t.index is not None and t.resp_keep is not None
-                q = spec / (np.conj(t.resp_keep[:keep]) * py)
-                norm = math.sqrt(float(np.sum(w * (q.real**2 + q.imag**2))) / _NFFT)
-                if norm == 0.0:
-                    continue
-                scale = 1.0 / (norm * math.sqrt(m / decimate))
-                needle_spec = np.conj(q).astype(np.complex64)
-                best: list[tuple[float, int]] = []
+                needle_spec = np.conj(spec / (np.conj(t.resp_keep[:keep]) * py)).astype(np.complex64)
                 for first, corr in t.index.correlate(needle_spec, workers=self.workers, decimate=decimate):
-                    if threshold is None:
-                        j = int(np.argmax(corr))
-                        best.append((float(corr[j]) * scale, first + j * decimate))
-                    else:
-                        hits = np.flatnonzero(corr * scale > threshold)
-                        best.extend((float(corr[j]) * scale, first + int(j) * decimate) for j in hits)
-                best.sort(reverse=True)
-                kept: list[tuple[float, int]] = []
-                for sc, lag in best:
-                    if all(abs(lag - k) >= m // 2 for _, k in kept):
-                        kept.append((sc, lag))
-                        if len(kept) >= per_track:
-                            break
-                out.extend((sc, ti, lag - s0, s0) for sc, lag in kept)
-        return out
+                    count = corr.size
+                    n_total += count
+                    rms = math.sqrt(float(np.dot(corr, corr)) / count) if count else 0.0
+                    if rms == 0.0:
+                        continue
+                    n_chunks = -(-count // chunk)
+                    padded = corr
+                    if n_chunks * chunk != count:
+                        padded = np.full(n_chunks * chunk, -np.inf, dtype=corr.dtype)
+                        padded[:count] = corr
+                    idx = padded.reshape(n_chunks, chunk).argmax(axis=1) + np.arange(n_chunks) * chunk
+                    zs.append(padded[idx].astype(np.float64) / rms)
+                    lags.append(first + idx * decimate - s0)
+                    tis.append(np.full(n_chunks, ti))
+        if not zs:
+            return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
+        return _Scan.fitted(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), n_total / chunk)
 
     def _filtered_clip(self, y: NDArray[np.float64], t: _Track) -> NDArray[np.float64]:
         """The clip filtered by ``1 / (conj(C_t) P_y)`` at the full rate (time domain, length kept)."""
@@ -537,16 +659,30 @@ class Matcher:
 
     def _score_at(self, q: NDArray[np.float64], t: _Track, lags: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Exact Pearson correlation of ``q`` with the track at each lag (clip start, track samples); overlap sizes."""
-        data = t.data
         m = q.size
         scores = np.full(lags.size, -1.0)
         overlaps = np.zeros(lags.size, dtype=np.int64)
+        k_lo, k_hi = int(lags.min()), int(lags.max())
+        if k_lo >= 0 and k_hi + m <= t.n:
+            # the usual case, every window inside the track: one matrix product
+            span = np.asarray(t.data[k_lo : k_hi + m], dtype=np.float64)
+            win = np.lib.stride_tricks.sliding_window_view(span, m)[lags - k_lo]
+            a = q - q.mean()
+            num = win @ a
+            s1 = win.sum(axis=1)
+            s2 = np.einsum("ij,ij->i", win, win)
+            var_b = np.maximum(s2 - s1 * s1 / m, 0.0)
+            den = np.sqrt(var_b * float(a @ a))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scores = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+            overlaps[:] = m
+            return scores, overlaps
         for i, k in enumerate(lags):
             lo, hi = max(0, -k), min(m, t.n - k)
             if hi - lo < 2:
                 continue
             a = q[lo:hi] - q[lo:hi].mean()
-            b = np.asarray(data[k + lo : k + hi], dtype=np.float64)
+            b = np.asarray(t.data[k + lo : k + hi], dtype=np.float64)
             b = b - b.mean()
             den = math.sqrt(float(a @ a) * float(b @ b))
             scores[i] = float(a @ b) / den if den > 0 else 0.0
@@ -579,28 +715,27 @@ class Matcher:
     def _min_overlap(self, m: int, t: _Track) -> int:
         return max(int(0.5 * min(m, t.n)), 2)
 
-    def _candidates_to_matches(self, y: NDArray[np.float64], cands: list[tuple[float, int, int, int]], n_lags: int,
-                               speed: float = 1.0, radius: int = _DECIMATE + 2) -> list[Match]:
+    def _candidates_to_matches(self, y: NDArray[np.float64], scan: _Scan, order: NDArray[np.int64], speed: float = 1.0,
+                               radius: int = _DECIMATE + 2) -> list[Match]:
         L = self._needle_len
         results: list[Match] = []
         qcache: dict[int, NDArray[np.float64]] = {}
-        for _, ti, plag, _ in cands:
+        for i in order:
+            ti = int(scan.track[i])
             t = self._tracks[ti]
-            lag0 = plag - L  # padded lag -> track lag of the clip start
+            lag0 = int(scan.lag[i]) - L  # padded lag -> track lag of the clip start
             score, lag, overlap, q = self._refine(y, ti, lag0, radius, qcache.get(ti))
             qcache[ti] = q
             if overlap < self._min_overlap(y.size, t):
                 continue
-            lo = max(0, -int(round(lag)))
-            m_eff = self._m_eff(q[lo : lo + overlap], t, overlap)
-            p = float(false_alarm_probability(max(score, -1.0), m_eff, n_lags))
+            p = scan.p(float(scan.z[i]))
             results.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, float(speed)))
         return results
 
     @staticmethod
     def _dedupe(matches: list[Match], min_sep: float, per_track: bool) -> list[Match]:
         out: list[Match] = []
-        for mt in sorted(matches, key=lambda r: (-r.score, r.track)):
+        for mt in sorted(matches, key=lambda r: (r.false_alarm_probability, -r.score, r.track)):
             if per_track and any(o.track == mt.track for o in out):
                 continue
             if any(o.track == mt.track and abs(o.offset_samples - mt.offset_samples) < min_sep for o in out):
@@ -633,36 +768,39 @@ class Matcher:
         if not self._tracks or float(np.ptp(y)) == 0.0:
             return [], y
         L = self._needle_len
-        n_lags = self._n_lags()
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
         if speed_range == 0.0:
-            p_y = _psd_on_grid(y, freqs)
-            n_lags_total = n_lags * len(self._segments(y.size, L))
-            thr = None if threshold_p is None else self._approx_threshold(threshold_p, min(y.size, L), n_lags_total)
-            cands = self._search(y, _DECIMATE, L, n_candidates if thr is None else 10**6, thr, p_y)
-            cands.sort(reverse=True)
-            if thr is None:
-                cands = cands[: max(n_candidates, 3)]
-            matches = self._candidates_to_matches(y, cands, n_lags_total)
-            return matches, y
+            scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs))
+            if threshold_p is None:
+                order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2)
+            else:
+                order = scan.above(threshold_p)
+            return self._candidates_to_matches(y, scan, order), y
         # speed search: a stretch of the clip at a grid of speeds, in the lowest band
         seg_len = min(y.size, L, int(2.0 * self.sr))
         grid = self._speed_grid(speed_range, seg_len)
-        n_lags_total = n_lags * grid.size
-        found: list[tuple[float, float, int, int]] = []
+        scans = []
         for f in grid:
             yf = self._respeed(y, float(f))
-            p_y = _psd_on_grid(yf, freqs)
-            c = self._search(yf[:seg_len] if yf.size > seg_len else yf, _SPEED_DECIMATE, seg_len, 2, None, p_y)
-            found.extend((sc, float(f), ti, lag) for sc, ti, lag, _ in c)
+            scans.append(self._search(yf[:seg_len], _SPEED_DECIMATE, seg_len, _psd_on_grid(yf, freqs)))
+        # one null for the whole grid: pooled chunk maxima, lags counted over all speeds
+        z_all = np.concatenate([sc.z for sc in scans])
+        n_eff = sum(sc.n_eff for sc in scans)
+        found = []
+        for f, sc in zip(grid, scans):
+            for i in sc.top(2, min_sep=seg_len // 2):
+                found.append((float(sc.z[i]), float(f), int(sc.track[i]), int(sc.lag[i])))
         found.sort(reverse=True)
         matches = []
         step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
-        for _, f0, ti, lag in found[: max(n_candidates, 3)]:
-            matches.append(self._fine_speed(y, ti, lag - L, f0, step, n_lags_total))
-        return [mt for mt in matches if mt is not None], y
+        pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_eff)
+        for z, f0, ti, lag in found[: max(n_candidates, 3)]:
+            mt = self._fine_speed(y, ti, lag - L, f0, step)
+            if mt is not None:
+                matches.append(Match(mt.track, mt.offset, mt.offset_samples, mt.score, pooled.p(z), mt.speed))
+        return matches, y
 
-    def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float, n_lags: int) -> Match | None:
+    def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float) -> Match | None:
         """Golden-section search of the speed around ``f0`` maximizing the exact score."""
         t = self._tracks[ti]
         cache: dict[float, tuple[float, float, int, NDArray[np.float64]]] = {}
@@ -688,24 +826,7 @@ class Matcher:
         yf_n = q.size
         if overlap < self._min_overlap(yf_n, t):
             return None
-        lo = max(0, -int(round(lag)))
-        m_eff = self._m_eff(q[lo : lo + overlap], t, overlap)
-        p = float(false_alarm_probability(max(score, -1.0), m_eff, n_lags))
-        return Match(t.name, float(lag / self.sr), float(lag), float(score), p, float(f_best))
-
-    @staticmethod
-    def _approx_threshold(p: float, m: int, n_lags: int) -> float:
-        """Coarse-pass score below which no lag can reach false-alarm probability ``10 p``."""
-        target = min(1.0, 10 * p)
-        m_band = max(m / _DECIMATE, 3.0)
-        lo, hi = 0.0, 1.0
-        for _ in range(40):
-            mid = 0.5 * (lo + hi)
-            if float(false_alarm_probability(mid, m_band, max(n_lags // _DECIMATE, 1))) > target:
-                lo = mid
-            else:
-                hi = mid
-        return 0.8 * lo
+        return Match(t.name, float(lag / self.sr), float(lag), float(score), 1.0, float(f_best))
 
     def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
               speed_range: float | None = None) -> list[Match]:
