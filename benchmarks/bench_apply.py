@@ -13,7 +13,7 @@ A peer whose pilot run (on N/100 points) predicts more than ``--budget`` seconds
 call is skipped and marked as such. Medians of ``--repeats`` runs; the machine is shared, so
 only ratios measured within one run mean much. Peak memory of ``apply`` at N = 1e7 is measured
 in a fresh subprocess (tracemalloc for numpy's allocations, and the growth of the resident
-set's high-water mark).
+set's high-water mark VmHWM over the resident set before the call, output included).
 
 Usage::
 
@@ -222,20 +222,33 @@ def run_ema(n: int, repeats: int) -> dict:
 
 
 _MEM_CHILD = r"""
-import json, resource, sys, tracemalloc
+import json, sys, tracemalloc
 import numpy as np
 import tsconv
+
+def status(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+
 n, w, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 x = np.random.default_rng(0).normal(size=n)
 op = tsconv.gaussian(w, w / 6.0) if kind == "fir" else tsconv.ema(alpha=0.1)
 tsconv.apply(op, x[:100000])  # imports and caches outside the measurement
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+try:  # reset the resident-set high-water mark (Linux >= 4.0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    hwm_ok = True
+except OSError:
+    hwm_ok = False
+rss0 = status("VmRSS")
 tracemalloc.start()
 y = tsconv.apply(op, x)
 cur, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"input": x.nbytes, "traced_peak": peak, "rss_growth": rss1 - rss0, "output": y.nbytes}))
+growth = status("VmHWM") - rss0 if hwm_ok else -1
+print(json.dumps({"input": x.nbytes, "traced_peak": peak, "rss_growth": growth, "output": y.nbytes}))
 """
 
 

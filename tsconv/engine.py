@@ -43,13 +43,21 @@ DIRECT_NS_PER_MAC = {4: 0.12, 8: 0.2}
 DIRECT_FLOOR_NS = {4: 12.0, 8: 12.0}
 DIRECT_FLOOR_TAPS = (11, 64)
 FFT_NS_PER_POINT = {4: 0.33, 8: 1.0}
-FFT_OVERHEAD_S = 60e-6
+FFT_OVERHEAD_S = 100e-6
 MAX_DIRECT = 2048
 # Smallest overlap-save block, and the number of samples transformed per batched rfft
 # call (a few MB: the batch stays in cache and the peak memory stays near the output's).
 MIN_BLOCK = 8192
 BATCH_POINTS = 1 << 19
 _LOG2_MIN_BLOCK = 13.0
+
+
+# kernels this short go direct whatever the length: per sample they cost less than the
+# cheapest FFT block (itemsize -> largest such tap count)
+_ALWAYS_DIRECT = {
+    size: max((m for m in range(1, 11) if DIRECT_NS_PER_MAC[size] * m < FFT_NS_PER_POINT[size] * _LOG2_MIN_BLOCK), default=0)
+    for size in (4, 8)
+}
 
 
 def _as_op(op: Any) -> Kernel | Transfer:
@@ -257,10 +265,15 @@ def _screen(x2: NDArray[np.floating]) -> NDArray[np.bool_] | None:
     check. Not a BLAS dot product: multithreaded BLAS stalls on a busy machine
     (20 ms instead of 0.06 ms for 1e6 points measured here).
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        quick = np.add.reduce(x2.reshape(-1))
-    if np.isfinite(quick):
-        return None
+    flat = x2.reshape(-1)
+    if flat.size <= 65536:  # small: entering np.errstate would cost more than the test
+        if np.isfinite(flat).all():
+            return None
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            quick = np.add.reduce(flat)
+        if np.isfinite(quick):
+            return None
     mask = ~np.isfinite(x2)
     return mask if mask.any() else None
 
@@ -287,7 +300,10 @@ def _apply_kernel(
     if mode == "valid" and n < m:
         raise _too_short(n, m)
     if method == "auto":
-        method = choose_method(k, n if mode != "full" else n + m - 1, x2.dtype)
+        if m < DIRECT_FLOOR_TAPS[0] and m <= _ALWAYS_DIRECT[x2.dtype.itemsize]:
+            method = "direct"  # choose_method's short-kernel answer, without its overhead
+        else:
+            method = choose_method(k, n if mode != "full" else n + m - 1, x2.dtype)
     mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
         _raise_nonfinite(x2, shape or x2.shape)
@@ -307,8 +323,10 @@ def _apply_kernel(
         # as a slice, so no copy is made
         if method == "direct" and rows == 1 and 0 <= o <= m - 1:
             y = np.convolve(xin[0], c, "full")[o : o + n]
-            y[: max(m - 1 - o, 0)] = np.nan
-            y[max(n - o, 0) :] = np.nan
+            if m - 1 - o > 0:
+                y[: m - 1 - o] = np.nan
+            if o > 0:
+                y[max(n - o, 0) :] = np.nan
             out = y[None, :]
         else:
             out = np.empty((rows, n), dtype=x2.dtype)
@@ -414,7 +432,8 @@ def _apply_array(
         y2 = _apply_transfer(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
     else:
         y2 = _apply_kernel(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
-    y2 = y2.astype(x.dtype, copy=False)
+    if y2.dtype != x.dtype:
+        y2 = y2.astype(x.dtype)
     if x.ndim == 1:
         return y2[0]
     return np.moveaxis(y2.reshape(*lead, y2.shape[-1]), -1, axis)
@@ -445,9 +464,10 @@ def apply(
         the complete windows (length ``n - m + 1``). ``'full'``: the full convolution
         (length ``n + m - 1``; arrays only). A Transfer supports ``'same'`` only.
     method : {'auto', 'direct', 'fft', 'recursive'}, default 'auto'
-        ``'direct'``: ``numpy.convolve``; ``'fft'``: overlap-add
-        (``scipy.signal.oaconvolve``); ``'recursive'``: ``scipy.signal.lfilter``
-        (the only method for a Transfer); ``'auto'``: see :func:`choose_method`.
+        ``'direct'``: ``numpy.convolve``; ``'fft'``: one real FFT for short problems,
+        overlap-save with batched real FFTs (``scipy.fft``) otherwise, written straight
+        into the output; ``'recursive'``: ``scipy.signal.lfilter`` (the only method for a
+        Transfer); ``'auto'``: the cheapest by the cost model of :func:`choose_method`.
     axis : int, default -1
         The time axis of an n-D array; the other axes are independent series.
     nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
@@ -475,7 +495,22 @@ def apply(
     See Also
     --------
     Stream : the same operator applied chunk by chunk.
+    choose_method : the method ``'auto'`` picks.
     stochastic_apply : the random reading of a probability kernel.
+
+    Notes
+    -----
+    A Kernel gives ``y[t] = sum_k coef[k] x[t - k + origin]``: in terms of the full
+    convolution ``full[j] = sum_k coef[k] x[j - k]``, mode ``'same'`` is
+    ``full[t + origin]`` where the window ``x[t + origin - m + 1 .. t + origin]`` lies
+    inside the series. Overlap-save cuts the series into blocks of ``F`` samples
+    overlapping by ``m - 1`` and keeps the ``F - m + 1`` outputs of each circular
+    convolution that equal the linear one (Oppenheim & Schafer, *Discrete-Time Signal
+    Processing*, 3rd ed., 2010, sec. 8.7.3); blocks of about ``4m`` points cost
+    ``O(log m)`` per sample, against ``m`` for the direct sum. The extra memory is one
+    output plus a few MB of blocks. With ``'omit'``,
+    ``y[t] = sum(coef) * sum_obs coef[k] x[i] / sum_obs coef[k]`` over the observed
+    samples of each window.
 
     Examples
     --------
@@ -556,7 +591,22 @@ class Stream:
     Parameters
     ----------
     op : Kernel or Transfer
+        The operator. A Kernel keeps its last ``m - 1`` samples (plus the delay of a
+        negative origin); a Transfer keeps the ``lfilter`` state of its recursion.
     nan_policy : {'propagate', 'raise'}, default 'propagate'
+        As for :func:`apply`; ``'raise'`` names the stream index of the first non-finite
+        sample. (``'omit'`` is not offered: its renormalization is not incremental here.)
+
+    Notes
+    -----
+    Chunks may have any length, including zero, and any leading shape that stays the
+    same (time on the last axis). Output ``t`` of a Kernel is final once sample
+    ``t + origin`` arrived; its window needs samples ``t + origin - m + 1 ..``, so the
+    state is ``O(m)`` whatever the stream's length.
+
+    See Also
+    --------
+    apply : the whole-series equivalent.
 
     Examples
     --------
@@ -667,6 +717,31 @@ def stochastic_apply(kernel: Kernel, x: ArrayLike, rng: Any = None) -> NDArray[n
         1-D or n-D real data (time on the last axis).
     rng : numpy.random.Generator, int or None
         Source of randomness (``numpy.random.default_rng(rng)``).
+
+    Returns
+    -------
+    ndarray
+        Same shape and float dtype as ``x``; NaN where the window is incomplete.
+
+    Raises
+    ------
+    TypeError
+        If ``kernel`` is not a Kernel or ``x`` is not real numeric.
+    ValueError
+        If the kernel is not a probability kernel.
+
+    Notes
+    -----
+    With ``P(lag = l) = coef[l + origin]``, ``E[y_t] = sum_l P(l) x[t - l]``, which is
+    ``apply(kernel, x)[t]``, and ``Var[y_t] = sum_l P(l) x[t - l]**2 - E[y_t]**2``: the
+    mean of ``R`` independent draws converges at the CLT rate ``sqrt(Var / R)``. A
+    Gaussian kernel read this way is one step of a discrete random walk whose transition
+    density (propagator) is the kernel (Feller, *An Introduction to Probability Theory
+    and Its Applications*, vol. 1, ch. XIV).
+
+    See Also
+    --------
+    apply : the expectation, computed exactly.
 
     Examples
     --------
