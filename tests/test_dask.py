@@ -338,3 +338,257 @@ def test_distributed_worker_lost_mid_computation(client):
     assert_same(y, tsconv.apply(TRANSFERS["ar2"], x))
     client.wait_for_workers(2, timeout=60)
     assert pids[victim] not in client.run(os.getpid).values()  # the worker really was replaced
+
+
+# ---------------------------------------------------------------------------------------
+# Catalog search: a Matcher sharded across workers
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory):
+    from tsconv.audio import Matcher
+    from tsconv.audio._synth import synth_track
+
+    tracks = {f"track-{i}": synth_track(12.0 + 3 * i, 8000, seed=100 + i) for i in range(5)}
+    m = Matcher()
+    for name, x in tracks.items():
+        m.add(name, x, 8000)
+    path = tmp_path_factory.mktemp("catalog") / "cat.tsc"
+    m.save(path)
+    return m, tracks, str(path)
+
+
+def _clips(tracks, n=4, seconds=2.0, snr_db=-5.0, seed=0):
+    """Noisy clips at known offsets (and one from a track not in the catalog)."""
+    from tsconv.audio._synth import synth_track
+
+    rng = np.random.default_rng(seed)
+    names = sorted(tracks)
+    clips = []
+    for i in range(n):
+        name = names[i % len(names)]
+        x = tracks[name]
+        m = int(seconds * 8000)
+        start = int(rng.integers(0, x.size - m))
+        c = x[start : start + m].astype(np.float64)
+        noise = rng.standard_normal(m) * np.std(c) * 10 ** (-snr_db / 20)
+        clips.append((name, start, 0.3 * c + noise))
+    clips.append((None, None, synth_track(2.0, 8000, seed=999).astype(np.float64)))
+    return clips
+
+
+def assert_same_matches(got, ref):
+    """Same tracks in the same order; offsets, scores and probabilities equal to rounding
+    (worker processes run BLAS with one thread: dot products may differ in the last bit)."""
+    assert [g.track for g in got] == [r.track for r in ref]
+    for g, r in zip(got, ref):
+        assert g.offset_samples == pytest.approx(r.offset_samples, abs=1e-6)
+        assert g.offset == pytest.approx(r.offset, abs=1e-9)
+        assert g.score == pytest.approx(r.score, abs=1e-12)
+        assert g.false_alarm_probability == pytest.approx(r.false_alarm_probability, rel=1e-8, abs=1e-300)
+
+
+def _check_catalog(sm, m, tracks):
+    for name, start, clip in _clips(tracks):
+        ref = m.match(clip, 8000, top_k=3, max_false_alarm=1.0)
+        got = sm.match(clip, 8000, top_k=3, max_false_alarm=1.0)
+        assert_same_matches(got, ref)
+        assert_same_matches(sm.match(clip, 8000), m.match(clip, 8000))
+        assert_same_matches(sm.find_all(clip, 8000), m.find_all(clip, 8000))
+        if name is not None:  # a known answer: the track and offset the clip was cut at
+            assert got[0].track == name and abs(got[0].offset_samples - start) < 1.0
+
+
+def test_sharded_matcher_threads(catalog):
+    m, tracks, _ = catalog
+    sm = td.ShardedMatcher(m, client="threads", n_shards=3)
+    assert sm.n_shards == 3 and sorted(sum(sm.shards, [])) == sorted(m.tracks)
+    assert sm.duration == pytest.approx(m.duration) and sm.tracks == m.tracks
+    _check_catalog(sm, m, tracks)
+    # silence: no match, as on one machine
+    assert sm.match(np.zeros(8000), 8000) == m.match(np.zeros(8000), 8000) == []
+    # a stereo clip at another sample rate goes through the same preparation
+    _, _, clip = _clips(tracks, n=1)[0]
+    stereo = np.stack([clip, clip], axis=1)
+    assert_same_matches(sm.match(stereo, 8000), m.match(stereo, 8000))
+
+
+def test_sharded_matcher_distributed_from_memory_and_file(client, catalog):
+    m, tracks, path = catalog
+    for source in (m, path):
+        sm = td.ShardedMatcher(source, client=client)
+        assert sm.n_shards == 2
+        # each shard lives on one worker, the two on different workers, and stays there
+        where = client.who_has(sm._shards)
+        assert sorted(len(w) for w in where.values()) == [1, 1]
+        assert len({w[0] for w in where.values()}) == 2
+        _check_catalog(sm, m, tracks)
+        assert client.who_has(sm._shards) == where  # queries moved no shard
+        sm.close()
+
+
+def test_sharded_matcher_default_client(client, catalog):
+    # with a distributed client running, client=None uses it
+    m, tracks, _ = catalog
+    sm = td.ShardedMatcher(m)
+    assert sm._client is client
+    name, start, clip = _clips(tracks, n=1)[0]
+    assert_same_matches(sm.match(clip, 8000), m.match(clip, 8000))
+    sm.close()
+
+
+@pytest.mark.parametrize("source", ["memory", "file"])
+def test_sharded_matcher_survives_a_lost_worker(client, catalog, source):
+    m, tracks, path = catalog
+    sm = td.ShardedMatcher(m if source == "memory" else path, client=client)
+    name, start, clip = _clips(tracks, n=1)[0]
+    ref = m.match(clip, 8000)
+    assert_same_matches(sm.match(clip, 8000), ref)
+    pids = client.run(os.getpid)
+    holder = client.who_has(sm._shards[0])[sm._shards[0].key][0]
+    os.kill(pids[holder], signal.SIGKILL)
+    # the shard is rebuilt (from the file by Dask, or sent again from the client's matcher)
+    assert_same_matches(sm.match(clip, 8000), ref)
+    client.wait_for_workers(2, timeout=60)
+    assert_same_matches(sm.match(clip, 8000), ref)
+    sm.close()
+
+
+def test_sharded_matcher_bad_input(catalog, tmp_path):
+    from tsconv.audio import CatalogError
+
+    m, tracks, path = catalog
+    with pytest.raises(TypeError, match="catalog must be"):
+        td.ShardedMatcher(42, client="threads")
+    with pytest.raises(TypeError, match="client must be"):
+        td.ShardedMatcher(m, client="processes")
+    with pytest.raises(ValueError, match="n_shards must be >= 1"):
+        td.ShardedMatcher(m, client="threads", n_shards=0)
+    foreign = tmp_path / "foreign.tsc"
+    foreign.write_bytes(b"not a catalog at all")
+    with pytest.raises(CatalogError):
+        td.ShardedMatcher(str(foreign), client="threads")
+    with pytest.raises(CatalogError):
+        td.ShardedMatcher(str(tmp_path / "missing.tsc"), client="threads")
+    sm = td.ShardedMatcher(m, client="threads")
+    with pytest.raises(ValueError, match="speed"):
+        sm.match(np.ones(8000), 8000, speed_range=0.01)
+    with pytest.raises(ValueError, match="top_k"):
+        sm.match(np.ones(8000), 8000, top_k=0)
+    with pytest.raises(ValueError, match="max_false_alarm"):
+        sm.match(np.ones(8000), 8000, max_false_alarm=0.0)
+    with pytest.raises(ValueError, match="sr|sample rate"):
+        sm.match(np.ones(8000), -1)
+
+
+# ---------------------------------------------------------------------------------------
+# Panels: fit, forecast and verify a long Dask DataFrame
+# ---------------------------------------------------------------------------------------
+def _ragged_panel(k=30, seed=1, dates=True):
+    """AR(2)+MA(1) series of different lengths (ragged), in long format, ids unsorted."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for i in rng.permutation(k):
+        n = int(rng.integers(40, 160))
+        e = rng.standard_normal(n + 50)
+        y = scipy.signal.lfilter([1.0, 0.4], [1.0, -0.5, 0.2], e)[50:] + 10.0 * (i % 3)
+        ds = pd.date_range("2021-01-04", periods=n, freq="W-MON") if dates else np.arange(n) + 1000
+        frames.append(pd.DataFrame({"unique_id": f"id{i:03d}", "ds": ds, "y": y}))
+    return pd.concat(frames, ignore_index=True)
+
+
+pd = pytest.importorskip("pandas")
+dd = pytest.importorskip("dask.dataframe")
+
+
+def _sorted(df, by):
+    return df.sort_values(by).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("method,tol", [("ols", 1e-12), ("css", 1e-8), ("css-ml", 1e-4)])
+def test_panel_forecast_equals_in_memory(method, tol):
+    # ols is closed-form: equal to rounding. css with an MA term and ML iterate, and the
+    # batched optimizer stops a batch as a whole, so a series' estimate moves with its
+    # batch-mates within the optimizer's tolerance (measured: 1e-11 css, 1e-5 css-ml).
+    pdf = _ragged_panel()
+    order = (2, 0, 0) if method == "ols" else (2, 0, 1)
+    trend = "c"
+    ref = tsconv.fit_arima(pdf, order, trend=trend, method=method).forecast(6)
+    got = td.forecast(dd.from_pandas(pdf, npartitions=4), 6, order, trend=trend, method=method).compute(scheduler="threads")
+    ref, got = _sorted(ref, ["unique_id", "ds"]), _sorted(got, ["unique_id", "ds"])
+    assert got["unique_id"].tolist() == ref["unique_id"].tolist()
+    assert got["ds"].tolist() == ref["ds"].tolist()
+    for c in ["mean", "se", "lower", "upper"]:
+        np.testing.assert_allclose(got[c], ref[c], rtol=tol, atol=tol)
+
+
+def test_panel_fit_equals_in_memory_and_index_partitioning():
+    pdf = _ragged_panel(dates=False)
+    ref = tsconv.fit_arima(pdf, (1, 0, 1), trend="c", method="css").to_frame().sort_index()
+    # a frame indexed by unique_id with known divisions is used as it is (no shuffle)
+    indexed = dd.from_pandas(pdf, npartitions=3).set_index("unique_id")
+    assert indexed.known_divisions
+    for ddf in (dd.from_pandas(pdf, npartitions=5), indexed):
+        got = td.fit_arima(ddf, (1, 0, 1), trend="c", method="css").compute(scheduler="sync").sort_index()
+        assert got.index.tolist() == ref.index.tolist() and got.columns.tolist() == ref.columns.tolist()
+        # css with an MA term iterates: a batch's stopping point moves estimates by ~1e-11
+        np.testing.assert_allclose(got.to_numpy(dtype=float), ref.to_numpy(dtype=float), rtol=1e-8)
+
+
+def test_panel_series_never_split_across_partitions():
+    # rows of one series scattered over every input partition: the shuffle reunites them
+    pdf = _ragged_panel(k=12).sample(frac=1.0, random_state=0)
+    ddf = dd.from_pandas(pdf, npartitions=6, sort=False)
+    got = td.fit_arima(ddf, (1, 0, 0), method="css").compute(scheduler="sync")
+    assert got.index.is_unique and len(got) == 12
+    ref = tsconv.fit_arima(pdf, (1, 0, 0), method="css").to_frame().sort_index()["ar.L1"].to_numpy()
+    np.testing.assert_allclose(got.sort_index()["ar.L1"].to_numpy(), ref, rtol=1e-8)
+
+
+def test_panel_verify_against_direct_holdout():
+    pdf = _ragged_panel(k=15)
+    h = 5
+    got = td.verify(dd.from_pandas(pdf, npartitions=3), h, (1, 0, 0), trend="c", method="css").compute()
+    got = got.set_index("unique_id").sort_index()
+    # the reference, spelled out: drop each series' last h points, fit, forecast, score
+    pdf = pdf.sort_values(["unique_id", "ds"])
+    train = pdf.groupby("unique_id").apply(lambda g: g.iloc[:-h], include_groups=False).reset_index(level=0)
+    test = pdf.groupby("unique_id").tail(h)
+    fc = tsconv.fit_arima(train, (1, 0, 0), trend="c", method="css").forecast(h)
+    for uid in got.index:
+        y = test.loc[test.unique_id == uid, "y"].to_numpy()
+        f = fc[fc.unique_id == uid]
+        e = y - f["mean"].to_numpy()
+        row = got.loc[uid]
+        assert row["n_train"] == (pdf.unique_id == uid).sum() - h
+        assert row["mae"] == pytest.approx(np.mean(np.abs(e)), rel=1e-12)
+        assert row["rmse"] == pytest.approx(np.sqrt(np.mean(e**2)), rel=1e-12)
+        assert row["bias"] == pytest.approx(np.mean(e), rel=1e-12, abs=1e-12)
+        inside = (f["lower"].to_numpy() <= y) & (y <= f["upper"].to_numpy())
+        assert row["coverage"] == pytest.approx(inside.mean())
+
+
+def test_panel_distributed_equals_in_memory(client):
+    pdf = _ragged_panel(k=24)
+    ref = _sorted(tsconv.fit_arima(pdf, (2, 0, 0), method="css").forecast(4), ["unique_id", "ds"])
+    got = client.compute(td.forecast(dd.from_pandas(pdf, npartitions=4), 4, (2, 0, 0), method="css")).result()
+    got = _sorted(got, ["unique_id", "ds"])
+    assert got["unique_id"].tolist() == ref["unique_id"].tolist()
+    np.testing.assert_allclose(got[["mean", "se"]].to_numpy(), ref[["mean", "se"]].to_numpy(), rtol=1e-8)
+
+
+def test_panel_bad_input():
+    pdf = _ragged_panel(k=3)
+    ddf = dd.from_pandas(pdf, npartitions=1)
+    with pytest.raises(TypeError, match="dask.dataframe"):
+        td.forecast(pdf, 3, (1, 0, 0))
+    with pytest.raises(ValueError, match="missing \\['ds'\\]"):
+        td.forecast(ddf[["unique_id", "y"]], 3, (1, 0, 0))
+    with pytest.raises(TypeError, match="real numeric"):
+        td.forecast(ddf.assign(y=ddf["unique_id"]), 3, (1, 0, 0))
+    with pytest.raises(ValueError, match="h must be >= 1"):
+        td.forecast(ddf, 0, (1, 0, 0))
+    with pytest.raises(ValueError, match="alpha"):
+        td.forecast(ddf, 2, (1, 0, 0), alpha=1.5)
+    short = pd.DataFrame({"unique_id": ["a"] * 3, "ds": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="no more than h=3"):
+        td.verify(dd.from_pandas(short, npartitions=1), 3, (0, 0, 0), method="css").compute()

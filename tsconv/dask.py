@@ -15,24 +15,35 @@ The result is lazy; compute it with any Dask scheduler (threads, processes or a
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
+import json
 import math
+import os
+import uuid
+import zipfile
 from typing import Any, Literal
 
 import dask
 import dask.array as da
+import dask.threaded
 import numpy as np
+import pandas as pd
 import scipy.signal
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_axis, check_option
+from tsconv._validation import as_axis, as_int, check_option
+from tsconv.audio.io import _check_sr, to_mono
+from tsconv.audio import matcher as _mt
+from tsconv.audio.matcher import Match, Matcher
 from tsconv.engine import Method, Mode, NanPolicy, _apply_kernel, _as_op, choose_method
 from tsconv.engine import apply as _apply_memory
 from tsconv.kernel import Kernel, Transfer
 
-__all__ = ["apply", "Stream"]
+__all__ = ["apply", "Stream", "fit_arima", "forecast", "verify", "ShardedMatcher"]
 
 StreamNanPolicy = Literal["propagate", "raise"]
 
@@ -495,3 +506,743 @@ class Stream:
         rest = self._seen - self._emitted
         self._emitted = self._seen
         return da.full((*lead, rest), np.nan, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# Catalog search: a Matcher sharded across workers
+# ---------------------------------------------------------------------------------------
+class _Shard(Matcher):
+    """Some tracks of a catalog, searched as part of the whole catalog.
+
+    The search of :meth:`tsconv.audio.Matcher.match` is split in its two phases: the
+    coarse pass (:func:`_shard_scan`: the best statistic of every chunk of lags, from
+    which the client fits the catalog-wide null distribution and picks the candidates)
+    and the exact refinement of the chosen candidates (:func:`_shard_refine`).
+    """
+
+    _global_index: list[int]
+    _global_lags: int
+
+    def _n_lags(self) -> int:
+        # the search adapts to the size of the whole catalog, not of the shard
+        return self._global_lags
+
+    def __sizeof__(self) -> int:
+        # what Dask's scheduler weighs before moving data: the arrays, not the shell
+        total = object.__sizeof__(self)
+        for t in self._tracks:
+            total += t.data.nbytes
+            total += 0 if t.padded is None else t.padded.nbytes
+            total += 0 if t.index is None else t.index.nbytes
+        return total
+
+
+def _make_shard(settings: dict[str, Any], tracks: list[Any], global_index: list[int], global_lags: int) -> _Shard:
+    shard = _Shard(
+        settings["sr"],
+        settings["whitening"],
+        lpc_order=settings["lpc_order"],
+        max_needle=settings["max_needle"],
+        storage=settings["storage"],
+        speed_range=0.0,
+        workers=1,  # one thread per shard: the parallelism is across shards
+    )
+    for t in tracks:
+        shard._names[t.name] = len(shard._tracks)
+        shard._tracks.append(t)
+    shard._global_index = list(global_index)
+    shard._global_lags = int(global_lags)
+    # the whitened block spectra, computed once where the shard lives
+    shard._ensure_index()
+    return shard
+
+
+def _matcher_settings(m: Matcher) -> dict[str, Any]:
+    return {"sr": m.sr, "whitening": m.whitening, "lpc_order": m.lpc_order, "max_needle": m.max_needle, "storage": m.storage}
+
+
+def _bare_tracks(m: Matcher, indices: list[int]) -> list[Any]:
+    """Copies of the tracks without their search index (rebuilt on the worker)."""
+    return [dataclasses.replace(m._tracks[i], index=None, padded=None, resp_keep=None, data=np.array(m._tracks[i].data)) for i in indices]
+
+
+def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
+    m = Matcher.load(path, workers=1)
+    return _make_shard(_matcher_settings(m), _bare_tracks(m, indices), indices, global_lags)
+
+
+def _shard_scan(shard: _Shard, samples: Any, sr: int) -> tuple[Any, int]:
+    """Phase 1 on a shard: the coarse pass of ``Matcher._run`` over the shard's tracks.
+
+    Returns ``((z, lag, global_track, n_lags), y_size)``, or ``(None, y_size)`` for a
+    silent clip: every chunk maximum is needed by the client, whose robust null fit
+    takes quantiles over the whole catalog.
+    """
+    shard._ensure_index()
+    y = shard._query(samples, sr)
+    if not shard._tracks or float(np.ptp(y)) == 0.0:
+        return None, int(y.size)
+    freqs = np.arange(_mt._NFFT // 2 + 1) / _mt._NFFT
+    scan = shard._search(y, _mt._DECIMATE, shard._needle_len, _mt._psd_on_grid(y, freqs))
+    # chunks searched: the last argument of _Scan.fitted (an empty scan reports 1)
+    n_eff = float(getattr(scan, dataclasses.fields(scan)[-1].name)) if scan.z.size else 0.0
+    gidx = np.asarray(shard._global_index, dtype=np.int64)
+    return (scan.z, scan.lag, gidx[scan.track], n_eff), int(y.size)
+
+
+def _shard_refine(shard: _Shard, samples: Any, sr: int, picked: Any) -> list[Any]:
+    """Phase 2 on a shard: exact scores and offsets of the candidates the client picked.
+
+    ``picked`` is the catalog-wide scan (its null fitted on every shard's chunk maxima)
+    cut down to this shard's chosen candidates, with global track numbers; the matcher's
+    own refinement does the rest.
+    """
+    if len(picked.z) == 0:
+        return []
+    y = shard._query(samples, sr)
+    local = {g: i for i, g in enumerate(shard._global_index)}
+    scan = dataclasses.replace(picked, track=np.array([local[int(g)] for g in picked.track], dtype=np.int64))
+    return Matcher._candidates_to_matches(shard, y, scan, np.arange(len(scan.z)))
+
+
+def _balanced_shards(lengths: list[int], n_shards: int) -> list[list[int]]:
+    """Tracks split into ``n_shards`` groups of about equal total length (longest first)."""
+    groups: list[list[int]] = [[] for _ in range(n_shards)]
+    load = [0] * n_shards
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        g = int(np.argmin(load))
+        groups[g].append(i)
+        load[g] += lengths[i]
+    return [sorted(g) for g in groups if g]
+
+
+def _read_manifest(path: str) -> dict[str, Any]:
+    """The manifest of a saved catalog (verified again, with the arrays, by each worker)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("tracks"), list):
+            raise ValueError("no track list")
+        return manifest
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        # let the catalog reader say exactly what is wrong
+        Matcher.load(path)
+        raise
+
+
+class ShardedMatcher:
+    """A :class:`tsconv.audio.Matcher` catalog sharded across Dask workers.
+
+    Each shard (a group of whole tracks of about equal total duration) is loaded once on
+    one worker, which computes and keeps its whitened block spectra; a query sends only
+    the clip, every shard returns its best coarse candidates, the client keeps the
+    catalog-wide best, the shards holding them refine those, and the client merges the
+    top ``k``. The answers are those of ``Matcher.match`` / ``Matcher.find_all`` on the
+    whole catalog: same tracks, offsets, scores and false-alarm probabilities (which
+    count the lags of the whole catalog).
+
+    Parameters
+    ----------
+    catalog : Matcher or path-like
+        An in-memory matcher (its tracks are sent to the workers once) or the path of a
+        catalog saved by ``Matcher.save`` on storage every worker can read (each worker
+        loads and verifies the file and keeps its shards' tracks; lost shards are then
+        rebuilt from the file by Dask).
+    client : dask.distributed.Client, 'threads' or None, default None
+        Where the shards live. None: the default ``distributed`` client if one is
+        running, else ``'threads'`` (shards in this process, searched on Dask's local
+        threaded scheduler).
+    n_shards : int, optional
+        Number of shards (default: the number of workers, or 2 threads).
+
+    Raises
+    ------
+    TypeError
+        If ``catalog`` or ``client`` is of the wrong type.
+    ValueError
+        If ``n_shards`` is not a positive integer.
+    tsconv.audio.CatalogError
+        If the catalog file is missing, corrupt or foreign.
+
+    See Also
+    --------
+    tsconv.audio.Matcher : the single-machine matcher whose answers this reproduces.
+
+    Notes
+    -----
+    A query costs each shard ``ceil(T_shard / step)`` block products and inverse FFTs
+    (``T_shard`` catalog samples per shard, ``step`` about ``2^18`` samples): the work
+    per query is proportional to the catalog's hours and divided among the workers; the
+    network carries only the clip and a few candidates. See ``docs/scaling.md``.
+
+    Examples
+    --------
+    >>> from tsconv.audio import Matcher
+    >>> from tsconv.audio._synth import synth_track
+    >>> from tsconv.dask import ShardedMatcher
+    >>> m = Matcher()
+    >>> for i in range(3):
+    ...     m.add(f"t{i}", synth_track(6.0, 8000, seed=i), 8000)
+    >>> sm = ShardedMatcher(m, client="threads", n_shards=2)
+    >>> clip = synth_track(6.0, 8000, seed=2)[8000:24000]
+    >>> sm.match(clip, 8000)[0] == m.match(clip, 8000)[0]
+    True
+    """
+
+    def __init__(self, catalog: Matcher | str | os.PathLike[str], *, client: Any = None, n_shards: int | None = None) -> None:
+        self._client = self._resolve_client(client)
+        if isinstance(catalog, Matcher):
+            self._path: str | None = None
+            self._source: Matcher | None = catalog
+            settings = _matcher_settings(catalog)
+            names = catalog.tracks
+            lengths = [t.n for t in catalog._tracks]
+            self._speed_range = catalog.speed_range
+        elif isinstance(catalog, (str, os.PathLike)):
+            self._path = os.path.abspath(os.fspath(catalog))
+            self._source = None
+            manifest = _read_manifest(self._path)
+            settings = {k: manifest.get(k) for k in ("sr", "whitening", "lpc_order", "max_needle", "storage")}
+            names = [str(t["name"]) for t in manifest["tracks"]]
+            lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
+            self._speed_range = float(manifest.get("speed_range", 0.0))
+        else:
+            raise TypeError(f"catalog must be a tsconv.audio.Matcher or the path of a saved catalog, got {type(catalog).__name__}")
+        self.sr = int(settings["sr"])
+        self._settings = settings
+        self._names = names
+        self._lengths = lengths
+        if n_shards is None:
+            n_shards = len(self._workers()) if self._client != "threads" else 2
+        n_shards = as_int(n_shards, "n_shards", minimum=1)
+        self._groups = _balanced_shards(lengths, n_shards) if lengths else []
+        self._owner = {g: s for s, grp in enumerate(self._groups) for g in grp}
+        self._needle_len = int(round(float(settings["max_needle"]) * self.sr))
+        # Matcher._n_lags of the whole catalog
+        self._global_lags = sum(n + self._needle_len for n in lengths)
+        self._shards: list[Any] = []
+        self._build()
+
+    # -- placement -------------------------------------------------------------------------
+    @staticmethod
+    def _resolve_client(client: Any) -> Any:
+        if client == "threads":
+            return "threads"
+        try:
+            from distributed import Client, default_client
+        except ImportError:  # pragma: no cover - distributed is in the dask extra
+            if client is None:
+                return "threads"
+            raise
+        if client is None:
+            try:
+                return default_client()
+            except ValueError:
+                return "threads"
+        if not isinstance(client, Client):
+            raise TypeError(f"client must be a dask.distributed.Client, 'threads' or None, got {type(client).__name__}")
+        return client
+
+    def _workers(self) -> list[str]:
+        return sorted(self._client.scheduler_info(n_workers=-1)["workers"])
+
+    def _build(self) -> None:
+        if self._client == "threads":
+            assert self._source is not None or self._path is not None
+            source = self._source if self._source is not None else Matcher.load(self._path, workers=1)  # type: ignore[arg-type]
+            self._shards = [
+                _make_shard(self._settings, _bare_tracks(source, grp), grp, self._global_lags) for grp in self._groups
+            ]
+            return
+        workers = self._workers()
+        self._shards = []
+        for s, grp in enumerate(self._groups):
+            where = [workers[s % len(workers)]] if workers else None
+            if self._path is not None:
+                fut = self._client.submit(
+                    _shard_from_file, self._path, grp, self._global_lags, key=f"tsconv-shard-{s}-{uuid.uuid4().hex}",
+                    workers=where, allow_other_workers=True, pure=False,
+                )
+            else:
+                assert self._source is not None
+                tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=where, hash=False)
+                fut = self._client.submit(
+                    _make_shard, self._settings, tracks, grp, self._global_lags, key=f"tsconv-shard-{s}-{uuid.uuid4().hex}",
+                    workers=where, allow_other_workers=True, pure=False,
+                )
+            self._shards.append(fut)
+        from distributed import wait
+
+        wait(self._shards)
+        for fut in self._shards:
+            if fut.status == "error":
+                fut.result()  # raise the worker's error here
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def tracks(self) -> list[str]:
+        """Track names, in catalog order."""
+        return list(self._names)
+
+    @property
+    def duration(self) -> float:
+        """Total duration of the catalog in seconds."""
+        return sum(self._lengths) / self.sr
+
+    @property
+    def n_shards(self) -> int:
+        """Number of shards."""
+        return len(self._groups)
+
+    @property
+    def shards(self) -> list[list[str]]:
+        """The track names of each shard."""
+        return [[self._names[i] for i in grp] for grp in self._groups]
+
+    def __repr__(self) -> str:
+        where = "threads" if self._client == "threads" else f"{len(self._workers())} workers"
+        return f"ShardedMatcher({len(self._names)} tracks, {self.duration / 3600:.2f} h, {self.n_shards} shards on {where})"
+
+    # -- search ----------------------------------------------------------------------------
+    def _map(self, fn: Any, per_shard_args: list[tuple[Any, ...]], clip: Any) -> list[Any]:
+        """``fn(shard, clip, *args)`` on every shard holding work; results in shard order."""
+        if self._client == "threads":
+            # partials keep the scheduler from walking the arguments (arrays, candidate lists)
+            dsk = {("tsconv-shard-call", s): (functools.partial(fn, self._shards[s], clip, *args),) for s, args in per_shard_args}
+            return list(dask.threaded.get(dsk, list(dsk)))
+        for attempt in range(2):
+            futs = [self._client.submit(fn, self._shards[s], clip, *args, pure=False) for s, args in per_shard_args]
+            try:
+                return self._client.gather(futs)
+            except Exception:
+                lost = [s for s, fut in enumerate(self._shards) if fut.status not in ("finished", "pending")]
+                if attempt or not lost:
+                    raise
+                # a shard built from an in-memory matcher died with its worker: send it again
+                self._rebuild(lost)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _rebuild(self, lost: list[int]) -> None:
+        workers = self._workers()
+        for s in lost:
+            grp = self._groups[s]
+            if self._path is not None:
+                fut = self._client.submit(_shard_from_file, self._path, grp, self._global_lags, pure=False)
+            else:
+                assert self._source is not None
+                tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=[workers[s % len(workers)]], hash=False)
+                fut = self._client.submit(_make_shard, self._settings, tracks, grp, self._global_lags, pure=False)
+            self._shards[s] = fut
+        from distributed import wait
+
+        wait([self._shards[s] for s in lost])
+
+    def _run(self, samples: ArrayLike, sr: int, n_candidates: int, threshold_p: float | None) -> tuple[list[Match], int]:
+        """``Matcher._run`` (no speed search) with its two phases on the shards."""
+        sr = _check_sr(sr)
+        clip = to_mono(samples, "samples")
+        if self._client != "threads":
+            # the clip travels once to each worker, not once per task
+            clip = self._client.scatter(clip, hash=False, broadcast=False)
+        found = self._map(_shard_scan, [(s, (sr,)) for s in range(self.n_shards)], clip)
+        y_size = found[0][1] if found else 0
+        scans = [f for f, _ in found if f is not None]
+        if not scans:
+            return [], y_size
+        # the catalog-wide null and candidates, exactly as one Matcher computes them
+        z = np.concatenate([sc[0] for sc in scans])
+        lag = np.concatenate([sc[1] for sc in scans])
+        gtrack = np.concatenate([sc[2] for sc in scans])
+        n_eff = sum(sc[3] for sc in scans)
+        scan = _mt._Scan.fitted(z, lag, gtrack, n_eff)
+        if threshold_p is None:
+            order = scan.top(max(n_candidates, 3), min_sep=min(y_size, self._needle_len) // 2)
+        else:
+            order = scan.above(threshold_p)
+        owner = np.array([self._owner[int(g)] for g in scan.track[order]], dtype=np.int64)
+        work = []
+        for s in sorted(set(owner.tolist())):
+            sel = order[owner == s]
+            picked = dataclasses.replace(scan, z=scan.z[sel], lag=scan.lag[sel], track=scan.track[sel])
+            work.append((s, (sr, picked)))
+        parts = self._map(_shard_refine, work, clip)
+        return [mt for part in parts for mt in part], y_size
+
+    def _check_speed(self, speed_range: float | None) -> None:
+        speed = self._speed_range if speed_range is None else speed_range
+        if speed != 0.0:
+            raise ValueError(
+                f"speed_range={speed!r}: the speed search is not sharded; use speed_range=0.0 "
+                "(or tsconv.audio.Matcher on one machine)"
+            )
+
+    def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
+              speed_range: float | None = None) -> list[Match]:
+        """The tracks a clip most likely comes from, best first: ``Matcher.match`` over the shards.
+
+        Parameters
+        ----------
+        samples : array_like
+            The clip: 1-D mono or 2-D ``(frames, channels)``, at least 0.1 s; finite.
+        sr : int
+            Its sample rate.
+        top_k : int, default 5
+            At most this many matches, one per track.
+        max_false_alarm : float, default 0.01
+            Report only matches whose false-alarm probability is at most this.
+        speed_range : float or None, default None
+            Must be 0 (or None with a catalog whose default is 0): the speed search of
+            ``Matcher.match`` is not sharded.
+
+        Returns
+        -------
+        list of tsconv.audio.Match
+            Sorted by decreasing score; empty for silence or a clip not in the catalog.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad samples, sample rate, ``top_k``, probability or a speed range.
+        """
+        top_k = as_int(top_k, "top_k", minimum=1)
+        max_false_alarm = Matcher._check_probability(max_false_alarm, "max_false_alarm")
+        self._check_speed(speed_range)
+        matches, _ = self._run(samples, sr, 2 * top_k + 2, None)
+        best = Matcher._dedupe(matches, 1.0, per_track=True)
+        return [mt for mt in best if mt.false_alarm_probability <= max_false_alarm][:top_k]
+
+    def find_all(self, samples: ArrayLike, sr: int, max_false_alarm: float = 1e-3) -> list[Match]:
+        """Every occurrence of a clip in every track: ``Matcher.find_all`` over the shards."""
+        max_false_alarm = Matcher._check_probability(max_false_alarm, "max_false_alarm")
+        matches, y_size = self._run(samples, sr, 0, max_false_alarm)
+        good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
+        good = Matcher._dedupe(good, 0.5 * y_size, per_track=False)
+        order = {name: i for i, name in enumerate(self._names)}
+        return sorted(good, key=lambda r: (order[r.track], r.offset_samples))
+
+    def close(self) -> None:
+        """Release the shards (their memory on the workers)."""
+        if self._client != "threads":
+            self._client.cancel(self._shards)
+        self._shards = []
+
+
+# ---------------------------------------------------------------------------------------
+# Panels: many series in a long Dask DataFrame
+# ---------------------------------------------------------------------------------------
+_LONG = ("unique_id", "ds", "y")
+
+
+def _by_series(df: Any) -> Any:
+    """The panel with every series in exactly one partition, ``unique_id`` a column.
+
+    A frame indexed by ``unique_id`` with known divisions is already partitioned by
+    series (sorted index); anything else is shuffled on ``unique_id`` (a hash
+    partitioning: whole series move, none is split).
+    """
+    import dask.dataframe as dd
+
+    if not isinstance(df, dd.DataFrame):
+        raise TypeError(
+            f"df must be a dask.dataframe.DataFrame in long format (unique_id, ds, y), got {type(df).__name__} "
+            "(use tsconv.fit_arima for an in-memory DataFrame)"
+        )
+    indexed = df.index.name == "unique_id" and "unique_id" not in df.columns
+    missing = [c for c in _LONG if c not in df.columns and not (c == "unique_id" and indexed)]
+    if missing:
+        raise ValueError(f"df needs columns 'unique_id', 'ds' and 'y' (unique_id may be the index); missing {missing}")
+    if df["y"].dtype.kind not in "iuf":
+        raise TypeError(f"df['y'] must be real numeric, got dtype {df['y'].dtype}")
+    if indexed:
+        if df.known_divisions:
+            return df.reset_index()[list(_LONG)]
+        df = df.reset_index()
+    return df[list(_LONG)].shuffle(on="unique_id")
+
+
+def _fit_kwargs(order: Any, seasonal_order: Any, trend: str, method: str, maxiter: int) -> dict[str, Any]:
+    return {"order": order, "seasonal_order": seasonal_order, "trend": trend, "method": method, "maxiter": maxiter}
+
+
+def _sorted_panel(pdf: Any) -> Any:
+    return pdf.sort_values(["unique_id", "ds"], kind="stable")
+
+
+def _fit_partition(pdf: Any, kw: dict[str, Any], meta: Any) -> Any:
+    from tsconv.estimate import fit_arima
+
+    if len(pdf) == 0:
+        return meta
+    out = fit_arima(pdf, **kw).to_frame()
+    return out.astype(meta.dtypes.to_dict())
+
+
+def _forecast_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: Any) -> Any:
+    from tsconv.estimate import fit_arima
+
+    if len(pdf) == 0:
+        return meta
+    fc = fit_arima(pdf, **kw).forecast(h, alpha=alpha)
+    return fc.astype(meta.dtypes.to_dict())
+
+
+def _verify_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: Any) -> Any:
+    from tsconv.estimate import fit_arima
+
+    if len(pdf) == 0:
+        return meta
+    pdf = _sorted_panel(pdf)
+    from_end = pdf.groupby("unique_id", sort=False).cumcount(ascending=False).to_numpy()
+    train, test = pdf[from_end >= h], pdf[from_end < h]
+    short = sorted(set(test["unique_id"]) - set(train["unique_id"]), key=str)
+    if short:
+        raise ValueError(f"series {short[:5]} have no more than h={h} observations: nothing left to fit on")
+    fc = fit_arima(train, **kw).forecast(h, alpha=alpha)
+    # forecasts and held-out values both run by unique_id (sorted), then time
+    if not np.array_equal(fc["unique_id"].to_numpy(), test["unique_id"].to_numpy()):
+        raise AssertionError("forecasts and held-out values are not aligned")  # pragma: no cover
+    y, mean = test["y"].to_numpy(dtype=np.float64), fc["mean"].to_numpy()
+    err = y - mean
+    inside = (fc["lower"].to_numpy() <= y) & (y <= fc["upper"].to_numpy())
+    scores = pd.DataFrame({"unique_id": fc["unique_id"].to_numpy(), "err": err, "abs": np.abs(err), "sq": err**2, "inside": inside})
+    g = scores.groupby("unique_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "n_train": train.groupby("unique_id", sort=True).size().to_numpy(),
+            "bias": g["err"].mean().to_numpy(),
+            "mae": g["abs"].mean().to_numpy(),
+            "rmse": np.sqrt(g["sq"].mean().to_numpy()),
+            "coverage": g["inside"].mean().to_numpy(),
+        },
+        index=pd.Index(g["err"].mean().index, name="unique_id"),
+    )
+    return out.reset_index().astype(meta.dtypes.to_dict())
+
+
+def _meta_fit(df: Any, kw: dict[str, Any]) -> Any:
+    """Columns and dtypes of ``ARIMABatch.to_frame`` for this model (a throwaway fit)."""
+    from tsconv.estimate import fit_arima
+
+    s = int(kw["seasonal_order"][3]) if len(kw["seasonal_order"]) == 4 else 0
+    n = 200 + 20 * s
+    rng = np.random.default_rng(0)
+    probe = fit_arima(np.cumsum(rng.standard_normal((2, n)), axis=-1) * 0.1 + rng.standard_normal((2, n)), **kw)
+    frame = probe.to_frame().iloc[:0]
+    frame.index = frame.index.astype(df["unique_id"].dtype)
+    return frame
+
+
+def _check_h(h: Any, alpha: Any) -> tuple[int, float]:
+    h = as_int(h, "h", minimum=1)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    return h, float(alpha)
+
+
+def fit_arima(
+    df: Any,
+    order: tuple[Any, int, Any],
+    seasonal_order: tuple[Any, int, Any, int] = (0, 0, 0, 0),
+    trend: str = "n",
+    method: str = "css-ml",
+    *,
+    maxiter: int = 200,
+) -> Any:
+    """Fit one SARIMA order to every series of a long Dask DataFrame.
+
+    Parameters
+    ----------
+    df : dask.dataframe.DataFrame
+        Long format: columns ``unique_id``, ``ds`` (time stamps) and ``y`` (finite
+        values); ``unique_id`` may be the index. Series may have different lengths.
+        A frame indexed by ``unique_id`` with known divisions is used as partitioned;
+        otherwise it is shuffled so that every series lies in one partition.
+    order, seasonal_order, trend, method, maxiter
+        As in :func:`tsconv.fit_arima`.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        One row per series, indexed by ``unique_id``: the columns of
+        ``ARIMABatch.to_frame()`` (parameters, ``sigma2``, ``llf``, ``aic``, ``aicc``,
+        ``bic``, ``nobs``, ``converged``). Rows come in partition order; sort the
+        computed frame to compare it with an in-memory one.
+
+    Raises
+    ------
+    TypeError
+        If ``df`` is not a Dask DataFrame or ``y`` is not numeric.
+    ValueError
+        If a column is missing; errors of :func:`tsconv.fit_arima` (orders, too short
+        series, non-finite values) at compute time.
+
+    See Also
+    --------
+    forecast, verify, tsconv.fit_arima
+
+    Notes
+    -----
+    Each partition is one batched :func:`tsconv.fit_arima` call. Least-squares and
+    conditional-sum-of-squares estimates (``'css'``, ``'ols'``, ``'yule-walker'``,
+    ``'burg'``) equal the in-memory batch to rounding; the maximum-likelihood methods
+    agree to the optimizer's tolerance (a batch stops iterating as a whole).
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import tsconv.dask
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 100),
+    ...                    "ds": np.tile(np.arange(100), 3), "y": rng.standard_normal(300)})
+    >>> fits = tsconv.dask.fit_arima(dd.from_pandas(df, npartitions=2), (1, 0, 0), method="css")
+    >>> fits.compute().sort_index().index.tolist()
+    ['a', 'b', 'c']
+    """
+    kw = _fit_kwargs(order, seasonal_order, trend, method, maxiter)
+    panel = _by_series(df)
+    meta = _meta_fit(panel, kw)
+    return panel.map_partitions(_fit_partition, kw, meta, meta=meta, enforce_metadata=False)
+
+
+def forecast(
+    df: Any,
+    h: int,
+    order: tuple[Any, int, Any],
+    seasonal_order: tuple[Any, int, Any, int] = (0, 0, 0, 0),
+    trend: str = "n",
+    method: str = "css-ml",
+    *,
+    alpha: float = 0.05,
+    maxiter: int = 200,
+) -> Any:
+    """Fit every series of a long Dask DataFrame and forecast it ``h`` steps ahead.
+
+    Parameters
+    ----------
+    df : dask.dataframe.DataFrame
+        Long format ``unique_id``, ``ds``, ``y`` (see :func:`fit_arima`).
+    h : int
+        Horizon, >= 1.
+    order, seasonal_order, trend, method, maxiter
+        As in :func:`tsconv.fit_arima`.
+    alpha : float, default 0.05
+        Intervals have coverage ``1 - alpha`` (Gaussian).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Long forecasts: ``unique_id``, ``ds`` (continuing each series' stamps),
+        ``mean``, ``se``, ``lower``, ``upper`` -- the frame
+        ``tsconv.fit_arima(pdf, ...).forecast(h)`` returns for the whole panel in memory,
+        with the series in partition order.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`fit_arima`; a bad ``h`` or ``alpha``.
+
+    See Also
+    --------
+    fit_arima, verify
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import tsconv.dask
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 80),
+    ...                    "ds": np.tile(np.arange(80), 2), "y": rng.standard_normal(160)})
+    >>> fc = tsconv.dask.forecast(dd.from_pandas(df, npartitions=2), 3, (1, 0, 0), method="css").compute()
+    >>> fc.sort_values(["unique_id", "ds"])[["unique_id", "ds"]].to_numpy().tolist()
+    [['a', 80], ['a', 81], ['a', 82], ['b', 80], ['b', 81], ['b', 82]]
+    """
+    h, alpha = _check_h(h, alpha)
+    kw = _fit_kwargs(order, seasonal_order, trend, method, maxiter)
+    panel = _by_series(df)
+    meta = pd.DataFrame(
+        {
+            "unique_id": pd.Series([], dtype=panel["unique_id"].dtype),
+            "ds": pd.Series([], dtype=panel["ds"].dtype),
+            **{c: pd.Series([], dtype=np.float64) for c in ("mean", "se", "lower", "upper")},
+        }
+    )
+    return panel.map_partitions(_forecast_partition, h, alpha, kw, meta, meta=meta, enforce_metadata=False)
+
+
+def verify(
+    df: Any,
+    h: int,
+    order: tuple[Any, int, Any],
+    seasonal_order: tuple[Any, int, Any, int] = (0, 0, 0, 0),
+    trend: str = "n",
+    method: str = "css-ml",
+    *,
+    alpha: float = 0.05,
+    maxiter: int = 200,
+) -> Any:
+    """Forecast verification: hold out the last ``h`` points of every series and score.
+
+    Each series is fitted on all but its last ``h`` observations, forecast ``h`` steps,
+    and the forecasts compared with the held-out values.
+
+    Parameters
+    ----------
+    df : dask.dataframe.DataFrame
+        Long format ``unique_id``, ``ds``, ``y`` (see :func:`fit_arima`); every series
+        needs more than ``h`` observations (and enough left for the model).
+    h : int
+        Held-out horizon, >= 1.
+    order, seasonal_order, trend, method, maxiter
+        As in :func:`tsconv.fit_arima`.
+    alpha : float, default 0.05
+        Interval level scored by ``coverage``.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        One row per series: ``unique_id``, ``n_train``, ``bias`` (mean of
+        ``y - forecast``), ``mae``, ``rmse`` and ``coverage`` (share of held-out values
+        inside the ``1 - alpha`` interval).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`forecast`; at compute time, a series with at most ``h`` points.
+
+    See Also
+    --------
+    forecast
+
+    Notes
+    -----
+    ``mae = mean |e|``, ``rmse = sqrt(mean e^2)`` with ``e = y - yhat`` over the
+    held-out horizon (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*,
+    3rd ed., section 5.8).
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> import tsconv.dask
+    >>> df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 50), "ds": np.tile(np.arange(50), 2),
+    ...                    "y": np.r_[np.ones(50), 2 * np.ones(50)] + np.tile([0.0, 0.1], 50)})
+    >>> scores = tsconv.dask.verify(dd.from_pandas(df, npartitions=1), 4, (0, 0, 0), trend="c", method="css")
+    >>> scores.compute()[["unique_id", "n_train"]].to_numpy().tolist()
+    [['a', 46], ['b', 46]]
+    """
+    h, alpha = _check_h(h, alpha)
+    kw = _fit_kwargs(order, seasonal_order, trend, method, maxiter)
+    panel = _by_series(df)
+    meta = pd.DataFrame(
+        {
+            "unique_id": pd.Series([], dtype=panel["unique_id"].dtype),
+            "n_train": pd.Series([], dtype=np.int64),
+            **{c: pd.Series([], dtype=np.float64) for c in ("bias", "mae", "rmse", "coverage")},
+        }
+    )
+    return panel.map_partitions(_verify_partition, h, alpha, kw, meta, meta=meta, enforce_metadata=False)
