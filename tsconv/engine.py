@@ -8,6 +8,8 @@ applies the same operator chunk by chunk with O(kernel) state.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -379,6 +381,76 @@ def _apply_kernel_omit(
     return y
 
 
+# The recursion of a long series runs in segments on threads (lfilter releases the GIL):
+# each segment starts from a zero state, then the zero-input response of the true state
+# at its start is added -- linearity makes the sum the sequential answer, to rounding.
+# Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread.
+RECURSIVE_MIN_SEGMENT = 1 << 20
+RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
+_pool: ThreadPoolExecutor | None = None
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=RECURSIVE_WORKERS, thread_name_prefix="tsconv")
+    return _pool
+
+
+def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[np.floating]) -> NDArray[np.floating]:
+    """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
+    rows, n = x2.shape
+    workers = RECURSIVE_WORKERS
+    if workers < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
+        return scipy.signal.lfilter(b, a, x2, axis=-1)
+    if rows >= workers:  # many series: split the rows
+        parts = np.array_split(np.arange(rows), workers)
+        y = np.empty(x2.shape, dtype=np.result_type(x2.dtype, b.dtype, a.dtype))
+
+        def run(idx: NDArray[np.intp]) -> None:
+            y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
+
+        list(_threads().map(run, parts))
+        return y
+    segments = min(workers, n // RECURSIVE_MIN_SEGMENT)
+    if segments < 2:
+        return scipy.signal.lfilter(b, a, x2, axis=-1)
+    return np.stack([_lfilter_segments(b, a, row, segments) for row in x2])
+
+
+def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int) -> NDArray[np.floating]:
+    n = x.size
+    order = max(a.size, b.size) - 1
+    dtype = np.result_type(x.dtype, b.dtype, a.dtype)
+    edges = np.linspace(0, n, segments + 1).astype(np.int64)
+    y = np.empty(n, dtype=dtype)
+    if order == 0:  # no memory: segments are independent
+        list(_threads().map(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
+        return y
+
+    def run(i: int) -> NDArray[np.floating]:
+        lo, hi = edges[i], edges[i + 1]
+        ys, zf = scipy.signal.lfilter(b, a, x[lo:hi], zi=np.zeros(order, dtype=dtype))
+        y[lo:hi] = ys
+        return zf
+
+    finals = list(_threads().map(run, range(segments)))
+    state = finals[0]
+    for i in range(1, segments):
+        lo, hi = edges[i], edges[i + 1]
+        start = float(np.max(np.abs(state))) if state.size else 0.0
+        zi, pos, step = state, lo, 4096
+        # add the zero-input response of the carried state until it has died out
+        # (1e-18 of where it started: far below the rounding of y) or the segment ends
+        while pos < hi and not (np.max(np.abs(zi)) <= 1e-18 * start):
+            stop = min(hi, pos + step)
+            corr, zi = scipy.signal.lfilter(b, a, np.zeros(stop - pos, dtype=dtype), zi=zi)
+            y[pos:stop] += corr
+            pos, step = stop, step * 2
+        state = finals[i] + zi if pos >= hi else finals[i]
+    return y
+
+
 def _apply_transfer(
     tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
 ) -> NDArray[np.floating]:
@@ -403,8 +475,8 @@ def _apply_transfer(
             )
         if mask is None:
             mask = np.zeros(x.shape, dtype=bool)
-        num = scipy.signal.lfilter(b, a, np.where(mask, x.dtype.type(0), x), axis=-1)
-        den = scipy.signal.lfilter(b, a, (~mask).astype(x.dtype), axis=-1)
+        num = _lfilter_rows(b, a, np.where(mask, x.dtype.type(0), x))
+        den = _lfilter_rows(b, a, (~mask).astype(x.dtype))
         with np.errstate(divide="ignore", invalid="ignore"):
             y = num / den * x.dtype.type(gain)
         seen = np.cumsum(~mask, axis=-1) > 0
@@ -413,7 +485,7 @@ def _apply_transfer(
         return y
     # propagate: a non-finite value poisons every later output (infinite memory)
     xin = x if mask is None else np.where(mask, x.dtype.type(np.nan), x)
-    return scipy.signal.lfilter(b, a, xin, axis=-1)
+    return _lfilter_rows(b, a, xin)
 
 
 def _apply_array(
