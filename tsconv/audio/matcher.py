@@ -631,7 +631,7 @@ class Matcher:
                 for first, corr in t.index.correlate(needle_spec, workers=self.workers, decimate=decimate):
                     count = corr.size
                     n_total += count
-                    rms = math.sqrt(float(np.dot(corr, corr)) / count) if count else 0.0
+                    rms = math.sqrt(float(np.einsum("i,i->", corr, corr)) / count) if count else 0.0
                     if rms == 0.0:
                         continue
                     n_chunks = -(-count // chunk)
@@ -668,11 +668,12 @@ class Matcher:
             span = np.asarray(t.data[k_lo : k_hi + m], dtype=np.float64)
             win = np.lib.stride_tricks.sliding_window_view(span, m)[lags - k_lo]
             a = q - q.mean()
-            num = win @ a
+            # einsum, not BLAS: multithreaded BLAS stalls on a busy machine (PERFORMANCE.md)
+            num = np.einsum("ij,j->i", win, a)
             s1 = win.sum(axis=1)
             s2 = np.einsum("ij,ij->i", win, win)
             var_b = np.maximum(s2 - s1 * s1 / m, 0.0)
-            den = np.sqrt(var_b * float(a @ a))
+            den = np.sqrt(var_b * float(np.einsum("i,i->", a, a)))
             with np.errstate(invalid="ignore", divide="ignore"):
                 scores = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
             overlaps[:] = m
@@ -684,8 +685,8 @@ class Matcher:
             a = q[lo:hi] - q[lo:hi].mean()
             b = np.asarray(t.data[k + lo : k + hi], dtype=np.float64)
             b = b - b.mean()
-            den = math.sqrt(float(a @ a) * float(b @ b))
-            scores[i] = float(a @ b) / den if den > 0 else 0.0
+            den = math.sqrt(float(np.einsum("i,i->", a, a)) * float(np.einsum("i,i->", b, b)))
+            scores[i] = float(np.einsum("i,i->", a, b)) / den if den > 0 else 0.0
             overlaps[i] = hi - lo
         return scores, overlaps
 
