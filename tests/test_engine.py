@@ -467,3 +467,21 @@ def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     x[33] = np.nan  # a missing value poisons every later output, across segments
     y = apply(Transfer([0.3], [1.0, -0.7]), x)
     assert np.isfinite(y[:33]).all() and np.isnan(y[33:]).all()
+
+
+@pytest.mark.parametrize("method", ["direct", "fft"])
+def test_fir_work_cut_into_threaded_pieces_matches_the_loop(monkeypatch, method):
+    monkeypatch.setattr(engine, "PARALLEL_MIN_OUTPUTS", 5)
+    monkeypatch.setattr(engine, "PARALLEL_WORKERS", 3)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_DIRECT_TAPS", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK", 16)
+    monkeypatch.setattr(engine, "BATCH_POINTS", 48)
+    for shape in ((70,), (2, 70), (5, 40)):
+        x = RNG.normal(size=shape)
+        rows = x.reshape(-1, shape[-1])
+        for m, o in ((1, 0), (4, 0), (7, 3), (3, -2), (3, 5)):
+            coef = RNG.normal(size=m)
+            for mode in ("same", "valid", "full"):
+                y = apply(Kernel(coef, o), x, mode=mode, method=method).reshape(rows.shape[0], -1)
+                for r, row in enumerate(rows):
+                    assert_matches(y[r], naive.convolve(row, coef, o, mode), 1e-12 * (1 + np.abs(coef).sum() * 4))

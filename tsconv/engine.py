@@ -47,6 +47,37 @@ DIRECT_FLOOR_TAPS = (11, 64)
 FFT_NS_PER_POINT = {4: 0.33, 8: 1.0}
 FFT_OVERHEAD_S = 100e-6
 MAX_DIRECT = 2048
+# The recursion of a long series runs in segments on threads (lfilter releases the GIL):
+# each segment starts from a zero state, then the zero-input response of the true state
+# at its start is added -- linearity makes the sum the sequential answer, to rounding.
+# Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread. FIR work is
+# cut the same way into pieces of at least PARALLEL_MIN_OUTPUTS outputs.
+RECURSIVE_MIN_SEGMENT = 1 << 20
+RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
+PARALLEL_WORKERS = RECURSIVE_WORKERS
+PARALLEL_MIN_OUTPUTS = 1 << 18
+PARALLEL_MIN_DIRECT_TAPS = 32
+_pool: ThreadPoolExecutor | None = None
+
+
+def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
+    """Whether FIR work of this many outputs is cut into pieces on threads.
+
+    Not for short direct kernels: they run at memory speed already, and the pieces'
+    temporaries and copies would cost more than a second core gains.
+    """
+    if method == "direct" and m < PARALLEL_MIN_DIRECT_TAPS:
+        return False
+    return PARALLEL_WORKERS >= 2 and outputs >= 2 * PARALLEL_MIN_OUTPUTS
+
+
+def _threads() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=RECURSIVE_WORKERS, thread_name_prefix="tsconv")
+    return _pool
+
+
 # Smallest overlap-save block, and the number of samples transformed per batched rfft
 # call (a few MB: the batch stays in cache and the peak memory stays near the output's).
 MIN_BLOCK = 8192
@@ -218,7 +249,36 @@ def _fft_single_into(
 def _full_range_into(
     x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, method: str, out: NDArray[np.floating]
 ) -> None:
-    """``full[j0:j1]`` of every row of ``x2`` into ``out``, by ``method`` (zeros outside the support)."""
+    """``full[j0:j1]`` of every row of ``x2`` into ``out``, by ``method`` (zeros outside the support).
+
+    Large problems are cut into independent pieces (rows, or ranges of outputs) run on
+    threads: numpy's convolution, scipy.fft and lfilter release the GIL.
+    """
+    rows = x2.shape[0]
+    workers = PARALLEL_WORKERS
+    if not _parallel(rows * (j1 - j0), method, c.size) or method == "recursive":
+        _full_range_serial(x2, c, j0, j1, method, out)
+        return
+    if rows >= workers:
+        parts = [(int(p[0]), int(p[-1]) + 1) for p in np.array_split(np.arange(rows), workers)]
+        list(_threads().map(lambda p: _full_range_serial(x2[p[0] : p[1]], c, j0, j1, method, out[p[0] : p[1]]), parts))
+        return
+    # at least one piece per worker, and pieces of at most 2**21 outputs so that the
+    # temporaries of the pieces in flight stay small
+    pieces = max(min(workers, (j1 - j0) // PARALLEL_MIN_OUTPUTS), -(-(j1 - j0) // (1 << 21)))
+    edges = np.linspace(j0, j1, pieces + 1).astype(np.int64)
+    tasks = [(r, int(lo), int(hi)) for r in range(rows) for lo, hi in zip(edges[:-1], edges[1:])]
+    list(
+        _threads().map(
+            lambda t: _full_range_serial(x2[t[0] : t[0] + 1], c, t[1], t[2], method, out[t[0] : t[0] + 1, t[1] - j0 : t[2] - j0]),
+            tasks,
+        )
+    )
+
+
+def _full_range_serial(
+    x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, method: str, out: NDArray[np.floating]
+) -> None:
     rows, n = x2.shape
     m = c.size
     if method == "fft":
@@ -229,15 +289,16 @@ def _full_range_into(
         else:
             _ols_into(x2, c, j0, j1, out)
         return
-    # direct and recursive produce the whole full convolution of a row; copy the range
-    a, b = max(j0, 0), min(j1, n + m - 1)
+    a, b = max(j0, 0), min(j1, n + m - 1)  # the outputs inside the support
     if a > j0 or b < j1:
         out[...] = 0.0
     if b <= a:
         return
     if method == "direct":
+        # only the samples x[a - m + 1 .. b - 1] reach outputs a .. b - 1
+        s0, s1 = max(a - m + 1, 0), min(b, n)
         for r in range(rows):
-            out[r, a - j0 : b - j0] = np.convolve(x2[r], c, "full")[a:b]
+            out[r, a - j0 : b - j0] = np.convolve(x2[r, s0:s1], c, "full")[a - s0 : b - s0]
     else:  # recursive: lfilter with a = [1] runs the FIR as a recursion
         xp = np.zeros((rows, n + m - 1), dtype=x2.dtype)
         xp[:, :n] = x2
@@ -323,7 +384,7 @@ def _apply_kernel(
     if mode == "same":
         # one row, direct, lag 0 inside the kernel: the full convolution holds the answer
         # as a slice, so no copy is made
-        if method == "direct" and rows == 1 and 0 <= o <= m - 1:
+        if method == "direct" and rows == 1 and 0 <= o <= m - 1 and not _parallel(n, method, m):
             y = np.convolve(xin[0], c, "full")[o : o + n]
             if m - 1 - o > 0:
                 y[: m - 1 - o] = np.nan
@@ -337,7 +398,7 @@ def _apply_kernel(
             out[:, t1:] = np.nan
             if t1 > t0:
                 _full_range_into(xin, c, j0, j1, method, out[:, t0:t1])
-    elif method == "direct" and rows == 1:
+    elif method == "direct" and rows == 1 and not _parallel(j1 - j0, method, m):
         out = np.convolve(xin[0], c, mode)[None, :]
     else:
         out = _full_range(xin, c, j0, j1, method)
@@ -379,22 +440,6 @@ def _apply_kernel_omit(
     tiny = float(np.finfo(x2.dtype).eps) ** 0.75 * scale
     y[~seen | (np.abs(den) <= tiny)] = np.nan
     return y
-
-
-# The recursion of a long series runs in segments on threads (lfilter releases the GIL):
-# each segment starts from a zero state, then the zero-input response of the true state
-# at its start is added -- linearity makes the sum the sequential answer, to rounding.
-# Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread.
-RECURSIVE_MIN_SEGMENT = 1 << 20
-RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
-_pool: ThreadPoolExecutor | None = None
-
-
-def _threads() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=RECURSIVE_WORKERS, thread_name_prefix="tsconv")
-    return _pool
 
 
 def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[np.floating]) -> NDArray[np.floating]:
