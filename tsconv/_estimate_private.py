@@ -267,12 +267,14 @@ def _one_lag_scan(u: Array, c: Array, L: int, start: int, v: Array | None) -> Ar
         m = min(L, n - start)
         e[:, start : start + m] += c[:, None] * v[:, start - L : start - L + m]
         lo = start
-    seg = e[:, lo:]
-    step, power = L, c.copy()
-    while step < seg.shape[1]:
-        seg[:, step:] += power[:, None] * seg[:, :-step]
-        power *= power
-        step *= 2
+    # blocks of rows small enough to stay in cache across the log2(n / L) passes
+    for r0 in range(0, e.shape[0], 256):
+        seg = e[r0 : r0 + 256, lo:]
+        step, power = L, c[r0 : r0 + 256].copy()
+        while step < seg.shape[1]:
+            seg[:, step:] += power[:, None] * seg[:, :-step]
+            power *= power
+            step *= 2
     return e
 
 
@@ -717,6 +719,44 @@ def _css_pure_ar(block: Block) -> tuple[Array, Array] | None:
     return x, sigma2 * (block.nw - spec.p)
 
 
+def hannan_rissanen(block: Block, beta: Array) -> Array | None:
+    """Hannan-Rissanen (1982) ARMA start for a non-seasonal model with consecutive lags:
+    a long Yule-Walker AR gives residuals, then ``w_t`` is regressed on its own lags and
+    the lagged residuals (batched normal equations). Rows whose estimate is not
+    stationary and invertible get zeros. None when the model does not qualify."""
+    spec = block.spec
+    p, q = spec.p, spec.q
+    if spec.sar_lags.size or spec.sma_lags.size or q == 0 or not all(spec.transformable[:2]):
+        return None
+    z = block.centred(beta, np.arange(block.k))
+    nw = z.shape[1]
+    m = max(p + q, min(int(10 * np.log10(nw)), nw // 4))
+    if nw - m - max(p, q) < 3 * (p + q) + 3:
+        return None
+    z = z - z.mean(axis=1, keepdims=True)
+    phi_long, _, _ = yule_walker_batch(z, m, demean=False)
+    eh = z[:, m:].copy()
+    for j in range(1, m + 1):
+        eh -= phi_long[:, j - 1 : j] * z[:, m - j : nw - j]
+    t0 = m + max(p, q)
+    cols = [z[:, t0 - j : nw - j] for j in range(1, p + 1)] + [eh[:, t0 - m - j : nw - m - j] for j in range(1, q + 1)]
+    X = np.stack(cols, axis=2)
+    yy = z[:, t0:]
+    XX = np.einsum("kti,ktj->kij", X, X)
+    try:
+        coef = np.linalg.solve(XX, np.einsum("kti,kt->ki", X, yy)[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return None
+    x = np.zeros((block.k, spec.n_params))
+    x[:, spec.slices[0]] = beta
+    x[:, spec.slices[1]] = coef[:, :p]
+    x[:, spec.slices[2]] = coef[:, p:]
+    _, ar, ma = spec.polys(x)
+    ok = roots_ok(ar, 1e-2) & roots_ok(ma, 1e-2) & np.all(np.isfinite(coef), axis=1)
+    x[~ok, spec.slices[0].stop :] = 0.0
+    return x
+
+
 def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
 
@@ -737,7 +777,9 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
         else:
             # as a start for ML the CSS estimates need not be polished
             tol = {"xtol": 1e-7, "ftol": 1e-10} if method == "css" else {"xtol": 1e-4, "ftol": 1e-7}
-            x, ssr, conv, iters = batched_lm(block.css_residuals, x0, maxiter=maxiter, central=method == "css", **tol)
+            hr = hannan_rissanen(block, x0[:, spec.slices[0]])
+            xs = x0 if hr is None else hr
+            x, ssr, conv, iters = batched_lm(block.css_residuals, xs, maxiter=maxiter, central=method == "css", **tol)
         if method == "css":
             sigma2 = ssr / n_css
             llf = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)
