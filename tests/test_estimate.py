@@ -127,6 +127,33 @@ def test_css_filter_with_row_coefficients_equals_r_loop(seed):
         np.testing.assert_allclose(e[i, start:], np.asarray(ref)[1 + start :], atol=1e-10)
 
 
+@pytest.mark.parametrize("lag", [1, 4])
+def test_one_lag_scan_equals_r_loop(lag):
+    # a single MA lag takes the doubling-scan path (and > 256 rows: the blocked loop)
+    rng = np.random.default_rng(lag)
+    k, n = 300, 70
+    th = rng.uniform(-0.95, 0.95, (k, 1))
+    ar, ma = _ep.expand_polys(rng.uniform(-0.5, 0.5, (k, 1)), np.zeros((k, 0)),
+                              np.zeros((k, 0)) if lag > 1 else th, th if lag > 1 else np.zeros((k, 0)), lag)
+    w = rng.standard_normal((k, n))
+    e = _ep.arma_filter(ar, ma, w, 1)
+    for i in range(0, k, 37):
+        ref = naive.arima_css_residuals(w[i], ar[i], ma[i], 1)
+        np.testing.assert_allclose(e[i, 1:], np.asarray(ref)[1:], atol=1e-10)
+
+
+def test_pure_ar_css_closed_form_equals_least_squares_iterations():
+    y = _ar_panel(k=5)
+    spec = _ep.Spec([1, 2], 0, [], [], 0, [], 0, 1)
+    block = _ep.Block(y, np.ones((y.shape[1], 1)), spec)
+    closed, ssr_closed = _ep._css_pure_ar(block)
+    x0 = np.column_stack([y.mean(axis=1), np.zeros((5, 2))])
+    x, ssr, conv, _ = _ep.batched_lm(block.css_residuals, x0, maxiter=200, central=True)
+    assert conv.all()
+    np.testing.assert_allclose(closed, x, atol=1e-6)
+    np.testing.assert_allclose(ssr_closed, ssr, rtol=1e-10)
+
+
 @pytest.mark.parametrize("seasonal", [False, True])
 def test_batched_kalman_innovations_equal_dense_and_banded_references(seasonal):
     rng = np.random.default_rng(3)
@@ -238,6 +265,23 @@ def test_exact_ml_agrees_with_statsmodels(name):
     else:  # statsmodels stopped short: restarted from our estimates it stays there
         again = _sm_fit(w, o2, so2, tr2, start_params=ours) if d + D else _sm_fit(y, order, sorder, trend, start_params=ours)
         assert abs(again.llf - m.llf) < 1e-4
+
+
+def test_css_and_css_ml_agree_with_statsforecast():
+    sf = pytest.importorskip("statsforecast.models")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        air = np.log10(load("airline").to_numpy())
+        ref = sf.ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=12, method="CSS").fit(air).model_
+        sun = load("sunspots").to_numpy()
+        ref_ml = sf.ARIMA(order=(2, 0, 1), method="CSS-ML").fit(sun).model_
+    m = fit_arima(air, (0, 1, 1), (0, 1, 1, 12), method="css")
+    np.testing.assert_allclose(m.params.to_numpy(), [ref["coef"]["ma1"], ref["coef"]["sma1"]], atol=1e-4)
+    # statsforecast divides the CSS sum of squares by n_used - n_params; R (and we) by n_used
+    n_used, k = 131, 2
+    assert abs(m.sigma2 * n_used / (n_used - k) / ref["sigma2"] - 1) < 1e-4
+    m = fit_arima(sun, (2, 0, 1), trend="c")
+    assert abs(m.llf - ref_ml["loglik"]) < 1e-4
 
 
 def test_statsmodels_arima_default_llf_differs_for_integrated_models():
