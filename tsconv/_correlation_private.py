@@ -58,24 +58,28 @@ def window_norms(x: NDArray[np.floating], m: int, n_out: int, out: NDArray[np.fl
     """
     eps = np.finfo(np.float64).eps
     width = min(chunk, n_out) + m - 1
-    z = np.empty(width)
-    c = np.empty(width + 1)
+    # x and x^2 side by side as the real and imaginary parts of one complex array: a
+    # single cumsum then gives both prefix sums at the cost of one (the two sums are
+    # independent chains the CPU runs in parallel)
+    z = np.empty(width, dtype=np.complex128)
+    pairs = z.view(np.float64).reshape(-1, 2)
+    c = np.empty(width + 1, dtype=np.complex128)
     c[0] = 0.0
     inv_m = 1.0 / m
     for s in range(0, n_out, chunk):
         n = min(chunk, n_out - s)
         seg = x[s : s + n + m - 1]
-        zz, cc = z[: seg.size], c[: seg.size + 1]
-        anchor = float(np.mean(seg[:: max(1, seg.size // 4096)], dtype=np.float64))
-        np.subtract(seg, anchor, out=zz)
-        np.cumsum(zz, out=cc[1:])
-        s1 = cc[m : m + n] - cc[:n]
-        np.square(zz, out=zz)
-        np.cumsum(zz, out=cc[1:])
-        s2 = cc[m : m + n] - cc[:n]
+        k = seg.size
+        anchor = float(np.mean(seg[:: max(1, k // 4096)], dtype=np.float64))
+        np.subtract(seg, anchor, out=pairs[:k, 0])
+        np.square(pairs[:k, 0], out=pairs[:k, 1])
+        cc = c[: k + 1]
+        np.cumsum(z[:k], out=cc[1:])
+        d = cc[m : m + n] - cc[:n]
+        s1, s2 = d.real, d.imag
         # the prefix sums carry an absolute error of a few eps * (their total): below
         # that the window is flat (constant stretch, digital silence)
-        floor = 64.0 * eps * float(cc[-1])
+        floor = 64.0 * eps * float(cc[-1].imag)
         s1 *= s1
         s1 *= inv_m
         s2 -= s1
