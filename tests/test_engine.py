@@ -73,6 +73,7 @@ def test_overlap_save_blocks_and_batches_match_the_double_loop(monkeypatch, dtyp
     # batches (zero padding on both sides) are exercised
     monkeypatch.setattr(engine, "MIN_BLOCK", 16)
     monkeypatch.setattr(engine, "BATCH_POINTS", 48)
+    monkeypatch.setattr(engine, "SINGLE_FFT_MAX", 0)
     x = RNG.normal(size=(2, 157)).astype(dtype)
     for m in (1, 4, 9):
         coef = RNG.normal(size=m)
@@ -85,13 +86,13 @@ def test_overlap_save_blocks_and_batches_match_the_double_loop(monkeypatch, dtyp
 
 def test_long_kernels_on_long_series_agree_with_numpy():
     # the real block sizes (several blocks of 2**14 for 3000 taps) against numpy.convolve
-    x = RNG.normal(size=40_000)
+    x = RNG.normal(size=80_000)
     coef = scipy.signal.windows.gaussian(3001, 400.0)
     full = np.convolve(x, coef)
     for o in (0, 1500, 3000):
         y = apply(Kernel(coef, o), x, method="fft")
         expected = np.full(x.size, np.nan)
-        expected[3000 - o : 40_000 - o] = full[3000:40_000]
+        expected[3000 - o : 80_000 - o] = full[3000:80_000]
         assert_matches(y, expected, 1e-12 * np.abs(coef).sum() * np.abs(x).max())
     np.testing.assert_allclose(apply(Kernel(coef), x, mode="full", method="fft"), full, atol=1e-10)
 
@@ -476,6 +477,7 @@ def test_fir_work_cut_into_threaded_pieces_matches_the_loop(monkeypatch, method)
     monkeypatch.setattr(engine, "PARALLEL_MIN_DIRECT_TAPS", 1)
     monkeypatch.setattr(engine, "MIN_BLOCK", 16)
     monkeypatch.setattr(engine, "BATCH_POINTS", 48)
+    monkeypatch.setattr(engine, "SINGLE_FFT_MAX", 0)
     for shape in ((70,), (2, 70), (5, 40)):
         x = RNG.normal(size=shape)
         rows = x.reshape(-1, shape[-1])

@@ -82,6 +82,8 @@ def _threads() -> ThreadPoolExecutor:
 # call (a few MB: the batch stays in cache and the peak memory stays near the output's).
 MIN_BLOCK = 8192
 BATCH_POINTS = 1 << 19
+# Up to this many points one FFT of the whole problem beats overlap-save's Python loop.
+SINGLE_FFT_MAX = 1 << 16
 _LOG2_MIN_BLOCK = 13.0
 
 
@@ -108,13 +110,22 @@ def _ols_block(m: int) -> int:
     return max(MIN_BLOCK, 1 << math.ceil(math.log2(4 * m)))
 
 
+def _single_fft(m: int, points: int) -> bool:
+    """Whether a problem of ``points`` input-plus-tail samples takes one FFT (not blocks)."""
+    return points <= max(_ols_block(m), SINGLE_FFT_MAX)
+
+
 def _block_size(m: int, length: int) -> int:
     """FFT size for ``length`` outputs of ``m`` taps: one transform, or overlap-save blocks."""
-    return min(scipy.fft.next_fast_len(length + m - 1, real=True), _ols_block(m))
+    if _single_fft(m, length + m - 1):
+        return scipy.fft.next_fast_len(length + m - 1, real=True)
+    return _ols_block(m)
 
 
 def _fft_seconds(n: int, m: int, size: int) -> float:
     f = _block_size(m, n)
+    if _single_fft(m, n + m - 1):
+        return FFT_OVERHEAD_S + FFT_NS_PER_POINT[size] * f * math.log2(f) * 1e-9
     per = FFT_NS_PER_POINT[size] * f * math.log2(f) / (f - m + 1)
     return FFT_OVERHEAD_S + n * per * 1e-9
 
@@ -188,7 +199,7 @@ def _ols_into(x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: in
     """
     rows, n = x2.shape
     m, length = c.size, j1 - j0
-    f = _block_size(m, length)
+    f = min(_ols_block(m), scipy.fft.next_fast_len(length + m - 1, real=True))
     s = f - m + 1
     h = scipy.fft.rfft(c, f)
     nblocks = -(-length // s)
@@ -284,7 +295,7 @@ def _full_range_serial(
     if method == "fft":
         a = max(j0 - m + 1, 0)  # the input samples that reach outputs j0 .. j1 - 1
         b = min(j1, n)
-        if b - a + m - 1 <= _ols_block(m):
+        if _single_fft(m, b - a + m - 1):
             _fft_single_into(x2, c, a, b, j0, j1, out)
         else:
             _ols_into(x2, c, j0, j1, out)

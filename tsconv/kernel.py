@@ -63,7 +63,15 @@ class Kernel:
     Applied to ``x``: ``y[t] = sum_k coef[k] * x[t - k + origin]``, so the coefficient
     ``coef[k]`` acts at lag ``k - origin`` (positive lags look into the past). Kernels are
     immutable values: ``@`` composes (convolution of coefficients, origins add), ``+`` and
-    ``-`` add operators aligned by lag, ``*`` scales by a number.
+    ``-`` add operators aligned by lag, ``*`` scales by a number. This is the backshift
+    (lag) operator calculus of Box, Jenkins, Reinsel & Ljung, *Time Series Analysis:
+    Forecasting and Control*, 5th ed. (2015), sec. 3.1, extended to negative powers of
+    ``B`` (look-ahead) so that centred smoothers are kernels too.
+
+    See Also
+    --------
+    Transfer : a ratio of two kernels (an IIR filter).
+    tsconv.apply : apply a kernel to data.
 
     Examples
     --------
@@ -346,7 +354,13 @@ class Transfer:
     Applying a Transfer is ``scipy.signal.lfilter(num, den, x)``: the recursion
     ``den(B) y = num(B) x`` with zero pre-sample values. The ARMA model
     ``phi(B) y = theta(B) e`` is ``Transfer(theta, phi)``; its impulse response is the
-    psi (MA-infinity) weights.
+    psi (MA-infinity) weights (Box, Jenkins, Reinsel & Ljung, *Time Series Analysis*, 5th
+    ed., 2015, sec. 3.4 and ch. 12 on transfer-function models).
+
+    See Also
+    --------
+    Kernel : the finite (FIR) operators num and den are made of.
+    tsconv.apply : applies a Transfer by recursion.
 
     Examples
     --------
