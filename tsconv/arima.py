@@ -315,7 +315,12 @@ class ARIMA:
 
         Stationary / invertible when all lie outside the unit circle.
         """
-        return {"ar": Kernel(self._ar_red).roots(), "ma": Kernel(self._ma).roots()}
+        # trailing (near-)zeros, e.g. a seasonal coefficient of 0, have roots at infinity
+        def trim(c: NDArray[np.float64]) -> NDArray[np.float64]:
+            keep = np.flatnonzero(np.abs(c) > 1e-14 * np.abs(c).max())
+            return c[: keep[-1] + 1]
+
+        return {"ar": Kernel(trim(self._ar_red)).roots(), "ma": Kernel(trim(self._ma)).roots()}
 
     @property
     def is_stationary(self) -> bool:
@@ -565,7 +570,7 @@ class ARIMA:
         >>> import numpy as np
         >>> from tsconv import ARIMA
         >>> ARIMA((1, 0, 0), ar=[0.5]).residuals(np.array([2.0, 1.0, 1.5]), start="conditional")
-        array([nan, 0. , 1. ])
+        array([nan,  0.,  1.])
         """
         start = self._check_start(start)
         y2, z, info = self._prepare(y, exog, start, self._need(start))
@@ -705,7 +710,7 @@ class ARIMA:
         if info[0] in ("series", "frame"):
             index = _future_index(info[1], h)
             columns = info[2] if info[0] == "frame" else None
-        elif info[1] == 1:
+        if info[0] == "series" or (info[0] == "array" and info[1] == 1):
             mean, se = mean[0], se[0]
         resid = np.full(y2.shape, np.nan)
         resid[:, dd:] = e_full

@@ -1,0 +1,331 @@
+"""tsconv.ARIMA against statsmodels, the naive loops of tests/naive.py, and its own algebra."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.tsa.ar_model import AutoReg
+from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+from statsmodels.tsa.arima_process import arma2ar, arma2ma, arma_acovf
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+import naive
+from tsconv import ARIMA, Forecast, Kernel
+from tsconv._arima_private import exact_innovations
+from tsconv.datasets import load
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
+
+
+def sm_exact(y, m: ARIMA, exog=None):
+    """statsmodels SARIMAX with the same parameters and an exact diffuse start."""
+    kw = dict(order=(list(m.ar_lags), m.d, list(m.ma_lags)),
+              seasonal_order=(list(m.seasonal_ar_lags), m.D, list(m.seasonal_ma_lags), m.s) if m.s else (0, 0, 0, 0))
+    assert m.trend_form == "intercept" or m.trend == "n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mod = SARIMAX(y, exog=exog, trend=m.trend, trend_offset=m.trend_offset + 1, use_exact_diffuse=True,
+                      enforce_invertibility=False, **kw)  # enforce_stationarity=False would make every state diffuse
+        return mod.filter(m.to_statsmodels_params())
+
+
+def assert_matches_exact(m: ARIMA, y, steps=12, exog=None, exog_future=None, tol=1e-9):
+    r = sm_exact(y, m, exog)
+    dd = m.n_conditioning
+    sd = np.std(y)
+    pred = m.predict(y, exog=exog)
+    np.testing.assert_allclose(pred[dd:], r.fittedvalues[dd:], rtol=0, atol=tol * sd)
+    assert np.all(np.isnan(pred[:dd]))
+    fc = m.forecast(y, steps, exog=exog, exog_future=exog_future)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = r.get_forecast(steps, exog=exog_future)
+    np.testing.assert_allclose(fc.mean, ref.predicted_mean, rtol=0, atol=tol * sd)
+    np.testing.assert_allclose(fc.se, ref.se_mean, rtol=tol)
+    np.testing.assert_allclose(m.prediction_variance(len(y))[dd:], r.forecasts_error_cov[0, 0, dd:], rtol=tol)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return {name: load(name).to_numpy() for name in ("sunspots", "nile", "wpi1", "airline", "realgdp")}
+
+
+# -- kernels and weights -------------------------------------------------------------------
+def test_kernels_compose_the_polynomials():
+    m = ARIMA((2, 1, 1), (1, 1, 1, 4), ar=[0.5, -0.2], ma=[0.3], seasonal_ar=[0.4], seasonal_ma=[-0.5])
+    phi = Kernel.from_ar_params([0.5, -0.2])
+    Phi = Kernel([1, 0, 0, 0, -0.4])
+    diff, sdiff = Kernel([1.0, -1.0]), Kernel([1.0, 0, 0, 0, -1.0])
+    assert m.ar_total == phi @ Phi @ diff @ sdiff
+    assert m.ma_total == Kernel.from_ma_params([0.3]) @ Kernel([1, 0, 0, 0, -0.5])
+    assert m.transfer == m.ar_total.__class__(m.ma_total.coef) @ m.transfer.__class__([1.0], m.ar_total)
+
+
+def test_lag_lists():
+    m = ARIMA((1, 1, [1, 4]), ar=[0.7], ma=[-0.4, 0.3])
+    np.testing.assert_array_equal(m.ma_total.coef, [1, -0.4, 0, 0, 0.3])
+    with pytest.raises(ValueError, match="ma must have 2"):
+        ARIMA((1, 1, [1, 4]), ar=[0.7], ma=[-0.4])
+
+
+def test_psi_pi_match_statsmodels_arma2ma_arma2ar():
+    m = ARIMA((2, 0, 2), (1, 0, 1, 4), ar=[0.5, -0.3], ma=[0.4, 0.2], seasonal_ar=[0.3], seasonal_ma=[-0.4])
+    ar, ma = m.ar_reduced.coef, m.ma_total.coef
+    np.testing.assert_allclose(m.psi(60), arma2ma(ar, ma, lags=60), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m.pi(60), arma2ar(ar, ma, lags=60), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("order,sorder,params", [
+    ((1, 1, 1), (0, 0, 0, 0), [0.5, 0.3, 1.0]),
+    ((0, 1, 1), (0, 1, 1, 12), [-0.4, -0.6, 1.0]),
+    ((2, 0, 1), (1, 1, 0, 4), [0.5, -0.2, 0.3, 0.4, 1.0]),
+])
+def test_psi_matches_statsmodels_impulse_responses(order, sorder, params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = SARIMAX(np.zeros(40), order=order, seasonal_order=sorder).filter(params)
+        irf = r.impulse_responses(50)
+    m = ARIMA.from_statsmodels(r)
+    np.testing.assert_allclose(m.psi(51), irf, rtol=0, atol=1e-12)
+
+
+def test_roots_and_flags():
+    m = ARIMA((1, 0, 1), ar=[0.5], ma=[2.0])
+    np.testing.assert_allclose(m.roots()["ar"], [2.0])
+    np.testing.assert_allclose(m.roots()["ma"], [-0.5])
+    assert m.is_stationary and not m.is_invertible
+    assert not ARIMA((1, 0, 0), ar=[1.2]).is_stationary
+
+
+def test_burn_in_is_where_pi_weights_fall_below_tol():
+    m = ARIMA((0, 1, 1), ma=[-0.8])
+    b = m.burn_in(1e-6)
+    pi = np.abs(m.pi(b + 500))
+    assert pi[b - 1] >= 1e-6 and np.all(pi[b:] < 1e-6)
+    with pytest.raises(ValueError, match="invertible"):
+        ARIMA((0, 0, 1), ma=[1.5]).burn_in()
+
+
+def test_spectral_density_integrates_to_variance():
+    m = ARIMA((2, 0, 1), ar=[0.5, -0.3], ma=[0.4], sigma2=2.0)
+    f = np.linspace(-0.5, 0.5, 20001)
+    dens = m.spectral_density(f)
+    var = np.trapezoid(dens, f)
+    assert var == pytest.approx(2.0 * arma_acovf(m.ar_reduced.coef, m.ma_total.coef, nobs=1)[0], rel=1e-6)
+    w, h = m.frequency_response(8)
+    np.testing.assert_allclose(np.abs(h) ** 2 * 2.0, m.spectral_density(w / (2 * np.pi)))
+
+
+def test_simulate_moments_and_shapes():
+    m = ARIMA((1, 0, 0), ar=[0.6], sigma2=1.0, trend="c", trend_params=[3.0])
+    x = m.simulate(20000, repetitions=2, rng=0)
+    assert x.shape == (2, 20000) and m.simulate(5, rng=0).shape == (5,)
+    assert x.mean() == pytest.approx(3.0, abs=0.05)
+    assert x.var() == pytest.approx(1 / (1 - 0.36), rel=0.05)
+    np.testing.assert_array_equal(m.simulate(50, rng=7), m.simulate(50, rng=7))
+
+
+# -- the exact innovations core ------------------------------------------------------------
+@pytest.mark.parametrize("ar,ma", [([1, -0.5, 0.2], [1, 0.4, 0, 0, 0.3]), ([1.0], [1, -0.9]), ([1, -0.95], [1.0]), ([1, -0.3], [1, 1.6])])
+def test_exact_innovations_equal_dense_cholesky(ar, ma):
+    v = np.random.default_rng(3).standard_normal(150)
+    e, d = exact_innovations(ar, ma, v)
+    e0, d0 = naive.exact_innovations_dense(ar, ma, v)
+    np.testing.assert_allclose(e, e0, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(d, d0, rtol=1e-10)
+
+
+def test_exact_innovations_many_series_and_likelihood(data):
+    # concentrated exact log-likelihood equals statsmodels' for a stationary ARMA
+    y = data["sunspots"] - data["sunspots"].mean()
+    ar, ma = np.array([1, -1.4, 0.7]), np.array([1, -0.1])
+    e, d = exact_innovations(ar, ma, np.stack([y, y[::-1]]))
+    s2 = 300.0
+    ll = -0.5 * (y.size * np.log(2 * np.pi * s2) + np.log(d).sum() + (e[0] ** 2 / d).sum() / s2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SARIMAX(y, order=(2, 0, 1)).loglike([1.4, -0.7, -0.1, s2])
+    assert ll == pytest.approx(ref, rel=1e-10)
+    np.testing.assert_allclose(e[1], exact_innovations(ar, ma, y[::-1])[0], rtol=0, atol=1e-12)
+
+
+# -- exact start vs statsmodels' exact diffuse --------------------------------------------
+def test_exact_nile_airline_wpi(data):
+    assert_matches_exact(ARIMA((1, 1, 1), ar=[0.255], ma=[-0.875], sigma2=19768.0), data["nile"], 24)
+    assert_matches_exact(ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.40], seasonal_ma=[-0.56], sigma2=0.00135),
+                         np.log(data["airline"]), 36)
+    # Stata arima documentation, example 1 (statsmodels results_sarimax.wpi1_stationary)
+    wpi = data["wpi1"]
+    assert_matches_exact(ARIMA((1, 1, 1), ar=[0.8742288], ma=[-0.4120458], trend="c", trend_form="intercept",
+                               trend_params=[(1 - 0.8742288) * 0.7498197], sigma2=0.7250436**2, trend_offset=0), wpi)
+    # time trends in the intercept (statsmodels' time-varying state intercept)
+    assert_matches_exact(ARIMA((1, 0, 1), ar=[0.8], ma=[-0.4], trend="ct", trend_params=[1.0, 0.3], trend_form="intercept",
+                               sigma2=0.5, trend_offset=0), wpi)
+    assert_matches_exact(ARIMA((2, 1, 0), ar=[0.5, 0.1], trend="ct", trend_params=[0.1, 0.003], trend_form="intercept",
+                               sigma2=0.5, trend_offset=0), wpi)
+
+
+def test_exact_with_exog_and_mean_trend(data):
+    y = np.log(data["realgdp"])
+    m = ARIMA((1, 1, 1), ar=[0.67], ma=[-0.4], trend="t", trend_params=[0.0078], sigma2=6.8e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = SMARIMA(y, order=(1, 1, 1), trend="t").filter(m.to_statsmodels_params())
+    assert ARIMA.from_statsmodels(r).trend_form == "mean"
+    # drift as a regression on t = 1..n under an exact diffuse start
+    tt = np.arange(1, y.size + 1.0)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = SARIMAX(y, exog=tt, order=(1, 1, 1), use_exact_diffuse=True).filter(m.to_statsmodels_params())
+    np.testing.assert_allclose(m.predict(y)[1:], ex.fittedvalues[1:], atol=1e-9 * np.std(y), rtol=0)
+    fut = np.arange(y.size + 1, y.size + 9.0)[:, None]
+    np.testing.assert_allclose(m.forecast(y, 8).mean, ex.get_forecast(8, exog=fut).predicted_mean, atol=1e-9 * np.std(y), rtol=0)
+    # regression with SARIMA errors
+    rng = np.random.default_rng(0)
+    X, Xf = rng.standard_normal((y.size, 2)), rng.standard_normal((6, 2))
+    mx = ARIMA((1, 1, 1), ar=[0.5], ma=[-0.2], exog_params=[0.01, -0.02], sigma2=1e-4)
+    assert_matches_exact(mx, y, 6, exog=X, exog_future=Xf)
+
+
+def test_non_invertible_ma_exact_still_matches(data):
+    m = ARIMA((1, 1, 1), ar=[0.3], ma=[1.8], sigma2=2.0)
+    assert_matches_exact(m, data["wpi1"], 8)
+    with pytest.warns(RuntimeWarning, match="not invertible"):
+        m.residuals(data["wpi1"], start="conditional")
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    phi=st.floats(-0.9, 0.9, allow_subnormal=False), theta=st.floats(-0.9, 0.9, allow_subnormal=False),
+    Phi=st.floats(-0.8, 0.8, allow_subnormal=False), Theta=st.floats(-0.8, 0.8, allow_subnormal=False),
+    d=st.integers(0, 1), D=st.integers(0, 1), n=st.integers(30, 60), seed=st.integers(0, 10_000),
+)
+def test_property_random_sarima_vs_statsmodels(phi, theta, Phi, Theta, d, D, n, seed):
+    m = ARIMA((1, d, 1), (1, D, 1, 4), ar=[phi], ma=[theta], seasonal_ar=[Phi], seasonal_ma=[Theta], sigma2=1.3)
+    y = np.cumsum(np.random.default_rng(seed).standard_normal(n)) if d else np.random.default_rng(seed).standard_normal(n)
+    assert_matches_exact(m, y, 8, tol=1e-8)
+
+
+# -- conditional start ---------------------------------------------------------------------
+@pytest.mark.parametrize("order,sorder,params", [
+    ((1, 1, 1), (0, 0, 0, 0), dict(ar=[0.5], ma=[0.3])),
+    ((2, 1, 0), (0, 1, 1, 4), dict(ar=[0.5, -0.2], seasonal_ma=[-0.5])),
+    ((0, 0, 2), (1, 0, 0, 3), dict(ma=[0.4, 0.2], seasonal_ar=[0.5])),
+])
+def test_conditional_equals_r_css_loop(order, sorder, params):
+    m = ARIMA(order, sorder, **params)
+    y = np.cumsum(np.random.default_rng(1).standard_normal(80))
+    ncond = m.n_conditioning + len(m.ar_reduced) - 1
+    ref = naive.arima_css_residuals(y, m.ar_total.coef, m.ma_total.coef, ncond)
+    np.testing.assert_allclose(m.residuals(y, start="conditional"), ref, rtol=0, atol=1e-12)
+
+
+def test_autoreg_conditional_and_forecast(data):
+    y = data["sunspots"]
+    res = AutoReg(y, lags=3, trend="ct").fit()
+    m = ARIMA.from_statsmodels(res)
+    np.testing.assert_allclose(m.predict(y, start="conditional")[3:], res.fittedvalues, rtol=0, atol=1e-9 * np.std(y))
+    pr = res.get_prediction(start=y.size, end=y.size + 9)
+    fc = m.forecast(y, 10, start="conditional")
+    np.testing.assert_allclose(fc.mean, pr.predicted_mean, rtol=0, atol=1e-9 * np.std(y))
+    np.testing.assert_allclose(fc.se, np.sqrt(pr.var_pred_mean), rtol=1e-9)
+    assert_matches_exact(m, y, 10)
+
+
+def test_conditional_forecast_variance_is_cumsum_psi():
+    m = ARIMA((1, 1, 1), ar=[0.5], ma=[0.3], sigma2=2.0)
+    y = np.cumsum(np.random.default_rng(2).standard_normal(50))
+    fc = m.forecast(y, 10, start="conditional")
+    np.testing.assert_allclose(fc.se, np.sqrt(2.0 * np.cumsum(m.psi(10) ** 2)), rtol=1e-12)
+
+
+# -- the default statsmodels fit (approximate diffuse) -------------------------------------
+def test_from_statsmodels_fit_matches_default(data):
+    y = data["nile"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = SMARIMA(y, order=(1, 1, 1)).fit()
+    m = ARIMA.from_statsmodels(res)
+    sd = np.std(y)
+    np.testing.assert_allclose(m.forecast(y, 12).mean, res.get_forecast(12).predicted_mean, rtol=0, atol=1e-4 * sd)
+    # MA root 1/0.875: the conditional start is still visible at the end of the sample
+    cond_gap = abs(m.predict(y, start="conditional")[-1] - res.fittedvalues[-1])
+    exact_gap = abs(m.predict(y)[-1] - res.fittedvalues[-1])
+    assert exact_gap < 1e-7 * sd and cond_gap > 10 * exact_gap
+    np.testing.assert_allclose(m.to_statsmodels_params(), res.params, rtol=0, atol=0)
+
+
+# -- shapes, pandas, many series --------------------------------------------------------------
+def test_many_series_equal_loop(data):
+    m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
+    base = np.log(data["airline"])
+    Y = np.stack([base, base[::-1], base + np.sin(np.arange(144.0))])
+    fc = m.forecast(Y, 12)
+    R = m.residuals(Y)
+    for i in range(3):
+        f1 = m.forecast(Y[i], 12)
+        np.testing.assert_allclose(fc.mean[i], f1.mean, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(fc.se[i], f1.se, rtol=1e-13)
+        np.testing.assert_allclose(R[i], m.residuals(Y[i]), rtol=0, atol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(fc.residuals, R, atol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(fc.fitted, m.predict(Y), atol=1e-13, equal_nan=True)
+
+
+def test_pandas_in_pandas_out(data):
+    air = np.log(load("airline"))
+    m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
+    r = m.residuals(air)
+    assert isinstance(r, pd.Series) and r.index.equals(air.index) and r.iloc[:13].isna().all()
+    fc = m.forecast(air, 3)
+    assert isinstance(fc, Forecast) and isinstance(fc.mean, pd.Series)
+    assert list(fc.mean.index.astype(str)) == ["1961-01", "1961-02", "1961-03"]
+    frame = fc.to_frame()
+    assert list(frame.columns) == ["mean", "se", "lower", "upper"] and len(frame) == 3
+    np.testing.assert_allclose(frame["upper"] - frame["mean"], 1.959963984540054 * frame["se"])
+    df = pd.DataFrame({"a": air, "b": air * 1.1})
+    fcd = m.forecast(df, 3)
+    assert list(fcd.mean.columns) == ["a", "b"]
+
+
+def test_long_series_switches_to_plain_recursion():
+    m = ARIMA((2, 1, 1), ar=[0.5, -0.2], ma=[0.4])
+    y = m.simulate(5000, rng=3)
+    r = m.residuals(y)
+    f = m._factors["f"]
+    assert f.converged and f.T < 200
+    # after convergence the residuals are Transfer(ar_total, ma_total) continued exactly
+    e_tail = naive.recursion(m.ar_total.coef, m.ma_total.coef, y)  # zero start ...
+    diff = np.abs(np.asarray(e_tail) - r)
+    assert diff[-1] < 1e-12  # ... forgotten long before the end
+
+
+# -- bad input ----------------------------------------------------------------------------------
+def test_bad_input():
+    m = ARIMA((1, 1, 1), (0, 1, 0, 4), ar=[0.5], ma=[0.3])
+    y = np.arange(20.0)
+    y[7] = np.nan
+    with pytest.raises(ValueError, match="index 7"):
+        m.residuals(y)
+    with pytest.raises(ValueError, match="at least 6"):
+        m.predict(np.arange(5.0))
+    with pytest.raises(ValueError, match="stationary"):
+        ARIMA((1, 0, 0), ar=[1.5]).residuals(np.arange(10.0))
+    ARIMA((1, 0, 0), ar=[1.5]).residuals(np.arange(10.0), start="conditional")  # defined
+    mx = ARIMA((1, 0, 0), ar=[0.5], exog_params=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"exog must have shape \(10, 2\)"):
+        mx.residuals(np.arange(10.0), exog=np.ones((10, 3)))
+    with pytest.raises(ValueError, match="exog is required"):
+        mx.residuals(np.arange(10.0))
+    with pytest.raises(TypeError, match="ARIMAResults.*SARIMAXResults.*AutoRegResults"):
+        ARIMA.from_statsmodels(object())
+    with pytest.raises(ValueError, match="start must be one of"):
+        m.residuals(np.arange(20.0), start="css")
+    with pytest.raises(ValueError, match="trend_form='mean'"):
+        ARIMA((0, 1, 1), trend="c", trend_params=[1.0])
+    with pytest.raises(ValueError, match="sigma2"):
+        ARIMA(sigma2=0.0)
