@@ -1074,8 +1074,7 @@ def select_order(
                             continue
                         with warnings.catch_warnings():
                             warnings.simplefilter("ignore", ConvergenceWarning)
-                            b = fit_arima([group[j] for j in fit_rows] if len(fit_rows) > 1 else [group[fit_rows[0]], group[fit_rows[0]]],
-                                          order, sorder, trend=tr, method=method, maxiter=maxiter)
+                            b = fit_arima([group[j] for j in fit_rows], order, sorder, trend=tr, method=method, maxiter=maxiter)
                         crit = getattr(b, ic)[: len(fit_rows)]
                         crit = np.where(b.converged[: len(fit_rows)], crit, np.inf)
                         for j, c in zip(fit_rows, crit):
