@@ -118,7 +118,7 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
 
     # 2. airline model ------------------------------------------------------------------
     rep.h("2. The airline model as kernels, verified against statsmodels")
-    air = datasets.airline()
+    air = datasets.load("airline")
     y = np.log(air)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -164,9 +164,9 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
     sim = tsconv.ARIMA((2, 0, 0), ar=[0.5, -0.3], sigma2=1.0).simulate(200, repetitions=n_series, rng=rng)
     t0 = time.perf_counter()
     batch = fit_arima(sim, (2, 0, 0), method="css")
-    pfc = batch.forecast(sim, 12)
+    pfc = batch.forecast(12)
     t_fit = time.perf_counter() - t0
-    ar_hat = np.asarray(batch.ar)
+    ar_hat = np.asarray(batch.params)
     rep.p(f"{n_series} AR(2) series x 200 points: fit (CSS) + 12-step forecasts with intervals in {t_fit * 1e3:.0f} ms "
           f"(statsmodels needs about 17 ms per series here, i.e. ~{17 * n_series / 1e3:.0f} s).")
     rep.p(f"Mean estimate phi = {np.round(ar_hat.mean(axis=0), 3).tolist()} (true [0.5, -0.3]); "

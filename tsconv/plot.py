@@ -42,6 +42,13 @@ def _axes(ax: Any, n: int, figsize: tuple[float, float]) -> tuple[Any, list[Any]
     return axes[0].figure, axes
 
 
+def _x(index: Any) -> Any:
+    """Index values matplotlib can draw (periods become their start timestamps)."""
+    import pandas as pd
+
+    return index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+
+
 def plot_kernel(op: Kernel | Transfer, *, n: int = 64, worN: int = 512, ax: Any = None, title: str | None = None) -> Any:
     """Impulse response (stem over lags) and gain in dB against frequency.
 
@@ -152,8 +159,8 @@ def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: i
         h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
         if last is not None:
             h = h.iloc[-as_positive_int(last, "last") :]
-        a.plot(h.index, h.to_numpy(), color="k", lw=1.0, label="observed")
-    x = frame.index
+        a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
+    x = _x(frame.index)
     a.fill_between(x, frame["lower"].to_numpy(), frame["upper"].to_numpy(), alpha=0.3, label="interval")
     a.plot(x, frame["mean"].to_numpy(), lw=1.5, label="forecast")
     a.legend(loc="best")
@@ -229,7 +236,7 @@ def plot_decomposition(frame: Any, *, ax: Any = None) -> Any:
             raise ValueError(f"ax must hold 4 axes, got {len(axes)}")
         fig = axes[0].figure
     for a, c in zip(axes, cols):
-        a.plot(frame.index, frame[c].to_numpy(), lw=1.0)
+        a.plot(_x(frame.index), frame[c].to_numpy(), lw=1.0)
         a.set_ylabel(c)
     fig.tight_layout()
     return fig
