@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import scipy.signal
-import scipy.stats
+import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._arima_private import innovations_factor, lfilter_zi, solve_head
@@ -97,7 +97,7 @@ class Forecast:
     """
 
     def __init__(self, mean: Any, se: Any, alpha: float, index: Any = None, columns: Any = None) -> None:
-        z = scipy.stats.norm.ppf(1.0 - alpha / 2.0)
+        z = float(scipy.special.ndtri(1.0 - alpha / 2.0))
         lower, upper = mean - z * se, mean + z * se
         self.alpha = float(alpha)
         if index is not None:
@@ -481,7 +481,7 @@ class ARIMA:
 
     # -- the filters ------------------------------------------------------------------------
     def _innovations(self, z: NDArray[np.float64], start: str, n_total: int) -> tuple[NDArray[np.float64], Any]:
-        """Innovations on the differenced index (k, N) for z (k, n); NaN where undefined."""
+        """Innovations aligned with y, (k, n), NaN where undefined (the first d + s D at least)."""
         n = z.shape[-1]
         dd = self._dd
         N = n - dd
@@ -492,9 +492,9 @@ class ARIMA:
             x = scipy.signal.lfilter(self._ar_total, [1.0], z, axis=-1)[:, r - 1 :]
             if intercept:
                 x = x - self._trend_values(r - 1, n - r + 1)
-            e = np.full((z.shape[0], N), np.nan)
-            e[:, p:] = scipy.signal.lfilter([1.0], self._ma, x, axis=-1)
-            return e, None
+            out = np.full(z.shape, np.nan)
+            out[:, dd + p :] = scipy.signal.lfilter([1.0], self._ma, x, axis=-1)
+            return out, None
         f = self._factor(n_total - dd)
         m = f.m
         T = min(f.T, N)
@@ -504,7 +504,9 @@ class ARIMA:
         x = w.copy()
         if p and T > m:
             x[:, m:] = scipy.signal.lfilter(self._ar_red, [1.0], w, axis=-1)[:, m:]
-        e = np.empty((z.shape[0], N))
+        out = np.empty(z.shape)
+        out[:, :dd] = np.nan
+        e = out[:, dd:]  # a view: the innovations on the differenced index
         e[:, :T] = solve_head(f, x)
         if T < N:
             a = self._conv_ma(f)
@@ -517,7 +519,7 @@ class ARIMA:
                 xt = xt - self._trend_values(dd + T, N - T)
                 zi = lfilter_zi(np.array([1.0]), a, None, past_e)
                 e[:, T:], _ = scipy.signal.lfilter([1.0], a, xt, axis=-1, zi=zi)
-        return e, f
+        return out, f
 
     def _wrap(self, out2: NDArray[np.float64], info: Any) -> Any:
         kind = info[0]
@@ -574,9 +576,7 @@ class ARIMA:
         """
         start = self._check_start(start)
         y2, z, info = self._prepare(y, exog, start, self._need(start))
-        e, _ = self._innovations(z, start, y2.shape[-1])
-        out = np.full(y2.shape, np.nan)
-        out[:, self._dd :] = e
+        out, _ = self._innovations(z, start, y2.shape[-1])
         return self._wrap(out, info)
 
     def predict(self, y: ArrayLike, exog: ArrayLike | None = None, start: Start = "exact") -> Any:
@@ -594,9 +594,7 @@ class ARIMA:
         start = self._check_start(start)
         y2, z, info = self._prepare(y, exog, start, self._need(start))
         e, _ = self._innovations(z, start, y2.shape[-1])
-        out = np.full(y2.shape, np.nan)
-        out[:, self._dd :] = y2[:, self._dd :] - e
-        return self._wrap(out, info)
+        return self._wrap(y2 - e, info)
 
     def prediction_variance(self, n: int) -> NDArray[np.float64]:
         """Variances of the ``start='exact'`` one-step predictions of ``n`` observations.
@@ -671,7 +669,8 @@ class ARIMA:
         dd = self._dd
         N = n - dd
         h = steps
-        e_full, f = self._innovations(z, start, n + h)
+        resid, f = self._innovations(z, start, n + h)
+        e_full = resid[:, dd:]
         if start == "exact":
             m = f.m
             rows, dvar = f.rows(N, N + h)
@@ -712,8 +711,6 @@ class ARIMA:
             columns = info[2] if info[0] == "frame" else None
         if info[0] == "series" or (info[0] == "array" and info[1] == 1):
             mean, se = mean[0], se[0]
-        resid = np.full(y2.shape, np.nan)
-        resid[:, dd:] = e_full
         fc = Forecast(mean, se, alpha, index=index, columns=columns)
         # the same filter pass gives the in-sample quantities
         fc.residuals = self._wrap(resid, info)
