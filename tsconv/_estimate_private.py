@@ -439,6 +439,7 @@ def batched_lm(
     ftol: float = 1e-10,
     step: float = 1e-7,
     central: bool = False,
+    lam0: float = 1e-3,
 ) -> tuple[Array, Array, NDArray[np.bool_], NDArray[np.int64]]:
     """Minimize ``sum(fun(x)**2)`` for every row of ``x`` independently.
 
@@ -455,7 +456,7 @@ def batched_lm(
     x = x0.copy()
     r = fun(x, np.arange(k))
     ssr = np.einsum("ij,ij->i", r, r)
-    lam = np.full(k, 1e-3)
+    lam = np.full(k, lam0)
     nu = np.full(k, 2.0)
     conv = np.zeros(k, dtype=bool)
     bad = ~np.isfinite(ssr)
@@ -795,7 +796,7 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     x_start = np.where(usable[:, None], x_start, x0)
     u0 = spec.unconstrain(x_start)
     u0 = np.where(np.isfinite(u0), u0, 0.0)
-    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter)
+    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
     x = spec.constrain(u)
     llf, sigma2, _, _ = block.exact_llf(x, every)
     return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv_ml, "iterations": iters + iters_ml,
