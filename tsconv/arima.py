@@ -294,6 +294,12 @@ class ARIMA:
 
         Differencing is included: for ``d + D > 0`` they are the weights of the
         (non-stationary) model, statsmodels' ``results.impulse_responses``.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 1, 0), ar=[0.5]).psi(4)
+        array([1.   , 1.5  , 1.75 , 1.875])
         """
         n = as_positive_int(n, "n")
         imp = np.zeros(n)
@@ -304,6 +310,12 @@ class ARIMA:
         """The first ``n`` pi (AR-infinity) weights of ``ar_total / ma_total`` (``pi_0 = 1``).
 
         Statsmodels' sign: ``arma2ar`` returns these, so ``e_t = sum_j pi_j y_{t-j}``.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((0, 0, 1), ma=[0.5]).pi(4)
+        array([ 1.   , -0.5  ,  0.25 , -0.125])
         """
         n = as_positive_int(n, "n")
         imp = np.zeros(n)
@@ -314,6 +326,12 @@ class ARIMA:
         """Roots of the reduced AR polynomial and of the MA polynomial (in the lag operator).
 
         Stationary / invertible when all lie outside the unit circle.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 0, 1), ar=[0.5], ma=[0.25]).roots()["ma"]
+        array([-4.+0.j])
         """
         # trailing (near-)zeros, e.g. a seasonal coefficient of 0, have roots at infinity
         def trim(c: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -345,6 +363,12 @@ class ARIMA:
         ------
         ValueError
             If the MA part is not invertible (the pi weights do not decay).
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((0, 0, 1), ma=[0.5]).burn_in(1e-3)   # 0.5**10 < 1e-3 <= 0.5**9
+        10
         """
         if not (isinstance(tol, numbers.Real) and 0 < tol < 1):
             raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
@@ -371,6 +395,12 @@ class ARIMA:
         ``freqs`` are in cycles per observation; the density integrates over
         ``[-1/2, 1/2]`` to the variance of a stationary model (differencing makes it
         infinite at the zero and seasonal frequencies).
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((0, 0, 1), ma=[1.0], sigma2=2.0).spectral_density([0.0, 0.25, 0.5])
+        array([8., 4., 0.])
         """
         f = as_float_array(freqs, "freqs", keep_float32=False, finite=True)
         w = 2.0 * np.pi * np.atleast_1d(f).ravel()
@@ -601,6 +631,12 @@ class ARIMA:
 
         NaN for the first ``d + s D`` (diffuse, infinite variance); then ``sigma2`` times
         the innovations variances, falling to ``sigma2`` for an invertible model.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((0, 1, 1), ma=[0.5]).prediction_variance(4)   # 1.25, 1.25 - 0.25/1.25, ...  (B&D ex. 5.2.1)
+        array([       nan, 1.25      , 1.05      , 1.01190476])
         """
         n = as_positive_int(n, "n")
         out = np.full(n, np.nan)
@@ -826,6 +862,21 @@ class ARIMA:
             For a supported type using a feature this class does not model
             (simple differencing, measurement error, time-varying regression, AutoReg
             seasonal dummies or exog, trends other than 'n', 'c', 't', 'ct').
+
+        See Also
+        --------
+        to_statsmodels_params : the reverse.
+        tsconv.verify.against_statsmodels : compare the two, number by number.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from statsmodels.tsa.ar_model import AutoReg
+        >>> from tsconv import ARIMA
+        >>> y = np.sin(np.arange(50) / 2.0) + np.arange(50) / 10.0
+        >>> m = ARIMA.from_statsmodels(AutoReg(y, lags=2, trend="c").fit())
+        >>> m.order, m.trend, m.trend_form
+        ((2, 0, 0), 'c', 'intercept')
         """
         from tsconv._arima_private import statsmodels_spec
 
@@ -837,6 +888,12 @@ class ARIMA:
         This is the ``params`` vector of ``statsmodels.tsa.arima.model.ARIMA`` (for
         ``trend_form='mean'``) or ``SARIMAX`` (for ``'intercept'``) with the same orders,
         to be used with ``model.filter(params)`` / ``model.smooth(params)``.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> ARIMA((1, 1, 1), ar=[0.5], ma=[-0.3], trend="t", trend_params=[0.1], sigma2=2.0).to_statsmodels_params()
+        array([ 0.1,  0.5, -0.3,  2. ])
         """
         return np.r_[self.trend_params, self.exog_params, self.ar, self.ma, self.seasonal_ar, self.seasonal_ma, self.sigma2]
 
