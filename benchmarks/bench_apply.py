@@ -105,6 +105,14 @@ def machine() -> str:
     )
 
 
+def load() -> str:
+    """The 1/5/15-minute load averages: the other processes sharing the cores."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def fmt(t: float | None) -> str:
     if t is None:
         return "skip"
@@ -341,18 +349,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=5.0, help="skip a peer predicted slower than this (s)")
     p.add_argument("--calibrate", action="store_true", help="measure the cost-model constants and stop")
     p.add_argument("--only", default="grid,rolling,ema,memory")
+    p.add_argument("--ns", default=None, help="comma-separated series lengths for the grid (default 1e4,1e6,1e7)")
+    p.add_argument("--ws", default=None, help="comma-separated kernel widths for the grid (default 5,21,101,1001,10001)")
     args = p.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
-    print(f"# {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}", flush=True)
+    print(f"# {_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine()}, load {load()}", flush=True)
     if args.calibrate:
         calibrate(repeats)
         return 0
     ns = NS[:2] if args.quick else NS
+    if args.ns:
+        ns = [int(float(v)) for v in args.ns.split(",")]
+    ws = [int(v) for v in args.ws.split(",")] if args.ws else WS
     only = set(args.only.split(","))
-    grid = run_grid(ns, WS, repeats, args.budget) if "grid" in only else []
+    grid = run_grid(ns, ws, repeats, args.budget) if "grid" in only else []
     rolling = run_rolling(ns[1:], [5, 101, 1001], repeats) if "rolling" in only else []
     ema = run_ema(ns[-1], repeats) if "ema" in only else None
     mem = run_memory(ns[-1], [5, 101, 10001]) if "memory" in only else []
+    print(f"# load average at the end: {load()}")
     print()
     print(markdown(grid, rolling, ema, mem))
     return 0

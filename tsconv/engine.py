@@ -1,7 +1,8 @@
 """The apply engine: one entry point that applies any Kernel or Transfer to any series.
 
-``apply`` picks the fastest exact method (direct, FFT overlap-add, or recursive),
-handles edges, missing values, n-D input along an axis and pandas objects; ``Stream``
+``apply`` picks the fastest exact method (direct, FFT -- one transform or overlap-save
+blocks -- or recursive) by a calibrated cost model, handles edges, missing values, n-D
+input along an axis and pandas objects, and spreads long work over threads; ``Stream``
 applies the same operator chunk by chunk with O(kernel) state.
 """
 
@@ -471,6 +472,10 @@ def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[
     segments = min(workers, n // RECURSIVE_MIN_SEGMENT)
     if segments < 2:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
+    # segments of at most 2**21 samples: the temporaries in flight stay small
+    segments = max(segments, -(-n // (1 << 21)))
+    if rows == 1:
+        return _lfilter_segments(b, a, x2[0], segments)[None, :]
     return np.stack([_lfilter_segments(b, a, row, segments) for row in x2])
 
 
