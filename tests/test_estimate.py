@@ -94,6 +94,8 @@ def test_ols_forecast_equals_autoreg_forecast():
         for i in range(2):
             ref = AutoReg(y[i], lags=2, trend=trend).fit().forecast(6)
             np.testing.assert_allclose(fc.mean[i], ref, rtol=1e-10)
+            # the fitted tsconv.ARIMA (intercept form) forecasts the same
+            np.testing.assert_allclose(np.asarray(b[i].forecast(y[i], 6).mean), ref, rtol=1e-10)
 
 
 def test_ar_methods_on_a_ragged_panel_equal_single_fits():
