@@ -158,7 +158,7 @@ def run_eval(matcher: Matcher, sources: list[Source], n: int, seed: int = 0, qui
     if "open" in sections:
         outside = [s for s in sources if not s.in_catalog]
         inside = [s for s in sources if s.in_catalog]
-        n_neg = max(n * 5, 1000) if not quick else max(n * 2, 100)
+        n_neg = max(n * 5, 1000) if not quick else max(n * 2, 10)
         log(f"\n## open set: 3 s clips at -15 dB white noise + EQ + gain; {n} in-catalog, {n_neg} out-of-catalog queries")
         pos, neg = [], []
         for _ in range(n):

@@ -75,7 +75,7 @@ def add_noise(
     --------
     >>> x = np.sin(np.arange(8000) * 0.1)
     >>> y = add_noise(x, -10.0, "white", seed=0)
-    >>> round(10 * np.log10(np.mean(x**2) / np.mean((y - x)**2)), 6)
+    >>> round(float(10 * np.log10(np.mean(x**2) / np.mean((y - x)**2))), 6)
     -10.0
     """
     x = _signal(x)

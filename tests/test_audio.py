@@ -1,0 +1,410 @@
+"""Tests of tsconv.audio: matcher, catalog format, degradations, audio I/O."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.signal
+import scipy.stats
+import soundfile as sf
+
+import naive
+from tsconv.audio import CatalogError, Match, Matcher, degrade, load
+from tsconv.audio import catalog as catalog_mod
+from tsconv.audio._search import BlockIndex
+from tsconv.audio._synth import synth_track
+from tsconv.audio.matcher import _welch
+
+SR = 8000
+
+
+@pytest.fixture(scope="module")
+def tracks() -> dict[str, np.ndarray]:
+    return {f"song{i}": synth_track(6.0, SR, seed=10 + i) for i in range(4)}
+
+
+@pytest.fixture(scope="module")
+def matcher(tracks) -> Matcher:
+    m = Matcher()
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    return m
+
+
+def _clip(x: np.ndarray, start: int, seconds: float) -> np.ndarray:
+    return np.asarray(x[start : start + int(seconds * SR)], dtype=np.float64)
+
+
+# -- identification -------------------------------------------------------------------------
+@pytest.mark.parametrize("color", ["white", "pink"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_known_track_and_offset_under_noise_and_gain(matcher, tracks, color, seed):
+    rng = np.random.default_rng(seed)
+    name = f"song{seed + 1}"
+    start = int(rng.integers(0, 3 * SR))
+    clip = degrade.gain(_clip(tracks[name], start, 2.0), float(rng.uniform(-20, 20)))
+    clip = degrade.add_noise(clip, -10.0, color, seed=rng)
+    best = matcher.match(clip, SR)[0]
+    assert isinstance(best, Match)
+    assert best.track == name
+    assert abs(best.offset_samples - start) <= 1.0
+    assert best.offset == pytest.approx(best.offset_samples / SR)
+    assert best.false_alarm_probability < 1e-4
+
+
+def test_known_track_under_random_eq(matcher, tracks):
+    rng = np.random.default_rng(5)
+    for name in ("song0", "song3"):
+        start = int(rng.integers(0, 3 * SR))
+        clip = degrade.random_eq(_clip(tracks[name], start, 2.0), SR, 12.0, 3, seed=rng)
+        clip = degrade.add_noise(clip, -5.0, "white", seed=rng)
+        best = matcher.match(clip, SR)[0]
+        assert best.track == name
+        # a causal EQ delays the clip by its group delay: a few samples at most here
+        assert abs(best.offset_samples - start) <= 4.0
+
+
+def test_top_k_sorted_and_one_per_track(matcher, tracks):
+    clip = _clip(tracks["song2"], 4000, 2.0)
+    res = matcher.match(clip, SR, top_k=4, max_false_alarm=1.0)
+    assert res[0].track == "song2"
+    assert len({r.track for r in res}) == len(res)
+    probs = [r.false_alarm_probability for r in res]
+    assert probs == sorted(probs)
+
+
+def test_subsample_offset(tracks):
+    # a track made at 16 kHz and a clip starting at an odd 16 kHz sample: half-sample offset at 8 kHz
+    hi = synth_track(5.0, 16000, seed=3)
+    m = Matcher()
+    m.add("hi", hi, 16000)
+    for start16 in (12001, 20003):
+        clip = hi[start16 : start16 + 32000]
+        best = m.match(clip, 16000)[0]
+        assert best.offset_samples == pytest.approx(start16 / 2, abs=0.2)
+
+
+def test_stereo_clip_at_another_rate(matcher, tracks):
+    x = tracks["song1"]
+    clip44 = scipy.signal.resample_poly(_clip(x, 8000, 2.0), 441, 80)
+    stereo = np.stack([clip44 * 0.7, clip44 * 0.3], axis=1)
+    best = matcher.match(stereo, 44100)[0]
+    assert best.track == "song1"
+    assert abs(best.offset_samples - 8000) <= 1.0
+
+
+def test_silence_and_out_of_catalog_give_no_match(matcher):
+    assert matcher.match(np.zeros(2 * SR), SR) == []
+    other = synth_track(2.0, SR, seed=999)
+    assert matcher.match(other, SR) == []
+    noise = degrade.colored_noise(2 * SR, "pink", seed=3)
+    assert matcher.match(noise, SR) == []
+    assert matcher.find_all(noise, SR) == []
+
+
+def test_false_alarm_probability_is_calibrated_on_noise():
+    # under the null the reported probability of the best match is uniform (KS test);
+    # the null is fitted on the search's chunk maxima, so the catalog must not be tiny
+    matcher = Matcher()
+    for i in range(3):
+        matcher.add(f"long{i}", synth_track(30.0, SR, seed=60 + i), SR)
+    rng = np.random.default_rng(42)
+    ps = []
+    for i in range(60):
+        y = degrade.colored_noise(int(2 * SR), "white" if i % 2 else "pink", seed=rng)
+        res = matcher.match(y, SR, top_k=1, max_false_alarm=1.0)
+        ps.append(res[0].false_alarm_probability if res else 1.0)
+    assert scipy.stats.kstest(ps, "uniform").pvalue > 0.01
+    assert np.mean(np.array(ps) < 0.05) < 0.15
+
+
+def test_clip_longer_than_track_and_long_clip_search():
+    short = synth_track(2.0, SR, seed=21)
+    filler = synth_track(6.0, SR, seed=22)
+    m = Matcher(max_needle=1.0)  # a 5 s clip is then searched by 1 s stretches
+    m.add("short", short, SR)
+    m.add("filler", filler, SR)
+    clip = np.concatenate([np.asarray(filler[:12000]), short, np.asarray(filler[20000:32000])])
+    best = m.match(clip, SR)[0]
+    assert best.track == "short"
+    assert best.offset_samples == pytest.approx(-12000, abs=1.0)
+
+
+def test_find_all_every_occurrence():
+    a = synth_track(1.0, SR, seed=31)
+    b = synth_track(3.0, SR, seed=32)
+    c = synth_track(2.0, SR, seed=33)
+    track = np.concatenate([b[:SR], a, b[SR:], a, c])  # `a` at 1 s and at 4 s
+    m = Matcher()
+    m.add("mix", track, SR)
+    m.add("other", synth_track(5.0, SR, seed=34), SR)
+    hits = m.find_all(a, SR)
+    assert [(h.track, round(h.offset_samples)) for h in hits] == [("mix", SR), ("mix", 4 * SR)]
+
+
+def test_speed_change_search():
+    x = synth_track(8.0, SR, seed=41)
+    m = Matcher()
+    m.add("fast", x, SR)
+    m.add("other", synth_track(8.0, SR, seed=42), SR)
+    clip = degrade.speed(np.asarray(x[8000:40000]), 1.006)[: 3 * SR]
+    best = m.match(clip, SR, speed_range=0.01, max_false_alarm=1.0)[0]
+    assert best.track == "fast"
+    assert best.speed == pytest.approx(1.006, abs=2e-4)
+    assert abs(best.offset_samples - 8000) <= 2.0
+
+
+# -- bad input --------------------------------------------------------------------------------
+def test_bad_input(matcher):
+    with pytest.raises(ValueError, match="whitening must be one of"):
+        Matcher(whitening="pca")
+    with pytest.raises(ValueError, match="sr"):
+        Matcher(sr=0)
+    with pytest.raises(ValueError, match="already in the catalog"):
+        matcher.add("song0", np.ones(SR), SR)
+    with pytest.raises(ValueError, match="finite"):
+        matcher.match(np.full(SR, np.nan), SR)
+    with pytest.raises(ValueError, match="top_k"):
+        matcher.match(np.ones(SR), SR, top_k=0)
+    with pytest.raises(ValueError, match="max_false_alarm"):
+        matcher.match(np.ones(SR), SR, max_false_alarm=0.0)
+    with pytest.raises(ValueError, match="at least 0.1 s"):
+        matcher.match(np.ones(10), SR)
+    with pytest.raises(ValueError, match="speed_range"):
+        matcher.match(np.ones(SR), SR, speed_range=0.5)
+    with pytest.raises(ValueError, match="too short"):
+        Matcher().add("tiny", np.ones(100), SR)
+
+
+@pytest.mark.parametrize("whitening", ["lpc", "none"])
+def test_other_whitenings_identify(tracks, whitening):
+    m = Matcher(whitening=whitening)
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    clip = degrade.add_noise(_clip(tracks["song3"], 9000, 2.0), 0.0, "white", seed=1)
+    assert m.match(clip, SR)[0].track == "song3"
+
+
+# -- persistence -------------------------------------------------------------------------------
+def test_save_load_round_trip(matcher, tmp_path, tracks):
+    path = tmp_path / "cat.tsca"
+    matcher.save(path)
+    m2 = Matcher.load(path)
+    assert m2.tracks == matcher.tracks
+    assert m2.duration == matcher.duration
+    clip = _clip(tracks["song2"], 5000, 1.5)
+    assert m2.match(clip, SR) == matcher.match(clip, SR)
+    with zipfile.ZipFile(path) as zf:
+        man = json.loads(zf.read("manifest.json"))
+    assert man["format"] == "tsconv-audio-catalog" and man["version"] == 1
+    assert man["arrays"]["samples"]["dtype"] == "<f2"
+
+
+def test_float32_storage_agrees_with_float16(tracks):
+    # float16 storage is accurate enough: same answers, scores equal to 3 decimals
+    res = []
+    for storage in ("float16", "float32"):
+        m = Matcher(storage=storage)
+        for name, x in tracks.items():
+            m.add(name, x, SR)
+        clip = degrade.add_noise(_clip(tracks["song0"], 7000, 2.0), -10.0, "pink", seed=2)
+        res.append(m.match(clip, SR)[0])
+    assert res[0].track == res[1].track
+    assert res[0].offset_samples == pytest.approx(res[1].offset_samples, abs=0.05)
+    assert res[0].score == pytest.approx(res[1].score, abs=2e-3)
+
+
+def test_flipped_byte_truncated_and_foreign_files(matcher, tmp_path):
+    path = tmp_path / "cat.tsca"
+    matcher.save(path)
+    raw = path.read_bytes()
+    # a flipped byte inside the samples array
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("samples.npy")
+    pos = info.header_offset + 30 + len(info.filename) + len(info.extra) + 500
+    bad = bytearray(raw)
+    bad[pos] ^= 0x10
+    flipped = tmp_path / "flipped.tsca"
+    flipped.write_bytes(bytes(bad))
+    with pytest.raises(CatalogError, match="(?i)checksum|crc|corrupt"):
+        Matcher.load(flipped)
+    truncated = tmp_path / "trunc.tsca"
+    truncated.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CatalogError, match="not a ZIP archive, or truncated"):
+        Matcher.load(truncated)
+    wav = tmp_path / "song.wav"
+    sf.write(wav, np.zeros(800), SR)
+    with pytest.raises(CatalogError, match="not a tsconv catalog"):
+        Matcher.load(wav)
+    other_zip = tmp_path / "other.zip"
+    with zipfile.ZipFile(other_zip, "w") as zf:
+        zf.writestr("manifest.json", json.dumps({"format": "something-else", "version": 1}))
+    with pytest.raises(CatalogError, match="format is 'something-else'"):
+        Matcher.load(other_zip)
+    with pytest.raises(CatalogError, match="not found"):
+        Matcher.load(tmp_path / "missing.tsca")
+
+
+def test_edited_manifest_and_unknown_version(matcher, tmp_path):
+    path = tmp_path / "cat.tsca"
+    matcher.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    man = json.loads(members["manifest.json"])
+    for change, pattern in (({"sr": 16000}, "manifest checksum"), ({"version": 99}, "version 99")):
+        edited = dict(man, **change)
+        p = tmp_path / f"edited{len(pattern)}.tsca"
+        with zipfile.ZipFile(p, "w") as zf:
+            for n, data in members.items():
+                zf.writestr(n, json.dumps(edited) if n == "manifest.json" else data)
+        with pytest.raises(CatalogError, match=pattern):
+            Matcher.load(p)
+
+
+def test_interrupted_save_leaves_previous_catalog(matcher, tmp_path, monkeypatch, tracks):
+    path = tmp_path / "cat.tsca"
+    matcher.save(path)
+    before = path.read_bytes()
+    bigger = Matcher()
+    for name, x in tracks.items():
+        bigger.add(name + "-copy", x, SR)
+    calls = []
+
+    def crash(zf, member, data):
+        calls.append(member)
+        if len(calls) == 2:  # the second array: mid-save
+            raise OSError("disk full (simulated)")
+        zf.writestr(member, data)
+
+    monkeypatch.setattr(catalog_mod, "_write_member", crash)
+    with pytest.raises(OSError, match="simulated"):
+        bigger.save(path)
+    assert path.read_bytes() == before
+    assert Matcher.load(path).tracks == matcher.tracks
+    assert [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")] == []
+
+
+def test_catalog_refuses_object_arrays(tmp_path):
+    with pytest.raises(TypeError, match="objects"):
+        catalog_mod.write_catalog(tmp_path / "x.tsca", {}, {"a": np.array([{}], dtype=object)})
+
+
+# -- building blocks ---------------------------------------------------------------------------
+def test_block_index_equals_naive_correlation():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(3000).astype(np.float32)
+    q = rng.standard_normal(100)
+    idx = BlockIndex(x, nfft=1024, max_needle=100, decimate=1)
+    spec = np.conj(np.fft.rfft(q, 1024)).astype(np.complex64)
+    got = np.zeros(x.size)
+    for first, corr in idx.correlate(spec):
+        got[first : first + corr.size] = corr
+    lags, vals = naive.xcorr_lags(x.astype(np.float64).tolist(), q.tolist())
+    ref = np.array(vals)[np.array(lags) >= 0]
+    np.testing.assert_allclose(got, ref, atol=2e-4)
+
+
+def test_exact_scores_equal_naive_pearson(matcher, tracks):
+    t = matcher._tracks[0]
+    q = np.random.default_rng(1).standard_normal(200)
+    lags = np.arange(1000, 1009)
+    scores, overlaps = matcher._score_at(q, t, lags)
+    ref = naive.pearson_lags(q, np.asarray(t.data[1000 : 1008 + 200], dtype=np.float64))
+    np.testing.assert_allclose(scores, ref, atol=1e-10)
+    assert (overlaps == 200).all()
+    # partial overlap at the start of the track: Pearson over the overlap only
+    s, o = matcher._score_at(q, t, np.array([-50]))
+    ref0 = naive.pearson_lags(q[50:], np.asarray(t.data[:150], dtype=np.float64))
+    assert o[0] == 150 and s[0] == pytest.approx(ref0[0], abs=1e-10)
+
+
+def test_batched_welch_matches_scipy():
+    # pins scipy.signal.welch's estimate (Hann, 50% overlap, constant detrend): ours is
+    # proportional to it, bin by bin, away from DC and Nyquist (one-sided doubling)
+    x = synth_track(3.0, SR, seed=7).astype(np.float64)
+    ours = _welch(x, 256)
+    _, ref = scipy.signal.welch(x, nperseg=256)
+    ratio = ours[1:-1] / ref[1:-1]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+
+
+# -- degradations -------------------------------------------------------------------------------
+@pytest.mark.parametrize("color,slope", [("white", 0.0), ("pink", -1.0), ("brown", -2.0)])
+def test_colored_noise_spectral_slope(color, slope):
+    z = degrade.colored_noise(2**16, color, seed=0)
+    f, p = scipy.signal.welch(z, nperseg=1024)
+    band = (f > 0.01) & (f < 0.4)
+    fitted = np.polyfit(np.log(f[band]), np.log(p[band]), 1)[0]
+    assert fitted == pytest.approx(slope, abs=0.1)
+    assert z.std() == pytest.approx(1.0)
+
+
+def test_peaking_eq_gain_at_centre():
+    # RBJ cookbook peaking filter: |H(f0)| = gain_db exactly
+    sos = degrade._peaking_sos(8000, 1000.0, 9.0, 1.0)
+    _, h = scipy.signal.sosfreqz(sos, worN=[1000.0], fs=8000)
+    assert 20 * np.log10(abs(h[0])) == pytest.approx(9.0, abs=1e-9)
+    with pytest.raises(ValueError, match="f0"):
+        degrade.peaking_eq(np.ones(10), 8000, 5000.0, 3.0)
+
+
+def test_gain_speed_resample_clip():
+    x = np.sin(np.arange(8000) * 0.05)
+    assert np.max(np.abs(degrade.gain(x, 20.0))) == pytest.approx(10 * np.max(np.abs(x)))
+    assert degrade.speed(x, 1.01).size == pytest.approx(8000 / 1.01, abs=1)
+    assert degrade.speed(x, 0.99).size == pytest.approx(8000 / 0.99, abs=1)
+    y = degrade.resample(x, 8000, 44100)
+    np.testing.assert_allclose(y, scipy.signal.resample_poly(x, 441, 80))
+    c = degrade.clip(x, 0.5)
+    assert np.max(np.abs(c)) == pytest.approx(0.5 * np.max(np.abs(x)))
+    with pytest.raises(ValueError, match="color must be one of"):
+        degrade.colored_noise(10, "blue")  # type: ignore[arg-type]
+
+
+# -- audio I/O -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg"])
+def test_load_formats_resample_and_mono(tmp_path, fmt):
+    x = synth_track(1.0, 22050, seed=1).astype(np.float64)
+    stereo = np.stack([x, 0.5 * x], axis=1)
+    path = tmp_path / f"a.{fmt}"
+    sf.write(path, stereo, 22050)
+    y, rate = load(path, sr=8000)
+    assert rate == 8000 and y.dtype == np.float32 and y.ndim == 1
+    ref = scipy.signal.resample_poly(sf.read(path, dtype="float32")[0].mean(axis=1), 160, 441)
+    np.testing.assert_allclose(y, ref, atol=1e-5)
+    if fmt != "ogg":  # lossless formats: close to the signal itself
+        np.testing.assert_allclose(sf.read(path)[0][:, 0], x, atol=1e-4)
+    both, rate = load(path, mono=False)
+    assert both.shape == (22050, 2) and rate == 22050
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nope.wav")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio at all")
+    with pytest.raises(ValueError, match="cannot decode"):
+        load(junk)
+    with pytest.raises(ValueError, match="sr"):
+        load(junk, sr=-5)
+
+
+def test_add_file_and_directory(tmp_path, tracks):
+    for name in ("song0", "song1"):
+        sf.write(tmp_path / f"{name}.flac", tracks[name], SR)
+    (tmp_path / "sub").mkdir()
+    sf.write(tmp_path / "sub" / "song2.wav", tracks["song2"], SR)
+    (tmp_path / "notes.txt").write_text("not audio")
+    m = Matcher()
+    names = m.add_directory(tmp_path, progress=False)
+    assert names == ["song0", "song1", "sub/song2"]
+    assert m.duration == pytest.approx(18.0)
+    with pytest.raises(ValueError, match="already"):
+        m.add_file(tmp_path / "song0.flac")
+    clip_path = tmp_path / "clip.wav"
+    sf.write(clip_path, _clip(tracks["song2"], 3000, 1.5), SR)
+    assert m.match_file(clip_path)[0].track == "sub/song2"
