@@ -329,3 +329,45 @@ def test_bad_input():
         ARIMA((0, 1, 1), trend="c", trend_params=[1.0])
     with pytest.raises(ValueError, match="sigma2"):
         ARIMA(sigma2=0.0)
+
+
+# -- edge cases ------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [14, 20, 30])
+def test_short_seasonal_series_exact(n):
+    # fewer differenced values than the MA order (13): the Ansley head covers everything
+    m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
+    y = np.log(np.arange(100, 100 + n) + 5 * np.sin(np.arange(n)))
+    assert_matches_exact(m, y, 12)
+
+
+def test_tiny_white_noise_double_difference_and_unit_root_ma():
+    rng = np.random.default_rng(0)
+    m = ARIMA((2, 0, 3), (1, 0, 0, 4), ar=[0.3, 0.2], ma=[0.4, 0.1, 0.2], seasonal_ar=[0.5], trend="c",
+              trend_params=[2.0], trend_form="intercept", trend_offset=0)
+    for n in (2, 3, 8):
+        assert_matches_exact(m, rng.standard_normal(n) + 5, 6)
+    assert_matches_exact(ARIMA(sigma2=2.0), rng.standard_normal(30), 5)
+    assert_matches_exact(ARIMA((0, 2, 0), sigma2=2.0), np.cumsum(np.cumsum(rng.standard_normal(30))), 5)
+    # an MA unit root never converges: the banded factor runs over the whole sample
+    m = ARIMA((1, 1, 1), ar=[0.5], ma=[-1.0])
+    assert_matches_exact(m, np.cumsum(rng.standard_normal(400)), 5, tol=1e-8)
+    assert not m._factors["f"].converged
+
+
+def test_many_series_with_their_own_exog():
+    rng = np.random.default_rng(1)
+    m = ARIMA((1, 1, 0), ar=[0.5], exog_params=[1.0, -2.0])
+    Y = np.cumsum(rng.standard_normal((3, 40)), axis=1)
+    X, Xf = rng.standard_normal((3, 40, 2)), rng.standard_normal((3, 5, 2))
+    fc = m.forecast(Y, 5, exog=X, exog_future=Xf)
+    R = m.residuals(Y, exog=X)
+    for i in range(3):
+        np.testing.assert_allclose(fc.mean[i], m.forecast(Y[i], 5, exog=X[i], exog_future=Xf[i]).mean, atol=1e-13)
+        np.testing.assert_allclose(R[i], m.residuals(Y[i], exog=X[i]), atol=1e-13, equal_nan=True)
+
+
+def test_conditional_intercept_is_subtracted_after_the_ar_kernel():
+    m = ARIMA((1, 1, 1), ar=[0.5], ma=[0.3], trend="c", trend_params=[0.2], trend_form="intercept")
+    y = np.cumsum(np.random.default_rng(0).standard_normal(50))
+    x = np.convolve(y, m.ar_total.coef, "valid") - 0.2
+    np.testing.assert_allclose(m.residuals(y, start="conditional")[2:], naive.recursion([1.0], m.ma_total.coef, x), atol=1e-13)

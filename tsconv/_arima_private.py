@@ -151,7 +151,7 @@ def _factor(ar: NDArray[np.float64], ma: NDArray[np.float64], n: int) -> tuple[N
     # c[h, j] = Lc[j + h, j] (column-indexed); convert to unit row-indexed band[h, t] = L[t, t-h]
     band = np.zeros_like(c)
     band[0] = 1.0
-    for h in range(1, m + 1):
+    for h in range(1, min(m, n - 1) + 1):
         band[h, h:] = c[h, : n - h] / diag[: n - h]
     return band, diag**2
 
@@ -221,7 +221,7 @@ def solve_head(factor: InnovationsFactor, x: NDArray[np.float64]) -> NDArray[np.
         return x.copy()
     # LAPACK tbtrs wants the column-indexed band: cb[h, j] = L[j + h, j] = band[h, j + h]
     cb = np.zeros((m + 1, n))
-    for h in range(m + 1):
+    for h in range(min(m, n - 1) + 1):
         cb[h, : n - h] = factor.band[h, h:n]
     rhs = np.asfortranarray(x.T)
     sol, info = scipy.linalg.lapack.dtbtrs(cb, rhs, uplo="L", trans="N", diag="U")
