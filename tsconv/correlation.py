@@ -499,6 +499,13 @@ class Peak(NamedTuple):
     psr : float
         Peak-to-sidelobe ratio: ``(value - mean) / std`` of ``corr`` outside the
         peak's main lobe (``inf`` when the sidelobes are flat).
+
+    Examples
+    --------
+    >>> from tsconv import best_lag
+    >>> p = best_lag([0.0, 0.5, 1.0, 0.5, 0.0, 0.1, -0.1, 0.1])
+    >>> p.index, p.lag, p.value
+    (2, 2.0, 1.0)
     """
 
     lag: float
