@@ -39,8 +39,11 @@ def assert_matches_exact(m: ARIMA, y, steps=12, exog=None, exog_future=None, tol
     dd = m.n_conditioning
     sd = np.std(y)
     pred = m.predict(y, exog=exog)
-    np.testing.assert_allclose(pred[dd:], r.fittedvalues[dd:], rtol=0, atol=tol * sd)
-    assert np.all(np.isnan(pred[:dd]))
+    # every one-step prediction, the diffuse period (statsmodels' convention) included
+    np.testing.assert_allclose(pred, r.fittedvalues, rtol=0, atol=tol * sd)
+    resid = m.residuals(y, exog=exog)
+    np.testing.assert_allclose(resid[dd:], r.resid[dd:], rtol=0, atol=tol * sd)
+    assert np.all(np.isnan(resid[:dd]))
     fc = m.forecast(y, steps, exog=exog, exog_future=exog_future)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -281,6 +284,7 @@ def test_pandas_in_pandas_out(data):
     m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
     r = m.residuals(air)
     assert isinstance(r, pd.Series) and r.index.equals(air.index) and r.iloc[:13].isna().all()
+    assert not m.predict(air).isna().any()
     fc = m.forecast(air, 3)
     assert isinstance(fc, Forecast) and isinstance(fc.mean, pd.Series)
     assert list(fc.mean.index.astype(str)) == ["1961-01", "1961-02", "1961-03"]

@@ -353,3 +353,68 @@ def statsmodels_spec(results: Any) -> dict[str, Any]:
 def _holes(lags: Any) -> bool:
     lags = list(lags)
     return lags != list(range(1, len(lags) + 1))
+
+
+@dataclass(frozen=True)
+class DiffuseHead:
+    """The first ``d + s D`` steps of statsmodels' exact diffuse Kalman filter (data-free part).
+
+    ``a_{t|t} = a_t + gains[t] * (z_t - Z a_t)``, ``a_{t+1} = T a_{t|t} + c_{t+1} e_arma``,
+    prediction ``Z a_t``; ``a0`` holds no mean (the ARMA block's mean is added by the caller).
+    """
+
+    Z: NDArray[np.float64]
+    T: NDArray[np.float64]
+    gains: NDArray[np.float64]
+    arma_index: int
+    arma_order: int
+
+
+def diffuse_head(model: Any) -> DiffuseHead:
+    """Gains of statsmodels' exact diffuse filter (Durbin & Koopman 2012, 5.2) in the diffuse period.
+
+    The state-space form is statsmodels' own SARIMAX representation (differencing states
+    first, then the Harvey-form ARMA states), taken from a SARIMAX model object, so that
+    the predictions of the first ``d + s D`` observations use the same parametrisation
+    of the diffuse states (their value depends on it: prior mean zero, infinite variance).
+    """
+    import warnings
+
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    dd = model._dd
+
+    def spec(lags: tuple[int, ...]) -> Any:
+        return list(lags) if lags else 0
+
+    s = model.seasonal_order[3]
+    sorder = (spec(model.seasonal_ar_lags), model.D, spec(model.seasonal_ma_lags), s) if s else (0, 0, 0, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mod = SARIMAX(np.zeros(dd + 1), order=(spec(model.ar_lags), model.d, spec(model.ma_lags)), seasonal_order=sorder,
+                      use_exact_diffuse=True, enforce_stationarity=True, enforce_invertibility=False)
+        mod.update(np.r_[model.ar, model.ma, model.seasonal_ar, model.seasonal_ma, model.sigma2])
+        Z = np.array(mod.ssm["design"], dtype=float).reshape(-1)
+        T = np.array(mod.ssm["transition"], dtype=float)
+        R = np.array(mod.ssm["selection"], dtype=float)
+        Q = np.array(mod.ssm["state_cov"], dtype=float)
+        _, P_inf, P_star = mod.ssm.initialization(model=mod.ssm)
+    RQR = R @ Q @ R.T
+    r = Z.size
+    gains = np.zeros((dd, r))
+    P_inf = np.array(P_inf, dtype=float)
+    P_star = np.array(P_star, dtype=float)
+    for t in range(dd):
+        M_inf, M_star = P_inf @ Z, P_star @ Z
+        F_inf, F_star = float(Z @ M_inf), float(Z @ M_star)
+        if F_inf > 1e-10:
+            gains[t] = M_inf / F_inf
+            P_star = P_star + np.outer(M_inf, M_inf) * F_star / F_inf**2 - (np.outer(M_star, M_inf) + np.outer(M_inf, M_star)) / F_inf
+            P_inf = P_inf - np.outer(M_inf, M_inf) / F_inf
+        else:  # pragma: no cover - every differencing observation resolves a diffuse direction
+            gains[t] = M_star / F_star
+            P_star = P_star - np.outer(M_star, M_star) / F_star
+        P_inf = T @ P_inf @ T.T
+        P_star = T @ P_star @ T.T + RQR
+    k_order = r - dd
+    return DiffuseHead(Z, T, gains, dd, k_order)

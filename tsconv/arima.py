@@ -27,7 +27,7 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._arima_private import innovations_factor, lfilter_zi, solve_head
+from tsconv._arima_private import diffuse_head, innovations_factor, lfilter_zi, solve_head
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option
 from tsconv.kernel import Kernel, Transfer
 
@@ -168,7 +168,9 @@ class ARIMA:
     observations carry the diffuse differencing states and are conditioned on. Once the
     innovation variances converge the filter is the plain recursion
     ``Transfer(ar_total, ma_total)`` from the matching state. This is the answer of
-    statsmodels' ``SARIMAX(..., use_exact_diffuse=True)`` from observation ``d + s D`` on.
+    statsmodels' ``SARIMAX(..., use_exact_diffuse=True)``; its first ``d + s D``
+    one-step predictions (infinite variance) come from the same diffuse Kalman steps
+    as there (Durbin & Koopman 2012, 5.2).
 
     References
     ----------
@@ -551,6 +553,32 @@ class ARIMA:
                 e[:, T:], _ = scipy.signal.lfilter([1.0], a, xt, axis=-1, zi=zi)
         return out, f
 
+    def _diffuse_predictions(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """One-step predictions of z (y less its regression part) for t < d + s D.
+
+        statsmodels' exact diffuse filter: the unseen differencing states have prior mean
+        zero and infinite variance, in SARIMAX's parametrisation of them.
+        """
+        head = self._factors.get("diffuse")
+        if head is None:
+            head = self._factors["diffuse"] = diffuse_head(self)
+        dd, r, i0 = self._dd, head.Z.size, head.arma_index
+        k = z.shape[0]
+        a = np.zeros((k, r))
+        intercept = self.trend_form == "intercept" and bool(self._powers)
+        if intercept:
+            c = self._trend_values(0, dd + 1)
+            e1 = np.zeros(head.arma_order)
+            e1[0] = c[1]
+            a[:, i0:] = np.linalg.solve(np.eye(head.arma_order) - head.T[i0:, i0:], e1)
+        out = np.empty((k, dd))
+        for t in range(dd):
+            out[:, t] = a @ head.Z
+            a = (a + (z[:, t] - out[:, t])[:, None] * head.gains[t]) @ head.T.T
+            if intercept:
+                a[:, i0] += c[t + 1]
+        return out
+
     def _wrap(self, out2: NDArray[np.float64], info: Any) -> Any:
         kind = info[0]
         if kind == "series":
@@ -610,9 +638,14 @@ class ARIMA:
         return self._wrap(out, info)
 
     def predict(self, y: ArrayLike, exog: ArrayLike | None = None, start: Start = "exact") -> Any:
-        """In-sample one-step predictions ``y_t - residual_t``, aligned with ``y`` (NaN where undefined).
+        """In-sample one-step predictions, aligned with ``y``.
 
-        Parameters and errors as for :meth:`residuals`.
+        ``y_t - residual_t`` where the residual is defined. With ``start='exact'`` the
+        first ``d + s D`` predictions (infinite variance: the differencing states are
+        diffuse) follow statsmodels' exact diffuse filter, which gives the unseen
+        differencing states prior mean zero in SARIMAX's parametrisation of them; with
+        ``start='conditional'`` they are NaN. Parameters and errors as for
+        :meth:`residuals`.
 
         Examples
         --------
@@ -624,7 +657,10 @@ class ARIMA:
         start = self._check_start(start)
         y2, z, info = self._prepare(y, exog, start, self._need(start))
         e, _ = self._innovations(z, start, y2.shape[-1])
-        return self._wrap(y2 - e, info)
+        pred = y2 - e
+        if start == "exact" and self._dd:
+            pred[:, : self._dd] = self._diffuse_predictions(z) + (y2[:, : self._dd] - z[:, : self._dd])
+        return self._wrap(pred, info)
 
     def prediction_variance(self, n: int) -> NDArray[np.float64]:
         """Variances of the ``start='exact'`` one-step predictions of ``n`` observations.
@@ -750,7 +786,10 @@ class ARIMA:
         fc = Forecast(mean, se, alpha, index=index, columns=columns)
         # the same filter pass gives the in-sample quantities
         fc.residuals = self._wrap(resid, info)
-        fc.fitted = self._wrap(y2 - resid, info)
+        fitted = y2 - resid
+        if start == "exact" and dd:
+            fitted[:, :dd] = self._diffuse_predictions(z) + (y2[:, :dd] - z[:, :dd])
+        fc.fitted = self._wrap(fitted, info)
         return fc
 
     def _x_to_z(self, xhat: NDArray[np.float64], z: NDArray[np.float64] | None, N: int, m: int, mu_f: NDArray[np.float64], intercept: bool) -> NDArray[np.float64]:

@@ -173,10 +173,10 @@ def against_statsmodels(
     (2) The same parameters under ``SARIMAX(..., use_exact_diffuse=True, tolerance=0)``
     (``tolerance=0`` keeps statsmodels' Kalman filter from freezing its covariance at an
     absolute convergence threshold of 1e-19, which for small ``sigma2`` shifts the
-    variances by ~1e-9 relative): every
-    one-step prediction and residual from observation ``d + s D`` on, every forecast
-    mean within ``1e-9 sd(y)`` and standard error within ``1e-9`` relative. The first
-    ``d + s D`` predictions have infinite variance (diffuse) and are not compared.
+    variances by ~1e-9 relative): every one-step prediction (the diffuse first
+    ``d + s D`` included), every residual and prediction variance from observation
+    ``d + s D`` on (before, they are infinite), every forecast mean within ``1e-9 sd(y)``
+    and standard error within ``1e-9`` relative.
 
     Examples
     --------
@@ -227,11 +227,12 @@ def against_statsmodels(
             ours_p = model.predict(yv, exog=exv)
             theirs_p = np.asarray(inner.fittedvalues, dtype=float)
             if exact_start:
-                first, tol_p, tol_f, tol_s, ref = dd, TOL_EXACT, TOL_EXACT, TOL_EXACT, "fit (exact start)"
+                first = 0 if getattr(inner.model, "use_exact_diffuse", False) or dd == 0 else dd
+                tol_p, tol_f, tol_s, ref = TOL_EXACT, TOL_EXACT, TOL_EXACT, "fit (exact start)"
             else:
                 first = min(n, dd + model.burn_in(BURN_IN_TOL)) if model.is_invertible else n
                 tol_p, tol_f, tol_s, ref = TOL_APPROX_PREDICT, TOL_APPROX_FORECAST, TOL_APPROX_SE, "fit (approx. diffuse)"
-            label = "one-step prediction" if first == dd else "prediction > burn_in"
+            label = "one-step prediction" if first <= dd else "prediction > burn_in"
             rep._add(label, ref, ours_p[first:], theirs_p[first:], sd, tol_p)
             if can_forecast:
                 fc = model.forecast(yv, steps, exog=exv, exog_future=efut)
@@ -245,7 +246,7 @@ def against_statsmodels(
         ref = "exact diffuse"
         ours_p = model.predict(yv, exog=exv)
         ours_r = model.residuals(yv, exog=exv)
-        rep._add("one-step prediction", ref, ours_p[dd:], np.asarray(ex_res.fittedvalues)[dd:], sd, TOL_EXACT)
+        rep._add("one-step prediction", ref, ours_p, np.asarray(ex_res.fittedvalues), sd, TOL_EXACT)
         rep._add("residual", ref, ours_r[dd:], np.asarray(ex_res.resid)[dd:], sd, TOL_EXACT)
         pvar = model.prediction_variance(n)[dd:]
         svar = np.asarray(ex_res.forecasts_error_cov[0, 0])[dd:]
