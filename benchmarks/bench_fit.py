@@ -141,7 +141,7 @@ def main(argv=None):
                "x tsconv (cpu)": v[1] / c_ts}
          for name, v in out.items()}
     ).T
-    with pd.option_context("display.width", 200, "display.float_format", "{:.6g}".format):
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.6g}".format):
         print("\n100,000-point ARIMA(2,0,1)+mean, CSS-ML fit:")
         print(t2)
     print(f"\nnumpy {np.__version__}, pandas {pd.__version__}, statsmodels {__import__('statsmodels').__version__}, "
