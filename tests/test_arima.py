@@ -375,3 +375,11 @@ def test_conditional_intercept_is_subtracted_after_the_ar_kernel():
     y = np.cumsum(np.random.default_rng(0).standard_normal(50))
     x = np.convolve(y, m.ar_total.coef, "valid") - 0.2
     np.testing.assert_allclose(m.residuals(y, start="conditional")[2:], naive.recursion([1.0], m.ma_total.coef, x), atol=1e-13)
+
+
+def test_repr_round_trips():
+    m = ARIMA((1, 1, [1, 4]), (1, 0, 0, 12), ar=[0.5], ma=[0.2, -0.1], seasonal_ar=[0.3], trend="t",
+              trend_params=[0.01], exog_params=[2.0], sigma2=0.7)
+    m2 = eval(repr(m), {"ARIMA": ARIMA})
+    np.testing.assert_array_equal(m2.to_statsmodels_params(), m.to_statsmodels_params())
+    assert m2.ar_total == m.ar_total and m2.ma_total == m.ma_total and m2.trend_form == m.trend_form

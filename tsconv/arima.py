@@ -57,8 +57,9 @@ def _lags(spec: Any, name: str) -> tuple[int, ...]:
 def _params(values: Any, lags: tuple[int, ...], name: str) -> NDArray[np.float64]:
     if values is None:
         values = np.zeros(len(lags))
-    arr = as_float_array(np.atleast_1d(np.asarray(values, dtype=float)) if np.ndim(values) == 0 else values,
-                         name, ndim=1, allow_empty=True, keep_float32=False, finite=True)
+    if np.ndim(values) == 0:
+        values = [values]
+    arr = as_float_array(values, name, ndim=1, allow_empty=True, keep_float32=False, finite=True)
     if arr.size != len(lags):
         raise ValueError(f"{name} must have {len(lags)} value(s) (one per lag {list(lags)}), got {arr.size}")
     return np.array(arr, dtype=float)
