@@ -18,6 +18,7 @@ Usage: python benchmarks/bench_dask.py [--quick] [--only series,panel,catalog]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import resource
@@ -103,6 +104,34 @@ class MemmapSlab:
         del m
 
 
+@contextlib.contextmanager
+def local_cluster(workers: int, memory_limit: str, dask_malloc_default: bool = False) -> Any:
+    """A LocalCluster of ``workers`` processes (1 thread each) and its Client.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``; setting it turns
+    off glibc's dynamic mmap threshold, so every large temporary array is a fresh mmap
+    whose pages are faulted in again: numpy/FFT-heavy tasks ran 2-3x slower here. Unless
+    ``dask_malloc_default``, the variable is unset for the workers (docs/scaling.md).
+    """
+    from distributed import Client, LocalCluster
+
+    cfg = {} if dask_malloc_default else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    with dask.config.set(cfg):
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          memory_limit=memory_limit) as cluster, Client(cluster) as client:
+            client.run(lambda: __import__("tsconv.dask"))  # worker start-up is not the workload
+            yield client
+
+
+def _vm_hwm() -> int:
+    """Peak resident set size of the calling process (VmHWM), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def median_time(fn: Any, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -152,18 +181,16 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
     }
     lines = [
         f"series: {n:.0e} float32 points memory-mapped from {workdir}, chunks of {chunk:.1e} points, result written "
-        "to a second memory-mapped file; threaded scheduler",
+        "to a second memory-mapped file. Peak RSS: growth of this process's VmRSS (threads) or the largest worker's "
+        "VmHWM (processes).",
         "",
-        "| operator | in-memory 1 core (Mpts/s) | dask 1 worker (Mpts/s) | dask 2 workers (Mpts/s) | scaling efficiency 2 w | peak RSS 2 w (MB) | max abs diff vs in-memory |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| operator | in-memory 1 core (Mpts/s) | threads, 1 (Mpts/s) | threads, 2 (Mpts/s) | LocalCluster 2 procs (Mpts/s) | "
+        "scaling 2 vs 1 | peak RSS (MB) threads 2 / procs 2 | max abs diff vs in-memory |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     ref_n = min(n, 10**8)
-    xs = np.fromfile(src, dtype=np.float32, count=ref_n)
     for name, op in ops.items():
-        t_mem = median_time(lambda: tsconv.apply(op, xs), 3 if ref_n <= 10**8 else 1)
-        ref = tsconv.apply(op, xs)
-        rates = {}
-        peak = 0
+        rates, peaks = {}, {}
         for workers in (1, 2):
             y = td.apply(op, x)
             with RssSampler() as rss:
@@ -171,25 +198,177 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
                 da.store(y, out, lock=False, scheduler="threads", num_workers=workers)
                 dt = time.perf_counter() - t
             rates[workers] = n / dt / 1e6
-            if workers == 2:
-                peak = rss.peak
-            print(f"  {name}: {workers} worker(s) {dt:.1f} s, peak RSS {rss.peak / 1e6:.0f} MB (base {rss.base / 1e6:.0f} MB)")
-        # check: the first ref_n outputs of a causal op (and of a centred FIR, but the last
-        # h) equal the in-memory result on the prefix
+            peaks[workers] = rss.peak - rss.base
+            print(f"  {name}: {workers} thread(s) {dt:.1f} s, peak RSS +{peaks[workers] / 1e6:.0f} MB")
+        with local_cluster(2, "4GiB") as client:
+            t = time.perf_counter()
+            da.store(td.apply(op, x), out, lock=False, compute=True)
+            dt = time.perf_counter() - t
+            hwm = max(client.run(_vm_hwm).values())
+        rates["procs"] = n / dt / 1e6
+        print(f"  {name}: LocalCluster 2 processes {dt:.1f} s, worker peak RSS {hwm / 1e6:.0f} MB")
+        # the reference: the in-memory engine on the first ref_n points; a causal op's
+        # outputs there (and a centred FIR's, but the last h) equal the out-of-core ones
+        xs = np.fromfile(src, dtype=np.float32, count=ref_n)
+        t_mem = median_time(lambda: tsconv.apply(op, xs), 3)
+        ref = tsconv.apply(op, xs)
         got = np.fromfile(dst, dtype=np.float32, count=ref_n)
         h = max(op.origin, 0) if isinstance(op, tsconv.Kernel) else 0
         ok = ~np.isnan(ref[: ref_n - h])
         diff = float(np.max(np.abs(got[: ref_n - h][ok] - ref[: ref_n - h][ok])))
         nan_ok = np.array_equal(np.isnan(got[: ref_n - h]), np.isnan(ref[: ref_n - h]))
         lines.append(
-            f"| {name} | {ref_n / t_mem / 1e6:.0f} | {rates[1]:.0f} | {rates[2]:.0f} | {rates[2] / rates[1] / 2:.0%} | "
-            f"{peak / 1e6:.0f} | {diff:.1e}{'' if nan_ok else ' (NaN MISMATCH)'} |"
+            f"| {name} | {ref_n / t_mem / 1e6:.0f} | {rates[1]:.0f} | {rates[2]:.0f} | {rates['procs']:.0f} | "
+            f"{max(rates[2], rates['procs']) / rates[1] / 2:.0%} | {peaks[2] / 1e6:.0f} / {hwm / 1e6:.0f} | "
+            f"{diff:.1e}{'' if nan_ok else ' (NaN MISMATCH)'} |"
         )
-        del ref, got
-    del xs
+        del ref, got, xs
     os.remove(src)
     os.remove(dst)
     return lines
+
+
+# ---------------------------------------------------------------------------------------
+# 2. panel of many series
+# ---------------------------------------------------------------------------------------
+def _panel_part(i: int, per: int, n: int) -> Any:
+    """Partition ``i`` of the panel: series ``i*per .. (i+1)*per - 1``, AR(2) + noise, made where it runs."""
+    import pandas as pd
+    import scipy.signal
+
+    rng = np.random.default_rng(1000 + i)
+    e = rng.standard_normal((per, n + 50))
+    phi1 = rng.uniform(0.2, 0.6, (per, 1))
+    y = np.empty_like(e)
+    for r in range(per):  # each series its own coefficients
+        y[r] = scipy.signal.lfilter([1.0], [1.0, -phi1[r, 0], 0.25], e[r])
+    ids = np.repeat(np.arange(i * per, (i + 1) * per, dtype=np.int64), n)
+    return pd.DataFrame({"ds": np.tile(np.arange(n, dtype=np.int64), per), "y": y[:, 50:].ravel()}, index=pd.Index(ids, name="unique_id"))
+
+
+def bench_panel(k: int, n: int, per: int, h: int = 12) -> list[str]:
+    import dask.dataframe as dd
+    import pandas as pd
+
+    nparts = k // per
+    divisions = [i * per for i in range(nparts)] + [k - 1]
+    order, method = (2, 0, 0), "css-ml"
+
+    def frame() -> Any:
+        return dd.from_map(_panel_part, range(nparts), per=per, n=n, divisions=divisions)
+
+    pdf = pd.concat([_panel_part(i, per, n) for i in range(nparts)]).reset_index()
+    t = time.perf_counter()
+    ref = tsconv.fit_arima(pdf, order, method=method).forecast(h)
+    t_mem = time.perf_counter() - t
+    ref = ref.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    del pdf
+    print(f"  panel in memory: {t_mem:.1f} s")
+    rows = {}
+    for workers in (1, 2):
+        with local_cluster(workers, "6GiB") as client:
+            t = time.perf_counter()
+            got = tsconv.dask.forecast(frame(), h, order, method=method).compute()
+            dt = time.perf_counter() - t
+            got = got.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+            diff = float(np.max(np.abs(got["mean"].to_numpy() - ref["mean"].to_numpy())))
+            same_ids = bool(np.array_equal(got["unique_id"].to_numpy(), ref["unique_id"].to_numpy()))
+            rows[workers] = (dt, diff, same_ids)
+            print(f"  panel dask {workers} worker(s): {dt:.1f} s, max |mean diff| {diff:.1e}")
+    return [
+        f"panel: {k} series x {n} points (long format, {nparts} partitions indexed by unique_id), AR(2) `{method}` fit "
+        f"+ {h}-step forecast with intervals; LocalCluster of worker processes (1 thread each)",
+        "",
+        "| run | time (s) | series/s | speed-up vs in-memory | scaling efficiency | max abs diff of forecast mean vs in-memory |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| in-memory `tsconv.fit_arima(...).forecast` | {t_mem:.1f} | {k / t_mem:.0f} | 1.00 | | |",
+        *(
+            f"| dask, {w} worker{'s' if w > 1 else ''} | {rows[w][0]:.1f} | {k / rows[w][0]:.0f} | {t_mem / rows[w][0]:.2f} | "
+            f"{rows[1][0] / rows[w][0] / w:.0%} | {rows[w][1]:.1e}{'' if rows[w][2] else ' (ids differ!)'} |"
+            for w in (1, 2)
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# 3. catalog search
+# ---------------------------------------------------------------------------------------
+def _track(seed: int, seconds: float, sr: int = 8000) -> np.ndarray:
+    """A distinct, music-like-spectrum track: coloured noise under a slow random envelope."""
+    import scipy.signal
+
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    r, f = rng.uniform(0.8, 0.97), rng.uniform(0.02, 0.3)
+    x = scipy.signal.lfilter([1.0], [1.0, -2 * r * np.cos(2 * np.pi * f), r * r], rng.standard_normal(n))
+    env = np.repeat(rng.uniform(0.2, 1.0, n // 2000 + 1), 2000)[:n]
+    return (x * env / np.std(x)).astype(np.float32)
+
+
+def bench_catalog(hours: float, track_s: float, workdir: str, n_queries: int = 8) -> list[str]:
+    from tsconv.audio import Matcher
+
+    n_tracks = int(round(hours * 3600 / track_s))
+    m = Matcher(workers=1)
+    t = time.perf_counter()
+    for i in range(n_tracks):
+        m.add(f"t{i:05d}", _track(i, track_s), 8000)
+    t_build = time.perf_counter() - t
+    # a seed no track uses: noise drawn from a track's own stream would match that track
+    rng = np.random.default_rng([7, 2026])
+    clips = []
+    for q in range(n_queries):
+        i = int(rng.integers(n_tracks))
+        x = _track(i, track_s)
+        start = int(rng.integers(0, x.size - 24000))
+        c = x[start : start + 24000].astype(np.float64)
+        clips.append((f"t{i:05d}", start, 0.5 * c + rng.standard_normal(c.size) * np.std(c) * 10 ** (5 / 20)))
+    m._ensure_index()  # built once, as a loaded catalog would be before serving
+    refs = [m.match(c, 8000) for _, _, c in clips]
+    correct = sum(bool(r) and r[0].track == name and abs(r[0].offset_samples - start) <= 1 for (name, start, _), r in zip(clips, refs))
+    t_single = {}
+    for w in (1, 2):
+        m.workers = w
+        t_single[w] = median_time(lambda: [m.match(c, 8000) for _, _, c in clips], 1) / len(clips)
+    path = os.path.join(workdir, "catalog.tsc")
+    m.save(path)
+    size = os.path.getsize(path)
+    del m
+    print(f"  catalog {hours:.1f} h: build {t_build:.0f} s, single machine {t_single[1]:.2f} s/query (1 thread)")
+    rows = {}
+    for workers, default_env in ((1, False), (2, False), (2, True)):
+        with local_cluster(workers, "8GiB", dask_malloc_default=default_env) as client:
+            t = time.perf_counter()
+            sm = tsconv.dask.ShardedMatcher(path, client=client)
+            t_load = time.perf_counter() - t
+            sm.match(clips[0][2], 8000)  # warm-up
+            t = time.perf_counter()
+            got = [sm.match(c, 8000) for _, _, c in clips]
+            dt = (time.perf_counter() - t) / len(clips)
+            same = all(
+                [g.track for g in a] == [r.track for r in b]
+                and all(abs(g.offset_samples - r.offset_samples) < 1e-6 and abs(g.score - r.score) < 1e-9 for g, r in zip(a, b))
+                for a, b in zip(got, refs)
+            )
+            rows[workers, default_env] = (dt, t_load, same)
+            print(f"  catalog dask {workers} worker(s){' (Dask malloc env)' if default_env else ''}: {dt:.2f} s/query, load {t_load:.0f} s, same answers {same}")
+            sm.close()
+    return [
+        f"catalog: {hours:.1f} h at 8 kHz ({n_tracks} tracks of {track_s:.0f} s, {size / 1e6:.0f} MB on disk), 3 s clips at "
+        f"-5 dB SNR, {n_queries} queries ({correct}/{n_queries} top-1 correct to +-1 sample); sharded from the saved file; "
+        f"build {t_build:.0f} s",
+        "",
+        "| run | s/query | s/query per catalog hour | speed-up vs 1 worker | scaling efficiency | shard load (s) | same answers as Matcher |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        f"| `Matcher.match`, 1 thread | {t_single[1]:.3f} | {t_single[1] / hours:.3f} | | | | |",
+        f"| `Matcher.match`, 2 threads | {t_single[2]:.3f} | {t_single[2] / hours:.3f} | | | | |",
+        *(
+            f"| `ShardedMatcher`, {w} worker{'s' if w > 1 else ''}{', Dask default MALLOC_TRIM_THRESHOLD_' if env else ''} | "
+            f"{rows[w, env][0]:.3f} | {rows[w, env][0] / hours:.3f} | {rows[1, False][0] / rows[w, env][0]:.2f} | "
+            f"{rows[1, False][0] / rows[w, env][0] / w:.0%} | {rows[w, env][1]:.0f} | {'yes' if rows[w, env][2] else 'NO'} |"
+            for w, env in ((1, False), (2, False), (2, True))
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -209,6 +388,14 @@ def main() -> None:
         workdir = tempfile.mkdtemp(prefix="tsconv-bench-dask-", dir=args.workdir)
         try:
             out += bench_series(n, 1 << 24, workdir) + [""]
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if "panel" in only:
+        out += bench_panel(10_000 if args.quick else 100_000, 200, 1000 if args.quick else 10_000) + [""]
+    if "catalog" in only:
+        workdir = tempfile.mkdtemp(prefix="tsconv-bench-dask-", dir=args.workdir)
+        try:
+            out += bench_catalog(1.0 if args.quick else 10.0, 180.0, workdir) + [""]
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(out))
