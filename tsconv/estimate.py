@@ -193,7 +193,7 @@ class FitResult:
         """A text table of estimates, standard errors, z statistics and p-values."""
         bse = self.bse.reindex(self.params.index)
         z = self.params / bse
-        pv = 2 * scipy.stats.norm.sf(np.abs(z))
+        pv = pd.Series(2 * scipy.stats.norm.sf(np.abs(z.to_numpy())), index=z.index)
         lines = [
             f"{self.title}",
             f"method: {self.method}   nobs: {self.nobs}   converged: {self.converged}",
@@ -203,7 +203,7 @@ class FitResult:
             f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}",
         ]
         for name in self.params.index:
-            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[list(self.params.index).index(name)]:9.3f}")
+            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[name]:9.3f}")
         return "\n".join(lines)
 
 
@@ -663,12 +663,9 @@ def _fit_ar_block(Y: NDArray[np.float64], spec: _ep.Spec, trend: str, method: st
     v, F = _ep.exact_innovations(ar, ma, W - mean[:, None])
     llf = -0.5 * np.sum(np.log(2 * np.pi * sigma2[:, None] * F) + v * v / (sigma2[:, None] * F), axis=1)
     # asymptotic covariance sigma2 Gamma_p^-1 / n (Brockwell & Davis 1991, sec. 8.10)
-    acov = _ep.yule_walker_batch(W, p, demean, adjusted=False)
-    r0 = np.einsum("ij,ij->i", W - mean[:, None], W - mean[:, None]) / nw
-    del acov
-    G = np.empty((k, p, p))
     xc = W - mean[:, None]
-    gam = np.stack([r0] + [np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / nw for j in range(1, p)], axis=1)
+    gam = np.stack([np.einsum("ij,ij->i", xc, xc) / nw]
+                   + [np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / nw for j in range(1, p)], axis=1)
     idx = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
     G = gam[:, idx]
     cov = sigma2[:, None, None] * np.linalg.inv(G) / nw
@@ -832,17 +829,9 @@ def _make_model(batch: ARIMABatch, i: int) -> Any:
         exog_params=b[n_tr:] if b.size > n_tr else None,
         trend_form="intercept" if batch.method == "ols" else "mean",
     )
-    model = FittedARIMA(_order_for_arima(batch.order, spec), _sorder_for_arima(batch.seasonal_order, spec), **kw)
+    model = FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), **kw)
     model.fit_result = batch._result_at(i)
     return model
-
-
-def _order_for_arima(order: tuple[Any, ...], spec: _ep.Spec) -> tuple[Any, ...]:
-    return (order[0], spec.d, order[2])
-
-
-def _sorder_for_arima(sorder: tuple[Any, ...], spec: _ep.Spec) -> tuple[Any, ...]:
-    return tuple(sorder)
 
 
 class FittedARIMA(ARIMA):
