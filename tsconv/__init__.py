@@ -30,6 +30,8 @@ pandas (:mod:`tsconv.accessor`)
 Figures (:mod:`tsconv.plot`, optional matplotlib)
     :func:`tsconv.plot.plot_kernel`, ``plot_model_kernels``, ``plot_forecast``, ``plot_match``,
     ``plot_decomposition``.
+Scale-out (:mod:`tsconv.dask`, optional dask; import it explicitly, ``import tsconv`` does not)
+    ``tsconv.dask.apply``, ``Stream``, ``fit_arima``, ``forecast``, ``verify``, ``ShardedMatcher``.
 """
 
 from tsconv.engine import Stream, apply, choose_method, stochastic_apply
