@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -487,3 +490,20 @@ def test_fir_work_cut_into_threaded_pieces_matches_the_loop(monkeypatch, method)
                 y = apply(Kernel(coef, o), x, mode=mode, method=method).reshape(rows.shape[0], -1)
                 for r, row in enumerate(rows):
                     assert_matches(y[r], naive.convolve(row, coef, o, mode), 1e-12 * (1 + np.abs(coef).sum() * 4))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_threaded_paths_work_in_a_forked_child(monkeypatch):
+    # a forked child inherits the parent's pool object but none of its threads
+    monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
+    monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 2)
+    x = RNG.normal(size=40)
+    tr = Transfer([0.3], [1.0, -0.7])
+    parent = apply(tr, x)  # the pool now exists
+    pid = os.fork()
+    if pid == 0:  # child: must finish (not hang) with the same answer
+        signal.alarm(30)  # a hang (the old behaviour) kills the child: non-zero status
+        ok = np.allclose(apply(tr, x), parent)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -59,6 +59,7 @@ PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
 PARALLEL_MIN_DIRECT_TAPS = 32
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 
 
 def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
@@ -73,9 +74,12 @@ def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
 
 
 def _threads() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=RECURSIVE_WORKERS, thread_name_prefix="tsconv")
+    """The engine's thread pool, made on first use (and again in a forked child, whose
+    copy of the parent's pool has no threads behind it)."""
+    global _pool, _pool_pid
+    if _pool is None or _pool_pid != os.getpid():
+        _pool = ThreadPoolExecutor(max_workers=max(RECURSIVE_WORKERS, PARALLEL_WORKERS), thread_name_prefix="tsconv")
+        _pool_pid = os.getpid()
     return _pool
 
 
