@@ -208,13 +208,12 @@ def _finite_chunk(chunk: NDArray[Any], offset: int, dtype: np.dtype[Any]) -> NDA
     return c
 
 
-def _iter_chunks(chunks: Iterable[Any], dtype_box: list[Any]):  # type: ignore[no-untyped-def]
+def _iter_chunks(chunks: Iterable[Any], dtype: np.dtype[Any]):  # type: ignore[no-untyped-def]
+    """Validated 1-D chunks of a streamed haystack, all of the needle's precision."""
     offset = 0
     for i, chunk in enumerate(chunks):
         c = as_float_array(chunk, f"haystack chunk {i}", ndim=1, allow_empty=True)
-        if dtype_box[0] is None:
-            dtype_box[0] = c.dtype
-        _check_dtypes(dtype_box[1], c.dtype)
+        _check_dtypes(dtype, c.dtype)
         yield _finite_chunk(c, offset, c.dtype)
         offset += c.size
 
@@ -344,10 +343,9 @@ def ncc(
             plan.close()
         return out
     # an iterable of chunks: streamed
-    box: list[Any] = [None, q.dtype]
     plan = _plan(q, block, workers)
     try:
-        pieces = [vals for _, vals in plan.blocks(_iter_chunks(haystack, box))]
+        pieces = [vals for _, vals in plan.blocks(_iter_chunks(haystack, q.dtype))]
     finally:
         plan.close()
     if not pieces:
