@@ -383,3 +383,28 @@ def test_repr_round_trips():
     m2 = eval(repr(m), {"ARIMA": ARIMA})
     np.testing.assert_array_equal(m2.to_statsmodels_params(), m.to_statsmodels_params())
     assert m2.ar_total == m.ar_total and m2.ma_total == m.ma_total and m2.trend_form == m.trend_form
+
+
+@pytest.mark.parametrize("m", [
+    ARIMA((2, 2, [1, 3]), ([1, 2], 2, 1, 4), ar=[0.5, 0.1], ma=[0.3, 0.2], seasonal_ar=[0.2, 0.1], seasonal_ma=[0.4], sigma2=2.0),
+    ARIMA((0, 1, 0), sigma2=3.0),
+    ARIMA((0, 0, 0), (0, 1, 0, 4)),
+])
+def test_pin_statsmodels_sarimax_statespace_layout(m):
+    # the diffuse-period predictions depend on SARIMAX's state-space form: pin it
+    from tsconv._arima_private import sarimax_statespace
+
+    Z, T, RQR, P_inf, P_star = sarimax_statespace(m)
+    s = m.seasonal_order[3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mod = SARIMAX(np.zeros(30), order=(list(m.ar_lags) or 0, m.d, list(m.ma_lags) or 0), use_exact_diffuse=True,
+                      seasonal_order=(list(m.seasonal_ar_lags) or 0, m.D, list(m.seasonal_ma_lags) or 0, s) if s else (0, 0, 0, 0))
+        mod.update(m.to_statsmodels_params())
+        _, P_inf2, P_star2 = mod.ssm.initialization(model=mod.ssm)
+    R = mod.ssm["selection"]
+    np.testing.assert_array_equal(Z, mod.ssm["design"][0])
+    np.testing.assert_array_equal(T, mod.ssm["transition"])
+    np.testing.assert_allclose(RQR, R @ mod.ssm["state_cov"] @ R.T, atol=1e-15)
+    np.testing.assert_array_equal(P_inf, P_inf2)
+    np.testing.assert_allclose(P_star, P_star2, atol=1e-13)

@@ -370,40 +370,68 @@ class DiffuseHead:
     arma_order: int
 
 
+def sarimax_statespace(model: Any) -> tuple[NDArray[np.float64], ...]:
+    """statsmodels' SARIMAX state-space form of ``model`` (no regression, not simple-differenced).
+
+    Returns ``Z, T, RQR, P_inf, P_star`` as ``SARIMAX(..., use_exact_diffuse=True)`` builds them
+    (``statsmodels/tsa/statespace/sarimax.py``: ``initial_design``, ``initial_transition``,
+    ``update``): the ``d`` integration states, then ``D`` blocks of ``s`` seasonal states,
+    then ``k = max(p*, q* + 1)`` ARMA states in Harvey's form.
+    """
+    import scipy.linalg
+
+    d, D, s = model.d, model.D, model.s
+    ndiff = d + s * D
+    ar, ma = model._ar_red, model._ma
+    k = max(ar.size - 1, ma.size)
+    r = ndiff + k
+    Z = np.zeros(r)
+    Z[:d] = 1.0
+    for j in range(D):
+        Z[d + j * s + s - 1] = 1.0
+    Z[ndiff] = 1.0
+    T = np.zeros((r, r))
+    # ARMA block: companion form, AR coefficients down the first column
+    Ta = np.eye(k, k, 1)
+    Ta[: ar.size - 1, 0] = -ar[1:]
+    T[ndiff:, ndiff:] = Ta
+    if D:
+        sc = np.eye(s, s, -1)
+        sc[0, -1] = 1.0
+        for j in range(D):
+            a, b = d + j * s, d + (j + 1) * s
+            T[a:b, a:b] = sc
+            if j < D - 1:
+                T[a, b + s - 1] = 1.0
+            T[a, ndiff] = 1.0
+    if d:
+        T[np.triu_indices(d)] = 1.0
+        for j in range(D):
+            T[:d, d + j * s + s - 1] = 1.0
+        T[:d, ndiff] = 1.0
+    R = np.zeros(r)
+    R[ndiff] = 1.0
+    R[ndiff + 1 : ndiff + ma.size] = ma[1:]
+    RQR = model.sigma2 * np.outer(R, R)
+    P_inf = np.zeros((r, r))
+    P_inf[:ndiff, :ndiff] = np.eye(ndiff)
+    P_star = np.zeros((r, r))
+    P_star[ndiff:, ndiff:] = scipy.linalg.solve_discrete_lyapunov(Ta, RQR[ndiff:, ndiff:])
+    return Z, T, RQR, P_inf, P_star
+
+
 def diffuse_head(model: Any) -> DiffuseHead:
     """Gains of statsmodels' exact diffuse filter (Durbin & Koopman 2012, 5.2) in the diffuse period.
 
-    The state-space form is statsmodels' own SARIMAX representation (differencing states
-    first, then the Harvey-form ARMA states), taken from a SARIMAX model object, so that
-    the predictions of the first ``d + s D`` observations use the same parametrisation
-    of the diffuse states (their value depends on it: prior mean zero, infinite variance).
+    The state-space form is statsmodels' SARIMAX representation (:func:`sarimax_statespace`:
+    differencing states first, then the Harvey-form ARMA states), so that the predictions
+    of the first ``d + s D`` observations use the same parametrisation of the diffuse
+    states as statsmodels (their value depends on it: prior mean zero, infinite variance).
     """
-    import warnings
-
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
     dd = model._dd
-
-    def spec(lags: tuple[int, ...]) -> Any:
-        return list(lags) if lags else 0
-
-    s = model.seasonal_order[3]
-    sorder = (spec(model.seasonal_ar_lags), model.D, spec(model.seasonal_ma_lags), s) if s else (0, 0, 0, 0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mod = SARIMAX(np.zeros(dd + 1), order=(spec(model.ar_lags), model.d, spec(model.ma_lags)), seasonal_order=sorder,
-                      use_exact_diffuse=True, enforce_stationarity=True, enforce_invertibility=False)
-        mod.update(np.r_[model.ar, model.ma, model.seasonal_ar, model.seasonal_ma, model.sigma2])
-        Z = np.array(mod.ssm["design"], dtype=float).reshape(-1)
-        T = np.array(mod.ssm["transition"], dtype=float)
-        R = np.array(mod.ssm["selection"], dtype=float)
-        Q = np.array(mod.ssm["state_cov"], dtype=float)
-        _, P_inf, P_star = mod.ssm.initialization(model=mod.ssm)
-    RQR = R @ Q @ R.T
+    Z, T, RQR, P_inf, P_star = sarimax_statespace(model)
     r = Z.size
     gains = np.zeros((dd, r))
-    P_inf = np.array(P_inf, dtype=float)
-    P_star = np.array(P_star, dtype=float)
     for t in range(dd):
         M_inf, M_star = P_inf @ Z, P_star @ Z
         F_inf, F_star = float(Z @ M_inf), float(Z @ M_star)
@@ -416,5 +444,4 @@ def diffuse_head(model: Any) -> DiffuseHead:
             P_star = P_star - np.outer(M_star, M_star) / F_star
         P_inf = T @ P_inf @ T.T
         P_star = T @ P_star @ T.T + RQR
-    k_order = r - dd
-    return DiffuseHead(Z, T, gains, dd, k_order)
+    return DiffuseHead(Z, T, gains, dd, r - dd)
