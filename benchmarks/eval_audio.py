@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--whitening", default="spectral", choices=["spectral", "lpc", "none"])
     ap.add_argument("--storage", default="float16", choices=["float16", "float32"])
     ap.add_argument("--sections", default="snr,offset,open,speed")
+    ap.add_argument("--speed-queries", type=int, default=None, help="queries per speed cell (default: --queries)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     sr = 8000
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"build (whiten+level, excl. decoding): {build:.2f} s -> {build / hours:.2f} s per hour; save {save_s:.2f} s; "
           f"load+index {load_s:.2f} s -> {load_s / hours:.2f} s per hour")
     print(f"size on disk: {size / 1e6:.1f} MB -> {size / 1e6 / hours:.1f} MB per hour")
-    rep = run_eval(m, sources, n, args.seed, args.quick, tuple(args.sections.split(",")))
+    rep = run_eval(m, sources, n, args.seed, args.quick, tuple(args.sections.split(",")), n_speed=args.speed_queries)
     rep.info.update(build_s_per_hour=build / hours, mb_per_hour=size / 1e6 / hours, load_s_per_hour=load_s / hours,
                     catalog_min=m.duration / 60, tracks=len(m), real=bool(args.audio_dir))
     if args.json:

@@ -70,8 +70,9 @@ class Match:
         Pearson correlation of the whitened clip with the whitened track over their
         overlap (1 = identical up to gain and the clip's spectral colouring).
     false_alarm_probability : float
-        Probability that a clip unrelated to the catalog scores at least ``score``
-        somewhere in it (calibrated on noise; see :meth:`Matcher.match`).
+        Probability that a clip unrelated to the catalog produces, somewhere in the
+        catalog, search evidence as strong as the strongest found in this track
+        (calibrated on noise and out-of-catalog music; see ``docs/audio.md``).
     speed : float
         Estimated playback speed of the clip relative to the track (1.0 unless a
         speed search was asked for).
@@ -83,6 +84,17 @@ class Match:
     score: float
     false_alarm_probability: float
     speed: float = 1.0
+
+
+def _rank_by_probability(r: Match) -> tuple[float, float, str]:
+    return (r.false_alarm_probability, -r.score, r.track)
+
+
+def _rank_by_score(r: Match) -> tuple[float, float, str]:
+    return (-r.score, r.false_alarm_probability, r.track)
+
+
+_RANK_KEY = _rank_by_score
 
 
 @dataclass
@@ -747,7 +759,7 @@ class Matcher:
     @staticmethod
     def _dedupe(matches: list[Match], min_sep: float, per_track: bool) -> list[Match]:
         out: list[Match] = []
-        for mt in sorted(matches, key=lambda r: (r.false_alarm_probability, -r.score, r.track)):
+        for mt in sorted(matches, key=_RANK_KEY):
             if per_track and any(o.track == mt.track for o in out):
                 continue
             if any(o.track == mt.track and abs(o.offset_samples - mt.offset_samples) < min_sep for o in out):
@@ -811,7 +823,13 @@ class Matcher:
         pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_chunks)
         # the low-band statistic is noisy: verify the best few at the full rate, where the
         # exact score decides between them; the probability stays that of the search
-        for z, f0, ti, lag in found[:4]:
+        distinct: list[tuple[float, float, int, int]] = []
+        for cand in found:  # neighbouring speeds find the same place: keep distinct places
+            if all(cand[2] != d[2] or abs(cand[3] - d[3]) > 64 for d in distinct):
+                distinct.append(cand)
+                if len(distinct) == 4:
+                    break
+        for z, f0, ti, lag in distinct:
             mt = self._fine_speed(y, ti, lag - L, f0, step)
             if mt is not None:
                 matches.append(Match(mt.track, mt.offset, mt.offset_samples, mt.score, pooled.p(z), mt.speed))
@@ -874,7 +892,8 @@ class Matcher:
         Returns
         -------
         list of Match
-            Sorted by decreasing score; empty for silence or a clip not in the catalog.
+            Sorted by decreasing score (the exact correlation; candidates come from the
+            search's best chunks); empty for silence or a clip not in the catalog.
 
         Raises
         ------
@@ -883,8 +902,16 @@ class Matcher:
         """
         top_k = as_int(top_k, "top_k", minimum=1)
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
-        matches, y = self._run(samples, sr, 2 * top_k + 2, None, speed_range)
-        best = self._dedupe(matches, 1.0, per_track=True)
+        matches, y = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
+        # one match per track: its best-scoring place, with the track's strongest search
+        # evidence as its probability; reported when that passes, best score first
+        p_track: dict[str, float] = {}
+        for mt in matches:
+            p_track[mt.track] = min(p_track.get(mt.track, 1.0), mt.false_alarm_probability)
+        best = [
+            Match(mt.track, mt.offset, mt.offset_samples, mt.score, p_track[mt.track], mt.speed)
+            for mt in self._dedupe(matches, 1.0, per_track=True)
+        ]
         return [mt for mt in best if mt.false_alarm_probability <= max_false_alarm][:top_k]
 
     def find_all(self, samples: ArrayLike, sr: int, max_false_alarm: float = 1e-3) -> list[Match]:
