@@ -30,7 +30,6 @@ def small_batches(monkeypatch):
     """Tiny FFT batches and statistics chunks, so that short inputs cross many of both."""
     monkeypatch.setattr(private, "BATCH_SAMPLES", 4096)
     monkeypatch.setattr(private, "STATS_CHUNK", 97)
-    monkeypatch.setattr(private.window_norms, "__defaults__", (97,))
 
 
 def band_limited(n: int, cutoff: float, rng: np.random.Generator) -> np.ndarray:
@@ -180,6 +179,13 @@ def test_ncc_streamed_equals_whole_bit_for_bit(dtype, small_batches):
     short = ncc(q, ([float(v) for v in h[i : i + 50]] for i in range(0, 600, 50))) if dtype == np.float64 else None
     if short is not None:
         np.testing.assert_allclose(short, naive.pearson_lags(q, h[:600]), atol=1e-12)
+
+
+def test_ncc_threads_do_not_change_a_bit(small_batches):
+    h = RNG.standard_normal(30_000)
+    q = RNG.standard_normal(150)
+    np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=2))
+    np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=3))
 
 
 def test_ncc_memmap_equals_array(tmp_path, small_batches):

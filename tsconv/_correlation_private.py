@@ -32,6 +32,9 @@ MIN_BLOCK = 1 << 10
 BATCH_SAMPLES = 1 << 21
 # Window sums restart every STATS_CHUNK outputs (bounded rounding, cache-sized pieces).
 STATS_CHUNK = 1 << 18
+# Share of the window statistics the helper thread takes (the calling thread also runs
+# the FFTs, which cost about half as much as the statistics).
+HELPER_SHARE = 0.7
 
 
 def block_length(m: int) -> int:
@@ -45,19 +48,22 @@ def block_length(m: int) -> int:
     return int(max(MIN_BLOCK, 1 << int(np.ceil(np.log2(8 * m)))))
 
 
-def window_norms(x: NDArray[np.floating], m: int, n_out: int, out: NDArray[np.floating], chunk: int = STATS_CHUNK) -> None:
+def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo: int, hi: int) -> None:
     """Root sum of squared deviations from the mean of every window of ``m`` samples.
 
-    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``k < n_out`` into ``out``, and
+    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``lo <= k < hi`` into ``out[k]``, and
     ``inf`` where the window is flat within rounding (so that ``num / out`` is 0).
+    ``lo`` must be a multiple of ``STATS_CHUNK``: the restarts then fall on the same
+    samples however the range is split (between threads), and so do the bits.
 
     The window sums ``S1 = sum x`` and ``S2 = sum x^2`` are differences of prefix sums
     in float64, restarted every ``chunk`` outputs (re-anchored: the rounding error is
     bounded by ``chunk + m`` samples, never by the haystack length) and taken about an
     anchor near the chunk's mean, so that ``S2 - S1^2 / m`` does not cancel.
     """
+    chunk = STATS_CHUNK
     eps = np.finfo(np.float64).eps
-    width = min(chunk, n_out) + m - 1
+    width = min(chunk, hi - lo) + m - 1
     # x and x^2 side by side as the real and imaginary parts of one complex array: a
     # single cumsum then gives both prefix sums at the cost of one (the two sums are
     # independent chains the CPU runs in parallel)
@@ -66,8 +72,8 @@ def window_norms(x: NDArray[np.floating], m: int, n_out: int, out: NDArray[np.fl
     c = np.empty(width + 1, dtype=np.complex128)
     c[0] = 0.0
     inv_m = 1.0 / m
-    for s in range(0, n_out, chunk):
-        n = min(chunk, n_out - s)
+    for s in range(lo, hi, chunk):
+        n = min(chunk, hi - s)
         seg = x[s : s + n + m - 1]
         k = seg.size
         anchor = float(np.mean(seg[:: max(1, k // 4096)], dtype=np.float64))
@@ -122,9 +128,15 @@ class NCCPlan:
         L, step, m = self.L, self.step, self.m
         n_out = min(rows * step, x.shape[0] - m + 1)
         den = np.full(rows * step, np.inf, dtype=self.dtype)
-        # the window statistics and the FFTs are independent: with two workers they run
-        # at the same time (numpy and scipy.fft release the GIL)
-        pending = self._pool.submit(window_norms, x, m, n_out, den) if self._pool is not None else None
+        # the window statistics and the FFTs are independent: with two workers the helper
+        # thread takes most of the statistics while this one does the FFTs and the rest
+        # (numpy and scipy.fft release the GIL)
+        split = 0
+        pending = None
+        if self._pool is not None:
+            split = int(n_out * HELPER_SHARE) // STATS_CHUNK * STATS_CHUNK
+            if split > 0:
+                pending = self._pool.submit(window_norms, x, m, den, 0, split)
         seg = np.empty((rows, L), dtype=self.dtype)
         for i in range(rows):
             piece = x[i * step : i * step + L]
@@ -139,9 +151,8 @@ class NCCPlan:
         spec *= self.spectrum
         num = scipy.fft.irfft(spec, n=L, axis=1, workers=self.fft_workers)[:, :step]
         del spec
-        if pending is None:
-            window_norms(x, m, n_out, den)
-        else:
+        window_norms(x, m, den, split, n_out)
+        if pending is not None:
             pending.result()
         out = num / den.reshape(rows, step)
         np.clip(out, -1.0, 1.0, out=out)
