@@ -195,21 +195,27 @@ def lfilter_zi(
 ) -> NDArray[np.float64]:
     """``zi`` for ``scipy.signal.lfilter(b, a, x, zi=zi, axis=-1)`` continuing a past run.
 
-    ``x_past`` / ``y_past`` (``(k, >= len-1)``, time last, most recent last) are the
-    inputs and outputs just before ``x``; ``None`` means zeros. ``a[0]`` must be 1.
+    ``x_past`` / ``y_past`` (``(k, L)``, time last, most recent last) are the inputs and
+    outputs just before ``x``; ``None`` means zeros, and values further back than ``L``
+    count as zeros. ``a[0]`` must be 1. Direct form II transposed:
+    ``zi[i] = sum_{l >= 1} b[i + l] x[-l] - a[i + l] y[-l]``.
     """
-    nb, na = b.size, a.size
-    N = max(nb, na)
-    k = (x_past if x_past is not None else y_past).shape[0] if (x_past is not None or y_past is not None) else 1
+    N = max(b.size, a.size)
+    k = next((p.shape[0] for p in (x_past, y_past) if p is not None), 1)
     zi = np.zeros((k, N - 1))
-    for i in range(N - 1):
-        # zi[i] = sum_{j=i+1}^{N-1} b_j x_{-(j-i)} - a_j y_{-(j-i)}
-        for j in range(i + 1, N):
-            lag = j - i
-            if x_past is not None and j < nb and b[j] != 0.0 and lag <= x_past.shape[-1]:
-                zi[:, i] += b[j] * x_past[:, -lag]
-            if y_past is not None and j < na and a[j] != 0.0 and lag <= y_past.shape[-1]:
-                zi[:, i] -= a[j] * y_past[:, -lag]
+    if N == 1:
+        return zi
+    i = np.arange(N - 1)[:, None]
+    lag = np.arange(1, N)[None, :]
+    for coef, past, sign in ((b, x_past, 1.0), (a, y_past, -1.0)):
+        if past is None or coef.size < 2:
+            continue
+        pad = np.zeros(2 * N)
+        pad[: coef.size] = coef
+        W = pad[i + lag]  # W[i, l-1] = coef[i + l]
+        L = min(past.shape[-1], N - 1)
+        rev = past[:, ::-1][:, :L]  # rev[:, l-1] = past[-l]
+        zi += sign * rev @ W[:, :L].T
     return zi
 
 

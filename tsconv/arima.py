@@ -753,13 +753,14 @@ class ARIMA:
             rows[:, :] = self._ma[:, None]
             dvar = np.ones(h)
         # x_hat for future t = N + i: only innovations before N (NaN = conditioned on: 0)
-        e = np.nan_to_num(e_full[:, max(N - m, 0) :], nan=0.0)
-        off = N - e.shape[-1]
-        xhat = np.zeros((k, h))
-        for i in range(min(h, m)):
-            for j in range(i + 1, m + 1):
-                if N + i - j >= 0 and rows[j, i] != 0.0:
-                    xhat[:, i] += rows[j, i] * e[:, N + i - j - off]
+        # x_hat[i] = sum_{l >= 1} L[N + i, N - l] e[N - l], with L[N + i, N - l] = rows[i + l, i]
+        erev = np.zeros((k, m))
+        L = min(N, m)
+        erev[:, :L] = np.nan_to_num(e_full[:, N - L : N][:, ::-1], nan=0.0)
+        ii = np.arange(h)[None, :]
+        ll = np.arange(1, m + 1)[:, None]
+        C = np.where(ii + ll <= m, rows[np.minimum(ii + ll, m), np.minimum(ii, h - 1)], 0.0) if m else np.zeros((0, h))
+        xhat = erev @ C
         # unit-lower block of L over the future: M[i, c] = L[N + i, N + c]
         M = np.zeros((h, h))
         for j in range(0, min(m, h - 1) + 1):
