@@ -29,3 +29,4 @@ myst_heading_anchors = 3
 html_theme = "alabaster"
 suppress_warnings = ["myst.header"]
 nitpicky = False
+html_static_path = ["_static"]

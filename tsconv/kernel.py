@@ -313,13 +313,13 @@ class Kernel:
 
     @classmethod
     def from_ar_params(cls, params: ArrayLike) -> Kernel:
-        """AR polynomial ``1 - phi_1 B - ... - phi_p B^p`` from statsmodels' AR parameters."""
+        """AR polynomial ``1 - sum_i phi_i B^i`` from statsmodels' AR parameters."""
         p = as_coefficients(params, "params") if np.size(params) else np.zeros(0)
         return cls(np.r_[1.0, -p])
 
     @classmethod
     def from_ma_params(cls, params: ArrayLike) -> Kernel:
-        """MA polynomial ``1 + theta_1 B + ... + theta_q B^q`` from statsmodels' MA parameters."""
+        """MA polynomial ``1 + sum_i theta_i B^i`` from statsmodels' MA parameters."""
         q = as_coefficients(params, "params") if np.size(params) else np.zeros(0)
         return cls(np.r_[1.0, q])
 
