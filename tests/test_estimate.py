@@ -286,6 +286,26 @@ def test_css_and_css_ml_agree_with_statsforecast():
     assert abs(m.llf - ref_ml["loglik"]) < 1e-4
 
 
+def test_regression_with_arima_errors_agrees_with_statsmodels():
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.standard_normal((n, 2)).cumsum(axis=0) * 0.1
+    Y = np.stack([2 + x @ [1.5, -0.7] + arma_generate_sample([1, -0.6], [1, 0.3], n, distrvs=rng.standard_normal) for _ in range(2)])
+    shared = fit_arima(Y, (1, 0, 1), trend="c", exog=x)
+    per_series = fit_arima(Y, (1, 0, 1), trend="c", exog=np.stack([x, 2 * x]))
+    for b, xi, i in ((shared, x, 0), (per_series, 2 * x, 1)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = SMARIMA(Y[i], exog=xi, order=(1, 0, 1), trend="c").fit()
+        assert abs(b.llf[i] - ref.llf) < 1e-4
+        np.testing.assert_allclose(b.params[i], ref.params[:-1], atol=1e-3)
+    fc = shared.forecast(3, exog_future=np.ones((3, 2)))
+    sm = SMARIMA(Y[0], exog=x, order=(1, 0, 1), trend="c").filter(np.r_[shared.params[0], shared.sigma2[0]])
+    np.testing.assert_allclose(fc.mean[0], sm.get_forecast(3, exog=np.ones((3, 2))).predicted_mean, rtol=1e-8)
+    with pytest.raises(ValueError, match="exog_future is required"):
+        shared.forecast(3)
+
+
 def test_statsmodels_arima_default_llf_differs_for_integrated_models():
     # pin: statsmodels' ARIMA (approximate diffuse start, kappa=1e6) reports a llf for the
     # Nile ARIMA(1,1,1) 0.018 away from the exact likelihood of the differenced series
