@@ -20,6 +20,10 @@ concentrated ``sigma2`` is ``mean(e**2 / d)``. It raises ``ValueError`` if ``ar`
 stationary. Cost: O(n (p+q)) once the variances converge (banded Cholesky of the
 Ansley-transformed covariance, LAPACK ``pbtrf`` + ``tbtrs``, then ``lfilter``).
 
+Also here: ``statsmodels_spec`` (the keyword arguments of ``tsconv.ARIMA`` for a statsmodels
+results object), ``sarimax_statespace`` / ``diffuse_head`` (statsmodels' SARIMAX state-space
+form and the gains of its exact diffuse filter for the first ``d + s D`` observations).
+
 The recursion follows Brockwell & Davis (1991), *Time Series: Theory and Methods*,
 section 5.3 (innovations algorithm for ARMA via Ansley's 1979 transformation):
 ``x_t = v_t`` for ``t < m`` and ``x_t = phi(B) v_t`` after, ``m = max(p, q)``, whose
@@ -37,7 +41,19 @@ import scipy.linalg
 import scipy.signal
 from numpy.typing import NDArray
 
-__all__ = ["exact_innovations", "InnovationsFactor", "innovations_factor", "arma_acovf", "lfilter_zi"]
+__all__ = [
+    "exact_innovations",
+    "InnovationsFactor",
+    "innovations_factor",
+    "arma_acovf",
+    "lfilter_zi",
+    "solve_head",
+    "transform_and_filter",
+    "statsmodels_spec",
+    "sarimax_statespace",
+    "DiffuseHead",
+    "diffuse_head",
+]
 
 _EPS = np.finfo(float).eps
 
