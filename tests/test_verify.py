@@ -76,3 +76,21 @@ def test_check_suite_reports_a_crash(monkeypatch, capsys):
     assert check_suite(verbose=True) is False
     assert main(["check"]) == 1
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_report_mean_and_intercept_trends_with_exog():
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    y = load("wpi1").to_numpy()
+    X = np.random.default_rng(0).standard_normal((y.size, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [
+            SMARIMA(y, order=(1, 0, 1), trend="ct").filter([10.0, 0.7, 0.8, 0.3, 2.0]),
+            SMARIMA(y, exog=X, order=(1, 1, 1), trend="t").filter([0.7, 0.5, 0.3, 0.2, 0.5]),
+            SARIMAX(y, exog=X, order=(1, 1, 1), trend="ct").filter([0.1, 0.002, 0.5, 0.3, 0.2, 0.5]),
+        ]
+    for res in fits:
+        rep = against_statsmodels(res, exog_future=np.ones((24, 1)) if res.model.k_exog else None)
+        assert rep.ok, str(rep)
+        assert "forecast se" in set(rep.to_frame()["quantity"])
