@@ -385,3 +385,10 @@ def test_transfer_equality_is_up_to_a_common_scale():
 def test_bad_transfers(num, den, exc, match):
     with pytest.raises(exc, match=match):
         Transfer(num, den)
+
+
+def test_roots_ignore_negligible_trailing_coefficients():
+    # a denormal last coefficient used to overflow numpy's companion matrix (LinAlgError)
+    r = Kernel([1.0, -0.5, 1e-320]).roots()
+    np.testing.assert_allclose(r, [2.0])
+    np.testing.assert_allclose(np.sort(Kernel([1.0, -1.5, 0.5]).roots().real), [1.0, 2.0])

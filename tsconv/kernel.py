@@ -274,9 +274,19 @@ class Kernel:
         """Roots of the coefficient polynomial ``sum_k coef[k] z**k`` (statsmodels' convention).
 
         An AR polynomial is stationary and an MA polynomial invertible when every root
-        lies outside the unit circle.
+        lies outside the unit circle. Trailing coefficients below ``1e-14`` times the
+        largest are dropped first: they only add roots beyond ``1e14`` in modulus, and
+        would overflow the companion matrix.
+
+        Examples
+        --------
+        >>> from tsconv import Kernel
+        >>> Kernel([1.0, -0.5]).roots()
+        array([2.+0.j])
         """
-        return np.asarray(Polynomial(self._coef).roots(), dtype=complex)
+        c = self._coef
+        big = np.flatnonzero(np.abs(c) > 1e-14 * np.abs(c).max()) if c.any() else np.zeros(1, dtype=int)
+        return np.asarray(Polynomial(c[: int(big[-1]) + 1]).roots(), dtype=complex)
 
     # -- conversions ---------------------------------------------------------------------
     def to_polynomial(self) -> Polynomial:
@@ -460,8 +470,9 @@ class Transfer:
         return self._num * s == other._num and self._den * s == other._den
 
     def __hash__(self) -> int:
-        s = 1.0 / self._den.coef[0]
-        return hash((self._num * s, self._den * s))
+        # equality rescales by floats, so only scale-free features may enter the hash
+        num, den = self._num.trimmed(), self._den.trimmed()
+        return hash((len(num), num.origin, len(den), den.origin))
 
     def __repr__(self) -> str:
         return f"Transfer({self._num.coef.tolist()!r}, {self._den.coef.tolist()!r})"
