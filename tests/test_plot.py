@@ -82,3 +82,15 @@ def test_plot_model_kernels_draws_psi_pi_and_spectrum():
     np.testing.assert_allclose(a0.containers[0].markerline.get_ydata(), m.psi(12))
     np.testing.assert_allclose(a1.containers[0].markerline.get_ydata(), m.pi(12))
     np.testing.assert_allclose(a2.lines[0].get_ydata(), m.spectral_density(np.linspace(0.0, 0.5, 256)))
+
+
+def test_model_and_forecast_plot_methods():
+    m = tsconv.ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0)
+    fig = m.plot_kernels(n=8)
+    np.testing.assert_allclose(fig.axes[0].containers[0].markerline.get_ydata(), 0.5 ** np.arange(8))
+    y = m.simulate(50, rng=0)
+    fc = m.forecast(y, 5)
+    fig = fc.plot(history=y)
+    ax = fig.axes[0]
+    forecast_line = [ln for ln in ax.lines if ln.get_label() == "forecast"][0]
+    np.testing.assert_allclose(forecast_line.get_ydata(), fc.mean)

@@ -121,6 +121,15 @@ class Forecast:
             return a
         return pd.DataFrame({"mean": flat(self.mean), "se": flat(self.se), "lower": flat(self.lower), "upper": flat(self.upper)})
 
+    def plot(self, history: Any = None, **kwargs: Any) -> Any:
+        """Fan chart of this forecast after ``history`` (needs the ``plot`` extra).
+
+        See :func:`tsconv.plot.plot_forecast` for the keyword arguments.
+        """
+        from tsconv import plot as _plot
+
+        return _plot.plot_forecast(self, history, **kwargs)
+
     def __repr__(self) -> str:
         return f"Forecast(steps={np.shape(self.mean)[-1] if np.ndim(self.mean) else 0}, alpha={self.alpha})\n{self.to_frame()!r}"
 
@@ -841,6 +850,15 @@ class ARIMA:
         past_z = z_hist[:, -dd:] if z_hist is not None else np.zeros((k, dd))
         zi = lfilter_zi(np.array([1.0]), self._diff, None, past_z)
         return scipy.signal.lfilter([1.0], self._diff, w, axis=-1, zi=zi)[0]
+
+    def plot_kernels(self, n: int = 48, **kwargs: Any) -> Any:
+        """psi and pi weights and the spectral density (needs the ``plot`` extra).
+
+        See :func:`tsconv.plot.plot_model_kernels` for the keyword arguments.
+        """
+        from tsconv import plot as _plot
+
+        return _plot.plot_model_kernels(self, n=n, **kwargs)
 
     def simulate(self, n: int, repetitions: int = 1, rng: Any = None) -> NDArray[np.float64]:
         """Simulate the model: psi weights convolved with Gaussian shocks.
