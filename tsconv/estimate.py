@@ -432,7 +432,7 @@ def fit_arima(
     exog: ArrayLike | None = None,
     method: Method = "css-ml",
     *,
-    maxiter: int = 200,
+    maxiter: int = 100,
 ) -> Any:
     """Estimate a (seasonal) ARIMA model for one series or for every series of a panel.
 
@@ -460,7 +460,7 @@ def fit_arima(
         coefficients and the OLS regression (R's ``method="ML"``); ``'yule-walker'``,
         ``'burg'``, ``'ols'``: pure AR (``q = Q = P = 0``) as statsmodels'
         ``yule_walker`` (``method='adjusted'``), ``burg`` and ``AutoReg``.
-    maxiter : int, default 200
+    maxiter : int, default 100
         Iterations of the least-squares optimizer per stage.
 
     Returns
@@ -947,7 +947,7 @@ def select_order(
     trend: Trend | None = None,
     method: Method = "css-ml",
     max_d: int = 2,
-    maxiter: int = 200,
+    maxiter: int = 100,
 ) -> pd.DataFrame:
     """Choose SARIMA orders by information criterion, for one series or a whole panel.
 
@@ -973,7 +973,7 @@ def select_order(
     method : str, default 'css-ml'
         Estimation method (see :func:`fit_arima`).
     max_d : int, default 2
-    maxiter : int, default 200
+    maxiter : int, default 100
 
     Returns
     -------
