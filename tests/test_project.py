@@ -44,3 +44,11 @@ def test_every_public_name_has_a_docstring_with_examples(name):
     assert doc, f"tsconv.{name} has no docstring"
     assert re.search(r"^Examples\n-{8}", doc, flags=re.M), f"tsconv.{name} has no Examples section"
     assert ">>> " in doc.split("Examples", 1)[1], f"tsconv.{name}'s Examples hold no doctest"
+
+
+def test_readme_python_snippets_run():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert snippets
+    for code in snippets:
+        exec(compile(code, "README.md", "exec"), {})
