@@ -156,6 +156,20 @@ def test_pure_ar_css_closed_form_equals_least_squares_iterations():
     np.testing.assert_allclose(ssr_closed, ssr, rtol=1e-10)
 
 
+@pytest.mark.parametrize("options", [{}, {"central": True}, {"broyden": True}])
+def test_batched_lm_solves_independent_rosenbrock_problems(options):
+    # residuals (10 (x2 - x1^2), 1 - x1) per row, with a row-specific target a: minimum (a, a^2)
+    a = np.array([1.0, -0.5, 2.0, 0.3])
+
+    def fun(X, rows):
+        return np.column_stack([10 * (X[:, 1] - X[:, 0] ** 2), a[rows] - X[:, 0]])
+
+    x, ssr, conv, _ = _ep.batched_lm(fun, np.zeros((4, 2)) - 1.2, maxiter=200, **options)
+    assert conv.all()
+    np.testing.assert_allclose(x, np.column_stack([a, a**2]), atol=1e-6)
+    assert np.all(ssr < 1e-12)
+
+
 @pytest.mark.parametrize("seasonal", [False, True])
 def test_batched_kalman_innovations_equal_dense_and_banded_references(seasonal):
     rng = np.random.default_rng(3)

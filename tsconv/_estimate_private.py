@@ -439,16 +439,20 @@ def batched_lm(
     ftol: float = 1e-10,
     step: float = 1e-7,
     central: bool = False,
+    broyden: bool = False,
     lam0: float = 1e-3,
 ) -> tuple[Array, Array, NDArray[np.bool_], NDArray[np.int64]]:
     """Minimize ``sum(fun(x)**2)`` for every row of ``x`` independently.
 
     ``fun(X, rows)`` maps parameters ``(m, npar)`` of the batch rows ``rows`` (an int
     array of length m, rows may repeat) to residuals ``(m, n_res)``. The Jacobian
-    comes from forward differences, all rows and all parameters in one call of ``fun``
-    (a stacked block of ``(npar + 1) * m`` rows). Each row has its own damping factor
-    (Marquardt 1963) and its own convergence test: the relative parameter step below
-    ``xtol`` or the relative decrease of the sum of squares below ``ftol``.
+    comes from finite differences (forward, or ``central``), all rows and all parameters
+    in one stacked call of ``fun``; with ``broyden`` a row that made good progress
+    (gain ratio >= 0.25) reuses its Jacobian with a rank-one Broyden (1965) update, and
+    convergence is only declared on a freshly differenced Jacobian. Each row has its
+    own damping factor (Marquardt 1963; gain-ratio update of Nielsen 1999) and its own
+    convergence test: the relative parameter step below ``xtol`` or the relative
+    decrease of the sum of squares below ``ftol``.
 
     Returns ``(x, ssr, converged, iterations)``.
     """
@@ -463,6 +467,8 @@ def batched_lm(
     iters = np.zeros(k, dtype=np.int64)
     if npar == 0:
         return x, ssr, ~bad, iters
+    Jall = np.zeros((k, r.shape[1], npar))
+    need_fd = np.ones(k, dtype=bool)  # no usable Jacobian, or convergence to be confirmed
     for _ in range(maxiter):
         act = ~conv & ~bad
         if not act.any():
@@ -470,22 +476,29 @@ def batched_lm(
         idx = np.flatnonzero(act)
         m = idx.size
         xa, ra = x[idx], r[idx]
-        if central:
-            h = 1e-5 * np.maximum(np.abs(xa), 1.0)
-            stack = np.repeat(xa[None], 2 * npar, axis=0)  # (2 npar, m, npar)
-            for j in range(npar):
-                stack[j, :, j] += h[:, j]
-                stack[npar + j, :, j] -= h[:, j]
-            rp = fun(stack.reshape(2 * npar * m, npar), np.tile(idx, 2 * npar)).reshape(2 * npar, m, -1)
-            J = (rp[:npar] - rp[npar:]) / (2 * h.T[:, :, None])
-        else:
-            h = step * np.maximum(np.abs(xa), 1.0)
-            stack = np.repeat(xa[None], npar, axis=0)  # (npar, m, npar)
-            for j in range(npar):
-                stack[j, :, j] += h[:, j]
-            rp = fun(stack.reshape(npar * m, npar), np.tile(idx, npar)).reshape(npar, m, -1)
-            J = (rp - ra[None]) / h.T[:, :, None]  # (npar, m, n_res)
-        J = np.moveaxis(J, 0, 2)  # (m, n_res, npar)
+        fd = idx[need_fd[idx]] if broyden else idx
+        if fd.size:
+            xf, mf = x[fd], fd.size
+            if central:
+                h = 1e-5 * np.maximum(np.abs(xf), 1.0)
+                stack = np.repeat(xf[None], 2 * npar, axis=0)  # (2 npar, mf, npar)
+                for j in range(npar):
+                    stack[j, :, j] += h[:, j]
+                    stack[npar + j, :, j] -= h[:, j]
+                rp = fun(stack.reshape(2 * npar * mf, npar), np.tile(fd, 2 * npar)).reshape(2 * npar, mf, -1)
+                Jf = (rp[:npar] - rp[npar:]) / (2 * h.T[:, :, None])
+            else:
+                h = step * np.maximum(np.abs(xf), 1.0)
+                stack = np.repeat(xf[None], npar, axis=0)  # (npar, mf, npar)
+                for j in range(npar):
+                    stack[j, :, j] += h[:, j]
+                rp = fun(stack.reshape(npar * mf, npar), np.tile(fd, npar)).reshape(npar, mf, -1)
+                Jf = (rp - r[fd][None]) / h.T[:, :, None]  # (npar, mf, n_res)
+            Jall[fd] = np.moveaxis(Jf, 0, 2)
+        fresh = np.zeros(k, dtype=bool)
+        fresh[fd] = True
+        need_fd[fd] = False
+        J = Jall[idx]  # (m, n_res, npar)
         JJ = np.einsum("mti,mtj->mij", J, J)
         g = np.einsum("mti,mt->mi", J, ra)
         diagJJ = np.einsum("mii->mi", JJ)
@@ -515,24 +528,38 @@ def batched_lm(
             # Nielsen 1999 damping update); a bare decrease lets Gauss-Newton bounce
             # across a curved valley when the residuals are large
             better = (sn <= old) & ((rho > 1e-3) | (old - sn <= ftol * np.maximum(old, 1e-300)))
-            gi = idx[sub[better]]
-            small_step = np.all(np.abs(delta[better]) <= xtol * (np.abs(xa[sub[better]]) + xtol), axis=1)
+            bsub = sub[better]
+            gi = idx[bsub]
+            small_step = np.all(np.abs(delta[better]) <= xtol * (np.abs(xa[bsub]) + xtol), axis=1)
             small_f = (old[better] - sn[better]) <= ftol * np.maximum(old[better], 1e-300)
+            if broyden and gi.size:
+                d = delta[better]
+                dr = rn[better] - ra[bsub]
+                resid = dr - np.einsum("mti,mi->mt", J[bsub], d)
+                Jall[gi] = J[bsub] + resid[:, :, None] * (d / np.einsum("mi,mi->m", d, d)[:, None])[:, None, :]
+                need_fd[gi] = rho[better] < 0.25
             x[gi] = xn[better]
             r[gi] = rn[better]
             ssr[gi] = sn[better]
             rb = np.clip(rho[better], 0.0, 1.0)
             lam[gi] = np.maximum(lam[gi] * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rb - 1.0) ** 3), 1e-12)
             nu[gi] = 2.0
-            conv[gi] = small_step | small_f
+            done = small_step | small_f
+            # convergence is only trusted on a freshly differenced Jacobian
+            trusted = fresh[gi]
+            conv[gi[done & trusted]] = True
+            need_fd[gi[done & ~trusted]] = True
             worse = idx[sub[~better]]
             lam[worse] *= nu[worse]
             nu[worse] *= 2.0
             # a row that cannot improve with a tiny step is at a minimum (to rounding)
-            stuck = worse[lam[worse] > 1e10]
-            conv[stuck] = True
+            hopeless = worse[lam[worse] > 1e10]
+            stale = hopeless[~fresh[hopeless]]
+            need_fd[stale] = True
+            lam[stale] = 1e-3
+            conv[hopeless[fresh[hopeless]]] = True
             pending[sub[better]] = False
-            pending[np.isin(idx, stuck)] = False
+            pending[np.isin(idx, hopeless)] = False
     return x, ssr, conv, iters
 
 
