@@ -51,8 +51,9 @@ def block_length(m: int) -> int:
 def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo: int, hi: int) -> None:
     """Root sum of squared deviations from the mean of every window of ``m`` samples.
 
-    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``lo <= k < hi`` into ``out[k]``, and
-    ``inf`` where the window is flat within rounding (so that ``num / out`` is 0).
+    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``lo <= k < hi`` into ``out[k]``,
+    which must hold ``inf`` on entry: a window flat within rounding keeps it (so that
+    ``num / out`` is 0).
     ``lo`` must be a multiple of ``STATS_CHUNK``: the restarts then fall on the same
     samples however the range is split (between threads), and so do the bits.
 
@@ -81,16 +82,14 @@ def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo:
         np.square(pairs[:k, 0], out=pairs[:k, 1])
         cc = c[: k + 1]
         np.cumsum(z[:k], out=cc[1:])
-        d = cc[m : m + n] - cc[:n]
-        s1, s2 = d.real, d.imag
+        d = cc[m : m + n] - cc[:n]  # window sums: S1 + i S2
+        sxx = np.square(d.real)
+        sxx *= -inv_m
+        sxx += d.imag  # S2 - S1^2 / m
         # the prefix sums carry an absolute error of a few eps * (their total): below
-        # that the window is flat (constant stretch, digital silence)
+        # that the window is flat (constant stretch, digital silence) and keeps its inf
         floor = 64.0 * eps * float(cc[-1].imag)
-        s1 *= s1
-        s1 *= inv_m
-        s2 -= s1
-        s2[s2 <= floor] = np.inf
-        np.sqrt(s2, out=out[s : s + n], casting="same_kind")
+        np.sqrt(sxx, out=out[s : s + n], where=sxx > floor, casting="same_kind")
 
 
 class NCCPlan:
