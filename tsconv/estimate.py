@@ -497,7 +497,10 @@ def fit_arima(
     Every row is fitted by one vectorized computation: the residual recursions run
     over time with every series' own coefficients at once, and a Levenberg-Marquardt
     solver with per-series damping and convergence tests minimizes a sum of squares
-    per series (Jacobian by forward differences, all parameters in one stacked call).
+    per series (Jacobian by finite differences, central for CSS and forward for ML,
+    all parameters in one stacked call). The CSS stage starts from Hannan-Rissanen
+    estimates for non-seasonal ARMA models (zeros otherwise, as R); a pure AR CSS is
+    the closed-form OLS with an intercept (the same minimizer).
 
     *CSS* minimizes ``sum e_t^2`` over ``t >= d + sD + p + sP``, where ``e`` follows
     ``phi(B) Phi(B^s) w_t = theta(B) Theta(B^s) e_t`` for the differenced, regression-
