@@ -561,6 +561,8 @@ def test_bad_options():
         fit_arima(y, (1, 0, 1), method="burg")
     with pytest.raises(ValueError, match="differencing removes"):
         fit_arima(y, (1, 1, 0), trend="c")
+    with pytest.raises(ValueError, match="difference the series first"):
+        fit_arima(y, (1, 1, 0), trend="c", method="ols")
     with pytest.raises(ValueError, match="ic must be one of"):
         select_order(y, 1, 1, ic="hqic")
     with pytest.raises(ValueError, match="s >= 2"):
