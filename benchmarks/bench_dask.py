@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import platform
 import resource
@@ -118,7 +119,7 @@ def local_cluster(workers: int, memory_limit: str, dask_malloc_default: bool = F
     cfg = {} if dask_malloc_default else {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
     with dask.config.set(cfg):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          memory_limit=memory_limit) as cluster, Client(cluster) as client:
+                          memory_limit=memory_limit, silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
             client.run(lambda: __import__("tsconv.dask"))  # worker start-up is not the workload
             yield client
 
@@ -399,7 +400,8 @@ def main() -> None:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     print("\n".join(out))
-    print(f"ru_maxrss of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB")
+    print(f"ru_maxrss of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB; "
+          f"load average at the end {os.getloadavg()[0]:.1f} (the machine is shared: compare ratios of one run)")
 
 
 if __name__ == "__main__":
