@@ -474,6 +474,8 @@ def test_sharded_matcher_bad_input(catalog, tmp_path):
     with pytest.raises(CatalogError):
         td.ShardedMatcher(str(tmp_path / "missing.tsc"), client="threads")
     sm = td.ShardedMatcher(m, client="threads")
+    with pytest.raises(TypeError, match="read-only"):
+        sm.add("new", np.ones(8000), 8000)
     with pytest.raises(ValueError, match="speed"):
         sm.match(np.ones(8000), 8000, speed_range=0.01)
     with pytest.raises(ValueError, match="top_k"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import itertools
 import json
 import math
@@ -511,6 +512,9 @@ class Stream:
 # ---------------------------------------------------------------------------------------
 # Catalog search: a Matcher sharded across workers
 # ---------------------------------------------------------------------------------------
+_SEARCH_HAS_FIT = "fit" in inspect.signature(Matcher._search).parameters
+
+
 class _Shard(Matcher):
     """Some tracks of a catalog, searched as part of the whole catalog.
 
@@ -571,38 +575,44 @@ def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
     return _make_shard(_matcher_settings(m), _bare_tracks(m, indices), indices, global_lags)
 
 
-def _shard_scan(shard: _Shard, samples: Any, sr: int) -> tuple[Any, int]:
+def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     """Phase 1 on a shard: the coarse pass of ``Matcher._run`` over the shard's tracks.
 
-    Returns ``((z, lag, global_track, n_lags), y_size)``, or ``(None, y_size)`` for a
-    silent clip: every chunk maximum is needed by the client, whose robust null fit
-    takes quantiles over the whole catalog.
+    Returns ``(z, lag, global_track, n_chunks)`` -- every chunk maximum, because the
+    client fits the null distribution on the quantiles of the whole catalog's -- or None
+    for a silent clip.
     """
     shard._ensure_index()
     y = shard._query(samples, sr)
     if not shard._tracks or float(np.ptp(y)) == 0.0:
-        return None, int(y.size)
+        return None
     freqs = np.arange(_mt._NFFT // 2 + 1) / _mt._NFFT
-    scan = shard._search(y, _mt._DECIMATE, shard._needle_len, _mt._psd_on_grid(y, freqs))
-    # chunks searched: the last argument of _Scan.fitted (an empty scan reports 1)
-    n_eff = float(getattr(scan, dataclasses.fields(scan)[-1].name)) if scan.z.size else 0.0
+    args = (y, _mt._DECIMATE, shard._needle_len, _mt._psd_on_grid(y, freqs))
+    # the shard's own null fit would be thrown away
+    scan = shard._search(*args, fit=False) if _SEARCH_HAS_FIT else shard._search(*args)
+    # chunks searched: the last field of _Scan (an empty scan reports 1)
+    n_chunks = float(getattr(scan, dataclasses.fields(scan)[-1].name)) if scan.z.size else 0.0
     gidx = np.asarray(shard._global_index, dtype=np.int64)
-    return (scan.z, scan.lag, gidx[scan.track], n_eff), int(y.size)
+    return scan.z, scan.lag, gidx[scan.track], n_chunks
 
 
 def _shard_refine(shard: _Shard, samples: Any, sr: int, picked: Any) -> list[Any]:
-    """Phase 2 on a shard: exact scores and offsets of the candidates the client picked.
+    """Phase 2 on a shard: the matcher's own refinement of the candidates the client picked.
 
     ``picked`` is the catalog-wide scan (its null fitted on every shard's chunk maxima)
-    cut down to this shard's chosen candidates, with global track numbers; the matcher's
-    own refinement does the rest.
+    cut down to this shard's candidates, with global track numbers. Returns one entry per
+    candidate, in order: its Match, or None when the matcher drops it.
     """
     if len(picked.z) == 0:
         return []
     y = shard._query(samples, sr)
     local = {g: i for i, g in enumerate(shard._global_index)}
     scan = dataclasses.replace(picked, track=np.array([local[int(g)] for g in picked.track], dtype=np.int64))
-    return Matcher._candidates_to_matches(shard, y, scan, np.arange(len(scan.z)))
+    out = []
+    for i in range(len(scan.z)):
+        found = Matcher._candidates_to_matches(shard, y, scan, np.array([i]))
+        out.append(found[0] if found else None)
+    return out
 
 
 def _balanced_shards(lengths: list[int], n_shards: int) -> list[list[int]]:
@@ -630,30 +640,40 @@ def _read_manifest(path: str) -> dict[str, Any]:
         raise
 
 
-class ShardedMatcher:
+class ShardedMatcher(Matcher):
     """A :class:`tsconv.audio.Matcher` catalog sharded across Dask workers.
 
     Each shard (a group of whole tracks of about equal total duration) is loaded once on
-    one worker, which computes and keeps its whitened block spectra; a query sends only
-    the clip, every shard returns its best coarse candidates, the client keeps the
-    catalog-wide best, the shards holding them refine those, and the client merges the
-    top ``k``. The answers are those of ``Matcher.match`` / ``Matcher.find_all`` on the
-    whole catalog: same tracks, offsets, scores and false-alarm probabilities (which
-    count the lags of the whole catalog).
+    one worker, which computes and keeps its whitened block spectra. A query sends only
+    the clip; every shard runs the coarse pass over its tracks and returns its chunk
+    maxima; the client fits the null distribution over the whole catalog's maxima (as one
+    ``Matcher`` does) and picks the candidates; the shards holding them refine those;
+    ``match`` / ``find_all`` then merge them exactly as ``Matcher`` does (they are its
+    methods). Same tracks, offsets, scores and false-alarm probabilities as
+    ``Matcher.match`` on the whole catalog.
 
     Parameters
     ----------
     catalog : Matcher or path-like
         An in-memory matcher (its tracks are sent to the workers once) or the path of a
         catalog saved by ``Matcher.save`` on storage every worker can read (each worker
-        loads and verifies the file and keeps its shards' tracks; lost shards are then
-        rebuilt from the file by Dask).
+        loads and verifies the file and keeps its shards' tracks; a shard lost with its
+        worker is rebuilt from the file by Dask).
     client : dask.distributed.Client, 'threads' or None, default None
         Where the shards live. None: the default ``distributed`` client if one is
         running, else ``'threads'`` (shards in this process, searched on Dask's local
         threaded scheduler).
     n_shards : int, optional
-        Number of shards (default: the number of workers, or 2 threads).
+        Number of shards (default: the number of workers, or 2 with threads).
+
+    Attributes
+    ----------
+    tracks : list of str
+        Track names, in catalog order.
+    duration : float
+        Total duration of the catalog in seconds.
+    shards : list of list of str
+        The track names of each shard.
 
     Raises
     ------
@@ -670,10 +690,12 @@ class ShardedMatcher:
 
     Notes
     -----
-    A query costs each shard ``ceil(T_shard / step)`` block products and inverse FFTs
-    (``T_shard`` catalog samples per shard, ``step`` about ``2^18`` samples): the work
-    per query is proportional to the catalog's hours and divided among the workers; the
-    network carries only the clip and a few candidates. See ``docs/scaling.md``.
+    A query costs each shard about ``T_shard / step`` block products and inverse FFTs
+    (``T_shard`` catalog samples in the shard, ``step`` about ``2^18`` samples): the work
+    is proportional to the catalog's hours and divided among the workers; the network
+    carries the clip, the chunk maxima (about 14,000 per catalog hour) and a few
+    candidates. The speed search (``speed_range > 0``) is not sharded. The catalog is
+    read-only: build it with a ``Matcher``. See ``docs/scaling.md``.
 
     Examples
     --------
@@ -697,7 +719,7 @@ class ShardedMatcher:
             settings = _matcher_settings(catalog)
             names = catalog.tracks
             lengths = [t.n for t in catalog._tracks]
-            self._speed_range = catalog.speed_range
+            speed_range = catalog.speed_range
         elif isinstance(catalog, (str, os.PathLike)):
             self._path = os.path.abspath(os.fspath(catalog))
             self._source = None
@@ -705,20 +727,24 @@ class ShardedMatcher:
             settings = {k: manifest.get(k) for k in ("sr", "whitening", "lpc_order", "max_needle", "storage")}
             names = [str(t["name"]) for t in manifest["tracks"]]
             lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
-            self._speed_range = float(manifest.get("speed_range", 0.0))
+            speed_range = float(manifest.get("speed_range", 0.0))
         else:
             raise TypeError(f"catalog must be a tsconv.audio.Matcher or the path of a saved catalog, got {type(catalog).__name__}")
-        self.sr = int(settings["sr"])
+        # the client side is a Matcher without tracks: it prepares clips and merges answers
+        super().__init__(
+            settings["sr"], settings["whitening"], lpc_order=settings["lpc_order"], max_needle=settings["max_needle"],
+            storage=settings["storage"], speed_range=speed_range,
+        )
         self._settings = settings
-        self._names = names
+        self._track_names = list(names)
+        self._names = {name: i for i, name in enumerate(names)}
         self._lengths = lengths
         if n_shards is None:
             n_shards = len(self._workers()) if self._client != "threads" else 2
         n_shards = as_int(n_shards, "n_shards", minimum=1)
         self._groups = _balanced_shards(lengths, n_shards) if lengths else []
         self._owner = {g: s for s, grp in enumerate(self._groups) for g in grp}
-        self._needle_len = int(round(float(settings["max_needle"]) * self.sr))
-        # Matcher._n_lags of the whole catalog
+        # Matcher._n_lags of the whole catalog: the search adapts its chunks to it
         self._global_lags = sum(n + self._needle_len for n in lengths)
         self._shards: list[Any] = []
         self._build()
@@ -726,63 +752,59 @@ class ShardedMatcher:
     # -- placement -------------------------------------------------------------------------
     @staticmethod
     def _resolve_client(client: Any) -> Any:
-        if client == "threads":
+        if isinstance(client, str) and client == "threads":
             return "threads"
-        try:
-            from distributed import Client, default_client
-        except ImportError:  # pragma: no cover - distributed is in the dask extra
-            if client is None:
-                return "threads"
-            raise
+        from distributed import Client, default_client
+
         if client is None:
             try:
                 return default_client()
             except ValueError:
                 return "threads"
         if not isinstance(client, Client):
-            raise TypeError(f"client must be a dask.distributed.Client, 'threads' or None, got {type(client).__name__}")
+            raise TypeError(f"client must be a dask.distributed.Client, 'threads' or None, got {client!r}")
         return client
 
     def _workers(self) -> list[str]:
         return sorted(self._client.scheduler_info(n_workers=-1)["workers"])
 
-    def _build(self) -> None:
+    def _submit_shard(self, s: int, workers: list[str]) -> Any:
+        grp = self._groups[s]
+        where = [workers[s % len(workers)]] if workers else None
+        key = f"tsconv-shard-{s}-{uuid.uuid4().hex}"
+        if self._path is not None:
+            return self._client.submit(
+                _shard_from_file, self._path, grp, self._global_lags, key=key, workers=where, allow_other_workers=True
+            )
+        assert self._source is not None
+        tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=where, hash=False)
+        return self._client.submit(
+            _make_shard, self._settings, tracks, grp, self._global_lags, key=key, workers=where, allow_other_workers=True
+        )
+
+    def _build(self, which: list[int] | None = None) -> None:
         if self._client == "threads":
-            assert self._source is not None or self._path is not None
             source = self._source if self._source is not None else Matcher.load(self._path, workers=1)  # type: ignore[arg-type]
-            self._shards = [
-                _make_shard(self._settings, _bare_tracks(source, grp), grp, self._global_lags) for grp in self._groups
-            ]
+            self._shards = [_make_shard(self._settings, _bare_tracks(source, grp), grp, self._global_lags) for grp in self._groups]
             return
-        workers = self._workers()
-        self._shards = []
-        for s, grp in enumerate(self._groups):
-            where = [workers[s % len(workers)]] if workers else None
-            if self._path is not None:
-                fut = self._client.submit(
-                    _shard_from_file, self._path, grp, self._global_lags, key=f"tsconv-shard-{s}-{uuid.uuid4().hex}",
-                    workers=where, allow_other_workers=True, pure=False,
-                )
-            else:
-                assert self._source is not None
-                tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=where, hash=False)
-                fut = self._client.submit(
-                    _make_shard, self._settings, tracks, grp, self._global_lags, key=f"tsconv-shard-{s}-{uuid.uuid4().hex}",
-                    workers=where, allow_other_workers=True, pure=False,
-                )
-            self._shards.append(fut)
         from distributed import wait
 
-        wait(self._shards)
-        for fut in self._shards:
-            if fut.status == "error":
-                fut.result()  # raise the worker's error here
+        workers = self._workers()
+        which = list(range(len(self._groups))) if which is None else which
+        if not self._shards:
+            self._shards = [None] * len(self._groups)
+        for s in which:
+            self._shards[s] = self._submit_shard(s, workers)
+        wait([self._shards[s] for s in which])
+        for s in which:
+            if self._shards[s].status == "error":
+                self._shards[s].result()  # raise the worker's error here
 
-    # -- properties ------------------------------------------------------------------------
+    # -- the catalog -------------------------------------------------------------------------
     @property
     def tracks(self) -> list[str]:
         """Track names, in catalog order."""
-        return list(self._names)
+        return list(self._track_names)
 
     @property
     def duration(self) -> float:
@@ -797,133 +819,92 @@ class ShardedMatcher:
     @property
     def shards(self) -> list[list[str]]:
         """The track names of each shard."""
-        return [[self._names[i] for i in grp] for grp in self._groups]
+        return [[self._track_names[i] for i in grp] for grp in self._groups]
+
+    def __len__(self) -> int:
+        return len(self._track_names)
 
     def __repr__(self) -> str:
         where = "threads" if self._client == "threads" else f"{len(self._workers())} workers"
-        return f"ShardedMatcher({len(self._names)} tracks, {self.duration / 3600:.2f} h, {self.n_shards} shards on {where})"
+        return f"ShardedMatcher({len(self)} tracks, {self.duration / 3600:.2f} h, {self.n_shards} shards on {where})"
 
-    # -- search ----------------------------------------------------------------------------
-    def _map(self, fn: Any, per_shard_args: list[tuple[Any, ...]], clip: Any) -> list[Any]:
-        """``fn(shard, clip, *args)`` on every shard holding work; results in shard order."""
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a ShardedMatcher is read-only: add tracks to a Matcher (and save it), then shard that")
+
+    add = add_file = add_directory = save = _read_only
+
+    # -- search ------------------------------------------------------------------------------
+    def _map(self, fn: Any, work: list[tuple[int, tuple[Any, ...]]], clip: Any) -> list[Any]:
+        """``fn(shard, clip, *args)`` for every ``(shard, args)`` of ``work``; results in order."""
         if self._client == "threads":
-            # partials keep the scheduler from walking the arguments (arrays, candidate lists)
-            dsk = {("tsconv-shard-call", s): (functools.partial(fn, self._shards[s], clip, *args),) for s, args in per_shard_args}
+            # partials keep the scheduler from walking the arguments (arrays, scans)
+            dsk = {("tsconv-shard-call", i): (functools.partial(fn, self._shards[s], clip, *args),) for i, (s, args) in enumerate(work)}
             return list(dask.threaded.get(dsk, list(dsk)))
-        for attempt in range(2):
-            futs = [self._client.submit(fn, self._shards[s], clip, *args, pure=False) for s, args in per_shard_args]
-            try:
-                return self._client.gather(futs)
-            except Exception:
-                lost = [s for s, fut in enumerate(self._shards) if fut.status not in ("finished", "pending")]
-                if attempt or not lost:
-                    raise
-                # a shard built from an in-memory matcher died with its worker: send it again
-                self._rebuild(lost)
-        raise AssertionError("unreachable")  # pragma: no cover
+        futs = [self._client.submit(fn, self._shards[s], clip, *args, pure=False) for s, args in work]
+        return self._client.gather(futs)
 
-    def _rebuild(self, lost: list[int]) -> None:
-        workers = self._workers()
-        for s in lost:
-            grp = self._groups[s]
-            if self._path is not None:
-                fut = self._client.submit(_shard_from_file, self._path, grp, self._global_lags, pure=False)
-            else:
-                assert self._source is not None
-                tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=[workers[s % len(workers)]], hash=False)
-                fut = self._client.submit(_make_shard, self._settings, tracks, grp, self._global_lags, pure=False)
-            self._shards[s] = fut
-        from distributed import wait
-
-        wait([self._shards[s] for s in lost])
-
-    def _run(self, samples: ArrayLike, sr: int, n_candidates: int, threshold_p: float | None) -> tuple[list[Match], int]:
-        """``Matcher._run`` (no speed search) with its two phases on the shards."""
-        sr = _check_sr(sr)
-        clip = to_mono(samples, "samples")
+    def _two_phase(self, clip: Any, sr: int, y: NDArray[np.float64], n_candidates: int, threshold_p: float | None) -> list[Match]:
         if self._client != "threads":
             # the clip travels once to each worker, not once per task
-            clip = self._client.scatter(clip, hash=False, broadcast=False)
-        found = self._map(_shard_scan, [(s, (sr,)) for s in range(self.n_shards)], clip)
-        y_size = found[0][1] if found else 0
-        scans = [f for f, _ in found if f is not None]
-        if not scans:
-            return [], y_size
-        # the catalog-wide null and candidates, exactly as one Matcher computes them
-        z = np.concatenate([sc[0] for sc in scans])
-        lag = np.concatenate([sc[1] for sc in scans])
-        gtrack = np.concatenate([sc[2] for sc in scans])
-        n_eff = sum(sc[3] for sc in scans)
-        scan = _mt._Scan.fitted(z, lag, gtrack, n_eff)
+            clip = self._client.scatter(clip, hash=False)
+        found = [f for f in self._map(_shard_scan, [(s, (sr,)) for s in range(self.n_shards)], clip) if f is not None]
+        if not found:
+            return []
+        # the catalog-wide scan and candidates, as Matcher._run computes them
+        scan = _mt._Scan.fitted(
+            np.concatenate([f[0] for f in found]),
+            np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]),
+            sum(f[3] for f in found),
+        )
         if threshold_p is None:
-            order = scan.top(max(n_candidates, 3), min_sep=min(y_size, self._needle_len) // 2)
+            order = scan.top(max(n_candidates, 3), min_sep=min(y.size, self._needle_len) // 2)
         else:
             order = scan.above(threshold_p)
         owner = np.array([self._owner[int(g)] for g in scan.track[order]], dtype=np.int64)
-        work = []
+        work, slots = [], []
         for s in sorted(set(owner.tolist())):
-            sel = order[owner == s]
-            picked = dataclasses.replace(scan, z=scan.z[sel], lag=scan.lag[sel], track=scan.track[sel])
+            sel = np.flatnonzero(owner == s)
+            picked = dataclasses.replace(scan, z=scan.z[order[sel]], lag=scan.lag[order[sel]], track=scan.track[order[sel]])
             work.append((s, (sr, picked)))
-        parts = self._map(_shard_refine, work, clip)
-        return [mt for part in parts for mt in part], y_size
+            slots.append(sel)
+        merged: list[Any] = [None] * len(order)
+        for sel, part in zip(slots, self._map(_shard_refine, work, clip)):
+            for i, mt in zip(sel, part):
+                merged[i] = mt
+        return [mt for mt in merged if mt is not None]
 
-    def _check_speed(self, speed_range: float | None) -> None:
-        speed = self._speed_range if speed_range is None else speed_range
+    def _run(self, samples: ArrayLike, sr: Any, n_candidates: int, threshold_p: float | None,
+             speed_range: float | None) -> tuple[list[Match], NDArray[np.float64]]:
+        """``Matcher._run`` with the search on the shards (``match`` and ``find_all`` call it)."""
+        y = self._query(samples, sr)  # validates the clip here, before any work is sent
+        speed = self.speed_range if speed_range is None else self._check_speed_range(speed_range)
         if speed != 0.0:
             raise ValueError(
                 f"speed_range={speed!r}: the speed search is not sharded; use speed_range=0.0 "
                 "(or tsconv.audio.Matcher on one machine)"
             )
-
-    def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
-              speed_range: float | None = None) -> list[Match]:
-        """The tracks a clip most likely comes from, best first: ``Matcher.match`` over the shards.
-
-        Parameters
-        ----------
-        samples : array_like
-            The clip: 1-D mono or 2-D ``(frames, channels)``, at least 0.1 s; finite.
-        sr : int
-            Its sample rate.
-        top_k : int, default 5
-            At most this many matches, one per track.
-        max_false_alarm : float, default 0.01
-            Report only matches whose false-alarm probability is at most this.
-        speed_range : float or None, default None
-            Must be 0 (or None with a catalog whose default is 0): the speed search of
-            ``Matcher.match`` is not sharded.
-
-        Returns
-        -------
-        list of tsconv.audio.Match
-            Sorted by decreasing score; empty for silence or a clip not in the catalog.
-
-        Raises
-        ------
-        ValueError, TypeError
-            Bad samples, sample rate, ``top_k``, probability or a speed range.
-        """
-        top_k = as_int(top_k, "top_k", minimum=1)
-        max_false_alarm = Matcher._check_probability(max_false_alarm, "max_false_alarm")
-        self._check_speed(speed_range)
-        matches, _ = self._run(samples, sr, 2 * top_k + 2, None)
-        best = Matcher._dedupe(matches, 1.0, per_track=True)
-        return [mt for mt in best if mt.false_alarm_probability <= max_false_alarm][:top_k]
-
-    def find_all(self, samples: ArrayLike, sr: int, max_false_alarm: float = 1e-3) -> list[Match]:
-        """Every occurrence of a clip in every track: ``Matcher.find_all`` over the shards."""
-        max_false_alarm = Matcher._check_probability(max_false_alarm, "max_false_alarm")
-        matches, y_size = self._run(samples, sr, 0, max_false_alarm)
-        good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
-        good = Matcher._dedupe(good, 0.5 * y_size, per_track=False)
-        order = {name: i for i, name in enumerate(self._names)}
-        return sorted(good, key=lambda r: (order[r.track], r.offset_samples))
+        if not self._track_names or float(np.ptp(y)) == 0.0:
+            return [], y
+        sr = _check_sr(sr)
+        clip = to_mono(samples, "samples")
+        if self._client == "threads":
+            return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
+        try:
+            return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
+        except Exception:
+            lost = [s for s, fut in enumerate(self._shards) if fut.status not in ("finished", "pending")]
+            if not lost:
+                # a worker died mid-query: the shards Dask rebuilt from a file are back
+                return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
+            # shards sent from an in-memory matcher died with their worker: send them again
+            self._build(lost)
+            return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
 
     def close(self) -> None:
         """Release the shards (their memory on the workers)."""
-        if self._client != "threads":
-            self._client.cancel(self._shards)
+        if self._client != "threads" and self._shards:
+            self._client.cancel([f for f in self._shards if f is not None])
         self._shards = []
 
 
