@@ -60,9 +60,19 @@ def test_long_panel_refuses_columnwise_ops():
         long.tsconv.sma(2)
 
 
-def test_future_index():
-    from tsconv.accessor import _future_index
+def test_series_arima_binds_a_native_fit(series):
+    bound = series.tsconv.arima((1, 1, 0))
+    assert bound.series is series
+    fc = bound.forecast(2)
+    assert list(fc.columns) == ["mean", "se", "lower", "upper"] and fc.index[0] == series.index[-1] + pd.Timedelta(days=1)
 
-    idx = pd.date_range("2020-01-01", periods=5, freq="MS")
-    assert list(_future_index(idx, 2)) == list(pd.date_range("2020-06-01", periods=2, freq="MS"))
-    assert list(_future_index(pd.RangeIndex(5, 10), 3)) == [10, 11, 12]
+
+def test_bound_model_forecasts_on_future_dates(series):
+    m = tsconv.ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0)
+    from tsconv.accessor import BoundModel
+
+    b = BoundModel(m, series)
+    fc = b.forecast(3)
+    assert list(fc.index) == list(pd.date_range("2000-10-27", periods=3, freq="D"))
+    np.testing.assert_allclose(fc["mean"].to_numpy(), m.forecast(series.to_numpy(), 3).mean)
+    assert b.residuals().index.equals(series.index) and b.predict().index.equals(series.index)

@@ -283,23 +283,6 @@ def test_exact_ml_agrees_with_statsmodels(name):
         assert abs(again.llf - m.llf) < 1e-4
 
 
-def test_css_and_css_ml_agree_with_statsforecast():
-    sf = pytest.importorskip("statsforecast.models")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        air = np.log10(load("airline").to_numpy())
-        ref = sf.ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=12, method="CSS").fit(air).model_
-        sun = load("sunspots").to_numpy()
-        ref_ml = sf.ARIMA(order=(2, 0, 1), method="CSS-ML").fit(sun).model_
-    m = fit_arima(air, (0, 1, 1), (0, 1, 1, 12), method="css")
-    np.testing.assert_allclose(m.params.to_numpy(), [ref["coef"]["ma1"], ref["coef"]["sma1"]], atol=1e-4)
-    # statsforecast divides the CSS sum of squares by n_used - n_params; R (and we) by n_used
-    n_used, k = 131, 2
-    assert abs(m.sigma2 * n_used / (n_used - k) / ref["sigma2"] - 1) < 1e-4
-    m = fit_arima(sun, (2, 0, 1), trend="c")
-    assert abs(m.llf - ref_ml["loglik"]) < 1e-4
-
-
 def test_regression_with_arima_errors_agrees_with_statsmodels():
     rng = np.random.default_rng(3)
     n = 300

@@ -18,20 +18,6 @@ from tsconv.engine import apply
 __all__ = ["SeriesAccessor", "DataFrameAccessor"]
 
 
-def _future_index(index: pd.Index, steps: int) -> pd.Index:
-    """The next ``steps`` labels after ``index``: dates at its frequency, else integers."""
-    if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
-        if freq is not None:
-            return pd.date_range(index[-1], periods=steps + 1, freq=freq)[1:]
-    if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(index[-1] + 1, periods=steps, freq=index.freq)
-    if isinstance(index, pd.RangeIndex) or (len(index) and pd.api.types.is_integer_dtype(index)):
-        start = int(index[-1]) + 1 if len(index) else 0
-        return pd.RangeIndex(start, start + steps)
-    return pd.RangeIndex(len(index), len(index) + steps)
-
-
 class _Common:
     _obj: Any
 
@@ -208,21 +194,17 @@ class BoundModel:
         return f"BoundModel({self.model!r}, series={self.series.name!r}, n={len(self.series)})"
 
     def residuals(self, **kwargs: Any) -> pd.Series:
-        """Residuals on the series' index."""
-        r = self.model.residuals(self.series.to_numpy(dtype=float), **kwargs)
-        return pd.Series(np.asarray(r), index=self.series.index, name="resid")
+        """Residuals on the series' index (:meth:`tsconv.ARIMA.residuals`)."""
+        return self.model.residuals(self.series, **kwargs)
 
     def predict(self, **kwargs: Any) -> pd.Series:
-        """One-step in-sample predictions on the series' index."""
-        p = self.model.predict(self.series.to_numpy(dtype=float), **kwargs)
-        return pd.Series(np.asarray(p), index=self.series.index, name="predicted")
+        """One-step in-sample predictions on the series' index (:meth:`tsconv.ARIMA.predict`)."""
+        return self.model.predict(self.series, **kwargs)
 
     def forecast(self, steps: int, alpha: float = 0.05, **kwargs: Any) -> pd.DataFrame:
-        """Forecast ``steps`` ahead: a DataFrame (mean, se, lower, upper) on the future dates."""
-        fc = self.model.forecast(self.series.to_numpy(dtype=float), steps, alpha=alpha, **kwargs)
-        frame = fc.to_frame()
-        frame.index = _future_index(self.series.index, len(frame))
-        return frame
+        """Forecast ``steps`` ahead: a DataFrame (mean, se, lower, upper) on the next dates
+        of the series' frequency (or the next integers)."""
+        return self.model.forecast(self.series, steps, alpha=alpha, **kwargs).to_frame()
 
 
 class DataFrameAccessor(_Common):

@@ -28,6 +28,7 @@ import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._arima_private import diffuse_head, innovations_factor, lfilter_zi, solve_head
+from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option
 from tsconv.kernel import Kernel, Transfer
 
@@ -977,7 +978,7 @@ class ARIMA:
 def _future_index(index: pd.Index, h: int) -> pd.Index:
     """The ``h`` index values after ``index`` (dates with a frequency, or integers)."""
     if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
-        freq = index.freq or (pd.infer_freq(index) if isinstance(index, pd.DatetimeIndex) and len(index) >= 3 else None)
+        freq = infer_freq(index)
         if freq is not None:
             if isinstance(index, pd.PeriodIndex):
                 return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)

@@ -21,6 +21,7 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv import _estimate_private as _ep
+from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
 from tsconv.arima import ARIMA
 
@@ -409,7 +410,7 @@ class BatchForecast:
 def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
     if len(ds) >= 3 and np.issubdtype(np.asarray(ds).dtype, np.datetime64):
         idx = pd.DatetimeIndex(ds)
-        freq = pd.infer_freq(idx)
+        freq = infer_freq(idx)
         if freq is not None:
             return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
     step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
