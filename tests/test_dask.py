@@ -471,6 +471,14 @@ def test_sharded_matcher_bad_input(catalog, tmp_path):
         td.ShardedMatcher(str(foreign), client="threads")
     with pytest.raises(CatalogError):
         td.ShardedMatcher(str(tmp_path / "missing.tsc"), client="threads")
+    import json
+    import zipfile
+
+    other = tmp_path / "other.zip"  # a ZIP with a manifest of another format
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("manifest.json", json.dumps({"format": "someone-else", "tracks": []}))
+    with pytest.raises(CatalogError, match="not a tsconv catalog"):
+        td.ShardedMatcher(str(other), client="threads")
     sm = td.ShardedMatcher(m, client="threads")
     with pytest.raises(TypeError, match="read-only"):
         sm.add("new", np.ones(8000), 8000)

@@ -8,9 +8,14 @@ in-memory one and returns the same numbers:
   :class:`~tsconv.Kernel` (``map_overlap`` with the kernel's support as depth) or a
   :class:`~tsconv.Transfer` (per-chunk states joined by a short sequential scan);
   :class:`Stream` does the same for data that arrives as a sequence of Dask arrays.
+* :func:`fit_arima`, :func:`forecast` and :func:`verify` fit, forecast and score every
+  series of a long ``dask.dataframe`` (``unique_id``, ``ds``, ``y``), one batched
+  :func:`tsconv.fit_arima` per partition, each series in one partition.
+* :class:`ShardedMatcher` is a :class:`tsconv.audio.Matcher` whose catalog is sharded
+  across workers: each keeps its shards' whitened spectra, a query sends only the clip.
 
-The result is lazy; compute it with any Dask scheduler (threads, processes or a
-``dask.distributed`` cluster).
+Results are lazy (arrays and data frames); compute them with any Dask scheduler (threads,
+processes or a ``dask.distributed`` cluster). See ``docs/scaling.md``.
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_axis, as_int, check_option
 from tsconv.audio.io import _check_sr, to_mono
+from tsconv.audio import catalog as _catalog
 from tsconv.audio import matcher as _mt
 from tsconv.audio.matcher import Match, Matcher
-from tsconv.engine import Method, Mode, NanPolicy, _apply_kernel, _as_op, choose_method
+from tsconv.engine import Method, Mode, NanPolicy, _as_op, choose_method
 from tsconv.engine import apply as _apply_memory
 from tsconv.kernel import Kernel, Transfer
 
@@ -631,8 +637,13 @@ def _read_manifest(path: str) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as zf:
             manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("tracks"), list):
-            raise ValueError("no track list")
+        if (
+            not isinstance(manifest, dict)
+            or manifest.get("format") != _catalog.FORMAT
+            or manifest.get("version") != _catalog.VERSION
+            or not isinstance(manifest.get("tracks"), list)
+        ):
+            raise ValueError("not a catalog this tsconv reads")
         return manifest
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         # let the catalog reader say exactly what is wrong
