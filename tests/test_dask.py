@@ -411,6 +411,26 @@ def test_sharded_matcher_threads(catalog):
     assert_same_matches(sm.match(stereo, 8000), m.match(stereo, 8000))
 
 
+def test_sharded_matcher_long_tracks_threads():
+    # tracks long enough (>= 600 chunks of lags each) for the matcher's per-track null fit:
+    # the shards' chunk counts must land on the right tracks of the catalog-wide scan
+    from tsconv.audio import Matcher
+
+    rng = np.random.default_rng(5)
+    tracks = {}
+    for i in range(3):
+        a = rng.uniform(0.5, 0.95)
+        x = scipy.signal.lfilter([1.0], [1.0, -a], rng.standard_normal(180 * 8000))
+        tracks[f"long-{i}"] = (x * np.repeat(rng.uniform(0.2, 1.0, 720), 2000)).astype(np.float32)
+    m = Matcher()
+    for name, x in tracks.items():
+        m.add(name, x, 8000)
+    sm = td.ShardedMatcher(m, client="threads", n_shards=2)
+    for name, start, clip in _clips(tracks, n=2, snr_db=-10.0):
+        assert_same_matches(sm.match(clip, 8000, top_k=3, max_false_alarm=1.0), m.match(clip, 8000, top_k=3, max_false_alarm=1.0))
+        assert_same_matches(sm.find_all(clip, 8000), m.find_all(clip, 8000))
+
+
 def test_sharded_matcher_distributed_from_memory_and_file(client, catalog):
     m, tracks, path = catalog
     for source in (m, path):

@@ -596,18 +596,19 @@ def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     args = (y, _mt._DECIMATE, shard._needle_len, _mt._psd_on_grid(y, freqs))
     # the shard's own null fit would be thrown away
     scan = shard._search(*args, fit=False) if _SEARCH_HAS_FIT else shard._search(*args)
-    # chunks searched: the last field of _Scan (an empty scan reports 1)
-    n_chunks = float(getattr(scan, dataclasses.fields(scan)[-1].name)) if scan.z.size else 0.0
+    # chunks searched (per track of the shard, or in all); an empty scan reports 1
+    n_chunks = np.asarray(scan.n_chunks, dtype=np.float64) if scan.z.size else np.zeros(np.shape(scan.n_chunks))
     gidx = np.asarray(shard._global_index, dtype=np.int64)
-    return scan.z, scan.lag, gidx[scan.track], n_chunks
+    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx
 
 
 def _shard_refine(shard: _Shard, samples: Any, sr: int, picked: Any) -> list[Any]:
     """Phase 2 on a shard: the matcher's own refinement of the candidates the client picked.
 
     ``picked`` is the catalog-wide scan (its null fitted on every shard's chunk maxima)
-    cut down to this shard's candidates, with global track numbers. Returns one entry per
-    candidate, in order: its Match, or None when the matcher drops it.
+    cut down to this shard's candidates and tracks (per-track fields in the shard's track
+    order), with global track numbers. Returns one entry per candidate, in order: its
+    Match, or None when the matcher drops it.
     """
     if len(picked.z) == 0:
         return []
@@ -862,21 +863,37 @@ class ShardedMatcher(Matcher):
         if not found:
             return []
         # the catalog-wide scan and candidates, as Matcher._run computes them
+        n_tracks = len(self._track_names)
+        if np.ndim(found[0][3]) == 0:
+            n_chunks: Any = float(sum(f[3] for f in found))
+        else:  # counted per track: scatter each shard's counts to the catalog's track numbers
+            n_chunks = np.zeros(n_tracks)
+            for f in found:
+                n_chunks[f[4]] = f[3] if len(f[3]) == len(f[4]) else 0.0
         scan = _mt._Scan.fitted(
             np.concatenate([f[0] for f in found]),
             np.concatenate([f[1] for f in found]),
             np.concatenate([f[2] for f in found]),
-            sum(f[3] for f in found),
+            n_chunks,
         )
         if threshold_p is None:
             order = scan.top(max(n_candidates, 3), min_sep=min(y.size, self._needle_len) // 2)
         else:
             order = scan.above(threshold_p)
         owner = np.array([self._owner[int(g)] for g in scan.track[order]], dtype=np.int64)
+        per_track = [
+            f.name for f in dataclasses.fields(scan)
+            if f.name not in ("z", "lag", "track") and isinstance(getattr(scan, f.name), np.ndarray)
+            and getattr(scan, f.name).shape == (n_tracks,)
+        ]
         work, slots = [], []
         for s in sorted(set(owner.tolist())):
             sel = np.flatnonzero(owner == s)
-            picked = dataclasses.replace(scan, z=scan.z[order[sel]], lag=scan.lag[order[sel]], track=scan.track[order[sel]])
+            gidx = np.asarray(self._groups[s], dtype=np.int64)
+            picked = dataclasses.replace(
+                scan, z=scan.z[order[sel]], lag=scan.lag[order[sel]], track=scan.track[order[sel]],
+                **{name: getattr(scan, name)[gidx] for name in per_track},
+            )
             work.append((s, (sr, picked)))
             slots.append(sel)
         merged: list[Any] = [None] * len(order)
