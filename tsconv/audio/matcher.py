@@ -226,47 +226,28 @@ def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
 
 @dataclass
 class _Scan:
-    """Chunk maxima of one coarse pass and their empirical null, per track.
-
-    Music differs from track to track (a sparse, percussive track has heavier tails than
-    a legato one), so each track with at least 600 chunks (fewer give a noisy fit) gets its own null fit; the others
-    share the pooled fit. A track's probability is Sidak-corrected for the number of
-    tracks searched.
-    """
+    """Chunk maxima of one coarse pass and their empirical null."""
 
     z: NDArray[np.float64]  # best statistic of each chunk
     lag: NDArray[np.int64]  # its padded lag (clip start)
     track: NDArray[np.int64]  # its track index
-    sigma: NDArray[np.float64]  # per track: null model of a chunk maximum (see _null_fit)
-    n_c: NDArray[np.float64]
-    n_chunks: NDArray[np.float64]  # per track: chunks searched
-    n_tests: int = 1  # tracks searched (Sidak correction)
+    sigma: float  # null model of a chunk maximum (see _null_fit)
+    n_c: float
+    n_chunks: float  # number of chunks searched
 
     @classmethod
-    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64],
-               n_chunks: NDArray[np.float64], min_chunks: int = 600) -> _Scan:
-        n_tracks = n_chunks.size
-        sig_all, nc_all = _null_fit(z)
-        sigma = np.full(n_tracks, sig_all)
-        n_c = np.full(n_tracks, nc_all)
-        if n_tracks > 1:
-            for t in range(n_tracks):
-                zt = z[track == t]
-                if zt.size >= min_chunks:
-                    sigma[t], n_c[t] = _null_fit(zt)
-        return cls(z, lag, track, sigma, n_c, np.maximum(n_chunks, 1.0), int(max(n_tracks, 1)))
+    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float) -> _Scan:
+        return cls(z, lag, track, *_null_fit(z), max(n_chunks, 1.0))
 
-    def p(self, z: float, t: int = 0) -> float:
-        """P(some track's best chunk is as extreme as z is in track t | no match).
+    def p(self, z: float) -> float:
+        """P(best of all chunks >= z | no match) = 1 - Phi(z / sigma)^(n_c n_chunks).
 
-        ``p_t = 1 - Phi(z / sigma_t)^(n_c,t n_chunks,t)`` -- :func:`tsconv.false_alarm_probability`
-        of ``n_c,t n_chunks,t`` independent lags in its Gaussian regime -- then
-        ``1 - (1 - p_t)^n_tracks``.
+        That is :func:`tsconv.false_alarm_probability` of ``n_c * n_chunks`` independent
+        lags, in its Gaussian regime (``m = _M_REF``, score ``z / (sigma sqrt(m))``).
         """
-        r = min(max(z / self.sigma[t], 0.0) / math.sqrt(_M_REF), 1.0)
-        n = max(int(round(self.n_c[t] * self.n_chunks[t])), 1)
-        p_t = float(false_alarm_probability(r, _M_REF, n))
-        return float(-math.expm1(self.n_tests * math.log1p(-min(p_t, 1.0 - 1e-16)))) if p_t < 1 else 1.0
+        r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
+        n = max(int(round(self.n_c * self.n_chunks)), 1)
+        return float(false_alarm_probability(r, _M_REF, n))
 
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
         order = np.argsort(-self.z, kind="stable")
@@ -279,19 +260,16 @@ class _Scan:
         return np.array(chosen, dtype=np.int64)
 
     def above(self, p: float) -> NDArray[np.int64]:
-        hits = []
-        for t in np.unique(self.track):
-            # p(z, t) decreases with z: bisect the track's threshold
-            lo, hi = 0.0, 1000.0 * float(self.sigma[t])
-            for _ in range(60):
-                mid = 0.5 * (lo + hi)
-                if self.p(mid, int(t)) > p:
-                    lo = mid
-                else:
-                    hi = mid
-            hits.append(np.flatnonzero((self.track == t) & (self.z >= hi)))
-        h = np.concatenate(hits) if hits else np.zeros(0, np.int64)
-        return h[np.argsort(-self.z[h], kind="stable")]
+        # p(z) is decreasing in z: bisect the threshold
+        lo, hi = 0.0, 1000.0 * self.sigma
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if self.p(mid) > p:
+                lo = mid
+            else:
+                hi = mid
+        hits = np.flatnonzero(self.z >= hi)
+        return hits[np.argsort(-self.z[hits], kind="stable")]
 
 
 class Matcher:
@@ -657,7 +635,7 @@ class Matcher:
         zs: list[NDArray[np.float64]] = []
         lags: list[NDArray[np.int64]] = []
         tis: list[NDArray[np.int64]] = []
-        n_total = np.zeros(len(self._tracks))
+        n_total = 0
         for s0 in self._segments(y.size, seg_len):
             seg = y[s0 : s0 + seg_len]
             seg = seg - seg.mean()
@@ -668,7 +646,7 @@ class Matcher:
                 needle_spec = np.conj(spec / (np.conj(t.resp_keep[:keep]) * py)).astype(np.complex64)
                 for first, corr in t.index.correlate(needle_spec, workers=self.workers, decimate=decimate):
                     count = corr.size
-                    n_total[ti] += count
+                    n_total += count
                     rms = math.sqrt(float(np.einsum("i,i->", corr, corr)) / count) if count else 0.0
                     if rms == 0.0:
                         continue
@@ -682,10 +660,9 @@ class Matcher:
                     lags.append(first + idx * decimate - s0)
                     tis.append(np.full(n_chunks, ti))
         if not zs:
-            return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.ones(1))
+            return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         if not fit:
-            one = np.ones(len(self._tracks))
-            return _Scan(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), one, one, n_total / chunk)
+            return _Scan(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
         return _Scan.fitted(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), n_total / chunk)
 
     def _filtered_clip(self, y: NDArray[np.float64], t: _Track, band: float = 1.0) -> NDArray[np.float64]:
@@ -773,7 +750,7 @@ class Matcher:
             qcache[ti] = q
             if overlap < self._min_overlap(y.size, t):
                 continue
-            p = scan.p(float(scan.z[i]), ti)
+            p = scan.p(float(scan.z[i]))
             results.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, float(speed)))
         return results
 
@@ -833,7 +810,7 @@ class Matcher:
             scans.append(self._search(yf[:seg_len], _SPEED_DECIMATE, seg_len, _psd_on_grid(yf, freqs), fit=False))
         # one null for the whole grid: pooled chunk maxima, lags counted over all speeds
         z_all = np.concatenate([sc.z for sc in scans])
-        n_chunks = sum(np.sum(sc.n_chunks) for sc in scans)
+        n_chunks = sum(sc.n_chunks for sc in scans)
         found = []
         for f, sc in zip(grid, scans):
             for i in sc.top(2, min_sep=seg_len // 2):
@@ -841,8 +818,7 @@ class Matcher:
         found.sort(reverse=True)
         matches = []
         step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
-        # the speed grid pools all tracks and speeds in one null (one test over all chunks)
-        pooled = _Scan.fitted(z_all, np.zeros(z_all.size, np.int64), np.zeros(z_all.size, np.int64), np.array([float(np.sum(n_chunks))]))
+        pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_chunks)
         # the low-band statistic is noisy: verify the best few at the full rate, where the
         # exact score decides between them; the probability stays that of the search
         distinct: list[tuple[float, float, int, int]] = []
