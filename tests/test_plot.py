@@ -94,3 +94,26 @@ def test_model_and_forecast_plot_methods():
     ax = fig.axes[0]
     forecast_line = [ln for ln in ax.lines if ln.get_label() == "forecast"][0]
     np.testing.assert_allclose(forecast_line.get_ydata(), fc.mean)
+
+
+def test_match_plot_traces_the_clip_against_its_track():
+    from tsconv.audio import Matcher, degrade
+    from tsconv.audio._synth import synth_catalog
+
+    tracks = synth_catalog(2, 8.0, sr=8000, seed=3)
+    m = Matcher(sr=8000)
+    for name, x in tracks.items():
+        m.add(name, x, 8000)
+    name = list(tracks)[1]
+    clip = degrade.add_noise(tracks[name][20000:36000].astype(float), 0.0, seed=1)
+    best = m.match(clip, 8000)[0]
+    trace = m.trace(clip, 8000, name)
+    assert int(np.argmax(trace)) == 20000 and best.track == name
+    fig = best.plot(m, clip, 8000)
+    ax = fig.axes[0]
+    peak = [ln for ln in ax.lines if ln.get_label() == "peak"][0]
+    assert peak.get_xdata()[0] == pytest.approx(20000 / 8000)
+    level = [ln for ln in ax.lines if ln.get_label() == "false-alarm level"][0].get_ydata()[0]
+    assert np.max(np.delete(trace, np.arange(19800, 20200))) < level < trace.max()
+    with pytest.raises(ValueError, match="track must be one of"):
+        m.trace(clip, 8000, "nope")

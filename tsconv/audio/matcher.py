@@ -33,7 +33,7 @@ from tsconv._validation import as_float_array, as_int, check_option
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
-from tsconv.correlation import false_alarm_probability
+from tsconv.correlation import false_alarm_probability, ncc
 from tsconv.kernel import Kernel
 from tsconv.whiten import lpc
 
@@ -84,6 +84,35 @@ class Match:
     score: float
     false_alarm_probability: float
     speed: float = 1.0
+
+    def plot(self, matcher: Matcher, samples: ArrayLike, sr: int, *, max_false_alarm: float = 0.01, ax: Any = None) -> Any:
+        """The clip's correlation trace against this match's track, its peak and a false-alarm level.
+
+        Needs the ``plot`` extra. The trace is :meth:`Matcher.trace`. The horizontal line
+        is the score that the best of all lags of an unrelated clip exceeds with
+        probability ``max_false_alarm``, estimated from this trace itself: a Gumbel law
+        fitted to the maxima of groups of 64 lags away from the peak (whitened music is
+        not white, so the plain ``N(0, 1/m)`` null would draw the line too low).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import scipy.stats
+
+        from tsconv.plot import plot_match
+
+        trace = matcher.trace(samples, sr, self.track)
+        peak = int(np.clip(round(self.offset_samples), 0, trace.size - 1))
+        g = 64
+        groups = trace[: trace.size // g * g].reshape(-1, g).max(axis=1)
+        far = np.abs(np.arange(groups.size) * g + g // 2 - peak) > 4 * g
+        level = None
+        if np.count_nonzero(far) >= 10:
+            loc, scale = scipy.stats.gumbel_r.fit(groups[far])
+            level = float(scipy.stats.gumbel_r.ppf((1.0 - max_false_alarm) ** (1.0 / groups.size), loc, scale))
+        return plot_match(trace, peak=peak, threshold=level, sr=matcher.sr, ax=ax,
+                          title=f"{self.track} at {self.offset:.4f} s (score {self.score:.3f})")
 
 
 def _rank_by_probability(r: Match) -> tuple[float, float, str]:
@@ -865,6 +894,28 @@ class Matcher:
             return None
         # resampling at positions i * f undoes a playback 1/f times fast
         return Match(t.name, float(lag / self.sr), float(lag), float(score), 1.0, float(1.0 / f_best))
+
+    def trace(self, samples: ArrayLike, sr: int, track: str) -> NDArray[np.float64]:
+        """Normalized cross-correlation of the whitened clip with one whitened track.
+
+        Element ``k`` is the Pearson correlation of the clip with the track's samples
+        ``k .. k + len(clip) - 1`` at the working rate (:func:`tsconv.ncc`), after the
+        same whitening :meth:`match` uses: the trace :meth:`Match.plot` draws.
+
+        Raises
+        ------
+        ValueError
+            If ``track`` is not in the catalog or the clip is longer than the track.
+        """
+        names = self.tracks
+        if track not in names:
+            raise ValueError(f"track must be one of the catalog's tracks, got {track!r}")
+        t = self._tracks[names.index(track)]
+        q = self._filtered_clip(self._query(samples, sr), t)
+        data = np.asarray(t.data, dtype=np.float64)
+        if q.size > data.size:
+            raise ValueError(f"the clip ({q.size} samples) is longer than track {track!r} ({data.size}): no full overlap to trace")
+        return ncc(q, data)
 
     def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
               speed_range: float | None = None) -> list[Match]:
