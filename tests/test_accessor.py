@@ -76,3 +76,15 @@ def test_bound_model_forecasts_on_future_dates(series):
     assert list(fc.index) == list(pd.date_range("2000-10-27", periods=3, freq="D"))
     np.testing.assert_allclose(fc["mean"].to_numpy(), m.forecast(series.to_numpy(), 3).mean)
     assert b.residuals().index.equals(series.index) and b.predict().index.equals(series.index)
+
+
+def test_dataframe_decompose_and_batch_arima(series):
+    df = pd.DataFrame({"a": series, "b": series[::-1].to_numpy() * 0.5}, index=series.index)
+    parts = df.tsconv.decompose(7)
+    pd.testing.assert_frame_equal(parts["b"], df["b"].tsconv.decompose(7))
+    batch = df.tsconv.arima((1, 1, 0))
+    fc = batch.forecast(3)
+    assert list(fc["unique_id"].unique()) == ["a", "b"]
+    assert fc["ds"].iloc[0] == series.index[-1] + pd.Timedelta(days=1)
+    single = tsconv.fit_arima(df["b"].to_numpy(), (1, 1, 0))
+    np.testing.assert_allclose(batch.result("b").params.to_numpy(), single.params.to_numpy(), rtol=1e-6)

@@ -239,6 +239,26 @@ class DataFrameAccessor(_Common):
                              "pivot the long panel with frame.pivot(index='ds', columns='unique_id', values='y')")
         return apply(op, self._obj, **kwargs)
 
+    def _wide(self) -> pd.DataFrame:
+        if self._long:
+            raise ValueError("this operation needs a wide frame (one series per column); use frame.tsconv.fit for a long panel")
+        return self._obj
+
+    def decompose(self, period: int | None = None, model: str = "additive") -> pd.DataFrame:
+        """Classical decomposition of every column: columns ``(column, component)``."""
+        frame = self._wide()
+        return pd.concat({c: frame[c].tsconv.decompose(period, model=model) for c in frame.columns}, axis=1)
+
+    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
+        """Fit every column with :func:`tsconv.fit_arima` in one batched call.
+
+        Returns the batch keyed by column name; its ``forecast(steps)`` is a long DataFrame
+        (``unique_id`` = column, ``ds`` continuing the index, mean, se, lower, upper).
+        """
+        frame = self._wide()
+        long = frame.rename_axis("ds").reset_index().melt(id_vars="ds", var_name="unique_id", value_name="y")
+        return self.__class__(long).fit(order, seasonal_order=seasonal_order, **kwargs)
+
     def fit(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
         """Batch-fit every series of a long-format panel (``unique_id``, ``ds``, ``y``) with :func:`tsconv.fit_arima`."""
         from tsconv.estimate import fit_arima
