@@ -20,6 +20,7 @@ __all__ = [
     "as_int",
     "as_positive_int",
     "as_axis",
+    "check_real_dtype",
     "first_nonfinite",
 ]
 
@@ -60,13 +61,8 @@ def as_float_array(
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} must be a real numeric array, got {_describe(x)}") from exc
+    check_real_dtype(arr.dtype, name)
     kind = arr.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
-    if kind == "b":
-        raise TypeError(f"{name} must be real numeric, got dtype bool")
-    if kind not in "iuf":
-        raise TypeError(f"{name} must be real numeric, got dtype {arr.dtype}")
     if kind == "f" and arr.dtype.itemsize <= 4 and keep_float32:
         arr = arr.astype(np.float32, copy=False)
     else:
@@ -85,6 +81,17 @@ def as_float_array(
                 f"{name} must be finite, got {arr[bad]} at index {bad if arr.ndim > 1 else bad[0]}"
             )
     return arr
+
+
+def check_real_dtype(dtype: Any, name: str) -> None:
+    """Raise unless ``dtype`` is a real integer or floating type (not bool, not complex)."""
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {dtype}")
+    if kind == "b":
+        raise TypeError(f"{name} must be real numeric, got dtype bool")
+    if kind not in "iuf":
+        raise TypeError(f"{name} must be real numeric, got dtype {dtype}")
 
 
 def first_nonfinite(arr: NDArray[np.floating]) -> tuple[int, ...] | None:

@@ -41,12 +41,12 @@ from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_axis, as_int, check_option
+from tsconv._validation import as_axis, as_int, check_option, check_real_dtype
 from tsconv.audio.io import _check_sr, to_mono
 from tsconv.audio import catalog as _catalog
 from tsconv.audio import matcher as _mt
 from tsconv.audio.matcher import Match, Matcher
-from tsconv.engine import Method, Mode, NanPolicy, _as_op, choose_method
+from tsconv.engine import Method, Mode, NanPolicy, _as_op, check_transfer_options, choose_method
 from tsconv.engine import apply as _apply_memory
 from tsconv.kernel import Kernel, Transfer
 
@@ -65,20 +65,14 @@ def _as_dask_float(x: Any, name: str = "x") -> da.Array:
             f"{name} must be a dask.array.Array, got {type(x).__name__} "
             "(use tsconv.apply for in-memory arrays, or dask.array.from_array to wrap one)"
         )
-    kind = x.dtype.kind
-    if kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {x.dtype}")
-    if kind == "b":
-        raise TypeError(f"{name} must be real numeric, got dtype bool")
-    if kind not in "iuf":
-        raise TypeError(f"{name} must be real numeric, got dtype {x.dtype}")
+    check_real_dtype(x.dtype, name)
     if x.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
     if any(math.isnan(s) for s in x.shape):
         raise ValueError(f"{name} must have known chunk sizes, got shape {x.shape} (call x.compute_chunk_sizes())")
     if x.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
-    target = np.float32 if kind == "f" and x.dtype.itemsize <= 4 else np.float64
+    target = np.float32 if x.dtype.kind == "f" and x.dtype.itemsize <= 4 else np.float64
     return x if x.dtype == target else x.astype(target)
 
 
@@ -276,13 +270,7 @@ def _stack_states(parts: list[NDArray[np.float64]], _n: Any, lead_shape: tuple[i
 
 
 def _transfer(tr: Transfer, x: da.Array, mode: str, method: str, nan_policy: str) -> da.Array:
-    if mode != "same":
-        raise ValueError(f"a Transfer (IIR operator) has infinite support and supports only mode='same', got mode={mode!r}")
-    if method not in ("auto", "recursive"):
-        raise ValueError(
-            f"a Transfer is applied by recursion: method must be 'auto' or 'recursive', got method={method!r} "
-            "(apply tr.impulse_response(n) for a truncated FIR)"
-        )
+    check_transfer_options(mode, method)
     if nan_policy != "omit":
         return _iir(tr, x)[0]
     b, a = tr.num.coef, tr.den.coef

@@ -516,9 +516,8 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
     return y
 
 
-def _apply_transfer(
-    tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
-) -> NDArray[np.floating]:
+def check_transfer_options(mode: str, method: str) -> None:
+    """The modes and methods a Transfer supports (also used by :mod:`tsconv.dask`)."""
     if mode != "same":
         raise ValueError(f"a Transfer (IIR operator) has infinite support and supports only mode='same', got mode={mode!r}")
     if method not in ("auto", "recursive"):
@@ -526,6 +525,12 @@ def _apply_transfer(
             f"a Transfer is applied by recursion: method must be 'auto' or 'recursive', got method={method!r} "
             "(apply tr.impulse_response(n) for a truncated FIR)"
         )
+
+
+def _apply_transfer(
+    tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+) -> NDArray[np.floating]:
+    check_transfer_options(mode, method)
     b = tr.num.coef if x.dtype == np.float64 else tr.num.coef.astype(x.dtype)
     a = tr.den.coef if x.dtype == np.float64 else tr.den.coef.astype(x.dtype)
     mask = _screen(x)
