@@ -88,3 +88,12 @@ def test_dataframe_decompose_and_batch_arima(series):
     assert fc["ds"].iloc[0] == series.index[-1] + pd.Timedelta(days=1)
     single = tsconv.fit_arima(df["b"].to_numpy(), (1, 1, 0))
     np.testing.assert_allclose(batch.result("b").params.to_numpy(), single.params.to_numpy(), rtol=1e-6)
+
+
+def test_dataframe_correlation_and_prewhitening_column_by_column(series):
+    df = pd.DataFrame({"a": series, "b": series.diff().fillna(0.0)}, index=series.index)
+    needle = series.iloc[50:80].to_numpy()
+    for method, arg in [("xcorr", series.to_numpy()), ("ncc", needle), ("prewhiten", 3)]:
+        out = getattr(df.tsconv, method)(arg)
+        for c in df:
+            pd.testing.assert_series_equal(out[c], getattr(df[c].tsconv, method)(arg), check_names=False)

@@ -249,6 +249,22 @@ class DataFrameAccessor(_Common):
         frame = self._wide()
         return pd.concat({c: frame[c].tsconv.decompose(period, model=model) for c in frame.columns}, axis=1)
 
+    def _columns(self, method: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        frame = self._wide()
+        return pd.DataFrame({c: getattr(frame[c].tsconv, method)(*args, **kwargs) for c in frame.columns})
+
+    def xcorr(self, other: Any, mode: str = "full") -> pd.DataFrame:
+        """Cross-correlation of every column with ``other``, indexed by lag."""
+        return self._columns("xcorr", other, mode=mode)
+
+    def ncc(self, needle: Any) -> pd.DataFrame:
+        """Normalized cross-correlation of ``needle`` with every window of every column."""
+        return self._columns("ncc", needle)
+
+    def prewhiten(self, order: int) -> pd.DataFrame:
+        """Each column through its own fitted AR(``order``) inverse filter."""
+        return self._columns("prewhiten", order)
+
     def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
         """Fit every column with :func:`tsconv.fit_arima` in one batched call.
 
