@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pandas as pd
@@ -13,15 +12,18 @@ __all__ = ["infer_freq"]
 def infer_freq(index: Any) -> Any:
     """The frequency of a DatetimeIndex as a pandas offset, or None.
 
-    ``pandas.infer_freq`` returns a string up to pandas 3.0 and warns from 3.1 that it
-    will return an offset; ``to_offset`` turns either into an offset, silently.
+    ``pandas.infer_freq`` returns a string up to pandas 3.0 and warns from 3.1 that it will
+    return an offset. Silencing that warning with ``warnings.catch_warnings`` is not
+    thread-safe (Dask's threaded scheduler races on the global filter list), so the
+    frequency comes from ``DatetimeIndex(..., freq="infer")``, which gives an offset
+    without a warning on every supported version.
     """
     freq = getattr(index, "freq", None)
     if freq is not None:
         return pd.tseries.frequencies.to_offset(freq)
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # pandas 3.1's Pandas4Warning on the return type
-        freq = pd.infer_freq(index)
-    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+    try:
+        return pd.DatetimeIndex(index, freq="infer").freq
+    except ValueError:  # duplicates or an order pandas cannot infer from
+        return None
