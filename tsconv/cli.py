@@ -46,13 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="verify the ARIMA kernels against statsmodels on built-in data; exit 1 on failure")
     p.set_defaults(func=_cmd_check)
 
-    # --- audio subcommands (index / match / eval) are registered below -------------------
-    try:
-        from tsconv.audio._cli import register as _register_audio
-    except ImportError:  # the audio package is not there yet
-        pass
-    else:
-        _register_audio(sub)
+    # the audio subcommands (index / match / eval) live with the audio package
+    from tsconv.audio._cli import register as _register_audio
+
+    _register_audio(sub)
     return parser
 
 
