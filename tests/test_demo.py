@@ -25,3 +25,13 @@ def test_kernels_command_lists_the_library():
     proc = subprocess.run([sys.executable, "-m", "tsconv.cli", "kernels"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0
     assert all(name in proc.stdout for name in LIBRARY)
+
+
+def test_demo_runs_without_matplotlib(tmp_path, monkeypatch, capsys):
+    # the core install has no matplotlib: the demo still runs and says where figures went
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "-o", str(out)]) == 0
+    assert "Figures skipped" in (out / "report.md").read_text()
+    assert not list(out.glob("*.png"))
