@@ -52,21 +52,13 @@ class _Common:
         return self._ema_recursive(tr)
 
     def _ema_recursive(self, tr: Any) -> Any:
-        import scipy.signal
-
         obj = self._obj
-        vals = np.asarray(obj.to_numpy(), dtype=float)
-        if vals.ndim == 1:
-            vals = vals[:, None]
-        if not np.all(np.isfinite(vals)):
+        if not np.all(np.isfinite(obj.to_numpy(dtype=float))):
             raise ValueError("ema(adjust=False) needs finite data; use adjust=True to skip missing values")
-        a = float(tr.num.coef[0])
-        # y_0 = x_0, y_t = (1 - a) y_{t-1} + a x_t: lfilter with the state that makes y_0 = x_0
-        zi = (1.0 - a) * vals[:1, :]
-        out, _ = scipy.signal.lfilter(tr.num.coef, tr.den.coef, vals, axis=0, zi=zi)
-        if isinstance(obj, pd.Series):
-            return pd.Series(out[:, 0], index=obj.index, name=obj.name)
-        return pd.DataFrame(out, index=obj.index, columns=obj.columns)
+        # the recursion started at y_0 = x_0: the filter has DC gain 1, so run it from zero
+        # state on x - x_0 and add x_0 back (the identity tsconv.ema documents)
+        first = obj.iloc[0]
+        return apply(tr, obj - first) + first
 
     def gaussian(self, n: int, std: float, **kwargs: Any) -> Any:
         """Gaussian smoother of ``n`` taps (:func:`tsconv.gaussian`)."""
