@@ -458,7 +458,10 @@ def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     # plus the carried zero-input response must equal the sequential recursion
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 3)
-    for num, den in (([0.3], [1.0, -0.7]), ([0.5, 0.2, -0.1], [1.0, -1.2, 0.5]), ([1.0], [1.0, -1.0]), ([2.0, 1.0], [1.0]), ([1.0], [1.0, 0.0, 0.0, -0.9])):
+    # orders <= 2 run as one sosfilt section, higher ones through lfilter; a lead other
+    # than 1 is normalized away
+    for num, den in (([0.3], [1.0, -0.7]), ([0.5, 0.2, -0.1], [1.0, -1.2, 0.5]), ([1.0], [1.0, -1.0]), ([2.0, 1.0], [1.0]),
+                     ([1.0], [1.0, 0.0, 0.0, -0.9]), ([0.5, 0.2], [2.0, -0.6])):
         x = RNG.normal(size=50).astype(dtype)
         expected = np.array(naive.recursion(num, den, x))
         atol = 100 * np.finfo(dtype).eps * (1 + np.abs(expected).max())
@@ -471,6 +474,27 @@ def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     x[33] = np.nan  # a missing value poisons every later output, across segments
     y = apply(Transfer([0.3], [1.0, -0.7]), x)
     assert np.isfinite(y[:33]).all() and np.isnan(y[33:]).all()
+
+
+def test_screen_on_a_second_thread_keeps_every_nan_policy_exact(monkeypatch):
+    # long single series with a short direct kernel: the finite-value screen runs beside
+    # the convolution, and a series holding a non-finite value is redone with its mask
+    monkeypatch.setattr(engine, "CONCURRENT_SCREEN_MIN", 8)
+    monkeypatch.setattr(engine, "PARALLEL_WORKERS", 2)
+    coef = RNG.normal(size=4)
+    for bad in (None, np.nan, np.inf, -np.inf):
+        x = RNG.normal(size=40)
+        if bad is not None:
+            x[17] = bad
+        for o in (0, 2, 5):
+            for mode in ("same", "valid", "full"):
+                y = apply(Kernel(coef, o), x, mode=mode, method="direct")
+                assert_matches(y, naive.convolve(x, coef, o, mode), 1e-12 * (1 + np.abs(coef).sum() * 4))
+        if bad is None:
+            assert np.isfinite(apply(Kernel(coef), x, nan_policy="raise", method="direct")[3:]).all()
+        else:
+            with pytest.raises(ValueError, match="index 17"):
+                apply(Kernel(coef), x, nan_policy="raise", method="direct")
 
 
 @pytest.mark.parametrize("method", ["direct", "fft"])

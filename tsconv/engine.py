@@ -58,6 +58,9 @@ RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
 PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
 PARALLEL_MIN_DIRECT_TAPS = 32
+# From this many samples the finite-value screen of one series runs on a second thread
+# while a direct convolution runs on this one (below it, the hand-over costs more).
+CONCURRENT_SCREEN_MIN = 1 << 16
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 
@@ -383,20 +386,52 @@ def _apply_kernel(
             method = "direct"  # choose_method's short-kernel answer, without its overhead
         else:
             method = choose_method(k, n if mode != "full" else n + m - 1, x2.dtype)
+    if (
+        method == "direct"
+        and rows == 1
+        and nan_policy != "omit"
+        and n >= CONCURRENT_SCREEN_MIN
+        and PARALLEL_WORKERS >= 2
+        and not _parallel(n, method, m)
+    ):
+        # one long series, a short kernel: screen on a second core while this one
+        # convolves, and redo the (rare) series that holds a non-finite value
+        pending = _threads().submit(_screen, x2)
+        out = _convolve_kernel(c, o, x2, mode, method)
+        if pending.result() is None:
+            return out
     mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
         _raise_nonfinite(x2, shape or x2.shape)
     if nan_policy == "omit" and (mask is not None or mode == "same"):
         return _apply_kernel_omit(c, o, x2, mask, mode, method)
     xin = x2 if mask is None else np.where(mask, x2.dtype.type(0), x2)
+    out = _convolve_kernel(c, o, xin, mode, method)
+    if mask is not None:
+        j0, j1 = _output_range(n, m, o, mode)
+        t0 = j0 - o if mode == "same" else 0
+        hits = _window_hits(mask, m, j0, j1) > 0
+        out[:, t0 : t0 + (j1 - j0)][hits] = np.nan
+    return out
 
+
+def _output_range(n: int, m: int, o: int, mode: str) -> tuple[int, int]:
+    """The range [j0, j1) of full-convolution indices a mode returns (complete windows for 'same')."""
     if mode == "full":
-        j0, j1 = 0, n + m - 1
-    elif mode == "valid":
-        j0, j1 = m - 1, n
-    else:  # same: output t = full[t + o], complete for m - 1 <= t + o <= n - 1
-        j0, j1 = max(m - 1, o), min(n - 1, n - 1 + o) + 1
+        return 0, n + m - 1
+    if mode == "valid":
+        return m - 1, n
+    # same: output t = full[t + o], complete for m - 1 <= t + o <= n - 1
+    return max(m - 1, o), min(n - 1, n - 1 + o) + 1
 
+
+def _convolve_kernel(
+    c: NDArray[np.floating], o: int, xin: NDArray[np.floating], mode: str, method: str
+) -> NDArray[np.floating]:
+    """The convolution of every row of the finite array ``xin`` in ``mode`` (NaN edges in 'same')."""
+    rows, n = xin.shape
+    m = c.size
+    j0, j1 = _output_range(n, m, o, mode)
     if mode == "same":
         # one row, direct, lag 0 inside the kernel: the full convolution holds the answer
         # as a slice, so no copy is made
@@ -408,7 +443,7 @@ def _apply_kernel(
                 y[max(n - o, 0) :] = np.nan
             out = y[None, :]
         else:
-            out = np.empty((rows, n), dtype=x2.dtype)
+            out = np.empty((rows, n), dtype=xin.dtype)
             t0, t1 = j0 - o, max(j1 - o, j0 - o)
             out[:, :t0] = np.nan
             out[:, t1:] = np.nan
@@ -418,10 +453,6 @@ def _apply_kernel(
         out = np.convolve(xin[0], c, mode)[None, :]
     else:
         out = _full_range(xin, c, j0, j1, method)
-    if mask is not None:
-        t0 = j0 - o if mode == "same" else 0
-        hits = _window_hits(mask, m, j0, j1) > 0
-        out[:, t0 : t0 + (j1 - j0)][hits] = np.nan
     return out
 
 
@@ -476,8 +507,9 @@ def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[
     segments = min(workers, n // RECURSIVE_MIN_SEGMENT)
     if segments < 2:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
-    # segments of at most 2**21 samples: the temporaries in flight stay small
-    segments = max(segments, -(-n // (1 << 21)))
+    # segments of at most 2**21 samples (the temporaries in flight stay small), as many
+    # per thread
+    segments *= -(-n // (segments << 21))
     if rows == 1:
         return _lfilter_segments(b, a, x2[0], segments)[None, :]
     return np.stack([_lfilter_segments(b, a, row, segments) for row in x2])
@@ -493,9 +525,26 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
         list(_threads().map(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
         return y
 
+    if order <= 2:
+        # one second-order section: sosfilt runs the same direct form II transposed
+        # recursion as lfilter but releases the GIL, so the segments really run at once
+        sos = np.zeros((1, 6), dtype=dtype)
+        sos[0, : b.size] = b / a[0]
+        sos[0, 3 : 3 + a.size] = a / a[0]
+
+        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+            z = np.zeros((1, 2), dtype=dtype)
+            z[0, :order] = zi
+            ys, zf = scipy.signal.sosfilt(sos, xs, zi=z)
+            return ys, zf[0, :order]
+    else:
+
+        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+            return scipy.signal.lfilter(b, a, xs, zi=zi)
+
     def run(i: int) -> NDArray[np.floating]:
         lo, hi = edges[i], edges[i + 1]
-        ys, zf = scipy.signal.lfilter(b, a, x[lo:hi], zi=np.zeros(order, dtype=dtype))
+        ys, zf = segment(x[lo:hi], np.zeros(order, dtype=dtype))
         y[lo:hi] = ys
         return zf
 
