@@ -3,9 +3,7 @@
 ``NCCPlan`` holds everything that depends only on the needle (its centred, unit-norm
 spectrum for one block length); ``NCCPlan.blocks`` correlates it with a haystack given
 as an array, a memory map or an iterable of chunks and yields the output in pieces, with
-a working set bounded by one batch of blocks. The audio matcher uses the plan directly
-to correlate one needle with many haystacks (the needle spectrum is computed once) and
-to keep only the best peaks instead of the whole output.
+a working set bounded by one batch of blocks per thread.
 
 Layout of one batch: block ``b`` covers haystack samples ``[b*step, b*step + L)`` and
 produces outputs ``[b*step, (b+1)*step)`` where ``step = L - m + 1`` (overlap-save: the
@@ -17,6 +15,7 @@ haystack is chunked never changes a single bit of the output.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,12 +23,38 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+try:  # the transforms of scipy.fft, able to write into a buffer kept between batches
+    from scipy.fft._pocketfft.pypocketfft import c2r as _c2r
+    from scipy.fft._pocketfft.pypocketfft import r2c as _r2c
+except ImportError:  # pragma: no cover - a scipy that moved its private module
+    _r2c = _c2r = None
+
 __all__ = ["NCCPlan", "block_length", "window_norms"]
 
+
+def rfft_rows(x: NDArray[np.floating], out: NDArray[np.complexfloating] | None) -> NDArray[np.complexfloating]:
+    """``scipy.fft.rfft(x, axis=1)``, written into ``out`` when scipy's pocketfft allows it.
+
+    A fresh output would page in new memory on every batch (one fault per 4 kB: a third
+    of the time of a 1-hour search went to the kernel before the buffers were kept).
+    Bit-identical to ``scipy.fft.rfft`` (pinned by tests/test_correlation.py).
+    """
+    if _r2c is None or out is None:
+        return scipy.fft.rfft(x, axis=1)
+    return _r2c(x, axes=[1], forward=True, inorm=0, out=out, nthreads=1)
+
+
+def irfft_rows(x: NDArray[np.complexfloating], n: int, out: NDArray[np.floating] | None) -> NDArray[np.floating]:
+    """``scipy.fft.irfft(x, n, axis=1)``, written into ``out`` when possible (see :func:`rfft_rows`)."""
+    if _c2r is None or out is None:
+        return scipy.fft.irfft(x, n=n, axis=1)
+    return _c2r(x, axes=[1], lastsize=n, forward=False, inorm=2, out=out, nthreads=1)
+
 MIN_BLOCK = 1 << 10
-# A batch of blocks is transformed at once (one 2-D rfft/irfft call); about 2M samples
-# per batch amortise the per-call overhead and keep the working set near 60 MB.
-BATCH_SAMPLES = 1 << 21
+# A batch of blocks is transformed at once (one 2-D rfft/irfft call); about 1M samples
+# per batch amortise the per-call overhead and keep the working set of each thread near
+# 30 MB.
+BATCH_SAMPLES = 1 << 20
 # Window sums restart every STATS_CHUNK outputs (bounded rounding, cache-sized pieces).
 STATS_CHUNK = 1 << 18
 # Share of the window statistics the helper thread takes (the calling thread also runs
@@ -48,14 +73,17 @@ def block_length(m: int) -> int:
     return int(max(MIN_BLOCK, 1 << int(np.ceil(np.log2(8 * m)))))
 
 
-def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo: int, hi: int) -> None:
+def window_norms(
+    x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo: int, hi: int, scratch: dict[str, Any] | None = None
+) -> None:
     """Root sum of squared deviations from the mean of every window of ``m`` samples.
 
-    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``lo <= k < hi`` into ``out[k]``,
-    which must hold ``inf`` on entry: a window flat within rounding keeps it (so that
-    ``num / out`` is 0).
+    Writes ``sqrt(sum_j (x[k+j] - mean_k)^2)`` for ``lo <= k < hi`` into ``out[k]``, and
+    ``inf`` for a window flat within rounding (so that ``num / out`` is 0).
     ``lo`` must be a multiple of ``STATS_CHUNK``: the restarts then fall on the same
     samples however the range is split (between threads), and so do the bits.
+    ``scratch``: a dict this function keeps its work arrays in between calls (one per
+    thread), so that repeated calls do not page in fresh memory every time.
 
     The window sums ``S1 = sum x`` and ``S2 = sum x^2`` are differences of prefix sums
     in float64, restarted every ``chunk`` outputs (re-anchored: the rounding error is
@@ -64,14 +92,22 @@ def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo:
     """
     chunk = STATS_CHUNK
     eps = np.finfo(np.float64).eps
-    width = min(chunk, hi - lo) + m - 1
-    # x and x^2 side by side as the real and imaginary parts of one complex array: a
-    # single cumsum then gives both prefix sums at the cost of one (the two sums are
-    # independent chains the CPU runs in parallel)
-    z = np.empty(width, dtype=np.complex128)
+    width = chunk + m - 1
+    ws = {} if scratch is None else scratch
+    if ws.get("width") != width:
+        # x and x^2 side by side as the real and imaginary parts of one complex array: a
+        # single cumsum then gives both prefix sums at the cost of one (the two sums are
+        # independent chains the CPU runs in parallel)
+        ws.update(
+            width=width,
+            z=np.empty(width, dtype=np.complex128),
+            c=np.zeros(width + 1, dtype=np.complex128),
+            d=np.empty(chunk, dtype=np.complex128),
+            sxx=np.empty(chunk, dtype=np.float64),
+            flat=np.empty(chunk, dtype=bool),
+        )
+    z, c = ws["z"], ws["c"]
     pairs = z.view(np.float64).reshape(-1, 2)
-    c = np.empty(width + 1, dtype=np.complex128)
-    c[0] = 0.0
     inv_m = 1.0 / m
     for s in range(lo, hi, chunk):
         n = min(chunk, hi - s)
@@ -82,14 +118,17 @@ def window_norms(x: NDArray[np.floating], m: int, out: NDArray[np.floating], lo:
         np.square(pairs[:k, 0], out=pairs[:k, 1])
         cc = c[: k + 1]
         np.cumsum(z[:k], out=cc[1:])
-        d = cc[m : m + n] - cc[:n]  # window sums: S1 + i S2
-        sxx = np.square(d.real)
+        d = np.subtract(cc[m : m + n], cc[:n], out=ws["d"][:n])  # window sums: S1 + i S2
+        sxx = np.square(d.real, out=ws["sxx"][:n])
         sxx *= -inv_m
         sxx += d.imag  # S2 - S1^2 / m
         # the prefix sums carry an absolute error of a few eps * (their total): below
-        # that the window is flat (constant stretch, digital silence) and keeps its inf
+        # that the window is flat (constant stretch, digital silence) and gets inf
         floor = 64.0 * eps * float(cc[-1].imag)
-        np.sqrt(sxx, out=out[s : s + n], where=sxx > floor, casting="same_kind")
+        flat = np.less_equal(sxx, floor, out=ws["flat"][:n])
+        if flat.any():  # rare: a masked sqrt would cost 4x a plain one on every chunk
+            sxx[flat] = np.inf
+        np.sqrt(sxx, out=out[s : s + n], casting="same_kind")
 
 
 class NCCPlan:
@@ -102,9 +141,11 @@ class NCCPlan:
     block : int or None
         FFT block length (>= 2 * len(needle)); ``None`` picks one.
     workers : int
-        Threads: 1 runs everything in the calling thread; 2 computes the window
-        statistics in a helper thread while the FFTs run; more also passes
-        ``workers - 1`` to ``scipy.fft``. Call :meth:`close` when done.
+        Threads. An array or memory map (:meth:`run_into`) is cut into batches of blocks
+        that ``workers`` threads correlate and normalize at once, each writing its part of
+        the output; a stream of chunks (:meth:`blocks`) is read in order, and a second
+        thread computes the window statistics while the calling one runs the FFTs. Call
+        :meth:`close` when done.
     """
 
     def __init__(self, needle: NDArray[np.floating], block: int | None = None, workers: int = 1) -> None:
@@ -115,28 +156,38 @@ class NCCPlan:
         self.step = L - m + 1
         self.batch = max(1, BATCH_SAMPLES // L)
         self.workers = workers
-        self.fft_workers = 1 if workers <= 2 else workers - 1
-        self._pool = ThreadPoolExecutor(1) if workers >= 2 else None
+        self._pool = ThreadPoolExecutor(workers) if workers >= 2 else None
+        self._local = threading.local()
         q = needle.astype(np.float64)
         q = q - q.mean()
         q /= np.sqrt(np.dot(q, q))
         self.spectrum = np.conj(scipy.fft.rfft(q.astype(self.dtype), n=L))
 
-    def _run(self, x: NDArray[np.floating], rows: int) -> NDArray[np.floating]:
-        """NCC outputs of the windows starting in ``x[: rows * step]`` (fewer at the end)."""
+    def _run(self, x: NDArray[np.floating], rows: int, out: NDArray[np.floating], helper: bool = False) -> None:
+        """Write the NCC of the windows starting in ``x[: rows * step]`` (fewer at the end) into ``out``.
+
+        ``helper``: compute most of the window statistics on the plan's second thread
+        while this one runs the FFTs (numpy and scipy.fft release the GIL).
+        """
         L, step, m = self.L, self.step, self.m
         n_out = min(rows * step, x.shape[0] - m + 1)
-        den = np.full(rows * step, np.inf, dtype=self.dtype)
-        # the window statistics and the FFTs are independent: with two workers the helper
-        # thread takes most of the statistics while this one does the FFTs and the rest
-        # (numpy and scipy.fft release the GIL)
+        ws = self._workspace()
+        if ws.get("rows") != rows:
+            ws.update(
+                rows=rows,
+                den=np.empty(rows * step, dtype=self.dtype),
+                seg=np.empty((rows, L), dtype=self.dtype),
+                num=np.empty((rows, L), dtype=self.dtype),
+                spec=np.empty((rows, L // 2 + 1), dtype=np.result_type(self.dtype, np.complex64)),
+            )
+        den, seg = ws["den"], ws["seg"]
+        den[n_out:] = np.inf
         split = 0
         pending = None
-        if self._pool is not None:
+        if helper and self._pool is not None:
             split = int(n_out * HELPER_SHARE) // STATS_CHUNK * STATS_CHUNK
             if split > 0:
-                pending = self._pool.submit(window_norms, x, m, den, 0, split)
-        seg = np.empty((rows, L), dtype=self.dtype)
+                pending = self._pool.submit(lambda: window_norms(x, m, den, 0, split, self._workspace()))
         for i in range(rows):
             piece = x[i * step : i * step + L]
             # shift each block by (about) its mean: the NCC does not see it, and the
@@ -145,20 +196,29 @@ class NCCPlan:
             anchor = piece[:: max(1, piece.size // 4096)].mean(dtype=np.float64)
             np.subtract(piece, self.dtype.type(anchor), out=seg[i, : piece.size])
             seg[i, piece.size :] = 0.0
-        spec = scipy.fft.rfft(seg, axis=1, workers=self.fft_workers)
-        del seg
+        spec = rfft_rows(seg, ws["spec"])
         spec *= self.spectrum
-        num = scipy.fft.irfft(spec, n=L, axis=1, workers=self.fft_workers)[:, :step]
-        del spec
-        window_norms(x, m, den, split, n_out)
+        num = irfft_rows(spec, L, ws["num"])[:, :step]
+        window_norms(x, m, den, split, n_out, ws)
         if pending is not None:
             pending.result()
-        out = num / den.reshape(rows, step)
-        np.clip(out, -1.0, 1.0, out=out)
-        return out.reshape(-1)[:n_out]
+        if n_out == rows * step:  # straight into the caller's output
+            res = out[:n_out].reshape(rows, step)
+            np.divide(num, den.reshape(rows, step), out=res)
+        else:
+            res = out[:n_out]
+            res[...] = (num / den.reshape(rows, step)).reshape(-1)[:n_out]
+        np.clip(res, -1.0, 1.0, out=res)
+
+    def _workspace(self) -> dict[str, Any]:
+        """This thread's work arrays, kept between batches (fresh pages cost a fault each)."""
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = self._local.ws = {}
+        return ws
 
     def close(self) -> None:
-        """Stop the helper thread (if any)."""
+        """Stop the threads (if any)."""
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -183,26 +243,40 @@ class NCCPlan:
                 continue
             buf = np.concatenate(pending) if len(pending) > 1 else pending[0]
             while buf.size >= span:
-                yield start, self._run(buf[:span], rows_per)
+                vals = np.empty(rows_per * step, dtype=self.dtype)
+                self._run(buf[:span], rows_per, vals, helper=True)
+                yield start, vals
                 buf = buf[rows_per * step :]
                 start += rows_per * step
             pending, held = [buf], buf.size
         buf = np.concatenate(pending) if len(pending) > 1 else (pending[0] if pending else np.empty(0, self.dtype))
         n_out = buf.size - m + 1
         if n_out > 0:
-            yield start, self._run(buf, -(-n_out // step))
+            vals = np.empty(n_out, dtype=self.dtype)
+            self._run(buf, -(-n_out // step), vals, helper=True)
+            yield start, vals
 
-    def run_array(self, h: Any, convert: Any) -> Iterator[tuple[int, NDArray[np.floating]]]:
-        """Like :meth:`blocks` for an array or memory map, read slice by slice.
+    def run_into(self, h: Any, convert: Any, out: NDArray[np.floating]) -> None:
+        """The NCC of an array or memory map ``h`` into ``out`` (length ``len(h) - m + 1``).
 
-        ``convert(piece, offset)`` validates a slice and casts it to the plan's dtype.
-        The batches are the same as those of :meth:`blocks`, so the output is identical.
+        ``convert(piece, offset)`` validates a slice and casts it to the plan's dtype. The
+        batches are those of :meth:`blocks` (the same bits whatever the path); with
+        several workers they run at once, each reading its own slice of ``h``.
         """
         step, m, rows_per = self.step, self.m, self.batch
         n_out = h.shape[0] - m + 1
-        for start in range(0, n_out, rows_per * step):
+
+        def one(start: int) -> None:
             piece = convert(h[start : start + rows_per * step + m - 1], start)
-            yield start, self._run(piece, min(rows_per, -(-(n_out - start) // step)))
+            self._run(piece, min(rows_per, -(-(n_out - start) // step)), out[start : start + rows_per * step])
+
+        starts = range(0, n_out, rows_per * step)
+        if self._pool is None or len(starts) == 1:
+            for start in starts:
+                one(start)
+        else:
+            for future in [self._pool.submit(one, start) for start in starts]:
+                future.result()  # in order: the first error raised is the earliest
 
 
 def array_chunks(x: Any, size: int) -> Iterator[NDArray[Any]]:

@@ -250,10 +250,12 @@ def ncc(
         two at or above eight needle lengths (at least 1024; 2^18 for a 3 s needle at
         8 kHz), which wastes at most 1/8 of each block on the overlap.
     workers : int or None, default None
-        Threads. 1: everything in the calling thread. 2: the window statistics run in
-        a helper thread while the FFTs run (about 1.6x faster on two cores). More:
-        the extra threads go to ``scipy.fft``. ``None``: 2 if the machine has two
-        cores or more, else 1. The result does not depend on ``workers``.
+        Threads. 1: everything in the calling thread. More: an array or memory map is
+        cut into batches of blocks correlated and normalized by that many threads at
+        once (about 2x faster on two cores); a stream of chunks is read in order, with
+        the window statistics in a second thread while the FFTs run. ``None``: 2 if
+        the machine has two cores or more, else 1. The result does not depend on
+        ``workers``.
 
     Returns
     -------
@@ -337,8 +339,7 @@ def ncc(
         plan = _plan(q, block, workers)
         out = np.empty(h.shape[0] - m + 1, dtype=dtype)
         try:
-            for start, vals in plan.run_array(h, lambda piece, offset: _finite_chunk(piece, offset, dtype)):
-                out[start : start + vals.size] = vals
+            plan.run_into(h, lambda piece, offset: _finite_chunk(piece, offset, dtype), out)
         finally:
             plan.close()
         return out
