@@ -14,8 +14,9 @@ haystack is chunked never changes a single bit of the output.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -57,9 +58,6 @@ MIN_BLOCK = 1 << 10
 BATCH_SAMPLES = 1 << 20
 # Window sums restart every STATS_CHUNK outputs (bounded rounding, cache-sized pieces).
 STATS_CHUNK = 1 << 18
-# Share of the window statistics the helper thread takes (the calling thread also runs
-# the FFTs, which cost about half as much as the statistics).
-HELPER_SHARE = 0.7
 
 
 def block_length(m: int) -> int:
@@ -141,11 +139,8 @@ class NCCPlan:
     block : int or None
         FFT block length (>= 2 * len(needle)); ``None`` picks one.
     workers : int
-        Threads. An array or memory map (:meth:`run_into`) is cut into batches of blocks
-        that ``workers`` threads correlate and normalize at once, each writing its part of
-        the output; a stream of chunks (:meth:`blocks`) is read in order, and a second
-        thread computes the window statistics while the calling one runs the FFTs. Call
-        :meth:`close` when done.
+        Threads: up to ``workers`` batches of blocks are correlated and normalized at
+        once (numpy and scipy.fft release the GIL). Call :meth:`close` when done.
     """
 
     def __init__(self, needle: NDArray[np.floating], block: int | None = None, workers: int = 1) -> None:
@@ -163,12 +158,8 @@ class NCCPlan:
         q /= np.sqrt(np.dot(q, q))
         self.spectrum = np.conj(scipy.fft.rfft(q.astype(self.dtype), n=L))
 
-    def _run(self, x: NDArray[np.floating], rows: int, out: NDArray[np.floating], helper: bool = False) -> None:
-        """Write the NCC of the windows starting in ``x[: rows * step]`` (fewer at the end) into ``out``.
-
-        ``helper``: compute most of the window statistics on the plan's second thread
-        while this one runs the FFTs (numpy and scipy.fft release the GIL).
-        """
+    def _run(self, x: NDArray[np.floating], rows: int, out: NDArray[np.floating]) -> None:
+        """Write the NCC of the windows starting in ``x[: rows * step]`` (fewer at the end) into ``out``."""
         L, step, m = self.L, self.step, self.m
         n_out = min(rows * step, x.shape[0] - m + 1)
         ws = self._workspace()
@@ -182,12 +173,6 @@ class NCCPlan:
             )
         den, seg = ws["den"], ws["seg"]
         den[n_out:] = np.inf
-        split = 0
-        pending = None
-        if helper and self._pool is not None:
-            split = int(n_out * HELPER_SHARE) // STATS_CHUNK * STATS_CHUNK
-            if split > 0:
-                pending = self._pool.submit(lambda: window_norms(x, m, den, 0, split, self._workspace()))
         for i in range(rows):
             piece = x[i * step : i * step + L]
             # shift each block by (about) its mean: the NCC does not see it, and the
@@ -199,9 +184,7 @@ class NCCPlan:
         spec = rfft_rows(seg, ws["spec"])
         spec *= self.spectrum
         num = irfft_rows(spec, L, ws["num"])[:, :step]
-        window_norms(x, m, den, split, n_out, ws)
-        if pending is not None:
-            pending.result()
+        window_norms(x, m, den, 0, n_out, ws)
         if n_out == rows * step:  # straight into the caller's output
             res = out[:n_out].reshape(rows, step)
             np.divide(num, den.reshape(rows, step), out=res)
@@ -223,12 +206,8 @@ class NCCPlan:
             self._pool.shutdown()
             self._pool = None
 
-    def blocks(self, source: Iterable[NDArray[np.floating]]) -> Iterator[tuple[int, NDArray[np.floating]]]:
-        """Yield ``(start, values)``: consecutive pieces of the NCC output.
-
-        ``source`` yields 1-D chunks of the haystack (already validated, of this plan's
-        dtype). At most one batch of blocks plus one chunk is held at a time.
-        """
+    def _batches(self, source: Iterable[NDArray[np.floating]]) -> Iterator[tuple[int, NDArray[np.floating], int]]:
+        """``(start, piece, rows)`` of consecutive batches of a stream of chunks."""
         step, m, rows_per = self.step, self.m, self.batch
         span = rows_per * step + m - 1  # haystack samples one full batch reads
         pending: list[NDArray[np.floating]] = []
@@ -243,18 +222,38 @@ class NCCPlan:
                 continue
             buf = np.concatenate(pending) if len(pending) > 1 else pending[0]
             while buf.size >= span:
-                vals = np.empty(rows_per * step, dtype=self.dtype)
-                self._run(buf[:span], rows_per, vals, helper=True)
-                yield start, vals
+                yield start, buf[:span], rows_per
                 buf = buf[rows_per * step :]
                 start += rows_per * step
             pending, held = [buf], buf.size
         buf = np.concatenate(pending) if len(pending) > 1 else (pending[0] if pending else np.empty(0, self.dtype))
         n_out = buf.size - m + 1
         if n_out > 0:
-            vals = np.empty(n_out, dtype=self.dtype)
-            self._run(buf, -(-n_out // step), vals, helper=True)
-            yield start, vals
+            yield start, buf, -(-n_out // step)
+
+    def blocks(self, source: Iterable[NDArray[np.floating]]) -> Iterator[tuple[int, NDArray[np.floating]]]:
+        """Yield ``(start, values)``: consecutive pieces of the NCC output.
+
+        ``source`` yields 1-D chunks of the haystack (already validated, of this plan's
+        dtype). Batches are read in order and up to ``workers`` of them are correlated
+        at once, so at most that many batches plus one chunk are held at a time.
+        """
+        in_flight: deque[tuple[int, NDArray[np.floating], Any]] = deque()
+        for start, piece, rows in self._batches(source):
+            vals = np.empty(min(rows * self.step, piece.size - self.m + 1), dtype=self.dtype)
+            if self._pool is None:
+                self._run(piece, rows, vals)
+                yield start, vals
+                continue
+            in_flight.append((start, vals, self._pool.submit(self._run, piece, rows, vals)))
+            if len(in_flight) >= self.workers:
+                first, done, future = in_flight.popleft()
+                future.result()
+                yield first, done
+        while in_flight:
+            first, done, future = in_flight.popleft()
+            future.result()
+            yield first, done
 
     def run_into(self, h: Any, convert: Any, out: NDArray[np.floating]) -> None:
         """The NCC of an array or memory map ``h`` into ``out`` (length ``len(h) - m + 1``).

@@ -250,12 +250,11 @@ def ncc(
         two at or above eight needle lengths (at least 1024; 2^18 for a 3 s needle at
         8 kHz), which wastes at most 1/8 of each block on the overlap.
     workers : int or None, default None
-        Threads. 1: everything in the calling thread. More: an array or memory map is
-        cut into batches of blocks correlated and normalized by that many threads at
-        once (about 2x faster on two cores); a stream of chunks is read in order, with
-        the window statistics in a second thread while the FFTs run. ``None``: 2 if
-        the machine has two cores or more, else 1. The result does not depend on
-        ``workers``.
+        Threads. 1: everything in the calling thread. More: the haystack (an array, a
+        memory map or a stream, read in order) is cut into batches of blocks, and that
+        many batches are correlated and normalized at once (about 2x faster on two
+        cores). ``None``: 2 if the machine has two cores or more, else 1. The result
+        does not depend on ``workers``.
 
     Returns
     -------
