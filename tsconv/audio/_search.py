@@ -22,12 +22,12 @@ class BlockIndex:
     """Overlap-save block spectra of one signal, for needles up to ``max_needle`` samples.
 
     Block ``b`` covers ``x[b*step : b*step + nfft]`` (zero-padded past the end), with
-    ``step = nfft - max_needle + 1`` so that every lag ``k = b*step + j``, ``0 <= j < step``,
+    ``step = nfft - max_needle + 1`` (rounded down to a multiple of ``align``) so that every lag ``k = b*step + j``, ``0 <= j < step``,
     sees the whole needle inside its block. Only the first ``nfft // (2*decimate) + 1``
     bins are kept (complex64).
     """
 
-    def __init__(self, x: NDArray[np.float32], nfft: int, max_needle: int, decimate: int = 2) -> None:
+    def __init__(self, x: NDArray[np.float32], nfft: int, max_needle: int, decimate: int = 2, align: int = 16) -> None:
         if nfft % (2 * decimate):
             raise ValueError(f"nfft must be a multiple of 2*decimate, got nfft={nfft}, decimate={decimate}")
         if max_needle >= nfft // 2:
@@ -36,8 +36,13 @@ class BlockIndex:
         self.decimate = decimate
         self.max_needle = max_needle
         self.step = nfft - max_needle + 1
-        # a multiple of 16 so that coarse lags (any decimation up to 16) fall on the grid
-        self.step -= self.step % 16
+        # a multiple of ``align`` (16 or more) so that coarse lags (any decimation up to
+        # 16) fall on the grid and blocks start on the caller's frames
+        if align < 16 or align % 16:
+            raise ValueError(f"align must be a positive multiple of 16, got {align}")
+        self.step -= self.step % align
+        if self.step <= 0:
+            raise ValueError(f"nfft={nfft} leaves no room for needles of {max_needle} samples aligned to {align}")
         self.n = int(x.size)
         self.n_blocks = max(1, -(-self.n // self.step))
         self.keep = nfft // (2 * decimate) + 1

@@ -51,6 +51,14 @@ _ACF_LAGS = 32  # autocorrelation lags stored per track (diagnostic: how white t
 _PSD_SEG = 256  # Welch segment of the clip's power spectrum (31 Hz at 8 kHz)
 _AGC_FRAME = 0.125  # seconds per frame of the automatic gain
 _AGC_SMOOTH = 5  # frames averaged by the automatic gain
+_HOP = 256  # hop of the frames of the stored band energies (samples); blocks start on frames
+_FRAME = 512  # Hann frame of the band energies
+_BAND_BINS = 4  # frame bins per band: 64 bands over the whole band (62.5 Hz each at 8 kHz)
+_N_BANDS = _FRAME // 2 // _BAND_BINS // _DECIMATE  # bands kept: those of the search band
+_E_MARGIN = 2  # frames added on each side of a window's energy (the weighted needle spreads)
+_E_FLOOR = 1e-2  # window energies floored at this share of the track's mean (silence)
+_VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
+_FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ class _Track:
     index: BlockIndex | None = None
     padded: NDArray[np.float32] | None = None
     resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
+    energy: NDArray[np.float64] | None = None  # cumulative band energies of `padded` (frames + 1, _N_BANDS)
+    resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
 def _welch(x: NDArray[np.floating], nperseg: int, nfft: int | None = None, max_frames: int = 0) -> NDArray[np.float64]:
@@ -203,6 +213,29 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     return x / np.interp(np.arange(x.size), centres, rms)
 
 
+def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float64]:
+    """Cumulative band energies of ``x``: row ``j`` sums frames ``0 .. j-1``; shape ``(frames + 1, n_bands)``.
+
+    Frame ``j`` is a Hann window of ``_FRAME`` samples centred on samples
+    ``j*_HOP .. (j+1)*_HOP``; band ``b`` holds its periodogram bins
+    ``b*_BAND_BINS .. (b+1)*_BAND_BINS - 1``. The energy of ``x`` in band ``b`` over a
+    stretch of frames is a difference of two rows.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n_frames = max(1, -(-x.size // _HOP))
+    padded = np.zeros(n_frames * _HOP + _FRAME, np.float32)
+    start = (_FRAME - _HOP) // 2
+    padded[start : start + x.size] = x
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _FRAME)[::_HOP][:n_frames]
+    window = scipy.signal.get_window("hann", _FRAME).astype(np.float32)
+    out = np.zeros((n_frames + 1, n_bands), np.float64)
+    for a in range(0, n_frames, 4096):
+        spec = scipy.fft.rfft(frames[a : a + 4096] * window, axis=1)[:, : n_bands * _BAND_BINS]
+        power = spec.real**2 + spec.imag**2
+        out[a + 1 : a + 1 + power.shape[0]] = power.reshape(power.shape[0], n_bands, _BAND_BINS).sum(axis=2)
+    return np.cumsum(out, axis=0, out=out)
+
+
 def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.complex128]:
     """``H(w_k) = sum_j coef[j] exp(-i w_k (j - origin))`` at ``w_k = 2 pi k / nfft``, k < keep."""
     if kernel is None:
@@ -266,7 +299,20 @@ class _Scan:
 
     @classmethod
     def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float) -> _Scan:
-        return cls(z, lag, track, *_null_fit(z), max(n_chunks, 1.0))
+        """The null fitted on the chunk maxima, leaving out the best chunk's neighbourhood.
+
+        The chunks within ``_FIT_EXCLUDE`` lags of the best one in its track are not
+        null samples when the clip matches there: a clip's own musical repeats (beats,
+        bars) correlate with the track around the match and would inflate the fit's
+        upper quantile (noticeable in a small catalog; negligible chunks otherwise).
+        """
+        keep = slice(None)
+        if z.size and lag.size == z.size and track.size == z.size:
+            b = int(np.argmax(z))
+            near = (track == track[b]) & (np.abs(lag - lag[b]) <= _FIT_EXCLUDE)
+            if np.count_nonzero(~near) >= 20:
+                keep = ~near
+        return cls(z, lag, track, *_null_fit(z[keep]), max(n_chunks, 1.0))
 
     def p(self, z: float) -> float:
         """P(best of all chunks >= z | no match) = 1 - Phi(z / sigma)^(n_c n_chunks).
@@ -634,8 +680,10 @@ class Matcher:
                 # lags are counted from L samples before the track, so a clip may start
                 # before it or run past its end (clip longer than the track)
                 t.padded = np.concatenate([np.zeros(L, np.float32), np.asarray(t.data, dtype=np.float32)])
-                t.index = BlockIndex(t.padded, _NFFT, L, _DECIMATE)
+                t.index = BlockIndex(t.padded, _NFFT, L, _DECIMATE, align=_HOP)
                 t.resp_keep = _kernel_response(t.kernel, _NFFT, t.index.keep).astype(np.complex64)
+                t.energy = _band_energy(t.padded, _N_BANDS)
+                t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
 
     def _n_lags(self) -> int:
         return sum(t.n + self._needle_len for t in self._tracks)
@@ -654,72 +702,149 @@ class Matcher:
     def _search(self, y: NDArray[np.float64], decimate: int, seg_len: int, p_y: NDArray[np.float64], fit: bool = True) -> _Scan:
         """Coarse pass over every track: the best lag of every chunk of ``_CHUNK`` lags.
 
-        The statistic ``z`` is the band-limited correlation divided by its RMS over the
-        overlap-save block (about 24 s of track) it lies in, a constant-false-alarm-rate
-        normalization that removes the local loudness and colour of the music.
+        The statistic is the band-limited correlation ``c(k)`` of the weighted clip with
+        the stored track, divided by its standard deviation under the null at that lag:
+        ``z(k) = c(k) / sqrt(E(k))``, ``E(k) = sum_f |S_k(f)|^2 / P_y(f)`` over the search
+        band, where ``S_k`` is the spectrum of the (levelled) track under the clip's window
+        at lag ``k``. That is the matched filter's own normalization: when the clip is
+        unrelated to the track (noise, or other music) of spectrum ``P_y``, the
+        correlation ``sum_f Y conj(S_k) / P_y`` has variance ``E(k)``. ``E`` follows the
+        loudness and the colour of the music from passage to passage; it is computed from
+        the stored band energies (``_band_energy``: 62.5 Hz bands, 32 ms frames) weighted
+        by ``1 / (|C|^2 P_y)`` band by band. (Dividing by one RMS per 24 s block instead,
+        as before, let tonal or loud passages of the catalog win the search for any
+        clip.)
         """
         keep = _NFFT // (2 * decimate) + 1
+        n_bands = _FRAME // 2 // _BAND_BINS // decimate
+        per = _HOP // decimate  # coarse lags per frame
         # enough chunks for the tail fit even in a small catalog
         chunk = int(min(_CHUNK, max(256, 2 ** int(math.log2(max(self._n_lags() // decimate // 2000, 1))))))
+        frames_per_chunk = max(chunk // per, 1)
         zs: list[NDArray[np.float64]] = []
         lags: list[NDArray[np.int64]] = []
         tis: list[NDArray[np.int64]] = []
         n_total = 0
+        L = self._needle_len
+        py_band = p_y[:: _NFFT // _FRAME][: n_bands * _BAND_BINS]
         for s0 in self._segments(y.size, seg_len):
             seg = y[s0 : s0 + seg_len]
             seg = seg - seg.mean()
             spec = scipy.fft.rfft(seg, _NFFT)[:keep]
             py = p_y[:keep]
+            # frames a window of the segment touches, with a margin for the filter's spread
+            n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
             for ti, t in enumerate(self._tracks):
                 assert t.index is not None and t.resp_keep is not None
+                assert t.energy is not None and t.resp_band is not None
                 needle_spec = np.conj(spec / (np.conj(t.resp_keep[:keep]) * py)).astype(np.complex64)
+                weight = np.mean((1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)).reshape(n_bands, _BAND_BINS), axis=1)
+                cum = t.energy[:, :n_bands] @ weight
+                nf = cum.size - 1
+                j = np.arange(nf) - _E_MARGIN
+                e = cum[np.clip(j + n_win, 0, nf)] - cum[np.clip(j, 0, nf)]
+                e = np.maximum(e, _E_FLOOR * max(float(e.mean()), 1e-300))
+                inv = 1.0 / np.sqrt(e)
+                # only lags whose window overlaps the track by half the shorter of the two
+                # (as the refinement requires): the rest would be chunks of pure padding
+                h = max(min(seg.size, t.n) // 2, 1)
+                lag_lo, lag_hi = L - (seg.size - h), L + t.n - h  # padded lags of the clip start
+                f_lo, f_hi = max(lag_lo // _HOP, 0), max(lag_hi // _HOP + 1, 0)
                 for first, corr in t.index.correlate(needle_spec, workers=self.workers, decimate=decimate):
                     count = corr.size
-                    n_total += count
-                    rms = math.sqrt(float(np.einsum("i,i->", corr, corr)) / count) if count else 0.0
-                    if rms == 0.0:
-                        continue
-                    n_chunks = -(-count // chunk)
+                    # the scale is constant over a frame: each frame's best lag, then scale
+                    n_frames = -(-count // per)
                     padded = corr
-                    if n_chunks * chunk != count:
-                        padded = np.full(n_chunks * chunk, -np.inf, dtype=corr.dtype)
+                    if n_frames * per != count:
+                        padded = np.full(n_frames * per, -np.inf, dtype=corr.dtype)
                         padded[:count] = corr
-                    idx = padded.reshape(n_chunks, chunk).argmax(axis=1) + np.arange(n_chunks) * chunk
-                    zs.append(padded[idx].astype(np.float64) / rms)
-                    lags.append(first + idx * decimate - s0)
-                    tis.append(np.full(n_chunks, ti))
+                    rows = padded.reshape(n_frames, per)
+                    best = rows.argmax(axis=1)
+                    top = rows[np.arange(n_frames), best].astype(np.float64)
+                    if not np.any(top):  # digital silence
+                        continue
+                    frame = first // _HOP + np.arange(n_frames)
+                    zf = top * inv[np.minimum(frame, nf - 1)]
+                    outside = (frame < f_lo) | (frame >= f_hi)
+                    zf[outside] = -np.inf
+                    n_inside = int(np.count_nonzero(~outside))
+                    if n_inside == 0:
+                        continue
+                    n_total += n_inside * per
+                    n_chunks = -(-n_frames // frames_per_chunk)
+                    if n_chunks * frames_per_chunk != n_frames:
+                        zf = np.concatenate([zf, np.full(n_chunks * frames_per_chunk - n_frames, -np.inf)])
+                    fi = zf.reshape(n_chunks, frames_per_chunk).argmax(axis=1) + np.arange(n_chunks) * frames_per_chunk
+                    fi = fi[np.isfinite(zf[fi])]  # chunks of the padding only
+                    zs.append(zf[fi])
+                    lags.append(first + (fi * per + best[fi]) * decimate - s0)
+                    tis.append(np.full(fi.size, ti))
         if not zs:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         if not fit:
             return _Scan(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
         return _Scan.fitted(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), n_total / chunk)
 
-    def _filtered_clip(self, y: NDArray[np.float64], t: _Track, band: float = 1.0) -> NDArray[np.float64]:
-        """The clip filtered by ``1 / (conj(C_t) P_y)`` at the full rate (time domain, length kept)."""
+    def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0) -> NDArray[np.float64]:
+        """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept).
+
+        White when the clip is noise; ``band < 1`` keeps only that share of the band.
+        """
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
-        freqs = np.arange(nfft // 2 + 1) / nfft
         spec = scipy.fft.rfft(y - y.mean(), nfft)
+        spec /= np.sqrt(_psd_on_grid(y, np.arange(nfft // 2 + 1) / nfft))
+        if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
+            spec[int(band * spec.size) :] = 0.0
+        return scipy.fft.irfft(spec, nfft)[:n]
+
+    def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
         resp = self._resp_cache.get(key)
         if resp is None:
             resp = self._resp_cache[key] = _kernel_response(t.kernel, nfft, nfft // 2 + 1)
             if len(self._resp_cache) > 64:
                 self._resp_cache.pop(next(iter(self._resp_cache)))
-        spec /= np.conj(resp) * _psd_on_grid(y, freqs)
-        if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
-            spec[int(band * spec.size) :] = 0.0
-        return scipy.fft.irfft(spec, nfft)[:n]
+        return resp
 
-    def _score_at(self, q: NDArray[np.float64], t: _Track, lags: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-        """Exact Pearson correlation of ``q`` with the track at each lag (clip start, track samples); overlap sizes."""
+    def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0) -> NDArray[np.float64]:
+        """``v``: the track's samples ``lo .. hi - 1`` as the clip's filter sees them.
+
+        The stored (whitened, levelled) track is filtered by ``1 / (C sqrt(P_y))``: its
+        whitener undone, then divided by the square root of the clip's power spectrum,
+        so that ``<u, v>`` is the matched filter's ``sum_f Y conj(S) / P_y`` and
+        ``|v|^2`` its variance when the clip is unrelated. Samples outside the track are
+        zero; ``_VIEW_PAD`` samples of context on each side absorb the filter's spread.
+        """
+        a, b = lo - _VIEW_PAD, hi + _VIEW_PAD
+        seg = np.zeros(b - a)
+        c, d = max(a, 0), min(b, t.n)
+        if d > c:
+            seg[c - a : d - a] = np.asarray(t.data[c:d], dtype=np.float64)
+        nfft = scipy.fft.next_fast_len(seg.size, real=True)
+        spec = scipy.fft.rfft(seg, nfft)
+        spec /= self._response(t, nfft) * np.sqrt(_psd_on_grid(y, np.arange(nfft // 2 + 1) / nfft))
+        if band < 1.0:
+            spec[int(band * spec.size) :] = 0.0
+        return scipy.fft.irfft(spec, nfft)[_VIEW_PAD : _VIEW_PAD + hi - lo]
+
+    def _score_at(self, q: NDArray[np.float64], t: _Track, lags: NDArray[np.int64], data: NDArray[np.floating] | None = None,
+                  first: int = 0) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Exact Pearson correlation of ``q`` with the track at each lag (clip start, track samples); overlap sizes.
+
+        The track's samples are ``data[k - first]`` for track sample ``k`` (default: the
+        stored samples, ``first = 0``); only samples inside the track, ``0 .. t.n - 1``,
+        enter the overlap.
+        """
+        if data is None:
+            data, first = t.data, 0
         m = q.size
         scores = np.full(lags.size, -1.0)
         overlaps = np.zeros(lags.size, dtype=np.int64)
         k_lo, k_hi = int(lags.min()), int(lags.max())
         if k_lo >= 0 and k_hi + m <= t.n:
             # the usual case, every window inside the track: one matrix product
-            span = np.asarray(t.data[k_lo : k_hi + m], dtype=np.float64)
+            span = np.asarray(data[k_lo - first : k_hi + m - first], dtype=np.float64)
             win = np.lib.stride_tricks.sliding_window_view(span, m)[lags - k_lo]
             a = q - q.mean()
             # einsum, not BLAS: multithreaded BLAS stalls on a busy machine (PERFORMANCE.md)
@@ -737,7 +862,7 @@ class Matcher:
             if hi - lo < 2:
                 continue
             a = q[lo:hi] - q[lo:hi].mean()
-            b = np.asarray(t.data[k + lo : k + hi], dtype=np.float64)
+            b = np.asarray(data[k + lo - first : k + hi - first], dtype=np.float64)
             b = b - b.mean()
             den = math.sqrt(float(np.einsum("i,i->", a, a)) * float(np.einsum("i,i->", b, b)))
             scores[i] = float(np.einsum("i,i->", a, b)) / den if den > 0 else 0.0
@@ -747,12 +872,19 @@ class Matcher:
     def _refine(self, y: NDArray[np.float64], ti: int, lag0: int, radius: int, q: NDArray[np.float64] | None = None,
                 band: float = 1.0
                 ) -> tuple[float, float, int, NDArray[np.float64]]:
-        """Exact scores around ``lag0``; returns (score, refined lag, overlap, filtered clip)."""
+        """Exact scores around ``lag0``; returns (score, refined lag, overlap, whitened clip).
+
+        The score is the Pearson correlation of the whitened clip ``u`` with the track's
+        view ``v`` (:meth:`_track_view`) over their overlap: the matched filter normalized
+        by its own standard deviation at that lag.
+        """
         t = self._tracks[ti]
         if q is None:
-            q = self._filtered_clip(y, t, band)
+            q = self._whitened_clip(y, band)
         lags = np.arange(lag0 - radius, lag0 + radius + 1)
-        scores, overlaps = self._score_at(q, t, lags)
+        lo = lag0 - radius
+        view = self._track_view(t, y, lo, lag0 + radius + q.size, band)
+        scores, overlaps = self._score_at(q, t, lags, view, lo)
         i = int(np.argmax(scores))
         delta, value = 0.0, float(scores[i])
         if 0 < i < lags.size - 1:
@@ -770,13 +902,12 @@ class Matcher:
                                radius: int = _DECIMATE + 2) -> list[Match]:
         L = self._needle_len
         results: list[Match] = []
-        qcache: dict[int, NDArray[np.float64]] = {}
+        q = None  # the whitened clip, the same for every track
         for i in order:
             ti = int(scan.track[i])
             t = self._tracks[ti]
             lag0 = int(scan.lag[i]) - L  # padded lag -> track lag of the clip start
-            score, lag, overlap, q = self._refine(y, ti, lag0, radius, qcache.get(ti))
-            qcache[ti] = q
+            score, lag, overlap, q = self._refine(y, ti, lag0, radius, q)
             if overlap < self._min_overlap(y.size, t):
                 continue
             p = scan.p(float(scan.z[i]))
@@ -911,11 +1042,11 @@ class Matcher:
         if track not in names:
             raise ValueError(f"track must be one of the catalog's tracks, got {track!r}")
         t = self._tracks[names.index(track)]
-        q = self._filtered_clip(self._query(samples, sr), t)
-        data = np.asarray(t.data, dtype=np.float64)
-        if q.size > data.size:
-            raise ValueError(f"the clip ({q.size} samples) is longer than track {track!r} ({data.size}): no full overlap to trace")
-        return ncc(q, data)
+        y = self._query(samples, sr)
+        q = self._whitened_clip(y)
+        if q.size > t.n:
+            raise ValueError(f"the clip ({q.size} samples) is longer than track {track!r} ({t.n}): no full overlap to trace")
+        return ncc(q, self._track_view(t, y, 0, t.n))
 
     def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
               speed_range: float | None = None) -> list[Match]:
