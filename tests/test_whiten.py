@@ -10,6 +10,7 @@ from statsmodels.regression.linear_model import yule_walker
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
 from tests import naive
+from tsconv import _whiten_private
 from tsconv import Kernel, Whitener, apply, best_lag, lpc, ncc, pca_whiten, prewhiten, spectral_whiten, zca_whiten
 
 RNG = np.random.default_rng(20261127)
@@ -240,3 +241,13 @@ def test_whitening_bad_input():
         spectral_whiten(np.zeros(10))
     with pytest.raises(TypeError, match="must be real"):
         spectral_whiten(np.ones(10) + 1j)
+
+
+@pytest.mark.parametrize("nperseg, nfft", [(257, None), (256, None), (256, 1024), (100, None), (33, 64)])
+def test_batched_welch_is_scipy_welch(monkeypatch, nperseg, nfft):
+    # Whitener.fit's spectrum: scipy.signal.welch's numbers (Hann, half overlap, constant
+    # detrend, one-sided density, fs = 1), computed a batch of segments at a time
+    monkeypatch.setattr(_whiten_private, "_FRAMES_PER_BATCH", 7)  # many batches
+    x = np.random.default_rng(3).standard_normal(5000).cumsum()
+    _, expected = scipy.signal.welch(x, nperseg=nperseg, nfft=nfft, window="hann", detrend="constant", scaling="density")
+    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft), expected, rtol=1e-12, atol=0)
