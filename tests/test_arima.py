@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.tsa.ar_model import AutoReg
@@ -16,7 +17,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 import naive
 from tsconv import ARIMA, Forecast, Kernel
-from tsconv._arima_private import exact_innovations
+from tsconv._arima_private import exact_innovations, fir_rows
 from tsconv.datasets import load
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
@@ -441,3 +442,17 @@ def test_pin_statsmodels_sarimax_statespace_layout(m):
     np.testing.assert_allclose(RQR, R @ mod.ssm["state_cov"] @ R.T, atol=1e-15)
     np.testing.assert_array_equal(P_inf, P_inf2)
     np.testing.assert_allclose(P_star, P_star2, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "b",
+    [[1.0, -1.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1.0, 1.0], [1.0, -0.5, 0.2], [0.0, 0.3, -2.0], [2.0], [1.0, -2.0, 1.0]],
+)
+def test_fir_rows_equals_scipy_lfilter(b):
+    # the many-series FIR of the ARIMA filters (sparse taps, one pass per tap) against
+    # scipy's lfilter(b, [1], x) row by row; taps past the series length are ignored
+    b = np.asarray(b)
+    rng = np.random.default_rng(7)
+    for shape in ((5, 40), (3, 9), (1, 30)):
+        x = rng.standard_normal(shape)
+        np.testing.assert_allclose(fir_rows(b, x), scipy.signal.lfilter(b, [1.0], x, axis=-1), rtol=0, atol=1e-13)

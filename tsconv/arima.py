@@ -27,7 +27,7 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._arima_private import diffuse_head, innovations_factor, lfilter_zi, solve_head
+from tsconv._arima_private import diffuse_head, fir_rows, innovations_factor, lfilter_zi, solve_head
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option
 from tsconv.kernel import Kernel, Transfer
@@ -532,7 +532,7 @@ class ARIMA:
         p = self._ar_red.size - 1
         intercept = self.trend_form == "intercept" and bool(self._powers)
         if start == "conditional":
-            x = scipy.signal.lfilter(self._ar_total, [1.0], z, axis=-1)[:, r - 1 :]
+            x = fir_rows(self._ar_total, z)[:, r - 1 :]
             if intercept:
                 x = x - self._trend_values(r - 1, n - r + 1)
             out = np.full(z.shape, np.nan)
@@ -541,12 +541,12 @@ class ARIMA:
         f = self._factor(n_total - dd)
         m = f.m
         T = min(f.T, N)
-        w = scipy.signal.lfilter(self._diff, [1.0], z[:, : dd + T], axis=-1)[:, dd:]
+        w = fir_rows(self._diff, z[:, : dd + T])[:, dd:]
         if intercept:
             w = w - self._mean_path(dd, T)
         x = w.copy()
         if p and T > m:
-            x[:, m:] = scipy.signal.lfilter(self._ar_red, [1.0], w, axis=-1)[:, m:]
+            x[:, m:] = fir_rows(self._ar_red, w)[:, m:]
         out = np.empty(z.shape)
         out[:, :dd] = np.nan
         e = out[:, dd:]  # a view: the innovations on the differenced index
@@ -558,7 +558,7 @@ class ARIMA:
                 zi = lfilter_zi(self._ar_total, a, z[:, dd + T - (r - 1) : dd + T], past_e)
                 e[:, T:], _ = scipy.signal.lfilter(self._ar_total, a, z[:, dd + T :], axis=-1, zi=zi)
             else:
-                xt = scipy.signal.lfilter(self._ar_total, [1.0], z[:, dd + T - (r - 1) :], axis=-1)[:, r - 1 :]
+                xt = fir_rows(self._ar_total, z[:, dd + T - (r - 1) :])[:, r - 1 :]
                 xt = xt - self._trend_values(dd + T, N - T)
                 zi = lfilter_zi(np.array([1.0]), a, None, past_e)
                 e[:, T:], _ = scipy.signal.lfilter([1.0], a, xt, axis=-1, zi=zi)
@@ -826,7 +826,7 @@ class ARIMA:
                 if r == 1:
                     return xhat.copy()
                 return scipy.signal.lfilter([1.0], self._ar_total, xhat, axis=-1, zi=zi)[0]
-            w_hist = scipy.signal.lfilter(self._diff, [1.0], z, axis=-1)[:, dd:]
+            w_hist = fir_rows(self._diff, z)[:, dd:]
             if intercept:
                 w_hist = w_hist - self._mean_path(dd, N)
             v_hist = w_hist
