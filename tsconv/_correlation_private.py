@@ -1,9 +1,10 @@
 """Private machinery of normalized cross-correlation: the overlap-save engine.
 
 ``NCCPlan`` holds everything that depends only on the needle (its centred, unit-norm
-spectrum for one block length); ``NCCPlan.blocks`` correlates it with a haystack given
-as an array, a memory map or an iterable of chunks and yields the output in pieces, with
-a working set bounded by one batch of blocks per thread.
+spectrum for one block length); ``NCCPlan.run_into`` correlates it with an array or a
+memory map straight into the output, ``NCCPlan.blocks`` with an iterable of chunks,
+yielding the output in pieces; the working set is bounded by one batch of blocks per
+thread.
 
 Layout of one batch: block ``b`` covers haystack samples ``[b*step, b*step + L)`` and
 produces outputs ``[b*step, (b+1)*step)`` where ``step = L - m + 1`` (overlap-save: the
