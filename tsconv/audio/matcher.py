@@ -75,8 +75,9 @@ class Match:
     offset_samples : float
         The same at the matcher's working rate, refined below one sample.
     score : float
-        Pearson correlation of the whitened clip with the whitened track over their
-        overlap (1 = identical up to gain and the clip's spectral colouring).
+        Pearson correlation, over their overlap, of the clip divided by the square root
+        of its own power spectrum with the track seen through the same filter (1 =
+        identical up to gain; about ``N(0, 1/overlap)`` when the clip is unrelated noise).
     false_alarm_probability : float
         Probability that a clip unrelated to the catalog produces, somewhere in the
         catalog, search evidence as strong as the strongest found in this track
@@ -395,13 +396,17 @@ class Matcher:
     matched filter in coloured noise (weight ``1/P_n``) when noise dominates
     (Knapp & Carter 1976; Van Trees 1968, section 4.3). The catalog stores ``C s``
     (``C`` the track's whitener) so the clip is filtered by ``1 / (conj(C) P_y)``.
-    The search keeps, for every chunk of lags, the best band-limited correlation divided
-    by its block RMS; the chunk maxima away from the match are fitted by the maximum of
-    ``n_c`` independent ``N(0, sigma^2)`` values, and the false-alarm probability of the
-    best of all chunks is ``1 - Phi(z / sigma)^(n_c n_chunks)``
-    (:func:`tsconv.false_alarm_probability` in its Gaussian regime). The textbook null
-    ``N(0, 1/m)`` per lag is too optimistic on music (heavier tails). The score is the
-    exact Pearson correlation of the two filtered signals over their overlap.
+    When the clip is unrelated to the track, ``r(k)`` has variance
+    ``E(k) = sum_f |S_k(f)|^2 / P_y(f)`` (``S_k``: the track under the clip's window at
+    lag ``k``), which follows the loudness and colour of the music from passage to
+    passage: the search statistic is ``z(k) = r(k) / sqrt(E(k))`` (``E`` from stored
+    band energies), and the best ``z`` of every chunk of lags is kept. The chunk maxima
+    away from the best one are fitted by the maximum of ``n_c`` independent
+    ``N(0, sigma^2)`` values, and the false-alarm probability of the best of all chunks
+    is ``1 - Phi(z / sigma)^(n_c n_chunks)`` (:func:`tsconv.false_alarm_probability` in
+    its Gaussian regime). The score is the exact Pearson correlation of
+    ``u = y / sqrt(P_y)`` with ``v = s / sqrt(P_y)`` over their overlap: the same
+    numerator, normalized by its own standard deviation.
 
     Examples
     --------
