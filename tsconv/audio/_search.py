@@ -61,14 +61,13 @@ class BlockIndex:
     def nbytes(self) -> int:
         return int(self.spectra.nbytes)
 
-    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None):  # type: ignore[no-untyped-def]
-        """Yield ``(first_lag, corr)``: the band-limited correlation every ``decimate`` lags.
+    def correlate_batches(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8,
+                          decimate: int | None = None):  # type: ignore[no-untyped-def]
+        """Yield ``(first_lags, corr, counts)`` for batches of blocks.
 
-        ``needle_spec`` is ``conj(rfft(needle, nfft))[:keep]`` (already conjugated and
-        weighted by the caller). ``corr[j]`` is the correlation at lag
-        ``first_lag + j * decimate``; lags run over ``0 .. n - 1`` (the needle may hang
-        off the end, where the signal is zero). ``decimate`` (a multiple of the index's,
-        at most 16) narrows the band further.
+        ``corr[i, j]`` is the band-limited correlation at lag ``first_lags[i] + j * decimate``
+        for ``j < counts[i]`` (past that: lags beyond the signal, to be ignored); every row
+        has ``step // decimate`` columns. See :meth:`correlate`.
         """
         d = self.decimate if decimate is None else decimate
         if d % self.decimate or d > 16:
@@ -84,12 +83,24 @@ class BlockIndex:
             corr = scipy.fft.irfft(prod, n=n_out, axis=-1, workers=workers)[:, :valid]
             # irfft of the kept band at 1/d of the length scales by 1/d
             corr *= d
-            for b in range(b0, b1):
-                first = b * self.step
-                if first >= self.n:
-                    break
-                count = min(valid, -(-(self.n - first) // d))
-                yield first, corr[b - b0, :count]
+            firsts = np.arange(b0, b1, dtype=np.int64) * self.step
+            counts = np.minimum(valid, np.maximum(-(-(self.n - firsts) // d), 0))
+            yield firsts, corr, counts
+
+    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None):  # type: ignore[no-untyped-def]
+        """Yield ``(first_lag, corr)``: the band-limited correlation every ``decimate`` lags.
+
+        ``needle_spec`` is ``conj(rfft(needle, nfft))[:keep]`` (already conjugated and
+        weighted by the caller). ``corr[j]`` is the correlation at lag
+        ``first_lag + j * decimate``; lags run over ``0 .. n - 1`` (the needle may hang
+        off the end, where the signal is zero). ``decimate`` (a multiple of the index's,
+        at most 16) narrows the band further.
+        """
+        for firsts, corr, counts in self.correlate_batches(needle_spec, workers, batch, decimate):
+            for first, row, count in zip(firsts, corr, counts):
+                if count <= 0:
+                    return
+                yield int(first), row[:count]
 
 
 def band_energy_fraction(spec: NDArray[np.complexfloating], keep: int, nfft: int) -> float:

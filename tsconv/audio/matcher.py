@@ -26,6 +26,7 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 import scipy.signal
+import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
@@ -247,10 +248,14 @@ def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.
     return h * np.exp(1j * w * kernel.origin)
 
 
-def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The clip's smoothed power spectrum (Welch) at normalized frequencies ``freqs`` (cycles/sample)."""
+def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
+                 welch: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """The clip's smoothed power spectrum (Welch) at normalized frequencies ``freqs`` (cycles/sample).
+
+    ``welch`` is ``_welch(y, min(_PSD_SEG, y.size))`` if already computed.
+    """
     seg = min(_PSD_SEG, y.size)
-    p = _welch(y, seg)
+    p = _welch(y, seg) if welch is None else welch
     f = np.arange(p.size) / seg
     p = np.maximum(p, 1e-6 * p.max()) if p.max() > 0 else np.ones_like(p)
     return np.interp(freqs, f, p)
@@ -268,11 +273,13 @@ def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
         return 1.0, 1.0
     q50, q99 = (float(v) for v in np.percentile(z, [50.0, 99.0]))
 
+    # scipy.special's log_ndtr and ndtri are what scipy.stats.norm.logcdf and .ppf
+    # compute, without the distribution machinery's per-call overhead (60 bisection steps)
     def n_c(sig: float) -> float:
-        return math.log(0.5) / float(scipy.stats.norm.logcdf(q50 / sig))
+        return math.log(0.5) / float(scipy.special.log_ndtr(q50 / sig))
 
     def q99_of(sig: float) -> float:
-        return sig * float(scipy.stats.norm.ppf(0.99 ** (1.0 / n_c(sig))))
+        return sig * float(scipy.special.ndtri(0.99 ** (1.0 / n_c(sig))))
 
     if q50 <= 0 or q99 <= q50:
         return 1.0, 1.0
@@ -445,6 +452,7 @@ class Matcher:
         self._tracks: list[_Track] = []
         self._names: dict[str, int] = {}
         self._resp_cache: dict[tuple[int, int], NDArray[np.complex128]] = {}
+        self._psd_memo: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
 
     # -- catalog ---------------------------------------------------------------------------
     @staticmethod
@@ -687,6 +695,9 @@ class Matcher:
                 t.padded = np.concatenate([np.zeros(L, np.float32), np.asarray(t.data, dtype=np.float32)])
                 t.index = BlockIndex(t.padded, _NFFT, L, _DECIMATE, align=_HOP)
                 t.resp_keep = _kernel_response(t.kernel, _NFFT, t.index.keep).astype(np.complex64)
+                # the block spectra with the whitener undone, B / C: the clip's weighted
+                # spectrum conj(Y) / P_y is then the same needle for every track
+                t.index.spectra /= t.resp_keep
                 t.energy = _band_energy(t.padded, _N_BANDS)
                 t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
 
@@ -736,15 +747,15 @@ class Matcher:
             seg = y[s0 : s0 + seg_len]
             seg = seg - seg.mean()
             spec = scipy.fft.rfft(seg, _NFFT)[:keep]
-            py = p_y[:keep]
+            # the weighted needle conj(Y) / P_y (the index holds B / C: see _ensure_index)
+            needle_spec = (np.conj(spec) / p_y[:keep]).astype(np.complex64)
             # frames a window of the segment touches, with a margin for the filter's spread
             n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
             for ti, t in enumerate(self._tracks):
                 assert t.index is not None and t.resp_keep is not None
                 assert t.energy is not None and t.resp_band is not None
-                needle_spec = np.conj(spec / (np.conj(t.resp_keep[:keep]) * py)).astype(np.complex64)
                 weight = np.mean((1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)).reshape(n_bands, _BAND_BINS), axis=1)
-                cum = t.energy[:, :n_bands] @ weight
+                cum = np.einsum("ij,j->i", t.energy[:, :n_bands], weight)  # not BLAS (PERFORMANCE.md)
                 nf = cum.size - 1
                 j = np.arange(nf) - _E_MARGIN
                 e = cum[np.clip(j + n_win, 0, nf)] - cum[np.clip(j, 0, nf)]
@@ -755,35 +766,35 @@ class Matcher:
                 h = max(min(seg.size, t.n) // 2, 1)
                 lag_lo, lag_hi = L - (seg.size - h), L + t.n - h  # padded lags of the clip start
                 f_lo, f_hi = max(lag_lo // _HOP, 0), max(lag_hi // _HOP + 1, 0)
-                for first, corr in t.index.correlate(needle_spec, workers=self.workers, decimate=decimate):
-                    count = corr.size
+                for firsts, corr, counts in t.index.correlate_batches(needle_spec, workers=self.workers, decimate=decimate):
                     # the scale is constant over a frame: each frame's best lag, then scale
-                    n_frames = -(-count // per)
-                    padded = corr
-                    if n_frames * per != count:
-                        padded = np.full(n_frames * per, -np.inf, dtype=corr.dtype)
-                        padded[:count] = corr
-                    rows = padded.reshape(n_frames, per)
-                    best = rows.argmax(axis=1)
-                    top = rows[np.arange(n_frames), best].astype(np.float64)
-                    if not np.any(top):  # digital silence
-                        continue
-                    frame = first // _HOP + np.arange(n_frames)
+                    nb, valid = corr.shape
+                    fpb = valid // per  # frames per block (blocks start on frames)
+                    rows = corr.reshape(nb, fpb, per)  # a view (no copy of the strided slice)
+                    best = rows.argmax(axis=2)
+                    top = np.take_along_axis(rows, best[:, :, None], axis=2)[:, :, 0].astype(np.float64)
+                    local = np.arange(fpb)
+                    frame = firsts[:, None] // _HOP + local
+                    outside = (frame < f_lo) | (frame >= f_hi) | (local * per >= counts[:, None])
+                    outside |= ~np.any(top != 0.0, axis=1)[:, None]  # digital silence
                     zf = top * inv[np.minimum(frame, nf - 1)]
-                    outside = (frame < f_lo) | (frame >= f_hi)
                     zf[outside] = -np.inf
-                    n_inside = int(np.count_nonzero(~outside))
+                    n_inside = int(outside.size - np.count_nonzero(outside))
                     if n_inside == 0:
                         continue
                     n_total += n_inside * per
-                    n_chunks = -(-n_frames // frames_per_chunk)
-                    if n_chunks * frames_per_chunk != n_frames:
-                        zf = np.concatenate([zf, np.full(n_chunks * frames_per_chunk - n_frames, -np.inf)])
-                    fi = zf.reshape(n_chunks, frames_per_chunk).argmax(axis=1) + np.arange(n_chunks) * frames_per_chunk
-                    fi = fi[np.isfinite(zf[fi])]  # chunks of the padding only
-                    zs.append(zf[fi])
-                    lags.append(first + (fi * per + best[fi]) * decimate - s0)
-                    tis.append(np.full(fi.size, ti))
+                    n_cb = -(-fpb // frames_per_chunk)  # chunks per block
+                    if n_cb * frames_per_chunk != fpb:
+                        zf = np.concatenate([zf, np.full((nb, n_cb * frames_per_chunk - fpb), -np.inf)], axis=1)
+                    flat = zf.reshape(nb * n_cb, frames_per_chunk)
+                    pick = flat.argmax(axis=1)
+                    z_c = flat[np.arange(flat.shape[0]), pick]
+                    ok = np.isfinite(z_c)  # chunks of the padding only are dropped
+                    blk = np.repeat(np.arange(nb), n_cb)[ok]
+                    fi = (np.tile(np.arange(n_cb), nb) * frames_per_chunk + pick)[ok]  # frame within its block
+                    zs.append(z_c[ok])
+                    lags.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
+                    tis.append(np.full(blk.size, ti))
         if not zs:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         if not fit:
@@ -798,10 +809,17 @@ class Matcher:
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
         spec = scipy.fft.rfft(y - y.mean(), nfft)
-        spec /= np.sqrt(_psd_on_grid(y, np.arange(nfft // 2 + 1) / nfft))
+        spec /= np.sqrt(self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft))
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
         return scipy.fft.irfft(spec, nfft)[:n]
+
+    def _clip_psd(self, y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:func:`_psd_on_grid`, the Welch spectrum of the last clip kept (every view of a query uses it)."""
+        memo = self._psd_memo
+        if memo is None or memo[0] is not y:
+            memo = self._psd_memo = (y, _welch(y, min(_PSD_SEG, y.size)))
+        return _psd_on_grid(y, freqs, memo[1])
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
@@ -828,7 +846,7 @@ class Matcher:
             seg[c - a : d - a] = np.asarray(t.data[c:d], dtype=np.float64)
         nfft = scipy.fft.next_fast_len(seg.size, real=True)
         spec = scipy.fft.rfft(seg, nfft)
-        spec /= self._response(t, nfft) * np.sqrt(_psd_on_grid(y, np.arange(nfft // 2 + 1) / nfft))
+        spec /= self._response(t, nfft) * np.sqrt(self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft))
         if band < 1.0:
             spec[int(band * spec.size) :] = 0.0
         return scipy.fft.irfft(spec, nfft)[_VIEW_PAD : _VIEW_PAD + hi - lo]
