@@ -486,6 +486,22 @@ def test_select_order_differencing_tests():
     assert sel.loc[0, "D"] == 1 and sel.loc[0, "seasonal_order"][1] == 1
 
 
+def test_select_order_reproduces_auto_arima_on_air_passengers():
+    # R: summary(auto.arima(AirPassengers, stepwise = FALSE)) (forecast package; output
+    # published at rpubs.com, "293535"): ARIMA(2,1,1)(0,1,0)[12], ar1 0.5960, ar2 0.2143,
+    # ma1 -0.9819, log likelihood -504.92, AICc 1018.17. auto.arima's exhaustive search:
+    # max.p = max.q = 5, max.P = max.Q = 2, max.order = 5, D by seasonal strength, d by
+    # KPSS, and no root within 1.01 of the unit circle -- without that rule
+    # (0,1,1)(1,1,2)[12] would win with AICc 1013.47 and a seasonal AR root at 1.002.
+    air = load("airline").to_numpy()
+    sel = select_order(air, max_p=5, max_q=5, max_P=2, max_Q=2, s=12, max_order=5)
+    assert sel.loc[0, "order"] == (2, 1, 1) and sel.loc[0, "seasonal_order"] == (0, 1, 0, 12)
+    assert sel.loc[0, "aicc"] == pytest.approx(1018.17, abs=0.005)
+    fit = fit_arima(air, (2, 1, 1), (0, 1, 0, 12))
+    np.testing.assert_allclose(fit.params.to_numpy(), [0.5960, 0.2143, -0.9819], atol=5e-5)
+    assert fit.llf == pytest.approx(-504.92, abs=0.005)
+
+
 # ---------------------------------------------------------------------------------------
 # Non-convergence and bad input
 # ---------------------------------------------------------------------------------------
@@ -550,5 +566,7 @@ def test_bad_options():
         select_order(y, 1, 1, ic="hqic")
     with pytest.raises(ValueError, match="s >= 2"):
         select_order(y, 1, 1, max_P=1)
+    with pytest.raises(ValueError, match="max_order must be a non-negative integer, got -1"):
+        select_order(y, 1, 1, max_order=-1)
     with pytest.raises(TypeError):
         fit_arima(["a", "b"], (1, 0, 0))

@@ -894,6 +894,11 @@ class FittedARIMA(ARIMA):
 # ---------------------------------------------------------------------------------------
 # Order selection
 # ---------------------------------------------------------------------------------------
+# select_order rejects a candidate with a root of modulus below 1.01 (forecast::auto.arima,
+# function myarima: "minroot < 1 + 1e-2"); roots_ok takes the margin on the inverse roots
+_ROOT_MARGIN = 1.0 - 1.0 / 1.01
+
+
 def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
     """Differences until the KPSS level-stationarity test no longer rejects at 5%.
 
@@ -954,6 +959,7 @@ def select_order(
     method: Method = "css-ml",
     max_d: int = 2,
     maxiter: int = 100,
+    max_order: int | None = None,
 ) -> pd.DataFrame:
     """Choose SARIMA orders by information criterion, for one series or a whole panel.
 
@@ -980,14 +986,18 @@ def select_order(
         Estimation method (see :func:`fit_arima`).
     max_d : int, default 2
     maxiter : int, default 100
+    max_order : int, optional
+        Largest ``p + q + P + Q`` of a candidate (``forecast::auto.arima``'s
+        ``max.order``, 5 there); None: no limit beyond the grid.
 
     Returns
     -------
     pandas.DataFrame
         One row per series (index: position or ``unique_id``) with columns ``p``,
         ``d``, ``q``, ``P``, ``D``, ``Q``, ``s``, ``order``, ``seasonal_order`` and the
-        criterion. Candidates that cannot be fitted (too few observations) or do not
-        converge are skipped.
+        criterion. Candidates that cannot be fitted (too few observations), do not
+        converge, or have an AR or MA root of modulus below 1.01 (near the unit circle:
+        ``auto.arima``'s rule) are skipped.
 
     Raises
     ------
@@ -1026,6 +1036,8 @@ def select_order(
     method = check_option(method, Method, "method")
     maxes = [_nonneg(v, n) for v, n in ((max_p, "max_p"), (max_q, "max_q"), (max_P, "max_P"), (max_Q, "max_Q"))]
     max_d = _nonneg(max_d, "max_d")
+    if max_order is not None:
+        max_order = _nonneg(max_order, "max_order")
     s = _nonneg(s, "s")
     if (maxes[2] or maxes[3] or (D is not None and D)) and s < 2:
         raise ValueError(f"a seasonal search needs a period s >= 2, got s={s}")
@@ -1059,6 +1071,8 @@ def select_order(
             for q in range(maxes[1] + 1):
                 for P in range(maxes[2] + 1):
                     for Q in range(maxes[3] + 1):
+                        if max_order is not None and p + q + P + Q > max_order:
+                            continue
                         order = (p, dd, q)
                         sorder = (P, DD, Q, s if (P or DD or Q) else 0)
                         spec = _ep.Spec(np.arange(1, p + 1), dd, np.arange(1, q + 1), np.arange(1, P + 1), DD,
@@ -1072,6 +1086,11 @@ def select_order(
                             b = fit_arima([group[j] for j in fit_rows], order, sorder, trend=tr, method=method, maxiter=maxiter)
                         crit = getattr(b, ic)[: len(fit_rows)]
                         crit = np.where(b.converged[: len(fit_rows)], crit, np.inf)
+                        if p + P or q + Q:
+                            # auto.arima's guard: no AR or MA root within 1.01 of the unit circle
+                            _, ar, ma = b.spec.polys(np.asarray(b.params, dtype=float)[: len(fit_rows)])
+                            far = _ep.roots_ok(ar, _ROOT_MARGIN) & _ep.roots_ok(ma, _ROOT_MARGIN)
+                            crit = np.where(far, crit, np.inf)
                         for j, c in zip(fit_rows, crit):
                             i = rows[j]
                             if c < best_ic[i]:
