@@ -22,7 +22,7 @@ import tsconv
 from tsconv import _arima_private as _ap
 from tsconv import _estimate_private as _ep
 from tsconv.datasets import load
-from tsconv.estimate import ConvergenceWarning, FittedARIMA, fit_arima, seasonal_strength, select_order
+from tsconv.estimate import ConvergenceWarning, FittedARIMA, _kpss_statistic, fit_arima, seasonal_strength, select_order
 
 
 def _sm_fit(y, order, seasonal_order=(0, 0, 0, 0), trend="n", **kw):
@@ -484,6 +484,20 @@ def test_select_order_differencing_tests():
     assert seasonal_strength(noise, 12) < 0.64
     sel = select_order(air, max_p=0, max_q=1, max_P=0, max_Q=1, s=12)
     assert sel.loc[0, "D"] == 1 and sel.loc[0, "seasonal_order"][1] == 1
+
+
+def test_kpss_statistic_equals_statsmodels():
+    # select_order's KPSS statistic is computed in tsconv (statsmodels' kpss warns outside
+    # its table, and silencing warnings is not thread-safe): pinned to statsmodels here
+    from statsmodels.tsa.stattools import kpss
+
+    rng = np.random.default_rng(11)
+    for x in (rng.standard_normal(200), np.cumsum(rng.standard_normal(150)), np.log(load("airline").to_numpy())):
+        for lags in (0, 1, 4, 9):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # InterpolationWarning outside the table
+                expected = kpss(x, regression="c", nlags=lags)[0]
+            assert _kpss_statistic(x, lags) == pytest.approx(expected, rel=1e-12)
 
 
 def test_select_order_reproduces_auto_arima_on_air_passengers():

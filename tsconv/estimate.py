@@ -899,6 +899,29 @@ class FittedARIMA(ARIMA):
 _ROOT_MARGIN = 1.0 - 1.0 / 1.01
 
 
+def _kpss_statistic(x: NDArray[np.float64], lags: int) -> float:
+    """KPSS level-stationarity statistic (Kwiatkowski et al. 1992, eq. 12-14).
+
+    ``eta = sum(S_t^2) / (n^2 s^2)`` with ``S_t`` the partial sums of ``x - mean(x)`` and
+    ``s^2`` the Bartlett-weighted long-run variance over ``lags`` lags -- the number
+    ``statsmodels.tsa.stattools.kpss(x, regression="c", nlags=lags)`` returns (pinned by a
+    test), computed here because statsmodels warns whenever the statistic falls outside
+    its p-value table, and silencing that with ``warnings.catch_warnings`` is not
+    thread-safe.
+    """
+    n = x.size
+    e = x - x.mean()
+    eta = float(np.sum(np.cumsum(e) ** 2)) / n**2
+    s2 = float(np.dot(e, e)) / n
+    for k in range(1, lags + 1):
+        s2 += 2.0 * (1.0 - k / (lags + 1.0)) * float(np.dot(e[k:], e[:-k])) / n
+    return eta / s2
+
+
+# 5% critical value of the KPSS level test (Kwiatkowski et al. 1992, table 1)
+_KPSS_CRIT_5 = 0.463
+
+
 def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
     """Differences until the KPSS level-stationarity test no longer rejects at 5%.
 
@@ -906,18 +929,13 @@ def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
     critical value 0.463 of Kwiatkowski et al. (1992), with urca's "short" truncation
     ``trunc(4 (n / 100)^(1/4))`` lags.
     """
-    from statsmodels.tsa.stattools import kpss
-
     d = 0
     w = x
     while d < max_d:
         if w.size < 8 or np.ptp(w) == 0:
             break
         lags = int(4 * (w.size / 100.0) ** 0.25)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stat, _, _, crit = kpss(w, regression="c", nlags=lags)
-        if stat <= crit["5%"]:
+        if _kpss_statistic(w, lags) <= _KPSS_CRIT_5:
             break
         d += 1
         w = np.diff(w)
@@ -1081,9 +1099,11 @@ def select_order(
                         fit_rows = [j for j, v in enumerate(group) if v.size >= need]
                         if not fit_rows:
                             continue
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore", ConvergenceWarning)
-                            b = fit_arima([group[j] for j in fit_rows], order, sorder, trend=tr, method=method, maxiter=maxiter)
+                        # the panel fit without fit_arima's ConvergenceWarning: non-converged
+                        # candidates are skipped below
+                        parsed = _parse_orders(order, sorder)
+                        b = _fit_panel([group[j] for j in fit_rows], None, None, parsed[:3], parsed[3:], tr, None,
+                                       method, maxiter, order, sorder)
                         crit = getattr(b, ic)[: len(fit_rows)]
                         crit = np.where(b.converged[: len(fit_rows)], crit, np.inf)
                         if p + P or q + Q:
