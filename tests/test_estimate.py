@@ -439,6 +439,43 @@ def test_long_dataframe_in_keyed_results_and_long_forecast_out():
     assert list(frame.index) == ["a", "b", "c"] and "aicc" in frame
 
 
+def test_long_dataframe_extra_columns_are_the_regressors():
+    # regression with ARIMA errors from a long DataFrame: its other columns are exog,
+    # equal to the array call (3-D exog), named after the columns, and forecast from a
+    # long exog_future frame
+    rng = np.random.default_rng(8)
+    n, frames, Y, X = 100, [], [], []
+    for i in range(3):
+        x = rng.standard_normal((n, 2))
+        y = 5.0 + x @ [2.0, -1.0] + arma_generate_sample([1, -0.5], [1], n, distrvs=rng.standard_normal)
+        Y.append(y)
+        X.append(x)
+        frames.append(pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(n), "y": y, "promo": x[:, 0], "price": x[:, 1]}))
+    df = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=2)
+    b = fit_arima(df, (1, 0, 0), trend="c")
+    ref = fit_arima(np.stack(Y), (1, 0, 0), trend="c", exog=np.stack(X))
+    assert b.param_names == ["const", "promo", "price", "ar.L1"]
+    np.testing.assert_array_equal(np.asarray(b.params), np.asarray(ref.params))
+    # columns in any order, rows in any order
+    fut = pd.concat([pd.DataFrame({"price": np.full(4, 0.5), "unique_id": f"s{i}", "ds": np.arange(n, n + 4)[::-1], "promo": np.arange(4.0)[::-1]})
+                     for i in range(3)])
+    out = b.forecast(4, exog_future=fut)
+    expected = ref.forecast(4, exog_future=np.broadcast_to(np.column_stack([np.arange(4.0), np.full(4, 0.5)]), (3, 4, 2)))
+    np.testing.assert_allclose(out["mean"].to_numpy().reshape(3, 4), expected.mean, rtol=1e-12)
+    with pytest.raises(TypeError, match="do not pass exog too"):
+        fit_arima(df, (1, 0, 0), trend="c", exog=np.stack(X))
+    with pytest.raises(ValueError, match=r"lacks the regressor columns \['price'\]"):
+        b.forecast(4, exog_future=fut.drop(columns="price"))
+    with pytest.raises(ValueError, match="must have 4 rows for each series, got 3 for unique_id='s0'"):
+        b.forecast(4, exog_future=fut[~((fut.unique_id == "s0") & (fut.ds == n))])
+    with pytest.raises(ValueError, match="no rows for unique_id='s2'"):
+        b.forecast(4, exog_future=fut[fut.unique_id != "s2"])
+    with pytest.raises(ValueError, match="exog columns .* need series of equal length"):
+        fit_arima(df[~((df.unique_id == "s1") & (df.ds == 0))], (1, 0, 0), trend="c")
+    with pytest.raises(TypeError):
+        fit_arima(df.assign(promo="x"), (1, 0, 0), trend="c")
+
+
 def test_fitted_model_carries_results_and_summary():
     m = fit_arima(load("nile").to_numpy(), (1, 1, 1))
     for attr in ("params", "bse", "llf", "aic", "aicc", "bic", "sigma2", "nobs", "method", "converged"):

@@ -117,6 +117,31 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
     return ids, series, stamps
 
 
+def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | None = None) -> tuple[NDArray[np.float64], list[str]] | None:
+    """The regressors of a long DataFrame: its columns other than ``unique_id``, ``ds``
+    and ``y``, as ``(k, n, m)`` in the order of ``ids`` (each series sorted by ``ds``), or
+    None without such columns. ``steps``: every series must have that many rows."""
+    names = [str(c) for c in df.columns if c not in ("unique_id", "ds", "y")]
+    if not names:
+        return None
+    groups = dict(tuple(df.groupby("unique_id", sort=False)))
+    unknown = [u for u in groups if u not in set(ids)]
+    if unknown:
+        raise ValueError(f"{what} has unique_id values the model was not fitted to: {unknown[:10]}")
+    blocks = []
+    for uid in ids:
+        if uid not in groups:
+            raise ValueError(f"{what} has no rows for unique_id={uid!r}")
+        g = groups[uid].sort_values("ds") if "ds" in groups[uid].columns else groups[uid]
+        if steps is not None and len(g) != steps:
+            raise ValueError(f"{what} must have {steps} rows for each series, got {len(g)} for unique_id={uid!r}")
+        vals = as_float_array(g[names].to_numpy(), f"the exog columns {names} of {what}", ndim=2, keep_float32=False, finite=True)
+        blocks.append(np.asarray(vals, np.float64))
+    if len({b.shape[0] for b in blocks}) > 1:
+        raise ValueError(f"exog columns {names} need series of equal length, got lengths {sorted({b.shape[0] for b in blocks})[:10]}")
+    return np.ascontiguousarray(np.stack(blocks)), names  # pandas blocks are column-major
+
+
 def _as_panel(y: Any) -> tuple[list[NDArray[np.float64]], list[Any] | None, list[Any] | None, bool]:
     """(series, ids, timestamps, single) from any accepted input."""
     if isinstance(y, pd.DataFrame):
@@ -344,9 +369,11 @@ class ARIMABatch:
         ----------
         steps : int
             Horizon, >= 1.
-        exog_future : array_like, optional
+        exog_future : array_like or pandas.DataFrame, optional
             Future regressors, ``(steps, m)`` shared or ``(k, steps, m)``; required when
-            the model has exog.
+            the model has exog. A model fitted to a long DataFrame takes a long
+            DataFrame here too: ``unique_id``, optionally ``ds``, and the regressor
+            columns, ``steps`` rows per series.
         alpha : float, default 0.05
             Intervals have coverage ``1 - alpha`` (Gaussian).
 
@@ -368,6 +395,18 @@ class ARIMABatch:
         steps = as_int(steps, "steps", minimum=1)
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
             raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        n_ex = 0 if self.exog is None else np.asarray(self.exog).shape[-1]
+        if n_ex and isinstance(exog_future, pd.DataFrame) and "unique_id" in exog_future.columns:
+            if self._ids is None:
+                raise TypeError("a long exog_future DataFrame needs a model fitted to a long DataFrame; pass arrays")
+            wanted = self.param_names[self.spec.n_reg - n_ex : self.spec.n_reg]
+            missing = [c for c in wanted if c not in exog_future.columns]
+            if missing:
+                raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
+            keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
+            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", steps)
+            assert found is not None
+            exog_future = found[0]
         mean, se = _batch_forecast(self, steps, exog_future)
         zq = scipy.stats.norm.ppf(1 - alpha / 2)
         fc = BatchForecast(mean, se, mean - zq * se, mean + zq * se, self.ids, alpha)
@@ -442,7 +481,8 @@ def fit_arima(
     y : array_like, pandas.Series, list of 1-D arrays or pandas.DataFrame
         One series (1-D), many series of equal length (2-D, one per row), series of
         different lengths (a list), or a long DataFrame with columns ``unique_id``,
-        ``ds`` and ``y``. Values must be finite.
+        ``ds`` and ``y`` (any other columns are the regressors: see ``exog``). Values
+        must be finite.
     order : tuple (p, d, q)
         ``p`` and ``q`` non-negative integers or lists of lags (``(1, 1, [1, 4])``).
     seasonal_order : tuple (P, D, Q, s), default (0, 0, 0, 0)
@@ -453,7 +493,9 @@ def fit_arima(
         trend counted 1, 2, ... (the drift of a once-differenced series). For
         ``method='ols'`` the terms are those of ``AutoReg`` (an intercept).
     exog : array_like, optional
-        Regressors ``(n, m)`` (shared by every series) or ``(k, n, m)``.
+        Regressors ``(n, m)`` (shared by every series) or ``(k, n, m)``. With a long
+        DataFrame, leave it None: the DataFrame's own columns other than ``unique_id``,
+        ``ds`` and ``y`` are the regressors (series of equal length), named after them.
     method : {'css-ml', 'ml', 'css', 'yule-walker', 'burg', 'ols'}, default 'css-ml'
         ``'css'``: conditional sum of squares, R's ``arima(method="CSS")``;
         ``'css-ml'``: exact maximum likelihood started from the CSS estimates (R's
@@ -556,10 +598,16 @@ def fit_arima(
     maxiter = as_int(maxiter, "maxiter", minimum=1)
     ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
     series, ids, stamps, single = _as_panel(y)
-    if exog is not None and isinstance(y, pd.DataFrame):
-        raise TypeError("exog is not supported with a long DataFrame; pass arrays")
+    exog_names = None
+    if isinstance(y, pd.DataFrame):
+        if exog is not None:
+            raise TypeError("with a long DataFrame the regressors are its columns other than unique_id, ds and y; "
+                            "do not pass exog too")
+        found = _long_exog(y, ids)
+        if found is not None:
+            exog, exog_names = found
     batch = _fit_panel(series, ids, stamps, (ar, d, ma), (sar, D, sma, s), trend, exog, method, maxiter,
-                       tuple(order), tuple(seasonal_order))
+                       tuple(order), tuple(seasonal_order), exog_names)
     if not np.all(batch.converged):
         bad = [batch.ids[i] for i in np.flatnonzero(~batch.converged)][:10]
         warnings.warn(
@@ -571,7 +619,7 @@ def fit_arima(
     return batch.model(0) if single else batch
 
 
-def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in):  # type: ignore[no-untyped-def]
+def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None):  # type: ignore[no-untyped-def]
     ar, d, ma = order
     sar, D, sma, s = sorder
     k = len(series)
@@ -589,7 +637,8 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
     ex2 = None if exog is None else as_float_array(exog, "exog", ndim=(1, 2, 3), keep_float32=False)
     n_reg = len(_trend_names(trend)) + (0 if ex2 is None else (1 if ex2.ndim == 1 else ex2.shape[-1]))
     spec = _ep.Spec(ar, d, ma, sar, D, sma, s, n_reg)
-    reg_names = _trend_names(trend) + [f"x{j + 1}" for j in range(n_reg - len(_trend_names(trend)))]
+    n_ex = n_reg - len(_trend_names(trend))
+    reg_names = _trend_names(trend) + (list(exog_names) if exog_names else [f"x{j + 1}" for j in range(n_ex)])
     if d + D * s and "c" in trend and method != "ols":
         raise ValueError(f"trend {trend!r} has a constant, which differencing removes; use 't' for a drift")
     if d + D * s > 1 and "t" in trend and method != "ols":
