@@ -323,6 +323,54 @@ def test_exact_scores_equal_naive_pearson(matcher, tracks):
     assert o[0] == 150 and s[0] == pytest.approx(ref0[0], abs=1e-10)
 
 
+def test_band_energy_equals_frame_loop():
+    # the stored band energies (cumulative over frames) against a frame-by-frame loop:
+    # Hann frames of _FRAME samples centred on each hop of _HOP samples, periodogram bins
+    # summed in groups of _BAND_BINS
+    from tsconv.audio import matcher as mt
+
+    x = np.random.default_rng(3).standard_normal(5000).astype(np.float32)
+    got = mt._band_energy(x, 8)
+    n_frames = -(-x.size // mt._HOP)
+    padded = np.zeros(n_frames * mt._HOP + mt._FRAME)
+    start = (mt._FRAME - mt._HOP) // 2
+    padded[start : start + x.size] = x
+    window = np.hanning(mt._FRAME + 1)[:-1]  # periodic Hann, as scipy.signal.get_window
+    ref = np.zeros((n_frames + 1, 8))
+    for j in range(n_frames):
+        frame = padded[j * mt._HOP : j * mt._HOP + mt._FRAME] * window
+        power = np.abs(np.fft.rfft(frame)) ** 2
+        for b in range(8):
+            ref[j + 1, b] = ref[j, b] + power[b * mt._BAND_BINS : (b + 1) * mt._BAND_BINS].sum()
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("color", ["white", "pink"])
+def test_exact_score_on_noise_has_the_textbook_spread(color):
+    # the score is normalized by its own null spread: on noise clips, the Pearson
+    # correlation at a fixed place is about N(0, 1/m) (Fisher 1915: var r = 1/(m-1) for
+    # independent Gaussian samples) whatever the music there -- also in a tonal passage,
+    # where the whitened music is far from white (the former score, Pearson of
+    # y / (conj(C) P_y) with the whitened track, spread 0.14x / 2.9x the textbook value at
+    # these two places, and such passages out-scored the true place on real music)
+    rng = np.random.default_rng(11)
+    t = np.arange(12 * SR) / SR
+    tonal = sum(np.sin(2 * np.pi * f * t * (1 + 0.002 * np.sin(2 * np.pi * 0.3 * t))) for f in (110.0, 165.0, 220.0))
+    song = np.asarray(synth_track(12.0, SR, seed=5), dtype=np.float64)
+    track = np.concatenate([song, tonal + 0.01 * rng.standard_normal(t.size)])
+    m = Matcher()
+    m.add("mixed", track, SR)
+    m._ensure_index()
+    n = SR  # 1 s clips
+    for lag in (2 * SR, 16 * SR):  # in the music, in the tonal passage
+        scores = []
+        for _ in range(150):
+            y = m._query(degrade.colored_noise(n, color, seed=rng), SR)
+            scores.append(m._refine(y, 0, lag, 0)[0])
+        assert np.std(scores) == pytest.approx(1 / np.sqrt(n - 1), rel=0.2)
+        assert abs(np.mean(scores)) < 3 / np.sqrt(150 * n)
+
+
 def test_batched_welch_matches_scipy():
     # pins scipy.signal.welch's estimate (Hann, 50% overlap, constant detrend): ours is
     # proportional to it, bin by bin, away from DC and Nyquist (one-sided doubling)
