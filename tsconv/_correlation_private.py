@@ -34,6 +34,23 @@ except ImportError:  # pragma: no cover - a scipy that moved its private module
 __all__ = ["NCCPlan", "block_length", "window_norms"]
 
 
+# Work arrays start on a 2 MiB boundary: numpy advises the kernel to back large arrays
+# with transparent huge pages, which it can do only for whole aligned 2 MiB stretches. The
+# strided passes of a batched FFT over 4 MB rows ran 2.4x slower on 4 kB pages here.
+_HUGE = 1 << 21
+
+
+def work_array(shape: Any, dtype: Any) -> NDArray[Any]:
+    """``np.empty(shape, dtype)`` starting on a 2 MiB boundary (see ``_HUGE``)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes < _HUGE:
+        return np.empty(shape, dtype)
+    raw = np.empty(nbytes + _HUGE, dtype=np.uint8)
+    start = (-raw.ctypes.data) % _HUGE
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
 def rfft_rows(x: NDArray[np.floating], out: NDArray[np.complexfloating] | None) -> NDArray[np.complexfloating]:
     """``scipy.fft.rfft(x, axis=1)``, written into ``out`` when scipy's pocketfft allows it.
 
@@ -99,12 +116,13 @@ def window_norms(
         # independent chains the CPU runs in parallel)
         ws.update(
             width=width,
-            z=np.empty(width, dtype=np.complex128),
-            c=np.zeros(width + 1, dtype=np.complex128),
-            d=np.empty(chunk, dtype=np.complex128),
-            sxx=np.empty(chunk, dtype=np.float64),
+            z=work_array(width, np.complex128),
+            c=work_array(width + 1, np.complex128),
+            d=work_array(chunk, np.complex128),
+            sxx=work_array(chunk, np.float64),
             flat=np.empty(chunk, dtype=bool),
         )
+        ws["c"][0] = 0.0  # the prefix sums start at zero
     z, c = ws["z"], ws["c"]
     pairs = z.view(np.float64).reshape(-1, 2)
     inv_m = 1.0 / m
@@ -167,10 +185,10 @@ class NCCPlan:
         if ws.get("rows") != rows:
             ws.update(
                 rows=rows,
-                den=np.empty(rows * step, dtype=self.dtype),
-                seg=np.empty((rows, L), dtype=self.dtype),
-                num=np.empty((rows, L), dtype=self.dtype),
-                spec=np.empty((rows, L // 2 + 1), dtype=np.result_type(self.dtype, np.complex64)),
+                den=work_array(rows * step, self.dtype),
+                seg=work_array((rows, L), self.dtype),
+                num=work_array((rows, L), self.dtype),
+                spec=work_array((rows, L // 2 + 1), np.result_type(self.dtype, np.complex64)),
             )
         den, seg = ws["den"], ws["seg"]
         den[n_out:] = np.inf
