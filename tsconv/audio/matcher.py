@@ -827,9 +827,9 @@ class Matcher:
         keeps a strong drift there, and the few degrees of freedom of that drift made
         a few bass-heavy passages of the catalog correlate with any noisy clip (measured
         on real music with pink noise at -15 dB: one passage of one track beat the true
-        place in a sixth of the 3 s queries; top-1 on 60 queries of 3 s / 1 s at -15 dB
-        and -20 dB, pink: 34-ish/40 -> 60, 60, 58, 40 of 60 with the cut at 30 Hz; white: 59,
-        60, 58, 52; a cut at 50 Hz did slightly worse on both).
+        place in 6 of 40 clips of 3 s, top-1 34 of 40; with the cut at 30 Hz, top-1 on 60
+        clips of 3 s / 1 s at -15 / -20 dB: pink 60, 60, 58, 40; white 59, 60, 58, 52; a
+        cut at 50 Hz did slightly worse on both).
         """
         return int(math.ceil(_F_LOW / self.sr * nfft))
 
