@@ -535,6 +535,7 @@ class _Shard(Matcher):
             total += t.data.nbytes
             total += 0 if t.padded is None else t.padded.nbytes
             total += 0 if t.index is None else t.index.nbytes
+            total += 0 if t.energy is None else t.energy.nbytes
         return total
 
 
@@ -564,7 +565,10 @@ def _matcher_settings(m: Matcher) -> dict[str, Any]:
 
 def _bare_tracks(m: Matcher, indices: list[int]) -> list[Any]:
     """Copies of the tracks without their search index (rebuilt on the worker)."""
-    return [dataclasses.replace(m._tracks[i], index=None, padded=None, resp_keep=None, data=np.array(m._tracks[i].data)) for i in indices]
+    return [
+        dataclasses.replace(m._tracks[i], index=None, padded=None, resp_keep=None, energy=None, resp_band=None, data=np.array(m._tracks[i].data))
+        for i in indices
+    ]
 
 
 def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
