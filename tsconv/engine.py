@@ -23,6 +23,11 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._validation import as_axis, as_float_array, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
 
+try:  # scipy's in-place second-order-section filter (what scipy.signal.sosfilt runs on a copy)
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
+except ImportError:  # pragma: no cover - a scipy that moved it: the public sosfilt is used
+    _sosfilt_inplace = None
+
 __all__ = ["apply", "Stream", "choose_method", "stochastic_apply", "Mode", "Method", "NanPolicy"]
 
 Mode = Literal["same", "valid", "full"]
@@ -571,12 +576,6 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
             pos, step = stop, step * 2
         state = finals[i] + zi if pos >= hi else finals[i]
     return y
-
-
-try:  # scipy's in-place second-order-section filter (what scipy.signal.sosfilt runs on a copy)
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
-except ImportError:  # pragma: no cover - a scipy that moved it: the public sosfilt is used
-    _sosfilt_inplace = None
 
 
 def check_transfer_options(mode: str, method: str) -> None:
