@@ -403,9 +403,11 @@ def _apply_kernel(
         # convolves, and redo the (rare) series that holds a non-finite value
         pending = _threads().submit(_screen, x2)
         out = _convolve_kernel(c, o, x2, mode, method)
-        if pending.result() is None:
+        mask = pending.result()
+        if mask is None:
             return out
-    mask = _screen(x2)
+    else:
+        mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
         _raise_nonfinite(x2, shape or x2.shape)
     if nan_policy == "omit" and (mask is not None or mode == "same"):
