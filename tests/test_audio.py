@@ -323,6 +323,16 @@ def test_exact_scores_equal_naive_pearson(matcher, tracks):
     assert o[0] == 150 and s[0] == pytest.approx(ref0[0], abs=1e-10)
 
 
+def test_search_on_two_threads_equals_one(tracks):
+    m1, m2 = Matcher(workers=1), Matcher(workers=2)
+    for m in (m1, m2):
+        for name, x in tracks.items():
+            m.add(name, x, SR)
+    y = degrade.add_noise(_clip(tracks["song3"], 5000, 1.5), -5.0, seed=4)
+    a, b = m1.match(y, SR, top_k=3, max_false_alarm=1.0), m2.match(y, SR, top_k=3, max_false_alarm=1.0)
+    assert a == b and a[0].track == "song3"
+
+
 def test_band_energy_equals_frame_loop():
     # the stored band energies (cumulative over frames) against a frame-by-frame loop:
     # Hann frames of _FRAME samples centred on each hop of _HOP samples, periodogram bins

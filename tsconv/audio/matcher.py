@@ -753,7 +753,12 @@ class Matcher:
             needle_spec[: self._low_bins(_NFFT)] = 0.0
             # frames a window of the segment touches, with a margin for the filter's spread
             n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
-            for ti, t in enumerate(self._tracks):
+            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int]:
+                t = self._tracks[ti]
+                out_z: list[NDArray[np.float64]] = []
+                out_lag: list[NDArray[np.int64]] = []
+                out_ti: list[NDArray[np.int64]] = []
+                out_n = [0]
                 assert t.index is not None and t.resp_keep is not None
                 assert t.energy is not None and t.resp_band is not None
                 g = 1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)
@@ -770,7 +775,7 @@ class Matcher:
                 h = max(min(seg.size, t.n) // 2, 1)
                 lag_lo, lag_hi = L - (seg.size - h), L + t.n - h  # padded lags of the clip start
                 f_lo, f_hi = max(lag_lo // _HOP, 0), max(lag_hi // _HOP + 1, 0)
-                for firsts, corr, counts in t.index.correlate_batches(needle_spec, workers=self.workers, decimate=decimate):
+                for firsts, corr, counts in t.index.correlate_batches(needle_spec, workers=1, decimate=decimate):
                     # the scale is constant over a frame: each frame's best lag, then scale
                     nb, valid = corr.shape
                     fpb = valid // per  # frames per block (blocks start on frames)
@@ -786,7 +791,7 @@ class Matcher:
                     n_inside = int(outside.size - np.count_nonzero(outside))
                     if n_inside == 0:
                         continue
-                    n_total += n_inside * per
+                    out_n[0] += n_inside * per
                     n_cb = -(-fpb // frames_per_chunk)  # chunks per block
                     if n_cb * frames_per_chunk != fpb:
                         zf = np.concatenate([zf, np.full((nb, n_cb * frames_per_chunk - fpb), -np.inf)], axis=1)
@@ -796,9 +801,23 @@ class Matcher:
                     ok = np.isfinite(z_c)  # chunks of the padding only are dropped
                     blk = np.repeat(np.arange(nb), n_cb)[ok]
                     fi = (np.tile(np.arange(n_cb), nb) * frames_per_chunk + pick)[ok]  # frame within its block
-                    zs.append(z_c[ok])
-                    lags.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
-                    tis.append(np.full(blk.size, ti))
+                    out_z.append(z_c[ok])
+                    out_lag.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
+                    out_ti.append(np.full(blk.size, ti))
+                return out_z, out_lag, out_ti, out_n[0]
+
+            # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
+            # track's blocks are too few rows for a multithreaded FFT); results in track order
+            if self.workers > 1 and len(self._tracks) > 1:
+                with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                    parts = list(pool.map(one_track, range(len(self._tracks))))
+            else:
+                parts = [one_track(ti) for ti in range(len(self._tracks))]
+            for pz, pl, pt, pn in parts:
+                zs.extend(pz)
+                lags.extend(pl)
+                tis.extend(pt)
+                n_total += pn
         if not zs:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         if not fit:
