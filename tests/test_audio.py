@@ -17,7 +17,7 @@ from tsconv.audio import CatalogError, Match, Matcher, degrade, load
 from tsconv.audio import catalog as catalog_mod
 from tsconv.audio._search import BlockIndex
 from tsconv.audio._synth import synth_track
-from tsconv.audio.matcher import _welch
+from tsconv.audio.matcher import _WIDE, _welch
 
 SR = 8000
 
@@ -321,6 +321,41 @@ def test_exact_scores_equal_naive_pearson(matcher, tracks):
     s, o = matcher._score_at(q, t, np.array([-50]))
     ref0 = naive.pearson_lags(q[50:], np.asarray(t.data[:150], dtype=np.float64))
     assert o[0] == 150 and s[0] == pytest.approx(ref0[0], abs=1e-10)
+
+
+@pytest.mark.parametrize("lo", [8000, -3000, 48000 - 3500])  # inside; over the start; over the end
+def test_wide_scores_equal_exact_scores(matcher, tracks, lo):
+    """The wide re-location's scores (FFT and prefix sums over each overlap) are _score_at's."""
+    t = matcher._tracks[1]
+    assert t.n == 48000
+    y = _clip(tracks["song1"], 9000, 0.5) + 0.3 * np.random.default_rng(2).standard_normal(4000)
+    q = matcher._whitened_clip(y)
+    view = matcher._track_view(t, y, lo, lo + 300 + q.size - 1)
+    lags, got, overlaps = matcher._scores_wide(q, t, view, lo, 300)
+    ref, ref_overlaps = matcher._score_at(q, t, lags, view, lo)
+    np.testing.assert_array_equal(overlaps, ref_overlaps)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-11)
+    if lo == 8000:
+        np.testing.assert_allclose(got[::50], naive.pearson_lags(q, view)[::50], atol=1e-11)
+
+
+def test_refine_relocates_within_wide_window(matcher, tracks):
+    """A candidate on a wrong place nearby is moved to the best exact score within +-_WIDE."""
+    ti = matcher.tracks.index("song2")
+    y = _clip(tracks["song2"], 12345, 1.0) + 0.1 * np.random.default_rng(3).standard_normal(SR)
+    score0, lag0, _, _ = matcher._refine(y, ti, 12345, 4)
+    assert abs(lag0 - 12345) < 0.5
+    for wrong in (12345 + 300, 12345 - _WIDE + 10):
+        score, lag, _, _ = matcher._refine(y, ti, wrong, 4, wide=_WIDE)
+        # the same score up to the filter's edge effects on a wider view (_VIEW_PAD of context)
+        assert abs(lag - 12345) < 0.5 and score == pytest.approx(score0, abs=1e-3)
+        narrow, lag_n, _, _ = matcher._refine(y, ti, wrong, 4)
+        assert abs(lag_n - 12345) > 4 and narrow < score0 / 2  # what the narrow refinement found
+    # near the track's ends the partial windows are still scored over their overlap
+    n = len(tracks["song2"])
+    end = np.asarray(tracks["song2"][n - SR // 2 :], dtype=np.float64)
+    score, lag, overlap, _ = matcher._refine(np.concatenate([end, np.zeros(SR // 2)]), ti, n - SR // 2 - 200, 4, wide=_WIDE)
+    assert abs(lag - (n - SR // 2)) < 0.5 and overlap == SR // 2
 
 
 def test_search_on_two_threads_equals_one(tracks):
