@@ -62,7 +62,7 @@ _VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
 # samples: the exact score re-locates a candidate within this distance (Matcher._refine). On
 # real music (60-min catalog, 200 clips per cell) the coarse statistic put a few percent of
 # right-track answers on a neighbouring cycle 10-350 samples away where the exact score is
-# lower: offsets within +-1 sample without EQ at -15 dB 98.5 -> 99.5% (3 s), 95.0 -> 98.0% (1 s)
+# lower: offsets within +-1 sample without EQ at -15 dB 98.0 -> 98.5% (3 s), 93.5 -> 97.0% (1 s)
 _WIDE = 1024
 _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher._low_bins)
 _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
@@ -386,7 +386,7 @@ class Matcher:
         Default relative speed range searched by :meth:`match` (0.01: clips played up to
         1% fast or slow); see :meth:`match`.
     workers : int, default 2
-        Threads for the inverse FFTs of a search and for decoding files.
+        Threads for the catalog search (tracks in parallel) and for decoding files.
 
     Attributes
     ----------
