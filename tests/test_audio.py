@@ -309,34 +309,44 @@ def test_block_index_equals_naive_correlation():
     np.testing.assert_allclose(got, ref, atol=2e-4)
 
 
-def test_exact_scores_equal_naive_pearson(matcher, tracks):
+def _pearson_over_overlap(q, x, k):
+    """naive.pearson_lags of the clip at track lag ``k``, over its overlap with the track ``x``."""
+    lo, hi = max(0, -k), min(q.size, x.size - k)
+    return naive.pearson_lags(q[lo:hi], x[k + lo : k + hi])[0], hi - lo
+
+
+def test_exact_scores_equal_naive_pearson(matcher):
     t = matcher._tracks[0]
+    x = np.asarray(t.data, dtype=np.float64)
     q = np.random.default_rng(1).standard_normal(200)
-    lags = np.arange(1000, 1009)
-    scores, overlaps = matcher._score_at(q, t, lags)
-    ref = naive.pearson_lags(q, np.asarray(t.data[1000 : 1008 + 200], dtype=np.float64))
+    lags, scores, overlaps = matcher._scores(q, t, x[1000:], 1000, 9)
+    assert lags.tolist() == list(range(1000, 1009))
+    ref = naive.pearson_lags(q, x[1000 : 1008 + 200])
     np.testing.assert_allclose(scores, ref, atol=1e-10)
     assert (overlaps == 200).all()
     # partial overlap at the start of the track: Pearson over the overlap only
-    s, o = matcher._score_at(q, t, np.array([-50]))
-    ref0 = naive.pearson_lags(q[50:], np.asarray(t.data[:150], dtype=np.float64))
-    assert o[0] == 150 and s[0] == pytest.approx(ref0[0], abs=1e-10)
+    lags, s, o = matcher._scores(q, t, np.concatenate([np.full(50, 7.0), x[:150]]), -50, 1)
+    ref0, n0 = _pearson_over_overlap(q, x, -50)
+    assert o[0] == n0 == 150 and s[0] == pytest.approx(ref0, abs=1e-10)
 
 
 @pytest.mark.parametrize("lo", [8000, -3000, 48000 - 3500])  # inside; over the start; over the end
-def test_wide_scores_equal_exact_scores(matcher, tracks, lo):
-    """The wide re-location's scores (FFT and prefix sums over each overlap) are _score_at's."""
+def test_wide_scores_equal_naive_pearson(matcher, tracks, lo):
+    """The re-scoring over +-1024 lags (one FFT, prefix sums over each overlap) is exact."""
     t = matcher._tracks[1]
     assert t.n == 48000
+    x = np.asarray(t.data, dtype=np.float64)
     y = _clip(tracks["song1"], 9000, 0.5) + 0.3 * np.random.default_rng(2).standard_normal(4000)
     q = matcher._whitened_clip(y)
     view = matcher._track_view(t, y, lo, lo + 300 + q.size - 1)
-    lags, got, overlaps = matcher._scores_wide(q, t, view, lo, 300)
-    ref, ref_overlaps = matcher._score_at(q, t, lags, view, lo)
-    np.testing.assert_array_equal(overlaps, ref_overlaps)
-    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-11)
-    if lo == 8000:
-        np.testing.assert_allclose(got[::50], naive.pearson_lags(q, view)[::50], atol=1e-11)
+    lags, got, overlaps = matcher._scores(q, t, view, lo, 300)
+    # the reference reads the same filtered view, over each lag's overlap with the track
+    vx = np.zeros(t.n)
+    inside = slice(max(lo, 0), min(lo + view.size, t.n))
+    vx[inside] = view[inside.start - lo : inside.stop - lo]
+    for i in range(0, 300, 23):
+        ref, n = _pearson_over_overlap(q, vx, int(lags[i]))
+        assert overlaps[i] == n and got[i] == pytest.approx(ref, abs=1e-11)
 
 
 def test_refine_relocates_within_wide_window(matcher, tracks):
