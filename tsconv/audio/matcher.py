@@ -945,9 +945,9 @@ class Matcher:
         The score is the Pearson correlation of the whitened clip ``u`` with the track's
         view ``v`` (:meth:`_track_view`) over their overlap: the matched filter normalized
         by its own standard deviation at that lag. With ``wide > radius`` the best lag
-        within ``+-wide`` of ``lag0`` is found first and the
-        refinement centred there: the search's coarse statistic can prefer a neighbouring
-        cycle of near-periodic music (see ``_WIDE``).
+        within ``+-wide`` of ``lag0`` is found first and the refinement centred there: the
+        search's coarse statistic can prefer a neighbouring cycle of near-periodic music
+        (see ``_WIDE``).
         """
         t = self._tracks[ti]
         if q is None:
