@@ -16,6 +16,7 @@ import fnmatch
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -401,6 +402,12 @@ class Matcher:
 
     Notes
     -----
+    Thread safety: queries (:meth:`match`, :meth:`find_all`, :meth:`match_file`,
+    :meth:`trace`) may run from any number of threads at once, on a freshly loaded
+    matcher too: the search index, built by the first query, is built once under a lock,
+    and every query keeps its intermediate results to its own thread. Adding tracks or
+    saving while other threads query is not supported.
+
     For a clip ``y = g h * s + n`` (gain ``g``, an equaliser ``h``, noise ``n``) of a
     track ``s``, the detector correlates the clip with the track after weighting their
     cross-spectrum by ``1 / P_y(f)``, the clip's own smoothed power spectrum:
@@ -458,8 +465,24 @@ class Matcher:
         self._tracks: list[_Track] = []
         self._names: dict[str, int] = {}
         self._resp_cache: dict[tuple[int, int], NDArray[np.complex128]] = {}
-        self._psd_memo: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
-        self._needle_memo: tuple[NDArray[np.float64], int, NDArray[np.complex128]] | None = None
+        self._init_sync()
+
+    def _init_sync(self) -> None:
+        # queries may arrive from many threads: the lazy index is built under a lock, the
+        # per-query memos (the clip's spectrum, the needle's FFT) are per thread
+        self._index_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("_index_lock", "_cache_lock", "_local"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_sync()
 
     # -- catalog ---------------------------------------------------------------------------
     @staticmethod
@@ -694,19 +717,31 @@ class Matcher:
 
     # -- search ----------------------------------------------------------------------------
     def _ensure_index(self) -> None:
+        """Build the search index of every track that has none (the first query does).
+
+        Safe when the first queries arrive from several threads at once: one thread builds
+        under a lock while the others wait, and a track's index is published (``t.index``
+        set) only once all its parts are in place.
+        """
+        if all(t.index is not None for t in self._tracks):
+            return
         L = self._needle_len
-        for t in self._tracks:
-            if t.index is None:
+        with self._index_lock:
+            for t in self._tracks:
+                if t.index is not None:
+                    continue
                 # lags are counted from L samples before the track, so a clip may start
                 # before it or run past its end (clip longer than the track)
-                t.padded = np.concatenate([np.zeros(L, np.float32), np.asarray(t.data, dtype=np.float32)])
-                t.index = BlockIndex(t.padded, _NFFT, L, _DECIMATE, align=_HOP)
-                t.resp_keep = _kernel_response(t.kernel, _NFFT, t.index.keep).astype(np.complex64)
+                padded = np.concatenate([np.zeros(L, np.float32), np.asarray(t.data, dtype=np.float32)])
+                index = BlockIndex(padded, _NFFT, L, _DECIMATE, align=_HOP)
+                resp_keep = _kernel_response(t.kernel, _NFFT, index.keep).astype(np.complex64)
                 # the block spectra with the whitener undone, B / C: the clip's weighted
                 # spectrum conj(Y) / P_y is then the same needle for every track
-                t.index.spectra /= t.resp_keep
-                t.energy = _band_energy(t.padded, _N_BANDS)
+                index.spectra /= resp_keep
+                t.padded, t.resp_keep = padded, resp_keep
+                t.energy = _band_energy(padded, _N_BANDS)
                 t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
+                t.index = index  # last: a reader that sees the index sees all of it
 
     def _n_lags(self) -> int:
         return sum(t.n + self._needle_len for t in self._tracks)
@@ -860,18 +895,20 @@ class Matcher:
 
     def _clip_psd(self, y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
         """:func:`_psd_on_grid`, the Welch spectrum of the last clip kept (every view of a query uses it)."""
-        memo = self._psd_memo
+        memo = getattr(self._local, "psd", None)
         if memo is None or memo[0] is not y:
-            memo = self._psd_memo = (y, _welch(y, min(_PSD_SEG, y.size)))
+            memo = self._local.psd = (y, _welch(y, min(_PSD_SEG, y.size)))
         return _psd_on_grid(y, freqs, memo[1])
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
         resp = self._resp_cache.get(key)
         if resp is None:
-            resp = self._resp_cache[key] = _kernel_response(t.kernel, nfft, nfft // 2 + 1)
-            if len(self._resp_cache) > 64:
-                self._resp_cache.pop(next(iter(self._resp_cache)))
+            resp = _kernel_response(t.kernel, nfft, nfft // 2 + 1)
+            with self._cache_lock:
+                self._resp_cache[key] = resp
+                if len(self._resp_cache) > 64:
+                    self._resp_cache.pop(next(iter(self._resp_cache)))
         return resp
 
     def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0) -> NDArray[np.float64]:
@@ -918,9 +955,9 @@ class Matcher:
         jh = np.clip(t.n - lags, 0, m)
         n = np.maximum(jh - jl, 0)
         nfft = scipy.fft.next_fast_len(v.size, real=True)
-        memo = self._needle_memo  # the same clip meets every candidate at this length
+        memo = getattr(self._local, "needle", None)  # the same clip meets every candidate at this length
         if memo is None or memo[0] is not q or memo[1] != nfft:
-            memo = self._needle_memo = (q, nfft, np.conj(scipy.fft.rfft(q, nfft)))
+            memo = self._local.needle = (q, nfft, np.conj(scipy.fft.rfft(q, nfft)))
         # sum_j q[j] v[k + j]: no wrap-around, k + j < len(v) <= nfft
         s_qv = scipy.fft.irfft(scipy.fft.rfft(v, nfft) * memo[2], nfft)[:n_lags]
         cq = np.concatenate(([0.0], np.cumsum(q)))
