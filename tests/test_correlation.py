@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tsconv._correlation_private as private
-from tests import naive
+import naive
 from tsconv import (
     best_lag,
     correlation_lags,
@@ -425,17 +425,3 @@ def test_other_bad_inputs():
         false_alarm_probability(0.5, 10, 0)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_buffered_transforms_are_scipy_fft_bit_for_bit(dtype):
-    # ncc writes its FFTs into kept buffers through scipy's private pocketfft module;
-    # pinned here so that a scipy that changes it fails loudly (the fallback is
-    # scipy.fft itself)
-    assert private._r2c is not None and private._c2r is not None, "scipy.fft._pocketfft.pypocketfft moved"
-    x = RNG.standard_normal((3, 1000)).astype(dtype)
-    spec = np.empty((3, 501), dtype=np.result_type(dtype, np.complex64))
-    got = private.rfft_rows(x, spec)
-    assert got is spec
-    np.testing.assert_array_equal(spec, scipy.fft.rfft(x, axis=1))
-    back = np.empty((3, 1000), dtype=dtype)
-    assert private.irfft_rows(spec, 1000, back) is back
-    np.testing.assert_array_equal(back, scipy.fft.irfft(spec, n=1000, axis=1))

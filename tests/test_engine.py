@@ -12,7 +12,7 @@ import scipy.signal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests import naive
+import naive
 from tsconv import Kernel, Stream, Transfer, apply, choose_method, stochastic_apply
 from tsconv import engine
 
@@ -453,14 +453,9 @@ def test_choose_method_uses_the_cost_model():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("inplace", [True, False])
-def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype, inplace):
+def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     # tiny segments so that short series take the threaded path: zero-state segments
     # plus the carried zero-input response must equal the sequential recursion.
-    # inplace: scipy's private in-place _sosfilt (pinned: it must exist), else the public one
-    assert engine._sosfilt_inplace is not None, "scipy.signal._sosfilt._sosfilt moved"
-    if not inplace:
-        monkeypatch.setattr(engine, "_sosfilt_inplace", None)
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 3)
     # orders <= 2 run as one sosfilt section, higher ones through lfilter; a lead other

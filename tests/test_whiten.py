@@ -9,7 +9,7 @@ import scipy.signal
 from statsmodels.regression.linear_model import yule_walker
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
-from tests import naive
+import naive
 from tsconv import _whiten_private
 from tsconv import Kernel, Whitener, apply, best_lag, lpc, ncc, pca_whiten, prewhiten, spectral_whiten, zca_whiten
 

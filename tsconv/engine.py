@@ -23,11 +23,6 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._validation import as_axis, as_float_array, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
 
-try:  # scipy's in-place second-order-section filter (what scipy.signal.sosfilt runs on a copy)
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
-except ImportError:  # pragma: no cover - a scipy that moved it: the public sosfilt is used
-    _sosfilt_inplace = None
-
 __all__ = ["apply", "Stream", "choose_method", "stochastic_apply", "Mode", "Method", "NanPolicy"]
 
 Mode = Literal["same", "valid", "full"]
@@ -551,14 +546,6 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
 
     def run(i: int) -> NDArray[np.floating]:
         lo, hi = edges[i], edges[i + 1]
-        if order <= 2 and _sosfilt_inplace is not None:
-            # straight into the output: the public sosfilt copies its input and returns
-            # a new array, whose fresh pages then cost a fault each (10 ms per 1e7 samples)
-            seg = y[lo:hi]
-            seg[...] = x[lo:hi]
-            z = np.zeros((1, 1, 2), dtype=dtype)
-            _sosfilt_inplace(sos, seg.reshape(1, -1), z)
-            return z[0, 0, :order].copy()
         ys, zf = segment(x[lo:hi], np.zeros(order, dtype=dtype))
         y[lo:hi] = ys
         return zf
