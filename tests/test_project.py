@@ -134,3 +134,12 @@ def test_tsconv_uses_no_private_module_of_another_package():
         if (uses := private_uses(path.read_text(encoding="utf-8")))
     }
     assert not offenders, offenders
+
+
+def test_nothing_refers_to_files_outside_the_repository():
+    # design notes and performance logs kept next to the repository are not shipped
+    outside = re.compile(r"\b(DESIGN|PERFORMANCE)\.md\b|\.\./shared/")
+    files = [p for p in ROOT.rglob("*") if p.suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""} and p.is_file()]
+    files = [p for p in files if not {".git", ".venv", "build"} & set(p.relative_to(ROOT).parts) and p.name != "test_project.py"]
+    hits = [f"{p.relative_to(ROOT)}:{n}" for p in files for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1) if outside.search(line)]
+    assert not hits, hits

@@ -44,7 +44,7 @@ Interpolation = Literal["parabolic", "sinc"]
 Tail = Literal["upper", "both"]
 
 # Past this many taps numpy's direct correlation hits the multithreaded-BLAS trap
-# (../shared/PERFORMANCE.md): 'auto' never picks 'direct' there.
+# (8-20x slower than its multiply-adds, docs/benchmarks.md): 'auto' never picks 'direct' there.
 MAX_DIRECT = 2048
 
 

@@ -41,7 +41,7 @@ _NAN_POLICIES = frozenset(get_args(NanPolicy))
 # * fft (overlap-save, batched real FFTs of size F): FFT_NS_PER_POINT[itemsize] *
 #   F log2(F) / (F - m + 1), plus FFT_OVERHEAD_S per call.
 # Past MAX_DIRECT taps multithreaded BLAS makes the direct path erratic and 8-20x slower
-# (../shared/PERFORMANCE.md), so it is never chosen there.
+# (docs/benchmarks.md, Apply), so it is never chosen there.
 DIRECT_NS_PER_MAC = {4: 0.12, 8: 0.2}
 DIRECT_FLOOR_NS = {4: 12.0, 8: 12.0}
 DIRECT_FLOOR_TAPS = (11, 64)
