@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.integrate
 import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,7 +125,7 @@ def test_spectral_density_integrates_to_variance():
     m = ARIMA((2, 0, 1), ar=[0.5, -0.3], ma=[0.4], sigma2=2.0)
     f = np.linspace(-0.5, 0.5, 20001)
     dens = m.spectral_density(f)
-    var = np.trapezoid(dens, f)
+    var = scipy.integrate.trapezoid(dens, f)
     assert var == pytest.approx(2.0 * arma_acovf(m.ar_reduced.coef, m.ma_total.coef, nobs=1)[0], rel=1e-6)
     w, h = m.frequency_response(8)
     np.testing.assert_allclose(np.abs(h) ** 2 * 2.0, m.spectral_density(w / (2 * np.pi)))

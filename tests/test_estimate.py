@@ -56,7 +56,7 @@ def test_yule_walker_and_burg_batch_equal_statsmodels(p, trend):
     yw = fit_arima(y, (p, 0, 0), trend=trend, method="yule-walker")
     bg = fit_arima(y, (p, 0, 0), trend=trend, method="burg")
     for i in range(y.shape[0]):
-        rho, sig = yule_walker(y[i], order=p, method="adjusted", demean=trend == "c", result_object=False)
+        rho, sig, _ = yule_walker(y[i], order=p, method="adjusted", demean=trend == "c", inv=True)  # 0.14 and 0.15 alike
         np.testing.assert_allclose(yw.params[i, -p:], rho, rtol=0, atol=1e-10)
         assert abs(np.sqrt(yw.sigma2[i]) - sig) < 1e-10
         x = y[i] - y[i].mean() if trend == "c" else y[i]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import os
 import re
 from pathlib import Path
 
@@ -136,10 +137,23 @@ def test_tsconv_uses_no_private_module_of_another_package():
     assert not offenders, offenders
 
 
+def repository_files() -> list[Path]:
+    """The text files of the repository (venvs, caches and build output pruned)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if not (d.startswith(".venv") or d in {".git", "build", "dist", "__pycache__", "_build"})]
+        found += [Path(dirpath, f) for f in filenames if Path(f).suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""}]
+    return found
+
+
 def test_nothing_refers_to_files_outside_the_repository():
     # design notes and performance logs kept next to the repository are not shipped
     outside = re.compile(r"\b(DESIGN|PERFORMANCE)\.md\b|\.\./shared/")
-    files = [p for p in ROOT.rglob("*") if p.suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""} and p.is_file()]
-    files = [p for p in files if not {".git", ".venv", "build"} & set(p.relative_to(ROOT).parts) and p.name != "test_project.py"]
-    hits = [f"{p.relative_to(ROOT)}:{n}" for p in files for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1) if outside.search(line)]
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in repository_files()
+        if p.name != "test_project.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if outside.search(line)
+    ]
     assert not hits, hits

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import scipy.fft
+import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
 
@@ -104,7 +105,7 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     >>> k.coef.round(4)
     array([ 1.    , -0.7965,  0.6692])
     >>> from statsmodels.regression.linear_model import yule_walker
-    >>> rho = yule_walker(x, 2, method="mle", result_object=True).rho
+    >>> rho = yule_walker(x, 2, method="mle", inv=True)[0]  # (rho, sigma, Rinv) on every statsmodels
     >>> bool(np.allclose(k.coef[1:], -rho))
     True
     """
@@ -340,7 +341,7 @@ class Whitener:
         h *= np.hanning(self.n_taps + 2)[1:-1]
         H = np.abs(scipy.fft.rfft(h, 4 * self.n_taps))
         psd_i = np.interp(np.linspace(0, 0.5, H.size), f, psd)
-        var = np.trapezoid(psd_i * H**2, np.linspace(0, 0.5, H.size))
+        var = scipy.integrate.trapezoid(psd_i * H**2, np.linspace(0, 0.5, H.size))
         self.kernel = Kernel(h / np.sqrt(var), origin=self.n_taps // 2)
         return self
 
