@@ -8,7 +8,7 @@ is silently coerced into a wrong answer.
 from __future__ import annotations
 
 import numbers
-from typing import Any, get_args
+from typing import Any, Literal, TypeVar, get_args, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -31,6 +31,33 @@ def _describe(value: Any) -> str:
         return f"array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+_Option = TypeVar("_Option")
+
+
+@overload
+def as_float_array(
+    x: ArrayLike,
+    name: str = ...,
+    *,
+    ndim: int | tuple[int, ...] | None = ...,
+    allow_empty: bool = ...,
+    keep_float32: Literal[False],
+    finite: bool = ...,
+) -> NDArray[np.float64]: ...
+
+
+@overload
+def as_float_array(
+    x: ArrayLike,
+    name: str = ...,
+    *,
+    ndim: int | tuple[int, ...] | None = ...,
+    allow_empty: bool = ...,
+    keep_float32: bool = ...,
+    finite: bool = ...,
+) -> NDArray[np.floating]: ...
 
 
 def as_float_array(
@@ -105,14 +132,16 @@ def first_nonfinite(arr: NDArray[np.floating]) -> tuple[int, ...] | None:
 
 def as_coefficients(coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
     """Kernel coefficients: a non-empty, finite, real 1-D float64 array (a copy)."""
-    if np.isscalar(coef) and not isinstance(coef, (str, bytes)):
-        coef = [coef]
-    arr = as_float_array(coef, name, ndim=1, keep_float32=False, finite=True)
+    values: Any = [coef] if np.isscalar(coef) and not isinstance(coef, (str, bytes)) else coef
+    arr = as_float_array(values, name, ndim=1, keep_float32=False, finite=True)
     return np.array(arr, dtype=np.float64, copy=True)
 
 
-def check_option(value: Any, alias: Any, name: str) -> str:
-    """Check ``value`` against the strings of a ``Literal`` alias; the error lists them."""
+def check_option(value: _Option, alias: Any, name: str) -> _Option:
+    """Check ``value`` against the strings of a ``Literal`` alias; the error lists them.
+
+    Returns ``value`` itself, typed as the caller declared it (the ``Literal`` alias).
+    """
     allowed = get_args(alias)
     if not isinstance(value, str) or value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)

@@ -11,7 +11,7 @@ a calibrated probability of a chance match. See ``docs/correlation.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -208,7 +208,7 @@ def _finite_chunk(chunk: NDArray[Any], offset: int, dtype: np.dtype[Any]) -> NDA
     return c
 
 
-def _iter_chunks(chunks: Iterable[Any], dtype: np.dtype[Any]):  # type: ignore[no-untyped-def]
+def _iter_chunks(chunks: Iterable[Any], dtype: np.dtype[Any]) -> Iterator[NDArray[np.floating]]:
     """Validated 1-D chunks of a streamed haystack, all of the needle's precision."""
     offset = 0
     for i, chunk in enumerate(chunks):
@@ -508,7 +508,7 @@ class Peak(NamedTuple):
 
     lag: float
     value: float
-    index: int
+    index: int  # type: ignore[assignment]  # public field; shadows tuple.index on purpose
     psr: float
 
 
@@ -663,7 +663,7 @@ def find_peaks(
     return peaks
 
 
-def _lag_mapper(lags: ArrayLike | None, n: int):  # type: ignore[no-untyped-def]
+def _lag_mapper(lags: ArrayLike | None, n: int) -> Callable[[int, float], float]:
     if lags is None:
         return lambda i, d: float(i + d)
     lg = as_float_array(lags, "lags", ndim=1, keep_float32=False, finite=True)

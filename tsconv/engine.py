@@ -8,7 +8,9 @@ applies the same operator chunk by chunk with O(kernel) state.
 
 from __future__ import annotations
 
+import contextvars
 import math
+import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, get_args
@@ -63,6 +65,29 @@ PARALLEL_MIN_DIRECT_TAPS = 32
 CONCURRENT_SCREEN_MIN = 1 << 16
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
+_pool_size = 0
+# The threads one apply() call may use (its ``workers`` argument, resolved); None: the
+# defaults above. A context variable, so that concurrent calls each keep their own.
+_WORKERS: contextvars.ContextVar[int | None] = contextvars.ContextVar("tsconv_apply_workers", default=None)
+
+
+def _workers(default: int) -> int:
+    """The threads the current apply() call may use (``default`` unless it said)."""
+    n = _WORKERS.get()
+    return default if n is None else n
+
+
+def as_workers(workers: Any, name: str = "workers") -> int | None:
+    """``workers`` as ``scipy.fft`` reads it: None (the default), n >= 1, or -1 for every
+    core (-2 for all but one, ...); the number of threads, or None."""
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"{name} must be an integer or None, got {workers!r}")
+    n, cores = int(workers), os.cpu_count() or 1
+    if n == 0 or n < -cores:
+        raise ValueError(f"{name} must be >= 1, or -1 ... -{cores} to count back from the {cores} cores, got {n}")
+    return n if n > 0 else cores + 1 + n
 
 
 def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
@@ -73,16 +98,20 @@ def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
     """
     if method == "direct" and m < PARALLEL_MIN_DIRECT_TAPS:
         return False
-    return PARALLEL_WORKERS >= 2 and outputs >= 2 * PARALLEL_MIN_OUTPUTS
+    return _workers(PARALLEL_WORKERS) >= 2 and outputs >= 2 * PARALLEL_MIN_OUTPUTS
 
 
 def _threads() -> ThreadPoolExecutor:
     """The engine's thread pool, made on first use (and again in a forked child, whose
-    copy of the parent's pool has no threads behind it)."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        _pool = ThreadPoolExecutor(max_workers=max(RECURSIVE_WORKERS, PARALLEL_WORKERS), thread_name_prefix="tsconv")
-        _pool_pid = os.getpid()
+    copy of the parent's pool has no threads behind it, or when a call asks for more
+    workers than it has)."""
+    global _pool, _pool_pid, _pool_size
+    size = max(_workers(RECURSIVE_WORKERS), _workers(PARALLEL_WORKERS), RECURSIVE_WORKERS, PARALLEL_WORKERS)
+    if _pool is None or _pool_pid != os.getpid() or size > _pool_size:
+        # a smaller pool is dropped, not shut down: a concurrent call may still be
+        # submitting to it (its threads end once it is collected)
+        _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="tsconv")
+        _pool_pid, _pool_size = os.getpid(), size
     return _pool
 
 
@@ -145,7 +174,7 @@ def _direct_seconds(n: int, m: int, size: int) -> float:
     return n * per * 1e-9
 
 
-def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> str:
+def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Method:
     """The method ``apply(..., method="auto")`` uses for a series of length ``n``.
 
     Parameters
@@ -274,7 +303,7 @@ def _full_range_into(
     threads: numpy's convolution, scipy.fft and lfilter release the GIL.
     """
     rows = x2.shape[0]
-    workers = PARALLEL_WORKERS
+    workers = _workers(PARALLEL_WORKERS)
     if not _parallel(rows * (j1 - j0), method, c.size) or method == "recursive":
         _full_range_serial(x2, c, j0, j1, method, out)
         return
@@ -373,7 +402,7 @@ def _too_short(n: int, m: int) -> ValueError:
 
 
 def _apply_kernel(
-    k: Kernel, x2: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+    k: Kernel, x2: NDArray[np.floating], mode: Mode, method: str, nan_policy: str, shape: tuple[int, ...] = ()
 ) -> NDArray[np.floating]:
     """Apply a Kernel to each row of the C-contiguous 2-D array ``x2``."""
     rows, n = x2.shape
@@ -391,7 +420,7 @@ def _apply_kernel(
         and rows == 1
         and nan_policy != "omit"
         and n >= CONCURRENT_SCREEN_MIN
-        and PARALLEL_WORKERS >= 2
+        and _workers(PARALLEL_WORKERS) >= 2
         and not _parallel(n, method, m)
     ):
         # one long series, a short kernel: screen on a second core while this one
@@ -428,7 +457,7 @@ def _output_range(n: int, m: int, o: int, mode: str) -> tuple[int, int]:
 
 
 def _convolve_kernel(
-    c: NDArray[np.floating], o: int, xin: NDArray[np.floating], mode: str, method: str
+    c: NDArray[np.floating], o: int, xin: NDArray[np.floating], mode: Mode, method: str
 ) -> NDArray[np.floating]:
     """The convolution of every row of the finite array ``xin`` in ``mode`` (NaN edges in 'same')."""
     rows, n = xin.shape
@@ -494,7 +523,7 @@ def _apply_kernel_omit(
 def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[np.floating]) -> NDArray[np.floating]:
     """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
     rows, n = x2.shape
-    workers = RECURSIVE_WORKERS
+    workers = _workers(RECURSIVE_WORKERS)
     if workers < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
     if rows >= workers:  # many series: split the rows
@@ -610,7 +639,7 @@ def _apply_transfer(
 
 
 def _apply_array(
-    op: Kernel | Transfer, x: NDArray[np.floating], mode: str, method: str, axis: int, nan_policy: str
+    op: Kernel | Transfer, x: NDArray[np.floating], mode: Mode, method: str, axis: int, nan_policy: str
 ) -> NDArray[np.floating]:
     if x.ndim == 1:
         x2 = x[None, :] if x.flags.c_contiguous else np.ascontiguousarray(x)[None, :]
@@ -640,6 +669,7 @@ def apply(
     method: Method = "auto",
     axis: int = -1,
     nan_policy: NanPolicy = "propagate",
+    workers: int | None = None,
 ) -> Any:
     """Apply a linear operator (Kernel or Transfer) to one or many series.
 
@@ -670,6 +700,14 @@ def apply(
         renormalized over the observed values of each window so that they keep their
         sum (samples outside the series count as missing too, so ``'same'`` has no NaN
         edges); it needs a kernel whose weights do not sum to zero.
+    workers : int or None, default None
+        Threads for long work, as in :func:`scipy.fft.fft`: ``None`` lets the engine
+        decide (up to ``min(os.cpu_count(), 4)`` threads, and only for series long
+        enough to gain: about 2**19 outputs for a kernel, 2**21 samples for a
+        recursion); ``1`` runs everything in the calling thread; ``n`` allows up to
+        ``n`` threads; ``-1`` every core, ``-2`` all but one, and so on. The result does
+        not depend on it beyond rounding: the long recursion runs in segments joined by
+        the carried state's zero-input response, which with one thread is not needed.
 
     Returns
     -------
@@ -724,16 +762,21 @@ def apply(
         check_option(method, Method, "method")
     if type(nan_policy) is not str or nan_policy not in _NAN_POLICIES:
         check_option(nan_policy, NanPolicy, "nan_policy")
-    if isinstance(x, (pd.Series, pd.DataFrame)):
-        return _apply_pandas(op, x, mode, method, axis, nan_policy)
-    if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8) and x.size:
-        arr = x
-    else:
-        arr = as_float_array(x, "x")
-    if arr.ndim == 0:
-        raise ValueError(f"x must have at least one dimension, got a scalar {arr.item()!r}")
-    ax = axis if (axis == -1 and type(axis) is int) else as_axis(axis, arr.ndim)
-    return _apply_array(op, arr, mode, method, ax, nan_policy)
+    token = _WORKERS.set(as_workers(workers)) if workers is not None else None
+    try:
+        if isinstance(x, (pd.Series, pd.DataFrame)):
+            return _apply_pandas(op, x, mode, method, axis, nan_policy)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8) and x.size:
+            arr = x
+        else:
+            arr = as_float_array(x, "x")
+        if arr.ndim == 0:
+            raise ValueError(f"x must have at least one dimension, got a scalar {arr.item()!r}")
+        ax = axis if (axis == -1 and type(axis) is int) else as_axis(axis, arr.ndim)
+        return _apply_array(op, arr, mode, method, ax, nan_policy)
+    finally:
+        if token is not None:
+            _WORKERS.reset(token)
 
 
 def _pandas_values(x: Any) -> NDArray[np.floating]:
@@ -749,7 +792,7 @@ def _pandas_values(x: Any) -> NDArray[np.floating]:
     return as_float_array(x.to_numpy(), "x", ndim=(1, 2))
 
 
-def _apply_pandas(op: Kernel | Transfer, x: Any, mode: str, method: str, axis: Any, nan_policy: str) -> Any:
+def _apply_pandas(op: Kernel | Transfer, x: Any, mode: Mode, method: str, axis: Any, nan_policy: str) -> Any:
     if axis not in (-1, 0) or isinstance(axis, bool):
         raise ValueError(f"for pandas input time runs down the index; leave axis at its default, got axis={axis!r}")
     if mode == "full":
@@ -759,7 +802,8 @@ def _apply_pandas(op: Kernel | Transfer, x: Any, mode: str, method: str, axis: A
     index = x.index
     if mode == "valid":
         # valid output j is 'same' output t = j + m - 1 - origin: keep the t on the index
-        n, m, o = vals.shape[0], len(op), op.origin  # a Transfer never reaches here
+        assert isinstance(op, Kernel)  # a Transfer has mode 'same' only (check_transfer_options)
+        n, m, o = vals.shape[0], len(op), op.origin
         start = m - 1 - o
         lo, hi = max(0, -start), y.shape[0] - max(0, start + y.shape[0] - n)
         y = y[lo:hi]
@@ -845,7 +889,9 @@ class Stream:
         """Feed the next samples (time on the last axis); return the outputs now final."""
         x = self._check_chunk(chunk)
         L = x.shape[-1]
-        x2 = np.ascontiguousarray(x).reshape(int(np.prod(self._lead, dtype=np.int64)), L)
+        lead = self._lead
+        assert lead is not None  # set by _check_chunk
+        x2 = np.ascontiguousarray(x).reshape(math.prod(lead), L)
         if isinstance(self.op, Transfer):
             b, a = self.op.num.coef, self.op.den.coef
             if self._zi is None:
@@ -879,7 +925,7 @@ class Stream:
         # keep what the next output's window needs: samples from emitted + o - m + 1 on
         keep = max(self._emitted + o - m + 1 - ext_start, 0)
         self._buf = ext[:, keep:].copy()
-        return out.reshape(*self._lead, out.shape[-1])
+        return out.reshape(*lead, out.shape[-1])
 
     def flush(self) -> NDArray[np.floating]:
         """The outputs still owed at the end (NaN: their windows run past the data)."""
