@@ -56,6 +56,7 @@ MAX_DIRECT = 2048
 # Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread. FIR work is
 # cut the same way into pieces of at least PARALLEL_MIN_OUTPUTS outputs.
 RECURSIVE_MIN_SEGMENT = 1 << 20
+RECURSIVE_SETTLE = 1e-18
 RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
 PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
@@ -315,6 +316,11 @@ def _full_range_into(
     # temporaries of the pieces in flight stay small
     pieces = max(min(workers, (j1 - j0) // PARALLEL_MIN_OUTPUTS), -(-(j1 - j0) // (1 << 21)))
     edges = np.linspace(j0, j1, pieces + 1).astype(np.int64)
+    if method == "fft":
+        # the pieces start on the block grid of one overlap-save pass over [j0, j1):
+        # the same blocks, so the same bits, as in one thread
+        step = _ols_block(c.size) - c.size + 1
+        edges[1:-1] = j0 + (edges[1:-1] - j0) // step * step
     tasks = [(r, int(lo), int(hi)) for r in range(rows) for lo, hi in zip(edges[:-1], edges[1:])]
     list(
         _threads().map(
@@ -524,36 +530,38 @@ def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[
     """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
     rows, n = x2.shape
     workers = _workers(RECURSIVE_WORKERS)
-    if workers < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
+    # A long series is cut into an even number of segments of 1-2 RECURSIVE_MIN_SEGMENT
+    # samples, by its length alone: the same segments, and so the same bits, whatever
+    # the number of threads (one thread runs them in turn).
+    segments = (n // RECURSIVE_MIN_SEGMENT) & ~1
+    if segments >= 2:
+        if rows == 1:
+            return _lfilter_segments(b, a, x2[0], segments, workers)[None, :]
+        return np.stack([_lfilter_segments(b, a, row, segments, workers) for row in x2])
+    if workers < 2 or rows < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
-    if rows >= workers:  # many series: split the rows
-        parts = np.array_split(np.arange(rows), workers)
-        y = np.empty(x2.shape, dtype=np.result_type(x2.dtype, b.dtype, a.dtype))
+    # many shorter series: split the rows (lfilter treats each row alone: same bits)
+    parts = np.array_split(np.arange(rows), min(workers, rows))
+    y = np.empty(x2.shape, dtype=np.result_type(x2.dtype, b.dtype, a.dtype))
 
-        def run(idx: NDArray[np.intp]) -> None:
-            y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
+    def run(idx: NDArray[np.intp]) -> None:
+        y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
 
-        list(_threads().map(run, parts))
-        return y
-    segments = min(workers, n // RECURSIVE_MIN_SEGMENT)
-    if segments < 2:
-        return scipy.signal.lfilter(b, a, x2, axis=-1)
-    # segments of at most 2**21 samples (the temporaries in flight stay small), as many
-    # per thread
-    segments *= -(-n // (segments << 21))
-    if rows == 1:
-        return _lfilter_segments(b, a, x2[0], segments)[None, :]
-    return np.stack([_lfilter_segments(b, a, row, segments) for row in x2])
+    list(_threads().map(run, parts))
+    return y
 
 
-def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int) -> NDArray[np.floating]:
+def _lfilter_segments(
+    b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int, workers: int
+) -> NDArray[np.floating]:
     n = x.size
+    run_all = _threads().map if workers >= 2 else map
     order = max(a.size, b.size) - 1
     dtype = np.result_type(x.dtype, b.dtype, a.dtype)
     edges = np.linspace(0, n, segments + 1).astype(np.int64)
     y = np.empty(n, dtype=dtype)
     if order == 0:  # no memory: segments are independent
-        list(_threads().map(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
+        list(run_all(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
         return y
 
     if order <= 2:
@@ -579,15 +587,16 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
         y[lo:hi] = ys
         return zf
 
-    finals = list(_threads().map(run, range(segments)))
+    finals = list(run_all(run, range(segments)))
     state = finals[0]
     for i in range(1, segments):
         lo, hi = edges[i], edges[i + 1]
         start = float(np.max(np.abs(state))) if state.size else 0.0
         zi, pos, step = state, lo, 4096
         # add the zero-input response of the carried state until it has died out
-        # (1e-18 of where it started: far below the rounding of y) or the segment ends
-        while pos < hi and not (np.max(np.abs(zi)) <= 1e-18 * start):
+        # (RECURSIVE_SETTLE of where it started: far below the rounding of y) or the
+        # segment ends
+        while pos < hi and not (np.max(np.abs(zi)) <= RECURSIVE_SETTLE * start):
             stop = min(hi, pos + step)
             corr, zi = scipy.signal.lfilter(b, a, np.zeros(stop - pos, dtype=dtype), zi=zi)
             y[pos:stop] += corr
