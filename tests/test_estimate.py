@@ -22,6 +22,7 @@ import tsconv
 from tsconv import _arima_private as _ap
 from tsconv import _estimate_private as _ep
 from tsconv.datasets import load
+from tsconv.arima import ARIMA
 from tsconv.estimate import ConvergenceWarning, FittedARIMA, _kpss_statistic, fit_arima, seasonal_strength, select_order
 
 
@@ -587,20 +588,24 @@ def test_nan_rejected_with_index():
 
 
 @pytest.mark.parametrize(
-    "order, sorder, match",
+    "order, sorder, exc, match",
     [
-        ((-1, 0, 0), (0, 0, 0, 0), "order\\[0\\] \\(p\\)"),
-        ((1.5, 0, 0), (0, 0, 0, 0), "order\\[0\\] \\(p\\)"),
-        ((1, True, 0), (0, 0, 0, 0), "order\\[1\\] \\(d\\)"),
-        ((1, 0, [0, 2]), (0, 0, 0, 0), "positive"),
-        ((1, 0, 0), (1, 0, 0, 1), "s >= 2"),
-        ((1, 0, 0), (0, 1, 0, 0), "s >= 2"),
-        ((1, 0), (0, 0, 0, 0), "order must be a tuple"),
+        ((-1, 0, 0), (0, 0, 0, 0), ValueError, "order\\[0\\] \\(p\\)"),
+        ((1.5, 0, 0), (0, 0, 0, 0), TypeError, "order\\[0\\] \\(p\\)"),
+        ((1, True, 0), (0, 0, 0, 0), TypeError, "order\\[1\\] \\(d\\)"),
+        ((1, 0, [0, 2]), (0, 0, 0, 0), ValueError, "order\\[2\\] \\(q\\) lags must be >= 1, got 0"),
+        ((1, 0, [2, 2]), (0, 0, 0, 0), ValueError, "distinct"),
+        ((1, 0, 0), (1, 0, 0, 1), ValueError, "s >= 2"),
+        ((1, 0, 0), (0, 1, 0, 0), ValueError, "s >= 2"),
+        ((1, 0), (0, 0, 0, 0), ValueError, "order must be a tuple"),
     ],
 )
-def test_bad_orders(order, sorder, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_orders(order, sorder, exc, match):
+    # one parser (tsconv._validation.parse_orders) for fit_arima and ARIMA: the same errors
+    with pytest.raises(exc, match=match):
         fit_arima(np.random.default_rng(0).standard_normal(80), order, sorder)
+    with pytest.raises(exc, match=match):
+        ARIMA(order, sorder)
 
 
 def test_bad_options():

@@ -8,7 +8,7 @@ is silently coerced into a wrong answer.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Literal, TypeVar, get_args, overload
+from typing import Any, Literal, NamedTuple, TypeVar, get_args, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -22,6 +22,9 @@ __all__ = [
     "as_axis",
     "check_real_dtype",
     "first_nonfinite",
+    "as_lags",
+    "parse_orders",
+    "Orders",
 ]
 
 
@@ -170,3 +173,67 @@ def as_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim - 1}] for {ndim}-D input, got {axis}")
     return axis % ndim
+
+
+def as_lags(spec: Any, name: str) -> tuple[int, ...]:
+    """An order: an integer ``k >= 0`` (lags 1..k) or a list of distinct positive lags (sorted)."""
+    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+        return tuple(range(1, as_int(spec, name, minimum=0) + 1))
+    if not isinstance(spec, (list, tuple, range, np.ndarray)) or np.ndim(spec) != 1:
+        raise TypeError(f"{name} must be a non-negative integer or a list of positive lags, got {_describe(spec)}")
+    lags = [as_int(v, f"{name} lags", minimum=1) for v in spec]
+    if len(set(lags)) != len(lags):
+        raise ValueError(f"{name} must list distinct lags, got {_describe(spec)}")
+    return tuple(sorted(lags))
+
+
+class Orders(NamedTuple):
+    """A (seasonal) ARIMA order, parsed: the lags of each polynomial and the differences."""
+
+    ar: tuple[int, ...]
+    d: int
+    ma: tuple[int, ...]
+    seasonal_ar: tuple[int, ...]
+    D: int
+    seasonal_ma: tuple[int, ...]
+    s: int
+
+    @property
+    def seasonal(self) -> bool:
+        return bool(self.seasonal_ar or self.seasonal_ma or self.D)
+
+
+def parse_orders(order: Any, seasonal_order: Any = (0, 0, 0, 0)) -> Orders:
+    """The one parser of ``order=(p, d, q)`` and ``seasonal_order=(P, D, Q, s)``.
+
+    ``p, q, P, Q``: an integer k (lags 1..k) or a list of distinct positive lags;
+    ``d, D``: integers >= 0; ``s``: an integer >= 0, and >= 2 when there is a seasonal
+    part. A wrong type raises ``TypeError``, a wrong value
+    ``ValueError``, each naming the element (``order[0] (p)``, ...).
+
+    Examples
+    --------
+    >>> from tsconv._validation import parse_orders
+    >>> parse_orders((2, 1, [1, 4]), (1, 0, 0, 12))
+    Orders(ar=(1, 2), d=1, ma=(1, 4), seasonal_ar=(1,), D=0, seasonal_ma=(), s=12)
+    >>> parse_orders((1, 0, 0), (1, 0, 0, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: a seasonal part needs a period s >= 2, got seasonal_order=(1, 0, 0, 1)
+    """
+    if not isinstance(order, (tuple, list)) or len(order) != 3:
+        raise ValueError(f"order must be a tuple (p, d, q), got {_describe(order)}")
+    if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
+        raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {_describe(seasonal_order)}")
+    parsed = Orders(
+        as_lags(order[0], "order[0] (p)"),
+        as_int(order[1], "order[1] (d)", minimum=0),
+        as_lags(order[2], "order[2] (q)"),
+        as_lags(seasonal_order[0], "seasonal_order[0] (P)"),
+        as_int(seasonal_order[1], "seasonal_order[1] (D)", minimum=0),
+        as_lags(seasonal_order[2], "seasonal_order[2] (Q)"),
+        as_int(seasonal_order[3], "seasonal_order[3] (s)", minimum=0),
+    )
+    if parsed.seasonal and parsed.s < 2:
+        raise ValueError(f"a seasonal part needs a period s >= 2, got seasonal_order={tuple(seasonal_order)!r}")
+    return parsed

@@ -530,11 +530,12 @@ def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[
     """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
     rows, n = x2.shape
     workers = _workers(RECURSIVE_WORKERS)
-    # A long series is cut into an even number of segments of 1-2 RECURSIVE_MIN_SEGMENT
-    # samples, by its length alone: the same segments, and so the same bits, whatever
-    # the number of threads (one thread runs them in turn).
+    # With threads, a long series is cut into an even number of segments of 1-2
+    # RECURSIVE_MIN_SEGMENT samples, by its length alone: the same segments, and so the
+    # same bits, whatever the number of threads. One thread runs the plain recursion
+    # (segments in turn would cost 1.5-2x: each writes a fresh output that is copied).
     segments = (n // RECURSIVE_MIN_SEGMENT) & ~1
-    if segments >= 2:
+    if segments >= 2 and workers >= 2:
         if rows == 1:
             return _lfilter_segments(b, a, x2[0], segments, workers)[None, :]
         return np.stack([_lfilter_segments(b, a, row, segments, workers) for row in x2])
@@ -555,7 +556,7 @@ def _lfilter_segments(
     b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int, workers: int
 ) -> NDArray[np.floating]:
     n = x.size
-    run_all = _threads().map if workers >= 2 else map
+    run_all = _threads().map
     order = max(a.size, b.size) - 1
     dtype = np.result_type(x.dtype, b.dtype, a.dtype)
     edges = np.linspace(0, n, segments + 1).astype(np.int64)
@@ -714,9 +715,11 @@ def apply(
         decide (up to ``min(os.cpu_count(), 4)`` threads, and only for series long
         enough to gain: about 2**19 outputs for a kernel, 2**21 samples for a
         recursion); ``1`` runs everything in the calling thread; ``n`` allows up to
-        ``n`` threads; ``-1`` every core, ``-2`` all but one, and so on. The result does
-        not depend on it beyond rounding: the long recursion runs in segments joined by
-        the carried state's zero-input response, which with one thread is not needed.
+        ``n`` threads; ``-1`` every core, ``-2`` all but one, and so on. The work is cut
+        by the data's size alone, so any number of threads gives the same bits, with one
+        exception: with threads a long recursion (a Transfer on 2**21 samples or more)
+        runs in segments joined by the carried state's zero-input response, which
+        differs from the plain recursion of ``workers=1`` by rounding.
 
     Returns
     -------
