@@ -17,6 +17,7 @@ import scipy.fft
 import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
+from statsmodels.tsa.stattools import levinson_durbin
 
 from tsconv._validation import _describe, as_axis, as_float_array, as_int, check_option
 from tsconv._whiten_private import welch_psd
@@ -37,25 +38,6 @@ def _autocovariance(x: NDArray[np.float64], nlags: int) -> NDArray[np.float64]:
     nfft = scipy.fft.next_fast_len(2 * n - 1, real=True)
     X = scipy.fft.rfft(x, nfft)
     return scipy.fft.irfft(X.real**2 + X.imag**2, nfft)[: nlags + 1] / n
-
-
-def levinson_durbin(r: NDArray[np.float64], order: int) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
-    """Solve the Yule-Walker equations by the Levinson-Durbin recursion.
-
-    Returns ``(a, sigma2, k)``: AR coefficients ``a_1..a_p`` (``x_t = sum a_i x_{t-i} + e_t``),
-    innovation variance, and reflection (partial autocorrelation) coefficients.
-    """
-    a = np.zeros(order)
-    k = np.zeros(order)
-    err = float(r[0])
-    for i in range(order):
-        acc = r[i + 1] - np.dot(a[:i], r[i:0:-1])
-        ki = acc / err
-        k[i] = ki
-        a[:i] = a[:i] - ki * a[:i][::-1]
-        a[i] = ki
-        err *= 1.0 - ki * ki
-    return a, float(err), k
 
 
 def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
@@ -90,7 +72,8 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     Notes
     -----
     The biased autocovariance ``r_k = (1/n) sum_t x_t x_{t+k}`` is computed by FFT and
-    the Toeplitz system ``R a = r`` solved by the Levinson-Durbin recursion, in
+    the Toeplitz system ``R a = r`` solved by the Levinson-Durbin recursion
+    (``statsmodels.tsa.stattools.levinson_durbin``), in
     O(n log n + p^2). This is exactly ``statsmodels.regression.linear_model.yule_walker(x,
     order, method="mle")`` (checked in the tests); the biased estimate always gives a
     stable (minimum-phase) filter. Reference: Brockwell & Davis, *Introduction to Time
@@ -118,7 +101,7 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     r = _autocovariance(arr, order)
     if not r[0] > 0:
         raise ValueError("x is constant: its autocovariance is zero and no predictor exists")
-    a, _, _ = levinson_durbin(r, order)
+    _, a, _, _, _ = levinson_durbin(r, nlags=order, isacov=True)
     return Kernel(np.r_[1.0, -a])
 
 
