@@ -17,7 +17,6 @@ import scipy.fft
 import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
-from statsmodels.tsa.stattools import levinson_durbin
 
 from tsconv._validation import _describe, as_axis, as_float_array, as_int, check_option
 from tsconv._whiten_private import welch_psd
@@ -101,6 +100,8 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     r = _autocovariance(arr, order)
     if not r[0] > 0:
         raise ValueError("x is constant: its autocovariance is zero and no predictor exists")
+    from statsmodels.tsa.stattools import levinson_durbin  # here: `import tsconv` does not load statsmodels
+
     _, a, _, _, _ = levinson_durbin(r, nlags=order, isacov=True)
     return Kernel(np.r_[1.0, -a])
 
