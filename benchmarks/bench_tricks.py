@@ -7,10 +7,11 @@ trick pays):
 * threads for a long recursion: ``apply(ema, x)`` on N = 1e7, default ``workers`` against
   ``workers=1`` (the plain ``lfilter``);
 * threads for long FIR work: ``apply(gaussian(101), x)`` on N = 1e7, same comparison;
-* the concurrent finite-value screen: ``apply(gaussian(5), x)`` on N = 1e6 and 1e7, with the
-  screen on a second thread (``engine.CONCURRENT_SCREEN_MIN``) and inline;
-* the 2 MiB alignment of ``ncc``'s work arrays (``_correlation_private._HUGE``): the 1-hour
-  search of ``bench_xcorr.py`` (28.8M float32 samples, 3 s needle), one and two threads.
+* the concurrent finite-value screen: ``apply(gaussian(5), x)`` on N = 1e5, 1e6 and 1e7,
+  with the screen on a second thread for every size (``engine.CONCURRENT_SCREEN_MIN`` set
+  low) and inline for every size; the engine uses it from ``CONCURRENT_SCREEN_MIN`` on;
+* threads for ``ncc``: the 1-hour search of ``bench_xcorr.py`` (28.8M float32 samples, 3 s
+  needle), default threads against ``workers=1``.
 
 Usage::
 
@@ -31,7 +32,6 @@ import numpy as np
 import scipy.signal
 
 import tsconv
-import tsconv._correlation_private as cp
 from tsconv import engine
 
 
@@ -65,22 +65,14 @@ def main() -> None:
     pairs = {
         f"recursion threads (ema, N={n:.0e})": (lambda: tsconv.apply(ema, x), lambda: tsconv.apply(ema, x, workers=1)),
         f"FIR threads (gaussian 101, N={n:.0e})": (lambda: tsconv.apply(g101, x), lambda: tsconv.apply(g101, x, workers=1)),
-        "concurrent screen (gaussian 5, N=1e6)": (
-            lambda: tsconv.apply(g5, x6),
-            toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 62, lambda: tsconv.apply(g5, x6)),
-        ),
-        f"concurrent screen (gaussian 5, N={n:.0e})": (
-            lambda: tsconv.apply(g5, x),
-            toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 62, lambda: tsconv.apply(g5, x)),
-        ),
-        f"2 MiB alignment (ncc {seconds} s, 1 thread)": (
-            lambda: tsconv.ncc(needle, hay, workers=1),
-            toggled(cp, "_HUGE", 1 << 62, lambda: tsconv.ncc(needle, hay, workers=1)),
-        ),
-        f"2 MiB alignment (ncc {seconds} s, 2 threads)": (
-            lambda: tsconv.ncc(needle, hay, workers=2),
-            toggled(cp, "_HUGE", 1 << 62, lambda: tsconv.ncc(needle, hay, workers=2)),
-        ),
+        **{
+            f"concurrent screen (gaussian 5, N={v.size:.0e})": (
+                toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 16, lambda v=v: tsconv.apply(g5, v)),
+                toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 62, lambda v=v: tsconv.apply(g5, v)),
+            )
+            for v in (x[: 10**5], x6, x)
+        },
+        f"ncc threads ({seconds} s haystack)": (lambda: tsconv.ncc(needle, hay), lambda: tsconv.ncc(needle, hay, workers=1)),
     }
     times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
     for _ in range(args.repeats):

@@ -606,3 +606,26 @@ def test_workers_reaches_pandas_input_and_leaves_no_trace():
     with pytest.raises(ValueError):
         apply(Kernel([0.5, 0.5]), np.array([1.0, np.nan]), nan_policy="raise", workers=1)
     assert engine._WORKERS.get() is None  # reset after an error too
+
+
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf])
+def test_concurrent_screen_at_the_size_it_runs(bad):
+    # from CONCURRENT_SCREEN_MIN samples (4M) a short direct kernel convolves while a
+    # second thread screens the series for non-finite values; a series holding one is
+    # redone with its mask. Compared with numpy's convolution, NaN windows marked by hand.
+    n = engine.CONCURRENT_SCREEN_MIN + 1001
+    x = RNG.standard_normal(n)
+    at = n - 5000
+    if bad is not None:
+        x[at] = bad
+    coef = np.array([0.1, 0.2, 0.4, 0.3])
+    y = apply(Kernel(coef, origin=1), x, workers=2)
+    ref = np.full(n, np.nan)
+    ref[2 : n - 1] = np.convolve(np.nan_to_num(x, nan=0.0, posinf=0.0), coef, "valid")  # y[t] = full[t + 1]
+    if bad is not None:
+        ref[at - 1 : at + 3] = np.nan  # the windows x[t - 2 .. t + 1] that hold x[at]
+    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-12)
+    assert np.array_equal(np.isnan(y), np.isnan(ref))
+    if bad is not None:
+        with pytest.raises(ValueError, match=f"index {at}"):
+            apply(Kernel(coef, origin=1), x, nan_policy="raise", workers=2)

@@ -28,23 +28,6 @@ from numpy.typing import NDArray
 __all__ = ["NCCPlan", "block_length", "window_norms"]
 
 
-# Work arrays start on a 2 MiB boundary: numpy advises the kernel to back large arrays
-# with transparent huge pages, which it can do only for whole aligned 2 MiB stretches. The
-# strided passes of a batched FFT over 4 MB rows ran 2.4x slower on 4 kB pages here.
-_HUGE = 1 << 21
-
-
-def work_array(shape: Any, dtype: Any) -> NDArray[Any]:
-    """``np.empty(shape, dtype)`` starting on a 2 MiB boundary (see ``_HUGE``)."""
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    if nbytes < _HUGE:
-        return np.empty(shape, dtype)
-    raw = np.empty(nbytes + _HUGE, dtype=np.uint8)
-    start = (-raw.ctypes.data) % _HUGE
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
-
-
 def rfft_rows(x: NDArray[np.floating]) -> NDArray[np.complexfloating]:
     """``scipy.fft.rfft(x, axis=1)`` in one thread (the batches are what run on threads)."""
     return scipy.fft.rfft(x, axis=1, workers=1)
@@ -102,10 +85,10 @@ def window_norms(
         # independent chains the CPU runs in parallel)
         ws.update(
             width=width,
-            z=work_array(width, np.complex128),
-            c=work_array(width + 1, np.complex128),
-            d=work_array(chunk, np.complex128),
-            sxx=work_array(chunk, np.float64),
+            z=np.empty(width, np.complex128),
+            c=np.empty(width + 1, np.complex128),
+            d=np.empty(chunk, np.complex128),
+            sxx=np.empty(chunk, np.float64),
             flat=np.empty(chunk, dtype=bool),
         )
         ws["c"][0] = 0.0  # the prefix sums start at zero
@@ -171,8 +154,8 @@ class NCCPlan:
         if ws.get("rows") != rows:
             ws.update(
                 rows=rows,
-                den=work_array(rows * step, self.dtype),
-                seg=work_array((rows, L), self.dtype),
+                den=np.empty(rows * step, self.dtype),
+                seg=np.empty((rows, L), self.dtype),
             )
         den, seg = ws["den"], ws["seg"]
         den[n_out:] = np.inf

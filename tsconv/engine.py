@@ -62,8 +62,10 @@ PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
 PARALLEL_MIN_DIRECT_TAPS = 32
 # From this many samples the finite-value screen of one series runs on a second thread
-# while a direct convolution runs on this one (below it, the hand-over costs more).
-CONCURRENT_SCREEN_MIN = 1 << 16
+# while a direct convolution runs on this one. benchmarks/bench_tricks.py on the shared
+# 2-vCPU machine: 1.12x faster at N = 1e7 (a 5-tap kernel), but 0.79x at 1e5 and 0.94x at
+# 1e6, where the hand-over to a busy second core costs more than the pass it saves.
+CONCURRENT_SCREEN_MIN = 1 << 22
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_size = 0
