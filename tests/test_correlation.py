@@ -187,6 +187,9 @@ def test_ncc_threads_do_not_change_a_bit(small_batches):
     q = RNG.standard_normal(150)
     np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=2))
     np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=3))
+    np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=-1))  # every core, as scipy.fft
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        ncc(q, h, workers=0)
     # a stream: batches correlated out of order, yielded in order
     chunks = [h[i : i + 777] for i in range(0, h.size, 777)]
     np.testing.assert_array_equal(ncc(q, iter(chunks), workers=3), ncc(q, h, workers=1))

@@ -8,6 +8,7 @@ is silently coerced into a wrong answer.
 from __future__ import annotations
 
 import numbers
+import os
 from typing import Any, Literal, NamedTuple, TypeVar, get_args, overload
 
 import numpy as np
@@ -20,6 +21,7 @@ __all__ = [
     "as_int",
     "as_positive_int",
     "as_axis",
+    "as_workers",
     "check_real_dtype",
     "first_nonfinite",
     "as_lags",
@@ -237,3 +239,16 @@ def parse_orders(order: Any, seasonal_order: Any = (0, 0, 0, 0)) -> Orders:
     if parsed.seasonal and parsed.s < 2:
         raise ValueError(f"a seasonal part needs a period s >= 2, got seasonal_order={tuple(seasonal_order)!r}")
     return parsed
+
+
+def as_workers(workers: Any, name: str = "workers") -> int | None:
+    """``workers`` as ``scipy.fft`` reads it: None (the default), n >= 1, or -1 for every
+    core (-2 for all but one, ...); the number of threads, or None."""
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"{name} must be an integer or None, got {workers!r}")
+    n, cores = int(workers), os.cpu_count() or 1
+    if n == 0 or n < -cores:
+        raise ValueError(f"{name} must be >= 1, or -1 ... -{cores} to count back from the {cores} cores, got {n}")
+    return n if n > 0 else cores + 1 + n

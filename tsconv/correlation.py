@@ -24,7 +24,7 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._correlation_private import NCCPlan
-from tsconv._validation import _describe, as_float_array, as_int, check_option, first_nonfinite
+from tsconv._validation import _describe, as_float_array, as_int, as_workers, check_option, first_nonfinite
 
 __all__ = [
     "xcorr",
@@ -253,8 +253,9 @@ def ncc(
         Threads. 1: everything in the calling thread. More: the haystack (an array, a
         memory map or a stream, read in order) is cut into batches of blocks, and that
         many batches are correlated and normalized at once (about 2x faster on two
-        cores). ``None``: 2 if the machine has two cores or more, else 1. The result
-        does not depend on ``workers``.
+        cores). ``None``: 2 if the machine has two cores or more, else 1; ``-1``: every
+        core (``-2`` all but one, as in :mod:`scipy.fft`). The result does not depend on
+        ``workers``.
 
     Returns
     -------
@@ -320,7 +321,8 @@ def ncc(
     ((951,), 400, 1.0)
     """
     q = _check_needle(needle)
-    workers = min(2, os.cpu_count() or 1) if workers is None else as_int(workers, "workers", minimum=1)
+    threads = as_workers(workers)
+    workers = min(2, os.cpu_count() or 1) if threads is None else threads
     if isinstance(haystack, pd.Series):
         values = ncc(q, haystack.to_numpy(), block=block, workers=workers)
         return pd.Series(values, index=haystack.index[: values.size], name=haystack.name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import math
-import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, get_args
@@ -22,7 +21,7 @@ import scipy.signal
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_axis, as_float_array, check_option, first_nonfinite
+from tsconv._validation import as_axis, as_float_array, as_workers, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
 
 __all__ = ["apply", "Stream", "choose_method", "stochastic_apply", "Mode", "Method", "NanPolicy"]
@@ -78,19 +77,6 @@ def _workers(default: int) -> int:
     """The threads the current apply() call may use (``default`` unless it said)."""
     n = _WORKERS.get()
     return default if n is None else n
-
-
-def as_workers(workers: Any, name: str = "workers") -> int | None:
-    """``workers`` as ``scipy.fft`` reads it: None (the default), n >= 1, or -1 for every
-    core (-2 for all but one, ...); the number of threads, or None."""
-    if workers is None:
-        return None
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
-        raise TypeError(f"{name} must be an integer or None, got {workers!r}")
-    n, cores = int(workers), os.cpu_count() or 1
-    if n == 0 or n < -cores:
-        raise ValueError(f"{name} must be >= 1, or -1 ... -{cores} to count back from the {cores} cores, got {n}")
-    return n if n > 0 else cores + 1 + n
 
 
 def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
