@@ -160,7 +160,7 @@ def run_grid(ns: list[int], ws: list[int], repeats: int, budget: float) -> list[
                 if name == "pandas gaussian" and mode != "same":
                     continue
                 if name == "numpy.convolve" and w > 10000 and n > 10**4:
-                    # the BLAS trap (../shared/PERFORMANCE.md): past 10,000 taps a direct sum
+                    # the BLAS trap (docs/benchmarks.md, Apply): past 10,000 taps a direct sum
                     # runs 8-20x slower than its MAC count says (49 s measured at N=1e6 here)
                     continue
                 guess = predicted(pilot, scale) if n > small.size else 0.0

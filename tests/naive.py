@@ -1,6 +1,6 @@
 """Slow, obviously-correct references for the fast paths (Python loops, no numpy tricks).
 
-Each function restates a definition from docs/DESIGN.md literally. Tests compare the fast
+Each function restates a definition (the formula its fast path documents) literally. Tests compare the fast
 paths with these on small inputs. Append new references at the end of this file.
 """
 

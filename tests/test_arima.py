@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.integrate
 import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,7 +125,7 @@ def test_spectral_density_integrates_to_variance():
     m = ARIMA((2, 0, 1), ar=[0.5, -0.3], ma=[0.4], sigma2=2.0)
     f = np.linspace(-0.5, 0.5, 20001)
     dens = m.spectral_density(f)
-    var = np.trapezoid(dens, f)
+    var = scipy.integrate.trapezoid(dens, f)
     assert var == pytest.approx(2.0 * arma_acovf(m.ar_reduced.coef, m.ma_total.coef, nobs=1)[0], rel=1e-6)
     w, h = m.frequency_response(8)
     np.testing.assert_allclose(np.abs(h) ** 2 * 2.0, m.spectral_density(w / (2 * np.pi)))
@@ -456,3 +457,22 @@ def test_fir_rows_equals_scipy_lfilter(b):
     for shape in ((5, 40), (3, 9), (1, 30)):
         x = rng.standard_normal(shape)
         np.testing.assert_allclose(fir_rows(b, x), scipy.signal.lfilter(b, [1.0], x, axis=-1), rtol=0, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("ar", "ma"),
+    [
+        ([1.0, -1.2, 0.5], [1.0, 0.4]),
+        ([1.0], [1.0, 0.3, -0.2]),
+        ([1.0, -0.9], [1.0]),
+        (np.convolve([1, -0.5], np.r_[1, np.zeros(11), -0.3]), np.convolve([1, 0.4], np.r_[1, np.zeros(11), 0.5])),
+    ],
+)
+def test_arma_acovf_equals_statsmodels(ar, ma):
+    # the exact likelihood's autocovariances are tsconv's own (statsmodels' arma_acovf
+    # gives the same numbers but costs 2-4x as much per likelihood evaluation: 89 us
+    # against 21 us for an ARMA(2, 1), 191 against 92 for a SARIMA(1,0,1)(1,0,1,12))
+    from tsconv._arima_private import arma_acovf as ours
+
+    nlags = 2 * (max(len(ar), len(ma)) - 1) + 3
+    np.testing.assert_allclose(ours(np.asarray(ar, float), np.asarray(ma, float), nlags), arma_acovf(ar, ma, nobs=nlags + 1), rtol=1e-12, atol=1e-14)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tsconv._correlation_private as private
-from tests import naive
+import naive
 from tsconv import (
     best_lag,
     correlation_lags,
@@ -187,6 +187,9 @@ def test_ncc_threads_do_not_change_a_bit(small_batches):
     q = RNG.standard_normal(150)
     np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=2))
     np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=3))
+    np.testing.assert_array_equal(ncc(q, h, workers=1), ncc(q, h, workers=-1))  # every core, as scipy.fft
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        ncc(q, h, workers=0)
     # a stream: batches correlated out of order, yielded in order
     chunks = [h[i : i + 777] for i in range(0, h.size, 777)]
     np.testing.assert_array_equal(ncc(q, iter(chunks), workers=3), ncc(q, h, workers=1))
@@ -425,17 +428,3 @@ def test_other_bad_inputs():
         false_alarm_probability(0.5, 10, 0)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_buffered_transforms_are_scipy_fft_bit_for_bit(dtype):
-    # ncc writes its FFTs into kept buffers through scipy's private pocketfft module;
-    # pinned here so that a scipy that changes it fails loudly (the fallback is
-    # scipy.fft itself)
-    assert private._r2c is not None and private._c2r is not None, "scipy.fft._pocketfft.pypocketfft moved"
-    x = RNG.standard_normal((3, 1000)).astype(dtype)
-    spec = np.empty((3, 501), dtype=np.result_type(dtype, np.complex64))
-    got = private.rfft_rows(x, spec)
-    assert got is spec
-    np.testing.assert_array_equal(spec, scipy.fft.rfft(x, axis=1))
-    back = np.empty((3, 1000), dtype=dtype)
-    assert private.irfft_rows(spec, 1000, back) is back
-    np.testing.assert_array_equal(back, scipy.fft.irfft(spec, n=1000, axis=1))

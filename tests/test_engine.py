@@ -12,7 +12,7 @@ import scipy.signal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests import naive
+import naive
 from tsconv import Kernel, Stream, Transfer, apply, choose_method, stochastic_apply
 from tsconv import engine
 
@@ -453,14 +453,9 @@ def test_choose_method_uses_the_cost_model():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("inplace", [True, False])
-def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype, inplace):
+def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     # tiny segments so that short series take the threaded path: zero-state segments
     # plus the carried zero-input response must equal the sequential recursion.
-    # inplace: scipy's private in-place _sosfilt (pinned: it must exist), else the public one
-    assert engine._sosfilt_inplace is not None, "scipy.signal._sosfilt._sosfilt moved"
-    if not inplace:
-        monkeypatch.setattr(engine, "_sosfilt_inplace", None)
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 3)
     # orders <= 2 run as one sosfilt section, higher ones through lfilter; a lead other
@@ -536,3 +531,101 @@ def test_threaded_paths_work_in_a_forked_child(monkeypatch):
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Threads at the sizes users run: workers=, the segmented recursion, the FIR pieces
+# ---------------------------------------------------------------------------------------
+# Long enough for the recursion to run in segments (>= 2 * RECURSIVE_MIN_SEGMENT samples)
+# and for FIR work to be cut into pieces (>= 2 * PARALLEL_MIN_OUTPUTS outputs).
+LONG = 2 * engine.RECURSIVE_MIN_SEGMENT + 12345
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        Transfer([0.1], [1.0, -0.9]),  # an EMA: one second-order section (sosfilt)
+        Transfer([1.0, 0.4], [1.0, -0.5, 0.1, 0.2]),  # order 3: lfilter
+        Kernel(np.hanning(103)[1:-1], origin=50),  # overlap-save pieces
+        Kernel(np.hanning(3003)[1:-1], origin=100),
+        Kernel([0.2, 0.5, 0.3], origin=1),  # direct
+    ],
+    ids=["ema", "arma", "fft101", "fft3001", "direct3"],
+)
+def test_workers_give_the_same_bits_at_real_size(monkeypatch, op):
+    # the work is cut by the data's size alone, so any number of threads gives the same
+    # bits (a long recursion on threads runs in segments: to rounding of the plain one,
+    # which workers=1 runs); and the answer is scipy's to rounding
+    monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 2)  # workers=None: threads, on any machine
+    monkeypatch.setattr(engine, "PARALLEL_WORKERS", 2)
+    x = RNG.standard_normal(LONG)
+    threaded = apply(op, x, workers=2)
+    for workers in (3, -1, None):
+        np.testing.assert_array_equal(apply(op, x, workers=workers), threaded)
+    one = apply(op, x, workers=1)
+    if isinstance(op, Transfer):
+        ref = scipy.signal.lfilter(op.num.coef, op.den.coef, x)
+        np.testing.assert_array_equal(one, ref)  # the plain recursion
+    else:
+        ref = np.full(x.size, np.nan)
+        full = scipy.signal.oaconvolve(x, op.coef)
+        m, o = len(op), op.origin
+        ref[m - 1 - o : x.size - o] = full[m - 1 : x.size]
+        np.testing.assert_array_equal(one, threaded)
+    np.testing.assert_allclose(threaded, ref, rtol=0, atol=1e-12 * np.nanmax(np.abs(ref)))
+    rows = RNG.standard_normal((3, LONG // 2)).astype(np.float32)  # many series, float32
+    np.testing.assert_array_equal(apply(op, rows, workers=2), apply(op, rows, workers=1))
+
+
+def test_segmented_recursion_carries_a_slow_pole_exactly():
+    # a pole at 0.998 on 4M samples: the state carried into each segment decays over
+    # ~20,000 samples. The zero-input response is added until it is RECURSIVE_SETTLE
+    # (1e-18) of where it started; stopping at 1e-6 leaves an error ~4,000x larger
+    # (3.8e-12 of the output's scale against 1.0e-15), which this test catches.
+    x = np.random.default_rng(1).standard_normal(1 << 22)
+    ref = scipy.signal.lfilter([1.0], [1.0, -0.998], x)
+    for workers in (2, 3):
+        y = apply(Transfer([1.0], [1.0, -0.998]), x, workers=workers)
+        assert np.max(np.abs(y - ref)) <= 1e-13 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize(
+    ("workers", "exc", "match"),
+    [(0, ValueError, "workers must be >= 1"), (-10_000, ValueError, "got -10000"), (1.5, TypeError, "workers must be an integer"),
+     (True, TypeError, "got True"), ("2", TypeError, "workers")],
+)
+def test_bad_workers(workers, exc, match):
+    with pytest.raises(exc, match=match):
+        apply(Kernel([0.5, 0.5]), np.ones(10), workers=workers)
+
+
+def test_workers_reaches_pandas_input_and_leaves_no_trace():
+    s = pd.Series(RNG.standard_normal(50))
+    pd.testing.assert_series_equal(apply(Transfer([0.1], [1.0, -0.9]), s, workers=1), apply(Transfer([0.1], [1.0, -0.9]), s))
+    assert engine._WORKERS.get() is None
+    with pytest.raises(ValueError):
+        apply(Kernel([0.5, 0.5]), np.array([1.0, np.nan]), nan_policy="raise", workers=1)
+    assert engine._WORKERS.get() is None  # reset after an error too
+
+
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf])
+def test_concurrent_screen_at_the_size_it_runs(bad):
+    # from CONCURRENT_SCREEN_MIN samples (4M) a short direct kernel convolves while a
+    # second thread screens the series for non-finite values; a series holding one is
+    # redone with its mask. Compared with numpy's convolution, NaN windows marked by hand.
+    n = engine.CONCURRENT_SCREEN_MIN + 1001
+    x = RNG.standard_normal(n)
+    at = n - 5000
+    if bad is not None:
+        x[at] = bad
+    coef = np.array([0.1, 0.2, 0.4, 0.3])
+    y = apply(Kernel(coef, origin=1), x, workers=2)
+    ref = np.full(n, np.nan)
+    ref[2 : n - 1] = np.convolve(np.nan_to_num(x, nan=0.0, posinf=0.0), coef, "valid")  # y[t] = full[t + 1]
+    if bad is not None:
+        ref[at - 1 : at + 3] = np.nan  # the windows x[t - 2 .. t + 1] that hold x[at]
+    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-12)
+    assert np.array_equal(np.isnan(y), np.isnan(ref))
+    if bad is not None:
+        with pytest.raises(ValueError, match=f"index {at}"):
+            apply(Kernel(coef, origin=1), x, nan_policy="raise", workers=2)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.polynomial import Polynomial
 from statsmodels.tsa.arima_process import ArmaProcess
 
-from tests import naive
+import naive
 from tsconv import Kernel, Transfer
 
 # ---------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import os
 import re
 from pathlib import Path
 
@@ -52,3 +54,106 @@ def test_readme_python_snippets_run():
     assert snippets
     for code in snippets:
         exec(compile(code, "README.md", "exec"), {})
+
+
+# Packages whose private modules and members tsconv must not use: their layout changes
+# without notice (scipy.fft._pocketfft was replaced on SciPy's main branch).
+OTHERS = frozenset({"numpy", "scipy", "pandas", "statsmodels", "dask", "distributed", "soundfile", "matplotlib"})
+
+
+def _private(dotted: str) -> bool:
+    """Whether a dotted name ``pkg.a.b`` of another package has a private (``_x``) part."""
+    parts = dotted.split(".")
+    return parts[0] in OTHERS and any(p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in parts[1:])
+
+
+def private_uses(source: str) -> list[str]:
+    """Every import of, or attribute access into, a private part of another package."""
+    tree = ast.parse(source)
+    bound: dict[str, str] = {}  # local name -> the dotted module or object it stands for
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if _private(a.name):
+                    found.append(f"import {a.name}")
+                if a.asname:
+                    bound[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    bound[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if _private(full):
+                    found.append(f"from {node.module} import {a.name}")
+                bound[a.asname or a.name] = full
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            chain = [node.attr]
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                chain.append(root.attr)
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound:
+                dotted = ".".join([bound[root.id], *reversed(chain)])
+                if _private(dotted):
+                    found.append(dotted)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("import_module", "__import__") and isinstance(node.args[0].value, str) and _private(node.args[0].value):
+                found.append(f"{name}({node.args[0].value!r})")
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from scipy.fft._pocketfft.pypocketfft import r2c",
+        "from scipy.signal._sosfilt import _sosfilt as f",
+        "import scipy.signal._sosfilt",
+        "from scipy.signal import _sosfilt",
+        "import scipy.signal\nscipy.signal._arraytools.axis_slice",
+        "import numpy as np\nnp.core._multiarray_umath",
+        "from pandas import core\ncore._libs",
+        "import importlib\nimportlib.import_module('statsmodels.tsa._stl')",
+    ],
+)
+def test_private_use_checker_catches(source):
+    assert private_uses(source), source
+
+
+def test_private_use_checker_lets_public_names_pass():
+    ok = "import numpy as np\nimport scipy.fft\nnp.__version__\nscipy.fft.rfft\nx = np.ones(3)\nx._private_of_ours\n"
+    assert private_uses(ok) == []
+
+
+def test_tsconv_uses_no_private_module_of_another_package():
+    offenders = {
+        str(path.relative_to(ROOT)): uses
+        for path in sorted((ROOT / "tsconv").rglob("*.py"))
+        if (uses := private_uses(path.read_text(encoding="utf-8")))
+    }
+    assert not offenders, offenders
+
+
+def repository_files() -> list[Path]:
+    """The text files of the repository (venvs, caches and build output pruned)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(ROOT):
+        dirnames[:] = [d for d in dirnames if not (d.startswith(".venv") or d in {".git", "build", "dist", "__pycache__", "_build"})]
+        found += [Path(dirpath, f) for f in filenames if Path(f).suffix in {".py", ".md", ".toml", ".txt", ".cfg", ""}]
+    return found
+
+
+def test_nothing_refers_to_files_outside_the_repository():
+    # design notes and performance logs kept next to the repository are not shipped
+    outside = re.compile(r"\b(DESIGN|PERFORMANCE)\.md\b|\.\./shared/")
+    hits = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in repository_files()
+        if p.name != "test_project.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert not hits, hits

@@ -389,14 +389,14 @@ def statsmodels_spec(results: Any) -> dict[str, Any]:
         names = list(model.exog_names)
         params = np.asarray(inner.params, dtype=float)
         trend = model.trend
-        k_trend = {"n": 0, "c": 1, "t": 1, "ct": 2}.get(trend)
-        if k_trend is None:
+        k_ar_trend = {"n": 0, "c": 1, "t": 1, "ct": 2}.get(trend)
+        if k_ar_trend is None:
             raise ValueError(f"AutoReg trend {trend!r} is not supported (use 'n', 'c', 't' or 'ct')")
         lags = list(model.ar_lags) if model.ar_lags is not None else []
         del names
         return dict(
             order=(lags if _holes(lags) else len(lags), 0, 0),
-            ar=params[k_trend:], trend=trend, trend_params=params[:k_trend],
+            ar=params[k_ar_trend:], trend=trend, trend_params=params[:k_ar_trend],
             sigma2=float(inner.sigma2), trend_form="intercept", trend_offset=1,
         )
     raise TypeError(

@@ -25,49 +25,18 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
-try:  # the transforms of scipy.fft, able to write into a buffer kept between batches
-    from scipy.fft._pocketfft.pypocketfft import c2r as _c2r
-    from scipy.fft._pocketfft.pypocketfft import r2c as _r2c
-except ImportError:  # pragma: no cover - a scipy that moved its private module
-    _r2c = _c2r = None
-
 __all__ = ["NCCPlan", "block_length", "window_norms"]
 
 
-# Work arrays start on a 2 MiB boundary: numpy advises the kernel to back large arrays
-# with transparent huge pages, which it can do only for whole aligned 2 MiB stretches. The
-# strided passes of a batched FFT over 4 MB rows ran 2.4x slower on 4 kB pages here.
-_HUGE = 1 << 21
+def rfft_rows(x: NDArray[np.floating]) -> NDArray[np.complexfloating]:
+    """``scipy.fft.rfft(x, axis=1)`` in one thread (the batches are what run on threads)."""
+    return scipy.fft.rfft(x, axis=1, workers=1)
 
 
-def work_array(shape: Any, dtype: Any) -> NDArray[Any]:
-    """``np.empty(shape, dtype)`` starting on a 2 MiB boundary (see ``_HUGE``)."""
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
-    if nbytes < _HUGE:
-        return np.empty(shape, dtype)
-    raw = np.empty(nbytes + _HUGE, dtype=np.uint8)
-    start = (-raw.ctypes.data) % _HUGE
-    return raw[start : start + nbytes].view(dtype).reshape(shape)
+def irfft_rows(x: NDArray[np.complexfloating], n: int) -> NDArray[np.floating]:
+    """``scipy.fft.irfft(x, n, axis=1)`` in one thread, overwriting ``x``."""
+    return scipy.fft.irfft(x, n=n, axis=1, overwrite_x=True, workers=1)
 
-
-def rfft_rows(x: NDArray[np.floating], out: NDArray[np.complexfloating] | None) -> NDArray[np.complexfloating]:
-    """``scipy.fft.rfft(x, axis=1)``, written into ``out`` when scipy's pocketfft allows it.
-
-    A fresh output would page in new memory on every batch (one fault per 4 kB: a third
-    of the time of a 1-hour search went to the kernel before the buffers were kept).
-    Bit-identical to ``scipy.fft.rfft`` (pinned by tests/test_correlation.py).
-    """
-    if _r2c is None or out is None:
-        return scipy.fft.rfft(x, axis=1)
-    return _r2c(x, axes=[1], forward=True, inorm=0, out=out, nthreads=1)
-
-
-def irfft_rows(x: NDArray[np.complexfloating], n: int, out: NDArray[np.floating] | None) -> NDArray[np.floating]:
-    """``scipy.fft.irfft(x, n, axis=1)``, written into ``out`` when possible (see :func:`rfft_rows`)."""
-    if _c2r is None or out is None:
-        return scipy.fft.irfft(x, n=n, axis=1)
-    return _c2r(x, axes=[1], lastsize=n, forward=False, inorm=2, out=out, nthreads=1)
 
 MIN_BLOCK = 1 << 10
 # A batch of blocks is transformed at once (one 2-D rfft/irfft call); about 1M samples
@@ -116,10 +85,10 @@ def window_norms(
         # independent chains the CPU runs in parallel)
         ws.update(
             width=width,
-            z=work_array(width, np.complex128),
-            c=work_array(width + 1, np.complex128),
-            d=work_array(chunk, np.complex128),
-            sxx=work_array(chunk, np.float64),
+            z=np.empty(width, np.complex128),
+            c=np.empty(width + 1, np.complex128),
+            d=np.empty(chunk, np.complex128),
+            sxx=np.empty(chunk, np.float64),
             flat=np.empty(chunk, dtype=bool),
         )
         ws["c"][0] = 0.0  # the prefix sums start at zero
@@ -185,10 +154,8 @@ class NCCPlan:
         if ws.get("rows") != rows:
             ws.update(
                 rows=rows,
-                den=work_array(rows * step, self.dtype),
-                seg=work_array((rows, L), self.dtype),
-                num=work_array((rows, L), self.dtype),
-                spec=work_array((rows, L // 2 + 1), np.result_type(self.dtype, np.complex64)),
+                den=np.empty(rows * step, self.dtype),
+                seg=np.empty((rows, L), self.dtype),
             )
         den, seg = ws["den"], ws["seg"]
         den[n_out:] = np.inf
@@ -200,9 +167,9 @@ class NCCPlan:
             anchor = piece[:: max(1, piece.size // 4096)].mean(dtype=np.float64)
             np.subtract(piece, self.dtype.type(anchor), out=seg[i, : piece.size])
             seg[i, piece.size :] = 0.0
-        spec = rfft_rows(seg, ws["spec"])
+        spec = rfft_rows(seg)
         spec *= self.spectrum
-        num = irfft_rows(spec, L, ws["num"])[:, :step]
+        num = irfft_rows(spec, L)[:, :step]
         window_norms(x, m, den, 0, n_out, ws)
         if n_out == rows * step:  # straight into the caller's output
             res = out[:n_out].reshape(rows, step)

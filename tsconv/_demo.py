@@ -85,7 +85,9 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot
+
+        plt: Any = matplotlib.pyplot
     except ImportError:
         plt = None
     import pandas as pd

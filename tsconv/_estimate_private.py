@@ -20,7 +20,7 @@ Contents
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import scipy.signal
@@ -62,8 +62,8 @@ def yule_walker_batch(x: Array, p: int, demean: bool, adjusted: bool = True) -> 
         r[:, j] = np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / (n - j if adjusted else n)
     idx = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
     R = r[:, idx]  # (k, p, p) Toeplitz
-    phi = np.linalg.solve(R, r[:, 1:, None])[:, :, 0]
-    sigma2 = r[:, 0] - np.einsum("ij,ij->i", r[:, 1:], phi)
+    phi = np.asarray(np.linalg.solve(R, r[:, 1:, None])[:, :, 0], dtype=np.float64)
+    sigma2: Array = r[:, 0] - np.einsum("ij,ij->i", r[:, 1:], phi)
     return phi, sigma2, mean
 
 
@@ -573,7 +573,7 @@ class Spec:
     seasonal AR, seasonal MA; ``sigma2`` is carried separately.
     """
 
-    def __init__(self, ar_lags, d, ma_lags, sar_lags, D, sma_lags, s, n_reg):  # type: ignore[no-untyped-def]
+    def __init__(self, ar_lags: Any, d: int, ma_lags: Any, sar_lags: Any, D: int, sma_lags: Any, s: int, n_reg: int) -> None:
         self.ar_lags = np.asarray(ar_lags, dtype=np.intp)
         self.ma_lags = np.asarray(ma_lags, dtype=np.intp)
         self.sar_lags = np.asarray(sar_lags, dtype=np.intp)
@@ -804,10 +804,10 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
             conv, iters = np.ones(k, dtype=bool), np.zeros(k, dtype=np.int64)
         else:
             # as a start for ML the CSS estimates need not be polished
-            tol = {"xtol": 1e-7, "ftol": 1e-10} if method == "css" else {"xtol": 1e-4, "ftol": 1e-7}
+            xtol, ftol = (1e-7, 1e-10) if method == "css" else (1e-4, 1e-7)
             hr = hannan_rissanen(block, x0[:, spec.slices[0]])
             xs = x0 if hr is None else hr
-            x, ssr, conv, iters = batched_lm(block.css_residuals, xs, maxiter=maxiter, central=method == "css", **tol)
+            x, ssr, conv, iters = batched_lm(block.css_residuals, xs, maxiter=maxiter, central=method == "css", xtol=xtol, ftol=ftol)
         if method == "css":
             sigma2 = ssr / n_css
             llf = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)

@@ -8,7 +8,8 @@ is silently coerced into a wrong answer.
 from __future__ import annotations
 
 import numbers
-from typing import Any, get_args
+import os
+from typing import Any, Literal, NamedTuple, TypeVar, get_args, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -20,8 +21,12 @@ __all__ = [
     "as_int",
     "as_positive_int",
     "as_axis",
+    "as_workers",
     "check_real_dtype",
     "first_nonfinite",
+    "as_lags",
+    "parse_orders",
+    "Orders",
 ]
 
 
@@ -31,6 +36,33 @@ def _describe(value: Any) -> str:
         return f"array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+_Option = TypeVar("_Option")
+
+
+@overload
+def as_float_array(
+    x: ArrayLike,
+    name: str = ...,
+    *,
+    ndim: int | tuple[int, ...] | None = ...,
+    allow_empty: bool = ...,
+    keep_float32: Literal[False],
+    finite: bool = ...,
+) -> NDArray[np.float64]: ...
+
+
+@overload
+def as_float_array(
+    x: ArrayLike,
+    name: str = ...,
+    *,
+    ndim: int | tuple[int, ...] | None = ...,
+    allow_empty: bool = ...,
+    keep_float32: bool = ...,
+    finite: bool = ...,
+) -> NDArray[np.floating]: ...
 
 
 def as_float_array(
@@ -105,14 +137,16 @@ def first_nonfinite(arr: NDArray[np.floating]) -> tuple[int, ...] | None:
 
 def as_coefficients(coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
     """Kernel coefficients: a non-empty, finite, real 1-D float64 array (a copy)."""
-    if np.isscalar(coef) and not isinstance(coef, (str, bytes)):
-        coef = [coef]
-    arr = as_float_array(coef, name, ndim=1, keep_float32=False, finite=True)
+    values: Any = [coef] if np.isscalar(coef) and not isinstance(coef, (str, bytes)) else coef
+    arr = as_float_array(values, name, ndim=1, keep_float32=False, finite=True)
     return np.array(arr, dtype=np.float64, copy=True)
 
 
-def check_option(value: Any, alias: Any, name: str) -> str:
-    """Check ``value`` against the strings of a ``Literal`` alias; the error lists them."""
+def check_option(value: _Option, alias: Any, name: str) -> _Option:
+    """Check ``value`` against the strings of a ``Literal`` alias; the error lists them.
+
+    Returns ``value`` itself, typed as the caller declared it (the ``Literal`` alias).
+    """
     allowed = get_args(alias)
     if not isinstance(value, str) or value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)
@@ -141,3 +175,80 @@ def as_axis(axis: Any, ndim: int, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name} must be in [{-ndim}, {ndim - 1}] for {ndim}-D input, got {axis}")
     return axis % ndim
+
+
+def as_lags(spec: Any, name: str) -> tuple[int, ...]:
+    """An order: an integer ``k >= 0`` (lags 1..k) or a list of distinct positive lags (sorted)."""
+    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+        return tuple(range(1, as_int(spec, name, minimum=0) + 1))
+    if not isinstance(spec, (list, tuple, range, np.ndarray)) or np.ndim(spec) != 1:
+        raise TypeError(f"{name} must be a non-negative integer or a list of positive lags, got {_describe(spec)}")
+    lags = [as_int(v, f"{name} lags", minimum=1) for v in spec]
+    if len(set(lags)) != len(lags):
+        raise ValueError(f"{name} must list distinct lags, got {_describe(spec)}")
+    return tuple(sorted(lags))
+
+
+class Orders(NamedTuple):
+    """A (seasonal) ARIMA order, parsed: the lags of each polynomial and the differences."""
+
+    ar: tuple[int, ...]
+    d: int
+    ma: tuple[int, ...]
+    seasonal_ar: tuple[int, ...]
+    D: int
+    seasonal_ma: tuple[int, ...]
+    s: int
+
+    @property
+    def seasonal(self) -> bool:
+        return bool(self.seasonal_ar or self.seasonal_ma or self.D)
+
+
+def parse_orders(order: Any, seasonal_order: Any = (0, 0, 0, 0)) -> Orders:
+    """The one parser of ``order=(p, d, q)`` and ``seasonal_order=(P, D, Q, s)``.
+
+    ``p, q, P, Q``: an integer k (lags 1..k) or a list of distinct positive lags;
+    ``d, D``: integers >= 0; ``s``: an integer >= 0, and >= 2 when there is a seasonal
+    part. A wrong type raises ``TypeError``, a wrong value
+    ``ValueError``, each naming the element (``order[0] (p)``, ...).
+
+    Examples
+    --------
+    >>> from tsconv._validation import parse_orders
+    >>> parse_orders((2, 1, [1, 4]), (1, 0, 0, 12))
+    Orders(ar=(1, 2), d=1, ma=(1, 4), seasonal_ar=(1,), D=0, seasonal_ma=(), s=12)
+    >>> parse_orders((1, 0, 0), (1, 0, 0, 1))
+    Traceback (most recent call last):
+    ...
+    ValueError: a seasonal part needs a period s >= 2, got seasonal_order=(1, 0, 0, 1)
+    """
+    if not isinstance(order, (tuple, list)) or len(order) != 3:
+        raise ValueError(f"order must be a tuple (p, d, q), got {_describe(order)}")
+    if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
+        raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {_describe(seasonal_order)}")
+    parsed = Orders(
+        as_lags(order[0], "order[0] (p)"),
+        as_int(order[1], "order[1] (d)", minimum=0),
+        as_lags(order[2], "order[2] (q)"),
+        as_lags(seasonal_order[0], "seasonal_order[0] (P)"),
+        as_int(seasonal_order[1], "seasonal_order[1] (D)", minimum=0),
+        as_lags(seasonal_order[2], "seasonal_order[2] (Q)"),
+        as_int(seasonal_order[3], "seasonal_order[3] (s)", minimum=0),
+    )
+    if parsed.seasonal and parsed.s < 2:
+        raise ValueError(f"a seasonal part needs a period s >= 2, got seasonal_order={tuple(seasonal_order)!r}")
+    return parsed
+
+
+def as_workers(workers: Any, name: str = "workers") -> int | None:
+    """``workers`` as ``scipy.fft`` reads it: None (the default), n >= 1, or -1 for every
+    core (-2 for all but one, ...); the number of threads, or None."""
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"{name} must be an integer or None, got {workers!r}")
+    n, cores = int(workers), os.cpu_count() or 1
+    if n == 0 or n < -cores:
+        raise ValueError(f"{name} must be >= 1, or -1 ... -{cores} to count back from the {cores} cores, got {n}")
+    return n if n > 0 else cores + 1 + n

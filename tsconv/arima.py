@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._arima_private import diffuse_head, fir_rows, innovations_factor, lfilter_zi, solve_head
 from tsconv._compat import infer_freq
-from tsconv._validation import as_float_array, as_int, as_positive_int, check_option
+from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, parse_orders
 from tsconv.kernel import Kernel, Transfer
 
 __all__ = ["ARIMA", "Forecast", "Start", "Trend", "TrendForm"]
@@ -39,20 +39,6 @@ Trend = Literal["n", "c", "t", "ct"]
 TrendForm = Literal["mean", "intercept"]
 
 _TREND_POWERS = {"n": (), "c": (0,), "t": (1,), "ct": (0, 1)}
-
-
-def _lags(spec: Any, name: str) -> tuple[int, ...]:
-    """An order spec: an int ``k`` (lags 1..k) or a list of distinct positive lags."""
-    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
-        k = as_int(spec, name, minimum=0)
-        return tuple(range(1, k + 1))
-    try:
-        lags = [as_int(v, name, minimum=1) for v in spec]
-    except TypeError:
-        raise TypeError(f"{name} must be a non-negative integer or a list of positive lags, got {spec!r}") from None
-    if len(set(lags)) != len(lags):
-        raise ValueError(f"{name} must list distinct lags, got {spec!r}")
-    return tuple(sorted(lags))
 
 
 def _params(values: Any, lags: tuple[int, ...], name: str) -> NDArray[np.float64]:
@@ -214,20 +200,10 @@ class ARIMA:
         trend_form: TrendForm = "mean",
         trend_offset: int = 1,
     ) -> None:
-        if not isinstance(order, (tuple, list)) or len(order) != 3:
-            raise ValueError(f"order must be a tuple (p, d, q), got {order!r}")
-        if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
-            raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {seasonal_order!r}")
-        self.ar_lags = _lags(order[0], "order[0] (p)")
-        self.d = as_int(order[1], "order[1] (d)", minimum=0)
-        self.ma_lags = _lags(order[2], "order[2] (q)")
-        self.seasonal_ar_lags = _lags(seasonal_order[0], "seasonal_order[0] (P)")
-        self.D = as_int(seasonal_order[1], "seasonal_order[1] (D)", minimum=0)
-        self.seasonal_ma_lags = _lags(seasonal_order[2], "seasonal_order[2] (Q)")
-        self.s = as_int(seasonal_order[3], "seasonal_order[3] (s)", minimum=0)
-        seasonal = bool(self.seasonal_ar_lags or self.seasonal_ma_lags or self.D)
-        if seasonal and self.s < 2:
-            raise ValueError(f"a seasonal part needs a period s >= 2, got seasonal_order={seasonal_order!r}")
+        orders = parse_orders(order, seasonal_order)
+        self.ar_lags, self.d, self.ma_lags = orders.ar, orders.d, orders.ma
+        self.seasonal_ar_lags, self.D, self.seasonal_ma_lags, self.s = orders.seasonal_ar, orders.D, orders.seasonal_ma, orders.s
+        seasonal = orders.seasonal
         self.order = (order[0], self.d, order[2])
         self.seasonal_order = (seasonal_order[0], self.D, seasonal_order[2], self.s if seasonal else 0)
         self.ar = _params(ar, self.ar_lags, "ar")

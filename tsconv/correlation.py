@@ -11,7 +11,7 @@ a calibrated probability of a chance match. See ``docs/correlation.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -24,7 +24,7 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._correlation_private import NCCPlan
-from tsconv._validation import _describe, as_float_array, as_int, check_option, first_nonfinite
+from tsconv._validation import _describe, as_float_array, as_int, as_workers, check_option, first_nonfinite
 
 __all__ = [
     "xcorr",
@@ -44,7 +44,7 @@ Interpolation = Literal["parabolic", "sinc"]
 Tail = Literal["upper", "both"]
 
 # Past this many taps numpy's direct correlation hits the multithreaded-BLAS trap
-# (../shared/PERFORMANCE.md): 'auto' never picks 'direct' there.
+# (8-20x slower than its multiply-adds, docs/benchmarks.md): 'auto' never picks 'direct' there.
 MAX_DIRECT = 2048
 
 
@@ -208,7 +208,7 @@ def _finite_chunk(chunk: NDArray[Any], offset: int, dtype: np.dtype[Any]) -> NDA
     return c
 
 
-def _iter_chunks(chunks: Iterable[Any], dtype: np.dtype[Any]):  # type: ignore[no-untyped-def]
+def _iter_chunks(chunks: Iterable[Any], dtype: np.dtype[Any]) -> Iterator[NDArray[np.floating]]:
     """Validated 1-D chunks of a streamed haystack, all of the needle's precision."""
     offset = 0
     for i, chunk in enumerate(chunks):
@@ -253,8 +253,9 @@ def ncc(
         Threads. 1: everything in the calling thread. More: the haystack (an array, a
         memory map or a stream, read in order) is cut into batches of blocks, and that
         many batches are correlated and normalized at once (about 2x faster on two
-        cores). ``None``: 2 if the machine has two cores or more, else 1. The result
-        does not depend on ``workers``.
+        cores). ``None``: 2 if the machine has two cores or more, else 1; ``-1``: every
+        core (``-2`` all but one, as in :mod:`scipy.fft`). The result does not depend on
+        ``workers``.
 
     Returns
     -------
@@ -320,7 +321,8 @@ def ncc(
     ((951,), 400, 1.0)
     """
     q = _check_needle(needle)
-    workers = min(2, os.cpu_count() or 1) if workers is None else as_int(workers, "workers", minimum=1)
+    threads = as_workers(workers)
+    workers = min(2, os.cpu_count() or 1) if threads is None else threads
     if isinstance(haystack, pd.Series):
         values = ncc(q, haystack.to_numpy(), block=block, workers=workers)
         return pd.Series(values, index=haystack.index[: values.size], name=haystack.name)
@@ -508,7 +510,7 @@ class Peak(NamedTuple):
 
     lag: float
     value: float
-    index: int
+    index: int  # type: ignore[assignment]  # public field; shadows tuple.index on purpose
     psr: float
 
 
@@ -663,7 +665,7 @@ def find_peaks(
     return peaks
 
 
-def _lag_mapper(lags: ArrayLike | None, n: int):  # type: ignore[no-untyped-def]
+def _lag_mapper(lags: ArrayLike | None, n: int) -> Callable[[int, float], float]:
     if lags is None:
         return lambda i, d: float(i + d)
     lg = as_float_array(lags, "lags", ndim=1, keep_float32=False, finite=True)

@@ -91,14 +91,14 @@ def _check_finite_block(block: NDArray[np.floating], block_info: Any = None) -> 
 # ---------------------------------------------------------------------------------------
 # Kernel (FIR): map_overlap with the kernel's support as depth
 # ---------------------------------------------------------------------------------------
-def _kernel_block(block: NDArray[np.floating], op: Kernel, method: str, nan_policy: str) -> NDArray[np.floating]:
+def _kernel_block(block: NDArray[np.floating], op: Kernel, method: Method, nan_policy: NanPolicy) -> NDArray[np.floating]:
     """The in-memory 'same' output of one extended block (time on the last axis)."""
     if block.shape[-1] == 0:
         return block.copy()
     return _apply_memory(op, block, mode="same", method=method, nan_policy=nan_policy)
 
 
-def _kernel_same(op: Kernel, x: da.Array, method: str, nan_policy: str) -> da.Array:
+def _kernel_same(op: Kernel, x: da.Array, method: Method, nan_policy: NanPolicy) -> da.Array:
     n = x.shape[-1]
     m, o = len(op), op.origin
     # the window of output t is x[t + o - m + 1 .. t + o]
@@ -106,8 +106,8 @@ def _kernel_same(op: Kernel, x: da.Array, method: str, nan_policy: str) -> da.Ar
     if max(before, after) >= n:
         # the kernel is as long as the series: nothing to split
         x = x.rechunk({x.ndim - 1: -1})
-        return x.map_blocks(_kernel_block, op=op, method=method, nan_policy=nan_policy, dtype=x.dtype)
-    depth = {ax: 0 for ax in range(x.ndim)}
+        return da.map_blocks(_kernel_block, x, op=op, method=method, nan_policy=nan_policy, dtype=x.dtype)
+    depth: dict[int, int | tuple[int, int]] = {ax: 0 for ax in range(x.ndim)}
     depth[x.ndim - 1] = (before, after)
     # map_overlap rechunks where a chunk is shorter than the depth; boundary='none' leaves
     # the ends of the series unpadded, so their NaN edges are the in-memory ones
@@ -116,7 +116,7 @@ def _kernel_same(op: Kernel, x: da.Array, method: str, nan_policy: str) -> da.Ar
     )
 
 
-def _kernel(op: Kernel, x: da.Array, mode: str, method: str, nan_policy: str) -> da.Array:
+def _kernel(op: Kernel, x: da.Array, mode: Mode, method: Method, nan_policy: NanPolicy) -> da.Array:
     n = x.shape[-1]
     m, o = len(op), op.origin
     if nan_policy == "omit":
@@ -269,7 +269,7 @@ def _stack_states(parts: list[NDArray[np.float64]], _n: Any, lead_shape: tuple[i
     return full.reshape(int(np.prod(lead_shape)), nz)
 
 
-def _transfer(tr: Transfer, x: da.Array, mode: str, method: str, nan_policy: str) -> da.Array:
+def _transfer(tr: Transfer, x: da.Array, mode: Mode, method: Method, nan_policy: NanPolicy) -> da.Array:
     check_transfer_options(mode, method)
     if nan_policy != "omit":
         return _iir(tr, x)[0]
@@ -394,7 +394,7 @@ def apply(
     ax = as_axis(axis, arr.ndim)
     moved = da.moveaxis(arr, ax, -1) if ax != arr.ndim - 1 else arr
     if nan_policy == "raise":
-        moved = moved.map_blocks(_check_finite_block, dtype=moved.dtype)
+        moved = da.map_blocks(_check_finite_block, moved, dtype=moved.dtype)
         nan_policy = "propagate"
     if isinstance(op, Transfer):
         y = _transfer(op, moved, mode, method, nan_policy)
@@ -465,7 +465,7 @@ class Stream:
                     raise ValueError(f"chunk has a non-finite value at stream index {offset + start + int(local[-1])} (nan_policy='raise')")
                 return block
 
-            arr = arr.map_blocks(check, dtype=arr.dtype)
+            arr = da.map_blocks(check, arr, dtype=arr.dtype)
         return arr
 
     def push(self, chunk: da.Array) -> da.Array:
@@ -488,7 +488,7 @@ class Stream:
         keep = self._before + self._ahead
         self._tail = ext[..., max(ext.shape[-1] - keep, 0) :] if keep else None
         if t1 <= t0:
-            return da.full((*self._lead, 0), np.nan, dtype=self._dtype)
+            return da.full((*ext.shape[:-1], 0), np.nan, dtype=self._dtype)
         # ys[..., i] is output ext_start + i; those in [t0, t1) have their whole window in ext
         # (or run off the start of the series, where apply has NaN too)
         ys = _kernel(self.op, ext, "same", "auto", "propagate")
@@ -507,9 +507,6 @@ class Stream:
 # Catalog search: a Matcher sharded across workers
 # ---------------------------------------------------------------------------------------
 _SEARCH_HAS_FIT = "fit" in inspect.signature(Matcher._search).parameters
-# the matcher fits a separate null for every track with this many chunks (None: it does not)
-_PER_TRACK_MIN = inspect.signature(_mt._Scan.fitted).parameters.get("min_chunks")
-_PER_TRACK_MIN = None if _PER_TRACK_MIN is None or not hasattr(_mt, "_null_fit") else int(_PER_TRACK_MIN.default)
 
 
 class _Shard(Matcher):
@@ -594,21 +591,13 @@ def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     # chunks searched (per track of the shard, or in all); an empty scan reports 1
     n_chunks = np.asarray(scan.n_chunks, dtype=np.float64) if scan.z.size else np.zeros(np.shape(scan.n_chunks))
     gidx = np.asarray(shard._global_index, dtype=np.int64)
-    # the per-track null fits need only the track's own chunk maxima: made here, in
-    # parallel, instead of on the client (about 5 ms per track)
-    fits = np.full((gidx.size, 2), np.nan)
-    if _PER_TRACK_MIN is not None and scan.z.size:
-        counts = np.bincount(scan.track, minlength=gidx.size)
-        for t in np.flatnonzero(counts >= _PER_TRACK_MIN):
-            fits[t] = _mt._null_fit(scan.z[scan.track == t])
-    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx, fits
+    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx
 
 
 def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
     """``_Scan.fitted`` of the whole catalog from the shards' pieces (same numbers).
 
-    The pooled null is fitted here on every chunk maximum; the per-track fits the
-    matcher makes for tracks with enough chunks come from the shards.
+    The null is fitted here on every chunk maximum of the catalog.
     """
     if np.ndim(found[0][3]) == 0:
         n_chunks: Any = float(sum(f[3] for f in found))
@@ -619,15 +608,7 @@ def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
     z = np.concatenate([f[0] for f in found])
     lag = np.concatenate([f[1] for f in found])
     track = np.concatenate([f[2] for f in found])
-    if _PER_TRACK_MIN is None or np.ndim(n_chunks) == 0:
-        return _mt._Scan.fitted(z, lag, track, n_chunks)
-    scan = _mt._Scan.fitted(z, lag, track, n_chunks, min_chunks=np.iinfo(np.int64).max)  # pooled fit only
-    if n_tracks > 1:  # as _Scan.fitted: one track alone keeps the pooled fit
-        for f in found:
-            done = ~np.isnan(f[5][:, 0])
-            scan.sigma[f[4][done]] = f[5][done, 0]
-            scan.n_c[f[4][done]] = f[5][done, 1]
-    return scan
+    return _mt._Scan.fitted(z, lag, track, n_chunks)
 
 
 def _shard_refine(shard: _Shard, samples: Any, sr: int, picked: Any) -> list[Any]:

@@ -8,6 +8,7 @@ applies the same operator chunk by chunk with O(kernel) state.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +21,8 @@ import scipy.signal
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_axis, as_float_array, check_option, first_nonfinite
+from tsconv._validation import as_axis, as_float_array, as_workers, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
-
-try:  # scipy's in-place second-order-section filter (what scipy.signal.sosfilt runs on a copy)
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
-except ImportError:  # pragma: no cover - a scipy that moved it: the public sosfilt is used
-    _sosfilt_inplace = None
 
 __all__ = ["apply", "Stream", "choose_method", "stochastic_apply", "Mode", "Method", "NanPolicy"]
 
@@ -46,7 +42,7 @@ _NAN_POLICIES = frozenset(get_args(NanPolicy))
 # * fft (overlap-save, batched real FFTs of size F): FFT_NS_PER_POINT[itemsize] *
 #   F log2(F) / (F - m + 1), plus FFT_OVERHEAD_S per call.
 # Past MAX_DIRECT taps multithreaded BLAS makes the direct path erratic and 8-20x slower
-# (../shared/PERFORMANCE.md), so it is never chosen there.
+# (docs/benchmarks.md, Apply), so it is never chosen there.
 DIRECT_NS_PER_MAC = {4: 0.12, 8: 0.2}
 DIRECT_FLOOR_NS = {4: 12.0, 8: 12.0}
 DIRECT_FLOOR_TAPS = (11, 64)
@@ -59,15 +55,28 @@ MAX_DIRECT = 2048
 # Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread. FIR work is
 # cut the same way into pieces of at least PARALLEL_MIN_OUTPUTS outputs.
 RECURSIVE_MIN_SEGMENT = 1 << 20
+RECURSIVE_SETTLE = 1e-18
 RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
 PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
 PARALLEL_MIN_DIRECT_TAPS = 32
 # From this many samples the finite-value screen of one series runs on a second thread
-# while a direct convolution runs on this one (below it, the hand-over costs more).
-CONCURRENT_SCREEN_MIN = 1 << 16
+# while a direct convolution runs on this one. benchmarks/bench_tricks.py on the shared
+# 2-vCPU machine: 1.12x faster at N = 1e7 (a 5-tap kernel), but 0.79x at 1e5 and 0.94x at
+# 1e6, where the hand-over to a busy second core costs more than the pass it saves.
+CONCURRENT_SCREEN_MIN = 1 << 22
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
+_pool_size = 0
+# The threads one apply() call may use (its ``workers`` argument, resolved); None: the
+# defaults above. A context variable, so that concurrent calls each keep their own.
+_WORKERS: contextvars.ContextVar[int | None] = contextvars.ContextVar("tsconv_apply_workers", default=None)
+
+
+def _workers(default: int) -> int:
+    """The threads the current apply() call may use (``default`` unless it said)."""
+    n = _WORKERS.get()
+    return default if n is None else n
 
 
 def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
@@ -78,16 +87,20 @@ def _parallel(outputs: int, method: str = "fft", m: int = 0) -> bool:
     """
     if method == "direct" and m < PARALLEL_MIN_DIRECT_TAPS:
         return False
-    return PARALLEL_WORKERS >= 2 and outputs >= 2 * PARALLEL_MIN_OUTPUTS
+    return _workers(PARALLEL_WORKERS) >= 2 and outputs >= 2 * PARALLEL_MIN_OUTPUTS
 
 
 def _threads() -> ThreadPoolExecutor:
     """The engine's thread pool, made on first use (and again in a forked child, whose
-    copy of the parent's pool has no threads behind it)."""
-    global _pool, _pool_pid
-    if _pool is None or _pool_pid != os.getpid():
-        _pool = ThreadPoolExecutor(max_workers=max(RECURSIVE_WORKERS, PARALLEL_WORKERS), thread_name_prefix="tsconv")
-        _pool_pid = os.getpid()
+    copy of the parent's pool has no threads behind it, or when a call asks for more
+    workers than it has)."""
+    global _pool, _pool_pid, _pool_size
+    size = max(_workers(RECURSIVE_WORKERS), _workers(PARALLEL_WORKERS), RECURSIVE_WORKERS, PARALLEL_WORKERS)
+    if _pool is None or _pool_pid != os.getpid() or size > _pool_size:
+        # a smaller pool is dropped, not shut down: a concurrent call may still be
+        # submitting to it (its threads end once it is collected)
+        _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="tsconv")
+        _pool_pid, _pool_size = os.getpid(), size
     return _pool
 
 
@@ -150,7 +163,7 @@ def _direct_seconds(n: int, m: int, size: int) -> float:
     return n * per * 1e-9
 
 
-def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> str:
+def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Method:
     """The method ``apply(..., method="auto")`` uses for a series of length ``n``.
 
     Parameters
@@ -279,7 +292,7 @@ def _full_range_into(
     threads: numpy's convolution, scipy.fft and lfilter release the GIL.
     """
     rows = x2.shape[0]
-    workers = PARALLEL_WORKERS
+    workers = _workers(PARALLEL_WORKERS)
     if not _parallel(rows * (j1 - j0), method, c.size) or method == "recursive":
         _full_range_serial(x2, c, j0, j1, method, out)
         return
@@ -291,6 +304,11 @@ def _full_range_into(
     # temporaries of the pieces in flight stay small
     pieces = max(min(workers, (j1 - j0) // PARALLEL_MIN_OUTPUTS), -(-(j1 - j0) // (1 << 21)))
     edges = np.linspace(j0, j1, pieces + 1).astype(np.int64)
+    if method == "fft":
+        # the pieces start on the block grid of one overlap-save pass over [j0, j1):
+        # the same blocks, so the same bits, as in one thread
+        step = _ols_block(c.size) - c.size + 1
+        edges[1:-1] = j0 + (edges[1:-1] - j0) // step * step
     tasks = [(r, int(lo), int(hi)) for r in range(rows) for lo, hi in zip(edges[:-1], edges[1:])]
     list(
         _threads().map(
@@ -378,7 +396,7 @@ def _too_short(n: int, m: int) -> ValueError:
 
 
 def _apply_kernel(
-    k: Kernel, x2: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+    k: Kernel, x2: NDArray[np.floating], mode: Mode, method: str, nan_policy: str, shape: tuple[int, ...] = ()
 ) -> NDArray[np.floating]:
     """Apply a Kernel to each row of the C-contiguous 2-D array ``x2``."""
     rows, n = x2.shape
@@ -396,7 +414,7 @@ def _apply_kernel(
         and rows == 1
         and nan_policy != "omit"
         and n >= CONCURRENT_SCREEN_MIN
-        and PARALLEL_WORKERS >= 2
+        and _workers(PARALLEL_WORKERS) >= 2
         and not _parallel(n, method, m)
     ):
         # one long series, a short kernel: screen on a second core while this one
@@ -433,7 +451,7 @@ def _output_range(n: int, m: int, o: int, mode: str) -> tuple[int, int]:
 
 
 def _convolve_kernel(
-    c: NDArray[np.floating], o: int, xin: NDArray[np.floating], mode: str, method: str
+    c: NDArray[np.floating], o: int, xin: NDArray[np.floating], mode: Mode, method: str
 ) -> NDArray[np.floating]:
     """The convolution of every row of the finite array ``xin`` in ``mode`` (NaN edges in 'same')."""
     rows, n = xin.shape
@@ -499,37 +517,40 @@ def _apply_kernel_omit(
 def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[np.floating]) -> NDArray[np.floating]:
     """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
     rows, n = x2.shape
-    workers = RECURSIVE_WORKERS
-    if workers < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
+    workers = _workers(RECURSIVE_WORKERS)
+    # With threads, a long series is cut into an even number of segments of 1-2
+    # RECURSIVE_MIN_SEGMENT samples, by its length alone: the same segments, and so the
+    # same bits, whatever the number of threads. One thread runs the plain recursion
+    # (segments in turn would cost 1.5-2x: each writes a fresh output that is copied).
+    segments = (n // RECURSIVE_MIN_SEGMENT) & ~1
+    if segments >= 2 and workers >= 2:
+        if rows == 1:
+            return _lfilter_segments(b, a, x2[0], segments, workers)[None, :]
+        return np.stack([_lfilter_segments(b, a, row, segments, workers) for row in x2])
+    if workers < 2 or rows < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
-    if rows >= workers:  # many series: split the rows
-        parts = np.array_split(np.arange(rows), workers)
-        y = np.empty(x2.shape, dtype=np.result_type(x2.dtype, b.dtype, a.dtype))
+    # many shorter series: split the rows (lfilter treats each row alone: same bits)
+    parts = np.array_split(np.arange(rows), min(workers, rows))
+    y = np.empty(x2.shape, dtype=np.result_type(x2.dtype, b.dtype, a.dtype))
 
-        def run(idx: NDArray[np.intp]) -> None:
-            y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
+    def run(idx: NDArray[np.intp]) -> None:
+        y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
 
-        list(_threads().map(run, parts))
-        return y
-    segments = min(workers, n // RECURSIVE_MIN_SEGMENT)
-    if segments < 2:
-        return scipy.signal.lfilter(b, a, x2, axis=-1)
-    # segments of at most 2**21 samples (the temporaries in flight stay small), as many
-    # per thread
-    segments *= -(-n // (segments << 21))
-    if rows == 1:
-        return _lfilter_segments(b, a, x2[0], segments)[None, :]
-    return np.stack([_lfilter_segments(b, a, row, segments) for row in x2])
+    list(_threads().map(run, parts))
+    return y
 
 
-def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int) -> NDArray[np.floating]:
+def _lfilter_segments(
+    b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int, workers: int
+) -> NDArray[np.floating]:
     n = x.size
+    run_all = _threads().map
     order = max(a.size, b.size) - 1
     dtype = np.result_type(x.dtype, b.dtype, a.dtype)
     edges = np.linspace(0, n, segments + 1).astype(np.int64)
     y = np.empty(n, dtype=dtype)
     if order == 0:  # no memory: segments are independent
-        list(_threads().map(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
+        list(run_all(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
         return y
 
     if order <= 2:
@@ -551,27 +572,20 @@ def _lfilter_segments(b: NDArray[np.floating], a: NDArray[np.floating], x: NDArr
 
     def run(i: int) -> NDArray[np.floating]:
         lo, hi = edges[i], edges[i + 1]
-        if order <= 2 and _sosfilt_inplace is not None:
-            # straight into the output: the public sosfilt copies its input and returns
-            # a new array, whose fresh pages then cost a fault each (10 ms per 1e7 samples)
-            seg = y[lo:hi]
-            seg[...] = x[lo:hi]
-            z = np.zeros((1, 1, 2), dtype=dtype)
-            _sosfilt_inplace(sos, seg.reshape(1, -1), z)
-            return z[0, 0, :order].copy()
         ys, zf = segment(x[lo:hi], np.zeros(order, dtype=dtype))
         y[lo:hi] = ys
         return zf
 
-    finals = list(_threads().map(run, range(segments)))
+    finals = list(run_all(run, range(segments)))
     state = finals[0]
     for i in range(1, segments):
         lo, hi = edges[i], edges[i + 1]
         start = float(np.max(np.abs(state))) if state.size else 0.0
         zi, pos, step = state, lo, 4096
         # add the zero-input response of the carried state until it has died out
-        # (1e-18 of where it started: far below the rounding of y) or the segment ends
-        while pos < hi and not (np.max(np.abs(zi)) <= 1e-18 * start):
+        # (RECURSIVE_SETTLE of where it started: far below the rounding of y) or the
+        # segment ends
+        while pos < hi and not (np.max(np.abs(zi)) <= RECURSIVE_SETTLE * start):
             stop = min(hi, pos + step)
             corr, zi = scipy.signal.lfilter(b, a, np.zeros(stop - pos, dtype=dtype), zi=zi)
             y[pos:stop] += corr
@@ -623,7 +637,7 @@ def _apply_transfer(
 
 
 def _apply_array(
-    op: Kernel | Transfer, x: NDArray[np.floating], mode: str, method: str, axis: int, nan_policy: str
+    op: Kernel | Transfer, x: NDArray[np.floating], mode: Mode, method: str, axis: int, nan_policy: str
 ) -> NDArray[np.floating]:
     if x.ndim == 1:
         x2 = x[None, :] if x.flags.c_contiguous else np.ascontiguousarray(x)[None, :]
@@ -653,6 +667,7 @@ def apply(
     method: Method = "auto",
     axis: int = -1,
     nan_policy: NanPolicy = "propagate",
+    workers: int | None = None,
 ) -> Any:
     """Apply a linear operator (Kernel or Transfer) to one or many series.
 
@@ -683,6 +698,16 @@ def apply(
         renormalized over the observed values of each window so that they keep their
         sum (samples outside the series count as missing too, so ``'same'`` has no NaN
         edges); it needs a kernel whose weights do not sum to zero.
+    workers : int or None, default None
+        Threads for long work, as in :func:`scipy.fft.fft`: ``None`` lets the engine
+        decide (up to ``min(os.cpu_count(), 4)`` threads, and only for series long
+        enough to gain: about 2**19 outputs for a kernel, 2**21 samples for a
+        recursion); ``1`` runs everything in the calling thread; ``n`` allows up to
+        ``n`` threads; ``-1`` every core, ``-2`` all but one, and so on. The work is cut
+        by the data's size alone, so any number of threads gives the same bits, with one
+        exception: with threads a long recursion (a Transfer on 2**21 samples or more)
+        runs in segments joined by the carried state's zero-input response, which
+        differs from the plain recursion of ``workers=1`` by rounding.
 
     Returns
     -------
@@ -737,16 +762,21 @@ def apply(
         check_option(method, Method, "method")
     if type(nan_policy) is not str or nan_policy not in _NAN_POLICIES:
         check_option(nan_policy, NanPolicy, "nan_policy")
-    if isinstance(x, (pd.Series, pd.DataFrame)):
-        return _apply_pandas(op, x, mode, method, axis, nan_policy)
-    if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8) and x.size:
-        arr = x
-    else:
-        arr = as_float_array(x, "x")
-    if arr.ndim == 0:
-        raise ValueError(f"x must have at least one dimension, got a scalar {arr.item()!r}")
-    ax = axis if (axis == -1 and type(axis) is int) else as_axis(axis, arr.ndim)
-    return _apply_array(op, arr, mode, method, ax, nan_policy)
+    token = _WORKERS.set(as_workers(workers)) if workers is not None else None
+    try:
+        if isinstance(x, (pd.Series, pd.DataFrame)):
+            return _apply_pandas(op, x, mode, method, axis, nan_policy)
+        if type(x) is np.ndarray and x.dtype.kind == "f" and x.dtype.itemsize in (4, 8) and x.size:
+            arr = x
+        else:
+            arr = as_float_array(x, "x")
+        if arr.ndim == 0:
+            raise ValueError(f"x must have at least one dimension, got a scalar {arr.item()!r}")
+        ax = axis if (axis == -1 and type(axis) is int) else as_axis(axis, arr.ndim)
+        return _apply_array(op, arr, mode, method, ax, nan_policy)
+    finally:
+        if token is not None:
+            _WORKERS.reset(token)
 
 
 def _pandas_values(x: Any) -> NDArray[np.floating]:
@@ -762,7 +792,7 @@ def _pandas_values(x: Any) -> NDArray[np.floating]:
     return as_float_array(x.to_numpy(), "x", ndim=(1, 2))
 
 
-def _apply_pandas(op: Kernel | Transfer, x: Any, mode: str, method: str, axis: Any, nan_policy: str) -> Any:
+def _apply_pandas(op: Kernel | Transfer, x: Any, mode: Mode, method: str, axis: Any, nan_policy: str) -> Any:
     if axis not in (-1, 0) or isinstance(axis, bool):
         raise ValueError(f"for pandas input time runs down the index; leave axis at its default, got axis={axis!r}")
     if mode == "full":
@@ -772,7 +802,8 @@ def _apply_pandas(op: Kernel | Transfer, x: Any, mode: str, method: str, axis: A
     index = x.index
     if mode == "valid":
         # valid output j is 'same' output t = j + m - 1 - origin: keep the t on the index
-        n, m, o = vals.shape[0], len(op), op.origin  # a Transfer never reaches here
+        assert isinstance(op, Kernel)  # a Transfer has mode 'same' only (check_transfer_options)
+        n, m, o = vals.shape[0], len(op), op.origin
         start = m - 1 - o
         lo, hi = max(0, -start), y.shape[0] - max(0, start + y.shape[0] - n)
         y = y[lo:hi]
@@ -858,7 +889,9 @@ class Stream:
         """Feed the next samples (time on the last axis); return the outputs now final."""
         x = self._check_chunk(chunk)
         L = x.shape[-1]
-        x2 = np.ascontiguousarray(x).reshape(int(np.prod(self._lead, dtype=np.int64)), L)
+        lead = self._lead
+        assert lead is not None  # set by _check_chunk
+        x2 = np.ascontiguousarray(x).reshape(math.prod(lead), L)
         if isinstance(self.op, Transfer):
             b, a = self.op.num.coef, self.op.den.coef
             if self._zi is None:
@@ -892,7 +925,7 @@ class Stream:
         # keep what the next output's window needs: samples from emitted + o - m + 1 on
         keep = max(self._emitted + o - m + 1 - ext_start, 0)
         self._buf = ext[:, keep:].copy()
-        return out.reshape(*self._lead, out.shape[-1])
+        return out.reshape(*lead, out.shape[-1])
 
     def flush(self) -> NDArray[np.floating]:
         """The outputs still owed at the end (NaN: their windows run past the data)."""

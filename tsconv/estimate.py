@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv import _estimate_private as _ep
 from tsconv._compat import infer_freq
-from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
+from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, parse_orders
 from tsconv.arima import ARIMA
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning"]
@@ -41,22 +41,6 @@ class ConvergenceWarning(UserWarning):
 # ---------------------------------------------------------------------------------------
 # Orders
 # ---------------------------------------------------------------------------------------
-def _lags(value: Any, name: str) -> NDArray[np.intp]:
-    """A non-negative int ``p`` (lags 1..p) or a list of distinct positive lags."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        lags = []
-        for v in value:
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) < 1:
-                raise ValueError(f"{name} lags must be positive integers, got {list(value)!r}")
-            lags.append(int(v))
-        if len(set(lags)) != len(lags):
-            raise ValueError(f"{name} lags must be distinct, got {list(value)!r}")
-        return np.array(sorted(lags), dtype=np.intp)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
-        raise ValueError(f"{name} must be a non-negative integer or a list of positive lags, got {value!r}")
-    return np.arange(1, int(value) + 1, dtype=np.intp)
-
-
 def _nonneg(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -64,20 +48,9 @@ def _nonneg(value: Any, name: str) -> int:
 
 
 def _parse_orders(order: Any, seasonal_order: Any) -> tuple[Any, ...]:
-    if not isinstance(order, (tuple, list)) or len(order) != 3:
-        raise ValueError(f"order must be a tuple (p, d, q), got {order!r}")
-    if not isinstance(seasonal_order, (tuple, list)) or len(seasonal_order) != 4:
-        raise ValueError(f"seasonal_order must be a tuple (P, D, Q, s), got {seasonal_order!r}")
-    ar = _lags(order[0], "order[0] (p)")
-    d = _nonneg(order[1], "order[1] (d)")
-    ma = _lags(order[2], "order[2] (q)")
-    sar = _lags(seasonal_order[0], "seasonal_order[0] (P)")
-    D = _nonneg(seasonal_order[1], "seasonal_order[1] (D)")
-    sma = _lags(seasonal_order[2], "seasonal_order[2] (Q)")
-    s = _nonneg(seasonal_order[3], "seasonal_order[3] (s)")
-    if (sar.size or D or sma.size) and s < 2:
-        raise ValueError(f"a seasonal model needs a seasonal period s >= 2, got seasonal_order={tuple(seasonal_order)!r}")
-    return ar, d, ma, sar, D, sma, s
+    o = parse_orders(order, seasonal_order)  # the one parser (tsconv._validation)
+    lags = [np.array(v, dtype=np.intp) for v in (o.ar, o.ma, o.seasonal_ar, o.seasonal_ma)]
+    return lags[0], o.d, lags[1], lags[2], o.D, lags[3], o.s
 
 
 def _param_names(spec: _ep.Spec, reg_names: Sequence[str]) -> list[str]:

@@ -20,6 +20,7 @@ its inverse ``Transfer(ar, ma)`` (pi weights).
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -164,7 +165,7 @@ class Kernel:
             raise TypeError("use '@' to compose operators; '*' only scales by a number")
         if isinstance(scalar, bool) or not isinstance(scalar, numbers.Real):
             return NotImplemented
-        if not np.isfinite(scalar):
+        if not math.isfinite(scalar):
             raise ValueError(f"scalar must be finite, got {scalar}")
         return Kernel(self._coef * float(scalar), self._origin)
 
@@ -173,7 +174,7 @@ class Kernel:
     def __truediv__(self, scalar: Any) -> Kernel:
         if isinstance(scalar, bool) or not isinstance(scalar, numbers.Real):
             return NotImplemented
-        if scalar == 0 or not np.isfinite(scalar):
+        if scalar == 0 or not math.isfinite(scalar):
             raise ValueError(f"scalar must be finite and non-zero, got {scalar}")
         return Kernel(self._coef / float(scalar), self._origin)
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import scipy.fft
+import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
 
@@ -36,25 +37,6 @@ def _autocovariance(x: NDArray[np.float64], nlags: int) -> NDArray[np.float64]:
     nfft = scipy.fft.next_fast_len(2 * n - 1, real=True)
     X = scipy.fft.rfft(x, nfft)
     return scipy.fft.irfft(X.real**2 + X.imag**2, nfft)[: nlags + 1] / n
-
-
-def levinson_durbin(r: NDArray[np.float64], order: int) -> tuple[NDArray[np.float64], float, NDArray[np.float64]]:
-    """Solve the Yule-Walker equations by the Levinson-Durbin recursion.
-
-    Returns ``(a, sigma2, k)``: AR coefficients ``a_1..a_p`` (``x_t = sum a_i x_{t-i} + e_t``),
-    innovation variance, and reflection (partial autocorrelation) coefficients.
-    """
-    a = np.zeros(order)
-    k = np.zeros(order)
-    err = float(r[0])
-    for i in range(order):
-        acc = r[i + 1] - np.dot(a[:i], r[i:0:-1])
-        ki = acc / err
-        k[i] = ki
-        a[:i] = a[:i] - ki * a[:i][::-1]
-        a[i] = ki
-        err *= 1.0 - ki * ki
-    return a, float(err), k
 
 
 def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
@@ -89,7 +71,8 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     Notes
     -----
     The biased autocovariance ``r_k = (1/n) sum_t x_t x_{t+k}`` is computed by FFT and
-    the Toeplitz system ``R a = r`` solved by the Levinson-Durbin recursion, in
+    the Toeplitz system ``R a = r`` solved by the Levinson-Durbin recursion
+    (``statsmodels.tsa.stattools.levinson_durbin``), in
     O(n log n + p^2). This is exactly ``statsmodels.regression.linear_model.yule_walker(x,
     order, method="mle")`` (checked in the tests); the biased estimate always gives a
     stable (minimum-phase) filter. Reference: Brockwell & Davis, *Introduction to Time
@@ -104,7 +87,7 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     >>> k.coef.round(4)
     array([ 1.    , -0.7965,  0.6692])
     >>> from statsmodels.regression.linear_model import yule_walker
-    >>> rho = yule_walker(x, 2, method="mle", result_object=True).rho
+    >>> rho = yule_walker(x, 2, method="mle", inv=True)[0]  # (rho, sigma, Rinv) on every statsmodels
     >>> bool(np.allclose(k.coef[1:], -rho))
     True
     """
@@ -117,7 +100,9 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     r = _autocovariance(arr, order)
     if not r[0] > 0:
         raise ValueError("x is constant: its autocovariance is zero and no predictor exists")
-    a, _, _ = levinson_durbin(r, order)
+    from statsmodels.tsa.stattools import levinson_durbin  # here: `import tsconv` does not load statsmodels
+
+    _, a, _, _, _ = levinson_durbin(r, nlags=order, isacov=True)
     return Kernel(np.r_[1.0, -a])
 
 
@@ -340,7 +325,7 @@ class Whitener:
         h *= np.hanning(self.n_taps + 2)[1:-1]
         H = np.abs(scipy.fft.rfft(h, 4 * self.n_taps))
         psd_i = np.interp(np.linspace(0, 0.5, H.size), f, psd)
-        var = np.trapezoid(psd_i * H**2, np.linspace(0, 0.5, H.size))
+        var = scipy.integrate.trapezoid(psd_i * H**2, np.linspace(0, 0.5, H.size))
         self.kernel = Kernel(h / np.sqrt(var), origin=self.n_taps // 2)
         return self
 

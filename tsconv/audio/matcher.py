@@ -805,7 +805,7 @@ class Matcher:
                 g = 1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)
                 g[: self._low_bins(_FRAME)] = 0.0
                 weight = np.mean(g.reshape(n_bands, _BAND_BINS), axis=1)
-                cum = np.einsum("ij,j->i", t.energy[:, :n_bands], weight)  # not BLAS (PERFORMANCE.md)
+                cum = np.einsum("ij,j->i", t.energy[:, :n_bands], weight)  # not BLAS (slower here on 2 cores)
                 nf = cum.size - 1
                 j = np.arange(nf) - _E_MARGIN
                 e = cum[np.clip(j + n_win, 0, nf)] - cum[np.clip(j, 0, nf)]
