@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tsconv
 import tsconv.audio
 
@@ -65,3 +67,55 @@ def test_sphinx_strict_build_can_fail(tmp_path):
     proc = _sphinx(src, tmp_path)
     assert proc.returncode != 0
     assert "tsconv.no_such_function" in proc.stderr
+
+
+# --- every Python block of every page runs --------------------------------------------
+
+_FENCE = re.compile(r"^```(\S*)[^\n]*\n(.*?)^```", re.S | re.M)
+_SETUP = re.compile(r"^<!-- test-setup\n(.*?)^-->", re.S | re.M)
+_PAGES = sorted(DOCS.glob("*.md"))
+
+
+def _blocks(page):
+    """The page's Python code blocks, in order (``python`` fences), after its hidden setup.
+
+    A page may start with an HTML comment ``<!-- test-setup ... -->`` (invisible in the built
+    site) that makes the inputs its snippets talk about (a haystack, a file of audio).
+    """
+    text = page.read_text()
+    setup = [m.group(1) for m in _SETUP.finditer(text)]
+    return setup, [m.group(2) for m in _FENCE.finditer(text) if m.group(1) in ("python", "py", "{code-cell}")]
+
+
+def test_every_fence_has_a_known_language():
+    """No Python block escapes execution by an unusual fence: every fence is python (run),
+    bash/text (shown), or a Sphinx directive."""
+    for page in _PAGES:
+        for m in _FENCE.finditer(page.read_text()):
+            lang = m.group(1)
+            assert lang in ("python", "bash", "text", "{toctree}", "{eval-rst}"), (page.name, lang)
+
+
+@pytest.mark.parametrize("page", [p for p in _PAGES if _blocks(p)[1]], ids=lambda p: p.name)
+def test_page_code_blocks_run(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)
+    setup, blocks = _blocks(page)
+    cleanup: list = []
+    ns: dict = {"__name__": f"docs.{page.stem}", "_monkeypatch": monkeypatch, "_cleanup": cleanup}
+    try:
+        for i, code in enumerate(setup):
+            exec(compile(code, f"{page.name}:setup{i}", "exec"), ns)
+        for i, code in enumerate(blocks):
+            try:
+                exec(compile(code, f"{page.name}:block{i + 1}", "exec"), ns)
+            except Exception as exc:
+                raise AssertionError(f"{page.name}, Python block {i + 1} fails:\n{code}") from exc
+    finally:
+        for f in cleanup:
+            f()
+        plt.close("all")
