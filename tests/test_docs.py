@@ -119,3 +119,40 @@ def test_page_code_blocks_run(page, tmp_path, monkeypatch):
         for f in cleanup:
             f()
         plt.close("all")
+
+
+# --- docs/benchmarks.md is generated -----------------------------------------------------
+
+
+def _render_module():
+    import importlib.util
+
+    path = DOCS.parent / "benchmarks" / "render.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_render", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_benchmarks_page_is_what_render_writes_from_the_committed_results():
+    """docs/benchmarks.md is never edited by hand: it equals benchmarks/render.py's output
+    for the JSON in benchmarks/results (regenerate: python benchmarks/render.py)."""
+    render = _render_module()
+    records = render.load_results()
+    assert {r["area"] for r in records} >= {"apply", "xcorr", "arima", "fit"}
+    assert (DOCS / "benchmarks.md").read_text() == render.render_markdown(records)
+
+
+def test_every_benchmark_record_says_how_and_where_it_was_measured():
+    render = _render_module()
+    for rec in render.load_results():
+        assert rec["command"].startswith("python benchmarks/"), rec["area"]
+        assert rec["versions"].get("numpy") and rec["commit"], rec["area"]
+        assert rec["blocks"], rec["area"]
+        if rec.get("rerun", True):  # measured in this state: tsconv beside its peers in the first table
+            first = next(b for b in rec["blocks"] if "columns" in b)
+            labels = " ".join(first["columns"] + [r[0] for r in first["rows"]])
+            assert "tsconv" in labels and any(p in labels for p in ("numpy", "scipy", "statsmodels")), rec["area"]
+        else:
+            assert rec["why_not_rerun"], rec["area"]
+
