@@ -180,7 +180,7 @@ def test_decomposition_and_kernel_figures_have_titles_and_labels():
     y, _ = _airline()
     fig = plot_decomposition(tsconv.decompose(y, 12), name=y.name)
     assert fig.get_suptitle() == "Classical decomposition of log air passengers"
-    assert [a.get_ylabel() for a in fig.axes] == ["log air passengers", "trend", "seasonal", "residual"]
+    assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "residual"]
     assert fig.axes[-1].get_xlabel() in ("time", "observation")
     assert fig.dpi == 150
     kfig = plot_kernel(tsconv.gaussian(21, std=4.0))

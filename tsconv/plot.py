@@ -331,7 +331,7 @@ def plot_decomposition(frame: Any, *, ax: Any = None, name: str | None = None, t
         ``series.tsconv.decompose(period)`` returns).
     ax : four matplotlib Axes, optional
     name : str, optional
-        The series' name, in the title and the first panel's label.
+        The series' name (with its units), in the title.
     title : str, optional
         Replaces the default "Classical decomposition of <name>".
 
@@ -363,7 +363,7 @@ def plot_decomposition(frame: Any, *, ax: Any = None, name: str | None = None, t
         fig = axes[0].figure
     import pandas as pd
 
-    labels = {"observed": name or "observed", "trend": "trend", "seasonal": "seasonal", "resid": "residual"}
+    labels = {"observed": "observed", "trend": "trend", "seasonal": "seasonal", "resid": "residual"}
     x = _x(frame.index)
     for a, c in zip(axes, cols):
         a.plot(x, frame[c].to_numpy(), lw=1.0)
