@@ -43,6 +43,7 @@ import statsmodels
 
 import tsconv
 from tsconv import Kernel, Transfer, apply, choose_method
+from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 NS = [10**4, 10**6, 10**7]
 WS = [5, 21, 101, 1001, 10001]
@@ -347,6 +348,42 @@ def markdown(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[
     return "\n".join(lines)
 
 
+def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[dict], repeats: int) -> None:
+    """The same tables as ``markdown``, as ``benchmarks/results/apply.json`` for render.py."""
+    res = Results("apply", "apply engine", f"""
+        A centred Gaussian kernel of W taps (std W/6) applied in mode 'same' to N float64
+        points: ``tsconv.apply`` (method 'auto') against ``numpy.convolve``,
+        ``scipy.signal.convolve`` (its own auto choice), ``scipy.signal.oaconvolve`` and
+        ``pandas.Series.rolling(W, win_type='gaussian', center=True).mean(std=W/6)``; then
+        ``apply(sma(W))`` against ``rolling(W).mean()`` and the exact EMA against
+        ``ewm(...).mean()``. Median wall time of {repeats} interleaved repeats; a peer whose
+        pilot predicts more than the budget is not timed ("skip"). "tsconv / best of numpy, scipy" is tsconv's
+        time over the best of numpy and scipy: below 1 means tsconv is faster.""")
+    res.table(["N", "W", "auto chose", "tsconv", "numpy.convolve", "scipy.convolve", "oaconvolve",
+               "tsconv / best of numpy, scipy", "pandas gaussian", "pandas / tsconv"],
+              [[f"{r['N']:.0e}", r["W"], r["chosen"] + (" (full)" if r["mode"] == "full" else ""), fmt(r["tsconv"]),
+                fmt(r["numpy.convolve"]), fmt(r["scipy.convolve"]), fmt(r["oaconvolve"]), f"{r['ratio']:.2f}",
+                fmt(r["pandas gaussian"]), "" if r["vs pandas"] is None else f"{r['vs pandas']:.0f}x"] for r in grid],
+              "Gaussian smoothing, mode 'same'")
+    if rolling:
+        res.table(["N", "W", "apply(sma(W))", "method", "rolling(W).mean()", "tsconv / pandas"],
+                  [[f"{r['N']:.0e}", r["W"], fmt(r["tsconv"]), r["chosen"], fmt(r["pandas"]),
+                    f"{r['tsconv'] / r['pandas']:.2f}"] for r in rolling], "Simple moving average")
+    if ema:
+        res.table(["N", "apply(ema)", "bare lfilter", "ewm(adjust=False)", "ewm(adjust=True)", "ewm(adjust=False) / tsconv"],
+                  [[f"{ema['N']:.0e}", fmt(ema["tsconv"]), fmt(ema["lfilter"]), fmt(ema["pandas adjust=False"]),
+                    fmt(ema["pandas adjust=True"]), f"{ema['pandas adjust=False'] / ema['tsconv']:.2f}x"]],
+                  "Exponential moving average")
+    if mem:
+        res.table(["N", "operator", "traced peak / input", "RSS growth / input"],
+                  [[f"{r['N']:.0e}", f"gaussian W={r['W']}" if r["kind"] == "fir" else "exact EMA",
+                    f"{r['traced_peak'] / r['input']:.2f}", f"{r['rss_growth'] / r['input']:.2f}"] for r in mem],
+                  "Peak memory of apply, relative to the input")
+    res.data("grid", [{k: r[k] for k in ("N", "W", "tsconv", "numpy.convolve", "scipy.convolve", "oaconvolve",
+                                          "pandas gaussian")} for r in grid])
+    res.save()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true", help="N up to 1e6, 3 repeats")
@@ -374,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average at the end: {load()}")
     print()
     print(markdown(grid, rolling, ema, mem))
+    save_results(grid, rolling, ema, mem, repeats)
     return 0
 
 

@@ -32,6 +32,7 @@ import scipy
 import statsmodels
 
 from tsconv import ARIMA
+from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 CPU: dict[int, float] = {}
@@ -149,6 +150,34 @@ def main() -> None:
     df = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
         print(df.to_string(index=False))
+    save_results(rows, rep_fast, rep_slow)
+
+
+def save_results(rows: list[dict], rep_fast: int, rep_slow: int) -> None:
+    """The table above as ``benchmarks/results/arima.json`` for render.py."""
+    res = Results("arima", "ARIMA kernels (known coefficients)", f"""
+        Filtering, in-sample one-step prediction and a 24-step forecast with 95% intervals
+        for a model with known coefficients. tsconv (one ``forecast`` call, exact start;
+        and three separate calls) against statsmodels (``results.apply(y)`` +
+        ``get_prediction()`` + ``get_forecast(24)``) and statsforecast
+        (``ARIMA.forward(y, h=24, level=[95], fitted=True)``); then a panel of airline-model
+        series forecast from new data: one 2-D tsconv call against a statsmodels loop.
+        Medians of {rep_fast} (tsconv) and {rep_slow} (peers) runs. "x" columns are the peer's
+        time over tsconv's (above 1: tsconv is faster), from wall time and from process CPU
+        time (which waiting for a core on a shared machine does not count). "agree" is the
+        largest difference of the predictions and forecasts relative to sd(y).""")
+
+    def g(r: dict, k: str, f: str = "{:.3g}") -> str:
+        return f.format(r[k]) if k in r and r[k] == r[k] else ""
+
+    res.table(["case", "tsconv ms", "tsconv 3 calls ms", "statsmodels ms", "x statsmodels (wall)", "x statsmodels (cpu)",
+               "statsforecast ms", "x statsforecast (wall)", "x statsforecast (cpu)", "agree statsmodels",
+               "agree statsforecast"],
+              [[r["case"], g(r, "tsconv_ms"), g(r, "tsconv_3calls_ms"), g(r, "statsmodels_ms"),
+                g(r, "x_statsmodels", "{:.1f}"), g(r, "cpu_x_sm", "{:.1f}"), g(r, "statsforecast_ms"),
+                g(r, "x_statsforecast", "{:.1f}"), g(r, "cpu_x_sf", "{:.1f}"), g(r, "agree_sm", "{:.1e}"),
+                g(r, "agree_sf", "{:.1e}")] for r in rows])
+    res.save()
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def main(workdir: str = ".", audio_dir: str | None = None) -> None:
     needle = degrade.add_noise(x[40000:64000].astype(np.float64), 0.0, seed=2)
     trace = ncc(needle, x.astype(np.float64))
     fig = plot_match(trace, peak=int(np.argmax(trace)), sr=sr, title="plain NCC of a 3 s clip (0 dB) against song0")
-    fig.savefig(root / "match_trace.png", dpi=90)
+    fig.savefig(root / "match_trace.png")
     print(f"figure: {root / 'match_trace.png'}")
 
 

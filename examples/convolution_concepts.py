@@ -120,8 +120,8 @@ def main(outdir: str | None = None) -> None:
 
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
-        plot_kernel(k, title="gaussian(41, 5)").savefig(out / "concepts_gaussian.png", dpi=90)
-        plot_kernel(both, title="gaussian(3) @ gaussian(4)").savefig(out / "concepts_composed.png", dpi=90)
+        plot_kernel(k, title="gaussian(41, 5): weights and gain").savefig(out / "concepts_gaussian.png")
+        plot_kernel(both, title="gaussian(3) @ gaussian(4): weights and gain").savefig(out / "concepts_composed.png")
         print(f"figures written to {out}/")
 
 

@@ -52,7 +52,7 @@ def test_plot_decomposition_and_forecast_frames():
     t = np.arange(48.0)
     parts = tsconv.decompose(t + np.tile([1.0, -1.0, 2.0, -2.0], 12), 4)
     fig = plot_decomposition(parts)
-    assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "resid"]
+    assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "residual"]
 
     class _FC:  # the minimal forecast interface plot_forecast relies on
         def to_frame(self):
@@ -60,8 +60,10 @@ def test_plot_decomposition_and_forecast_frames():
 
     fig = plot_forecast(_FC(), history=np.arange(10.0))
     labels = [ln.get_label() for ln in fig.axes[0].lines]
-    assert labels == ["observed", "forecast"]
+    assert labels == ["observed", "forecast mean"]
     assert len(fig.axes[0].collections) == 1  # the interval band
+    # no alpha on this forecast object: the level is not invented
+    assert fig.axes[0].get_legend().get_texts()[-1].get_text() == "prediction interval"
 
 
 def test_plot_bad_input():
@@ -92,8 +94,9 @@ def test_model_and_forecast_plot_methods():
     fc = m.forecast(y, 5)
     fig = fc.plot(history=y)
     ax = fig.axes[0]
-    forecast_line = [ln for ln in ax.lines if ln.get_label() == "forecast"][0]
-    np.testing.assert_allclose(forecast_line.get_ydata(), fc.mean)
+    forecast_line = [ln for ln in ax.lines if ln.get_label() == "forecast mean"][0]
+    # joined to the history: the line starts at the last observation, then the forecast
+    np.testing.assert_allclose(forecast_line.get_ydata(), np.concatenate([y[-1:], fc.mean]))
 
 
 def test_match_plot_traces_the_clip_against_its_track():
@@ -117,3 +120,82 @@ def test_match_plot_traces_the_clip_against_its_track():
     assert np.max(np.delete(trace, np.arange(19800, 20200))) < level < trace.max()
     with pytest.raises(ValueError, match="track must be one of"):
         m.trace(clip, 8000, "nope")
+
+
+# --- figures fit for a report -------------------------------------------------------------
+
+
+def _airline():
+    from tsconv.datasets import load
+
+    y = np.log(load("airline")).rename("log air passengers")
+    m = tsconv.ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.40], seasonal_ma=[-0.56], sigma2=0.00135)
+    return y, m
+
+
+def test_forecast_figure_names_series_model_level_and_axes():
+    y, m = _airline()
+    fc = m.forecast(y, 24, alpha=0.2)
+    fig = plot_forecast(fc, y, model=m, ylabel="log passengers (thousands)")
+    ax = fig.axes[0]
+    assert ax.get_title() == "log air passengers: 24-step forecast, ARIMA(0,1,1)(0,1,1)12"
+    assert ax.get_ylabel() == "log passengers (thousands)"
+    assert ax.get_xlabel() in ("time", "observation")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["observed", "forecast mean", "80% prediction interval"]
+    assert fig.dpi == 150
+    # the band is the forecast's interval
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(fc.lower.min()) and band.max() == pytest.approx(fc.upper.max())
+
+
+def test_forecast_figure_defaults_to_the_series_name():
+    y, m = _airline()
+    ax = plot_forecast(m.forecast(y, 12), y).axes[0]
+    assert ax.get_title() == "log air passengers: 12-step forecast"
+    assert ax.get_ylabel() == "log air passengers"
+    assert ax.get_legend().get_texts()[-1].get_text() == "95% prediction interval"
+
+
+def test_model_figure_shows_the_stationary_spectrum_of_a_differenced_model():
+    from tsconv.plot import plot_model_kernels, stationary_spectral_density
+
+    _, m = _airline()
+    fig = plot_model_kernels(m, n=30)
+    a0, a1, a2 = fig.axes
+    assert fig.get_suptitle() == "ARIMA(0,1,1)(0,1,1)12: psi and pi weights, spectral density"
+    assert [a.get_xlabel() for a in fig.axes] == ["lag", "lag", "frequency (cycles per observation)"]
+    assert all(a.get_ylabel() for a in fig.axes)
+    assert a2.get_title() == "spectral density of the differenced series"
+    dens = a2.lines[0].get_ydata()
+    assert np.all(np.isfinite(dens)) and dens.max() < 1.0  # no 1e28 spikes at the unit roots
+    # twin: the same ARMA model without differencing, through ARIMA.spectral_density
+    arma = tsconv.ARIMA((0, 0, 1), (0, 0, 1, 12), ma=[-0.40], seasonal_ma=[-0.56], sigma2=0.00135)
+    f = np.linspace(0.0, 0.5, 256)
+    np.testing.assert_allclose(dens, arma.spectral_density(f), rtol=1e-12)
+    np.testing.assert_allclose(stationary_spectral_density(m, f), arma.spectral_density(f), rtol=1e-12)
+
+
+def test_decomposition_and_kernel_figures_have_titles_and_labels():
+    y, _ = _airline()
+    fig = plot_decomposition(tsconv.decompose(y, 12), name=y.name)
+    assert fig.get_suptitle() == "Classical decomposition of log air passengers"
+    assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "residual"]
+    assert fig.axes[-1].get_xlabel() in ("time", "observation")
+    assert fig.dpi == 150
+    kfig = plot_kernel(tsconv.gaussian(21, std=4.0))
+    assert kfig.get_suptitle() == "Kernel of 21 taps, origin 10"
+    assert all(a.get_xlabel() and a.get_ylabel() for a in kfig.axes)
+
+
+def test_accessor_plot_methods_are_shells_over_tsconv_plot():
+    y, m = _airline()
+    fig = y.tsconv.plot_forecast(m, 12, alpha=0.1)
+    direct = plot_forecast(m.forecast(y, 12, alpha=0.1), y, model=m)
+    a, b = fig.axes[0], direct.axes[0]
+    assert a.get_title() == b.get_title() == "log air passengers: 12-step forecast, ARIMA(0,1,1)(0,1,1)12"
+    assert [t.get_text() for t in a.get_legend().get_texts()][-1] == "90% prediction interval"
+    for la, lb in zip(a.lines, b.lines):
+        np.testing.assert_array_equal(la.get_ydata(), lb.get_ydata())
+    dec = y.tsconv.plot_decomposition(12)
+    assert dec.get_suptitle() == "Classical decomposition of log air passengers"

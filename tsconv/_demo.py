@@ -107,7 +107,7 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
         if plt is None:
             return
         fig = make()
-        fig.savefig(out / name, dpi=90)
+        fig.savefig(out / name)  # tsconv.plot.DPI (150)
         plt.close(fig)
         figures.append(f"![{caption}]({name})")
 
@@ -143,7 +143,9 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
     frame = fc.to_frame()
     rep.p("24-month forecast of log passengers (first 4 rows):")
     rep.block(frame.head(4).to_string())
-    save(lambda: plot.plot_forecast(fc, history=y), "forecast_airline.png", "Airline forecast")
+    save(lambda: plot.plot_forecast(fc, history=y, model=model, name="log air passengers",
+                                    ylabel="log(passengers, thousands per month)"),
+         "forecast_airline.png", "Airline forecast")
     save(lambda: plot.plot_model_kernels(model, n=40), "airline_kernels.png", "psi and pi weights")
 
     # speed-up on new data: statsmodels' apply + prediction + forecast vs the kernels
@@ -162,7 +164,8 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
     rep.p(f"Speed on a new series of {n_new} months (predictions + 24-step forecast with intervals): "
           f"statsmodels {t_sm * 1e3:.1f} ms, tsconv {t_ts * 1e3:.2f} ms -> {t_sm / t_ts:.0f}x faster.")
     dec = tsconv.decompose(pd.Series(air.to_numpy(), index=air.index), 12, model="multiplicative")
-    save(lambda: plot.plot_decomposition(dec), "decomposition_airline.png", "Classical decomposition")
+    save(lambda: plot.plot_decomposition(dec, name="air passengers (thousands per month), multiplicative"),
+         "decomposition_airline.png", "Classical decomposition")
 
     # 3. panel ----------------------------------------------------------------------------
     rep.h("3. A panel of series, fitted and forecast natively")

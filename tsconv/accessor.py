@@ -163,6 +163,46 @@ class SeriesAccessor(_Common):
 
         return BoundModel(ARIMA.from_statsmodels(results), self._obj)
 
+    # -- figures: thin shells over tsconv.plot (the ``plot`` extra) ----------------------------
+    def plot_forecast(self, model: Any, steps: int, *, alpha: float = 0.05, last: int | None = 120, **kwargs: Any) -> Any:
+        """Forecast ``steps`` ahead with ``model`` and draw it (:func:`tsconv.plot.plot_forecast`).
+
+        ``model`` is a :class:`tsconv.ARIMA` (or what ``.tsconv.arima(...)`` returns); the title
+        and y label come from the series' name, the legend names the ``1 - alpha`` level.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, pandas as pd, tsconv
+        >>> s = pd.Series(np.cumsum(np.ones(40)), name="stock (units)")
+        >>> fig = s.tsconv.plot_forecast(tsconv.ARIMA((0, 1, 1), ma=[0.3]), 8)
+        >>> fig.axes[0].get_title()
+        'stock (units): 8-step forecast, ARIMA(0,1,1)'
+        """
+        from tsconv.plot import plot_forecast
+
+        model = getattr(model, "model", model)
+        fc = model.forecast(self._obj, steps, alpha=alpha)
+        return plot_forecast(fc, self._obj, model=model, last=last, **kwargs)
+
+    def plot_decomposition(self, period: int | None = None, model: str = "additive", **kwargs: Any) -> Any:
+        """Draw the classical decomposition (:func:`tsconv.plot.plot_decomposition`), titled by the series' name.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, pandas as pd
+        >>> s = pd.Series(np.tile([1.0, -1.0, 2.0, -2.0], 12) + np.arange(48.0), name="load")
+        >>> s.tsconv.plot_decomposition(4).get_suptitle()
+        'Classical decomposition of load'
+        """
+        from tsconv.plot import plot_decomposition
+
+        name = None if self._obj.name is None else str(self._obj.name)
+        return plot_decomposition(self.decompose(period, model=model), name=name, **kwargs)
+
 
 class BoundModel:
     """A tsconv ARIMA bound to the series it describes: forecasts come back dated.

@@ -170,7 +170,7 @@ class FitResult:
         Estimates in statsmodels' order and naming (``const``/``drift``, exog ``x1..``,
         ``ar.L1``, ``ma.L1``, ``ar.S.L12``, ``ma.S.L12``).
     bse : pandas.Series
-        Standard errors (see :func:`fit_arima`, Notes), with ``sigma2`` last.
+        Standard errors (see :func:`tsconv.fit_arima`, Notes), with ``sigma2`` last.
     llf, aic, aicc, bic, sigma2 : float
     nobs : int
         Number of observations of the series.
@@ -306,7 +306,7 @@ class ARIMABatch:
 
     # -- one model ---------------------------------------------------------------------------
     def result(self, key: Any) -> FitResult:
-        """The :class:`FitResult` of one series."""
+        """The :class:`~tsconv.estimate.FitResult` of one series."""
         return self._result_at(self._row(key))
 
     def _result_at(self, i: int) -> FitResult:
@@ -1014,7 +1014,7 @@ def select_order(
         Largest orders of the grid (``0..max`` each).
     d, D : int, optional
         Differencing orders. When None, ``D`` is 1 if the seasonal strength of the
-        series (:func:`seasonal_strength`) exceeds 0.64 (0 without a period), and ``d``
+        series (:func:`~tsconv.estimate.seasonal_strength`) exceeds 0.64 (0 without a period), and ``d``
         is the number of differences after which the KPSS test no longer rejects level
         stationarity at 5% (at most ``max_d``), as ``forecast::auto.arima`` does.
     ic : {'aicc', 'aic', 'bic'}, default 'aicc'
@@ -1047,7 +1047,7 @@ def select_order(
 
     See Also
     --------
-    fit_arima, seasonal_strength
+    fit_arima, tsconv.estimate.seasonal_strength
 
     Notes
     -----

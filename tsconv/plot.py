@@ -1,8 +1,10 @@
 """Optional matplotlib figures: kernels, model weights, forecast fans, match traces.
 
 Needs the ``plot`` extra (``pip install "tsconv[plot]"``). Every function draws on the
-axes it is given (or on a new figure) and returns the figure, so that scripts can save
-it and tests can inspect the artists drawn.
+axes it is given (or on a new figure of ``DPI`` dots per inch, so ``fig.savefig(path)``
+writes a report-quality PNG) and returns the figure, so that scripts can save it and tests
+can inspect the artists drawn. Titles and axis labels come from the series name and the
+model; interval bands name their level.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ import numpy as np
 from tsconv._validation import as_positive_int
 from tsconv.kernel import Kernel, Transfer
 
+#: Resolution of the figures these functions create (``savefig`` uses it by default).
+DPI = 150
+
 __all__ = [
     "plot_kernel",
     "plot_model_kernels",
     "plot_forecast",
     "plot_match",
     "plot_decomposition",
+    "stationary_spectral_density",
+    "model_name",
 ]
 
 
@@ -34,12 +41,36 @@ def _pyplot() -> Any:
 def _axes(ax: Any, n: int, figsize: tuple[float, float]) -> tuple[Any, list[Any]]:
     plt = _pyplot()
     if ax is None:
-        fig, axes = plt.subplots(1, n, figsize=figsize, squeeze=False)
+        fig, axes = plt.subplots(1, n, figsize=figsize, squeeze=False, dpi=DPI)
         return fig, list(axes[0])
     axes = list(np.atleast_1d(ax))
     if len(axes) != n:
         raise ValueError(f"ax must hold {n} axes for this figure, got {len(axes)}")
     return axes[0].figure, axes
+
+
+def model_name(model: Any) -> str:
+    """``ARIMA(p,d,q)(P,D,Q)s`` of a model with ``order`` / ``seasonal_order`` (or its class name).
+
+    Examples
+    --------
+    >>> from tsconv import ARIMA
+    >>> from tsconv.plot import model_name
+    >>> model_name(ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6]))
+    'ARIMA(0,1,1)(0,1,1)12'
+    """
+
+    def part(o: Any) -> str:
+        return "(" + ",".join(str(list(v)) if isinstance(v, (list, tuple)) else str(v) for v in o) + ")"
+
+    order = getattr(model, "order", None)
+    if order is None:
+        return type(model).__name__
+    name = "ARIMA" + part(order)
+    so = getattr(model, "seasonal_order", None)
+    if so is not None and len(so) == 4 and so[3]:
+        name += part(so[:3]) + str(so[3])
+    return name
 
 
 def _x(index: Any) -> Any:
@@ -95,76 +126,157 @@ def plot_kernel(op: Kernel | Transfer, *, n: int = 64, worN: int = 512, ax: Any 
     a1.set_xlabel("frequency (cycles per sample)")
     a1.set_ylabel("gain (dB)")
     a1.set_title("frequency response")
-    if title:
-        fig.suptitle(title)
+    if title is None:
+        kind = "Transfer" if isinstance(op, Transfer) else f"Kernel of {op.coef.size} taps, origin {op.origin}"
+        title = kind
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None) -> Any:
+def stationary_spectral_density(model: Any, freqs: Any) -> Any:
+    """Spectral density of the stationary (ARMA) part of a model: the differenced series.
+
+    ``sigma2 |ma_total(e^{-2 pi i f})|^2 / |ar_reduced(e^{-2 pi i f})|^2``: the differencing
+    ``(1-B)^d (1-B^s)^D`` is left out (with it the density is infinite at the zero and
+    seasonal frequencies). Equal to ``model.spectral_density`` for a model without
+    differencing.
+
+    Examples
+    --------
+    >>> from tsconv import ARIMA
+    >>> from tsconv.plot import stationary_spectral_density
+    >>> stationary_spectral_density(ARIMA((0, 1, 1), ma=[1.0], sigma2=2.0), [0.0, 0.25, 0.5])
+    array([8., 4., 0.])
+    """
+    import scipy.signal
+
+    f = np.asarray(freqs, dtype=float)
+    _, h = scipy.signal.freqz(model.ma_total.coef, model.ar_reduced.coef, worN=2.0 * np.pi * np.atleast_1d(f).ravel())
+    return (model.sigma2 * np.abs(h) ** 2).reshape(np.shape(f))
+
+
+def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None, title: str | None = None) -> Any:
     """psi (MA-infinity) and pi (AR-infinity) weights and the spectral density of a model.
 
     Parameters
     ----------
     model : tsconv.ARIMA
-        Anything with ``psi(n)``, ``pi(n)`` (arrays or Kernels) and ``spectral_density(freqs)``.
+        The model; ``psi(n)`` and ``pi(n)`` give the weights (differencing included), the
+        spectral density is that of the stationary part (:func:`stationary_spectral_density`).
     n : int, default 48
         Number of weights drawn.
     ax : three matplotlib Axes, optional
+    title : str, optional
+        Figure title; by default the model (``ARIMA(0,1,1)(0,1,1)12``).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from tsconv import ARIMA
+    >>> from tsconv.plot import plot_model_kernels
+    >>> fig = plot_model_kernels(ARIMA((1, 1, 0), ar=[0.5]))
+    >>> fig.get_suptitle()
+    'ARIMA(1,1,0): psi and pi weights, spectral density'
     """
     n = as_positive_int(n, "n")
-    fig, (a0, a1, a2) = _axes(ax, 3, (12.0, 3.2))
+    fig, (a0, a1, a2) = _axes(ax, 3, (12.0, 3.4))
     for a, name in ((a0, "psi"), (a1, "pi")):
         k = getattr(model, name)(n)
         lags, weights = (k.lags, k.coef) if isinstance(k, Kernel) else (np.arange(np.size(k)), np.asarray(k))
         a.stem(lags, weights, basefmt=" ")
         a.set_xlabel("lag")
-        a.set_title(f"{name} weights")
+        a.set_ylabel("weight")
+        a.set_title(f"{name} weights" + (" (MA-infinity)" if name == "psi" else " (AR-infinity)"))
     freqs = np.linspace(0.0, 0.5, 256)
-    a2.semilogy(freqs, np.asarray(model.spectral_density(freqs)))
-    a2.set_xlabel("frequency (cycles per sample)")
-    a2.set_title("spectral density")
+    a2.semilogy(freqs, stationary_spectral_density(model, freqs))
+    a2.set_xlabel("frequency (cycles per observation)")
+    a2.set_ylabel("spectral density")
+    differenced = getattr(model, "differencing", None) is not None and model.differencing.coef.size > 1
+    a2.set_title("spectral density of the differenced series" if differenced else "spectral density")
+    fig.suptitle(title if title is not None else f"{model_name(model)}: psi and pi weights, spectral density")
     fig.tight_layout()
     return fig
 
 
-def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: int | None = 120) -> Any:
-    """Fan chart: the history, the forecast mean and its interval.
+def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: int | None = 120,
+                  model: Any = None, name: str | None = None, ylabel: str | None = None,
+                  title: str | None = None) -> Any:
+    """Fan chart: the history, the forecast mean joined to it, and the interval.
 
     Parameters
     ----------
     forecast : tsconv.Forecast
-        Anything whose ``to_frame()`` has columns ``mean``, ``lower``, ``upper``.
+        Anything whose ``to_frame()`` has columns ``mean``, ``lower``, ``upper``; its
+        ``alpha`` (if any) names the interval's level in the legend.
     history : array_like or pandas.Series, optional
-        The observed series; its last ``last`` values are drawn.
+        The observed series; its last ``last`` values are drawn, and the forecast line
+        starts from the last of them.
     ax : matplotlib Axes, optional
     last : int or None, default 120
         How much history to show (None: all of it).
+    model : tsconv.ARIMA, optional
+        The model that forecast, named in the title.
+    name : str, optional
+        The series' name (default: ``history.name``, else "series").
+    ylabel : str, optional
+        The y axis label, with units (default: the name).
+    title : str, optional
+        Replaces the default "<name>: <steps>-step forecast[, <model>]".
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd, tsconv
+    >>> from tsconv.plot import plot_forecast
+    >>> y = pd.Series(np.cumsum(np.ones(30)), name="sales (units)")
+    >>> m = tsconv.ARIMA((0, 1, 1), ma=[0.3])
+    >>> fig = plot_forecast(m.forecast(y, 6), y, model=m)
+    >>> fig.axes[0].get_title()
+    'sales (units): 6-step forecast, ARIMA(0,1,1)'
+    >>> fig.axes[0].get_legend().get_texts()[-1].get_text()
+    '95% prediction interval'
     """
     import pandas as pd
 
-    fig, (a,) = _axes(ax, 1, (8.0, 3.5))
+    fig, (a,) = _axes(ax, 1, (8.0, 3.6))
     frame = forecast.to_frame()
     if frame.ndim != 2 or not {"mean", "lower", "upper"} <= set(frame.columns):
         raise ValueError("forecast.to_frame() must have columns 'mean', 'lower', 'upper' (one series)")
+    if name is None:
+        hname = getattr(history, "name", None)
+        name = str(hname) if hname is not None else "series"
+    x = _x(frame.index)
+    mean = frame["mean"].to_numpy()
+    mx, my = x, mean
     if history is not None:
         h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
         if last is not None:
             h = h.iloc[-as_positive_int(last, "last") :]
-        a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
-    x = _x(frame.index)
-    a.fill_between(x, frame["lower"].to_numpy(), frame["upper"].to_numpy(), alpha=0.3, label="interval")
-    a.plot(x, frame["mean"].to_numpy(), lw=1.5, label="forecast")
+        hx = _x(h.index)
+        a.plot(hx, h.to_numpy(), color="k", lw=1.0, label="observed")
+        if len(h) and type(hx) is type(x):  # join the forecast to the last observation
+            mx, my = hx[-1:].append(x), np.concatenate([h.to_numpy()[-1:], mean])
+    a.plot(mx, my, lw=1.5, color="C0", label="forecast mean")
+    alpha = getattr(forecast, "alpha", None)
+    band = f"{100 * (1 - alpha):g}% prediction interval" if alpha is not None else "prediction interval"
+    a.fill_between(x, frame["lower"].to_numpy(), frame["upper"].to_numpy(), color="C0", alpha=0.25, label=band)
     a.legend(loc="best")
-    a.set_title("forecast")
+    a.set_ylabel(ylabel if ylabel is not None else name)
+    a.set_xlabel("time" if isinstance(x, pd.DatetimeIndex) else "observation")
+    if title is None:
+        title = f"{name}: {len(frame)}-step forecast" + (f", {model_name(model)}" if model is not None else "")
+    a.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -209,7 +321,7 @@ def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None =
     return fig
 
 
-def plot_decomposition(frame: Any, *, ax: Any = None) -> Any:
+def plot_decomposition(frame: Any, *, ax: Any = None, name: str | None = None, title: str | None = None) -> Any:
     """Classical decomposition panels: observed, trend, seasonal, residual.
 
     Parameters
@@ -218,10 +330,24 @@ def plot_decomposition(frame: Any, *, ax: Any = None) -> Any:
         Columns ``observed``, ``trend``, ``seasonal``, ``resid`` (what
         ``series.tsconv.decompose(period)`` returns).
     ax : four matplotlib Axes, optional
+    name : str, optional
+        The series' name (with its units), in the title.
+    title : str, optional
+        Replaces the default "Classical decomposition of <name>".
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, tsconv
+    >>> from tsconv.plot import plot_decomposition
+    >>> parts = tsconv.decompose(np.tile([1.0, -1.0, 2.0, -2.0], 12) + np.arange(48.0), 4)
+    >>> plot_decomposition(parts, name="demand (MW)").get_suptitle()
+    'Classical decomposition of demand (MW)'
     """
     cols = ["observed", "trend", "seasonal", "resid"]
     missing = [c for c in cols if c not in getattr(frame, "columns", [])]
@@ -229,14 +355,20 @@ def plot_decomposition(frame: Any, *, ax: Any = None) -> Any:
         raise ValueError(f"frame must have columns {cols}, missing {missing}")
     plt = _pyplot()
     if ax is None:
-        fig, axes = plt.subplots(4, 1, figsize=(8.0, 7.0), sharex=True)
+        fig, axes = plt.subplots(4, 1, figsize=(8.0, 7.0), sharex=True, dpi=DPI)
     else:
         axes = list(np.atleast_1d(ax))
         if len(axes) != 4:
             raise ValueError(f"ax must hold 4 axes, got {len(axes)}")
         fig = axes[0].figure
+    import pandas as pd
+
+    labels = {"observed": "observed", "trend": "trend", "seasonal": "seasonal", "resid": "residual"}
+    x = _x(frame.index)
     for a, c in zip(axes, cols):
-        a.plot(_x(frame.index), frame[c].to_numpy(), lw=1.0)
-        a.set_ylabel(c)
+        a.plot(x, frame[c].to_numpy(), lw=1.0)
+        a.set_ylabel(labels[c])
+    axes[-1].set_xlabel("time" if isinstance(x, pd.DatetimeIndex) else "observation")
+    fig.suptitle(title if title is not None else "Classical decomposition" + (f" of {name}" if name else ""))
     fig.tight_layout()
     return fig

@@ -192,7 +192,7 @@ def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: 
     See Also
     --------
     Whitener : a fitted whitening filter, the same for every signal (use it for
-        matching: both sides must be whitened by the same filter).
+        matching, where both sides must be whitened by the same filter).
     gcc : PHAT weighting inside a cross-correlation.
 
     Notes

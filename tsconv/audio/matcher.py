@@ -1145,7 +1145,7 @@ class Matcher:
 
         Element ``k`` is the Pearson correlation of the clip with the track's samples
         ``k .. k + len(clip) - 1`` at the working rate (:func:`tsconv.ncc`), after the
-        same whitening :meth:`match` uses: the trace :meth:`Match.plot` draws.
+        same whitening :meth:`match` uses: the trace :meth:`tsconv.audio.Match.plot` draws.
 
         Raises
         ------

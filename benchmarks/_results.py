@@ -1,0 +1,110 @@
+"""The JSON a benchmark script leaves in ``benchmarks/results/<area>.json``.
+
+``benchmarks/render.py`` turns those files into ``docs/benchmarks.md``; the page is never
+edited by hand. A record holds the command that produced it, the machine (with its load
+average, since the machine may be shared), the library versions, the commit measured, the
+tables (tsconv beside every peer of the same run) and raw series for the plots.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover - not on POSIX
+        return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("tsconv", "numpy", "scipy", "pandas", "statsmodels", "statsforecast", "stumpy", "dask"):
+        try:
+            out[name] = importlib.import_module(name).__version__
+        except Exception:  # not installed: a peer that was not timed
+            pass
+    return out
+
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "tsconv"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + ("+changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# Imported at the top of a benchmark script: the load average when the run starts.
+_START_LOAD = _load()
+
+
+class Results:
+    """Collect one area's tables while a benchmark runs; ``save()`` writes them.
+
+    Parameters
+    ----------
+    area : str
+        File name in ``benchmarks/results`` (``apply``, ``xcorr``, ...).
+    title : str
+        Section title on the page.
+    what : str
+        One paragraph: what is timed, against which peers, how.
+    """
+
+    def __init__(self, area: str, title: str, what: str) -> None:
+        self.record: dict[str, Any] = {
+            "area": area,
+            "title": title,
+            "what": " ".join(what.split()),
+            "command": "python benchmarks/" + Path(sys.argv[0]).name + "".join(" " + a for a in sys.argv[1:]),
+            "machine": {
+                "platform": f"{platform.system()} {platform.machine()}",
+                "cpus": os.cpu_count(),
+                "load_start": _START_LOAD,
+            },
+            "versions": _versions(),
+            "commit": _commit(),
+            "blocks": [],
+            "data": {},
+        }
+
+    def table(self, columns: list[str], rows: list[list[Any]], caption: str = "") -> None:
+        """A table: ``columns`` headers, ``rows`` of already formatted cells."""
+        self.record["blocks"].append({"caption": caption, "columns": list(columns),
+                                      "rows": [[str(c) for c in r] for r in rows]})
+
+    def text(self, text: str) -> None:
+        self.record["blocks"].append({"text": " ".join(text.split())})
+
+    def data(self, key: str, value: Any) -> None:
+        """Raw numbers a plot of ``render.py`` draws (JSON-serializable)."""
+        self.record["data"][key] = value
+
+    def save(self) -> Path:
+        """Write ``benchmarks/results/<area>.json`` atomically."""
+        rec = self.record
+        rec["machine"]["load_end"] = _load()
+        rec["finished_utc"] = f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M}"
+        RESULTS.mkdir(exist_ok=True)
+        path = RESULTS / f"{rec['area']}.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(rec, indent=1, default=float) + "\n")
+        os.replace(tmp, path)
+        print(f"# wrote {path.relative_to(REPO)}; regenerate the page with python benchmarks/render.py")
+        return path
