@@ -132,6 +132,19 @@ class Match:
                           title=f"{self.track} at {self.offset:.4f} s (score {self.score:.3f})")
 
 
+def _exact_int(value: Any, name: str) -> int:
+    """A catalog field that must be a JSON integer (not a bool, a float or a string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CatalogError(f"{name} must be an integer, got {value!r:.40}")
+    return value
+
+
+def _exact_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CatalogError(f"{name} must be a finite number, got {value!r:.40}")
+    return float(value)
+
+
 def _rank_by_probability(r: Match) -> tuple[float, float, str]:
     return (r.false_alarm_probability, -r.score, r.track)
 
@@ -213,7 +226,10 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     padded = np.zeros(n_frames * frame)
     padded[: x.size] = x
     ms = np.mean(padded.reshape(n_frames, frame) ** 2, axis=1)
-    ms = np.convolve(ms, np.ones(_AGC_SMOOTH) / _AGC_SMOOTH, mode="same")
+    # the centred moving average of 'same' length even when there are fewer frames than taps
+    # (np.convolve's 'same' returns max(M, N) values: a track under 0.625 s broke here)
+    h = (_AGC_SMOOTH - 1) // 2
+    ms = np.convolve(ms, np.ones(_AGC_SMOOTH) / _AGC_SMOOTH, mode="full")[h : h + n_frames]
     total = float(np.mean(x**2))
     if total == 0.0:
         return x
@@ -562,6 +578,8 @@ class Matcher:
     def _add_prepared(self, name: str, x: NDArray[np.float32], source: str = "") -> None:
         if x.size < 0.1 * self.sr:
             raise ValueError(f"track {name!r} is too short: {x.size / self.sr:.3f} s, need at least 0.1 s")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"track {name!r} holds NaN or infinite samples")
         y, kernel = self._whiten(x)
         data = y.astype(self.storage)
         track = _Track(name, int(x.size), data, kernel, _acf(y, _ACF_LAGS), source)
@@ -679,40 +697,97 @@ class Matcher:
             If the file is missing, foreign, truncated, corrupted or inconsistent.
         """
         manifest, arrays = read_catalog(path)
+        where = repr(os.fspath(path))
         try:
-            m = cls(
-                manifest["sr"],
-                manifest["whitening"],
-                lpc_order=manifest["lpc_order"],
-                max_needle=manifest["max_needle"],
-                storage=manifest["storage"],
-                speed_range=manifest["speed_range"],
-                workers=workers,
+            return cls._from_manifest(manifest, arrays, workers)
+        except CatalogError as exc:
+            raise CatalogError(f"{where}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise CatalogError(f"{where}: the manifest is inconsistent ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _from_manifest(cls, manifest: dict[str, Any], arrays: dict[str, NDArray[Any]], workers: int) -> Matcher:
+        """A matcher from a verified catalog's content; :class:`CatalogError` on anything out of range."""
+        for key in ("sr", "whitening", "lpc_order", "max_needle", "storage", "speed_range", "n_tracks",
+                    "total_samples", "tracks"):
+            if key not in manifest:
+                raise CatalogError(f"the manifest has no {key!r}")
+        for key in ("samples", "whiteners", "acf"):
+            if key not in arrays:
+                raise CatalogError(f"the archive has no {key!r} array")
+        # settings: the constructor checks the ranges (sample rate 1-384 kHz, max_needle <= 10 s)
+        if manifest["whitening"] is None:
+            raise CatalogError("whitening must be one of 'spectral', 'lpc', 'none', got None")
+        m = cls(
+            _exact_int(manifest["sr"], "sr"),
+            manifest["whitening"],
+            lpc_order=_exact_int(manifest["lpc_order"], "lpc_order"),
+            max_needle=_exact_number(manifest["max_needle"], "max_needle"),
+            storage=manifest["storage"],
+            speed_range=_exact_number(manifest["speed_range"], "speed_range"),
+            workers=workers,
+        )
+        samples, whiteners, acf = arrays["samples"], arrays["whiteners"], arrays["acf"]
+        if samples.dtype != np.dtype(m.storage) or samples.ndim != 1:
+            raise CatalogError(f"samples array has dtype {samples.dtype} and {samples.ndim} dims, expected 1-D {m.storage}")
+        if whiteners.dtype != np.float64 or whiteners.ndim != 1:
+            raise CatalogError(f"whiteners array has dtype {whiteners.dtype} and {whiteners.ndim} dims, expected 1-D float64")
+        n_tracks = _exact_int(manifest["n_tracks"], "n_tracks")
+        total = _exact_int(manifest["total_samples"], "total_samples")
+        entries = manifest["tracks"]
+        if not isinstance(entries, list):
+            raise CatalogError(f"the manifest's 'tracks' must be a list, got {type(entries).__name__}")
+        if n_tracks != len(entries):
+            raise CatalogError(f"the manifest declares {n_tracks} tracks and lists {len(entries)}: tracks are missing")
+        if samples.size != total or acf.shape != (n_tracks, _ACF_LAGS + 1) or acf.dtype != np.float64:
+            raise CatalogError("array sizes do not agree with the manifest's track list")
+        # NaN or infinite values would poison every score of every query
+        for name, arr in (("samples", samples), ("whiteners", whiteners), ("acf", acf)):
+            if not np.all(np.isfinite(arr)):
+                raise CatalogError(f"the {name} array holds NaN or infinite values")
+        wpos = 0
+        end = 0
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise CatalogError(f"track {i} of the manifest must be a mapping, got {entry!r:.80}")
+            missing = {"name", "n_samples", "offset", "source", "whitener_taps", "whitener_origin"} - set(entry)
+            if missing:
+                raise CatalogError(f"track {i} of the manifest lacks {sorted(missing)}")
+            name, source = entry["name"], entry["source"]
+            if not isinstance(name, str) or not name or not isinstance(source, str):
+                raise CatalogError(f"track {i}: name must be a non-empty string and source a string, got {name!r:.80}, {source!r:.80}")
+            off, n = _exact_int(entry["offset"], "offset"), _exact_int(entry["n_samples"], "n_samples")
+            if off != end or n < 0.1 * m.sr or off + n > samples.size:
+                raise CatalogError(
+                    f"track {name!r} (offset {off}, {n} samples) does not follow the previous track "
+                    f"(which ends at {end}) inside the samples array ({samples.size}), or is shorter than 0.1 s"
+                )
+            end = off + n
+            taps = _exact_int(entry["whitener_taps"], "whitener_taps")
+            origin = entry["whitener_origin"]
+            kernel = None
+            if taps < 0:
+                raise CatalogError(f"track {name!r}: whitener_taps must be >= 0, got {taps}")
+            if taps:
+                origin = _exact_int(origin, "whitener_origin")
+                if wpos + taps > whiteners.size:
+                    raise CatalogError(f"track {name!r}: whitener coefficients missing")
+                if not 0 <= origin < taps:
+                    raise CatalogError(f"track {name!r}: whitener_origin must be in [0, {taps}), got {origin}")
+                kernel = Kernel(whiteners[wpos : wpos + taps], origin)
+                wpos += taps
+            elif origin is not None:
+                raise CatalogError(f"track {name!r}: whitener_origin must be null without a whitener, got {origin!r:.40}")
+            t = _Track(name, n, samples[off : off + n], kernel, acf[i].astype(np.float64), source)
+            if t.name in m._names:
+                raise CatalogError(f"duplicate track name {t.name!r}")
+            m._names[t.name] = i
+            m._tracks.append(t)
+        if end != samples.size or wpos != whiteners.size:
+            raise CatalogError(
+                f"the tracks cover {end} of {samples.size} samples and {wpos} of {whiteners.size} whitener "
+                "coefficients: tracks are missing"
             )
-            samples, whiteners, acf = arrays["samples"], arrays["whiteners"], arrays["acf"]
-            if samples.dtype != np.dtype(m.storage) or samples.ndim != 1:
-                raise CatalogError(f"samples array has dtype {samples.dtype} and {samples.ndim} dims, expected 1-D {m.storage}")
-            if samples.size != manifest["total_samples"] or acf.shape != (manifest["n_tracks"], _ACF_LAGS + 1):
-                raise CatalogError("array sizes do not agree with the manifest's track list")
-            wpos = 0
-            for i, entry in enumerate(manifest["tracks"]):
-                off, n = int(entry["offset"]), int(entry["n_samples"])
-                if off < 0 or n <= 0 or off + n > samples.size:
-                    raise CatalogError(f"track {entry['name']!r} lies outside the samples array")
-                taps = int(entry["whitener_taps"])
-                kernel = None
-                if taps:
-                    if wpos + taps > whiteners.size:
-                        raise CatalogError(f"track {entry['name']!r}: whitener coefficients missing")
-                    kernel = Kernel(whiteners[wpos : wpos + taps], int(entry["whitener_origin"]))
-                    wpos += taps
-                t = _Track(str(entry["name"]), n, samples[off : off + n], kernel, acf[i].astype(np.float64), str(entry["source"]))
-                if t.name in m._names:
-                    raise CatalogError(f"duplicate track name {t.name!r}")
-                m._names[t.name] = i
-                m._tracks.append(t)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CatalogError(f"{os.fspath(path)!r}: the manifest is inconsistent ({type(exc).__name__}: {exc})") from exc
         return m
 
     # -- search ----------------------------------------------------------------------------
