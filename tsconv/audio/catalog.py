@@ -125,7 +125,6 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
     Temporary files left by killed saves of the same target are removed first.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     manifest = dict(manifest)
     manifest["format"] = FORMAT
     manifest["version"] = VERSION
@@ -142,16 +141,36 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
         }
     manifest["arrays"] = entries
     manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
+
+    def write(fh: Any) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False))
+            for member, data in members.items():
+                _write_member(zf, member, data)
+
+    _atomic_write(path, write)
+
+
+def _atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (as a catalog is written)."""
+    _atomic_write(os.fspath(path), lambda fh: fh.write(data))
+
+
+def _atomic_write(path: str, write: Any) -> None:
+    """Call ``write(fh)`` on a temporary file next to ``path``, fsync it, move it over ``path``.
+
+    Temporary files of killed writers of the same target are removed first; the new file
+    gets ``0o666`` less the umask. On any exception (Ctrl-C included) the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
     _remove_stale_temps(path)
     tmp = _tmp_name(path)
     # os.open applies the umask (tempfile.mkstemp would force 0600)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr(_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False))
-                for member, data in members.items():
-                    _write_member(zf, member, data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import stat
 import sys
 import threading
 import time
@@ -588,21 +589,28 @@ class Matcher:
 
     def add_file(self, path: str | os.PathLike[str], name: str | None = None) -> str:
         """Decode ``path`` (anything libsndfile reads) and add it; returns the track name
-        (default: the file name without its extension)."""
+        (default: the file name without its extension). The track's source is recorded
+        as the file's absolute path."""
         x, _ = load(path, sr=self.sr)
         name = name if name is not None else os.path.splitext(os.path.basename(os.fspath(path)))[0]
         if name in self._names:
             raise ValueError(f"a track named {name!r} is already in the catalog")
-        self._add_prepared(name, x, os.fspath(path))
+        self._add_prepared(name, x, os.path.abspath(os.fspath(path)))
         return name
 
     def add_directory(self, path: str | os.PathLike[str], pattern: str = "*", *, progress: bool | None = None) -> list[str]:
         """Add every audio file under ``path`` (recursively) whose name matches ``pattern``.
 
         Files are decoded and resampled in parallel (``workers`` threads); names are the
-        paths relative to ``path`` without extension. Files libsndfile cannot decode are
-        skipped with a warning on stderr. A progress line is shown on a terminal
-        (``progress=None``: when stderr is a TTY).
+        paths relative to ``path`` without extension, sources their absolute paths. Files
+        that cannot be added are skipped with a line on stderr naming them: special files
+        (FIFOs, devices, sockets: reading one could block forever), files libsndfile cannot
+        decode, sample rates outside 1-384 kHz, NaN or infinite samples, tracks under
+        0.1 s, duplicate names. Hidden files (``.name``) are not considered. A progress
+        line is shown on a terminal (``progress=None``: when stderr is a TTY).
+
+        A ``KeyboardInterrupt`` (Ctrl-C) stops the decoding promptly: queued files are
+        cancelled, and the tracks added so far stay in the matcher (nothing is written).
 
         Returns
         -------
@@ -616,7 +624,16 @@ class Matcher:
         for dirpath, _, filenames in os.walk(root):
             for fn in filenames:
                 if fnmatch.fnmatch(fn, pattern) and not fn.startswith("."):
-                    files.append(os.path.join(dirpath, fn))
+                    full = os.path.join(dirpath, fn)
+                    try:
+                        regular = stat.S_ISREG(os.stat(full).st_mode)
+                    except OSError as exc:  # a dangling link, a file removed meanwhile
+                        print(f"tsconv: skipping {full}: {exc.strerror or exc}", file=sys.stderr)
+                        continue
+                    if not regular:
+                        print(f"tsconv: skipping {full}: not a regular file (FIFO, device or socket)", file=sys.stderr)
+                        continue
+                    files.append(full)
         files.sort()
         show = sys.stderr.isatty() if progress is None else progress
 
@@ -624,25 +641,35 @@ class Matcher:
             try:
                 x, _ = load(p, sr=self.sr)
                 return p, x, ""
-            except (ValueError, OSError) as exc:
+            except (ValueError, OSError, MemoryError) as exc:
                 return p, None, str(exc)
 
         added = []
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             for i, (p, x, err) in enumerate(pool.map(decode, files), start=1):
                 if x is None:
                     print(f"tsconv: skipping {p}: {err}", file=sys.stderr)
                     continue
                 name = os.path.splitext(os.path.relpath(p, root))[0].replace(os.sep, "/")
-                if name in self._names or x.size < 0.1 * self.sr:
-                    print(f"tsconv: skipping {p}: duplicate name or shorter than 0.1 s", file=sys.stderr)
+                if name in self._names:
+                    print(f"tsconv: skipping {p}: a track named {name!r} is already in the catalog", file=sys.stderr)
                     continue
-                self._add_prepared(name, x, p)
+                try:
+                    self._add_prepared(name, x, os.path.abspath(p))
+                except ValueError as exc:  # too short, NaN samples
+                    print(f"tsconv: skipping {p}: {exc}", file=sys.stderr)
+                    continue
                 added.append(name)
                 if show:
                     print(f"\rindexed {i}/{len(files)} files, {self.duration / 60:.1f} min, {time.perf_counter() - t0:.1f} s",
                           end="", file=sys.stderr, flush=True)
+        except BaseException:
+            # Ctrl-C: drop the queued files instead of decoding them all before stopping
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         if show:
             print(file=sys.stderr)
         return added
