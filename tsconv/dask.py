@@ -604,7 +604,7 @@ def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx, fits
 
 
-def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
+def _catalog_scan(found: list[Any], n_tracks: int, extra: Any = None) -> Any:
     """``_Scan.fitted`` of the whole catalog from the shards' pieces (same numbers).
 
     The pooled null is fitted here on every chunk maximum; the per-track fits the
@@ -620,7 +620,7 @@ def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
     lag = np.concatenate([f[1] for f in found])
     track = np.concatenate([f[2] for f in found])
     if _PER_TRACK_MIN is None or np.ndim(n_chunks) == 0:
-        return _mt._Scan.fitted(z, lag, track, n_chunks)
+        return _mt._Scan.fitted(z, lag, track, n_chunks, extra)
     scan = _mt._Scan.fitted(z, lag, track, n_chunks, min_chunks=np.iinfo(np.int64).max)  # pooled fit only
     if n_tracks > 1:  # as _Scan.fitted: one track alone keeps the pooled fit
         for f in found:
@@ -892,7 +892,11 @@ class ShardedMatcher(Matcher):
             return []
         # the catalog-wide scan and candidates, as Matcher._run computes them
         n_tracks = len(self._track_names)
-        scan = _catalog_scan(found, n_tracks)
+        extra = None
+        n_z = sum(f[0].size for f in found)
+        if n_z < _mt._MIN_NULL:  # a small catalog: Matcher._search tops its null fit up
+            extra = self._sharded_surrogate_null(y, _mt._MIN_NULL - n_z)
+        scan = _catalog_scan(found, n_tracks, extra)
         if threshold_p is None:
             order = scan.top(max(n_candidates, 3), min_sep=min(y.size, self._needle_len) // 2)
         else:
@@ -918,6 +922,20 @@ class ShardedMatcher(Matcher):
             for i, mt in zip(sel, part):
                 merged[i] = mt
         return [mt for mt in merged if mt is not None]
+
+    def _sharded_surrogate_null(self, y: NDArray[np.float64], needed: int) -> NDArray[np.float64]:
+        """``Matcher._surrogate_null`` with the surrogate clips searched on the shards (same numbers)."""
+        out: list[NDArray[np.float64]] = []
+        got = 0
+        for sur in _mt._surrogate_clips(y):
+            clip = sur.astype(np.float32)
+            found = [f for f in self._map(_shard_scan, [(s, (self.sr,)) for s in range(self.n_shards)], clip) if f is not None]
+            z = np.concatenate([f[0] for f in found]) if found else np.zeros(0)
+            out.append(z)
+            got += z.size
+            if got >= needed or z.size == 0:
+                break
+        return np.concatenate(out) if out else np.zeros(0)
 
     def _run(self, samples: ArrayLike, sr: Any, n_candidates: int, threshold_p: float | None,
              speed_range: float | None) -> tuple[list[Match], NDArray[np.float64]]:

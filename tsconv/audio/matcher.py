@@ -13,6 +13,7 @@ probability (:func:`tsconv.false_alarm_probability`).
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
 import os
 import stat
@@ -68,6 +69,10 @@ _VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
 _WIDE = 1024
 _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher._low_bins)
 _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
+# fewer chunk maxima than this (a catalog under about a minute) and the null fit is topped
+# up with surrogate clips (Matcher._surrogate_null); at most _MAX_SURROGATES of them
+_MIN_NULL = 1000
+_MAX_SURROGATES = 64
 
 
 @dataclass(frozen=True)
@@ -318,6 +323,29 @@ def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
     return sig, max(n_c(sig), 1.0)
 
 
+def _surrogate_clips(y: NDArray[np.float64]) -> Iterable[NDArray[np.float64]]:
+    """Up to ``_MAX_SURROGATES`` phase-randomized copies of a clip: its amplitude spectrum, random phases.
+
+    A small catalog has too few chunks for the null fit (a 6 s track: about 95; the fit's
+    99th percentile is then its largest value or two, and 10% of pure-noise clips got
+    p <= 0.01). A copy of the clip with the same amplitude spectrum and random phases has
+    the clip's spectrum and is unrelated to every track: the chunk maxima of the catalog
+    searched with it are samples of the null, pooled into the fit
+    (``_Scan.fitted(extra_null=...)``). The phases come from a generator seeded by the
+    clip's content, so a query is repeatable; the copies are rounded to float32 as a clip
+    is (``Matcher._query``), so that a sharded catalog computes the same numbers.
+    """
+    seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(y).tobytes()).digest()[:8], "little")
+    rng = np.random.default_rng(seed)
+    spec = np.abs(scipy.fft.rfft(y))
+    for _ in range(_MAX_SURROGATES):
+        phase = np.exp(2j * np.pi * rng.random(spec.size))
+        phase[0] = 1.0
+        if y.size % 2 == 0:
+            phase[-1] = 1.0
+        yield scipy.fft.irfft(spec * phase, y.size).astype(np.float32).astype(np.float64)
+
+
 @dataclass
 class _Scan:
     """Chunk maxima of one coarse pass and their empirical null."""
@@ -330,8 +358,12 @@ class _Scan:
     n_chunks: float  # number of chunks searched
 
     @classmethod
-    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float) -> _Scan:
+    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float,
+               extra_null: NDArray[np.float64] | None = None) -> _Scan:
         """The null fitted on the chunk maxima, leaving out the best chunk's neighbourhood.
+
+        ``extra_null`` are more null samples (chunk maxima of surrogate clips, see
+        ``Matcher._surrogate_null``) pooled into the fit; they do not count as searched chunks.
 
         The chunks within ``_FIT_EXCLUDE`` lags of the best one in its track are not
         null samples when the clip matches there: a clip's own musical repeats (beats,
@@ -344,7 +376,8 @@ class _Scan:
             near = (track == track[b]) & (np.abs(lag - lag[b]) <= _FIT_EXCLUDE)
             if np.count_nonzero(~near) >= 20:
                 keep = ~near
-        return cls(z, lag, track, *_null_fit(z[keep]), max(n_chunks, 1.0))
+        null = z[keep] if extra_null is None else np.concatenate([z[keep], extra_null])
+        return cls(z, lag, track, *_null_fit(null), max(n_chunks, 1.0))
 
     def p(self, z: float) -> float:
         """P(best of all chunks >= z | no match) = 1 - Phi(z / sigma)^(n_c n_chunks).
@@ -963,9 +996,27 @@ class Matcher:
                 n_total += pn
         if not zs:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
+        z_all = np.concatenate(zs)
         if not fit:
-            return _Scan(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
-        return _Scan.fitted(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), n_total / chunk)
+            return _Scan(z_all, np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
+        extra = None
+        if z_all.size < _MIN_NULL:
+            extra = self._surrogate_null(y, decimate, seg_len, _MIN_NULL - z_all.size)
+        return _Scan.fitted(z_all, np.concatenate(lags), np.concatenate(tis), n_total / chunk, extra)
+
+    def _surrogate_null(self, y: NDArray[np.float64], decimate: int, seg_len: int, needed: int) -> NDArray[np.float64]:
+        """At least ``needed`` chunk maxima of the catalog searched with surrogate clips
+        (:func:`_surrogate_clips`), each weighted by its own spectrum as a clip would be."""
+        freqs = np.arange(_NFFT // 2 + 1) / _NFFT
+        out: list[NDArray[np.float64]] = []
+        got = 0
+        for sur in _surrogate_clips(y):
+            z = self._search(sur, decimate, seg_len, _psd_on_grid(sur, freqs), fit=False).z
+            out.append(z)
+            got += z.size
+            if got >= needed or z.size == 0:
+                break
+        return np.concatenate(out) if out else np.zeros(0)
 
     def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0) -> NDArray[np.float64]:
         """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept).
