@@ -601,7 +601,7 @@ def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
         counts = np.bincount(scan.track, minlength=gidx.size)
         for t in np.flatnonzero(counts >= _PER_TRACK_MIN):
             fits[t] = _mt._null_fit(scan.z[scan.track == t])
-    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx, fits
+    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx, fits, getattr(scan, "z_neg", -np.inf)
 
 
 def _catalog_scan(found: list[Any], n_tracks: int, extra: Any = None) -> Any:
@@ -897,6 +897,9 @@ class ShardedMatcher(Matcher):
         if n_z < _mt._MIN_NULL:  # a small catalog: Matcher._search tops its null fit up
             extra = self._sharded_surrogate_null(y, _mt._MIN_NULL - n_z)
         scan = _catalog_scan(found, n_tracks, extra)
+        scan.z_neg = max(float(f[6]) for f in found)
+        if Matcher._inverted(scan):  # as Matcher._run: a polarity-inverted clip is not reported
+            return []
         if threshold_p is None:
             order = scan.top(max(n_candidates, 3), min_sep=min(y.size, self._needle_len) // 2)
         else:

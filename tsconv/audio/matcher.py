@@ -72,6 +72,7 @@ _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s
 # fewer chunk maxima than this (a catalog under about a minute) and the null fit is topped
 # up with surrogate clips (Matcher._surrogate_null); at most _MAX_SURROGATES of them
 _MIN_NULL = 1000
+_INVERTED_P = 1e-3  # an anti-correlation this unlikely under the null marks an inverted clip
 _MAX_SURROGATES = 64
 
 
@@ -356,6 +357,7 @@ class _Scan:
     sigma: float  # null model of a chunk maximum (see _null_fit)
     n_c: float
     n_chunks: float  # number of chunks searched
+    z_neg: float = -math.inf  # the strongest anti-correlation (largest -z) of the pass
 
     @classmethod
     def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float,
@@ -918,6 +920,7 @@ class Matcher:
         lags: list[NDArray[np.int64]] = []
         tis: list[NDArray[np.int64]] = []
         n_total = 0
+        z_neg = -math.inf
         L = self._needle_len
         py_band = p_y[:: _NFFT // _FRAME][: n_bands * _BAND_BINS]
         for s0 in self._segments(y.size, seg_len):
@@ -935,6 +938,7 @@ class Matcher:
                 out_lag: list[NDArray[np.int64]] = []
                 out_ti: list[NDArray[np.int64]] = []
                 out_n = [0]
+                neg = [-math.inf]  # the strongest anti-correlation in this track
                 assert t.index is not None and t.resp_keep is not None
                 assert t.energy is not None and t.resp_band is not None
                 g = 1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)
@@ -964,6 +968,9 @@ class Matcher:
                     outside |= ~np.any(top != 0.0, axis=1)[:, None]  # digital silence
                     zf = top * inv[np.minimum(frame, nf - 1)]
                     zf[outside] = -np.inf
+                    bottom = rows.min(axis=2).astype(np.float64) * inv[np.minimum(frame, nf - 1)]
+                    bottom[outside] = np.inf
+                    neg[0] = max(neg[0], -float(bottom.min()))
                     n_inside = int(outside.size - np.count_nonzero(outside))
                     if n_inside == 0:
                         continue
@@ -980,7 +987,7 @@ class Matcher:
                     out_z.append(z_c[ok])
                     out_lag.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
                     out_ti.append(np.full(blk.size, ti))
-                return out_z, out_lag, out_ti, out_n[0]
+                return out_z, out_lag, out_ti, out_n[0], neg[0]
 
             # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
             # track's blocks are too few rows for a multithreaded FFT); results in track order
@@ -989,7 +996,8 @@ class Matcher:
                     parts = list(pool.map(one_track, range(len(self._tracks))))
             else:
                 parts = [one_track(ti) for ti in range(len(self._tracks))]
-            for pz, pl, pt, pn in parts:
+            for pz, pl, pt, pn, pneg in parts:
+                z_neg = max(z_neg, pneg)
                 zs.extend(pz)
                 lags.extend(pl)
                 tis.extend(pt)
@@ -998,11 +1006,13 @@ class Matcher:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         z_all = np.concatenate(zs)
         if not fit:
-            return _Scan(z_all, np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
+            return _Scan(z_all, np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk, z_neg)
         extra = None
         if z_all.size < _MIN_NULL:
             extra = self._surrogate_null(y, decimate, seg_len, _MIN_NULL - z_all.size)
-        return _Scan.fitted(z_all, np.concatenate(lags), np.concatenate(tis), n_total / chunk, extra)
+        scan = _Scan.fitted(z_all, np.concatenate(lags), np.concatenate(tis), n_total / chunk, extra)
+        scan.z_neg = z_neg
+        return scan
 
     def _surrogate_null(self, y: NDArray[np.float64], decimate: int, seg_len: int, needed: int) -> NDArray[np.float64]:
         """At least ``needed`` chunk maxima of the catalog searched with surrogate clips
@@ -1223,6 +1233,8 @@ class Matcher:
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
         if speed_range == 0.0:
             scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs))
+            if self._inverted(scan):
+                return [], y
             if threshold_p is None:
                 order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2)
             else:
@@ -1264,6 +1276,21 @@ class Matcher:
             matches[0] = Match(*[getattr(matches[0], f) for f in ("track", "offset", "offset_samples", "score")],
                                best_p, matches[0].speed)
         return matches, y
+
+    @staticmethod
+    def _inverted(scan: _Scan) -> bool:
+        """Is the clip polarity-inverted? Its strongest evidence is then an anti-correlation.
+
+        The search keeps the best positive correlation of every chunk; an inverted clip's
+        true place is a strong negative peak, and a positive side lobe next to it, or a
+        place elsewhere, used to be reported (about 1.5 samples off, or at a wrong place,
+        sometimes with p < 0.01). The clip is taken as inverted, and nothing is reported,
+        when the strongest anti-correlation of the pass is stronger than the strongest
+        correlation and would itself be a detection at ``_INVERTED_P``.
+        """
+        if not scan.z.size or not math.isfinite(scan.z_neg):
+            return False
+        return scan.z_neg > float(scan.z.max()) and scan.p(scan.z_neg) <= _INVERTED_P
 
     def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float) -> Match | None:
         """Refine the speed around ``f0`` in three rounds of nine speeds, coarse to fine.
