@@ -264,3 +264,23 @@ def test_ctrl_c_during_index_leaves_nothing_behind(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert os.listdir(tmp_path) == ["lib"]  # no catalog, no temp file
+
+
+def test_match_notes_a_wrongly_declared_sample_rate(library, tmp_path, capsys):
+    # 8 kHz audio whose header says 8100 Hz: with the speed search, the clip plays 1.25% fast
+    d, _, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    x, _ = sf.read(d / "tune2.flac")
+    from tsconv.audio.io import resample_to
+
+    y = resample_to(x[22050:88200], 22050, 8000)
+    bad = tmp_path / "mislabelled.wav"
+    sf.write(bad, y, 8100)
+    assert main(["match", str(cat), str(bad), "--speed-range", "0.02", "--json"]) == 0
+    captured = capsys.readouterr()
+    best = json.loads(captured.out)["clips"][0]["matches"][0]
+    assert best["track"] == "tune2"
+    assert best["speed"] == pytest.approx(8100 / 8000, abs=5e-4)
+    assert best["implied_sr"] == pytest.approx(8000, abs=5)
+    assert "8100 Hz declared" in captured.err and "8000 Hz would match" in captured.err

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 _SECTIONS = ("snr", "offset", "open", "speed")
+_RATE_NOTE = 0.001  # a speed this far from 1 is noted on stderr (a possibly wrong sample rate)
 
 
 def _err(msg: str) -> int:
@@ -184,9 +185,11 @@ def _cmd_match(args: argparse.Namespace) -> int:
                               speed_range=args.speed_range)
             except (ValueError, TypeError, MemoryError) as exc:
                 return {"clip": c["clip"], "error": str(exc)}
-            return {"clip": c["clip"], "seconds": time.perf_counter() - t1, "matches": [
+            return {"clip": c["clip"], "seconds": time.perf_counter() - t1, "sr": c["sr"], "matches": [
                 {"track": r.track, "offset": r.offset, "offset_samples": r.offset_samples, "score": r.score,
-                 "false_alarm_probability": r.false_alarm_probability, "speed": r.speed} for r in res]}
+                 "false_alarm_probability": r.false_alarm_probability, "speed": r.speed,
+                 # the rate at which the clip's content plays at the track's speed
+                 "implied_sr": c["sr"] / r.speed} for r in res]}
 
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             results += list(pool.map(run, todo))
@@ -195,6 +198,11 @@ def _cmd_match(args: argparse.Namespace) -> int:
     for r in results:
         if "error" in r:
             print(f"tsconv: error: {r['clip']}: {r['error']}", file=sys.stderr)
+        elif r["matches"] and abs(r["matches"][0]["speed"] - 1.0) >= _RATE_NOTE:
+            best = r["matches"][0]
+            print(f"tsconv: note: {r['clip']} plays {best['speed']:.4f} times the speed of {best['track']!r}: "
+                  f"a changed playback speed, or a wrong sample rate in its header ({r['sr']} Hz declared, "
+                  f"{best['implied_sr']:.0f} Hz would match)", file=sys.stderr)
     if args.json:
         print(json.dumps({"catalog": os.path.abspath(args.catalog), "decode_s": decode_s, "load_s": load_s,
                           "clips": [dict({"matches": [], "error": None, "seconds": None}, **r) for r in results]},
