@@ -24,11 +24,9 @@ import dataclasses
 import functools
 import inspect
 import itertools
-import json
 import math
 import os
 import uuid
-import zipfile
 from typing import Any, Literal
 
 import dask
@@ -571,7 +569,16 @@ def _bare_tracks(m: Matcher, indices: list[int]) -> list[Any]:
     ]
 
 
-def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
+def _shard_from_file(path: str, indices: list[int], global_lags: int, expected: str | None = None) -> _Shard:
+    # Dask rebuilds a lost shard from this recipe: the file must still be the catalog the
+    # ShardedMatcher was built on (else its tracks would not be the shard's)
+    if expected is not None:
+        found = _catalog.read_manifest(path).get("manifest_sha256")
+        if found != expected:
+            raise _catalog.CatalogError(
+                f"catalog {path!r} changed on disk since the ShardedMatcher was built (manifest sha256 "
+                f"{str(found)[:12]}..., expected {expected[:12]}...): build a new ShardedMatcher"
+            )
     m = Matcher.load(path, workers=1)
     return _make_shard(_matcher_settings(m), _bare_tracks(m, indices), indices, global_lags)
 
@@ -662,22 +669,15 @@ def _balanced_shards(lengths: list[int], n_shards: int) -> list[list[int]]:
 
 
 def _read_manifest(path: str) -> dict[str, Any]:
-    """The manifest of a saved catalog (verified again, with the arrays, by each worker)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
-        if (
-            not isinstance(manifest, dict)
-            or manifest.get("format") != _catalog.FORMAT
-            or manifest.get("version") != _catalog.VERSION
-            or not isinstance(manifest.get("tracks"), list)
-        ):
-            raise ValueError("not a catalog this tsconv reads")
-        return manifest
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        # let the catalog reader say exactly what is wrong
-        Matcher.load(path)
-        raise
+    """The verified manifest of a saved catalog (verified again, with the arrays, by each worker)."""
+    manifest = _catalog.read_manifest(path)
+    tracks = manifest.get("tracks")
+    if not isinstance(tracks, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("n_samples"), int) for t in tracks
+    ):
+        Matcher.load(path)  # let the catalog reader say exactly what is wrong
+        raise _catalog.CatalogError(f"{path!r}: the manifest's track list is malformed")
+    return manifest
 
 
 class ShardedMatcher(Matcher):
@@ -756,6 +756,7 @@ class ShardedMatcher(Matcher):
         if isinstance(catalog, Matcher):
             self._path: str | None = None
             self._source: Matcher | None = catalog
+            self._manifest_sha: str | None = None
             settings = _matcher_settings(catalog)
             names = catalog.tracks
             lengths = [t.n for t in catalog._tracks]
@@ -764,6 +765,7 @@ class ShardedMatcher(Matcher):
             self._path = os.path.abspath(os.fspath(catalog))
             self._source = None
             manifest = _read_manifest(self._path)
+            self._manifest_sha = manifest.get("manifest_sha256")
             settings = {k: manifest.get(k) for k in ("sr", "whitening", "lpc_order", "max_needle", "storage")}
             names = [str(t["name"]) for t in manifest["tracks"]]
             lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
@@ -814,7 +816,8 @@ class ShardedMatcher(Matcher):
         key = f"tsconv-shard-{s}-{uuid.uuid4().hex}"
         if self._path is not None:
             return self._client.submit(
-                _shard_from_file, self._path, grp, self._global_lags, key=key, workers=where, allow_other_workers=True
+                _shard_from_file, self._path, grp, self._global_lags, self._manifest_sha, key=key, workers=where,
+                allow_other_workers=True,
             )
         assert self._source is not None
         tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=where, hash=False)
@@ -958,6 +961,8 @@ class ShardedMatcher(Matcher):
             return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
         try:
             return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
+        except _catalog.CatalogError:
+            raise  # a shard rebuilt from a changed or broken file: retrying cannot help
         except Exception:
             lost = [s for s, fut in enumerate(self._shards) if fut.status not in ("finished", "pending")]
             if not lost:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog"]
+__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
 
 FORMAT = "tsconv-audio-catalog"
 VERSION = 1
@@ -298,23 +298,7 @@ def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape:
     return np.array(arr, order="C")  # owns its memory, writable
 
 
-def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """Read and verify a catalog; return ``(manifest, arrays)``.
-
-    Nothing is allocated from a size the file declares before that size is checked against
-    the file: members must be stored (not compressed), and the members' sizes, the
-    manifest's size and every ``.npy`` header's shape must fit the bytes actually there.
-    A catalog therefore costs at most a few times its own size in memory to read.
-
-    Raises
-    ------
-    CatalogError
-        Missing or non-regular file, not a ZIP archive (foreign or truncated), compressed,
-        encrypted, duplicated or unlisted members, sizes larger than the file, no or
-        unreadable manifest, wrong format name, unsupported version, a checksum, dtype or
-        shape mismatch.
-    """
-    path = os.fspath(path)
+def _open(path: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     try:
         st = os.stat(path)
     except (OSError, ValueError) as exc:
@@ -332,32 +316,71 @@ def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
         raise CatalogError(f"cannot read catalog {path!r}: {exc}") from exc
     except Exception as exc:  # zipfile raises many types on crafted directories
         raise CatalogError(f"{path!r} is not a tsconv catalog: unreadable ZIP directory ({type(exc).__name__}: {exc})") from exc
+    try:
+        return zf, _check_members(path, zf, st.st_size)
+    except BaseException:
+        zf.close()
+        raise
+
+
+def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:
+    """The verified manifest: JSON, format, version, its own checksum."""
+    if _MANIFEST not in infos:
+        raise CatalogError(f"{path!r} is not a tsconv catalog: no {_MANIFEST} in the archive")
+    if infos[_MANIFEST].file_size > _MAX_MANIFEST:
+        raise CatalogError(f"{path!r}: the manifest is {infos[_MANIFEST].file_size} bytes, more than a catalog's ({_MAX_MANIFEST})")
+    raw = _read_member(path, zf, _MANIFEST)
+    try:
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise CatalogError(f"{path!r}: the manifest is not valid JSON (nested too deeply)") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(f"{path!r}: the manifest is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r:.80}, expected {FORMAT!r}")
+    version = manifest.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise CatalogError(f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {VERSION})")
+    expected = manifest.get("manifest_sha256")
+    try:
+        actual = hashlib.sha256(_canonical(manifest)).hexdigest()
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CatalogError(f"{path!r}: the manifest cannot be checked ({exc})") from exc
+    if expected != actual:
+        raise CatalogError(f"{path!r}: the manifest checksum does not match: the manifest was modified or corrupted")
+    return manifest
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The verified manifest of a catalog, without reading its arrays (the container and the
+    manifest are checked as :func:`read_catalog` checks them)."""
+    path = os.fspath(path)
+    zf, infos = _open(path)
     with zf:
-        infos = _check_members(path, zf, st.st_size)
-        if _MANIFEST not in infos:
-            raise CatalogError(f"{path!r} is not a tsconv catalog: no {_MANIFEST} in the archive")
-        if infos[_MANIFEST].file_size > _MAX_MANIFEST:
-            raise CatalogError(f"{path!r}: the manifest is {infos[_MANIFEST].file_size} bytes, more than a catalog's ({_MAX_MANIFEST})")
-        raw = _read_member(path, zf, _MANIFEST)
-        try:
-            manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_no_duplicate_keys)
-        except RecursionError as exc:
-            raise CatalogError(f"{path!r}: the manifest is not valid JSON (nested too deeply)") from exc
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise CatalogError(f"{path!r}: the manifest is not valid JSON ({exc})") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-            raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r:.80}, expected {FORMAT!r}")
-        version = manifest.get("version")
-        if version != VERSION or isinstance(version, bool):
-            raise CatalogError(f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {VERSION})")
-        expected = manifest.get("manifest_sha256")
-        try:
-            actual = hashlib.sha256(_canonical(manifest)).hexdigest()
-        except (ValueError, TypeError, RecursionError) as exc:
-            raise CatalogError(f"{path!r}: the manifest cannot be checked ({exc})") from exc
-        if expected != actual:
-            raise CatalogError(f"{path!r}: the manifest checksum does not match: the manifest was modified or corrupted")
+        return _manifest(path, zf, infos)
+
+
+def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """Read and verify a catalog; return ``(manifest, arrays)``.
+
+    Nothing is allocated from a size the file declares before that size is checked against
+    the file: members must be stored (not compressed), and the members' sizes, the
+    manifest's size and every ``.npy`` header's shape must fit the bytes actually there.
+    A catalog therefore costs at most a few times its own size in memory to read.
+
+    Raises
+    ------
+    CatalogError
+        Missing or non-regular file, not a ZIP archive (foreign or truncated), compressed,
+        encrypted, duplicated or unlisted members, sizes larger than the file, no or
+        unreadable manifest, wrong format name, unsupported version, a checksum, dtype or
+        shape mismatch.
+    """
+    path = os.fspath(path)
+    zf, infos = _open(path)
+    with zf:
+        manifest = _manifest(path, zf, infos)
         entries = _check_arrays_entry(path, manifest.get("arrays", {}))
         listed = {e[0] for e in entries.values()} | {_MANIFEST}
         extra = sorted(set(infos) - listed)
