@@ -95,7 +95,7 @@ def _remove_stale_temps(path: str) -> list[str]:
     """
     directory, base = os.path.split(os.path.abspath(path))
     head = f"{_TMP_PREFIX}{base}."
-    removed = []
+    removed: list[str] = []
     try:
         names = os.listdir(directory)
     except OSError:

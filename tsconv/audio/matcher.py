@@ -932,7 +932,7 @@ class Matcher:
             needle_spec[: self._low_bins(_NFFT)] = 0.0
             # frames a window of the segment touches, with a margin for the filter's spread
             n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
-            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int]:
+            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int, float]:
                 t = self._tracks[ti]
                 out_z: list[NDArray[np.float64]] = []
                 out_lag: list[NDArray[np.int64]] = []
