@@ -36,7 +36,10 @@ def test_index_and_match_in_process(library, tmp_path, capsys):
     assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
     assert cat.exists()
     assert main(["match", str(cat), str(clip), "--json", "--top-k", "2"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["catalog"] == str(cat.resolve())
+    assert [c["clip"] for c in doc["clips"]] == [str(clip)] and doc["clips"][0]["error"] is None
+    out = doc["clips"][0]["matches"]
     assert out[0]["track"] == "tune1"
     assert out[0]["offset"] == pytest.approx(2.0, abs=1.5 / SR)
     assert 0 <= out[0]["false_alarm_probability"] < 1e-3
@@ -44,7 +47,7 @@ def test_index_and_match_in_process(library, tmp_path, capsys):
     assert "tune1" in capsys.readouterr().out
     # nothing there: exit code 1 and an empty JSON list
     assert main(["match", str(cat), str(noise), "--json"]) == 1
-    assert json.loads(capsys.readouterr().out) == []
+    assert json.loads(capsys.readouterr().out)["clips"][0]["matches"] == []
 
 
 def test_errors_exit_2(library, tmp_path, capsys):
@@ -64,7 +67,7 @@ def test_eval_prints_table(library, tmp_path, capsys):
     cat = tmp_path / "lib.tsca"
     assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
     out_json = tmp_path / "eval.json"
-    assert main(["eval", str(cat), "--queries", "3", "--sections", "snr,open", "--json", str(out_json)]) == 0
+    assert main(["eval", str(cat), "--queries", "3", "--sections", "snr,open", "-o", str(out_json)]) == 0
     text = capsys.readouterr().out
     assert "top-1 accuracy" in text and "open set" in text
     rows = json.loads(out_json.read_text())["rows"]
@@ -81,4 +84,203 @@ def test_subprocess_round_trip(library, tmp_path):
     assert "indexed 3 tracks" in r.stdout
     r = subprocess.run(run + ["match", str(cat), str(clip), "--json"], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)[0]["track"] == "tune1"
+    assert json.loads(r.stdout)["clips"][0]["matches"][0]["track"] == "tune1"
+
+
+# -- hostile input and the command line's contract ----------------------------------------------
+RUN = [sys.executable, "-m", "tsconv.cli"]
+
+
+def _run(args, **kw):
+    kw.setdefault("timeout", 300)
+    return subprocess.run(RUN + [str(a) for a in args], capture_output=True, text=True, **kw)
+
+
+def test_match_on_a_1_hz_wav_exits_2_without_traceback(library, tmp_path):
+    d, _, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    bad = tmp_path / "one_hz.wav"
+    sf.write(bad, np.zeros(100_000, np.int16), 1, subtype="PCM_16")
+    r = _run(["match", cat, bad])
+    assert r.returncode == 2
+    assert "between 1000 and 384000 Hz" in r.stderr and "one_hz.wav" in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_match_opens_the_clip_before_the_catalog(tmp_path, capsys):
+    # a bad catalog is not even read when the only clip is missing: the clip's error is reported
+    foreign = tmp_path / "foreign.tsca"
+    foreign.write_text("hello")
+    assert main(["match", str(foreign), str(tmp_path / "missing.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.wav" in err and "bad catalog" not in err
+
+
+def test_match_many_clips_files_folders_list_workers_json(library, tmp_path, capsys):
+    d, clip, noise = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    songs = {name: sf.read(d / f"{name}.flac")[0] for name in ("tune0", "tune2")}
+    for name, x in songs.items():
+        sf.write(folder / f"{name}.wav", x[22050:66150], 22050)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# clips\n{clip}\n{tmp_path / 'missing.wav'}\n")
+    code = main(["match", str(cat), str(folder), str(noise), "--list", str(listing), "--workers", "2", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 2  # one clip could not be read
+    clips = {os.path.basename(c["clip"]): c for c in doc["clips"]}
+    assert list(clips) == ["tune0.wav", "tune2.wav", "noise.wav", "clip.wav", "missing.wav"]
+    for name in ("tune0", "tune2"):
+        assert clips[f"{name}.wav"]["matches"][0]["track"] == name
+        assert clips[f"{name}.wav"]["matches"][0]["offset"] == pytest.approx(1.0, abs=2 / SR)
+        assert clips[f"{name}.wav"]["seconds"] > 0 and clips[f"{name}.wav"]["error"] is None
+    assert clips["clip.wav"]["matches"][0]["track"] == "tune1"
+    assert clips["noise.wav"]["matches"] == []
+    assert "does not exist" in clips["missing.wav"]["error"]
+    assert doc["load_s"] > 0 and doc["catalog"] == str(cat.resolve())
+    # without the missing clip: 1 (the noise clip has no match); the found clips alone: 0
+    assert main(["match", str(cat), str(folder), str(noise)]) == 1
+    assert main(["match", str(cat), str(folder), str(clip)]) == 0
+    text = capsys.readouterr().out
+    assert "tune0.wav" in text and "tune2" in text and "no match" in text
+
+
+def test_index_checks_the_output_first_and_refuses_to_overwrite(library, tmp_path, capsys):
+    d, _, _ = library
+    r = _run(["index", d, "-o", tmp_path / "no" / "such" / "dir" / "x.tsca"])
+    assert r.returncode == 2 and "x.tsca" in r.stderr and "does not exist" in r.stderr
+    assert "indexing" not in r.stderr and ".tmp-" not in r.stderr  # nothing decoded, no temp file named
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    before = cat.read_bytes()
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert cat.read_bytes() == before
+    assert main(["index", str(d), "-o", str(tmp_path), "--quiet"]) == 2  # a directory
+    assert main(["index", str(d), "-o", str(cat), "--quiet", "--force"]) == 0
+    # sources are absolute, even when the folder was given relative to the working directory
+    assert main(["catalog", "list", str(cat), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == ["tune0", "tune1", "tune2"]
+    assert all(os.path.isabs(r["source"]) and os.path.exists(r["source"]) for r in rows)
+
+
+def test_index_append_and_catalog_info(library, tmp_path, capsys):
+    d, _, _ = library
+    more = tmp_path / "more"
+    more.mkdir()
+    sf.write(more / "extra.wav", synth_track(2.0, SR, seed=99), SR)
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    assert main(["index", str(more), "-o", str(cat), "--append", "--quiet"]) == 0
+    assert main(["catalog", "info", str(cat), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["tracks"] == 4 and info["sr"] == SR and info["version"] == 1
+    assert info["seconds"] == pytest.approx(3 * 5.0 + 2.0, abs=0.01)
+    assert main(["catalog", "list", str(cat)]) == 0
+    assert capsys.readouterr().out.split("\n")[3].startswith("extra\t2.000\t")
+    # appending the same folder again adds nothing: an error, the catalog unchanged
+    before = cat.read_bytes()
+    assert main(["index", str(more), "-o", str(cat), "--append", "--quiet"]) == 2
+    assert cat.read_bytes() == before
+    assert main(["catalog", "info", str(tmp_path / "missing.tsca")]) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--queries", "0"], "--queries must be a positive"),
+    (["--queries", "-3"], "--queries must be a positive"),
+    (["--sections", "snr,bogus"], "--sections must be"),
+    (["--negatives", "/no/such/folder"], "--negatives must be a directory"),
+    (["-o", "/no/such/folder/out.json"], "out.json"),
+])
+def test_eval_checks_arguments_before_any_work(tmp_path, capsys, args, message):
+    # the catalog does not exist: an argument error must come first, without loading anything
+    assert main(["eval", str(tmp_path / "missing.tsca")] + args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "missing.tsca" not in err
+
+
+def test_eval_json_prints_json(library, tmp_path, capsys):
+    d, _, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    assert main(["eval", str(cat), "--queries", "2", "--sections", "offset", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert {r["kind"] for r in doc["rows"]} == {"offset"} and "offsets without EQ" in captured.err
+
+
+def test_version_and_closed_pipe():
+    r = _run(["--version"])
+    assert r.returncode == 0 and r.stdout.strip().startswith("tsconv ")
+    # the reader closes the pipe before the command writes: no traceback
+    proc = subprocess.Popen(RUN + ["kernels"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_index_skips_a_fifo_and_a_nan_file(library, tmp_path):
+    d, _, _ = library
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for f in d.iterdir():
+        (lib / f.name).write_bytes(f.read_bytes())
+    os.mkfifo(lib / "pipe.flac")
+    x = synth_track(1.0, SR, seed=5).astype(np.float32)
+    x[10] = np.nan
+    sf.write(lib / "nan.wav", x, SR, subtype="FLOAT")
+    cat = tmp_path / "lib.tsca"
+    r = _run(["index", lib, "-o", cat], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "indexed 3 tracks" in r.stdout
+    assert "pipe.flac" in r.stderr and "nan.wav" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_during_index_leaves_nothing_behind(tmp_path):
+    import signal
+    import time
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    x = synth_track(20.0, 44100, seed=3)
+    for i in range(40):  # 40 x 20 s at 44.1 kHz: many seconds of decoding and whitening
+        sf.write(lib / f"t{i:02d}.wav", np.roll(x, 1000 * i), 44100)
+    cat = tmp_path / "lib.tsca"
+    proc = subprocess.Popen(RUN + ["index", str(lib), "-o", str(cat)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert "indexing" in proc.stderr.readline()
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert time.perf_counter() - t0 < 20
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert os.listdir(tmp_path) == ["lib"]  # no catalog, no temp file
+
+
+def test_match_notes_a_wrongly_declared_sample_rate(library, tmp_path, capsys):
+    # 8 kHz audio whose header says 8100 Hz: with the speed search, the clip plays 1.25% fast
+    d, _, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    x, _ = sf.read(d / "tune2.flac")
+    from tsconv.audio.io import resample_to
+
+    y = resample_to(x[22050:88200], 22050, 8000)
+    bad = tmp_path / "mislabelled.wav"
+    sf.write(bad, y, 8100)
+    assert main(["match", str(cat), str(bad), "--speed-range", "0.02", "--json"]) == 0
+    captured = capsys.readouterr()
+    best = json.loads(captured.out)["clips"][0]["matches"][0]
+    assert best["track"] == "tune2"
+    assert best["speed"] == pytest.approx(8100 / 8000, abs=5e-4)
+    assert best["implied_sr"] == pytest.approx(8000, abs=5)
+    assert "8100 Hz declared" in captured.err and "8000 Hz would match" in captured.err

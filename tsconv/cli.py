@@ -1,12 +1,19 @@
 """The ``tsconv`` command: a thin shell over the library's functions.
 
 Subcommands: ``demo`` (the main job on built-in data), ``check`` (statsmodels
-verification suite), ``index`` / ``match`` / ``eval`` (audio catalog), ``kernels``.
+verification suite), ``index`` / ``catalog`` / ``match`` / ``eval`` (audio catalog),
+``kernels``; ``tsconv --version``.
+
+Exit codes: 0 success, 1 a negative answer (``check`` failed, ``match`` found nothing),
+2 an error (message on stderr, no traceback), 130 interrupted by Ctrl-C; a closed output
+pipe (``tsconv kernels | head``) ends the command quietly with 141, as for other Unix
+tools.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,7 +39,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tsconv import __version__
+
     parser = argparse.ArgumentParser(prog="tsconv", description="Time-series statistics as convolution kernels.")
+    parser.add_argument("--version", action="version", version=f"tsconv {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="run the main job on built-in data and write a report")
@@ -56,7 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except KeyboardInterrupt:
+        print("tsconv: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`tsconv kernels | head`): stop quietly; stdout is pointed
+        # at /dev/null so that the interpreter's final flush does not complain again
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor
+            pass
+        return 141
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,11 +24,9 @@ import dataclasses
 import functools
 import inspect
 import itertools
-import json
 import math
 import os
 import uuid
-import zipfile
 from typing import Any, Literal
 
 import dask
@@ -568,7 +566,16 @@ def _bare_tracks(m: Matcher, indices: list[int]) -> list[Any]:
     ]
 
 
-def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
+def _shard_from_file(path: str, indices: list[int], global_lags: int, expected: str | None = None) -> _Shard:
+    # Dask rebuilds a lost shard from this recipe: the file must still be the catalog the
+    # ShardedMatcher was built on (else its tracks would not be the shard's)
+    if expected is not None:
+        found = _catalog.read_manifest(path).get("manifest_sha256")
+        if found != expected:
+            raise _catalog.CatalogError(
+                f"catalog {path!r} changed on disk since the ShardedMatcher was built (manifest sha256 "
+                f"{str(found)[:12]}..., expected {expected[:12]}...): build a new ShardedMatcher"
+            )
     m = Matcher.load(path, workers=1)
     return _make_shard(_matcher_settings(m), _bare_tracks(m, indices), indices, global_lags)
 
@@ -576,7 +583,7 @@ def _shard_from_file(path: str, indices: list[int], global_lags: int) -> _Shard:
 def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     """Phase 1 on a shard: the coarse pass of ``Matcher._run`` over the shard's tracks.
 
-    Returns ``(z, lag, global_track, n_chunks)`` -- every chunk maximum, because the
+    Returns ``(z, lag, global_track, n_chunks, global_index, z_neg)`` -- every chunk maximum, because the
     client fits the null distribution on the quantiles of the whole catalog's -- or None
     for a silent clip.
     """
@@ -591,10 +598,10 @@ def _shard_scan(shard: _Shard, samples: Any, sr: int) -> Any:
     # chunks searched (per track of the shard, or in all); an empty scan reports 1
     n_chunks = np.asarray(scan.n_chunks, dtype=np.float64) if scan.z.size else np.zeros(np.shape(scan.n_chunks))
     gidx = np.asarray(shard._global_index, dtype=np.int64)
-    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx
+    return scan.z, scan.lag, gidx[scan.track], n_chunks, gidx, getattr(scan, "z_neg", -np.inf)
 
 
-def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
+def _catalog_scan(found: list[Any], n_tracks: int, extra: Any = None) -> Any:
     """``_Scan.fitted`` of the whole catalog from the shards' pieces (same numbers).
 
     The null is fitted here on every chunk maximum of the catalog.
@@ -608,7 +615,7 @@ def _catalog_scan(found: list[Any], n_tracks: int) -> Any:
     z = np.concatenate([f[0] for f in found])
     lag = np.concatenate([f[1] for f in found])
     track = np.concatenate([f[2] for f in found])
-    return _mt._Scan.fitted(z, lag, track, n_chunks)
+    return _mt._Scan.fitted(z, lag, track, n_chunks, extra)
 
 
 def _shard_refine(shard: _Shard, samples: Any, sr: int, picked: Any) -> list[Any]:
@@ -643,22 +650,15 @@ def _balanced_shards(lengths: list[int], n_shards: int) -> list[list[int]]:
 
 
 def _read_manifest(path: str) -> dict[str, Any]:
-    """The manifest of a saved catalog (verified again, with the arrays, by each worker)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            manifest = json.loads(zf.read("manifest.json").decode("utf-8"))
-        if (
-            not isinstance(manifest, dict)
-            or manifest.get("format") != _catalog.FORMAT
-            or manifest.get("version") != _catalog.VERSION
-            or not isinstance(manifest.get("tracks"), list)
-        ):
-            raise ValueError("not a catalog this tsconv reads")
-        return manifest
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        # let the catalog reader say exactly what is wrong
-        Matcher.load(path)
-        raise
+    """The verified manifest of a saved catalog (verified again, with the arrays, by each worker)."""
+    manifest = _catalog.read_manifest(path)
+    tracks = manifest.get("tracks")
+    if not isinstance(tracks, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("name"), str) and isinstance(t.get("n_samples"), int) for t in tracks
+    ):
+        Matcher.load(path)  # let the catalog reader say exactly what is wrong
+        raise _catalog.CatalogError(f"{path!r}: the manifest's track list is malformed")
+    return manifest
 
 
 class ShardedMatcher(Matcher):
@@ -737,6 +737,7 @@ class ShardedMatcher(Matcher):
         if isinstance(catalog, Matcher):
             self._path: str | None = None
             self._source: Matcher | None = catalog
+            self._manifest_sha: str | None = None
             settings = _matcher_settings(catalog)
             names = catalog.tracks
             lengths = [t.n for t in catalog._tracks]
@@ -745,6 +746,7 @@ class ShardedMatcher(Matcher):
             self._path = os.path.abspath(os.fspath(catalog))
             self._source = None
             manifest = _read_manifest(self._path)
+            self._manifest_sha = manifest.get("manifest_sha256")
             settings = {k: manifest.get(k) for k in ("sr", "whitening", "lpc_order", "max_needle", "storage")}
             names = [str(t["name"]) for t in manifest["tracks"]]
             lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
@@ -795,7 +797,8 @@ class ShardedMatcher(Matcher):
         key = f"tsconv-shard-{s}-{uuid.uuid4().hex}"
         if self._path is not None:
             return self._client.submit(
-                _shard_from_file, self._path, grp, self._global_lags, key=key, workers=where, allow_other_workers=True
+                _shard_from_file, self._path, grp, self._global_lags, self._manifest_sha, key=key, workers=where,
+                allow_other_workers=True,
             )
         assert self._source is not None
         tracks = self._client.scatter(_bare_tracks(self._source, grp), workers=where, hash=False)
@@ -873,7 +876,14 @@ class ShardedMatcher(Matcher):
             return []
         # the catalog-wide scan and candidates, as Matcher._run computes them
         n_tracks = len(self._track_names)
-        scan = _catalog_scan(found, n_tracks)
+        extra = None
+        n_z = sum(f[0].size for f in found)
+        if n_z < _mt._MIN_NULL:  # a small catalog: Matcher._search tops its null fit up
+            extra = self._sharded_surrogate_null(y, _mt._MIN_NULL - n_z)
+        scan = _catalog_scan(found, n_tracks, extra)
+        scan.z_neg = max(float(f[5]) for f in found)
+        if Matcher._inverted(scan):  # as Matcher._run: a polarity-inverted clip is not reported
+            return []
         if threshold_p is None:
             order = scan.top(max(n_candidates, 3), min_sep=min(y.size, self._needle_len) // 2)
         else:
@@ -900,6 +910,20 @@ class ShardedMatcher(Matcher):
                 merged[i] = mt
         return [mt for mt in merged if mt is not None]
 
+    def _sharded_surrogate_null(self, y: NDArray[np.float64], needed: int) -> NDArray[np.float64]:
+        """``Matcher._surrogate_null`` with the surrogate clips searched on the shards (same numbers)."""
+        out: list[NDArray[np.float64]] = []
+        got = 0
+        for sur in _mt._surrogate_clips(y):
+            clip = sur.astype(np.float32)
+            found = [f for f in self._map(_shard_scan, [(s, (self.sr,)) for s in range(self.n_shards)], clip) if f is not None]
+            z = np.concatenate([f[0] for f in found]) if found else np.zeros(0)
+            out.append(z)
+            got += z.size
+            if got >= needed or z.size == 0:
+                break
+        return np.concatenate(out) if out else np.zeros(0)
+
     def _run(self, samples: ArrayLike, sr: Any, n_candidates: int, threshold_p: float | None,
              speed_range: float | None) -> tuple[list[Match], NDArray[np.float64]]:
         """``Matcher._run`` with the search on the shards (``match`` and ``find_all`` call it)."""
@@ -918,6 +942,8 @@ class ShardedMatcher(Matcher):
             return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
         try:
             return self._two_phase(clip, sr, y, n_candidates, threshold_p), y
+        except _catalog.CatalogError:
+            raise  # a shard rebuilt from a changed or broken file: retrying cannot help
         except Exception:
             lost = [s for s, fut in enumerate(self._shards) if fut.status not in ("finished", "pending")]
             if not lost:

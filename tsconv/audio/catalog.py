@@ -10,9 +10,11 @@ Format ``tsconv-audio-catalog``, version 1 (documented in ``docs/audio.md``):
 - each array member is a ``.npy`` file (NumPy format 1.0/2.0) readable with
   ``allow_pickle=False``; object arrays are refused on write and on read.
 
-Writes are atomic: the archive is written to a temporary file in the target's directory,
-flushed and fsync'ed, then moved over the target with ``os.replace``; an interrupted save
-leaves the previous catalog untouched. Reads check the container, the format name and
+Writes are atomic: the archive is written to a temporary file in the target's directory
+(``.tmp-<name>.<pid>.<random>.tsconv-catalog``), flushed and fsync'ed, then moved over the
+target with ``os.replace``; an interrupted save leaves the previous catalog untouched, and
+the temporary files of killed writers are removed by the next save or load of the same
+target. Files follow the umask. Reads check the container, the format name and
 version, every checksum, dtype and shape, and raise :class:`CatalogError` saying what is
 wrong.
 """
@@ -22,15 +24,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog"]
+__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
 
 FORMAT = "tsconv-audio-catalog"
 VERSION = 1
@@ -54,10 +58,73 @@ def _npy_bytes(arr: NDArray[Any]) -> bytes:
     return buf.getvalue()
 
 
+_TMP_PREFIX = ".tmp-"
+_TMP_SUFFIX = ".tsconv-catalog"
+# the manifest of a catalog of 100,000 tracks is about 25 MB: a larger one is not ours
+_MAX_MANIFEST = 64 * 2**20
+_MAX_NPY_HEADER = 10_000  # numpy's own default limit of an .npy header
+
+
+def _tmp_name(path: str) -> str:
+    """``.tmp-<target name>.<pid>.<random>.tsconv-catalog`` next to ``path``: a save's temporary file.
+
+    The writer's process id in the name lets the next save or load of the same target find
+    and remove the leftovers of a writer that was killed (:func:`_remove_stale_temps`).
+    """
+    directory, base = os.path.split(os.path.abspath(path))
+    return os.path.join(directory, f"{_TMP_PREFIX}{base}.{os.getpid()}.{secrets.token_hex(6)}{_TMP_SUFFIX}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's live process (or an unknown one): leave its file alone
+    return True
+
+
+def _remove_stale_temps(path: str) -> list[str]:
+    """Remove the temporary files that killed saves of ``path`` left behind; return their paths.
+
+    A temporary file is stale when the process named in it no longer runs (SIGKILL, power
+    loss, SIGTERM without a handler). Files of live writers are left alone.
+    """
+    directory, base = os.path.split(os.path.abspath(path))
+    head = f"{_TMP_PREFIX}{base}."
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for fn in names:
+        if not (fn.startswith(head) and fn.endswith(_TMP_SUFFIX)):
+            continue
+        parts = fn[len(head) : -len(_TMP_SUFFIX)].split(".")
+        if len(parts) != 2 or not parts[0].isdigit():
+            continue
+        if _pid_alive(int(parts[0])):
+            continue
+        full = os.path.join(directory, fn)
+        try:
+            if stat.S_ISREG(os.lstat(full).st_mode):
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            pass
+    return removed
+
+
 def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
-    """Write ``manifest`` and ``arrays`` atomically to ``path`` (see the module docstring)."""
+    """Write ``manifest`` and ``arrays`` atomically to ``path`` (see the module docstring).
+
+    The file gets the permissions of any new file (``0o666`` less the process's umask).
+    Temporary files left by killed saves of the same target are removed first.
+    """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     manifest = dict(manifest)
     manifest["format"] = FORMAT
     manifest["version"] = VERSION
@@ -74,13 +141,36 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
         }
     manifest["arrays"] = entries
     manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tsconv-catalog", dir=directory)
+
+    def write(fh: Any) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False))
+            for member, data in members.items():
+                _write_member(zf, member, data)
+
+    _atomic_write(path, write)
+
+
+def _atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (as a catalog is written)."""
+    _atomic_write(os.fspath(path), lambda fh: fh.write(data))
+
+
+def _atomic_write(path: str, write: Any) -> None:
+    """Call ``write(fh)`` on a temporary file next to ``path``, fsync it, move it over ``path``.
+
+    Temporary files of killed writers of the same target are removed first; the new file
+    gets ``0o666`` less the umask. On any exception (Ctrl-C included) the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temps(path)
+    tmp = _tmp_name(path)
+    # os.open applies the umask (tempfile.mkstemp would force 0600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr(_MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False))
-                for member, data in members.items():
-                    _write_member(zf, member, data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -105,18 +195,117 @@ def _write_member(zf: zipfile.ZipFile, member: str, data: bytes) -> None:
     zf.writestr(member, data)
 
 
-def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """Read and verify a catalog; return ``(manifest, arrays)``.
+def _no_constants(token: str) -> Any:
+    raise ValueError(f"{token} is not allowed in a catalog manifest")
 
-    Raises
-    ------
-    CatalogError
-        Missing file, not a ZIP archive (foreign or truncated), no or unreadable manifest,
-        wrong format name, unsupported version, a checksum, dtype or shape mismatch.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise CatalogError(f"catalog file not found: {path!r}")
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def _check_members(path: str, zf: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members, refused unless every one is stored, unencrypted, named once
+    and declares sizes the file can hold (nothing is read or allocated before this)."""
+    infos: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in zf.infolist():
+        name = info.filename
+        if name in infos:
+            raise CatalogError(f"{path!r}: the archive holds {name!r} twice")
+        if info.flag_bits & 0x1:
+            raise CatalogError(f"{path!r}: member {name!r} is encrypted")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise CatalogError(
+                f"{path!r}: member {name!r} is compressed (ZIP method {info.compress_type}); "
+                "catalog members are stored uncompressed"
+            )
+        if info.file_size != info.compress_size:
+            raise CatalogError(
+                f"{path!r}: member {name!r} declares {info.file_size} bytes but stores {info.compress_size}"
+            )
+        total += info.file_size
+        if info.file_size < 0 or total > file_size:
+            raise CatalogError(
+                f"{path!r}: the members declare more bytes ({total}) than the file holds ({file_size}): "
+                "corrupt or crafted"
+            )
+        infos[name] = info
+    return infos
+
+
+def _check_arrays_entry(path: str, entries: Any) -> dict[str, tuple[str, np.dtype[Any], tuple[int, ...], str]]:
+    """Validate the manifest's ``arrays`` table: ``{name: (file, dtype, shape, sha256)}``."""
+    if not isinstance(entries, dict):
+        raise CatalogError(f"{path!r}: the manifest's 'arrays' must be a mapping, got {type(entries).__name__}")
+    out = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise CatalogError(f"{path!r}: the manifest's entry of array {name!r} must be a mapping, got {entry!r:.80}")
+        missing = {"file", "dtype", "shape", "sha256"} - set(entry)
+        if missing:
+            raise CatalogError(f"{path!r}: the manifest's entry of array {name!r} lacks {sorted(missing)}")
+        member, dtype_str, shape, digest = entry["file"], entry["dtype"], entry["shape"], entry["sha256"]
+        if not isinstance(member, str) or member != f"{name}.npy":
+            raise CatalogError(f"{path!r}: array {name!r} must be stored as {name + '.npy'!r}, the manifest says {member!r:.80}")
+        if not isinstance(digest, str) or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise CatalogError(f"{path!r}: array {name!r} has no valid sha256 in the manifest (got {digest!r:.80})")
+        if (not isinstance(shape, list) or len(shape) > 8
+                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            raise CatalogError(f"{path!r}: array {name!r} has an invalid shape in the manifest: {shape!r:.80}")
+        if not isinstance(dtype_str, str) or dtype_str not in _DTYPES:
+            raise CatalogError(f"{path!r}: array {name!r} has dtype {dtype_str!r:.40}; catalogs hold {sorted(_DTYPES)}")
+        out[name] = (member, np.dtype(dtype_str), tuple(shape), digest)
+    return out
+
+
+# the dtypes a catalog may hold (little-endian floats, as written on every platform tsconv runs on)
+_DTYPES = {"<f2", "<f4", "<f8"}
+
+
+def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
+    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
+    with the member's length (so a header declaring a huge shape allocates nothing)."""
+    fp = io.BytesIO(data)
+    try:
+        major, _minor = np.lib.format.read_magic(fp)
+        if major == 1:
+            hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(fp, max_header_size=_MAX_NPY_HEADER)
+        elif major == 2:
+            hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(fp, max_header_size=_MAX_NPY_HEADER)
+        else:
+            raise ValueError(f"unsupported .npy format version {major}")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, RecursionError) as exc:
+        raise CatalogError(f"{path!r}: {member!r} is not a readable .npy array ({exc})") from exc
+    if hdtype.hasobject or hdtype.str != dtype.str or tuple(hshape) != shape:
+        raise CatalogError(
+            f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
+            f"the manifest says {dtype.str} and {list(shape)}"
+        )
+    start = fp.tell()
+    count = math.prod(shape)
+    if len(data) - start != count * dtype.itemsize:
+        raise CatalogError(
+            f"{path!r}: {member!r} holds {len(data) - start} bytes of data, its header declares "
+            f"{count} x {dtype.itemsize}"
+        )
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=start)
+    arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+    return np.array(arr, order="C")  # owns its memory, writable
+
+
+def _open(path: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"catalog file not found: {path!r}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise CatalogError(f"catalog {path!r} is not a regular file")
+    _remove_stale_temps(path)
     try:
         zf = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile as exc:
@@ -125,46 +314,100 @@ def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
         ) from exc
     except OSError as exc:
         raise CatalogError(f"cannot read catalog {path!r}: {exc}") from exc
+    except Exception as exc:  # zipfile raises many types on crafted directories
+        raise CatalogError(f"{path!r} is not a tsconv catalog: unreadable ZIP directory ({type(exc).__name__}: {exc})") from exc
+    try:
+        return zf, _check_members(path, zf, st.st_size)
+    except BaseException:
+        zf.close()
+        raise
+
+
+def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]) -> dict[str, Any]:
+    """The verified manifest: JSON, format, version, its own checksum."""
+    if _MANIFEST not in infos:
+        raise CatalogError(f"{path!r} is not a tsconv catalog: no {_MANIFEST} in the archive")
+    if infos[_MANIFEST].file_size > _MAX_MANIFEST:
+        raise CatalogError(f"{path!r}: the manifest is {infos[_MANIFEST].file_size} bytes, more than a catalog's ({_MAX_MANIFEST})")
+    raw = _read_member(path, zf, _MANIFEST)
+    try:
+        manifest = json.loads(raw.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError as exc:
+        raise CatalogError(f"{path!r}: the manifest is not valid JSON (nested too deeply)") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CatalogError(f"{path!r}: the manifest is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r:.80}, expected {FORMAT!r}")
+    version = manifest.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise CatalogError(f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {VERSION})")
+    expected = manifest.get("manifest_sha256")
+    try:
+        actual = hashlib.sha256(_canonical(manifest)).hexdigest()
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CatalogError(f"{path!r}: the manifest cannot be checked ({exc})") from exc
+    if expected != actual:
+        raise CatalogError(f"{path!r}: the manifest checksum does not match: the manifest was modified or corrupted")
+    return manifest
+
+
+def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The verified manifest of a catalog, without reading its arrays (the container and the
+    manifest are checked as :func:`read_catalog` checks them)."""
+    path = os.fspath(path)
+    zf, infos = _open(path)
     with zf:
-        names = set(zf.namelist())
-        if _MANIFEST not in names:
-            raise CatalogError(f"{path!r} is not a tsconv catalog: no {_MANIFEST} in the archive")
-        try:
-            raw = zf.read(_MANIFEST)
-            manifest = json.loads(raw.decode("utf-8"))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise CatalogError(f"{path!r}: the manifest is corrupt ({exc})") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CatalogError(f"{path!r}: the manifest is not valid JSON ({exc})") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
-            raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r}, expected {FORMAT!r}")
-        version = manifest.get("version")
-        if version != VERSION:
-            raise CatalogError(f"{path!r}: catalog format version {version!r} is not supported (this tsconv reads {VERSION})")
-        expected = manifest.get("manifest_sha256")
-        if expected != hashlib.sha256(_canonical(manifest)).hexdigest():
-            raise CatalogError(f"{path!r}: the manifest checksum does not match: the manifest was modified or corrupted")
+        return _manifest(path, zf, infos)
+
+
+def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """Read and verify a catalog; return ``(manifest, arrays)``.
+
+    Nothing is allocated from a size the file declares before that size is checked against
+    the file: members must be stored (not compressed), and the members' sizes, the
+    manifest's size and every ``.npy`` header's shape must fit the bytes actually there.
+    A catalog therefore costs at most a few times its own size in memory to read.
+
+    Raises
+    ------
+    CatalogError
+        Missing or non-regular file, not a ZIP archive (foreign or truncated), compressed,
+        encrypted, duplicated or unlisted members, sizes larger than the file, no or
+        unreadable manifest, wrong format name, unsupported version, a checksum, dtype or
+        shape mismatch.
+    """
+    path = os.fspath(path)
+    zf, infos = _open(path)
+    with zf:
+        manifest = _manifest(path, zf, infos)
+        entries = _check_arrays_entry(path, manifest.get("arrays", {}))
+        listed = {e[0] for e in entries.values()} | {_MANIFEST}
+        extra = sorted(set(infos) - listed)
+        if extra:
+            raise CatalogError(f"{path!r}: the archive holds members the manifest does not list: {extra[:5]}")
         arrays: dict[str, NDArray[Any]] = {}
-        for name, entry in manifest.get("arrays", {}).items():
-            member = entry["file"]
-            if member not in names:
+        for name, (member, dtype, shape, digest) in entries.items():
+            if member not in infos:
                 raise CatalogError(f"{path!r}: array member {member!r} listed in the manifest is missing")
-            try:
-                data = zf.read(member)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise CatalogError(f"{path!r}: array member {member!r} is corrupt ({exc})") from exc
-            digest = hashlib.sha256(data).hexdigest()
-            if digest != entry["sha256"]:
-                raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {entry['sha256']}, got {digest}")
-            try:
-                arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-            except (ValueError, OSError, EOFError) as exc:
-                raise CatalogError(f"{path!r}: {member!r} is not a readable .npy array ({exc})") from exc
-            if arr.dtype.str != entry["dtype"] or list(arr.shape) != list(entry["shape"]):
+            # the declared shape must fit the member before anything is read
+            if math.prod(shape) * dtype.itemsize > infos[member].file_size:
                 raise CatalogError(
-                    f"{path!r}: {member!r} has dtype {arr.dtype.str} and shape {list(arr.shape)}, "
-                    f"the manifest says {entry['dtype']} and {entry['shape']}"
+                    f"{path!r}: {member!r} is {infos[member].file_size} bytes, too small for the "
+                    f"shape {list(shape)} the manifest declares"
                 )
-            arrays[name] = arr
+            data = _read_member(path, zf, member)
+            got = hashlib.sha256(data).hexdigest()
+            if got != digest:
+                raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
+            arrays[name] = _parse_npy(path, member, data, dtype, shape)
     return manifest, arrays
+
+
+def _read_member(path: str, zf: zipfile.ZipFile, member: str) -> bytes:
+    try:
+        return zf.read(member)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CatalogError(f"{path!r}: member {member!r} is corrupt ({exc})") from exc
+    except Exception as exc:  # crafted local headers: NotImplementedError, ValueError, ...
+        raise CatalogError(f"{path!r}: member {member!r} is unreadable ({type(exc).__name__}: {exc})") from exc

@@ -12,7 +12,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_float_array
 
-__all__ = ["load", "to_mono", "resample_to"]
+__all__ = ["load", "to_mono", "resample_to", "MIN_SR", "MAX_SR"]
+
+
+#: Sample rates accepted anywhere in :mod:`tsconv.audio` (Hz, inclusive). Outside this range a
+#: file's header is almost certainly wrong (a WAV declaring 1 Hz would be resampled 8000-fold).
+MIN_SR, MAX_SR = 1_000, 384_000
 
 
 def _check_sr(sr: Any, name: str = "sr") -> int:
@@ -20,6 +25,8 @@ def _check_sr(sr: Any, name: str = "sr") -> int:
         raise ValueError(f"{name} must be a positive sample rate in Hz, got {sr!r}")
     if float(sr) != int(sr):
         raise ValueError(f"{name} must be a whole number of Hz, got {sr!r}")
+    if not MIN_SR <= sr <= MAX_SR:
+        raise ValueError(f"{name} must be a sample rate between {MIN_SR} and {MAX_SR} Hz, got {sr!r}")
     return int(sr)
 
 
@@ -70,7 +77,9 @@ def load(path: str | os.PathLike[str], sr: int | None = None, mono: bool = True)
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If libsndfile cannot decode the file, or ``sr`` is not a positive integer.
+        If ``path`` is not a regular file (a FIFO, a device), libsndfile cannot decode it,
+        its sample rate or ``sr`` is not a whole number of Hz in ``[MIN_SR, MAX_SR]``
+        (1 kHz to 384 kHz).
 
     Examples
     --------
@@ -88,8 +97,17 @@ def load(path: str | os.PathLike[str], sr: int | None = None, mono: bool = True)
         sr = _check_sr(sr)
     if not os.path.exists(path):
         raise FileNotFoundError(f"path does not exist: {path!r}")
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise ValueError(f"cannot decode {path!r}: not a regular file")
     try:
-        data, file_sr = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as fh:
+            # the header's rate is checked before any sample is decoded or resampled
+            try:
+                _check_sr(fh.samplerate, "the file's sample rate")
+            except ValueError as exc:
+                raise ValueError(f"cannot use audio file {path!r}: {exc}") from None
+            data = fh.read(dtype="float32", always_2d=True)
+            file_sr = fh.samplerate
     except (RuntimeError, sf.LibsndfileError) as exc:  # libsndfile's "format not recognised" etc.
         raise ValueError(f"cannot decode audio file {path!r}: {exc}") from exc
     x: NDArray[np.float32] = data.mean(axis=1).astype(np.float32) if mono else data

@@ -13,8 +13,10 @@ probability (:func:`tsconv.false_alarm_probability`).
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
 import os
+import stat
 import sys
 import threading
 import time
@@ -67,6 +69,11 @@ _VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
 _WIDE = 1024
 _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher._low_bins)
 _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
+# fewer chunk maxima than this (a catalog under about a minute) and the null fit is topped
+# up with surrogate clips (Matcher._surrogate_null); at most _MAX_SURROGATES of them
+_MIN_NULL = 1000
+_INVERTED_P = 1e-3  # an anti-correlation this unlikely under the null marks an inverted clip
+_MAX_SURROGATES = 64
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,19 @@ class Match:
             level = float(scipy.stats.gumbel_r.ppf((1.0 - max_false_alarm) ** (1.0 / groups.size), loc, scale))
         return plot_match(trace, peak=peak, threshold=level, sr=matcher.sr, ax=ax,
                           title=f"{self.track} at {self.offset:.4f} s (score {self.score:.3f})")
+
+
+def _exact_int(value: Any, name: str) -> int:
+    """A catalog field that must be a JSON integer (not a bool, a float or a string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CatalogError(f"{name} must be an integer, got {value!r:.40}")
+    return value
+
+
+def _exact_number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CatalogError(f"{name} must be a finite number, got {value!r:.40}")
+    return float(value)
 
 
 def _rank_by_probability(r: Match) -> tuple[float, float, str]:
@@ -213,7 +233,10 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     padded = np.zeros(n_frames * frame)
     padded[: x.size] = x
     ms = np.mean(padded.reshape(n_frames, frame) ** 2, axis=1)
-    ms = np.convolve(ms, np.ones(_AGC_SMOOTH) / _AGC_SMOOTH, mode="same")
+    # the centred moving average of 'same' length even when there are fewer frames than taps
+    # (np.convolve's 'same' returns max(M, N) values: a track under 0.625 s broke here)
+    h = (_AGC_SMOOTH - 1) // 2
+    ms = np.convolve(ms, np.ones(_AGC_SMOOTH) / _AGC_SMOOTH, mode="full")[h : h + n_frames]
     total = float(np.mean(x**2))
     if total == 0.0:
         return x
@@ -301,6 +324,29 @@ def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
     return sig, max(n_c(sig), 1.0)
 
 
+def _surrogate_clips(y: NDArray[np.float64]) -> Iterable[NDArray[np.float64]]:
+    """Up to ``_MAX_SURROGATES`` phase-randomized copies of a clip: its amplitude spectrum, random phases.
+
+    A small catalog has too few chunks for the null fit (a 6 s track: about 95; the fit's
+    99th percentile is then its largest value or two, and 10% of pure-noise clips got
+    p <= 0.01). A copy of the clip with the same amplitude spectrum and random phases has
+    the clip's spectrum and is unrelated to every track: the chunk maxima of the catalog
+    searched with it are samples of the null, pooled into the fit
+    (``_Scan.fitted(extra_null=...)``). The phases come from a generator seeded by the
+    clip's content, so a query is repeatable; the copies are rounded to float32 as a clip
+    is (``Matcher._query``), so that a sharded catalog computes the same numbers.
+    """
+    seed = int.from_bytes(hashlib.sha256(np.ascontiguousarray(y).tobytes()).digest()[:8], "little")
+    rng = np.random.default_rng(seed)
+    spec = np.abs(scipy.fft.rfft(y))
+    for _ in range(_MAX_SURROGATES):
+        phase = np.exp(2j * np.pi * rng.random(spec.size))
+        phase[0] = 1.0
+        if y.size % 2 == 0:
+            phase[-1] = 1.0
+        yield scipy.fft.irfft(spec * phase, y.size).astype(np.float32).astype(np.float64)
+
+
 @dataclass
 class _Scan:
     """Chunk maxima of one coarse pass and their empirical null."""
@@ -311,10 +357,15 @@ class _Scan:
     sigma: float  # null model of a chunk maximum (see _null_fit)
     n_c: float
     n_chunks: float  # number of chunks searched
+    z_neg: float = -math.inf  # the strongest anti-correlation (largest -z) of the pass
 
     @classmethod
-    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float) -> _Scan:
+    def fitted(cls, z: NDArray[np.float64], lag: NDArray[np.int64], track: NDArray[np.int64], n_chunks: float,
+               extra_null: NDArray[np.float64] | None = None) -> _Scan:
         """The null fitted on the chunk maxima, leaving out the best chunk's neighbourhood.
+
+        ``extra_null`` are more null samples (chunk maxima of surrogate clips, see
+        ``Matcher._surrogate_null``) pooled into the fit; they do not count as searched chunks.
 
         The chunks within ``_FIT_EXCLUDE`` lags of the best one in its track are not
         null samples when the clip matches there: a clip's own musical repeats (beats,
@@ -327,7 +378,8 @@ class _Scan:
             near = (track == track[b]) & (np.abs(lag - lag[b]) <= _FIT_EXCLUDE)
             if np.count_nonzero(~near) >= 20:
                 keep = ~near
-        return cls(z, lag, track, *_null_fit(z[keep]), max(n_chunks, 1.0))
+        null = z[keep] if extra_null is None else np.concatenate([z[keep], extra_null])
+        return cls(z, lag, track, *_null_fit(null), max(n_chunks, 1.0))
 
     def p(self, z: float) -> float:
         """P(best of all chunks >= z | no match) = 1 - Phi(z / sigma)^(n_c n_chunks).
@@ -562,6 +614,8 @@ class Matcher:
     def _add_prepared(self, name: str, x: NDArray[np.float32], source: str = "") -> None:
         if x.size < 0.1 * self.sr:
             raise ValueError(f"track {name!r} is too short: {x.size / self.sr:.3f} s, need at least 0.1 s")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"track {name!r} holds NaN or infinite samples")
         y, kernel = self._whiten(x)
         data = y.astype(self.storage)
         track = _Track(name, int(x.size), data, kernel, _acf(y, _ACF_LAGS), source)
@@ -570,21 +624,28 @@ class Matcher:
 
     def add_file(self, path: str | os.PathLike[str], name: str | None = None) -> str:
         """Decode ``path`` (anything libsndfile reads) and add it; returns the track name
-        (default: the file name without its extension)."""
+        (default: the file name without its extension). The track's source is recorded
+        as the file's absolute path."""
         x, _ = load(path, sr=self.sr)
         name = name if name is not None else os.path.splitext(os.path.basename(os.fspath(path)))[0]
         if name in self._names:
             raise ValueError(f"a track named {name!r} is already in the catalog")
-        self._add_prepared(name, x, os.fspath(path))
+        self._add_prepared(name, x, os.path.abspath(os.fspath(path)))
         return name
 
     def add_directory(self, path: str | os.PathLike[str], pattern: str = "*", *, progress: bool | None = None) -> list[str]:
         """Add every audio file under ``path`` (recursively) whose name matches ``pattern``.
 
         Files are decoded and resampled in parallel (``workers`` threads); names are the
-        paths relative to ``path`` without extension. Files libsndfile cannot decode are
-        skipped with a warning on stderr. A progress line is shown on a terminal
-        (``progress=None``: when stderr is a TTY).
+        paths relative to ``path`` without extension, sources their absolute paths. Files
+        that cannot be added are skipped with a line on stderr naming them: special files
+        (FIFOs, devices, sockets: reading one could block forever), files libsndfile cannot
+        decode, sample rates outside 1-384 kHz, NaN or infinite samples, tracks under
+        0.1 s, duplicate names. Hidden files (``.name``) are not considered. A progress
+        line is shown on a terminal (``progress=None``: when stderr is a TTY).
+
+        A ``KeyboardInterrupt`` (Ctrl-C) stops the decoding promptly: queued files are
+        cancelled, and the tracks added so far stay in the matcher (nothing is written).
 
         Returns
         -------
@@ -598,7 +659,16 @@ class Matcher:
         for dirpath, _, filenames in os.walk(root):
             for fn in filenames:
                 if fnmatch.fnmatch(fn, pattern) and not fn.startswith("."):
-                    files.append(os.path.join(dirpath, fn))
+                    full = os.path.join(dirpath, fn)
+                    try:
+                        regular = stat.S_ISREG(os.stat(full).st_mode)
+                    except OSError as exc:  # a dangling link, a file removed meanwhile
+                        print(f"tsconv: skipping {full}: {exc.strerror or exc}", file=sys.stderr)
+                        continue
+                    if not regular:
+                        print(f"tsconv: skipping {full}: not a regular file (FIFO, device or socket)", file=sys.stderr)
+                        continue
+                    files.append(full)
         files.sort()
         show = sys.stderr.isatty() if progress is None else progress
 
@@ -606,25 +676,35 @@ class Matcher:
             try:
                 x, _ = load(p, sr=self.sr)
                 return p, x, ""
-            except (ValueError, OSError) as exc:
+            except (ValueError, OSError, MemoryError) as exc:
                 return p, None, str(exc)
 
         added = []
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.workers)
+        try:
             for i, (p, x, err) in enumerate(pool.map(decode, files), start=1):
                 if x is None:
                     print(f"tsconv: skipping {p}: {err}", file=sys.stderr)
                     continue
                 name = os.path.splitext(os.path.relpath(p, root))[0].replace(os.sep, "/")
-                if name in self._names or x.size < 0.1 * self.sr:
-                    print(f"tsconv: skipping {p}: duplicate name or shorter than 0.1 s", file=sys.stderr)
+                if name in self._names:
+                    print(f"tsconv: skipping {p}: a track named {name!r} is already in the catalog", file=sys.stderr)
                     continue
-                self._add_prepared(name, x, p)
+                try:
+                    self._add_prepared(name, x, os.path.abspath(p))
+                except ValueError as exc:  # too short, NaN samples
+                    print(f"tsconv: skipping {p}: {exc}", file=sys.stderr)
+                    continue
                 added.append(name)
                 if show:
                     print(f"\rindexed {i}/{len(files)} files, {self.duration / 60:.1f} min, {time.perf_counter() - t0:.1f} s",
                           end="", file=sys.stderr, flush=True)
+        except BaseException:
+            # Ctrl-C: drop the queued files instead of decoding them all before stopping
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         if show:
             print(file=sys.stderr)
         return added
@@ -679,40 +759,97 @@ class Matcher:
             If the file is missing, foreign, truncated, corrupted or inconsistent.
         """
         manifest, arrays = read_catalog(path)
+        where = repr(os.fspath(path))
         try:
-            m = cls(
-                manifest["sr"],
-                manifest["whitening"],
-                lpc_order=manifest["lpc_order"],
-                max_needle=manifest["max_needle"],
-                storage=manifest["storage"],
-                speed_range=manifest["speed_range"],
-                workers=workers,
+            return cls._from_manifest(manifest, arrays, workers)
+        except CatalogError as exc:
+            raise CatalogError(f"{where}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise CatalogError(f"{where}: the manifest is inconsistent ({type(exc).__name__}: {exc})") from exc
+
+    @classmethod
+    def _from_manifest(cls, manifest: dict[str, Any], arrays: dict[str, NDArray[Any]], workers: int) -> Matcher:
+        """A matcher from a verified catalog's content; :class:`CatalogError` on anything out of range."""
+        for key in ("sr", "whitening", "lpc_order", "max_needle", "storage", "speed_range", "n_tracks",
+                    "total_samples", "tracks"):
+            if key not in manifest:
+                raise CatalogError(f"the manifest has no {key!r}")
+        for key in ("samples", "whiteners", "acf"):
+            if key not in arrays:
+                raise CatalogError(f"the archive has no {key!r} array")
+        # settings: the constructor checks the ranges (sample rate 1-384 kHz, max_needle <= 10 s)
+        if manifest["whitening"] is None:
+            raise CatalogError("whitening must be one of 'spectral', 'lpc', 'none', got None")
+        m = cls(
+            _exact_int(manifest["sr"], "sr"),
+            manifest["whitening"],
+            lpc_order=_exact_int(manifest["lpc_order"], "lpc_order"),
+            max_needle=_exact_number(manifest["max_needle"], "max_needle"),
+            storage=manifest["storage"],
+            speed_range=_exact_number(manifest["speed_range"], "speed_range"),
+            workers=workers,
+        )
+        samples, whiteners, acf = arrays["samples"], arrays["whiteners"], arrays["acf"]
+        if samples.dtype != np.dtype(m.storage) or samples.ndim != 1:
+            raise CatalogError(f"samples array has dtype {samples.dtype} and {samples.ndim} dims, expected 1-D {m.storage}")
+        if whiteners.dtype != np.float64 or whiteners.ndim != 1:
+            raise CatalogError(f"whiteners array has dtype {whiteners.dtype} and {whiteners.ndim} dims, expected 1-D float64")
+        n_tracks = _exact_int(manifest["n_tracks"], "n_tracks")
+        total = _exact_int(manifest["total_samples"], "total_samples")
+        entries = manifest["tracks"]
+        if not isinstance(entries, list):
+            raise CatalogError(f"the manifest's 'tracks' must be a list, got {type(entries).__name__}")
+        if n_tracks != len(entries):
+            raise CatalogError(f"the manifest declares {n_tracks} tracks and lists {len(entries)}: tracks are missing")
+        if samples.size != total or acf.shape != (n_tracks, _ACF_LAGS + 1) or acf.dtype != np.float64:
+            raise CatalogError("array sizes do not agree with the manifest's track list")
+        # NaN or infinite values would poison every score of every query
+        for name, arr in (("samples", samples), ("whiteners", whiteners), ("acf", acf)):
+            if not np.all(np.isfinite(arr)):
+                raise CatalogError(f"the {name} array holds NaN or infinite values")
+        wpos = 0
+        end = 0
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise CatalogError(f"track {i} of the manifest must be a mapping, got {entry!r:.80}")
+            missing = {"name", "n_samples", "offset", "source", "whitener_taps", "whitener_origin"} - set(entry)
+            if missing:
+                raise CatalogError(f"track {i} of the manifest lacks {sorted(missing)}")
+            name, source = entry["name"], entry["source"]
+            if not isinstance(name, str) or not name or not isinstance(source, str):
+                raise CatalogError(f"track {i}: name must be a non-empty string and source a string, got {name!r:.80}, {source!r:.80}")
+            off, n = _exact_int(entry["offset"], "offset"), _exact_int(entry["n_samples"], "n_samples")
+            if off != end or n < 0.1 * m.sr or off + n > samples.size:
+                raise CatalogError(
+                    f"track {name!r} (offset {off}, {n} samples) does not follow the previous track "
+                    f"(which ends at {end}) inside the samples array ({samples.size}), or is shorter than 0.1 s"
+                )
+            end = off + n
+            taps = _exact_int(entry["whitener_taps"], "whitener_taps")
+            origin = entry["whitener_origin"]
+            kernel = None
+            if taps < 0:
+                raise CatalogError(f"track {name!r}: whitener_taps must be >= 0, got {taps}")
+            if taps:
+                origin = _exact_int(origin, "whitener_origin")
+                if wpos + taps > whiteners.size:
+                    raise CatalogError(f"track {name!r}: whitener coefficients missing")
+                if not 0 <= origin < taps:
+                    raise CatalogError(f"track {name!r}: whitener_origin must be in [0, {taps}), got {origin}")
+                kernel = Kernel(whiteners[wpos : wpos + taps], origin)
+                wpos += taps
+            elif origin is not None:
+                raise CatalogError(f"track {name!r}: whitener_origin must be null without a whitener, got {origin!r:.40}")
+            t = _Track(name, n, samples[off : off + n], kernel, acf[i].astype(np.float64), source)
+            if t.name in m._names:
+                raise CatalogError(f"duplicate track name {t.name!r}")
+            m._names[t.name] = i
+            m._tracks.append(t)
+        if end != samples.size or wpos != whiteners.size:
+            raise CatalogError(
+                f"the tracks cover {end} of {samples.size} samples and {wpos} of {whiteners.size} whitener "
+                "coefficients: tracks are missing"
             )
-            samples, whiteners, acf = arrays["samples"], arrays["whiteners"], arrays["acf"]
-            if samples.dtype != np.dtype(m.storage) or samples.ndim != 1:
-                raise CatalogError(f"samples array has dtype {samples.dtype} and {samples.ndim} dims, expected 1-D {m.storage}")
-            if samples.size != manifest["total_samples"] or acf.shape != (manifest["n_tracks"], _ACF_LAGS + 1):
-                raise CatalogError("array sizes do not agree with the manifest's track list")
-            wpos = 0
-            for i, entry in enumerate(manifest["tracks"]):
-                off, n = int(entry["offset"]), int(entry["n_samples"])
-                if off < 0 or n <= 0 or off + n > samples.size:
-                    raise CatalogError(f"track {entry['name']!r} lies outside the samples array")
-                taps = int(entry["whitener_taps"])
-                kernel = None
-                if taps:
-                    if wpos + taps > whiteners.size:
-                        raise CatalogError(f"track {entry['name']!r}: whitener coefficients missing")
-                    kernel = Kernel(whiteners[wpos : wpos + taps], int(entry["whitener_origin"]))
-                    wpos += taps
-                t = _Track(str(entry["name"]), n, samples[off : off + n], kernel, acf[i].astype(np.float64), str(entry["source"]))
-                if t.name in m._names:
-                    raise CatalogError(f"duplicate track name {t.name!r}")
-                m._names[t.name] = i
-                m._tracks.append(t)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CatalogError(f"{os.fspath(path)!r}: the manifest is inconsistent ({type(exc).__name__}: {exc})") from exc
         return m
 
     # -- search ----------------------------------------------------------------------------
@@ -783,6 +920,7 @@ class Matcher:
         lags: list[NDArray[np.int64]] = []
         tis: list[NDArray[np.int64]] = []
         n_total = 0
+        z_neg = -math.inf
         L = self._needle_len
         py_band = p_y[:: _NFFT // _FRAME][: n_bands * _BAND_BINS]
         for s0 in self._segments(y.size, seg_len):
@@ -794,12 +932,13 @@ class Matcher:
             needle_spec[: self._low_bins(_NFFT)] = 0.0
             # frames a window of the segment touches, with a margin for the filter's spread
             n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
-            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int]:
+            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int, float]:
                 t = self._tracks[ti]
                 out_z: list[NDArray[np.float64]] = []
                 out_lag: list[NDArray[np.int64]] = []
                 out_ti: list[NDArray[np.int64]] = []
                 out_n = [0]
+                neg = [-math.inf]  # the strongest anti-correlation in this track
                 assert t.index is not None and t.resp_keep is not None
                 assert t.energy is not None and t.resp_band is not None
                 g = 1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)
@@ -829,6 +968,9 @@ class Matcher:
                     outside |= ~np.any(top != 0.0, axis=1)[:, None]  # digital silence
                     zf = top * inv[np.minimum(frame, nf - 1)]
                     zf[outside] = -np.inf
+                    bottom = rows.min(axis=2).astype(np.float64) * inv[np.minimum(frame, nf - 1)]
+                    bottom[outside] = np.inf
+                    neg[0] = max(neg[0], -float(bottom.min()))
                     n_inside = int(outside.size - np.count_nonzero(outside))
                     if n_inside == 0:
                         continue
@@ -845,7 +987,7 @@ class Matcher:
                     out_z.append(z_c[ok])
                     out_lag.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
                     out_ti.append(np.full(blk.size, ti))
-                return out_z, out_lag, out_ti, out_n[0]
+                return out_z, out_lag, out_ti, out_n[0], neg[0]
 
             # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
             # track's blocks are too few rows for a multithreaded FFT); results in track order
@@ -854,16 +996,37 @@ class Matcher:
                     parts = list(pool.map(one_track, range(len(self._tracks))))
             else:
                 parts = [one_track(ti) for ti in range(len(self._tracks))]
-            for pz, pl, pt, pn in parts:
+            for pz, pl, pt, pn, pneg in parts:
+                z_neg = max(z_neg, pneg)
                 zs.extend(pz)
                 lags.extend(pl)
                 tis.extend(pt)
                 n_total += pn
         if not zs:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
+        z_all = np.concatenate(zs)
         if not fit:
-            return _Scan(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk)
-        return _Scan.fitted(np.concatenate(zs), np.concatenate(lags), np.concatenate(tis), n_total / chunk)
+            return _Scan(z_all, np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk, z_neg)
+        extra = None
+        if z_all.size < _MIN_NULL:
+            extra = self._surrogate_null(y, decimate, seg_len, _MIN_NULL - z_all.size)
+        scan = _Scan.fitted(z_all, np.concatenate(lags), np.concatenate(tis), n_total / chunk, extra)
+        scan.z_neg = z_neg
+        return scan
+
+    def _surrogate_null(self, y: NDArray[np.float64], decimate: int, seg_len: int, needed: int) -> NDArray[np.float64]:
+        """At least ``needed`` chunk maxima of the catalog searched with surrogate clips
+        (:func:`_surrogate_clips`), each weighted by its own spectrum as a clip would be."""
+        freqs = np.arange(_NFFT // 2 + 1) / _NFFT
+        out: list[NDArray[np.float64]] = []
+        got = 0
+        for sur in _surrogate_clips(y):
+            z = self._search(sur, decimate, seg_len, _psd_on_grid(sur, freqs), fit=False).z
+            out.append(z)
+            got += z.size
+            if got >= needed or z.size == 0:
+                break
+        return np.concatenate(out) if out else np.zeros(0)
 
     def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0) -> NDArray[np.float64]:
         """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept).
@@ -1070,6 +1233,8 @@ class Matcher:
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
         if speed_range == 0.0:
             scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs))
+            if self._inverted(scan):
+                return [], y
             if threshold_p is None:
                 order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2)
             else:
@@ -1111,6 +1276,21 @@ class Matcher:
             matches[0] = Match(*[getattr(matches[0], f) for f in ("track", "offset", "offset_samples", "score")],
                                best_p, matches[0].speed)
         return matches, y
+
+    @staticmethod
+    def _inverted(scan: _Scan) -> bool:
+        """Is the clip polarity-inverted? Its strongest evidence is then an anti-correlation.
+
+        The search keeps the best positive correlation of every chunk; an inverted clip's
+        true place is a strong negative peak, and a positive side lobe next to it, or a
+        place elsewhere, used to be reported (about 1.5 samples off, or at a wrong place,
+        sometimes with p < 0.01). The clip is taken as inverted, and nothing is reported,
+        when the strongest anti-correlation of the pass is stronger than the strongest
+        correlation and would itself be a detection at ``_INVERTED_P``.
+        """
+        if not scan.z.size or not math.isfinite(scan.z_neg):
+            return False
+        return scan.z_neg > float(scan.z.max()) and scan.p(scan.z_neg) <= _INVERTED_P
 
     def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float) -> Match | None:
         """Refine the speed around ``f0`` in three rounds of nine speeds, coarse to fine.
