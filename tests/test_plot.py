@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 import tsconv  # noqa: E402
 from tsconv import Kernel, Transfer  # noqa: E402
+from tsconv.datasets import load  # noqa: E402
 from tsconv.plot import plot_decomposition, plot_forecast, plot_kernel, plot_match  # noqa: E402
 
 
@@ -54,14 +55,34 @@ def test_plot_decomposition_and_forecast_frames():
     fig = plot_decomposition(parts)
     assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "resid"]
 
-    class _FC:  # the minimal forecast interface plot_forecast relies on
-        def to_frame(self):
-            return pd.DataFrame({"mean": [1.0, 2.0], "lower": [0.0, 0.5], "upper": [2.0, 3.5]}, index=[10, 11])
+    m = tsconv.ARIMA((1, 0, 0), ar=[0.5])
+    fc = m.forecast(np.arange(10.0), 2, level=(80, 95))
+    fig = plot_forecast(fc)
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.lines]
+    assert labels[0] == "observed" and "forecast" in labels
+    assert len(ax.collections) == 2  # one band per level
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["observed", "forecast", "80%", "95%"]
+    with pytest.raises(TypeError, match="tsconv.Forecast"):
+        plot_forecast(fc.to_frame())
 
-    fig = plot_forecast(_FC(), history=np.arange(10.0))
-    labels = [ln.get_label() for ln in fig.axes[0].lines]
-    assert labels == ["observed", "forecast"]
-    assert len(fig.axes[0].collections) == 1  # the interval band
+
+def test_forecast_plot_titles_labels_and_joins_the_history():
+    """Issue 16: the documented ``forecast.plot()`` draws the series it was made from,
+    titled with the series' name and the model, the levels in the legend."""
+    air = np.log(load("airline"))
+    fit = tsconv.fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
+    fc = fit.forecast(12, level=(80, 95))
+    ax = fc.plot().axes[0]
+    assert ax.get_title() == "airline - ARIMA(0,1,1)(0,1,1)[12]"
+    assert ax.get_ylabel() == "airline"
+    observed = [ln for ln in ax.lines if ln.get_label() == "observed"][0]
+    np.testing.assert_allclose(observed.get_ydata(), air.to_numpy()[-120:])
+    # the joining segment runs from the last observation to the first forecast
+    joins = [ln for ln in ax.lines if len(ln.get_ydata()) == 2]
+    np.testing.assert_allclose(joins[0].get_ydata(), [air.iloc[-1], fc.mean.iloc[0]])
+    fig = fit.plot_diagnostics()
+    assert [a.get_title() for a in fig.axes] == ["standardized residuals", "histogram and N(0,1)", "autocorrelation", "normal Q-Q"]
 
 
 def test_plot_bad_input():
@@ -88,7 +109,7 @@ def test_model_and_forecast_plot_methods():
     m = tsconv.ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0)
     fig = m.plot_kernels(n=8)
     np.testing.assert_allclose(fig.axes[0].containers[0].markerline.get_ydata(), 0.5 ** np.arange(8))
-    y = m.simulate(50, rng=0)
+    y = m.simulate(50, seed=0)
     fc = m.forecast(y, 5)
     fig = fc.plot(history=y)
     ax = fig.axes[0]

@@ -150,12 +150,12 @@ class SeriesAccessor(_Common):
         out = np.asarray(out[0] if isinstance(out, tuple) else out)
         return pd.Series(out, index=self._obj.index, name=self._obj.name)
 
-    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> BoundModel:
-        """Fit a (seasonal) ARIMA with :func:`tsconv.fit_arima`, bound to this series."""
+    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
+        """Fit a (seasonal) ARIMA with :func:`tsconv.fit_arima`: the fitted model keeps this
+        series (and its index) and forecasts with ``forecast(h, level=...)``."""
         from tsconv.estimate import fit_arima
 
-        model = fit_arima(self._obj.to_numpy(dtype=float), order, seasonal_order=seasonal_order, **kwargs)
-        return BoundModel(model, self._obj)
+        return fit_arima(self._obj, order, seasonal_order=seasonal_order, **kwargs)
 
     def from_statsmodels(self, results: Any) -> BoundModel:
         """A statsmodels ARIMA / SARIMAX / AutoReg fit as a tsconv model bound to this series."""
@@ -193,10 +193,10 @@ class BoundModel:
         """One-step in-sample predictions on the series' index (:meth:`tsconv.ARIMA.predict`)."""
         return self.model.predict(self.series, **kwargs)
 
-    def forecast(self, steps: int, alpha: float = 0.05, **kwargs: Any) -> pd.DataFrame:
-        """Forecast ``steps`` ahead: a DataFrame (mean, se, lower, upper) on the next dates
-        of the series' frequency (or the next integers)."""
-        return self.model.forecast(self.series, steps, alpha=alpha, **kwargs).to_frame()
+    def forecast(self, h: int, exog_future: Any = None, *, level: Any = (95,), **kwargs: Any) -> Any:
+        """Forecast ``h`` steps ahead: a :class:`tsconv.Forecast` on the next dates of the
+        series' frequency (or the next integers), intervals at ``level`` percent."""
+        return self.model.forecast(self.series, h, exog_future, level=level, **kwargs)
 
 
 class DataFrameAccessor(_Common):
@@ -260,8 +260,9 @@ class DataFrameAccessor(_Common):
     def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
         """Fit every column with :func:`tsconv.fit_arima` in one batched call.
 
-        Returns the batch keyed by column name; its ``forecast(steps)`` is a long DataFrame
-        (``unique_id`` = column, ``ds`` continuing the index, mean, se, lower, upper).
+        Returns the batch keyed by column name; its ``forecast(h)`` is a
+        :class:`tsconv.BatchForecast` whose ``to_frame()`` is the long frame (``unique_id`` =
+        column, ``ds`` continuing the index, ``mean``, ``lo-95``, ``hi-95``).
         """
         frame = self._wide()
         long = frame.rename_axis("ds").reset_index().melt(id_vars="ds", var_name="unique_id", value_name="y")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -23,7 +24,8 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv import _estimate_private as _ep
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
-from tsconv.arima import ARIMA
+from tsconv.arima import ARIMA, check_time_index
+from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning"]
 
@@ -106,15 +108,39 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
     missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
     if missing:
         raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
+    df = df.assign(ds=_parse_ds(df["ds"]))
     ids, series, stamps = [], [], []
     for uid, g in df.groupby("unique_id", sort=True):
         g = g.sort_values("ds")
+        if g["ds"].duplicated().any():
+            dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
+            raise ValueError(f"ds must be unique within a series, got repeated {dup} in unique_id={uid!r}")
         vals = as_float_array(g["y"].to_numpy(), "y", ndim=1, keep_float32=False)
         _check_series(vals, f"y of unique_id={uid!r}")
         ids.append(uid)
         series.append(np.asarray(vals, dtype=np.float64))
         stamps.append(g["ds"].to_numpy())
     return ids, series, stamps
+
+
+def _parse_ds(ds: pd.Series) -> pd.Series:
+    """Time stamps of a long panel: numbers and datetimes as they are, strings parsed as
+    ISO 8601 dates (``2020-01-02``); other strings are refused, since ``01/02/2020`` is
+    2 January or 1 February depending on the convention, and sorting them as text
+    scrambles the series."""
+    if pd.api.types.is_object_dtype(ds.dtype) or pd.api.types.is_string_dtype(ds.dtype):
+        if not all(isinstance(v, str) for v in ds.iloc[:1000]):
+            return ds
+        try:
+            return pd.to_datetime(ds, format="ISO8601")
+        except (ValueError, TypeError):
+            first = ds.iloc[0]
+            raise ValueError(
+                f"ds holds strings that are not ISO 8601 dates (first: {first!r}); a date such as '01/02/2020' "
+                "is ambiguous (2 January or 1 February): convert ds first, e.g. "
+                "df['ds'] = pd.to_datetime(df['ds'], format='%m/%d/%Y')"
+            ) from None
+    return ds
 
 
 def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | None = None) -> tuple[NDArray[np.float64], list[str]] | None:
@@ -148,6 +174,7 @@ def _as_panel(y: Any) -> tuple[list[NDArray[np.float64]], list[Any] | None, list
         ids, series, stamps = _panel_from_long(y)
         return series, ids, stamps, False
     if isinstance(y, pd.Series):
+        check_time_index(y.index, "y")
         vals = as_float_array(y.to_numpy(), "y", ndim=1, keep_float32=False)
         _check_series(vals, "y")
         return [np.asarray(vals, np.float64)], None, None, True
@@ -188,6 +215,7 @@ def _regressors(trend: str, exog: Any, n: int, k_series: int, offset: int = 1) -
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
 class FitResult:
     """Estimation results of one series: what a fitted :class:`tsconv.ARIMA` carries.
 
@@ -207,29 +235,67 @@ class FitResult:
     method : str
     converged : bool
     iterations : int
+    title : str
     """
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    params: pd.Series
+    bse: pd.Series
+    llf: float
+    aic: float
+    aicc: float
+    bic: float
+    sigma2: float
+    nobs: int
+    nobs_effective: int
+    method: str
+    converged: bool
+    iterations: int
+    title: str = ""
 
     def __repr__(self) -> str:
         return f"FitResult(method={self.method!r}, llf={self.llf:.6g}, converged={self.converged})"
 
-    def summary(self) -> str:
-        """A text table of estimates, standard errors, z statistics and p-values."""
+    @property
+    def tvalues(self) -> pd.Series:
+        """``params / bse`` (z statistics; statsmodels' ``tvalues``)."""
+        return self.params / self.bse.reindex(self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided normal p-values of ``tvalues`` (statsmodels' ``pvalues``)."""
+        z = self.tvalues
+        return pd.Series(2 * scipy.stats.norm.sf(np.abs(z.to_numpy())), index=z.index, name="pvalues")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals ``params -/+ z_(1-alpha/2) bse``: columns 0 and 1, as statsmodels."""
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        z = scipy.stats.norm.ppf(1 - alpha / 2)
         bse = self.bse.reindex(self.params.index)
-        z = self.params / bse
-        pv = pd.Series(2 * scipy.stats.norm.sf(np.abs(z.to_numpy())), index=z.index)
+        return pd.DataFrame({0: self.params - z * bse, 1: self.params + z * bse})
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the estimates: ``diag(bse**2)`` (the off-diagonal terms are not kept)."""
+        bse = self.bse.reindex(self.params.index).to_numpy()
+        return pd.DataFrame(np.diag(bse**2), index=self.params.index, columns=self.params.index)
+
+    def summary(self) -> str:
+        """A text table of estimates, standard errors, z statistics, p-values and 95% intervals."""
+        bse = self.bse.reindex(self.params.index)
+        z = self.tvalues
+        pv = self.pvalues
+        ci = self.conf_int()
         lines = [
             f"{self.title}",
             f"method: {self.method}   nobs: {self.nobs}   converged: {self.converged}",
             f"log-likelihood: {self.llf:.4f}   AIC: {self.aic:.4f}   AICc: {self.aicc:.4f}   BIC: {self.bic:.4f}",
             f"sigma^2: {self.sigma2:.6g}",
             "",
-            f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}",
+            f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}{'[0.025':>11s}{'0.975]':>11s}",
         ]
         for name in self.params.index:
-            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[name]:9.3f}")
+            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[name]:9.3f}"
+                         f"{ci.loc[name, 0]:11.4f}{ci.loc[name, 1]:11.4f}")
         return "\n".join(lines)
 
 
@@ -362,28 +428,27 @@ class ARIMABatch:
         return _make_model(self, i)
 
     # -- forecasting ----------------------------------------------------------------------
-    def forecast(self, steps: int, exog_future: ArrayLike | None = None, alpha: float = 0.05) -> Any:
-        """Forecast every series ``steps`` ahead with its own coefficients, with intervals.
+    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,), **old: Any) -> BatchForecast:
+        """Forecast every series ``h`` steps ahead with its own coefficients, with intervals.
 
         Parameters
         ----------
-        steps : int
+        h : int
             Horizon, >= 1.
         exog_future : array_like or pandas.DataFrame, optional
-            Future regressors, ``(steps, m)`` shared or ``(k, steps, m)``; required when
-            the model has exog. A model fitted to a long DataFrame takes a long
-            DataFrame here too: ``unique_id``, optionally ``ds``, and the regressor
-            columns, ``steps`` rows per series.
-        alpha : float, default 0.05
-            Intervals have coverage ``1 - alpha`` (Gaussian).
+            Future regressors, ``(h, m)`` shared or ``(k, h, m)``; required when the
+            model has exog. A model fitted to a long DataFrame takes a long DataFrame
+            here too: ``unique_id``, optionally ``ds``, and the regressor columns, ``h``
+            rows per series.
+        level : float or sequence of float, default (95,)
+            Coverage of the central (Gaussian) prediction intervals, in percent.
 
         Returns
         -------
-        BatchForecast or pandas.DataFrame
-            For array input: an object with ``mean``, ``se``, ``lower``, ``upper`` arrays
-            of shape ``(k, steps)`` and ``to_frame()``. For a long DataFrame input: a long
-            DataFrame with columns ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``,
-            ``upper``, the ``ds`` continuing each series' time stamps.
+        BatchForecast
+            ``mean``, ``se`` and the bounds ``(k, h)``; ``to_frame()`` is the long frame
+            ``unique_id``, ``ds``, ``mean``, ``lo-95``, ``hi-95``, the ``ds`` continuing
+            each series' time stamps (step numbers ``1..h`` for arrays).
 
         Notes
         -----
@@ -392,9 +457,11 @@ class ARIMABatch:
         ``sqrt(sigma2 * cumsum(psi**2))`` with psi the MA(inf) weights of
         ``ma / ar_total`` (differencing included).
         """
-        steps = as_int(steps, "steps", minimum=1)
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
-            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        reject_old_keywords("forecast", old)
+        if h is None:
+            raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
+        h = as_int(h, "h", minimum=1)
+        levels = check_level(level)
         n_ex = 0 if self.exog is None else np.asarray(self.exog).shape[-1]
         if n_ex and isinstance(exog_future, pd.DataFrame) and "unique_id" in exog_future.columns:
             if self._ids is None:
@@ -404,46 +471,37 @@ class ARIMABatch:
             if missing:
                 raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
             keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
-            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", steps)
+            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", h)
             assert found is not None
             exog_future = found[0]
-        mean, se = _batch_forecast(self, steps, exog_future)
-        zq = scipy.stats.norm.ppf(1 - alpha / 2)
-        fc = BatchForecast(mean, se, mean - zq * se, mean + zq * se, self.ids, alpha)
+        mean, se = _batch_forecast(self, h, exog_future)
+        ds = [_future_stamps(st, h) for st in self._stamps] if self._stamps is not None else None
+        return BatchForecast(mean, se, levels, gaussian_bounds(mean, se, levels), ids=self.ids, ds=ds,
+                             model=_model_label(self.order, self.seasonal_order), history=self._histories())
+
+    def _histories(self) -> list[pd.Series]:
+        ids = self.ids
         if self._stamps is None:
-            return fc
-        return fc.to_frame(stamps=self._stamps)
+            return [pd.Series(v, name=ids[i]) for i, v in enumerate(self.series)]
+        return [pd.Series(v, index=pd.Index(st, name="ds"), name=ids[i]) for i, (v, st) in enumerate(zip(self.series, self._stamps))]
+
+    def summary(self) -> pd.DataFrame:
+        """The panel as a table: one row per series with parameters, standard errors
+        (``se(...)``), ``sigma2``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``, ``converged``."""
+        df = self.to_frame()
+        bse = pd.DataFrame(self.bse[:, : len(self.param_names)], columns=[f"se({c})" for c in self.param_names], index=df.index)
+        cols = [c for pair in zip(self.param_names, bse.columns) for c in pair]
+        return pd.concat([df, bse], axis=1)[cols + ["sigma2", "llf", "aic", "aicc", "bic", "nobs", "converged"]]
 
 
-class BatchForecast:
-    """Forecasts of many series: ``mean``, ``se``, ``lower``, ``upper`` of shape ``(k, steps)``."""
+def _model_label(order: Any, seasonal_order: Any) -> str:
+    def part(x: Any) -> str:
+        return str(len(x)) if isinstance(x, (list, tuple)) else str(x)
 
-    def __init__(self, mean: Any, se: Any, lower: Any, upper: Any, ids: list[Any], alpha: float) -> None:
-        self.mean, self.se, self.lower, self.upper, self.ids, self.alpha = mean, se, lower, upper, ids, alpha
-
-    def __repr__(self) -> str:
-        return f"BatchForecast({self.mean.shape[0]} series, {self.mean.shape[1]} steps, alpha={self.alpha})"
-
-    def to_frame(self, stamps: list[Any] | None = None) -> pd.DataFrame:
-        """Long DataFrame ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``, ``upper``.
-
-        ``ds`` is the step number 1..steps, or continues each series' time stamps (same
-        spacing as its last two stamps; a pandas frequency when one can be inferred).
-        """
-        k, h = self.mean.shape
-        ds: list[Any] = []
-        for i in range(k):
-            ds.extend(_future_stamps(stamps[i], h) if stamps is not None else range(1, h + 1))
-        return pd.DataFrame(
-            {
-                "unique_id": np.repeat(np.asarray(self.ids, dtype=object), h),
-                "ds": ds,
-                "mean": self.mean.ravel(),
-                "se": self.se.ravel(),
-                "lower": self.lower.ravel(),
-                "upper": self.upper.ravel(),
-            }
-        )
+    out = f"ARIMA({part(order[0])},{order[1]},{part(order[2])})"
+    if len(seasonal_order) == 4 and seasonal_order[3]:
+        out += f"({part(seasonal_order[0])},{seasonal_order[1]},{part(seasonal_order[2])})[{seasonal_order[3]}]"
+    return out
 
 
 def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
@@ -616,7 +674,10 @@ def fit_arima(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return batch.model(0) if single else batch
+    if single:
+        data = y if isinstance(y, pd.Series) else np.asarray(series[0])
+        return _make_model(batch, 0, data=data)
+    return batch
 
 
 def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None):  # type: ignore[no-untyped-def]
@@ -869,12 +930,12 @@ def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArra
     for i in slow:
         ex = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
         exf = None if exog_future is None else (ef[i] if ef.ndim == 3 else ef)
-        fc = _make_model(batch, i).forecast(batch.series[i], h, exog_future=exf, exog=ex)
+        fc = ARIMA.forecast(_make_model(batch, i), batch.series[i], h, exog_future=exf, exog=ex)
         mean[i], se[i] = np.asarray(fc.mean), np.asarray(fc.se)
     return mean, se
 
 
-def _make_model(batch: ARIMABatch, i: int) -> Any:
+def _make_model(batch: ARIMABatch, i: int, data: Any = None) -> Any:
     spec = batch.spec
     b, a, m, sa, sm = (batch.params[i : i + 1, sl][0] for sl in spec.slices)
     n_tr = len(_trend_names(batch.trend))
@@ -884,20 +945,88 @@ def _make_model(batch: ARIMABatch, i: int) -> Any:
         exog_params=b[n_tr:] if b.size > n_tr else None,
         trend_form="intercept" if batch.method == "ols" else "mean",
     )
-    model = FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), **kw)
-    model.fit_result = batch._result_at(i)
-    return model
+    if data is None:
+        data = batch._histories()[i] if batch._stamps is not None else batch.series[i]
+    exog = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
+    return FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), fit_result=batch._result_at(i), data=data,
+                       exog=exog, **kw)
 
 
 class FittedARIMA(ARIMA):
-    """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`.
+    """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`: the model, its data
+    and its estimates.
 
-    The estimation results are in ``fit_result`` (a :class:`FitResult`) and are reached
-    directly as ``params``, ``bse``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``,
-    ``method``, ``converged`` and ``summary()``; ``sigma2`` is the model's own.
+    It keeps the series it was fitted to (and its index), so it forecasts with
+    ``forecast(h, level=(80, 95))`` and has the statsmodels-style results: ``params``,
+    ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``, ``cov_params()``, ``resid``,
+    ``fittedvalues``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``, ``method``,
+    ``converged``, :meth:`ljung_box`, :meth:`summary` and :meth:`plot_diagnostics`. The
+    estimates are in ``fit_result`` (a :class:`FitResult`); ``sigma2`` is the model's own.
+    Immutable, like :class:`tsconv.ARIMA`; :meth:`replace` gives a plain ARIMA, and
+    ``model`` the known-coefficient model (to filter or forecast other data).
     """
 
     fit_result: FitResult
+    data: Any
+    exog: Any
+
+    def __init__(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), *, fit_result: FitResult, data: Any,
+                 exog: Any = None, **kw: Any) -> None:
+        object.__setattr__(self, "fit_result", fit_result)
+        if isinstance(data, np.ndarray):
+            data = data.copy()
+            data.flags.writeable = False
+        object.__setattr__(self, "data", data)
+        if isinstance(exog, np.ndarray):
+            exog = exog.copy()
+            exog.flags.writeable = False
+        object.__setattr__(self, "exog", exog)
+        super().__init__(order, seasonal_order, **kw)
+
+    @property
+    def model(self) -> ARIMA:
+        """The known-coefficient :class:`tsconv.ARIMA` (no data): ``model.forecast(y, h)``."""
+        return self.replace()
+
+    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,),  # type: ignore[override]
+                 start: Any = "exact", **old: Any) -> Forecast:
+        """Forecast the fitted series ``h`` steps ahead, with intervals at ``level`` percent.
+
+        Parameters
+        ----------
+        h : int
+            Horizon, >= 1.
+        exog_future : array_like, optional
+            Regressors over the ``h`` future periods (required when the model has exog).
+        level : float or sequence of float, default (95,)
+            Coverage of the central prediction intervals, in percent.
+        start : {'exact', 'conditional'}, default 'exact'
+            As in :meth:`tsconv.ARIMA.forecast`.
+
+        Returns
+        -------
+        Forecast
+            On the future dates when the series had a DatetimeIndex or PeriodIndex.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import fit_arima
+        >>> from tsconv.datasets import load
+        >>> air = np.log(load("airline"))
+        >>> fc = fit_arima(air, (0, 1, 1), (0, 1, 1, 12)).forecast(12, level=(80, 95))
+        >>> list(fc.to_frame().columns)
+        ['mean', 'lo-80', 'hi-80', 'lo-95', 'hi-95']
+        >>> str(fc.mean.index[0])
+        '1961-01'
+        """
+        if not (isinstance(h, numbers.Integral) and not isinstance(h, bool)) and np.ndim(h) >= 1:
+            raise TypeError("a fitted model keeps its data and forecasts with forecast(h, level=...); "
+                            "to forecast other data use model.model.forecast(y, h)")
+        reject_old_keywords("forecast", old)
+        if h is None:
+            raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
+        return ARIMA.forecast(self, self.data, h, exog_future, level=level, exog=self.exog, start=start)
 
     @property
     def params(self) -> pd.Series:
@@ -906,6 +1035,65 @@ class FittedARIMA(ARIMA):
     @property
     def bse(self) -> pd.Series:
         return self.fit_result.bse
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.fit_result.tvalues
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self.fit_result.pvalues
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals of the estimates (columns 0 and 1, as statsmodels)."""
+        return self.fit_result.conf_int(alpha)
+
+    def cov_params(self) -> pd.DataFrame:
+        """``diag(bse**2)`` (see :meth:`FitResult.cov_params`)."""
+        return self.fit_result.cov_params()
+
+    @property
+    def resid(self) -> Any:
+        """Residuals of the fitted series (exact start; NaN for the first ``d + s D``)."""
+        return self.residuals(self.data, exog=self.exog)
+
+    @property
+    def fittedvalues(self) -> Any:
+        """One-step in-sample predictions of the fitted series."""
+        return self.predict(self.data, exog=self.exog)
+
+    def ljung_box(self, lags: int = 10, model_df: int | None = None) -> pd.DataFrame:
+        """Ljung-Box test of the residuals for lags ``1..lags``.
+
+        ``Q(m) = n (n + 2) sum_{j<=m} r_j^2 / (n - j)`` over the ``n`` residuals after
+        the diffuse ones, against chi-square with ``m - model_df`` degrees of freedom
+        (``model_df`` defaults to the number of ARMA coefficients). The numbers of
+        ``statsmodels.stats.diagnostic.acorr_ljungbox(resid, lags, model_df=...)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lb_stat`` and ``lb_pvalue`` indexed by lag (NaN p-value where the
+            degrees of freedom are not positive).
+        """
+        lags = as_int(lags, "lags", minimum=1)
+        r = np.asarray(self.resid, dtype=float)
+        r = r[np.isfinite(r)]
+        n = r.size
+        if lags >= n:
+            raise ValueError(f"lags must be below the number of residuals ({n}), got {lags}")
+        if model_df is None:
+            model_df = int(self.ar.size + self.ma.size + self.seasonal_ar.size + self.seasonal_ma.size)
+        model_df = as_int(model_df, "model_df", minimum=0)
+        e = r - r.mean()
+        denom = float(np.dot(e, e))
+        acf = np.array([np.dot(e[j:], e[:-j]) / denom for j in range(1, lags + 1)])
+        j = np.arange(1, lags + 1)
+        q = n * (n + 2) * np.cumsum(acf**2 / (n - j))
+        dof = j - model_df
+        with np.errstate(invalid="ignore"):
+            pv = np.where(dof > 0, scipy.stats.chi2.sf(q, np.maximum(dof, 1)), np.nan)
+        return pd.DataFrame({"lb_stat": q, "lb_pvalue": pv}, index=pd.Index(j, name="lag"))
 
     @property
     def llf(self) -> float:
@@ -936,8 +1124,22 @@ class FittedARIMA(ARIMA):
         return self.fit_result.converged
 
     def summary(self) -> str:
-        """The estimation table: coefficients, standard errors, z, p-values, llf and ICs."""
-        return self.fit_result.summary()
+        """The estimation table (coefficients, standard errors, z, p-values, intervals,
+        llf and ICs) and the Ljung-Box test at lag 10 (or fewer for short series)."""
+        r = np.asarray(self.resid, dtype=float)
+        lags = min(10, int(np.isfinite(r).sum()) - 1)
+        text = self.fit_result.summary()
+        if lags >= 1:
+            lb = self.ljung_box(lags).iloc[-1]
+            text += f"\nLjung-Box (lag {lags}): Q = {lb['lb_stat']:.4f}, p = {lb['lb_pvalue']:.4f}"
+        return text
+
+    def plot_diagnostics(self, **kwargs: Any) -> Any:
+        """Residual diagnostics: residuals over time, histogram, ACF and normal Q-Q
+        (needs the ``plot`` extra); see :func:`tsconv.plot.plot_diagnostics`."""
+        from tsconv import plot as _plot
+
+        return _plot.plot_diagnostics(self.resid, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ __all__ = [
     "plot_kernel",
     "plot_model_kernels",
     "plot_forecast",
+    "plot_forecasts",
+    "plot_diagnostics",
     "plot_match",
     "plot_decomposition",
 ]
@@ -132,39 +134,156 @@ def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None) -> Any:
     return fig
 
 
-def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: int | None = 120) -> Any:
-    """Fan chart: the history, the forecast mean and its interval.
+def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: int | None = 120, ylabel: str | None = None) -> Any:
+    """Fan chart: the history, the forecast mean and its intervals (one band per level).
 
     Parameters
     ----------
     forecast : tsconv.Forecast
-        Anything whose ``to_frame()`` has columns ``mean``, ``lower``, ``upper``.
+        The forecast of one series.
     history : array_like or pandas.Series, optional
-        The observed series; its last ``last`` values are drawn.
+        The observed series; default the forecast's own ``history``. Its last ``last``
+        values are drawn and joined to the first forecast.
     ax : matplotlib Axes, optional
     last : int or None, default 120
         How much history to show (None: all of it).
+    ylabel : str, optional
+        Default: the series' name (or "value").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The title names the series and the model; the legend lists ``observed``,
+        ``forecast`` and each level (``95%``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from tsconv import ARIMA
+    >>> fc = ARIMA((1, 0, 0), ar=[0.5]).forecast(np.array([0.0, 1.0, 2.0]), 4, level=(80, 95))
+    >>> ax = fc.plot().axes[0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['observed', 'forecast', '80%', '95%']
+    """
+    import pandas as pd
+
+    from tsconv.forecast import Forecast, level_label
+
+    if not isinstance(forecast, Forecast):
+        raise TypeError(f"forecast must be a tsconv.Forecast (one series), got {type(forecast).__name__}")
+    fig, (a,) = _axes(ax, 1, (8.0, 3.5))
+    frame = forecast.to_frame()
+    x = _x(frame.index)
+    if history is None:
+        history = forecast.history
+    if history is not None:
+        h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
+        if not isinstance(history, pd.Series) and not isinstance(forecast.mean, pd.Series):
+            h.index = pd.RangeIndex(1 - len(h), 1)  # the forecast runs 1..h after the history
+        if last is not None:
+            h = h.iloc[-as_positive_int(last, "last") :]
+        a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
+        if len(h):  # join the last observation to the first forecast
+            a.plot([_x(h.index)[-1], x[0]], [h.to_numpy()[-1], frame["mean"].iloc[0]], color="C0", lw=1.5)
+    a.plot(x, frame["mean"].to_numpy(), color="C0", lw=1.5, label="forecast")
+    for i, v in enumerate(sorted(forecast.level, reverse=True)):
+        lab = level_label(v)
+        a.fill_between(x, frame[f"lo-{lab}"].to_numpy(), frame[f"hi-{lab}"].to_numpy(), color="C0",
+                       alpha=0.15 + 0.15 * i, lw=0, label=f"{lab}%")
+    handles, labels = a.get_legend_handles_labels()
+    order = ["observed", "forecast"] + [f"{level_label(v)}%" for v in forecast.level]
+    pairs = {lab: hd for hd, lab in zip(handles, labels)}
+    a.legend([pairs[k] for k in order if k in pairs], [k for k in order if k in pairs], loc="best")
+    name = forecast.name
+    title = " - ".join(str(t) for t in (name, forecast.model) if t is not None) or "forecast"
+    a.set_title(title)
+    a.set_ylabel(ylabel if ylabel is not None else (str(name) if name is not None else "value"))
+    fig.tight_layout()
+    return fig
+
+
+def plot_forecasts(forecasts: Any, *, ax: Any = None, **kwargs: Any) -> Any:
+    """Fan charts of several one-series forecasts, one axes each (a panel's series).
+
+    Keyword arguments go to :func:`plot_forecast`.
+    """
+    items = list(forecasts)
+    if not items:
+        raise ValueError("forecasts must hold at least one forecast")
+    fig, axes = _column(ax, len(items))
+    for f, a in zip(items, axes):
+        plot_forecast(f, ax=a, **kwargs)
+    fig.tight_layout()
+    return fig
+
+
+def _column(ax: Any, n: int) -> tuple[Any, list[Any]]:
+    plt = _pyplot()
+    if ax is None:
+        fig, axes = plt.subplots(n, 1, figsize=(8.0, 2.8 * n), squeeze=False)
+        return fig, list(axes[:, 0])
+    axes = list(np.atleast_1d(ax))
+    if len(axes) != n:
+        raise ValueError(f"ax must hold {n} axes for this figure, got {len(axes)}")
+    return axes[0].figure, axes
+
+
+def plot_diagnostics(resid: Any, *, lags: int = 24, ax: Any = None) -> Any:
+    """Residual diagnostics of a fitted model: the standardized residuals over time, their
+    histogram with the N(0, 1) density, their autocorrelations with the +-1.96/sqrt(n)
+    band, and a normal Q-Q plot (statsmodels' ``plot_diagnostics`` panels).
+
+    Parameters
+    ----------
+    resid : array_like or pandas.Series
+        Residuals (NaN values are dropped).
+    lags : int, default 24
+    ax : four matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     import pandas as pd
+    import scipy.stats
 
-    fig, (a,) = _axes(ax, 1, (8.0, 3.5))
-    frame = forecast.to_frame()
-    if frame.ndim != 2 or not {"mean", "lower", "upper"} <= set(frame.columns):
-        raise ValueError("forecast.to_frame() must have columns 'mean', 'lower', 'upper' (one series)")
-    if history is not None:
-        h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
-        if last is not None:
-            h = h.iloc[-as_positive_int(last, "last") :]
-        a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
-    x = _x(frame.index)
-    a.fill_between(x, frame["lower"].to_numpy(), frame["upper"].to_numpy(), alpha=0.3, label="interval")
-    a.plot(x, frame["mean"].to_numpy(), lw=1.5, label="forecast")
-    a.legend(loc="best")
-    a.set_title("forecast")
+    lags = as_positive_int(lags, "lags")
+    r = resid if isinstance(resid, pd.Series) else pd.Series(np.asarray(resid, dtype=float))
+    r = r[np.isfinite(r.to_numpy(dtype=float))]
+    if len(r) < 3:
+        raise ValueError(f"resid must hold at least 3 finite values, got {len(r)}")
+    z = (r - r.mean()) / r.std(ddof=0)
+    if ax is None:
+        plt = _pyplot()
+        fig, grid = plt.subplots(2, 2, figsize=(10.0, 6.0))
+        axes = list(grid.ravel())
+    else:
+        axes = list(np.atleast_1d(ax).ravel())
+        if len(axes) != 4:
+            raise ValueError(f"ax must hold 4 axes, got {len(axes)}")
+        fig = axes[0].figure
+    a0, a1, a2, a3 = axes
+    a0.plot(_x(z.index), z.to_numpy(), lw=0.8)
+    a0.axhline(0.0, color="k", lw=0.5)
+    a0.set_title("standardized residuals")
+    a1.hist(z.to_numpy(), bins="auto", density=True, alpha=0.6)
+    grid_x = np.linspace(float(z.min()), float(z.max()), 200)
+    a1.plot(grid_x, scipy.stats.norm.pdf(grid_x), color="k", lw=1.0)
+    a1.set_title("histogram and N(0,1)")
+    e = z.to_numpy() - z.to_numpy().mean()
+    k = min(lags, len(e) - 1)
+    acf = np.array([np.dot(e[j:], e[: len(e) - j]) for j in range(1, k + 1)]) / np.dot(e, e)
+    a2.stem(np.arange(1, k + 1), acf)
+    band = 1.96 / np.sqrt(len(e))
+    a2.axhline(band, color="k", ls="--", lw=0.5)
+    a2.axhline(-band, color="k", ls="--", lw=0.5)
+    a2.set_title("autocorrelation")
+    (osm, osr), _ = scipy.stats.probplot(z.to_numpy(), dist="norm")
+    a3.plot(osm, osr, ".", ms=3)
+    a3.plot(osm, osm, color="k", lw=0.8)
+    a3.set_title("normal Q-Q")
     fig.tight_layout()
     return fig
 
