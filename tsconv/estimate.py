@@ -236,6 +236,17 @@ class FitResult:
     converged : bool
     iterations : int
     title : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> from tsconv.datasets import load
+    >>> res = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12)).fit_result
+    >>> res.conf_int().round(3)
+                  0      1
+    ma.L1    -0.578 -0.226
+    ma.S.L12 -0.700 -0.414
     """
 
     params: pd.Series
@@ -964,6 +975,21 @@ class FittedARIMA(ARIMA):
     estimates are in ``fit_result`` (a :class:`FitResult`); ``sigma2`` is the model's own.
     Immutable, like :class:`tsconv.ARIMA`; :meth:`replace` gives a plain ARIMA, and
     ``model`` the known-coefficient model (to filter or forecast other data).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> from tsconv.datasets import load
+    >>> fit = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12))
+    >>> fit.pvalues.round(4).tolist()
+    [0.0, 0.0]
+    >>> fit.ljung_box(12).round(3).iloc[-1].tolist()
+    [8.471, 0.583]
+    >>> fit.forecast(2, level=(80, 95)).to_frame().round(3)
+              mean  lo-80  hi-80  lo-95  hi-95
+    1961-01  6.110  6.063  6.157  6.038  6.182
+    1961-02  6.054  5.999  6.109  5.970  6.138
     """
 
     fit_result: FitResult
