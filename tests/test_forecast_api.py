@@ -220,3 +220,83 @@ def test_public_types_are_exported():
     for name in ("Forecast", "BatchForecast", "FittedARIMA", "FitResult"):
         assert name in tsconv.__all__ and getattr(tsconv, name) is not None
     assert isinstance(fit_arima(np.log(load("airline")), (0, 1, 1)), FittedARIMA)
+
+
+# -- save / load ----------------------------------------------------------------------------------
+def _long_panel():
+    rng = np.random.default_rng(3)
+    parts = []
+    for uid, n in (("north", 90), ("south", 120), ("east", 75)):
+        ds = pd.date_range("2010-01-01", periods=n, freq="MS")
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": 20 + np.cumsum(rng.standard_normal(n))}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_a_saved_and_loaded_panel_forecasts_bit_identically(tmp_path):
+    from tsconv import ARIMABatch
+
+    b = fit_arima(_long_panel(), (1, 1, 1))
+    path = tmp_path / "panel.tsconv"
+    b.save(path)
+    loaded = ARIMABatch.load(path)
+    before, after = b.forecast(12, level=(80, 95)), loaded.forecast(12, level=(80, 95))
+    np.testing.assert_array_equal(after.mean, before.mean)
+    np.testing.assert_array_equal(after.se, before.se)
+    pd.testing.assert_frame_equal(after.to_frame(), before.to_frame())
+    pd.testing.assert_frame_equal(loaded.summary(), b.summary())
+    # pickle-free: every member is a manifest or a plain .npy
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        assert names[0] == "manifest.json" and all(n.endswith(".npy") for n in names[1:])
+        for n in names[1:]:
+            np.lib.format.read_array(zf.open(n), allow_pickle=False)
+
+
+def test_a_saved_fitted_model_keeps_its_dates(tmp_path, airline_fit):
+    path = tmp_path / "airline.tsconv"
+    airline_fit.save(path)
+    loaded = FittedARIMA.load(path)
+    assert loaded.data.index.equals(airline_fit.data.index) and loaded.data.name == "airline"
+    pd.testing.assert_frame_equal(loaded.forecast(12, level=(80, 95)).to_frame(), airline_fit.forecast(12, level=(80, 95)).to_frame())
+    assert loaded.summary() == airline_fit.summary()
+
+
+def test_corrupt_or_foreign_model_files_raise_a_named_error(tmp_path, airline_fit):
+    from tsconv import ARIMABatch
+    from tsconv.estimate import ModelFileError
+
+    path = tmp_path / "m.tsconv"
+    airline_fit.save(path)
+    raw = path.read_bytes()
+    (tmp_path / "cut.tsconv").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="not a ZIP archive, or truncated"):
+        FittedARIMA.load(tmp_path / "cut.tsconv")
+    flipped = bytearray(raw)
+    i = raw.index(b"\x93NUMPY") + 200  # inside the first array's data
+    flipped[i] ^= 0xFF
+    (tmp_path / "flip.tsconv").write_bytes(bytes(flipped))
+    with pytest.raises(ModelFileError, match="checksum|corrupt"):
+        FittedARIMA.load(tmp_path / "flip.tsconv")
+    with pytest.raises(ModelFileError, match="not a 'batch' one"):
+        ARIMABatch.load(path)
+    with pytest.raises(ModelFileError, match="not found"):
+        FittedARIMA.load(tmp_path / "missing.tsconv")
+
+
+def test_saving_is_atomic(tmp_path, airline_fit, monkeypatch):
+    from tsconv import _persist
+
+    path = tmp_path / "m.tsconv"
+    airline_fit.save(path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_persist.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        airline_fit.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tsconv"]
