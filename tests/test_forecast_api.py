@@ -300,3 +300,58 @@ def test_saving_is_atomic(tmp_path, airline_fit, monkeypatch):
         airline_fit.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tsconv"]
+
+
+# -- Box-Cox --------------------------------------------------------------------------------------
+def test_guerrero_lambda_is_r_boxcox_lambda():
+    """R (forecast package): ``BoxCox.lambda(AirPassengers)`` prints -0.2947156 (Guerrero's
+    method, the default; Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3.1)."""
+    from tsconv._boxcox import guerrero
+
+    assert abs(guerrero(load("airline").to_numpy().astype(float), 12) - -0.2947156) < 1e-4
+    fit = fit_arima(load("airline").astype(float), (0, 1, 1), (0, 1, 1, 12), boxcox="auto")
+    assert abs(fit.boxcox - -0.2947156) < 1e-4
+
+
+@pytest.mark.parametrize("lam", [0.0, "auto"])
+def test_boxcox_forecasts_are_statsmodels_intervals_back_transformed(lam):
+    import scipy.special
+
+    air = load("airline").astype(float)
+    fit = fit_arima(air, (0, 1, 1), (0, 1, 1, 12), boxcox=lam)
+    lam_v = fit.boxcox
+    fc = fit.forecast(12, level=(80, 95))
+    w = scipy.special.boxcox(air.to_numpy(), lam_v)
+    sm = SARIMAX(w, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).filter(np.r_[fit.params.to_numpy(), fit.sigma2])
+    pred = sm.get_forecast(12)
+    # the back-transformed mean is the median: inv_boxcox of the Gaussian mean (biasadj=FALSE in R)
+    np.testing.assert_allclose(fc.mean.to_numpy(), scipy.special.inv_boxcox(pred.predicted_mean, lam_v), rtol=2e-3)
+    for lev in (80, 95):
+        ci = scipy.special.inv_boxcox(pred.conf_int(alpha=1 - lev / 100), lam_v)
+        lo, hi = fc.interval(lev)
+        np.testing.assert_allclose(lo.to_numpy(), ci[:, 0], rtol=2e-3)
+        np.testing.assert_allclose(hi.to_numpy(), ci[:, 1], rtol=2e-3)
+    assert list(fc.mean.index.astype(str)[:1]) == ["1961-01"]
+    if lam == 0.0:  # a log fit is the fit of the logged series
+        logfit = fit_arima(np.log(air), (0, 1, 1), (0, 1, 1, 12))
+        np.testing.assert_allclose(fc.mean.to_numpy(), np.exp(logfit.forecast(12).mean.to_numpy()), rtol=1e-12)
+
+
+def test_boxcox_panel_uses_each_series_lambda_and_survives_save(tmp_path):
+    from tsconv import ARIMABatch
+
+    air = load("airline").to_numpy().astype(float)
+    Y = np.stack([air, air[::-1].copy() * 2.0])
+    b = fit_arima(Y, (0, 1, 1), (0, 1, 1, 12), boxcox="auto")
+    assert b.boxcox.shape == (2,)
+    fc = b.forecast(6, level=(80, 95))
+    for i in range(2):
+        one = fit_arima(Y[i], (0, 1, 1), (0, 1, 1, 12), boxcox=float(b.boxcox[i])).forecast(6, level=(80, 95))
+        np.testing.assert_allclose(fc.mean[i], one.mean, rtol=1e-6)
+        np.testing.assert_allclose(fc.interval(80)[0][i], one.interval(80)[0], rtol=1e-6)
+    b.save(tmp_path / "p.tsconv")
+    np.testing.assert_array_equal(ARIMABatch.load(tmp_path / "p.tsconv").forecast(6).mean, b.forecast(6).mean)
+    with pytest.raises(ValueError, match="strictly positive"):
+        fit_arima(-Y, (0, 1, 1), boxcox=0.5)
+    with pytest.raises(ValueError, match="boxcox must be"):
+        fit_arima(Y, (0, 1, 1), boxcox="log")

@@ -11,6 +11,7 @@ vectorized call, whose :meth:`ARIMABatch.forecast` uses each series' own coeffic
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv import _estimate_private as _ep
-from tsconv import _persist
+from tsconv import _boxcox, _persist
 from tsconv._persist import ModelFileError
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
@@ -351,6 +352,12 @@ class ARIMABatch:
     def __init__(self, **kw: Any) -> None:
         self.__dict__.update(kw)
         self._bse: NDArray[np.float64] | None = kw.get("_bse")
+        self._lambdas: NDArray[np.float64] | None = kw.get("_lambdas")
+
+    @property
+    def boxcox(self) -> NDArray[np.float64] | None:
+        """The Box-Cox lambda of each series (None without a transform)."""
+        return None if self._lambdas is None else self._lambdas.copy()
 
     # -- containers -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -490,14 +497,24 @@ class ARIMABatch:
             exog_future = found[0]
         mean, se = _batch_forecast(self, h, exog_future)
         ds = [_future_stamps(st, h) for st in self._stamps] if self._stamps is not None else None
-        return BatchForecast(mean, se, levels, gaussian_bounds(mean, se, levels), ids=self.ids, ds=ds,
+        bounds = gaussian_bounds(mean, se, levels)
+        if self._lambdas is not None:
+            lam = self._lambdas[:, None]
+            mean = _boxcox.inverse(mean, lam)
+            bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in bounds.items()}
+        return BatchForecast(mean, se, levels, bounds, ids=self.ids, ds=ds,
                              model=_model_label(self.order, self.seasonal_order), history=self._histories())
+
+    def _originals(self) -> list[NDArray[np.float64]]:
+        if self._lambdas is None:
+            return list(self.series)
+        return [_boxcox.inverse(v, lam) for v, lam in zip(self.series, self._lambdas)]
 
     def _histories(self) -> list[pd.Series]:
         ids = self.ids
         if self._stamps is None:
-            return [pd.Series(v, name=ids[i]) for i, v in enumerate(self.series)]
-        return [pd.Series(v, index=pd.Index(st, name="ds"), name=ids[i]) for i, (v, st) in enumerate(zip(self.series, self._stamps))]
+            return [pd.Series(v, name=ids[i]) for i, v in enumerate(self._originals())]
+        return [pd.Series(v, index=pd.Index(st, name="ds"), name=ids[i]) for i, (v, st) in enumerate(zip(self._originals(), self._stamps))]
 
     def summary(self) -> pd.DataFrame:
         """The panel as a table: one row per series with parameters, standard errors
@@ -545,6 +562,8 @@ class ARIMABatch:
         }
         if self.exog is not None:
             arrays["exog"] = self.exog
+        if self._lambdas is not None:
+            arrays["boxcox"] = self._lambdas
         if stamps is not None:
             arrays["stamps"] = stamps
         _persist.write_model(path, "batch", manifest, arrays)
@@ -577,7 +596,7 @@ class ARIMABatch:
             series=series, _ids=man["ids"], _stamps=stamps, spec=spec, order=order, seasonal_order=sorder,
             trend=man["trend"], exog=exog, method=man["method"], params=arr["params"], param_names=list(man["param_names"]),
             sigma2=arr["sigma2"], llf=arr["llf"], converged=arr["converged"], iterations=arr["iterations"], nobs=nobs,
-            nobs_effective=arr["nobs_effective"], _bse=arr["bse"],
+            nobs_effective=arr["nobs_effective"], _bse=arr["bse"], _lambdas=arr.get("boxcox"),
         )
 
 
@@ -618,6 +637,7 @@ def fit_arima(
     method: Method = "css-ml",
     *,
     maxiter: int = 100,
+    boxcox: Any = None,
 ) -> Any:
     """Estimate a (seasonal) ARIMA model for one series or for every series of a panel.
 
@@ -650,6 +670,14 @@ def fit_arima(
         ``yule_walker`` (``method='adjusted'``), ``burg`` and ``AutoReg``.
     maxiter : int, default 100
         Iterations of the least-squares optimizer per stage.
+    boxcox : float, 'auto' or None, default None
+        Fit the model to the Box-Cox transform ``(y**lam - 1) / lam`` (``log y`` for 0) of
+        each (strictly positive) series. ``'auto'`` chooses ``lam`` per series by
+        Guerrero's method over ``[-1, 2]`` with subseries of the seasonal period (2
+        without one), as R's ``forecast::BoxCox.lambda``. Forecasts are back-transformed:
+        the mean becomes the median of the forecast distribution and the interval bounds
+        are the transformed bounds (R's ``forecast(..., lambda=, biasadj=FALSE)``);
+        ``se``, ``resid`` and the estimates are on the transformed scale.
 
     Returns
     -------
@@ -743,6 +771,14 @@ def fit_arima(
     maxiter = as_int(maxiter, "maxiter", minimum=1)
     ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
     series, ids, stamps, single = _as_panel(y)
+    boxcox = _boxcox.check_boxcox(boxcox)
+    lambdas = None
+    if boxcox is not None:
+        labels = ids if ids is not None else list(range(len(series)))
+        lambdas = np.array([_boxcox.choose_lambda(v, boxcox, s, "y" if single else f"series {labels[i]!r}")
+                            for i, v in enumerate(series)])
+        originals = series
+        series = [_boxcox.transform(v, lam) for v, lam in zip(series, lambdas)]
     exog_names = None
     if isinstance(y, pd.DataFrame):
         if exog is not None:
@@ -761,8 +797,9 @@ def fit_arima(
             ConvergenceWarning,
             stacklevel=2,
         )
+    batch._lambdas = lambdas
     if single:
-        data = y if isinstance(y, pd.Series) else np.asarray(series[0])
+        data = y if isinstance(y, pd.Series) else np.asarray(originals[0] if lambdas is not None else series[0])
         return _make_model(batch, 0, data=data)
     return batch
 
@@ -1033,10 +1070,11 @@ def _make_model(batch: ARIMABatch, i: int, data: Any = None) -> Any:
         trend_form="intercept" if batch.method == "ols" else "mean",
     )
     if data is None:
-        data = batch._histories()[i] if batch._stamps is not None else batch.series[i]
+        data = batch._histories()[i] if batch._stamps is not None else batch._originals()[i]
     exog = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
+    lam = None if batch._lambdas is None else float(batch._lambdas[i])
     return FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), fit_result=batch._result_at(i), data=data,
-                       exog=exog, **kw)
+                       exog=exog, boxcox=lam, **kw)
 
 
 class FittedARIMA(ARIMA):
@@ -1071,10 +1109,12 @@ class FittedARIMA(ARIMA):
     fit_result: FitResult
     data: Any
     exog: Any
+    boxcox: float | None
 
     def __init__(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), *, fit_result: FitResult, data: Any,
-                 exog: Any = None, **kw: Any) -> None:
+                 exog: Any = None, boxcox: float | None = None, **kw: Any) -> None:
         object.__setattr__(self, "fit_result", fit_result)
+        object.__setattr__(self, "boxcox", None if boxcox is None else float(boxcox))
         if isinstance(data, np.ndarray):
             data = data.copy()
             data.flags.writeable = False
@@ -1128,7 +1168,17 @@ class FittedARIMA(ARIMA):
         reject_old_keywords("forecast", old)
         if h is None:
             raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
-        return ARIMA.forecast(self, self.data, h, exog_future, level=level, exog=self.exog, start=start)
+        fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start)
+        if self.boxcox is None:
+            return fc
+        lam = self.boxcox
+        bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in fc.bounds.items()}
+        return dataclasses.replace(fc, mean=_boxcox.inverse(fc.mean, lam), bounds=bounds, history=self.data)
+
+    @property
+    def _work(self) -> Any:
+        """The series the model describes: the data, Box-Cox transformed when ``boxcox`` is set."""
+        return self.data if self.boxcox is None else _boxcox.transform(self.data, self.boxcox)
 
     @property
     def params(self) -> pd.Series:
@@ -1157,12 +1207,13 @@ class FittedARIMA(ARIMA):
     @property
     def resid(self) -> Any:
         """Residuals of the fitted series (exact start; NaN for the first ``d + s D``)."""
-        return self.residuals(self.data, exog=self.exog)
+        return self.residuals(self._work, exog=self.exog)
 
     @property
     def fittedvalues(self) -> Any:
-        """One-step in-sample predictions of the fitted series."""
-        return self.predict(self.data, exog=self.exog)
+        """One-step in-sample predictions of the fitted series (back-transformed with ``boxcox``)."""
+        pred = self.predict(self._work, exog=self.exog)
+        return pred if self.boxcox is None else _boxcox.inverse(pred, self.boxcox)
 
     def ljung_box(self, lags: int = 10, model_df: int | None = None) -> pd.DataFrame:
         """Ljung-Box test of the residuals for lags ``1..lags``.
@@ -1276,6 +1327,7 @@ class FittedARIMA(ARIMA):
             arrays["index"] = values
         if self.exog is not None:
             arrays["exog"] = np.asarray(self.exog, dtype=float)
+        manifest["boxcox"] = self.boxcox
         _persist.write_model(path, "fitted", manifest, arrays)
 
     @classmethod
@@ -1305,7 +1357,7 @@ class FittedARIMA(ARIMA):
                 ar=arr["ar"], ma=arr["ma"], seasonal_ar=arr["seasonal_ar"], seasonal_ma=arr["seasonal_ma"],
                 trend=man["trend"], trend_params=arr["trend_params"] if arr["trend_params"].size else None,
                 exog_params=arr["exog_params"] if arr["exog_params"].size else None, sigma2=sigma2,
-                trend_form=man["trend_form"], trend_offset=man["trend_offset"],
+                trend_form=man["trend_form"], trend_offset=man["trend_offset"], boxcox=man.get("boxcox"),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelFileError(f"{path!r}: inconsistent model file ({exc})") from exc
