@@ -355,3 +355,26 @@ def test_boxcox_panel_uses_each_series_lambda_and_survives_save(tmp_path):
         fit_arima(-Y, (0, 1, 1), boxcox=0.5)
     with pytest.raises(ValueError, match="boxcox must be"):
         fit_arima(Y, (0, 1, 1), boxcox="log")
+
+
+# -- cross-validation -------------------------------------------------------------------------------
+def test_cross_validation_is_the_spelled_out_rolling_origin_loop():
+    panel = _long_panel().sample(frac=1.0, random_state=2)  # rows in any order
+    h, step, n_windows = 4, 3, 3
+    cv = tsconv.cross_validation(panel, h, step, n_windows, order=(1, 1, 0), level=(80, 95))
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert len(cv) == 3 * n_windows * h
+    for uid, g in panel.sort_values("ds").groupby("unique_id"):
+        y = g["y"].to_numpy()
+        ds = g["ds"].to_numpy()
+        n = len(y)
+        for w in range(n_windows):
+            end = n - h - (n_windows - 1 - w) * step
+            fc = fit_arima(pd.Series(y[:end]), (1, 1, 0)).forecast(h, level=(80, 95))
+            got = cv[(cv.unique_id == uid) & (cv.cutoff == ds[end - 1])]
+            np.testing.assert_array_equal(got["ds"].to_numpy(), ds[end : end + h])
+            np.testing.assert_array_equal(got["y"].to_numpy(), y[end : end + h])
+            np.testing.assert_allclose(got["mean"].to_numpy(), fc.mean, rtol=1e-6)
+            np.testing.assert_allclose(got["lo-80"].to_numpy(), fc.interval(80)[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="nothing left to fit on"):
+        tsconv.cross_validation(panel, 30, 30, 3, order=(1, 1, 0))

@@ -59,6 +59,7 @@ from tsconv.correlation import xcorr, correlation_lags, ncc, gcc, find_peaks, be
 from tsconv.forecast import Forecast, BatchForecast
 from tsconv.arima import ARIMA
 from tsconv.estimate import fit_arima, select_order, ARIMABatch, FittedARIMA, FitResult
+from tsconv.backtest import cross_validation
 from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
@@ -109,6 +110,7 @@ __all__ = [
     "ARIMABatch",
     "FittedARIMA",
     "FitResult",
+    "cross_validation",
     "__version__",
 ]
 
