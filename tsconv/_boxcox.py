@@ -21,7 +21,7 @@ def check_boxcox(value: Any) -> Any:
     """None, ``"auto"`` or a finite number; a ValueError naming ``boxcox`` otherwise."""
     if value is None or (isinstance(value, str) and value == "auto"):
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
         raise ValueError(f"boxcox must be None, 'auto' or a finite lambda, got {value!r}")
     return float(value)
 
