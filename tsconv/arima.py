@@ -811,15 +811,7 @@ class ARIMA:
 
     def _label(self) -> str:
         """``ARIMA(p,d,q)(P,D,Q)[s]``: the model's short name (plot titles, summaries)."""
-        def part(x: Any) -> str:
-            return str(len(x)) if isinstance(x, (list, tuple)) else str(x)
-
-        p, d, q = self.order
-        out = f"ARIMA({part(p)},{d},{part(q)})"
-        P, D, Q, s = self.seasonal_order
-        if s:
-            out += f"({part(P)},{D},{part(Q)})[{s}]"
-        return out
+        return model_label(self.order, self.seasonal_order)
 
     def _x_to_z(self, xhat: NDArray[np.float64], z: NDArray[np.float64] | None, N: int, m: int, mu_f: NDArray[np.float64], intercept: bool) -> NDArray[np.float64]:
         """Map future Ansley values x (k, h) at differenced times N.. to levels z.
@@ -999,6 +991,17 @@ class ARIMA:
             parts.append(f"exog_params={self.exog_params.tolist()!r}")
         parts.append(f"sigma2={self.sigma2!r}")
         return f"ARIMA({', '.join(parts)})"
+
+
+def model_label(order: Any, seasonal_order: Any) -> str:
+    """``ARIMA(p,d,q)(P,D,Q)[s]`` (a lag list counts its lags, as R prints them)."""
+    def part(x: Any) -> str:
+        return str(len(x)) if isinstance(x, (list, tuple)) else str(x)
+
+    out = f"ARIMA({part(order[0])},{order[1]},{part(order[2])})"
+    if len(seasonal_order) == 4 and seasonal_order[3]:
+        out += f"({part(seasonal_order[0])},{seasonal_order[1]},{part(seasonal_order[2])})[{seasonal_order[3]}]"
+    return out
 
 
 def check_time_index(index: pd.Index, name: str) -> None:

@@ -27,7 +27,7 @@ from tsconv import _boxcox, _persist
 from tsconv._persist import ModelFileError
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite
-from tsconv.arima import ARIMA, check_time_index
+from tsconv.arima import ARIMA, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
@@ -503,7 +503,7 @@ class ARIMABatch:
             mean = _boxcox.inverse(mean, lam)
             bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in bounds.items()}
         return BatchForecast(mean, se, levels, bounds, ids=self.ids, ds=ds,
-                             model=_model_label(self.order, self.seasonal_order), history=self._histories())
+                             model=model_label(self.order, self.seasonal_order), history=self._histories())
 
     def _originals(self) -> list[NDArray[np.float64]]:
         if self._lambdas is None:
@@ -598,16 +598,6 @@ class ARIMABatch:
             sigma2=arr["sigma2"], llf=arr["llf"], converged=arr["converged"], iterations=arr["iterations"], nobs=nobs,
             nobs_effective=arr["nobs_effective"], _bse=arr["bse"], _lambdas=arr.get("boxcox"),
         )
-
-
-def _model_label(order: Any, seasonal_order: Any) -> str:
-    def part(x: Any) -> str:
-        return str(len(x)) if isinstance(x, (list, tuple)) else str(x)
-
-    out = f"ARIMA({part(order[0])},{order[1]},{part(order[2])})"
-    if len(seasonal_order) == 4 and seasonal_order[3]:
-        out += f"({part(seasonal_order[0])},{seasonal_order[1]},{part(seasonal_order[2])})[{seasonal_order[3]}]"
-    return out
 
 
 def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
