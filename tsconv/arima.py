@@ -805,7 +805,7 @@ class ARIMA:
                             history=history, residuals=residuals, fitted=fitted)
         ids = list(info[2]) if info[0] == "frame" else list(range(k))
         ds = [list(index)] * k if index is not None else None
-        hist = [y[c] for c in y.columns] if info[0] == "frame" else [pd.Series(row) for row in y2]
+        hist = y if info[0] == "frame" else y2
         return BatchForecast(mean, se, levels, gaussian_bounds(mean, se, levels), ids=ids, ds=ds, model=label,
                              history=hist, residuals=residuals, fitted=fitted)
 

@@ -66,8 +66,8 @@ def level_label(v: float) -> str:
 
 
 def _readonly(a: Any) -> Any:
+    """The array itself, made read-only (forecast arrays are built for the result they go in)."""
     if isinstance(a, np.ndarray):
-        a = a.copy()
         a.flags.writeable = False
     return a
 
@@ -195,8 +195,8 @@ class BatchForecast:
         The future time stamps of each series (the step numbers ``1..h`` when the
         input had none).
     model : str or None
-    history : list of pandas.Series or None
-        The observed series (for :meth:`plot`).
+    history : list of pandas.Series, 2-D array, wide DataFrame or None
+        The observed series, one per row / column (for :meth:`plot`).
     residuals, fitted : optional
         In-sample residuals and one-step predictions, when the call computes them.
 
@@ -265,7 +265,11 @@ class BatchForecast:
             raise KeyError(f"no series {key!r} in this forecast (ids: {self.ids[:10]})") from None
         index = pd.Index(self._stamps(i)) if self.ds is not None else None
         wrap = (lambda a: pd.Series(np.asarray(a)[i], index=index, name=key)) if index is not None else (lambda a: np.asarray(a)[i])
-        hist = self.history[i] if self.history is not None else None
+        hist = None
+        if isinstance(self.history, pd.DataFrame):
+            hist = self.history.iloc[:, i]
+        elif self.history is not None:
+            hist = self.history[i]
         return Forecast(wrap(self.mean), wrap(self.se), self.level, {v: (wrap(lo), wrap(hi)) for v, (lo, hi) in self.bounds.items()},
                         name=key, model=self.model, history=hist)
 
