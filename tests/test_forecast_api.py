@@ -137,6 +137,11 @@ def test_fitted_results_are_immutable(airline_fit):
         fc.se[0] = 0.0
     with pytest.raises(AttributeError):
         fc.mean = None
+    batch = fit_arima(np.stack([np.asarray(airline_fit.data)] * 2), (0, 1, 1), (0, 1, 1, 12))
+    with pytest.raises(ValueError, match="read-only"):
+        batch.params[0, 0] = 0.0
+    with pytest.raises(AttributeError):
+        batch.method = "css"
 
 
 # -- statsmodels-style results ------------------------------------------------------------------

@@ -324,6 +324,7 @@ def _ic(llf: NDArray[np.float64], n_eff: NDArray[np.float64], k: int) -> tuple[A
     return aic, aicc, bic
 
 
+@dataclass(frozen=True, eq=False)
 class ARIMABatch:
     """Many series fitted with one SARIMA order, each with its own coefficients.
 
@@ -349,10 +350,32 @@ class ARIMABatch:
     (3, 4)
     """
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-        self._bse: NDArray[np.float64] | None = kw.get("_bse")
-        self._lambdas: NDArray[np.float64] | None = kw.get("_lambdas")
+    series: list[NDArray[np.float64]]
+    _ids: list[Any] | None
+    _stamps: list[Any] | None
+    spec: _ep.Spec
+    order: tuple[Any, ...]
+    seasonal_order: tuple[Any, ...]
+    trend: str
+    exog: NDArray[np.float64] | None
+    method: str
+    params: NDArray[np.float64]
+    param_names: list[str]
+    sigma2: NDArray[np.float64]
+    llf: NDArray[np.float64]
+    converged: NDArray[np.bool_]
+    iterations: NDArray[np.int64]
+    nobs: NDArray[np.int64]
+    nobs_effective: NDArray[np.float64]
+    _bse: NDArray[np.float64] | None = None
+    _lambdas: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        # the estimates are the batch's own arrays (the data may be the caller's: left alone)
+        for key in ("params", "sigma2", "llf", "converged", "iterations", "nobs", "nobs_effective", "_bse", "_lambdas"):
+            value = getattr(self, key)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def boxcox(self) -> NDArray[np.float64] | None:
@@ -404,7 +427,8 @@ class ARIMABatch:
     def bse(self) -> NDArray[np.float64]:
         """Standard errors ``(k, n_params + 1)`` (``sigma2`` last), computed on first use."""
         if self._bse is None:
-            self._bse = _standard_errors(self)
+            object.__setattr__(self, "_bse", _standard_errors(self))  # a cache of a pure function of the fit
+            self._bse.flags.writeable = False
         return self._bse
 
     def to_frame(self) -> pd.DataFrame:
@@ -787,7 +811,9 @@ def fit_arima(
             ConvergenceWarning,
             stacklevel=2,
         )
-    batch._lambdas = lambdas
+    if lambdas is not None:
+        lambdas.flags.writeable = False
+        object.__setattr__(batch, "_lambdas", lambdas)
     if single:
         data = y if isinstance(y, pd.Series) else np.asarray(originals[0] if lambdas is not None else series[0])
         return _make_model(batch, 0, data=data)
