@@ -383,3 +383,20 @@ def test_cross_validation_is_the_spelled_out_rolling_origin_loop():
             np.testing.assert_allclose(got["lo-80"].to_numpy(), fc.interval(80)[0], rtol=1e-6)
     with pytest.raises(ValueError, match="nothing left to fit on"):
         tsconv.cross_validation(panel, 30, 30, 3, order=(1, 1, 0))
+
+
+def test_sort_and_freq_when_asked():
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2021-01-01", periods=60, freq="D")
+    y = pd.Series(np.cumsum(rng.standard_normal(60)), index=idx, name="y")
+    shuffled = y.sample(frac=1.0, random_state=0)
+    fit = fit_arima(shuffled, (1, 1, 0), sort=True)
+    ref = fit_arima(y, (1, 1, 0))
+    pd.testing.assert_frame_equal(fit.forecast(3).to_frame(), ref.forecast(3).to_frame())
+    # irregular dates: the frequency is asked for, not guessed
+    irregular = y.drop(y.index[[5, 17, 30]])
+    fit = fit_arima(irregular, (1, 1, 0))
+    with pytest.raises(ValueError, match="pass freq="):
+        fit.forecast(3)
+    fc = fit.forecast(3, freq="D")
+    assert list(fc.mean.index) == list(pd.date_range("2021-03-02", periods=3, freq="D"))

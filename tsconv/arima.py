@@ -683,6 +683,7 @@ class ARIMA:
         level: Any = (95,),
         exog: ArrayLike | None = None,
         start: Start = "exact",
+        freq: Any = None,
         **old: Any,
     ) -> Any:
         """Forecast ``h`` steps ahead from the end of ``y``, with standard errors and intervals.
@@ -703,6 +704,9 @@ class ARIMA:
             (``(h, k_exog)`` or ``(k, h, k_exog)``).
         level : float or sequence of float, default (95,)
             Coverage of the central prediction intervals, in percent.
+        freq : str or pandas offset, optional
+            Spacing of the future dates of a DatetimeIndex; default inferred from the
+            index (a ValueError asks for it when it cannot be).
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`residuals`. ``'exact'`` gives the exact Gaussian forecast and its
             mean squared error given the finite history; ``'conditional'`` continues the
@@ -791,7 +795,7 @@ class ARIMA:
         if start == "exact" and dd:
             fitted[:, :dd] = self._diffuse_predictions(z) + (y2[:, :dd] - z[:, :dd])
         residuals, fitted = self._wrap(resid, info), self._wrap(fitted, info)
-        index = _future_index(info[1], h) if info[0] in ("series", "frame") else None
+        index = _future_index(info[1], h, freq) if info[0] in ("series", "frame") else None
         label = self._label()
         if info[0] == "series" or (info[0] == "array" and info[1] == 1):
             mean1, se1 = mean[0], se[0]
@@ -1020,14 +1024,19 @@ def check_time_index(index: pd.Index, name: str) -> None:
         )
 
 
-def _future_index(index: pd.Index, h: int) -> pd.Index:
-    """The ``h`` index values after ``index`` (dates with a frequency, or integers)."""
-    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
-        freq = infer_freq(index)
-        if freq is not None:
-            if isinstance(index, pd.PeriodIndex):
-                return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
-            return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
+def _future_index(index: pd.Index, h: int, freq: Any = None) -> pd.Index:
+    """The ``h`` index values after ``index``: dates at ``freq`` (default: inferred from the
+    index; a ValueError asking for ``freq=`` when it cannot be), or integers."""
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq if freq is None else freq)
+    if isinstance(index, pd.DatetimeIndex):
+        freq = infer_freq(index) if freq is None else freq
+        if freq is None:
+            raise ValueError(
+                f"the frequency of the dates {index[0]} ... {index[-1]} cannot be inferred (irregular or too few); "
+                "pass freq=, e.g. forecast(h, freq='D')"
+            )
+        return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
     if isinstance(index, pd.RangeIndex):
         return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
     if pd.api.types.is_integer_dtype(index) and len(index):

@@ -473,7 +473,8 @@ class ARIMABatch:
         return _make_model(self, i)
 
     # -- forecasting ----------------------------------------------------------------------
-    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,), **old: Any) -> BatchForecast:
+    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,), freq: Any = None,
+                 **old: Any) -> BatchForecast:
         """Forecast every series ``h`` steps ahead with its own coefficients, with intervals.
 
         Parameters
@@ -487,6 +488,9 @@ class ARIMABatch:
             rows per series.
         level : float or sequence of float, default (95,)
             Coverage of the central (Gaussian) prediction intervals, in percent.
+        freq : str or pandas offset, optional
+            Spacing of the future ``ds`` of datetime stamps; default inferred per series
+            (else the spacing of its last two stamps).
 
         Returns
         -------
@@ -520,7 +524,7 @@ class ARIMABatch:
             assert found is not None
             exog_future = found[0]
         mean, se = _batch_forecast(self, h, exog_future)
-        ds = [_future_stamps(st, h) for st in self._stamps] if self._stamps is not None else None
+        ds = [_future_stamps(st, h, freq) for st in self._stamps] if self._stamps is not None else None
         bounds = gaussian_bounds(mean, se, levels)
         if self._lambdas is not None:
             lam = self._lambdas[:, None]
@@ -624,10 +628,12 @@ class ARIMABatch:
         )
 
 
-def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
-    if len(ds) >= 3 and np.issubdtype(np.asarray(ds).dtype, np.datetime64):
+def _future_stamps(ds: NDArray[Any], h: int, freq: Any = None) -> list[Any]:
+    """The ``h`` stamps after ``ds``: dates at ``freq`` (given, or inferred), else the same
+    spacing as the last two stamps."""
+    if np.issubdtype(np.asarray(ds).dtype, np.datetime64) and (freq is not None or len(ds) >= 3):
         idx = pd.DatetimeIndex(ds)
-        freq = infer_freq(idx)
+        freq = infer_freq(idx) if freq is None else freq
         if freq is not None:
             return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
     step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
@@ -652,6 +658,7 @@ def fit_arima(
     *,
     maxiter: int = 100,
     boxcox: Any = None,
+    sort: bool = False,
 ) -> Any:
     """Estimate a (seasonal) ARIMA model for one series or for every series of a panel.
 
@@ -684,6 +691,9 @@ def fit_arima(
         ``yule_walker`` (``method='adjusted'``), ``burg`` and ``AutoReg``.
     maxiter : int, default 100
         Iterations of the least-squares optimizer per stage.
+    sort : bool, default False
+        Sort a Series by its index first; by default an index that is not increasing is
+        refused (a ValueError), as is one with repeated values.
     boxcox : float, 'auto' or None, default None
         Fit the model to the Box-Cox transform ``(y**lam - 1) / lam`` (``log y`` for 0) of
         each (strictly positive) series. ``'auto'`` chooses ``lam`` per series by
@@ -784,6 +794,10 @@ def fit_arima(
     trend = check_option(trend, Trend, "trend")
     maxiter = as_int(maxiter, "maxiter", minimum=1)
     ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
+    if not isinstance(sort, bool):
+        raise TypeError(f"sort must be True or False, got {sort!r}")
+    if sort and isinstance(y, pd.Series):
+        y = y.sort_index(kind="stable")
     series, ids, stamps, single = _as_panel(y)
     boxcox = _boxcox.check_boxcox(boxcox)
     lambdas = None
@@ -1147,7 +1161,7 @@ class FittedARIMA(ARIMA):
         return self.replace()
 
     def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,),  # type: ignore[override]
-                 start: Any = "exact", **old: Any) -> Forecast:
+                 start: Any = "exact", freq: Any = None, **old: Any) -> Forecast:
         """Forecast the fitted series ``h`` steps ahead, with intervals at ``level`` percent.
 
         Parameters
@@ -1160,6 +1174,8 @@ class FittedARIMA(ARIMA):
             Coverage of the central prediction intervals, in percent.
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`tsconv.ARIMA.forecast`.
+        freq : str or pandas offset, optional
+            Spacing of the future dates; default inferred from the series' index.
 
         Returns
         -------
@@ -1184,7 +1200,7 @@ class FittedARIMA(ARIMA):
         reject_old_keywords("forecast", old)
         if h is None:
             raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
-        fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start)
+        fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start, freq=freq)
         if self.boxcox is None:
             return fc
         lam = self.boxcox
