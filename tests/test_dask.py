@@ -615,7 +615,7 @@ def test_panel_distributed_equals_in_memory(client):
     got = client.compute(td.forecast(dd.from_pandas(pdf, npartitions=4), 4, (2, 0, 0), method="css")).result()
     got = _sorted(got, ["unique_id", "ds"])
     assert got["unique_id"].tolist() == ref["unique_id"].tolist()
-    np.testing.assert_allclose(got[["mean", "se"]].to_numpy(), ref[["mean", "se"]].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(got[["mean", "lo-95", "hi-95"]].to_numpy(), ref[["mean", "lo-95", "hi-95"]].to_numpy(), rtol=1e-8)
 
 
 def test_panel_bad_input(local_shuffle):
