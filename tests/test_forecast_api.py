@@ -400,3 +400,17 @@ def test_sort_and_freq_when_asked():
         fit.forecast(3)
     fc = fit.forecast(3, freq="D")
     assert list(fc.mean.index) == list(pd.date_range("2021-03-02", periods=3, freq="D"))
+
+
+def test_a_hand_typed_arima_has_a_summary_with_statsmodels_names():
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    y = np.random.default_rng(0).standard_normal(100)
+    m = ARIMA((1, 0, 1), (0, 0, 1, 12), ar=[0.5], ma=[0.3], seasonal_ma=[-0.4], trend="c", trend_params=[1.5], sigma2=2.0)
+    assert m.param_names() == SMARIMA(y, order=(1, 0, 1), seasonal_order=(0, 0, 1, 12), trend="c").param_names
+    m2 = ARIMA((1, 0, 1), ar=[0.5], ma=[0.3], trend="ct", trend_params=[1.0, 0.1], trend_form="intercept")
+    assert m2.param_names() == SARIMAX(y, order=(1, 0, 1), trend="ct").param_names
+    text = m.summary()
+    for name, v in zip(m.param_names(), m.to_statsmodels_params()):
+        assert f"{name:12s}{v:12.4f}" in text
+    assert "stationary: True   invertible: True" in text

@@ -964,6 +964,46 @@ class ARIMA:
 
         return cls(**statsmodels_spec(results))
 
+    def param_names(self) -> list[str]:
+        """Names of :meth:`to_statsmodels_params` in statsmodels' spelling: ``const`` (mean
+        form, statsmodels ``ARIMA``) or ``intercept`` (``SARIMAX``), ``drift``, exog ``x1..``,
+        ``ar.L1``, ``ma.L1``, ``ar.S.L12``, ``ma.S.L12``, ``sigma2`` (the linear trend is
+        ``drift`` in both forms, as :func:`tsconv.fit_arima` names it)."""
+        const = "const" if self.trend_form == "mean" else "intercept"
+        names = [{0: const, 1: "drift"}[p] for p in self._powers] + [f"x{j + 1}" for j in range(self.exog_params.size)]
+        names += [f"ar.L{j}" for j in self.ar_lags] + [f"ma.L{j}" for j in self.ma_lags]
+        names += [f"ar.S.L{j * self.s}" for j in self.seasonal_ar_lags] + [f"ma.S.L{j * self.s}" for j in self.seasonal_ma_lags]
+        return names + ["sigma2"]
+
+    def summary(self) -> str:
+        """A text table of the model: its coefficients (statsmodels' names), the smallest
+        AR and MA root moduli, stationarity and invertibility. A model typed in by hand has
+        no standard errors; :func:`tsconv.fit_arima` gives a model whose summary has them.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> print(ARIMA((1, 0, 1), ar=[0.5], ma=[0.25], sigma2=2.0).summary())
+        ARIMA(1,0,1), known coefficients (trend 'n', trend_form 'mean')
+        <BLANKLINE>
+                            coef
+        ar.L1             0.5000
+        ma.L1             0.2500
+        sigma2            2.0000
+        <BLANKLINE>
+        smallest root modulus: AR 2.0000, MA 4.0000
+        stationary: True   invertible: True
+        """
+        lines = [f"{self._label()}, known coefficients (trend {self.trend!r}, trend_form {self.trend_form!r})", "",
+                 f"{'':12s}{'coef':>12s}"]
+        for name, v in zip(self.param_names(), self.to_statsmodels_params()):
+            lines.append(f"{name:12s}{v:12.4f}")
+        r = self.roots()
+        mod = {k: (f"{float(np.min(np.abs(v))):.4f}" if v.size else "-") for k, v in r.items()}
+        lines += ["", f"smallest root modulus: AR {mod['ar']}, MA {mod['ma']}",
+                  f"stationary: {self.is_stationary}   invertible: {self.is_invertible}"]
+        return "\n".join(lines)
+
     def to_statsmodels_params(self) -> NDArray[np.float64]:
         """Parameters in statsmodels' order: trend, exog, ar, ma, seasonal ar, seasonal ma, sigma2.
 
