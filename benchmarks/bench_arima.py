@@ -95,7 +95,7 @@ def main() -> None:
         ("SARIMA(1,1,1)(0,1,1,12)", ARIMA((1, 1, 1), (0, 1, 1, 12), ar=[0.4], ma=[-0.3], seasonal_ma=[-0.6], sigma2=1.0)),
     ]
     for name, m in cases:
-        y = m.simulate(n, rng=1)
+        y = m.simulate(n, seed=1)
         # cold: a new model object each time (builds its innovations factor and diffuse head)
         t_cold, _ = timeit(lambda: tsconv_one_call(eval(repr(m), {"ARIMA": ARIMA}), y, h), rep_fast)
         tsconv_one_call(m, y, h)  # warm-up: the model caches its factor
@@ -127,7 +127,7 @@ def main() -> None:
 
     # 300 airline series x 240 points, forecast from new data
     m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
-    Y = 5.0 + np.stack([m.simulate(240, rng=i) for i in range(n_series)])
+    Y = 5.0 + np.stack([m.simulate(240, seed=i) for i in range(n_series)])
     m.forecast(Y, h)  # warm-up
     t_ts, fc = timeit(lambda: m.forecast(Y, h), rep_fast)
     c_ts = timeit.cpu

@@ -280,7 +280,7 @@ def bench_panel(k: int, n: int, per: int, h: int = 12) -> list[str]:
 
     pdf = pd.concat([_panel_part(i, per, n) for i in range(nparts)]).reset_index()
     t = time.perf_counter()
-    ref = tsconv.fit_arima(pdf, order, method=method).forecast(h)
+    ref = tsconv.fit_arima(pdf, order, method=method).forecast(h).to_frame()
     t_mem = time.perf_counter() - t
     ref = ref.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     del pdf

@@ -64,14 +64,14 @@ def main() -> None:
         warnings.simplefilter("ignore")
         res = SARIMAX(air, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).fit(disp=False)
     bound = air.tsconv.from_statsmodels(res)
-    fc = bound.forecast(12)
+    fc = bound.forecast(12, level=(80, 95))
     sm_fc = res.get_forecast(12).predicted_mean
-    print(f"airline forecast (tsconv vs statsmodels) max diff {np.max(np.abs(fc['mean'].to_numpy() - sm_fc.to_numpy())):.1e}")
-    print(fc.head(3).to_string())
+    print(f"airline forecast (tsconv vs statsmodels) max diff {np.max(np.abs(fc.mean.to_numpy() - sm_fc.to_numpy())):.1e}")
+    print(fc.to_frame().head(3).to_string())
 
     native = air.tsconv.arima((0, 1, 1), seasonal_order=(0, 1, 1, 12))
-    print(f"native fit: {native.model!r}")
-    print(native.forecast(3).to_string())
+    print(f"native fit: {native!r}")
+    print(native.forecast(3, level=(80, 95)).to_frame().to_string())
 
 
 if __name__ == "__main__":

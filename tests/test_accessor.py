@@ -60,11 +60,18 @@ def test_long_panel_refuses_columnwise_ops():
         long.tsconv.sma(2)
 
 
-def test_series_arima_binds_a_native_fit(series):
-    bound = series.tsconv.arima((1, 1, 0))
-    assert bound.series is series
-    fc = bound.forecast(2)
-    assert list(fc.columns) == ["mean", "se", "lower", "upper"] and fc.index[0] == series.index[-1] + pd.Timedelta(days=1)
+def test_series_arima_returns_the_fitted_model_with_its_data(series):
+    """Issue 16: the accessor returns the same objects as fit_arima, and the documented
+    ``forecast.plot()`` works on what it returns (it was a bare DataFrame)."""
+    fit = series.tsconv.arima((1, 1, 0))
+    assert isinstance(fit, tsconv.FittedARIMA) and fit.data is series
+    fc = fit.forecast(2, level=(80, 95))
+    assert isinstance(fc, tsconv.Forecast)
+    assert list(fc.to_frame().columns) == ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert fc.mean.index[0] == series.index[-1] + pd.Timedelta(days=1)
+    same = tsconv.fit_arima(series, (1, 1, 0)).forecast(2, level=(80, 95))
+    pd.testing.assert_frame_equal(fc.to_frame(), same.to_frame())
+    assert fc.plot().axes[0].get_title().startswith(str(series.name))
 
 
 def test_bound_model_forecasts_on_future_dates(series):
@@ -73,8 +80,9 @@ def test_bound_model_forecasts_on_future_dates(series):
 
     b = BoundModel(m, series)
     fc = b.forecast(3)
-    assert list(fc.index) == list(pd.date_range("2000-10-27", periods=3, freq="D"))
-    np.testing.assert_allclose(fc["mean"].to_numpy(), m.forecast(series.to_numpy(), 3).mean)
+    assert isinstance(fc, tsconv.Forecast)
+    assert list(fc.mean.index) == list(pd.date_range("2000-10-27", periods=3, freq="D"))
+    np.testing.assert_allclose(fc.mean.to_numpy(), m.forecast(series.to_numpy(), 3).mean)
     assert b.residuals().index.equals(series.index) and b.predict().index.equals(series.index)
 
 
@@ -83,7 +91,7 @@ def test_dataframe_decompose_and_batch_arima(series):
     parts = df.tsconv.decompose(7)
     pd.testing.assert_frame_equal(parts["b"], df["b"].tsconv.decompose(7))
     batch = df.tsconv.arima((1, 1, 0))
-    fc = batch.forecast(3)
+    fc = batch.forecast(3).to_frame()
     assert list(fc["unique_id"].unique()) == ["a", "b"]
     assert fc["ds"].iloc[0] == series.index[-1] + pd.Timedelta(days=1)
     single = tsconv.fit_arima(df["b"].to_numpy(), (1, 1, 0))

@@ -17,7 +17,7 @@ from statsmodels.tsa.arima_process import arma2ar, arma2ma, arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 import naive
-from tsconv import ARIMA, Forecast, Kernel
+from tsconv import ARIMA, BatchForecast, Forecast, Kernel
 from tsconv._arima_private import exact_innovations, fir_rows
 from tsconv.datasets import load
 
@@ -133,11 +133,11 @@ def test_spectral_density_integrates_to_variance():
 
 def test_simulate_moments_and_shapes():
     m = ARIMA((1, 0, 0), ar=[0.6], sigma2=1.0, trend="c", trend_params=[3.0])
-    x = m.simulate(20000, repetitions=2, rng=0)
-    assert x.shape == (2, 20000) and m.simulate(5, rng=0).shape == (5,)
+    x = m.simulate(20000, repetitions=2, seed=0)
+    assert x.shape == (2, 20000) and m.simulate(5, seed=0).shape == (5,)
     assert x.mean() == pytest.approx(3.0, abs=0.05)
     assert x.var() == pytest.approx(1 / (1 - 0.36), rel=0.05)
-    np.testing.assert_array_equal(m.simulate(50, rng=7), m.simulate(50, rng=7))
+    np.testing.assert_array_equal(m.simulate(50, seed=7), m.simulate(50, seed=7))
 
 
 # -- the exact innovations core ------------------------------------------------------------
@@ -323,17 +323,22 @@ def test_pandas_in_pandas_out(data):
     fc = m.forecast(air, 3)
     assert isinstance(fc, Forecast) and isinstance(fc.mean, pd.Series)
     assert list(fc.mean.index.astype(str)) == ["1961-01", "1961-02", "1961-03"]
-    frame = fc.to_frame()
-    assert list(frame.columns) == ["mean", "se", "lower", "upper"] and len(frame) == 3
-    np.testing.assert_allclose(frame["upper"] - frame["mean"], 1.959963984540054 * frame["se"])
+    frame = m.forecast(air, 3, level=(80, 95)).to_frame()
+    assert list(frame.columns) == ["mean", "lo-80", "hi-80", "lo-95", "hi-95"] and len(frame) == 3
+    # z quantiles from scipy.stats.norm.ppf(0.9) and norm.ppf(0.975)
+    np.testing.assert_allclose(frame["hi-95"] - frame["mean"], 1.959963984540054 * fc.se.to_numpy())
+    np.testing.assert_allclose(frame["mean"] - frame["lo-80"], 1.2815515655446004 * fc.se.to_numpy())
     df = pd.DataFrame({"a": air, "b": air * 1.1})
     fcd = m.forecast(df, 3)
-    assert list(fcd.mean.columns) == ["a", "b"]
+    assert isinstance(fcd, BatchForecast) and fcd.ids == ["a", "b"]
+    long = fcd.to_frame()
+    assert list(long.columns) == ["unique_id", "ds", "mean", "lo-95", "hi-95"]
+    np.testing.assert_allclose(long["mean"].to_numpy()[:3], fc.mean.to_numpy())
 
 
 def test_long_series_switches_to_plain_recursion():
     m = ARIMA((2, 1, 1), ar=[0.5, -0.2], ma=[0.4])
-    y = m.simulate(5000, rng=3)
+    y = m.simulate(5000, seed=3)
     r = m.residuals(y)
     f = m._factors["f"]
     assert f.converged and f.T < 200

@@ -554,12 +554,12 @@ def test_panel_forecast_equals_in_memory(method, tol, local_shuffle):
     pdf = _ragged_panel()
     order = (2, 0, 0) if method == "ols" else (2, 0, 1)
     trend = "c"
-    ref = tsconv.fit_arima(pdf, order, trend=trend, method=method).forecast(6)
+    ref = tsconv.fit_arima(pdf, order, trend=trend, method=method).forecast(6).to_frame()
     got = td.forecast(dd.from_pandas(pdf, npartitions=4), 6, order, trend=trend, method=method).compute(scheduler="threads")
     ref, got = _sorted(ref, ["unique_id", "ds"]), _sorted(got, ["unique_id", "ds"])
     assert got["unique_id"].tolist() == ref["unique_id"].tolist()
     assert got["ds"].tolist() == ref["ds"].tolist()
-    for c in ["mean", "se", "lower", "upper"]:
+    for c in ["mean", "lo-95", "hi-95"]:
         np.testing.assert_allclose(got[c], ref[c], rtol=tol, atol=tol)
 
 
@@ -595,7 +595,7 @@ def test_panel_verify_against_direct_holdout(local_shuffle):
     pdf = pdf.sort_values(["unique_id", "ds"])
     train = pdf[pdf.groupby("unique_id").cumcount(ascending=False) >= h]
     test = pdf.groupby("unique_id").tail(h)
-    fc = tsconv.fit_arima(train, (1, 0, 0), trend="c", method="css").forecast(h)
+    fc = tsconv.fit_arima(train, (1, 0, 0), trend="c", method="css").forecast(h).to_frame()
     for uid in got.index:
         y = test.loc[test.unique_id == uid, "y"].to_numpy()
         f = fc[fc.unique_id == uid]
@@ -605,17 +605,17 @@ def test_panel_verify_against_direct_holdout(local_shuffle):
         assert row["mae"] == pytest.approx(np.mean(np.abs(e)), rel=1e-12)
         assert row["rmse"] == pytest.approx(np.sqrt(np.mean(e**2)), rel=1e-12)
         assert row["bias"] == pytest.approx(np.mean(e), rel=1e-12, abs=1e-12)
-        inside = (f["lower"].to_numpy() <= y) & (y <= f["upper"].to_numpy())
+        inside = (f["lo-95"].to_numpy() <= y) & (y <= f["hi-95"].to_numpy())
         assert row["coverage"] == pytest.approx(inside.mean())
 
 
 def test_panel_distributed_equals_in_memory(client):
     pdf = _ragged_panel(k=24)
-    ref = _sorted(tsconv.fit_arima(pdf, (2, 0, 0), method="css").forecast(4), ["unique_id", "ds"])
+    ref = _sorted(tsconv.fit_arima(pdf, (2, 0, 0), method="css").forecast(4).to_frame(), ["unique_id", "ds"])
     got = client.compute(td.forecast(dd.from_pandas(pdf, npartitions=4), 4, (2, 0, 0), method="css")).result()
     got = _sorted(got, ["unique_id", "ds"])
     assert got["unique_id"].tolist() == ref["unique_id"].tolist()
-    np.testing.assert_allclose(got[["mean", "se"]].to_numpy(), ref[["mean", "se"]].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(got[["mean", "lo-95", "hi-95"]].to_numpy(), ref[["mean", "lo-95", "hi-95"]].to_numpy(), rtol=1e-8)
 
 
 def test_panel_bad_input(local_shuffle):
@@ -629,8 +629,10 @@ def test_panel_bad_input(local_shuffle):
         td.forecast(ddf.assign(y=ddf["unique_id"]), 3, (1, 0, 0))
     with pytest.raises(ValueError, match="h must be >= 1"):
         td.forecast(ddf, 0, (1, 0, 0))
-    with pytest.raises(ValueError, match="alpha"):
-        td.forecast(ddf, 2, (1, 0, 0), alpha=1.5)
+    with pytest.raises(ValueError, match="level must be percentages"):
+        td.forecast(ddf, 2, (1, 0, 0), level=0.95)
+    with pytest.raises(TypeError, match=r"old keyword 'alpha'.*level=\(95,\)"):
+        td.forecast(ddf, 2, (1, 0, 0), alpha=0.05)
     short = pd.DataFrame({"unique_id": ["a"] * 3, "ds": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match="no more than h=3"):
         td.verify(dd.from_pandas(short, npartitions=1), 3, (0, 0, 0), method="css").compute()

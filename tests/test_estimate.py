@@ -96,7 +96,7 @@ def test_ols_forecast_equals_autoreg_forecast():
             ref = AutoReg(y[i], lags=2, trend=trend).fit().forecast(6)
             np.testing.assert_allclose(fc.mean[i], ref, rtol=1e-10)
             # the fitted tsconv.ARIMA (intercept form) forecasts the same
-            np.testing.assert_allclose(np.asarray(b[i].forecast(y[i], 6).mean), ref, rtol=1e-10)
+            np.testing.assert_allclose(np.asarray(b[i].forecast(6).mean), ref, rtol=1e-10)
 
 
 def test_ar_methods_on_a_ragged_panel_equal_single_fits():
@@ -393,9 +393,9 @@ def test_batch_forecast_equals_exact_model_forecast():
     rng = np.random.default_rng(9)
     y = np.stack([np.cumsum(0.2 + arma_generate_sample([1, -0.5], [1, 0.4], 160, distrvs=rng.standard_normal)) for _ in range(6)])
     b = fit_arima(y, (1, 1, 1), trend="t")
-    fc = b.forecast(12, alpha=0.1)
+    fc = b.forecast(12, level=90)
     for i in range(6):
-        ref = b[i].forecast(y[i], 12, alpha=0.1)  # tsconv.ARIMA, exact start
+        ref = b[i].forecast(12, level=90)  # the fitted tsconv.ARIMA, exact start
         np.testing.assert_allclose(fc.mean[i], np.asarray(ref.mean), rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(fc.se[i], np.asarray(ref.se), rtol=1e-8)
         np.testing.assert_allclose(fc.lower[i], np.asarray(ref.lower), rtol=1e-8, atol=1e-8)
@@ -428,14 +428,14 @@ def test_long_dataframe_in_keyed_results_and_long_forecast_out():
     for uid, v in data.items():
         one = fit_arima(v, (1, 1, 1))
         np.testing.assert_allclose(b[uid].params.to_numpy(), one.params.to_numpy(), atol=2e-5)
-    out = b.forecast(3)
-    assert list(out.columns) == ["unique_id", "ds", "mean", "se", "lower", "upper"]
+    out = b.forecast(3).to_frame()
+    assert list(out.columns) == ["unique_id", "ds", "mean", "lo-95", "hi-95"]
     assert len(out) == 9
     last_a = out[out.unique_id == "a"]
     assert list(last_a.ds) == list(pd.date_range("2010-01-01", periods=3, freq="MS"))  # 120 months after 2000-01
-    ref = fit_arima(data["a"], (1, 1, 1)).forecast(data["a"], 3)
+    ref = fit_arima(data["a"], (1, 1, 1)).forecast(3)
     np.testing.assert_allclose(last_a["mean"].to_numpy(), np.asarray(ref.mean), rtol=1e-6)
-    assert np.all(last_a.lower < last_a["mean"]) and np.all(last_a["mean"] < last_a.upper)
+    assert np.all(last_a["lo-95"] < last_a["mean"]) and np.all(last_a["mean"] < last_a["hi-95"])
     frame = b.to_frame()
     assert list(frame.index) == ["a", "b", "c"] and "aicc" in frame
 
@@ -460,7 +460,7 @@ def test_long_dataframe_extra_columns_are_the_regressors():
     # columns in any order, rows in any order
     fut = pd.concat([pd.DataFrame({"price": np.full(4, 0.5), "unique_id": f"s{i}", "ds": np.arange(n, n + 4)[::-1], "promo": np.arange(4.0)[::-1]})
                      for i in range(3)])
-    out = b.forecast(4, exog_future=fut)
+    out = b.forecast(4, exog_future=fut).to_frame()
     expected = ref.forecast(4, exog_future=np.broadcast_to(np.column_stack([np.arange(4.0), np.full(4, 0.5)]), (3, 4, 2)))
     np.testing.assert_allclose(out["mean"].to_numpy().reshape(3, 4), expected.mean, rtol=1e-12)
     with pytest.raises(TypeError, match="do not pass exog too"):

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 import tsconv  # noqa: E402
 from tsconv import Kernel, Transfer  # noqa: E402
+from tsconv.datasets import load  # noqa: E402
 from tsconv.plot import plot_decomposition, plot_forecast, plot_kernel, plot_match  # noqa: E402
 
 
@@ -54,16 +55,35 @@ def test_plot_decomposition_and_forecast_frames():
     fig = plot_decomposition(parts)
     assert [a.get_ylabel() for a in fig.axes] == ["observed", "trend", "seasonal", "residual"]
 
-    class _FC:  # the minimal forecast interface plot_forecast relies on
-        def to_frame(self):
-            return pd.DataFrame({"mean": [1.0, 2.0], "lower": [0.0, 0.5], "upper": [2.0, 3.5]}, index=[10, 11])
+    m = tsconv.ARIMA((1, 0, 0), ar=[0.5])
+    fc = m.forecast(np.arange(10.0), 2, level=(80, 95))
+    fig = plot_forecast(fc)
+    ax = fig.axes[0]
+    labels = [ln.get_label() for ln in ax.lines]
+    assert labels[0] == "observed" and "forecast mean" in labels
+    assert len(ax.collections) == 2  # one band per level
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "observed", "forecast mean", "80% prediction interval", "95% prediction interval"]
+    with pytest.raises(TypeError, match="tsconv.Forecast"):
+        plot_forecast(fc.to_frame())
 
-    fig = plot_forecast(_FC(), history=np.arange(10.0))
-    labels = [ln.get_label() for ln in fig.axes[0].lines]
-    assert labels == ["observed", "forecast mean"]
-    assert len(fig.axes[0].collections) == 1  # the interval band
-    # no alpha on this forecast object: the level is not invented
-    assert fig.axes[0].get_legend().get_texts()[-1].get_text() == "prediction interval"
+
+def test_forecast_plot_titles_labels_and_joins_the_history():
+    """Issue 16: the documented ``forecast.plot()`` draws the series it was made from,
+    titled with the series' name and the model, the levels in the legend."""
+    air = np.log(load("airline"))
+    fit = tsconv.fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
+    fc = fit.forecast(12, level=(80, 95))
+    ax = fc.plot().axes[0]
+    assert ax.get_title() == "airline: 12-step forecast, ARIMA(0,1,1)(0,1,1)[12]"
+    assert ax.get_ylabel() == "airline"
+    observed = [ln for ln in ax.lines if ln.get_label() == "observed"][0]
+    np.testing.assert_allclose(observed.get_ydata(), air.to_numpy()[-120:])
+    # the joining segment runs from the last observation to the first forecast
+    joins = [ln for ln in ax.lines if len(ln.get_ydata()) == 2]
+    np.testing.assert_allclose(joins[0].get_ydata(), [air.iloc[-1], fc.mean.iloc[0]])
+    fig = fit.plot_diagnostics()
+    assert [a.get_title() for a in fig.axes] == ["standardized residuals", "histogram and N(0,1)", "autocorrelation", "normal Q-Q"]
 
 
 def test_plot_bad_input():
@@ -90,13 +110,15 @@ def test_model_and_forecast_plot_methods():
     m = tsconv.ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0)
     fig = m.plot_kernels(n=8)
     np.testing.assert_allclose(fig.axes[0].containers[0].markerline.get_ydata(), 0.5 ** np.arange(8))
-    y = m.simulate(50, rng=0)
+    y = m.simulate(50, seed=0)
     fc = m.forecast(y, 5)
     fig = fc.plot(history=y)
     ax = fig.axes[0]
     forecast_line = [ln for ln in ax.lines if ln.get_label() == "forecast mean"][0]
-    # joined to the history: the line starts at the last observation, then the forecast
-    np.testing.assert_allclose(forecast_line.get_ydata(), np.concatenate([y[-1:], fc.mean]))
+    np.testing.assert_allclose(forecast_line.get_ydata(), fc.mean)
+    # joined to the history: a segment from the last observation to the first forecast
+    join = [ln for ln in ax.lines if ln.get_label() == "_join"][0]
+    np.testing.assert_allclose(join.get_ydata(), [y[-1], fc.mean[0]])
 
 
 def test_match_plot_traces_the_clip_against_its_track():
@@ -135,10 +157,10 @@ def _airline():
 
 def test_forecast_figure_names_series_model_level_and_axes():
     y, m = _airline()
-    fc = m.forecast(y, 24, alpha=0.2)
+    fc = m.forecast(y, 24, level=(80,))
     fig = plot_forecast(fc, y, model=m, ylabel="log passengers (thousands)")
     ax = fig.axes[0]
-    assert ax.get_title() == "log air passengers: 24-step forecast, ARIMA(0,1,1)(0,1,1)12"
+    assert ax.get_title() == "log air passengers: 24-step forecast, ARIMA(0,1,1)(0,1,1)[12]"
     assert ax.get_ylabel() == "log passengers (thousands)"
     assert ax.get_xlabel() in ("time", "observation")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -146,13 +168,14 @@ def test_forecast_figure_names_series_model_level_and_axes():
     assert fig.dpi == 150
     # the band is the forecast's interval
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
-    assert band.min() == pytest.approx(fc.lower.min()) and band.max() == pytest.approx(fc.upper.max())
+    frame = fc.to_frame()
+    assert band.min() == pytest.approx(frame["lo-80"].min()) and band.max() == pytest.approx(frame["hi-80"].max())
 
 
 def test_forecast_figure_defaults_to_the_series_name():
     y, m = _airline()
     ax = plot_forecast(m.forecast(y, 12), y).axes[0]
-    assert ax.get_title() == "log air passengers: 12-step forecast"
+    assert ax.get_title() == "log air passengers: 12-step forecast, ARIMA(0,1,1)(0,1,1)[12]"
     assert ax.get_ylabel() == "log air passengers"
     assert ax.get_legend().get_texts()[-1].get_text() == "95% prediction interval"
 
@@ -163,7 +186,7 @@ def test_model_figure_shows_the_stationary_spectrum_of_a_differenced_model():
     _, m = _airline()
     fig = plot_model_kernels(m, n=30)
     a0, a1, a2 = fig.axes
-    assert fig.get_suptitle() == "ARIMA(0,1,1)(0,1,1)12: psi and pi weights, spectral density"
+    assert fig.get_suptitle() == "ARIMA(0,1,1)(0,1,1)[12]: psi and pi weights, spectral density"
     assert [a.get_xlabel() for a in fig.axes] == ["lag", "lag", "frequency (cycles per observation)"]
     assert all(a.get_ylabel() for a in fig.axes)
     assert a2.get_title() == "spectral density of the differenced series"
@@ -190,10 +213,10 @@ def test_decomposition_and_kernel_figures_have_titles_and_labels():
 
 def test_accessor_plot_methods_are_shells_over_tsconv_plot():
     y, m = _airline()
-    fig = y.tsconv.plot_forecast(m, 12, alpha=0.1)
-    direct = plot_forecast(m.forecast(y, 12, alpha=0.1), y, model=m)
+    fig = y.tsconv.plot_forecast(m, 12, level=(90,))
+    direct = plot_forecast(m.forecast(y, 12, level=(90,)), y, model=m)
     a, b = fig.axes[0], direct.axes[0]
-    assert a.get_title() == b.get_title() == "log air passengers: 12-step forecast, ARIMA(0,1,1)(0,1,1)12"
+    assert a.get_title() == b.get_title() == "log air passengers: 12-step forecast, ARIMA(0,1,1)(0,1,1)[12]"
     assert [t.get_text() for t in a.get_legend().get_texts()][-1] == "90% prediction interval"
     for la, lb in zip(a.lines, b.lines):
         np.testing.assert_array_equal(la.get_ydata(), lb.get_ydata())

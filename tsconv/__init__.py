@@ -56,8 +56,10 @@ from tsconv.kernels import (
 )
 from tsconv.decompose import decompose
 from tsconv.correlation import xcorr, correlation_lags, ncc, gcc, find_peaks, best_lag, false_alarm_probability, Peak
-from tsconv.arima import ARIMA, Forecast
-from tsconv.estimate import fit_arima, select_order, ARIMABatch
+from tsconv.forecast import Forecast, BatchForecast
+from tsconv.arima import ARIMA
+from tsconv.estimate import fit_arima, select_order, ARIMABatch, FittedARIMA, FitResult
+from tsconv.backtest import cross_validation
 from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
@@ -102,9 +104,13 @@ __all__ = [
     "zca_whiten",
     "ARIMA",
     "Forecast",
+    "BatchForecast",
     "fit_arima",
     "select_order",
     "ARIMABatch",
+    "FittedARIMA",
+    "FitResult",
+    "cross_validation",
     "__version__",
 ]
 

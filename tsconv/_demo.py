@@ -151,7 +151,7 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
     # speed-up on new data: statsmodels' apply + prediction + forecast vs the kernels
     rng = np.random.default_rng(0)
     n_new = 2_400 if quick else 12_000
-    new = model.simulate(n_new, rng=rng)
+    new = model.simulate(n_new, seed=rng)
     def sm_path() -> None:
         r2 = res.apply(new)
         r2.get_prediction().predicted_mean
@@ -172,7 +172,7 @@ def run_demo(outdir: str | Path = "tsconv-demo", quick: bool = False) -> int:
     from tsconv.estimate import fit_arima
 
     n_series = 200 if quick else 1000
-    sim = tsconv.ARIMA((2, 0, 0), ar=[0.5, -0.3], sigma2=1.0).simulate(200, repetitions=n_series, rng=rng)
+    sim = tsconv.ARIMA((2, 0, 0), ar=[0.5, -0.3], sigma2=1.0).simulate(200, repetitions=n_series, seed=rng)
     t0 = time.perf_counter()
     batch = fit_arima(sim, (2, 0, 0))  # exact ML started from CSS, the default
     pfc = batch.forecast(12)

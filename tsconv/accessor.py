@@ -150,12 +150,12 @@ class SeriesAccessor(_Common):
         out = np.asarray(out[0] if isinstance(out, tuple) else out)
         return pd.Series(out, index=self._obj.index, name=self._obj.name)
 
-    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> BoundModel:
-        """Fit a (seasonal) ARIMA with :func:`tsconv.fit_arima`, bound to this series."""
+    def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
+        """Fit a (seasonal) ARIMA with :func:`tsconv.fit_arima`: the fitted model keeps this
+        series (and its index) and forecasts with ``forecast(h, level=...)``."""
         from tsconv.estimate import fit_arima
 
-        model = fit_arima(self._obj.to_numpy(dtype=float), order, seasonal_order=seasonal_order, **kwargs)
-        return BoundModel(model, self._obj)
+        return fit_arima(self._obj, order, seasonal_order=seasonal_order, **kwargs)
 
     def from_statsmodels(self, results: Any) -> BoundModel:
         """A statsmodels ARIMA / SARIMAX / AutoReg fit as a tsconv model bound to this series."""
@@ -164,11 +164,11 @@ class SeriesAccessor(_Common):
         return BoundModel(ARIMA.from_statsmodels(results), self._obj)
 
     # -- figures: thin shells over tsconv.plot (the ``plot`` extra) ----------------------------
-    def plot_forecast(self, model: Any, steps: int, *, alpha: float = 0.05, last: int | None = 120, **kwargs: Any) -> Any:
-        """Forecast ``steps`` ahead with ``model`` and draw it (:func:`tsconv.plot.plot_forecast`).
+    def plot_forecast(self, model: Any, h: int, *, level: Any = (95,), last: int | None = 120, **kwargs: Any) -> Any:
+        """Forecast ``h`` steps ahead with ``model`` and draw it (:func:`tsconv.plot.plot_forecast`).
 
         ``model`` is a :class:`tsconv.ARIMA` (or what ``.tsconv.arima(...)`` returns); the title
-        and y label come from the series' name, the legend names the ``1 - alpha`` level.
+        and y label come from the series' name, the legend names each level.
 
         Examples
         --------
@@ -183,7 +183,7 @@ class SeriesAccessor(_Common):
         from tsconv.plot import plot_forecast
 
         model = getattr(model, "model", model)
-        fc = model.forecast(self._obj, steps, alpha=alpha)
+        fc = model.forecast(self._obj, h, level=level)
         return plot_forecast(fc, self._obj, model=model, last=last, **kwargs)
 
     def plot_decomposition(self, period: int | None = None, model: str = "additive", **kwargs: Any) -> Any:
@@ -233,10 +233,10 @@ class BoundModel:
         """One-step in-sample predictions on the series' index (:meth:`tsconv.ARIMA.predict`)."""
         return self.model.predict(self.series, **kwargs)
 
-    def forecast(self, steps: int, alpha: float = 0.05, **kwargs: Any) -> pd.DataFrame:
-        """Forecast ``steps`` ahead: a DataFrame (mean, se, lower, upper) on the next dates
-        of the series' frequency (or the next integers)."""
-        return self.model.forecast(self.series, steps, alpha=alpha, **kwargs).to_frame()
+    def forecast(self, h: int, exog_future: Any = None, *, level: Any = (95,), **kwargs: Any) -> Any:
+        """Forecast ``h`` steps ahead: a :class:`tsconv.Forecast` on the next dates of the
+        series' frequency (or the next integers), intervals at ``level`` percent."""
+        return self.model.forecast(self.series, h, exog_future, level=level, **kwargs)
 
 
 class DataFrameAccessor(_Common):
@@ -300,8 +300,9 @@ class DataFrameAccessor(_Common):
     def arima(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), **kwargs: Any) -> Any:
         """Fit every column with :func:`tsconv.fit_arima` in one batched call.
 
-        Returns the batch keyed by column name; its ``forecast(steps)`` is a long DataFrame
-        (``unique_id`` = column, ``ds`` continuing the index, mean, se, lower, upper).
+        Returns the batch keyed by column name; its ``forecast(h)`` is a
+        :class:`tsconv.BatchForecast` whose ``to_frame()`` is the long frame (``unique_id`` =
+        column, ``ds`` continuing the index, ``mean``, ``lo-95``, ``hi-95``).
         """
         frame = self._wide()
         long = frame.rename_axis("ds").reset_index().melt(id_vars="ds", var_name="unique_id", value_name="y")

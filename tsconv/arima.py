@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._arima_private import diffuse_head, fir_rows, innovations_factor, lfilter_zi, solve_head
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, parse_orders
+from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 from tsconv.kernel import Kernel, Transfer
 
 __all__ = ["ARIMA", "Forecast", "Start", "Trend", "TrendForm"]
@@ -59,66 +60,6 @@ def _poly(lags: tuple[int, ...], params: NDArray[np.float64], sign: float, s: in
     for lag, v in zip(lags, params):
         out[s * lag] += sign * v
     return out
-
-
-class Forecast:
-    """Point forecasts with standard errors and a central prediction interval.
-
-    Attributes
-    ----------
-    mean, se, lower, upper : ndarray or pandas object
-        Shape ``(steps,)`` for one series, ``(k, steps)`` for ``k`` series (pandas:
-        a Series / a DataFrame with one column per series on the forecast index).
-    alpha : float
-        ``lower``/``upper`` cover ``1 - alpha`` under Gaussian errors.
-    residuals, fitted : ndarray or pandas object
-        Set by :meth:`ARIMA.forecast`: the in-sample residuals and one-step predictions
-        of the history, from the same filter pass (shape of ``y``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tsconv import ARIMA
-    >>> fc = ARIMA((1, 0, 0), ar=[0.5], sigma2=1.0).forecast(np.array([0.0, 2.0]), 2)
-    >>> fc.mean, fc.se
-    (array([1. , 0.5]), array([1.        , 1.11803399]))
-    """
-
-    def __init__(self, mean: Any, se: Any, alpha: float, index: Any = None, columns: Any = None) -> None:
-        z = float(scipy.special.ndtri(1.0 - alpha / 2.0))
-        lower, upper = mean - z * se, mean + z * se
-        self.alpha = float(alpha)
-        if index is not None:
-            if mean.ndim == 1:
-                wrap = lambda a: pd.Series(a, index=index)  # noqa: E731
-            else:
-                wrap = lambda a: pd.DataFrame(a.T, index=index, columns=columns)  # noqa: E731
-            mean, se, lower, upper = wrap(mean), wrap(se), wrap(lower), wrap(upper)
-        self.mean, self.se, self.lower, self.upper = mean, se, lower, upper
-        self.residuals: Any = None
-        self.fitted: Any = None
-
-    def to_frame(self) -> pd.DataFrame:
-        """A DataFrame with columns ``mean, se, lower, upper`` (long format for many series)."""
-        def flat(a: Any) -> Any:
-            if isinstance(a, pd.DataFrame):
-                return a.stack()
-            if isinstance(a, np.ndarray) and a.ndim == 2:
-                return pd.Series(a.ravel(), index=pd.MultiIndex.from_product([range(a.shape[0]), range(a.shape[1])], names=["series", "step"]))
-            return a
-        return pd.DataFrame({"mean": flat(self.mean), "se": flat(self.se), "lower": flat(self.lower), "upper": flat(self.upper)})
-
-    def plot(self, history: Any = None, **kwargs: Any) -> Any:
-        """Fan chart of this forecast after ``history`` (needs the ``plot`` extra).
-
-        See :func:`tsconv.plot.plot_forecast` for the keyword arguments.
-        """
-        from tsconv import plot as _plot
-
-        return _plot.plot_forecast(self, history, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"Forecast(steps={np.shape(self.mean)[-1] if np.ndim(self.mean) else 0}, alpha={self.alpha})\n{self.to_frame()!r}"
 
 
 class ARIMA:
@@ -246,6 +187,45 @@ class ARIMA:
         self._ar_total = np.convolve(self._ar_red, diff)
         self._dd = diff.size - 1
         self._factors: dict[str, Any] = {}
+        for key, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(f"ARIMA is immutable: use model.replace({name}=...) for a model with another {name}")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("ARIMA is immutable")
+
+    _FIELDS = ("order", "seasonal_order", "ar", "ma", "seasonal_ar", "seasonal_ma", "trend", "trend_params",
+               "exog_params", "sigma2", "trend_form", "trend_offset")
+
+    def replace(self, **changes: Any) -> ARIMA:
+        """A new :class:`tsconv.ARIMA` with some constructor arguments changed (the model is immutable).
+
+        A fitted model gives a plain :class:`tsconv.ARIMA` (its estimates no longer describe it).
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> m = ARIMA((1, 0, 0), ar=[0.5])
+        >>> m.replace(ar=[0.9]).psi(3)
+        array([1.  , 0.9 , 0.81])
+        >>> m.ar
+        array([0.5])
+        """
+        unknown = sorted(set(changes) - set(self._FIELDS))
+        if unknown:
+            raise TypeError(f"replace() got unknown field(s) {unknown}; fields are {list(self._FIELDS)}")
+        kw = {f: getattr(self, f) for f in self._FIELDS}
+        if self.exog_params.size == 0:
+            kw["exog_params"] = None
+        kw.update(changes)
+        order, sorder = kw.pop("order"), kw.pop("seasonal_order")
+        return ARIMA(order, sorder, **kw)
 
     # -- kernels ------------------------------------------------------------------------
     @property
@@ -448,6 +428,8 @@ class ARIMA:
     def _prepare(self, y: Any, exog: Any, start: str, need: int) -> tuple[NDArray[np.float64], NDArray[np.float64], Any]:
         """(y2 (k, n), z2 = y - regression part, pandas wrapper info)."""
         info: Any = None
+        if isinstance(y, (pd.Series, pd.DataFrame)):
+            check_time_index(y.index, "y")
         if isinstance(y, pd.Series):
             info = ("series", y.index, y.name)
             vals = y.to_numpy()
@@ -671,26 +653,36 @@ class ARIMA:
     def forecast(
         self,
         y: ArrayLike,
-        steps: int,
+        h: Any = None,
         exog_future: ArrayLike | None = None,
-        alpha: float = 0.05,
         *,
+        level: Any = (95,),
         exog: ArrayLike | None = None,
         start: Start = "exact",
-    ) -> Forecast:
-        """Forecast ``steps`` ahead from the end of ``y``, with standard errors and intervals.
+        freq: Any = None,
+        **old: Any,
+    ) -> Any:
+        """Forecast ``h`` steps ahead from the end of ``y``, with standard errors and intervals.
+
+        The model has known coefficients and no data of its own: the history is passed
+        in. A model estimated by :func:`tsconv.fit_arima` keeps its data and forecasts
+        with ``forecast(h)``.
 
         Parameters
         ----------
         y : array_like, pandas.Series or pandas.DataFrame
-            The history (one or many series, as in :meth:`residuals`).
-        steps : int
+            The history (one or many series, as in :meth:`residuals`). A pandas index
+            must be increasing and unique.
+        h : int
             Forecast horizon (>= 1).
         exog, exog_future : array_like, optional
-            Regressors over the history and over the ``steps`` future periods
-            (``(steps, k_exog)`` or ``(k, steps, k_exog)``).
-        alpha : float, default 0.05
-            The intervals cover ``1 - alpha``.
+            Regressors over the history and over the ``h`` future periods
+            (``(h, k_exog)`` or ``(k, h, k_exog)``).
+        level : float or sequence of float, default (95,)
+            Coverage of the central prediction intervals, in percent.
+        freq : str or pandas offset, optional
+            Spacing of the future dates of a DatetimeIndex; default inferred from the
+            index (a ValueError asks for it when it cannot be).
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`residuals`. ``'exact'`` gives the exact Gaussian forecast and its
             mean squared error given the finite history; ``'conditional'`` continues the
@@ -698,9 +690,17 @@ class ARIMA:
 
         Returns
         -------
-        Forecast
-            ``mean``, ``se``, ``lower``, ``upper`` (pandas on an extended index for
-            pandas input) and ``to_frame()``.
+        Forecast or BatchForecast
+            A :class:`Forecast` for one series (1-D array or Series; pandas on the
+            future dates for a Series), a :class:`BatchForecast` for many (2-D array:
+            ids ``0..k-1``; wide DataFrame: ids are the columns).
+
+        Raises
+        ------
+        TypeError
+            The old keywords ``steps`` and ``alpha`` (the message gives the new ones).
+        ValueError
+            A bad ``h`` or ``level``, an index that is not increasing and unique.
 
         Notes
         -----
@@ -719,15 +719,16 @@ class ARIMA:
         >>> fc.mean, fc.se
         (array([2., 2., 2.]), array([2.        , 2.82842712, 3.46410162]))
         """
+        reject_old_keywords("forecast", old)
+        if h is None:
+            raise TypeError("forecast() needs the horizon h: forecast(y, h)")
         start = self._check_start(start)
-        steps = as_positive_int(steps, "steps")
-        if not (isinstance(alpha, numbers.Real) and 0 < alpha < 1):
-            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        h = as_positive_int(h, "h")
+        levels = check_level(level)
         y2, z, info = self._prepare(y, exog, start, self._need(start))
         k, n = y2.shape
         dd = self._dd
         N = n - dd
-        h = steps
         resid, f = self._innovations(z, start, n + h)
         e_full = resid[:, dd:]
         if start == "exact":
@@ -765,20 +766,32 @@ class ARIMA:
         if self.trend_form == "mean" and self._powers:
             mean = mean + self._trend_values(n, h)
         se = np.broadcast_to(np.sqrt(var), mean.shape).copy()
-        index = columns = None
-        if info[0] in ("series", "frame"):
-            index = _future_index(info[1], h)
-            columns = info[2] if info[0] == "frame" else None
-        if info[0] == "series" or (info[0] == "array" and info[1] == 1):
-            mean, se = mean[0], se[0]
-        fc = Forecast(mean, se, alpha, index=index, columns=columns)
         # the same filter pass gives the in-sample quantities
-        fc.residuals = self._wrap(resid, info)
         fitted = y2 - resid
         if start == "exact" and dd:
             fitted[:, :dd] = self._diffuse_predictions(z) + (y2[:, :dd] - z[:, :dd])
-        fc.fitted = self._wrap(fitted, info)
-        return fc
+        residuals, fitted = self._wrap(resid, info), self._wrap(fitted, info)
+        index = _future_index(info[1], h, freq) if info[0] in ("series", "frame") else None
+        label = self._label()
+        if info[0] == "series" or (info[0] == "array" and info[1] == 1):
+            mean1, se1 = mean[0], se[0]
+            history: Any = y if isinstance(y, pd.Series) else y2[0]
+            if index is not None:
+                wrap = lambda a: pd.Series(a, index=index, name=y.name)  # noqa: E731
+            else:
+                wrap = lambda a: a  # noqa: E731
+            bounds = {v: (wrap(lo), wrap(hi)) for v, (lo, hi) in gaussian_bounds(mean1, se1, levels).items()}
+            return Forecast(wrap(mean1), wrap(se1), levels, bounds, name=getattr(y, "name", None), model=label,
+                            history=history, residuals=residuals, fitted=fitted)
+        ids = list(info[2]) if info[0] == "frame" else list(range(k))
+        ds = [list(index)] * k if index is not None else None
+        hist = y if info[0] == "frame" else y2
+        return BatchForecast(mean, se, levels, gaussian_bounds(mean, se, levels), ids=ids, ds=ds, model=label,
+                             history=hist, residuals=residuals, fitted=fitted)
+
+    def _label(self) -> str:
+        """``ARIMA(p,d,q)(P,D,Q)[s]``: the model's short name (plot titles, summaries)."""
+        return model_label(self.order, self.seasonal_order)
 
     def _x_to_z(self, xhat: NDArray[np.float64], z: NDArray[np.float64] | None, N: int, m: int, mu_f: NDArray[np.float64], intercept: bool) -> NDArray[np.float64]:
         """Map future Ansley values x (k, h) at differenced times N.. to levels z.
@@ -837,13 +850,21 @@ class ARIMA:
 
         return _plot.plot_model_kernels(self, n=n, **kwargs)
 
-    def simulate(self, n: int, repetitions: int = 1, rng: Any = None) -> NDArray[np.float64]:
+    def simulate(self, n: int, repetitions: int = 1, seed: Any = None, **old: Any) -> NDArray[np.float64]:
         """Simulate the model: psi weights convolved with Gaussian shocks.
 
         A stationary model starts in its stationary regime (a burn-in long enough for
         the psi weights to fall below 1e-12 is discarded); an integrated model starts
         from zero pre-sample values. Trend terms are added; exogenous regressors are
         not (``exog_params`` must be empty).
+
+        Parameters
+        ----------
+        n : int
+            Length of each path.
+        repetitions : int, default 1
+        seed : int, numpy.random.Generator or None
+            Passed to :func:`numpy.random.default_rng`.
 
         Returns
         -------
@@ -853,14 +874,15 @@ class ARIMA:
         Examples
         --------
         >>> from tsconv import ARIMA
-        >>> ARIMA((1, 0, 0), ar=[0.5]).simulate(100, repetitions=3, rng=0).shape
+        >>> ARIMA((1, 0, 0), ar=[0.5]).simulate(100, repetitions=3, seed=0).shape
         (3, 100)
         """
+        reject_old_keywords("simulate", old)
         n = as_positive_int(n, "n")
         repetitions = as_positive_int(repetitions, "repetitions")
         if self.exog_params.size:
             raise ValueError("simulate does not know future regressors: the model has exog_params")
-        rng = np.random.default_rng(rng)
+        rng = np.random.default_rng(seed)
         burn = 0
         if self._dd == 0 and self.is_stationary:
             r = self.roots()["ar"]
@@ -918,6 +940,46 @@ class ARIMA:
 
         return cls(**statsmodels_spec(results))
 
+    def param_names(self) -> list[str]:
+        """Names of :meth:`to_statsmodels_params` in statsmodels' spelling: ``const`` (mean
+        form, statsmodels ``ARIMA``) or ``intercept`` (``SARIMAX``), ``drift``, exog ``x1..``,
+        ``ar.L1``, ``ma.L1``, ``ar.S.L12``, ``ma.S.L12``, ``sigma2`` (the linear trend is
+        ``drift`` in both forms, as :func:`tsconv.fit_arima` names it)."""
+        const = "const" if self.trend_form == "mean" else "intercept"
+        names = [{0: const, 1: "drift"}[p] for p in self._powers] + [f"x{j + 1}" for j in range(self.exog_params.size)]
+        names += [f"ar.L{j}" for j in self.ar_lags] + [f"ma.L{j}" for j in self.ma_lags]
+        names += [f"ar.S.L{j * self.s}" for j in self.seasonal_ar_lags] + [f"ma.S.L{j * self.s}" for j in self.seasonal_ma_lags]
+        return names + ["sigma2"]
+
+    def summary(self) -> str:
+        """A text table of the model: its coefficients (statsmodels' names), the smallest
+        AR and MA root moduli, stationarity and invertibility. A model typed in by hand has
+        no standard errors; :func:`tsconv.fit_arima` gives a model whose summary has them.
+
+        Examples
+        --------
+        >>> from tsconv import ARIMA
+        >>> print(ARIMA((1, 0, 1), ar=[0.5], ma=[0.25], sigma2=2.0).summary())
+        ARIMA(1,0,1), known coefficients (trend 'n', trend_form 'mean')
+        <BLANKLINE>
+                            coef
+        ar.L1             0.5000
+        ma.L1             0.2500
+        sigma2            2.0000
+        <BLANKLINE>
+        smallest root modulus: AR 2.0000, MA 4.0000
+        stationary: True   invertible: True
+        """
+        lines = [f"{self._label()}, known coefficients (trend {self.trend!r}, trend_form {self.trend_form!r})", "",
+                 f"{'':12s}{'coef':>12s}"]
+        for name, v in zip(self.param_names(), self.to_statsmodels_params()):
+            lines.append(f"{name:12s}{v:12.4f}")
+        r = self.roots()
+        mod = {k: (f"{float(np.min(np.abs(v))):.4f}" if v.size else "-") for k, v in r.items()}
+        lines += ["", f"smallest root modulus: AR {mod['ar']}, MA {mod['ma']}",
+                  f"stationary: {self.is_stationary}   invertible: {self.is_invertible}"]
+        return "\n".join(lines)
+
     def to_statsmodels_params(self) -> NDArray[np.float64]:
         """Parameters in statsmodels' order: trend, exog, ar, ma, seasonal ar, seasonal ma, sigma2.
 
@@ -951,14 +1013,46 @@ class ARIMA:
         return f"ARIMA({', '.join(parts)})"
 
 
-def _future_index(index: pd.Index, h: int) -> pd.Index:
-    """The ``h`` index values after ``index`` (dates with a frequency, or integers)."""
-    if isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
-        freq = infer_freq(index)
-        if freq is not None:
-            if isinstance(index, pd.PeriodIndex):
-                return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
-            return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
+def model_label(order: Any, seasonal_order: Any) -> str:
+    """``ARIMA(p,d,q)(P,D,Q)[s]`` (a lag list counts its lags, as R prints them)."""
+    def part(x: Any) -> str:
+        return str(len(x)) if isinstance(x, (list, tuple)) else str(x)
+
+    out = f"ARIMA({part(order[0])},{order[1]},{part(order[2])})"
+    if len(seasonal_order) == 4 and seasonal_order[3]:
+        out += f"({part(seasonal_order[0])},{seasonal_order[1]},{part(seasonal_order[2])})[{seasonal_order[3]}]"
+    return out
+
+
+def check_time_index(index: pd.Index, name: str) -> None:
+    """A ValueError unless ``index`` (dates, periods or numbers) is increasing and unique."""
+    if isinstance(index, pd.RangeIndex) and index.step > 0:
+        return
+    if not (isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)) or pd.api.types.is_numeric_dtype(index)):
+        return
+    if not index.is_unique:
+        dup = index[index.duplicated()][:3].tolist()
+        raise ValueError(f"the index of {name} must be unique, got repeated values {dup}")
+    if not index.is_monotonic_increasing:
+        raise ValueError(
+            f"the index of {name} must be increasing, got {index[0]!r} ... {index[-1]!r} out of order; "
+            f"sort it first ({name}.sort_index())"
+        )
+
+
+def _future_index(index: pd.Index, h: int, freq: Any = None) -> pd.Index:
+    """The ``h`` index values after ``index``: dates at ``freq`` (default: inferred from the
+    index; a ValueError asking for ``freq=`` when it cannot be), or integers."""
+    if isinstance(index, pd.PeriodIndex):
+        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq if freq is None else freq)
+    if isinstance(index, pd.DatetimeIndex):
+        freq = infer_freq(index) if freq is None else freq
+        if freq is None:
+            raise ValueError(
+                f"the frequency of the dates {index[0]} ... {index[-1]} cannot be inferred (irregular or too few); "
+                "pass freq=, e.g. forecast(h, freq='D')"
+            )
+        return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
     if isinstance(index, pd.RangeIndex):
         return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
     if pd.api.types.is_integer_dtype(index) and len(index):

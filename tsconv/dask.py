@@ -40,6 +40,7 @@ from dask.highlevelgraph import HighLevelGraph
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_axis, as_int, check_option, check_real_dtype
+from tsconv.forecast import check_level, level_label, reject_old_keywords
 from tsconv.audio.io import _check_sr, to_mono
 from tsconv.audio import catalog as _catalog
 from tsconv.audio import matcher as _mt
@@ -1010,12 +1011,12 @@ def _fit_partition(pdf: Any, kw: dict[str, Any], meta: Any) -> Any:
     return out.astype(meta.dtypes.to_dict())
 
 
-def _forecast_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: Any) -> Any:
+def _forecast_partition(pdf: Any, h: int, level: tuple[float, ...], kw: dict[str, Any], meta: Any) -> Any:
     from tsconv.estimate import fit_arima
 
     if len(pdf) == 0:
         return meta
-    fc = fit_arima(pdf, **kw).forecast(h, alpha=alpha)
+    fc = fit_arima(pdf, **kw).forecast(h, level=level).to_frame()
     return fc.astype(meta.dtypes.to_dict())
 
 
@@ -1030,13 +1031,15 @@ def _verify_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: 
     short = sorted(set(test["unique_id"]) - set(train["unique_id"]), key=str)
     if short:
         raise ValueError(f"series {short[:5]} have no more than h={h} observations: nothing left to fit on")
-    fc = fit_arima(train, **kw).forecast(h, alpha=alpha)
+    cover = 100.0 * (1.0 - alpha)
+    fc = fit_arima(train, **kw).forecast(h, level=(cover,)).to_frame()
     # forecasts and held-out values both run by unique_id (sorted), then time
     if not np.array_equal(fc["unique_id"].to_numpy(), test["unique_id"].to_numpy()):
         raise AssertionError("forecasts and held-out values are not aligned")  # pragma: no cover
     y, mean = test["y"].to_numpy(dtype=np.float64), fc["mean"].to_numpy()
     err = y - mean
-    inside = (fc["lower"].to_numpy() <= y) & (y <= fc["upper"].to_numpy())
+    lab = level_label(cover)
+    inside = (fc[f"lo-{lab}"].to_numpy() <= y) & (y <= fc[f"hi-{lab}"].to_numpy())
     scores = pd.DataFrame({"unique_id": fc["unique_id"].to_numpy(), "err": err, "abs": np.abs(err), "sq": err**2, "inside": inside})
     g = scores.groupby("unique_id", sort=True)
     out = pd.DataFrame(
@@ -1147,8 +1150,9 @@ def forecast(
     trend: str = "n",
     method: str = "css-ml",
     *,
-    alpha: float = 0.05,
+    level: Any = (95,),
     maxiter: int = 200,
+    **old: Any,
 ) -> Any:
     """Fit every series of a long Dask DataFrame and forecast it ``h`` steps ahead.
 
@@ -1160,21 +1164,21 @@ def forecast(
         Horizon, >= 1.
     order, seasonal_order, trend, method, maxiter
         As in :func:`tsconv.fit_arima`.
-    alpha : float, default 0.05
-        Intervals have coverage ``1 - alpha`` (Gaussian).
+    level : float or sequence of float, default (95,)
+        Coverage of the (Gaussian) prediction intervals, in percent.
 
     Returns
     -------
     dask.dataframe.DataFrame
         Long forecasts: ``unique_id``, ``ds`` (continuing each series' stamps),
-        ``mean``, ``se``, ``lower``, ``upper`` -- the frame
-        ``tsconv.fit_arima(pdf, ...).forecast(h)`` returns for the whole panel in memory,
-        with the series in partition order.
+        ``mean``, ``lo-95``, ``hi-95`` (one pair per level) -- the frame
+        ``tsconv.fit_arima(pdf, ...).forecast(h, level=level).to_frame()`` gives for the
+        whole panel in memory, with the series in partition order.
 
     Raises
     ------
     TypeError, ValueError
-        As :func:`fit_arima`; a bad ``h`` or ``alpha``.
+        As :func:`fit_arima`; a bad ``h`` or ``level``; the old keyword ``alpha``.
 
     See Also
     --------
@@ -1193,17 +1197,20 @@ def forecast(
     >>> fc.sort_values(["unique_id", "ds"])[["unique_id", "ds"]].to_numpy().tolist()
     [['a', 80], ['a', 81], ['a', 82], ['b', 80], ['b', 81], ['b', 82]]
     """
-    h, alpha = _check_h(h, alpha)
+    reject_old_keywords("forecast", old)
+    h = as_int(h, "h", minimum=1)
+    levels = check_level(level)
     kw = _fit_kwargs(order, seasonal_order, trend, method, maxiter)
     panel = _by_series(df)
+    cols = ["mean"] + [f"{side}-{level_label(v)}" for v in levels for side in ("lo", "hi")]
     meta = pd.DataFrame(
         {
             "unique_id": pd.Series([], dtype=panel["unique_id"].dtype),
             "ds": pd.Series([], dtype=panel["ds"].dtype),
-            **{c: pd.Series([], dtype=np.float64) for c in ("mean", "se", "lower", "upper")},
+            **{c: pd.Series([], dtype=np.float64) for c in cols},
         }
     )
-    return panel.map_partitions(_forecast_partition, h, alpha, kw, meta, meta=meta, enforce_metadata=False)
+    return panel.map_partitions(_forecast_partition, h, levels, kw, meta, meta=meta, enforce_metadata=False)
 
 
 def verify(

@@ -11,8 +11,10 @@ vectorized call, whose :meth:`ARIMABatch.forecast` uses each series' own coeffic
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
+from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -21,11 +23,15 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv import _estimate_private as _ep
+from tsconv import _boxcox, _persist
+from tsconv._persist import ModelFileError
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, parse_orders
-from tsconv.arima import ARIMA
+from tsconv.arima import ARIMA, check_time_index, model_label
+from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
-__all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning"]
+__all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
+           "ModelFileError"]
 
 Method = Literal["css-ml", "ml", "css", "yule-walker", "burg", "ols"]
 Trend = Literal["n", "c", "t", "ct"]
@@ -79,15 +85,39 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
     missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
     if missing:
         raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
+    df = df.assign(ds=_parse_ds(df["ds"]))
     ids, series, stamps = [], [], []
     for uid, g in df.groupby("unique_id", sort=True):
         g = g.sort_values("ds")
+        if g["ds"].duplicated().any():
+            dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
+            raise ValueError(f"ds must be unique within a series, got repeated {dup} in unique_id={uid!r}")
         vals = as_float_array(g["y"].to_numpy(), "y", ndim=1, keep_float32=False)
         _check_series(vals, f"y of unique_id={uid!r}")
         ids.append(uid)
         series.append(np.asarray(vals, dtype=np.float64))
         stamps.append(g["ds"].to_numpy())
     return ids, series, stamps
+
+
+def _parse_ds(ds: pd.Series) -> pd.Series:
+    """Time stamps of a long panel: numbers and datetimes as they are, strings parsed as
+    ISO 8601 dates (``2020-01-02``); other strings are refused, since ``01/02/2020`` is
+    2 January or 1 February depending on the convention, and sorting them as text
+    scrambles the series."""
+    if pd.api.types.is_object_dtype(ds.dtype) or pd.api.types.is_string_dtype(ds.dtype):
+        if not all(isinstance(v, str) for v in ds.iloc[:1000]):
+            return ds
+        try:
+            return pd.to_datetime(ds, format="ISO8601")
+        except (ValueError, TypeError):
+            first = ds.iloc[0]
+            raise ValueError(
+                f"ds holds strings that are not ISO 8601 dates (first: {first!r}); a date such as '01/02/2020' "
+                "is ambiguous (2 January or 1 February): convert ds first, e.g. "
+                "df['ds'] = pd.to_datetime(df['ds'], format='%m/%d/%Y')"
+            ) from None
+    return ds
 
 
 def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | None = None) -> tuple[NDArray[np.float64], list[str]] | None:
@@ -121,6 +151,7 @@ def _as_panel(y: Any) -> tuple[list[NDArray[np.float64]], list[Any] | None, list
         ids, series, stamps = _panel_from_long(y)
         return series, ids, stamps, False
     if isinstance(y, pd.Series):
+        check_time_index(y.index, "y")
         vals = as_float_array(y.to_numpy(), "y", ndim=1, keep_float32=False)
         _check_series(vals, "y")
         return [np.asarray(vals, np.float64)], None, None, True
@@ -161,6 +192,7 @@ def _regressors(trend: str, exog: Any, n: int, k_series: int, offset: int = 1) -
 # ---------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
 class FitResult:
     """Estimation results of one series: what a fitted :class:`tsconv.ARIMA` carries.
 
@@ -180,29 +212,78 @@ class FitResult:
     method : str
     converged : bool
     iterations : int
+    title : str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> from tsconv.datasets import load
+    >>> res = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12)).fit_result
+    >>> res.conf_int().round(3)
+                  0      1
+    ma.L1    -0.578 -0.226
+    ma.S.L12 -0.700 -0.414
     """
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
+    params: pd.Series
+    bse: pd.Series
+    llf: float
+    aic: float
+    aicc: float
+    bic: float
+    sigma2: float
+    nobs: int
+    nobs_effective: int
+    method: str
+    converged: bool
+    iterations: int
+    title: str = ""
 
     def __repr__(self) -> str:
         return f"FitResult(method={self.method!r}, llf={self.llf:.6g}, converged={self.converged})"
 
-    def summary(self) -> str:
-        """A text table of estimates, standard errors, z statistics and p-values."""
+    @property
+    def tvalues(self) -> pd.Series:
+        """``params / bse`` (z statistics; statsmodels' ``tvalues``)."""
+        return self.params / self.bse.reindex(self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided normal p-values of ``tvalues`` (statsmodels' ``pvalues``)."""
+        z = self.tvalues
+        return pd.Series(2 * scipy.stats.norm.sf(np.abs(z.to_numpy())), index=z.index, name="pvalues")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals ``params -/+ z_(1-alpha/2) bse``: columns 0 and 1, as statsmodels."""
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        z = scipy.stats.norm.ppf(1 - alpha / 2)
         bse = self.bse.reindex(self.params.index)
-        z = self.params / bse
-        pv = pd.Series(2 * scipy.stats.norm.sf(np.abs(z.to_numpy())), index=z.index)
+        return pd.DataFrame({0: self.params - z * bse, 1: self.params + z * bse})
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the estimates: ``diag(bse**2)`` (the off-diagonal terms are not kept)."""
+        bse = self.bse.reindex(self.params.index).to_numpy()
+        return pd.DataFrame(np.diag(bse**2), index=self.params.index, columns=self.params.index)
+
+    def summary(self) -> str:
+        """A text table of estimates, standard errors, z statistics, p-values and 95% intervals."""
+        bse = self.bse.reindex(self.params.index)
+        z = self.tvalues
+        pv = self.pvalues
+        ci = self.conf_int()
         lines = [
             f"{self.title}",
             f"method: {self.method}   nobs: {self.nobs}   converged: {self.converged}",
             f"log-likelihood: {self.llf:.4f}   AIC: {self.aic:.4f}   AICc: {self.aicc:.4f}   BIC: {self.bic:.4f}",
             f"sigma^2: {self.sigma2:.6g}",
             "",
-            f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}",
+            f"{'':12s}{'coef':>12s}{'std err':>12s}{'z':>9s}{'P>|z|':>9s}{'[0.025':>11s}{'0.975]':>11s}",
         ]
         for name in self.params.index:
-            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[name]:9.3f}")
+            lines.append(f"{name:12s}{self.params[name]:12.4f}{bse[name]:12.4f}{z[name]:9.3f}{pv[name]:9.3f}"
+                         f"{ci.loc[name, 0]:11.4f}{ci.loc[name, 1]:11.4f}")
         return "\n".join(lines)
 
 
@@ -216,6 +297,7 @@ def _ic(llf: NDArray[np.float64], n_eff: NDArray[np.float64], k: int) -> tuple[A
     return aic, aicc, bic
 
 
+@dataclass(frozen=True, eq=False)
 class ARIMABatch:
     """Many series fitted with one SARIMA order, each with its own coefficients.
 
@@ -241,9 +323,37 @@ class ARIMABatch:
     (3, 4)
     """
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-        self._bse: NDArray[np.float64] | None = kw.get("_bse")
+    series: list[NDArray[np.float64]]
+    _ids: list[Any] | None
+    _stamps: list[Any] | None
+    spec: _ep.Spec
+    order: tuple[Any, ...]
+    seasonal_order: tuple[Any, ...]
+    trend: str
+    exog: NDArray[np.float64] | None
+    method: str
+    params: NDArray[np.float64]
+    param_names: list[str]
+    sigma2: NDArray[np.float64]
+    llf: NDArray[np.float64]
+    converged: NDArray[np.bool_]
+    iterations: NDArray[np.int64]
+    nobs: NDArray[np.int64]
+    nobs_effective: NDArray[np.float64]
+    _bse: NDArray[np.float64] | None = None
+    _lambdas: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        # the estimates are the batch's own arrays (the data may be the caller's: left alone)
+        for key in ("params", "sigma2", "llf", "converged", "iterations", "nobs", "nobs_effective", "_bse", "_lambdas"):
+            value = getattr(self, key)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    @property
+    def boxcox(self) -> NDArray[np.float64] | None:
+        """The Box-Cox lambda of each series (None without a transform)."""
+        return None if self._lambdas is None else self._lambdas.copy()
 
     # -- containers -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -290,7 +400,8 @@ class ARIMABatch:
     def bse(self) -> NDArray[np.float64]:
         """Standard errors ``(k, n_params + 1)`` (``sigma2`` last), computed on first use."""
         if self._bse is None:
-            self._bse = _standard_errors(self)
+            object.__setattr__(self, "_bse", _standard_errors(self))  # a cache of a pure function of the fit
+            self._bse.flags.writeable = False
         return self._bse
 
     def to_frame(self) -> pd.DataFrame:
@@ -335,28 +446,31 @@ class ARIMABatch:
         return _make_model(self, i)
 
     # -- forecasting ----------------------------------------------------------------------
-    def forecast(self, steps: int, exog_future: ArrayLike | None = None, alpha: float = 0.05) -> Any:
-        """Forecast every series ``steps`` ahead with its own coefficients, with intervals.
+    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,), freq: Any = None,
+                 **old: Any) -> BatchForecast:
+        """Forecast every series ``h`` steps ahead with its own coefficients, with intervals.
 
         Parameters
         ----------
-        steps : int
+        h : int
             Horizon, >= 1.
         exog_future : array_like or pandas.DataFrame, optional
-            Future regressors, ``(steps, m)`` shared or ``(k, steps, m)``; required when
-            the model has exog. A model fitted to a long DataFrame takes a long
-            DataFrame here too: ``unique_id``, optionally ``ds``, and the regressor
-            columns, ``steps`` rows per series.
-        alpha : float, default 0.05
-            Intervals have coverage ``1 - alpha`` (Gaussian).
+            Future regressors, ``(h, m)`` shared or ``(k, h, m)``; required when the
+            model has exog. A model fitted to a long DataFrame takes a long DataFrame
+            here too: ``unique_id``, optionally ``ds``, and the regressor columns, ``h``
+            rows per series.
+        level : float or sequence of float, default (95,)
+            Coverage of the central (Gaussian) prediction intervals, in percent.
+        freq : str or pandas offset, optional
+            Spacing of the future ``ds`` of datetime stamps; default inferred per series
+            (else the spacing of its last two stamps).
 
         Returns
         -------
-        BatchForecast or pandas.DataFrame
-            For array input: an object with ``mean``, ``se``, ``lower``, ``upper`` arrays
-            of shape ``(k, steps)`` and ``to_frame()``. For a long DataFrame input: a long
-            DataFrame with columns ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``,
-            ``upper``, the ``ds`` continuing each series' time stamps.
+        BatchForecast
+            ``mean``, ``se`` and the bounds ``(k, h)``; ``to_frame()`` is the long frame
+            ``unique_id``, ``ds``, ``mean``, ``lo-95``, ``hi-95``, the ``ds`` continuing
+            each series' time stamps (step numbers ``1..h`` for arrays).
 
         Notes
         -----
@@ -365,9 +479,11 @@ class ARIMABatch:
         ``sqrt(sigma2 * cumsum(psi**2))`` with psi the MA(inf) weights of
         ``ma / ar_total`` (differencing included).
         """
-        steps = as_int(steps, "steps", minimum=1)
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
-            raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+        reject_old_keywords("forecast", old)
+        if h is None:
+            raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
+        h = as_int(h, "h", minimum=1)
+        levels = check_level(level)
         n_ex = 0 if self.exog is None else np.asarray(self.exog).shape[-1]
         if n_ex and isinstance(exog_future, pd.DataFrame) and "unique_id" in exog_future.columns:
             if self._ids is None:
@@ -377,52 +493,120 @@ class ARIMABatch:
             if missing:
                 raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
             keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
-            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", steps)
+            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", h)
             assert found is not None
             exog_future = found[0]
-        mean, se = _batch_forecast(self, steps, exog_future)
-        zq = scipy.stats.norm.ppf(1 - alpha / 2)
-        fc = BatchForecast(mean, se, mean - zq * se, mean + zq * se, self.ids, alpha)
+        mean, se = _batch_forecast(self, h, exog_future)
+        ds = [_future_stamps(st, h, freq) for st in self._stamps] if self._stamps is not None else None
+        bounds = gaussian_bounds(mean, se, levels)
+        if self._lambdas is not None:
+            lam = self._lambdas[:, None]
+            mean = _boxcox.inverse(mean, lam)
+            bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in bounds.items()}
+        return BatchForecast(mean, se, levels, bounds, ids=self.ids, ds=ds,
+                             model=model_label(self.order, self.seasonal_order), history=self._histories())
+
+    def _originals(self) -> list[NDArray[np.float64]]:
+        if self._lambdas is None:
+            return list(self.series)
+        return [_boxcox.inverse(v, lam) for v, lam in zip(self.series, self._lambdas)]
+
+    def _histories(self) -> list[pd.Series]:
+        ids = self.ids
         if self._stamps is None:
-            return fc
-        return fc.to_frame(stamps=self._stamps)
+            return [pd.Series(v, name=ids[i]) for i, v in enumerate(self._originals())]
+        return [pd.Series(v, index=pd.Index(st, name="ds"), name=ids[i]) for i, (v, st) in enumerate(zip(self._originals(), self._stamps))]
 
+    def summary(self) -> pd.DataFrame:
+        """The panel as a table: one row per series with parameters, standard errors
+        (``se(...)``), ``sigma2``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``, ``converged``."""
+        df = self.to_frame()
+        bse = pd.DataFrame(self.bse[:, : len(self.param_names)], columns=[f"se({c})" for c in self.param_names], index=df.index)
+        cols = [c for pair in zip(self.param_names, bse.columns) for c in pair]
+        return pd.concat([df, bse], axis=1)[cols + ["sigma2", "llf", "aic", "aicc", "bic", "nobs", "converged"]]
 
-class BatchForecast:
-    """Forecasts of many series: ``mean``, ``se``, ``lower``, ``upper`` of shape ``(k, steps)``."""
+    # -- files ----------------------------------------------------------------------------
+    def save(self, path: Any) -> None:
+        """Write the fitted panel to ``path``: data, time stamps, estimates, standard errors.
 
-    def __init__(self, mean: Any, se: Any, lower: Any, upper: Any, ids: list[Any], alpha: float) -> None:
-        self.mean, self.se, self.lower, self.upper, self.ids, self.alpha = mean, se, lower, upper, ids, alpha
+        The format (``tsconv-model``, version 1) is a ZIP archive of a JSON manifest and
+        ``.npy`` arrays, read without pickle; the write is atomic (temporary file, then
+        ``os.replace``). :meth:`load` gives back a panel that forecasts bit-identically.
 
-    def __repr__(self) -> str:
-        return f"BatchForecast({self.mean.shape[0]} series, {self.mean.shape[1]} steps, alpha={self.alpha})"
-
-    def to_frame(self, stamps: list[Any] | None = None) -> pd.DataFrame:
-        """Long DataFrame ``unique_id``, ``ds``, ``mean``, ``se``, ``lower``, ``upper``.
-
-        ``ds`` is the step number 1..steps, or continues each series' time stamps (same
-        spacing as its last two stamps; a pandas frequency when one can be inferred).
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from tsconv import ARIMABatch, fit_arima
+        >>> y = np.random.default_rng(0).standard_normal((3, 100)).cumsum(axis=1)
+        >>> b = fit_arima(y, (1, 1, 0))
+        >>> path = os.path.join(tempfile.mkdtemp(), "panel.tsconv")
+        >>> b.save(path)
+        >>> np.array_equal(ARIMABatch.load(path).forecast(5).mean, b.forecast(5).mean)
+        True
         """
-        k, h = self.mean.shape
-        ds: list[Any] = []
-        for i in range(k):
-            ds.extend(_future_stamps(stamps[i], h) if stamps is not None else range(1, h + 1))
-        return pd.DataFrame(
-            {
-                "unique_id": np.repeat(np.asarray(self.ids, dtype=object), h),
-                "ds": ds,
-                "mean": self.mean.ravel(),
-                "se": self.se.ravel(),
-                "lower": self.lower.ravel(),
-                "upper": self.upper.ravel(),
-            }
+        stamps = None
+        if self._stamps is not None:
+            stamps = np.concatenate([np.asarray(st) for st in self._stamps])
+            if stamps.dtype.hasobject:
+                raise TypeError("cannot save time stamps of dtype object: use numbers or datetimes for ds")
+        manifest = {
+            "order": _persist.jsonable(list(self.order)), "seasonal_order": _persist.jsonable(list(self.seasonal_order)),
+            "trend": self.trend, "method": self.method, "param_names": list(self.param_names),
+            "ids": None if self._ids is None else _persist.jsonable(list(self._ids)),
+        }
+        arrays: dict[str, Any] = {
+            "series": np.concatenate(self.series), "nobs": np.asarray(self.nobs, np.int64),
+            "params": self.params, "sigma2": self.sigma2, "llf": self.llf, "converged": np.asarray(self.converged, bool),
+            "iterations": np.asarray(self.iterations, np.int64), "nobs_effective": np.asarray(self.nobs_effective),
+            "bse": self.bse,
+        }
+        if self.exog is not None:
+            arrays["exog"] = self.exog
+        if self._lambdas is not None:
+            arrays["boxcox"] = self._lambdas
+        if stamps is not None:
+            arrays["stamps"] = stamps
+        _persist.write_model(path, "batch", manifest, arrays)
+
+    @classmethod
+    def load(cls, path: Any) -> ARIMABatch:
+        """Read a panel written by :meth:`save`.
+
+        Raises
+        ------
+        ModelFileError
+            A missing, truncated, edited or foreign file, or another version.
+        """
+        man, arr = _persist.read_model(path, "batch")
+        try:
+            order, sorder = tuple(man["order"]), tuple(man["seasonal_order"])
+            ar, d, ma, sar, D, sma, s = _parse_orders(order, sorder)
+            exog = arr.get("exog")
+            n_ex = 0 if exog is None else (1 if exog.ndim == 1 else exog.shape[-1])
+            spec = _ep.Spec(ar, d, ma, sar, D, sma, s, len(_trend_names(man["trend"])) + n_ex)
+            nobs = arr["nobs"]
+            cuts = np.cumsum(nobs)[:-1]
+            series = [np.array(v) for v in np.split(arr["series"], cuts)]
+            stamps = None if "stamps" not in arr else [np.array(v) for v in np.split(arr["stamps"], cuts)]
+            if arr["params"].shape != (len(series), spec.n_params):
+                raise ValueError(f"params have shape {arr['params'].shape}, expected {(len(series), spec.n_params)}")
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelFileError(f"{path!r}: inconsistent model file ({exc})") from exc
+        return cls(
+            series=series, _ids=man["ids"], _stamps=stamps, spec=spec, order=order, seasonal_order=sorder,
+            trend=man["trend"], exog=exog, method=man["method"], params=arr["params"], param_names=list(man["param_names"]),
+            sigma2=arr["sigma2"], llf=arr["llf"], converged=arr["converged"], iterations=arr["iterations"], nobs=nobs,
+            nobs_effective=arr["nobs_effective"], _bse=arr["bse"], _lambdas=arr.get("boxcox"),
         )
 
 
-def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
-    if len(ds) >= 3 and np.issubdtype(np.asarray(ds).dtype, np.datetime64):
+def _future_stamps(ds: NDArray[Any], h: int, freq: Any = None) -> list[Any]:
+    """The ``h`` stamps after ``ds``: dates at ``freq`` (given, or inferred), else the same
+    spacing as the last two stamps."""
+    if np.issubdtype(np.asarray(ds).dtype, np.datetime64) and (freq is not None or len(ds) >= 3):
         idx = pd.DatetimeIndex(ds)
-        freq = infer_freq(idx)
+        freq = infer_freq(idx) if freq is None else freq
         if freq is not None:
             return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
     step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
@@ -446,6 +630,8 @@ def fit_arima(
     method: Method = "css-ml",
     *,
     maxiter: int = 100,
+    boxcox: Any = None,
+    sort: bool = False,
 ) -> Any:
     """Estimate a (seasonal) ARIMA model for one series or for every series of a panel.
 
@@ -478,6 +664,17 @@ def fit_arima(
         ``yule_walker`` (``method='adjusted'``), ``burg`` and ``AutoReg``.
     maxiter : int, default 100
         Iterations of the least-squares optimizer per stage.
+    sort : bool, default False
+        Sort a Series by its index first; by default an index that is not increasing is
+        refused (a ValueError), as is one with repeated values.
+    boxcox : float, 'auto' or None, default None
+        Fit the model to the Box-Cox transform ``(y**lam - 1) / lam`` (``log y`` for 0) of
+        each (strictly positive) series. ``'auto'`` chooses ``lam`` per series by
+        Guerrero's method over ``[-1, 2]`` with subseries of the seasonal period (2
+        without one), as R's ``forecast::BoxCox.lambda``. Forecasts are back-transformed:
+        the mean becomes the median of the forecast distribution and the interval bounds
+        are the transformed bounds (R's ``forecast(..., lambda=, biasadj=FALSE)``);
+        ``se``, ``resid`` and the estimates are on the transformed scale.
 
     Returns
     -------
@@ -570,7 +767,19 @@ def fit_arima(
     trend = check_option(trend, Trend, "trend")
     maxiter = as_int(maxiter, "maxiter", minimum=1)
     ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
+    if not isinstance(sort, bool):
+        raise TypeError(f"sort must be True or False, got {sort!r}")
+    if sort and isinstance(y, pd.Series):
+        y = y.sort_index(kind="stable")
     series, ids, stamps, single = _as_panel(y)
+    boxcox = _boxcox.check_boxcox(boxcox)
+    lambdas = None
+    if boxcox is not None:
+        labels = ids if ids is not None else list(range(len(series)))
+        lambdas = np.array([_boxcox.choose_lambda(v, boxcox, s, "y" if single else f"series {labels[i]!r}")
+                            for i, v in enumerate(series)])
+        originals = series
+        series = [_boxcox.transform(v, lam) for v, lam in zip(series, lambdas)]
     exog_names = None
     if isinstance(y, pd.DataFrame):
         if exog is not None:
@@ -589,7 +798,13 @@ def fit_arima(
             ConvergenceWarning,
             stacklevel=2,
         )
-    return batch.model(0) if single else batch
+    if lambdas is not None:
+        lambdas.flags.writeable = False
+        object.__setattr__(batch, "_lambdas", lambdas)
+    if single:
+        data = y if isinstance(y, pd.Series) else np.asarray(originals[0] if lambdas is not None else series[0])
+        return _make_model(batch, 0, data=data)
+    return batch
 
 
 def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None):  # type: ignore[no-untyped-def]
@@ -842,12 +1057,12 @@ def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArra
     for i in slow:
         ex = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
         exf = None if exog_future is None else (ef[i] if ef.ndim == 3 else ef)
-        fc = _make_model(batch, i).forecast(batch.series[i], h, exog_future=exf, exog=ex)
+        fc = ARIMA.forecast(_make_model(batch, i), batch.series[i], h, exog_future=exf, exog=ex)
         mean[i], se[i] = np.asarray(fc.mean), np.asarray(fc.se)
     return mean, se
 
 
-def _make_model(batch: ARIMABatch, i: int) -> Any:
+def _make_model(batch: ARIMABatch, i: int, data: Any = None) -> Any:
     spec = batch.spec
     b, a, m, sa, sm = (batch.params[i : i + 1, sl][0] for sl in spec.slices)
     n_tr = len(_trend_names(batch.trend))
@@ -857,20 +1072,118 @@ def _make_model(batch: ARIMABatch, i: int) -> Any:
         exog_params=b[n_tr:] if b.size > n_tr else None,
         trend_form="intercept" if batch.method == "ols" else "mean",
     )
-    model = FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), **kw)
-    model.fit_result = batch._result_at(i)
-    return model
+    if data is None:
+        data = batch._histories()[i] if batch._stamps is not None else batch._originals()[i]
+    exog = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
+    lam = None if batch._lambdas is None else float(batch._lambdas[i])
+    return FittedARIMA(tuple(batch.order), tuple(batch.seasonal_order), fit_result=batch._result_at(i), data=data,
+                       exog=exog, boxcox=lam, **kw)
 
 
 class FittedARIMA(ARIMA):
-    """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`.
+    """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`: the model, its data
+    and its estimates.
 
-    The estimation results are in ``fit_result`` (a :class:`FitResult`) and are reached
-    directly as ``params``, ``bse``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``,
-    ``method``, ``converged`` and ``summary()``; ``sigma2`` is the model's own.
+    It keeps the series it was fitted to (and its index), so it forecasts with
+    ``forecast(h, level=(80, 95))`` and has the statsmodels-style results: ``params``,
+    ``bse``, ``tvalues``, ``pvalues``, ``conf_int()``, ``cov_params()``, ``resid``,
+    ``fittedvalues``, ``llf``, ``aic``, ``aicc``, ``bic``, ``nobs``, ``method``,
+    ``converged``, :meth:`ljung_box`, :meth:`summary` and :meth:`plot_diagnostics`. The
+    estimates are in ``fit_result`` (a :class:`FitResult`); ``sigma2`` is the model's own.
+    Immutable, like :class:`tsconv.ARIMA`; :meth:`replace` gives a plain ARIMA, and
+    ``model`` the known-coefficient model (to filter or forecast other data).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv import fit_arima
+    >>> from tsconv.datasets import load
+    >>> fit = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12))
+    >>> fit.pvalues.round(4).tolist()
+    [0.0, 0.0]
+    >>> fit.ljung_box(12).round(3).iloc[-1].tolist()
+    [8.471, 0.583]
+    >>> fit.forecast(2, level=(80, 95)).to_frame().round(3)
+              mean  lo-80  hi-80  lo-95  hi-95
+    1961-01  6.110  6.063  6.157  6.038  6.182
+    1961-02  6.054  5.999  6.109  5.970  6.138
     """
 
     fit_result: FitResult
+    data: Any
+    exog: Any
+    boxcox: float | None
+
+    def __init__(self, order: Any, seasonal_order: Any = (0, 0, 0, 0), *, fit_result: FitResult, data: Any,
+                 exog: Any = None, boxcox: float | None = None, **kw: Any) -> None:
+        object.__setattr__(self, "fit_result", fit_result)
+        object.__setattr__(self, "boxcox", None if boxcox is None else float(boxcox))
+        if isinstance(data, np.ndarray):
+            data = data.copy()
+            data.flags.writeable = False
+        object.__setattr__(self, "data", data)
+        if isinstance(exog, np.ndarray):
+            exog = exog.copy()
+            exog.flags.writeable = False
+        object.__setattr__(self, "exog", exog)
+        super().__init__(order, seasonal_order, **kw)
+
+    @property
+    def model(self) -> ARIMA:
+        """The known-coefficient :class:`tsconv.ARIMA` (no data): ``model.forecast(y, h)``."""
+        return self.replace()
+
+    def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,),  # type: ignore[override]
+                 start: Any = "exact", freq: Any = None, **old: Any) -> Forecast:
+        """Forecast the fitted series ``h`` steps ahead, with intervals at ``level`` percent.
+
+        Parameters
+        ----------
+        h : int
+            Horizon, >= 1.
+        exog_future : array_like, optional
+            Regressors over the ``h`` future periods (required when the model has exog).
+        level : float or sequence of float, default (95,)
+            Coverage of the central prediction intervals, in percent.
+        start : {'exact', 'conditional'}, default 'exact'
+            As in :meth:`tsconv.ARIMA.forecast`.
+        freq : str or pandas offset, optional
+            Spacing of the future dates; default inferred from the series' index.
+
+        Returns
+        -------
+        Forecast
+            On the future dates when the series had a DatetimeIndex or PeriodIndex.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import fit_arima
+        >>> from tsconv.datasets import load
+        >>> air = np.log(load("airline"))
+        >>> fc = fit_arima(air, (0, 1, 1), (0, 1, 1, 12)).forecast(12, level=(80, 95))
+        >>> list(fc.to_frame().columns)
+        ['mean', 'lo-80', 'hi-80', 'lo-95', 'hi-95']
+        >>> str(fc.mean.index[0])
+        '1961-01'
+        """
+        if not (isinstance(h, numbers.Integral) and not isinstance(h, bool)) and np.ndim(h) >= 1:
+            raise TypeError("a fitted model keeps its data and forecasts with forecast(h, level=...); "
+                            "to forecast other data use model.model.forecast(y, h)")
+        reject_old_keywords("forecast", old)
+        if h is None:
+            raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
+        fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start, freq=freq)
+        if self.boxcox is None:
+            return fc
+        lam = self.boxcox
+        bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in fc.bounds.items()}
+        return dataclasses.replace(fc, mean=_boxcox.inverse(fc.mean, lam), bounds=bounds, history=self.data)
+
+    @property
+    def _work(self) -> Any:
+        """The series the model describes: the data, Box-Cox transformed when ``boxcox`` is set."""
+        return self.data if self.boxcox is None else _boxcox.transform(self.data, self.boxcox)
 
     @property
     def params(self) -> pd.Series:
@@ -879,6 +1192,66 @@ class FittedARIMA(ARIMA):
     @property
     def bse(self) -> pd.Series:
         return self.fit_result.bse
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.fit_result.tvalues
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self.fit_result.pvalues
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals of the estimates (columns 0 and 1, as statsmodels)."""
+        return self.fit_result.conf_int(alpha)
+
+    def cov_params(self) -> pd.DataFrame:
+        """``diag(bse**2)`` (see :meth:`FitResult.cov_params`)."""
+        return self.fit_result.cov_params()
+
+    @property
+    def resid(self) -> Any:
+        """Residuals of the fitted series (exact start; NaN for the first ``d + s D``)."""
+        return self.residuals(self._work, exog=self.exog)
+
+    @property
+    def fittedvalues(self) -> Any:
+        """One-step in-sample predictions of the fitted series (back-transformed with ``boxcox``)."""
+        pred = self.predict(self._work, exog=self.exog)
+        return pred if self.boxcox is None else _boxcox.inverse(pred, self.boxcox)
+
+    def ljung_box(self, lags: int = 10, model_df: int | None = None) -> pd.DataFrame:
+        """Ljung-Box test of the residuals for lags ``1..lags``.
+
+        ``Q(m) = n (n + 2) sum_{j<=m} r_j^2 / (n - j)`` over the ``n`` residuals after
+        the diffuse ones, against chi-square with ``m - model_df`` degrees of freedom
+        (``model_df`` defaults to the number of ARMA coefficients). The numbers of
+        ``statsmodels.stats.diagnostic.acorr_ljungbox(resid, lags, model_df=...)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lb_stat`` and ``lb_pvalue`` indexed by lag (NaN p-value where the
+            degrees of freedom are not positive).
+        """
+        lags = as_int(lags, "lags", minimum=1)
+        r = np.asarray(self.resid, dtype=float)
+        r = r[np.isfinite(r)]
+        n = r.size
+        if lags >= n:
+            raise ValueError(f"lags must be below the number of residuals ({n}), got {lags}")
+        if model_df is None:
+            model_df = int(self.ar.size + self.ma.size + self.seasonal_ar.size + self.seasonal_ma.size)
+        model_df = as_int(model_df, "model_df", minimum=0)
+        e = r - r.mean()
+        denom = float(np.dot(e, e))
+        acf = np.array([np.dot(e[j:], e[:-j]) / denom for j in range(1, lags + 1)])
+        j = np.arange(1, lags + 1)
+        q = n * (n + 2) * np.cumsum(acf**2 / (n - j))
+        dof = j - model_df
+        with np.errstate(invalid="ignore"):
+            pv = np.where(dof > 0, scipy.stats.chi2.sf(q, np.maximum(dof, 1)), np.nan)
+        return pd.DataFrame({"lb_stat": q, "lb_pvalue": pv}, index=pd.Index(j, name="lag"))
 
     @property
     def llf(self) -> float:
@@ -909,8 +1282,97 @@ class FittedARIMA(ARIMA):
         return self.fit_result.converged
 
     def summary(self) -> str:
-        """The estimation table: coefficients, standard errors, z, p-values, llf and ICs."""
-        return self.fit_result.summary()
+        """The estimation table (coefficients, standard errors, z, p-values, intervals,
+        llf and ICs) and the Ljung-Box test at lag 10 (or fewer for short series)."""
+        r = np.asarray(self.resid, dtype=float)
+        lags = min(10, int(np.isfinite(r).sum()) - 1)
+        text = self.fit_result.summary()
+        if lags >= 1:
+            lb = self.ljung_box(lags).iloc[-1]
+            text += f"\nLjung-Box (lag {lags}): Q = {lb['lb_stat']:.4f}, p = {lb['lb_pvalue']:.4f}"
+        return text
+
+    def save(self, path: Any) -> None:
+        """Write the fitted model to ``path``: coefficients, estimates, its data and index.
+
+        The format of :meth:`tsconv.ARIMABatch.save` (``tsconv-model``, version 1: JSON manifest
+        and ``.npy`` arrays in a ZIP, no pickle, atomic write); :meth:`load` reads it.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from tsconv import FittedARIMA, fit_arima
+        >>> from tsconv.datasets import load
+        >>> fit = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12))
+        >>> path = os.path.join(tempfile.mkdtemp(), "airline.tsconv")
+        >>> fit.save(path)
+        >>> FittedARIMA.load(path).forecast(12).to_frame().equals(fit.forecast(12).to_frame())
+        True
+        """
+        fr = self.fit_result
+        manifest: dict[str, Any] = {
+            "order": _persist.jsonable(list(self.order)), "seasonal_order": _persist.jsonable(list(self.seasonal_order)),
+            "trend": self.trend, "trend_form": self.trend_form, "trend_offset": int(self.trend_offset),
+            "param_names": _persist.jsonable(list(fr.params.index)), "bse_names": _persist.jsonable(list(fr.bse.index)),
+            "method": fr.method, "converged": bool(fr.converged), "iterations": int(fr.iterations),
+            "nobs": int(fr.nobs), "nobs_effective": int(fr.nobs_effective), "title": fr.title,
+        }
+        arrays: dict[str, Any] = {
+            "ar": self.ar, "ma": self.ma, "seasonal_ar": self.seasonal_ar, "seasonal_ma": self.seasonal_ma,
+            "trend_params": self.trend_params, "exog_params": self.exog_params,
+            "scalars": np.array([self.sigma2, fr.llf, fr.aic, fr.aicc, fr.bic, fr.sigma2]),
+            "params": fr.params.to_numpy(dtype=float), "bse": fr.bse.to_numpy(dtype=float),
+            "data": np.asarray(self.data, dtype=float),
+        }
+        if isinstance(self.data, pd.Series):
+            desc, values = _persist.index_to_arrays(self.data.index)
+            manifest["index"] = desc
+            manifest["name"] = _persist.jsonable(self.data.name)
+            arrays["index"] = values
+        if self.exog is not None:
+            arrays["exog"] = np.asarray(self.exog, dtype=float)
+        manifest["boxcox"] = self.boxcox
+        _persist.write_model(path, "fitted", manifest, arrays)
+
+    @classmethod
+    def load(cls, path: Any) -> FittedARIMA:
+        """Read a model written by :meth:`save`.
+
+        Raises
+        ------
+        ModelFileError
+            A missing, truncated, edited or foreign file, or another version.
+        """
+        man, arr = _persist.read_model(path, "fitted")
+        try:
+            sigma2, llf, aic, aicc, bic, fsigma2 = (float(v) for v in arr["scalars"])
+            fr = FitResult(
+                params=pd.Series(arr["params"], index=man["param_names"], name="params"),
+                bse=pd.Series(arr["bse"], index=man["bse_names"], name="bse"),
+                llf=llf, aic=aic, aicc=aicc, bic=bic, sigma2=fsigma2, nobs=man["nobs"],
+                nobs_effective=man["nobs_effective"], method=man["method"], converged=man["converged"],
+                iterations=man["iterations"], title=man["title"],
+            )
+            data: Any = arr["data"]
+            if "index" in man:
+                data = pd.Series(data, index=_persist.index_from_arrays(man["index"], arr["index"]), name=man["name"])
+            return cls(
+                tuple(man["order"]), tuple(man["seasonal_order"]), fit_result=fr, data=data, exog=arr.get("exog"),
+                ar=arr["ar"], ma=arr["ma"], seasonal_ar=arr["seasonal_ar"], seasonal_ma=arr["seasonal_ma"],
+                trend=man["trend"], trend_params=arr["trend_params"] if arr["trend_params"].size else None,
+                exog_params=arr["exog_params"] if arr["exog_params"].size else None, sigma2=sigma2,
+                trend_form=man["trend_form"], trend_offset=man["trend_offset"], boxcox=man.get("boxcox"),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ModelFileError(f"{path!r}: inconsistent model file ({exc})") from exc
+
+    def plot_diagnostics(self, **kwargs: Any) -> Any:
+        """Residual diagnostics: residuals over time, histogram, ACF and normal Q-Q
+        (needs the ``plot`` extra); see :func:`tsconv.plot.plot_diagnostics`."""
+        from tsconv import plot as _plot
+
+        return _plot.plot_diagnostics(self.resid, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ __all__ = [
     "plot_kernel",
     "plot_model_kernels",
     "plot_forecast",
+    "plot_forecasts",
+    "plot_diagnostics",
     "plot_match",
     "plot_decomposition",
     "stationary_spectral_density",
@@ -50,27 +52,23 @@ def _axes(ax: Any, n: int, figsize: tuple[float, float]) -> tuple[Any, list[Any]
 
 
 def model_name(model: Any) -> str:
-    """``ARIMA(p,d,q)(P,D,Q)s`` of a model with ``order`` / ``seasonal_order`` (or its class name).
+    """``ARIMA(p,d,q)(P,D,Q)[s]`` of a model with ``order`` / ``seasonal_order`` (or its class name).
+
+    The same label as the forecasts' ``model`` (``tsconv.arima.model_label``, R's spelling).
 
     Examples
     --------
     >>> from tsconv import ARIMA
     >>> from tsconv.plot import model_name
     >>> model_name(ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6]))
-    'ARIMA(0,1,1)(0,1,1)12'
+    'ARIMA(0,1,1)(0,1,1)[12]'
     """
-
-    def part(o: Any) -> str:
-        return "(" + ",".join(str(list(v)) if isinstance(v, (list, tuple)) else str(v) for v in o) + ")"
+    from tsconv.arima import model_label
 
     order = getattr(model, "order", None)
     if order is None:
         return type(model).__name__
-    name = "ARIMA" + part(order)
-    so = getattr(model, "seasonal_order", None)
-    if so is not None and len(so) == 4 and so[3]:
-        name += part(so[:3]) + str(so[3])
-    return name
+    return model_label(order, getattr(model, "seasonal_order", None))
 
 
 def _x(index: Any) -> Any:
@@ -207,27 +205,130 @@ def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None, title: str | 
 def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: int | None = 120,
                   model: Any = None, name: str | None = None, ylabel: str | None = None,
                   title: str | None = None) -> Any:
-    """Fan chart: the history, the forecast mean joined to it, and the interval.
+    """Fan chart: the history, the forecast mean joined to it, and one band per level.
 
     Parameters
     ----------
     forecast : tsconv.Forecast
-        Anything whose ``to_frame()`` has columns ``mean``, ``lower``, ``upper``; its
-        ``alpha`` (if any) names the interval's level in the legend.
+        The forecast of one series.
     history : array_like or pandas.Series, optional
-        The observed series; its last ``last`` values are drawn, and the forecast line
-        starts from the last of them.
+        The observed series; default the forecast's own ``history``. Its last ``last``
+        values are drawn and joined to the first forecast.
     ax : matplotlib Axes, optional
     last : int or None, default 120
         How much history to show (None: all of it).
     model : tsconv.ARIMA, optional
-        The model that forecast, named in the title.
+        Names the model in the title (default: the forecast's own ``model`` label).
     name : str, optional
-        The series' name (default: ``history.name``, else "series").
+        The series' name (default: the forecast's, else ``history.name``, else "series").
     ylabel : str, optional
         The y axis label, with units (default: the name).
     title : str, optional
-        Replaces the default "<name>: <steps>-step forecast[, <model>]".
+        Replaces the default ``"<name>: <h>-step forecast, <model>"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The legend lists ``observed``, ``forecast mean`` and each level
+        (``95% prediction interval``).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from tsconv import ARIMA
+    >>> fc = ARIMA((1, 0, 0), ar=[0.5]).forecast(np.array([0.0, 1.0, 2.0]), 4, level=(80, 95))
+    >>> ax = fc.plot().axes[0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['observed', 'forecast mean', '80% prediction interval', '95% prediction interval']
+    >>> ax.get_title()
+    'series: 4-step forecast, ARIMA(1,0,0)'
+    """
+    import pandas as pd
+
+    from tsconv.forecast import Forecast, level_label
+
+    if not isinstance(forecast, Forecast):
+        raise TypeError(f"forecast must be a tsconv.Forecast (one series), got {type(forecast).__name__}")
+    fig, (a,) = _axes(ax, 1, (8.0, 3.6))
+    frame = forecast.to_frame()
+    x = _x(frame.index)
+    if history is None:
+        history = forecast.history
+    if name is None:
+        for cand in (forecast.name, getattr(history, "name", None)):
+            if cand is not None:
+                name = str(cand)
+                break
+        else:
+            name = "series"
+    mean = frame["mean"].to_numpy()
+    if history is not None:
+        h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
+        if not isinstance(history, pd.Series) and not isinstance(forecast.mean, pd.Series):
+            h.index = pd.RangeIndex(1 - len(h), 1)  # the forecast runs 1..h after the history
+        if last is not None:
+            h = h.iloc[-as_positive_int(last, "last") :]
+        a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
+        if len(h):  # join the last observation to the first forecast
+            a.plot([_x(h.index)[-1], x[0]], [h.to_numpy()[-1], mean[0]], color="C0", lw=1.5, label="_join")
+    a.plot(x, mean, color="C0", lw=1.5, label="forecast mean")
+    for i, v in enumerate(sorted(forecast.level, reverse=True)):
+        lab = level_label(v)
+        a.fill_between(x, frame[f"lo-{lab}"].to_numpy(), frame[f"hi-{lab}"].to_numpy(), color="C0",
+                       alpha=0.15 + 0.15 * i, lw=0, label=f"{lab}% prediction interval")
+    handles, labels = a.get_legend_handles_labels()
+    order = ["observed", "forecast mean"] + [f"{level_label(v)}% prediction interval" for v in forecast.level]
+    pairs = {lab: hd for hd, lab in zip(handles, labels)}
+    a.legend([pairs[k] for k in order if k in pairs], [k for k in order if k in pairs], loc="best")
+    if title is None:
+        label = model_name(model) if model is not None else forecast.model
+        title = f"{name}: {len(frame)}-step forecast" + (f", {label}" if label else "")
+    a.set_title(title)
+    a.set_ylabel(ylabel if ylabel is not None else name)
+    a.set_xlabel("time" if isinstance(frame.index, pd.DatetimeIndex) else "observation")
+    fig.tight_layout()
+    return fig
+
+
+def plot_forecasts(forecasts: Any, *, ax: Any = None, **kwargs: Any) -> Any:
+    """Fan charts of several one-series forecasts, one axes each (a panel's series).
+
+    Keyword arguments go to :func:`plot_forecast`.
+    """
+    items = list(forecasts)
+    if not items:
+        raise ValueError("forecasts must hold at least one forecast")
+    fig, axes = _column(ax, len(items))
+    for f, a in zip(items, axes):
+        plot_forecast(f, ax=a, **kwargs)
+    fig.tight_layout()
+    return fig
+
+
+def _column(ax: Any, n: int) -> tuple[Any, list[Any]]:
+    plt = _pyplot()
+    if ax is None:
+        fig, axes = plt.subplots(n, 1, figsize=(8.0, 2.8 * n), squeeze=False)
+        return fig, list(axes[:, 0])
+    axes = list(np.atleast_1d(ax))
+    if len(axes) != n:
+        raise ValueError(f"ax must hold {n} axes for this figure, got {len(axes)}")
+    return axes[0].figure, axes
+
+
+def plot_diagnostics(resid: Any, *, lags: int = 24, ax: Any = None) -> Any:
+    """Residual diagnostics of a fitted model: the standardized residuals over time, their
+    histogram with the N(0, 1) density, their autocorrelations with the +-1.96/sqrt(n)
+    band, and a normal Q-Q plot (statsmodels' ``plot_diagnostics`` panels).
+
+    Parameters
+    ----------
+    resid : array_like or pandas.Series
+        Residuals (NaN values are dropped).
+    lags : int, default 24
+    ax : four matplotlib Axes, optional
 
     Returns
     -------
@@ -248,35 +349,43 @@ def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: i
     '95% prediction interval'
     """
     import pandas as pd
+    import scipy.stats
 
-    fig, (a,) = _axes(ax, 1, (8.0, 3.6))
-    frame = forecast.to_frame()
-    if frame.ndim != 2 or not {"mean", "lower", "upper"} <= set(frame.columns):
-        raise ValueError("forecast.to_frame() must have columns 'mean', 'lower', 'upper' (one series)")
-    if name is None:
-        hname = getattr(history, "name", None)
-        name = str(hname) if hname is not None else "series"
-    x = _x(frame.index)
-    mean = frame["mean"].to_numpy()
-    mx, my = x, mean
-    if history is not None:
-        h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
-        if last is not None:
-            h = h.iloc[-as_positive_int(last, "last") :]
-        hx = _x(h.index)
-        a.plot(hx, h.to_numpy(), color="k", lw=1.0, label="observed")
-        if len(h) and type(hx) is type(x):  # join the forecast to the last observation
-            mx, my = hx[-1:].append(x), np.concatenate([h.to_numpy()[-1:], mean])
-    a.plot(mx, my, lw=1.5, color="C0", label="forecast mean")
-    alpha = getattr(forecast, "alpha", None)
-    band = f"{100 * (1 - alpha):g}% prediction interval" if alpha is not None else "prediction interval"
-    a.fill_between(x, frame["lower"].to_numpy(), frame["upper"].to_numpy(), color="C0", alpha=0.25, label=band)
-    a.legend(loc="best")
-    a.set_ylabel(ylabel if ylabel is not None else name)
-    a.set_xlabel("time" if isinstance(x, pd.DatetimeIndex) else "observation")
-    if title is None:
-        title = f"{name}: {len(frame)}-step forecast" + (f", {model_name(model)}" if model is not None else "")
-    a.set_title(title)
+    lags = as_positive_int(lags, "lags")
+    r = resid if isinstance(resid, pd.Series) else pd.Series(np.asarray(resid, dtype=float))
+    r = r[np.isfinite(r.to_numpy(dtype=float))]
+    if len(r) < 3:
+        raise ValueError(f"resid must hold at least 3 finite values, got {len(r)}")
+    z = (r - r.mean()) / r.std(ddof=0)
+    if ax is None:
+        plt = _pyplot()
+        fig, grid = plt.subplots(2, 2, figsize=(10.0, 6.0))
+        axes = list(grid.ravel())
+    else:
+        axes = list(np.atleast_1d(ax).ravel())
+        if len(axes) != 4:
+            raise ValueError(f"ax must hold 4 axes, got {len(axes)}")
+        fig = axes[0].figure
+    a0, a1, a2, a3 = axes
+    a0.plot(_x(z.index), z.to_numpy(), lw=0.8)
+    a0.axhline(0.0, color="k", lw=0.5)
+    a0.set_title("standardized residuals")
+    a1.hist(z.to_numpy(), bins="auto", density=True, alpha=0.6)
+    grid_x = np.linspace(float(z.min()), float(z.max()), 200)
+    a1.plot(grid_x, scipy.stats.norm.pdf(grid_x), color="k", lw=1.0)
+    a1.set_title("histogram and N(0,1)")
+    e = z.to_numpy() - z.to_numpy().mean()
+    k = min(lags, len(e) - 1)
+    acf = np.array([np.dot(e[j:], e[: len(e) - j]) for j in range(1, k + 1)]) / np.dot(e, e)
+    a2.stem(np.arange(1, k + 1), acf)
+    band = 1.96 / np.sqrt(len(e))
+    a2.axhline(band, color="k", ls="--", lw=0.5)
+    a2.axhline(-band, color="k", ls="--", lw=0.5)
+    a2.set_title("autocorrelation")
+    (osm, osr), _ = scipy.stats.probplot(z.to_numpy(), dist="norm")
+    a3.plot(osm, osr, ".", ms=3)
+    a3.plot(osm, osm, color="k", lw=0.8)
+    a3.set_title("normal Q-Q")
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,417 @@
+"""The forecaster's calling convention (issue 16): one way to forecast, one result type per
+shape, immutable models, statsmodels-style results, dates that are right.
+
+Each test below failed on the code before the issue was fixed (noted per test)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.diagnostic import acorr_ljungbox
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+import tsconv
+from tsconv import ARIMA, BatchForecast, FittedARIMA, Forecast, fit_arima
+from tsconv.datasets import load
+
+
+@pytest.fixture(scope="module")
+def air():
+    return np.log(load("airline"))
+
+
+@pytest.fixture(scope="module")
+def airline_fit(air):
+    return fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
+
+
+# -- one convention ---------------------------------------------------------------------------
+def test_a_fitted_model_forecasts_its_own_data(air, airline_fit):
+    # before: fit_arima(y).forecast(12) raised a TypeError about `steps`
+    fc = airline_fit.forecast(12)
+    assert isinstance(fc, Forecast)
+    ref = ARIMA.forecast(airline_fit.model, air, 12)
+    np.testing.assert_array_equal(fc.mean.to_numpy(), ref.mean.to_numpy())
+    # future dates continue the monthly PeriodIndex
+    assert list(fc.mean.index.astype(str)[:2]) == ["1961-01", "1961-02"]
+    # arrays in, arrays out: the same numbers
+    plain = fit_arima(air.to_numpy(), (0, 1, 1), (0, 1, 1, 12)).forecast(12)
+    assert isinstance(plain.mean, np.ndarray)
+    np.testing.assert_allclose(plain.mean, fc.mean.to_numpy(), rtol=1e-12)
+
+
+def test_one_forecast_type_per_shape(air, airline_fit):
+    # before: forecast returned a Forecast, a BatchForecast or a bare DataFrame
+    Y = np.stack([air.to_numpy(), air.to_numpy()[::-1].copy()])
+    batch = fit_arima(Y, (0, 1, 1), (0, 1, 1, 12))
+    long = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 144), "ds": np.tile(air.index.to_timestamp(), 2), "y": Y.ravel()})
+    assert isinstance(airline_fit.forecast(3), Forecast)
+    assert isinstance(air.tsconv.arima((0, 1, 1), (0, 1, 1, 12)).forecast(3), Forecast)
+    assert isinstance(batch.forecast(3), BatchForecast)
+    assert isinstance(fit_arima(long, (0, 1, 1), (0, 1, 1, 12)).forecast(3), BatchForecast)
+    assert isinstance(ARIMA((1, 0, 0), ar=[0.5]).forecast(Y, 3), BatchForecast)
+
+
+def test_levels_give_statsforecast_columns(air, airline_fit):
+    # before: one alpha, columns mean/se/lower/upper
+    fc = airline_fit.forecast(6, level=[80, 95])
+    frame = fc.to_frame()
+    assert list(frame.columns) == ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    # statsmodels' interval at the same parameters (alpha = 1 - level / 100)
+    sm = SARIMAX(air.to_numpy(), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).filter(
+        np.r_[airline_fit.params.to_numpy(), airline_fit.sigma2])
+    for lev in (80, 95):
+        ci = sm.get_forecast(6).conf_int(alpha=1 - lev / 100)
+        np.testing.assert_allclose(frame[f"lo-{lev}"], ci[:, 0], atol=2e-3)
+        np.testing.assert_allclose(frame[f"hi-{lev}"], ci[:, 1], atol=2e-3)
+
+
+def test_batch_frame_is_the_statsforecast_long_frame(air):
+    Y = np.stack([air.to_numpy(), air.to_numpy() + 0.1])
+    long = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 144), "ds": np.tile(air.index.to_timestamp(), 2), "y": Y.ravel()})
+    fc = fit_arima(long, (0, 1, 1), (0, 1, 1, 12)).forecast(2, level=(80, 95))
+    frame = fc.to_frame()
+    assert list(frame.columns) == ["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert frame["ds"].iloc[0] == pd.Timestamp("1961-01-01") and list(frame["unique_id"]) == ["a", "a", "b", "b"]
+    one = fc["b"]
+    assert isinstance(one, Forecast) and one.name == "b"
+    np.testing.assert_array_equal(one.mean.to_numpy(), frame["mean"].to_numpy()[2:])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, y: m.forecast(steps=3),
+    lambda m, y: m.forecast(3, alpha=0.05),
+    lambda m, y: m.model.forecast(y, steps=3),
+    lambda m, y: m.model.forecast(y, 3, alpha=0.05),
+    lambda m, y: m.simulate(10, rng=0),
+])
+def test_old_spellings_say_the_new_one(airline_fit, air, call):
+    # before: steps / alpha / rng were the spellings (and h / seed elsewhere)
+    with pytest.raises(TypeError, match=r"old keyword '(steps|alpha|rng)': .*(h=|level=|seed=)"):
+        call(airline_fit, air)
+
+
+def test_old_spellings_in_the_batch_and_level_as_a_fraction(air):
+    batch = fit_arima(np.stack([air.to_numpy()] * 2), (0, 1, 1), (0, 1, 1, 12))
+    with pytest.raises(TypeError, match="old keyword 'steps'"):
+        batch.forecast(steps=3)
+    with pytest.raises(ValueError, match="level is in percent"):
+        batch.forecast(3, level=0.95)
+    with pytest.raises(TypeError, match="keeps its data"):
+        fit_arima(air, (0, 1, 1)).forecast(air, 3)
+
+
+@pytest.mark.parametrize("order, exc", [(("a", 0, 0), TypeError), ((1.5, 0, 0), TypeError), ((-1, 0, 0), ValueError)])
+def test_bad_order_is_the_same_error_everywhere(air, order, exc):
+    # before: TypeError in ARIMA, ValueError in fit_arima; now one parser: TypeError for a
+    # wrong type, ValueError for a wrong value, naming the element, in both
+    with pytest.raises(exc, match=r"order\[0\] \(p\)") as e1:
+        ARIMA(order)
+    with pytest.raises(exc, match=r"order\[0\] \(p\)") as e2:
+        fit_arima(air.to_numpy(), order)
+    assert type(e1.value) is type(e2.value)
+
+
+# -- immutability -------------------------------------------------------------------------------
+def test_arima_is_immutable_and_replace_gives_a_new_model():
+    # before: m.ar[0] = 0.9 silently left psi and forecasts stale
+    m = ARIMA((1, 0, 0), ar=[0.5])
+    with pytest.raises(ValueError, match="read-only"):
+        m.ar[0] = 0.9
+    with pytest.raises(AttributeError, match="immutable.*replace"):
+        m.ar = np.array([0.9])
+    m2 = m.replace(ar=[0.9])
+    np.testing.assert_allclose(m2.psi(3), [1.0, 0.9, 0.81])
+    np.testing.assert_allclose(m.psi(3), [1.0, 0.5, 0.25])
+    with pytest.raises(TypeError, match="unknown field"):
+        m.replace(phi=[0.1])
+
+
+def test_fitted_results_are_immutable(airline_fit):
+    with pytest.raises(AttributeError):
+        airline_fit.fit_result.llf = 0.0
+    with pytest.raises(AttributeError):
+        airline_fit.sigma2 = 1.0
+    fc = airline_fit.model.forecast(np.asarray(airline_fit.data), 3)
+    with pytest.raises(ValueError, match="read-only"):
+        fc.se[0] = 0.0
+    with pytest.raises(AttributeError):
+        fc.mean = None
+    batch = fit_arima(np.stack([np.asarray(airline_fit.data)] * 2), (0, 1, 1), (0, 1, 1, 12))
+    with pytest.raises(ValueError, match="read-only"):
+        batch.params[0, 0] = 0.0
+    with pytest.raises(AttributeError):
+        batch.method = "css"
+
+
+# -- statsmodels-style results ------------------------------------------------------------------
+def test_results_agree_with_statsmodels_on_the_airline_model(air, airline_fit):
+    """The airline model on log AirPassengers (Box & Jenkins 1976, series G), exact ML:
+    statsmodels' SARIMAX on the differenced likelihood (``simple_differencing=True``, the
+    likelihood fit_arima maximizes) with ``cov_type='approx'`` (a numerical Hessian, as here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SARIMAX(air.to_numpy(), order=(0, 1, 1), seasonal_order=(0, 1, 1, 12), simple_differencing=True).fit(
+            disp=False, cov_type="approx")
+    m = airline_fit
+    np.testing.assert_allclose(m.params.to_numpy(), ref.params[:2], atol=1e-3)
+    np.testing.assert_allclose(m.bse.to_numpy()[:2], ref.bse[:2], rtol=0.03)
+    np.testing.assert_allclose(m.tvalues.to_numpy(), ref.tvalues[:2], rtol=0.03)
+    np.testing.assert_allclose(m.pvalues.to_numpy(), ref.pvalues[:2], atol=1e-4)
+    np.testing.assert_allclose(m.conf_int().to_numpy(), ref.conf_int()[:2], atol=5e-3)
+    np.testing.assert_allclose(np.sqrt(np.diag(m.cov_params().to_numpy())), m.bse.to_numpy()[:2])
+    text = m.summary()
+    for name, v in m.params.items():
+        assert f"{name:12s}{v:12.4f}" in text
+
+
+def test_ljung_box_is_statsmodels_acorr_ljungbox(airline_fit):
+    resid = np.asarray(airline_fit.resid)
+    assert np.isnan(resid[:13]).all() and np.isfinite(resid[13:]).all()
+    ours = airline_fit.ljung_box(12)
+    ref = acorr_ljungbox(resid[13:], lags=12, model_df=2)
+    np.testing.assert_allclose(ours["lb_stat"].to_numpy(), ref["lb_stat"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours["lb_pvalue"].to_numpy()[2:], ref["lb_pvalue"].to_numpy()[2:], rtol=1e-10)
+    fitted = np.asarray(airline_fit.fittedvalues)
+    np.testing.assert_allclose(fitted[13:] + resid[13:], np.asarray(airline_fit.data)[13:], atol=1e-12)
+
+
+def test_batch_summary_is_a_table_of_the_panel(air):
+    Y = np.stack([air.to_numpy(), air.to_numpy()[::-1].copy()])
+    b = fit_arima(Y, (0, 1, 1), (0, 1, 1, 12))
+    table = b.summary()
+    assert list(table.index) == [0, 1]
+    assert list(table.columns[:4]) == ["ma.L1", "se(ma.L1)", "ma.S.L12", "se(ma.S.L12)"]
+    for i in range(2):
+        np.testing.assert_allclose(table.loc[i, ["ma.L1", "ma.S.L12"]].to_numpy(dtype=float), b[i].params.to_numpy())
+        np.testing.assert_allclose(table.loc[i, "se(ma.L1)"], b[i].bse["ma.L1"])
+
+
+# -- dates ----------------------------------------------------------------------------------------
+def test_unsorted_or_repeated_dates_are_refused(air):
+    # before: a descending index gave forecasts dated in the past, without a warning
+    backwards = air.iloc[::-1]
+    with pytest.raises(ValueError, match="index of y must be increasing"):
+        fit_arima(backwards, (0, 1, 1))
+    with pytest.raises(ValueError, match="index of y must be increasing"):
+        ARIMA((0, 1, 1), ma=[-0.4]).forecast(backwards, 3)
+    repeated = pd.Series(air.to_numpy()[:20], index=pd.DatetimeIndex(["2020-01-01"] * 2 + list(pd.date_range("2020-01-02", periods=18))))
+    with pytest.raises(ValueError, match="index of y must be unique"):
+        ARIMA((1, 0, 0), ar=[0.5]).forecast(repeated, 3)
+    # sorted, the same data forecasts forward in time
+    fc = ARIMA((0, 1, 1), ma=[-0.4]).forecast(backwards.sort_index(), 3)
+    assert fc.mean.index[0] > air.index[-1]
+
+
+def test_string_dates_in_a_long_panel_are_parsed_or_refused():
+    # before: string ds were sorted as text, so '10/01/2020' came before '2/01/2020'
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2020-01-01", periods=40, freq="MS")
+    y = np.cumsum(rng.standard_normal(40))
+    iso = pd.DataFrame({"unique_id": "a", "ds": dates.strftime("%Y-%m-%d"), "y": y}).sample(frac=1.0, random_state=1)
+    b = fit_arima(iso, (1, 0, 0), trend="c")
+    ref = fit_arima(y, (1, 0, 0), trend="c")
+    np.testing.assert_allclose(b["a"].params.to_numpy(), ref.params.to_numpy(), rtol=1e-10)
+    assert b.forecast(1).to_frame()["ds"].iloc[0] == pd.Timestamp("2023-05-01")
+    us = pd.DataFrame({"unique_id": "a", "ds": dates.strftime("%m/%d/%Y"), "y": y})
+    with pytest.raises(ValueError, match="ambiguous"):
+        fit_arima(us, (1, 0, 0))
+    dup = pd.DataFrame({"unique_id": "a", "ds": np.r_[0, np.arange(39)], "y": y})
+    with pytest.raises(ValueError, match="ds must be unique"):
+        fit_arima(dup, (1, 0, 0))
+
+
+def test_public_types_are_exported():
+    for name in ("Forecast", "BatchForecast", "FittedARIMA", "FitResult"):
+        assert name in tsconv.__all__ and getattr(tsconv, name) is not None
+    assert isinstance(fit_arima(np.log(load("airline")), (0, 1, 1)), FittedARIMA)
+
+
+# -- save / load ----------------------------------------------------------------------------------
+def _long_panel():
+    rng = np.random.default_rng(3)
+    parts = []
+    for uid, n in (("north", 90), ("south", 120), ("east", 75)):
+        ds = pd.date_range("2010-01-01", periods=n, freq="MS")
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": 20 + np.cumsum(rng.standard_normal(n))}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_a_saved_and_loaded_panel_forecasts_bit_identically(tmp_path):
+    from tsconv import ARIMABatch
+
+    b = fit_arima(_long_panel(), (1, 1, 1))
+    path = tmp_path / "panel.tsconv"
+    b.save(path)
+    loaded = ARIMABatch.load(path)
+    before, after = b.forecast(12, level=(80, 95)), loaded.forecast(12, level=(80, 95))
+    np.testing.assert_array_equal(after.mean, before.mean)
+    np.testing.assert_array_equal(after.se, before.se)
+    pd.testing.assert_frame_equal(after.to_frame(), before.to_frame())
+    pd.testing.assert_frame_equal(loaded.summary(), b.summary())
+    # pickle-free: every member is a manifest or a plain .npy
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        assert names[0] == "manifest.json" and all(n.endswith(".npy") for n in names[1:])
+        for n in names[1:]:
+            np.lib.format.read_array(zf.open(n), allow_pickle=False)
+
+
+def test_a_saved_fitted_model_keeps_its_dates(tmp_path, airline_fit):
+    path = tmp_path / "airline.tsconv"
+    airline_fit.save(path)
+    loaded = FittedARIMA.load(path)
+    assert loaded.data.index.equals(airline_fit.data.index) and loaded.data.name == "airline"
+    pd.testing.assert_frame_equal(loaded.forecast(12, level=(80, 95)).to_frame(), airline_fit.forecast(12, level=(80, 95)).to_frame())
+    assert loaded.summary() == airline_fit.summary()
+
+
+def test_corrupt_or_foreign_model_files_raise_a_named_error(tmp_path, airline_fit):
+    from tsconv import ARIMABatch
+    from tsconv.estimate import ModelFileError
+
+    path = tmp_path / "m.tsconv"
+    airline_fit.save(path)
+    raw = path.read_bytes()
+    (tmp_path / "cut.tsconv").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ModelFileError, match="not a ZIP archive, or truncated"):
+        FittedARIMA.load(tmp_path / "cut.tsconv")
+    flipped = bytearray(raw)
+    i = raw.index(b"\x93NUMPY") + 200  # inside the first array's data
+    flipped[i] ^= 0xFF
+    (tmp_path / "flip.tsconv").write_bytes(bytes(flipped))
+    with pytest.raises(ModelFileError, match="checksum|corrupt"):
+        FittedARIMA.load(tmp_path / "flip.tsconv")
+    with pytest.raises(ModelFileError, match="not a 'batch' one"):
+        ARIMABatch.load(path)
+    with pytest.raises(ModelFileError, match="not found"):
+        FittedARIMA.load(tmp_path / "missing.tsconv")
+
+
+def test_saving_is_atomic(tmp_path, airline_fit, monkeypatch):
+    from tsconv import _persist
+
+    path = tmp_path / "m.tsconv"
+    airline_fit.save(path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_persist.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        airline_fit.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tsconv"]
+
+
+# -- Box-Cox --------------------------------------------------------------------------------------
+def test_guerrero_lambda_is_r_boxcox_lambda():
+    """R (forecast package): ``BoxCox.lambda(AirPassengers)`` prints -0.2947156 (Guerrero's
+    method, the default; Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3.1)."""
+    from tsconv._boxcox import guerrero
+
+    assert abs(guerrero(load("airline").to_numpy().astype(float), 12) - -0.2947156) < 1e-4
+    fit = fit_arima(load("airline").astype(float), (0, 1, 1), (0, 1, 1, 12), boxcox="auto")
+    assert abs(fit.boxcox - -0.2947156) < 1e-4
+
+
+@pytest.mark.parametrize("lam", [0.0, "auto"])
+def test_boxcox_forecasts_are_statsmodels_intervals_back_transformed(lam):
+    import scipy.special
+
+    air = load("airline").astype(float)
+    fit = fit_arima(air, (0, 1, 1), (0, 1, 1, 12), boxcox=lam)
+    lam_v = fit.boxcox
+    fc = fit.forecast(12, level=(80, 95))
+    w = scipy.special.boxcox(air.to_numpy(), lam_v)
+    sm = SARIMAX(w, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12)).filter(np.r_[fit.params.to_numpy(), fit.sigma2])
+    pred = sm.get_forecast(12)
+    # the back-transformed mean is the median: inv_boxcox of the Gaussian mean (biasadj=FALSE in R)
+    np.testing.assert_allclose(fc.mean.to_numpy(), scipy.special.inv_boxcox(pred.predicted_mean, lam_v), rtol=2e-3)
+    for lev in (80, 95):
+        ci = scipy.special.inv_boxcox(pred.conf_int(alpha=1 - lev / 100), lam_v)
+        lo, hi = fc.interval(lev)
+        np.testing.assert_allclose(lo.to_numpy(), ci[:, 0], rtol=2e-3)
+        np.testing.assert_allclose(hi.to_numpy(), ci[:, 1], rtol=2e-3)
+    assert list(fc.mean.index.astype(str)[:1]) == ["1961-01"]
+    if lam == 0.0:  # a log fit is the fit of the logged series
+        logfit = fit_arima(np.log(air), (0, 1, 1), (0, 1, 1, 12))
+        np.testing.assert_allclose(fc.mean.to_numpy(), np.exp(logfit.forecast(12).mean.to_numpy()), rtol=1e-12)
+
+
+def test_boxcox_panel_uses_each_series_lambda_and_survives_save(tmp_path):
+    from tsconv import ARIMABatch
+
+    air = load("airline").to_numpy().astype(float)
+    Y = np.stack([air, air[::-1].copy() * 2.0])
+    b = fit_arima(Y, (0, 1, 1), (0, 1, 1, 12), boxcox="auto")
+    assert b.boxcox.shape == (2,)
+    fc = b.forecast(6, level=(80, 95))
+    for i in range(2):
+        one = fit_arima(Y[i], (0, 1, 1), (0, 1, 1, 12), boxcox=float(b.boxcox[i])).forecast(6, level=(80, 95))
+        np.testing.assert_allclose(fc.mean[i], one.mean, rtol=1e-6)
+        np.testing.assert_allclose(fc.interval(80)[0][i], one.interval(80)[0], rtol=1e-6)
+    b.save(tmp_path / "p.tsconv")
+    np.testing.assert_array_equal(ARIMABatch.load(tmp_path / "p.tsconv").forecast(6).mean, b.forecast(6).mean)
+    with pytest.raises(ValueError, match="strictly positive"):
+        fit_arima(-Y, (0, 1, 1), boxcox=0.5)
+    with pytest.raises(ValueError, match="boxcox must be"):
+        fit_arima(Y, (0, 1, 1), boxcox="log")
+
+
+# -- cross-validation -------------------------------------------------------------------------------
+def test_cross_validation_is_the_spelled_out_rolling_origin_loop():
+    panel = _long_panel().sample(frac=1.0, random_state=2)  # rows in any order
+    h, step, n_windows = 4, 3, 3
+    cv = tsconv.cross_validation(panel, h, step, n_windows, order=(1, 1, 0), level=(80, 95))
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert len(cv) == 3 * n_windows * h
+    for uid, g in panel.sort_values("ds").groupby("unique_id"):
+        y = g["y"].to_numpy()
+        ds = g["ds"].to_numpy()
+        n = len(y)
+        for w in range(n_windows):
+            end = n - h - (n_windows - 1 - w) * step
+            fc = fit_arima(pd.Series(y[:end]), (1, 1, 0)).forecast(h, level=(80, 95))
+            got = cv[(cv.unique_id == uid) & (cv.cutoff == ds[end - 1])]
+            np.testing.assert_array_equal(got["ds"].to_numpy(), ds[end : end + h])
+            np.testing.assert_array_equal(got["y"].to_numpy(), y[end : end + h])
+            np.testing.assert_allclose(got["mean"].to_numpy(), fc.mean, rtol=1e-6)
+            np.testing.assert_allclose(got["lo-80"].to_numpy(), fc.interval(80)[0], rtol=1e-6)
+    with pytest.raises(ValueError, match="nothing left to fit on"):
+        tsconv.cross_validation(panel, 30, 30, 3, order=(1, 1, 0))
+
+
+def test_sort_and_freq_when_asked():
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2021-01-01", periods=60, freq="D")
+    y = pd.Series(np.cumsum(rng.standard_normal(60)), index=idx, name="y")
+    shuffled = y.sample(frac=1.0, random_state=0)
+    fit = fit_arima(shuffled, (1, 1, 0), sort=True)
+    ref = fit_arima(y, (1, 1, 0))
+    pd.testing.assert_frame_equal(fit.forecast(3).to_frame(), ref.forecast(3).to_frame())
+    # irregular dates: the frequency is asked for, not guessed
+    irregular = y.drop(y.index[[5, 17, 30]])
+    fit = fit_arima(irregular, (1, 1, 0))
+    with pytest.raises(ValueError, match="pass freq="):
+        fit.forecast(3)
+    fc = fit.forecast(3, freq="D")
+    assert list(fc.mean.index) == list(pd.date_range("2021-03-02", periods=3, freq="D"))
+
+
+def test_a_hand_typed_arima_has_a_summary_with_statsmodels_names():
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    y = np.random.default_rng(0).standard_normal(100)
+    m = ARIMA((1, 0, 1), (0, 0, 1, 12), ar=[0.5], ma=[0.3], seasonal_ma=[-0.4], trend="c", trend_params=[1.5], sigma2=2.0)
+    assert m.param_names() == SMARIMA(y, order=(1, 0, 1), seasonal_order=(0, 0, 1, 12), trend="c").param_names
+    m2 = ARIMA((1, 0, 1), ar=[0.5], ma=[0.3], trend="ct", trend_params=[1.0, 0.1], trend_form="intercept")
+    assert m2.param_names() == SARIMAX(y, order=(1, 0, 1), trend="ct").param_names
+    text = m.summary()
+    for name, v in zip(m.param_names(), m.to_statsmodels_params()):
+        assert f"{name:12s}{v:12.4f}" in text
+    assert "stationary: True   invertible: True" in text
