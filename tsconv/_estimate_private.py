@@ -788,9 +788,94 @@ def hannan_rissanen(block: Block, beta: Array) -> Array | None:
 def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
 
+    Each row is divided by the standard deviation of its differenced series before the
+    optimization and the estimates are scaled back (regression coefficients by ``c``,
+    ``sigma2`` by ``c**2``, the log-likelihood shifted by ``-nobs_used log c``): the
+    optimizer's absolute tolerances and finite-difference steps then do not depend on
+    the units of the data. For ML, a row whose MA polynomial ends within 1% of the
+    unit circle is refitted from a start pulled inside it (and from zero ARMA
+    coefficients); the better optimum is kept.
+
     Returns arrays keyed ``params (k, n_params)``, ``sigma2``, ``llf``, ``converged``,
     ``iterations``, ``nobs_used`` (residuals in the objective).
     """
+    spec = block.spec
+    c = np.std(block.W, axis=1) if block.nw > 1 else np.ones(block.k)
+    c = np.where(np.isfinite(c) & (c > 0), c, 1.0)
+    unit = Block(block.Y / c[:, None], block.X, spec) if np.any(c != 1.0) else block
+    out = _fit_block_unit(unit, method, maxiter)
+    if method != "css" and spec.n_arma:
+        out = _retry_boundary(unit, out, maxiter)
+        if (spec.p + spec.P) and (spec.q + spec.Q):
+            # ARMA likelihoods with AR and MA terms have separate local optima (near
+            # cancellation of the two): try both signs
+            out = _refit_from(unit, out, np.arange(unit.k), maxiter, extra=(0.5, -0.5))
+    out["params"][:, spec.slices[0]] *= c[:, None]
+    out["sigma2"] = out["sigma2"] * c * c
+    out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
+    return out
+
+
+def _retry_boundary(block: Block, out: dict[str, Array], maxiter: int) -> dict[str, Array]:
+    """Refit the rows whose MA polynomial has a root within 1% of the unit circle (the
+    constrained optimizer can stall there, where the Monahan map flattens) from two
+    other starts: the MA blocks shrunk by 0.9, and zero ARMA coefficients with the
+    fitted regression. Keeps, per row, the largest exact log-likelihood."""
+    spec = block.spec
+    x = out["params"]
+    _, _, ma = spec.polys(x)
+    rows = np.flatnonzero(~roots_ok(ma, 1e-2))
+    if rows.size == 0:
+        return out
+    return _refit_from(block, out, rows, maxiter, shrink=True)
+
+
+def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], maxiter: int, shrink: bool = False,
+                extra: tuple[float, ...] = ()) -> dict[str, Array]:
+    """Refit ``rows`` from other starts (see :func:`_retry_boundary`; ``extra``: starts
+    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``); keep the
+    best exact log-likelihood per row."""
+    spec = block.spec
+    x = out["params"]
+    sub = Block(block.Y[rows], block.X[rows] if block.X.ndim == 3 else block.X, spec)
+    idx = np.arange(rows.size)
+    starts = []
+    zero = np.zeros_like(x[rows])
+    zero[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
+    if shrink:
+        shrunk = x[rows].copy()
+        for sl in spec.slices[2:5:2]:
+            shrunk[:, sl] *= 0.9
+        starts.append(shrunk)
+    starts.append(zero)
+    for a in extra:
+        u = np.zeros_like(zero)
+        for sl, sign in zip(spec.slices[1:], (1.0, -1.0, 1.0, -1.0)):
+            u[:, sl] = -sign * a / np.sqrt(1 - a * a)  # pacf = a (AR), -a (MA)
+        start = spec.constrain(u)
+        start[:, spec.slices[0]] = zero[:, spec.slices[0]]
+        starts.append(start)
+    for x_start in starts:
+        _, ar, ma_s = spec.polys(x_start)
+        ok = roots_ok(ar, 1e-3) & roots_ok(ma_s, 1e-3)
+        x_start = np.where(ok[:, None], x_start, zero)
+        u0 = spec.unconstrain(x_start)
+        u0 = np.where(np.isfinite(u0), u0, 0.0)
+        u, _, conv, iters = batched_lm(sub.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
+        xn = spec.constrain(u)
+        llf, sigma2, _, _ = sub.exact_llf(xn, idx)
+        better = np.isfinite(llf) & (llf > out["llf"][rows] + 1e-9)
+        g = rows[better]
+        out["params"][g] = xn[better]
+        out["llf"][g] = llf[better]
+        out["sigma2"][g] = sigma2[better]
+        out["converged"][g] = conv[better]
+        out["iterations"][rows] += iters
+    return out
+
+
+def _fit_block_unit(block: Block, method: str, maxiter: int) -> dict[str, Array]:
+    """:func:`fit_block` without the scaling and the boundary retry."""
     spec, k = block.spec, block.k
     x0 = np.zeros((k, spec.n_params))
     x0[:, spec.slices[0]] = block.regression_start()
@@ -836,6 +921,8 @@ def numerical_hessian(
     """Central-difference Hessian of ``f(x_row, row)`` (one value per row) for every row,
     all ``4 m (m + 1) / 2`` points in one stacked call. Returns ``(k, m, m)``."""
     k, m = x.shape
+    if m == 0:
+        return np.zeros((k, 0, 0))
     h = rel_step * np.maximum(np.abs(x), 1e-2)
     pts = []
     for i in range(m):

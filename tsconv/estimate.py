@@ -641,7 +641,7 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
     reg_names = _trend_names(trend) + (list(exog_names) if exog_names else [f"x{j + 1}" for j in range(n_ex)])
     if d + D * s and "c" in trend and method != "ols":
         raise ValueError(f"trend {trend!r} has a constant, which differencing removes; use 't' for a drift")
-    if d + D * s > 1 and "t" in trend and method != "ols":
+    if d + D > 1 and "t" in trend and method != "ols":
         raise ValueError(f"trend {trend!r} has a linear term, which d + D > 1 differencing removes")
     lengths = np.array([len(v) for v in series])
     need = _min_obs(spec, method)
@@ -1133,6 +1133,8 @@ def select_order(
         tr = trend if trend is not None else ("c" if dd + DD == 0 else "n")
         if dd + DD and "c" in tr:
             tr = tr.replace("c", "") or "n"
+        if dd + DD > 1 and "t" in tr:  # differencing twice removes a linear trend too
+            tr = tr.replace("t", "") or "n"
         group = [series[i] for i in rows]
         for p in range(maxes[0] + 1):
             for q in range(maxes[1] + 1):
