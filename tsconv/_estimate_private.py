@@ -785,7 +785,7 @@ def hannan_rissanen(block: Block, beta: Array) -> Array | None:
     return x
 
 
-def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
+def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) -> dict[str, Array]:
     """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
 
     Each row is divided by the standard deviation of its differenced series before the
@@ -794,7 +794,9 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     optimizer's absolute tolerances and finite-difference steps then do not depend on
     the units of the data. For ML, a row whose MA polynomial ends within 1% of the
     unit circle is refitted from a start pulled inside it (and from zero ARMA
-    coefficients); the better optimum is kept.
+    coefficients), and a model with AR and MA terms from two more starts (all partial
+    autocorrelations at +-0.5); the best optimum is kept. ``restarts=False`` skips
+    both (one start: the CSS estimates, as R).
 
     Returns arrays keyed ``params (k, n_params)``, ``sigma2``, ``llf``, ``converged``,
     ``iterations``, ``nobs_used`` (residuals in the objective).
@@ -804,7 +806,7 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     c = np.where(np.isfinite(c) & (c > 0), c, 1.0)
     unit = Block(block.Y / c[:, None], block.X, spec) if np.any(c != 1.0) else block
     out = _fit_block_unit(unit, method, maxiter)
-    if method != "css" and spec.n_arma:
+    if method != "css" and spec.n_arma and restarts:
         out = _retry_boundary(unit, out, maxiter)
         if (spec.p + spec.P) and (spec.q + spec.Q):
             # ARMA likelihoods with AR and MA terms have separate local optima (near

@@ -446,10 +446,27 @@ class BatchForecast:
         )
 
 
+def _stamp_freq(idx: pd.DatetimeIndex) -> Any:
+    """The pandas frequency of time stamps, also when some periods are missing (a gap
+    month): inferred from the whole index, else from its last or first three stamps,
+    and accepted only when every stamp lies on that frequency's grid."""
+    freq = infer_freq(idx)
+    if freq is not None:
+        return freq
+    for part in (idx[-3:], idx[:3]):
+        try:
+            f = infer_freq(part)
+        except (TypeError, ValueError):
+            f = None
+        if f is not None and idx.isin(pd.date_range(idx[0], idx[-1], freq=f)).all():
+            return f
+    return None
+
+
 def _future_stamps(ds: NDArray[Any], h: int) -> list[Any]:
     if len(ds) >= 3 and np.issubdtype(np.asarray(ds).dtype, np.datetime64):
         idx = pd.DatetimeIndex(ds)
-        freq = infer_freq(idx)
+        freq = _stamp_freq(idx)
         if freq is not None:
             return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
     step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
@@ -619,7 +636,8 @@ def fit_arima(
     return batch.model(0) if single else batch
 
 
-def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None):  # type: ignore[no-untyped-def]
+def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None,  # type: ignore[no-untyped-def]
+               restarts=True):
     ar, d, ma = order
     sar, D, sma, s = sorder
     k = len(series)
@@ -680,7 +698,7 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
             if X.ndim == 3:
                 X = X[rows]
             block = _ep.Block(Y, X, spec)
-            out = _ep.fit_block(block, method, maxiter)
+            out = _ep.fit_block(block, method, maxiter, restarts)
         params[rows] = out["params"]
         sigma2[rows] = out["sigma2"]
         llf[rows] = out["llf"]
@@ -974,16 +992,17 @@ _KPSS_CRIT_5 = 0.463
 def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
     """Differences until the KPSS level-stationarity test no longer rejects at 5%.
 
-    As ``forecast::ndiffs`` (Hyndman & Khandakar 2008): the statistic against the 5%
-    critical value 0.463 of Kwiatkowski et al. (1992), with urca's "short" truncation
-    ``trunc(4 (n / 100)^(1/4))`` lags.
+    As ``forecast::ndiffs`` (Hyndman & Khandakar 2008; forecast >= 8.x): the statistic
+    against the 5% critical value 0.463 of Kwiatkowski et al. (1992), with the lag
+    truncation ``trunc(3 sqrt(n) / 13)`` that ndiffs passes to ``urca::ur.kpss`` as
+    ``use.lag``.
     """
     d = 0
     w = x
     while d < max_d:
         if w.size < 8 or np.ptp(w) == 0:
             break
-        lags = int(4 * (w.size / 100.0) ** 0.25)
+        lags = int(3.0 * np.sqrt(w.size) / 13.0)
         if _kpss_statistic(w, lags) <= _KPSS_CRIT_5:
             break
         d += 1
@@ -993,10 +1012,13 @@ def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
 
 def seasonal_strength(x: ArrayLike, period: int) -> float:
     """Hyndman's seasonal strength ``Fs = max(0, 1 - var(R) / var(S + R))`` from an STL
-    decomposition (statsmodels ``STL`` with its defaults) of a series of period ``period``.
+    decomposition of a series of period ``period``.
 
-    See Wang, Smith & Hyndman (2006); ``forecast::nsdiffs`` takes ``D = 1`` when
-    ``Fs > 0.64``.
+    The decomposition is the one ``forecast::nsdiffs`` gets from ``mstl``: R's ``stl``
+    with ``s.window = 11`` (mstl's first seasonal window, ``7 + 4``) and its defaults
+    ``s.degree = 0``, ``robust = FALSE``, i.e. statsmodels'
+    ``STL(x, period, seasonal=11, seasonal_deg=0)``. See Wang, Smith & Hyndman (2006);
+    ``forecast::nsdiffs`` takes ``D = 1`` when ``Fs > 0.64``.
     """
     from statsmodels.tsa.seasonal import STL
 
@@ -1004,7 +1026,7 @@ def seasonal_strength(x: ArrayLike, period: int) -> float:
     period = as_int(period, "period", minimum=2)
     if arr.size < 2 * period + 1:
         raise ValueError(f"seasonal strength needs at least two periods plus one ({2 * period + 1}) observations, got {arr.size}")
-    res = STL(arr, period=period).fit()
+    res = STL(arr, period=period, seasonal=11, seasonal_deg=0).fit()
     rem = np.asarray(res.resid)
     sr = np.asarray(res.seasonal) + rem
     vsr = np.var(sr)
