@@ -73,7 +73,20 @@ def fit_group(
                        order, sorder, restarts=restarts)
     except (ValueError, np.linalg.LinAlgError):
         return crit, None
-    c = np.where(b.converged, getattr(b, ic), np.inf)
+    if method == "css":
+        # R's approximation: -2 llf replaced by nstar log(sigma2) over the nstar = n - d - sD
+        # differenced observations, not over the fewer CSS residuals (which would
+        # favour long AR lags); a constant offset per series does not change the ranking
+        nstar = np.array([series[j].size - d - D * s for j in rows], dtype=float)
+        npar = b.spec.n_params + 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            base = nstar * np.log(b.sigma2)
+            val = {"aic": base + 2 * npar, "bic": base + np.log(nstar) * npar,
+                   "aicc": np.where(nstar - npar - 1 > 0, base + 2 * npar + 2 * npar * (npar + 1) / (nstar - npar - 1),
+                                    np.inf)}[ic]
+    else:
+        val = getattr(b, ic)
+    c = np.where(b.converged, val, np.inf)
     if p + P or q + Q:
         _, ar, ma = b.spec.polys(np.asarray(b.params, dtype=float))
         far = _ep.roots_ok(ar, _ROOT_MARGIN) & _ep.roots_ok(ma, _ROOT_MARGIN)
@@ -87,12 +100,12 @@ def fit_group(
 def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried):  # type: ignore[no-untyped-def]
     """Fit the candidates ``need[i]`` (a set per series) for every series, grouped by
     candidate and differencing orders; store the criteria in ``tried[i][cand]``."""
-    groups: dict[tuple[Cand, int, int], list[int]] = {}
+    groups: dict[tuple[Cand, int, int, str], list[int]] = {}
     for i, cands in need.items():
         for c in cands:
-            groups.setdefault((c, int(dd[i]), int(DD[i])), []).append(i)
-    for (c, d, D), members in groups.items():
-        crit, _ = fit_group([series[i] for i in members], c, d, D, s, method, maxiter, ic)
+            groups.setdefault((c, int(dd[i]), int(DD[i]), method[i]), []).append(i)
+    for (c, d, D, meth), members in groups.items():
+        crit, _ = fit_group([series[i] for i in members], c, d, D, s, meth, maxiter, ic)
         for i, v in zip(members, crit):
             tried[i][c] = float(v)
 
@@ -112,10 +125,12 @@ def _neighbours(c: Cand, toggle: bool) -> list[Cand]:
 def search(
     series: list[NDArray[np.float64]], dd: NDArray[np.intp], DD: NDArray[np.intp], s: int, *,
     stepwise: bool, max_p: int, max_q: int, max_P: int, max_Q: int, max_order: int, constant: bool | None,
-    ic: str, method: str, maxiter: int, max_models: int,
+    ic: str, method: str | list[str], maxiter: int, max_models: int,
 ) -> tuple[list[Cand | None], list[dict[Cand, float]]]:
-    """Best candidate per series (None when nothing could be fitted) and every tried one."""
+    """Best candidate per series (None when nothing could be fitted) and every tried one.
+    ``method``: one estimation method, or one per series."""
     k = len(series)
+    method = [method] * k if isinstance(method, str) else list(method)
     seas = s >= 2
     mP, mQ = (max_P, max_Q) if seas else (0, 0)
     consts = [False, True] if constant is None else [bool(constant)]

@@ -164,6 +164,10 @@ class AutoARIMA:
     ic : {'aicc', 'aic', 'bic'}, default 'aicc'
     method : {'css-ml', 'ml', 'css'}, default 'css-ml'
         Estimation of every candidate (see :func:`tsconv.fit_arima`).
+    approximation : bool, optional
+        Search with CSS estimates (conditional sum of squares), then refit the chosen
+        model by ``method``. None: for series longer than 150 or with a period above
+        12, as R's default ``approximation``.
     max_models : int, default 94
         Largest number of models tried per series by the stepwise search (R's
         ``nmodels``).
@@ -216,6 +220,7 @@ class AutoARIMA:
         constant: bool | None = None,
         ic: InfoCriterion = "aicc",
         method: str = "css-ml",
+        approximation: bool | None = None,
         max_models: int = 94,
         maxiter: int = 100,
         n_jobs: int = 1,
@@ -239,6 +244,9 @@ class AutoARIMA:
         if method not in ("css-ml", "ml", "css"):
             raise ValueError(f"method must be 'css-ml', 'ml' or 'css', got {method!r}")
         self.method = method
+        if approximation is not None and not isinstance(approximation, bool):
+            raise TypeError(f"approximation must be None, True or False, got {approximation!r}")
+        self.approximation = approximation
         self.max_models = as_int(max_models, "max_models", minimum=1)
         self.maxiter = as_int(maxiter, "maxiter", minimum=1)
         n_jobs = as_int(n_jobs, "n_jobs")
@@ -289,11 +297,17 @@ class AutoARIMA:
         chunks = [ok[j :: self.n_jobs] for j in range(min(self.n_jobs, max(len(ok), 1)))]
         chunks = [c for c in chunks if c]
 
+        def approx(i: int) -> bool:
+            if self.approximation is not None:
+                return self.approximation
+            return panel.values[i].size > 150 or s > 12
+
         def run(rows: list[int]) -> tuple[list[int], list[Any], list[dict[Any, float]]]:
+            meths = ["css" if approx(i) else self.method for i in rows]
             b, t = _stepwise.search(
                 [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
                 max_p=self.max_p, max_q=self.max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
-                constant=self.constant, ic=self.ic, method=self.method, maxiter=self.maxiter,
+                constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
                 max_models=self.max_models,
             )
             return rows, b, t
