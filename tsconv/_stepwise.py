@@ -110,6 +110,10 @@ def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried):  # type: ign
             tried[i][c] = float(v)
 
 
+def _argmin(t: dict[Cand, float]) -> Cand:
+    return min(t, key=lambda c: t[c])
+
+
 def _neighbours(c: Cand, toggle: bool) -> list[Cand]:
     """The neighbours of ``c`` in the order of ``forecast::auto.arima``'s stepwise loop."""
     p, q, P, Q, k = c
@@ -154,8 +158,8 @@ def search(
                                 cs.add(canonical((p, q, P, Q, k_c), int(dd[i]), int(DD[i])))
             need[i] = cs
         _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried)
-        best = [min(t, key=t.get) if t and np.isfinite(min(t.values())) else None for t in tried]
-        return best, tried
+        chosen: list[Cand | None] = [_argmin(t) if t and np.isfinite(min(t.values())) else None for t in tried]
+        return chosen, tried
 
     # Hyndman & Khandakar (2008) stepwise: four starting models, then neighbours
     p0, q0 = min(2, max_p), min(2, max_q)
@@ -170,7 +174,7 @@ def search(
     best: list[Cand | None] = []
     for i in range(k):
         t = tried[i]
-        b = min(t, key=t.get) if t else None
+        b = min(t, key=lambda c: t[c]) if t else None
         best.append(b if b is not None and np.isfinite(t[b]) else None)
     # R's loop: the neighbours of the current best in a fixed order; the first that
     # improves becomes the best and the scan restarts (first improvement). Every series

@@ -109,7 +109,7 @@ def _levels(level: Any) -> list[float]:
     lv = [level] if isinstance(level, numbers.Real) else list(level)
     out = []
     for v in lv:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < 100:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < float(v) < 100:
             raise ValueError(f"level must be numbers in (0, 100), got {level!r}")
         out.append(float(v))
     return sorted(set(out))
@@ -372,7 +372,7 @@ class AutoARIMA:
         ``nobs`` and ``fallback`` (empty when a model was fitted)."""
         panel = self._check_fitted()
         s = self.season_length
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i, uid in enumerate(panel.ids):
             cand = self._best[i] if i in self._where else None
             if cand is None:
