@@ -805,7 +805,9 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     c = np.std(block.W, axis=1) if block.nw > 1 else np.ones(block.k)
     c = np.where(np.isfinite(c) & (c > 0), c, 1.0)
     unit = Block(block.Y / c[:, None], block.X, spec) if np.any(c != 1.0) else block
-    out = _fit_block_unit(unit, method, maxiter)
+    # without restarts (a model search) the ML stage stops at looser tolerances: the
+    # criterion moves by about n/2 * ftol, far below what ranks candidates
+    out = _fit_block_unit(unit, method, maxiter, polish=restarts)
     if method != "css" and spec.n_arma and restarts:
         out = _retry_boundary(unit, out, maxiter)
         if (spec.p + spec.P) and (spec.q + spec.Q):
@@ -876,7 +878,7 @@ def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], max
     return out
 
 
-def _fit_block_unit(block: Block, method: str, maxiter: int) -> dict[str, Array]:
+def _fit_block_unit(block: Block, method: str, maxiter: int, polish: bool = True) -> dict[str, Array]:
     """:func:`fit_block` without the scaling and the boundary retry."""
     spec, k = block.spec, block.k
     x0 = np.zeros((k, spec.n_params))
@@ -910,7 +912,8 @@ def _fit_block_unit(block: Block, method: str, maxiter: int) -> dict[str, Array]
     x_start = np.where(usable[:, None], x_start, x0)
     u0 = spec.unconstrain(x_start)
     u0 = np.where(np.isfinite(u0), u0, 0.0)
-    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
+    xtol, ftol = (1e-6, 1e-9) if polish else (1e-4, 1e-7)
+    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, xtol=xtol, ftol=ftol)
     x = spec.constrain(u)
     llf, sigma2, _, _ = block.exact_llf(x, every)
     return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv_ml, "iterations": iters + iters_ml,
