@@ -794,7 +794,8 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     optimizer's absolute tolerances and finite-difference steps then do not depend on
     the units of the data. For ML, a row whose MA polynomial ends within 1% of the
     unit circle is refitted from a start pulled inside it (and from zero ARMA
-    coefficients), and a model with AR and MA terms from two more starts (all partial
+    coefficients), and a model with AR and MA terms whose fit ends near cancellation
+    (``sum psi_j^2 < 0.1`` over 24 lags) from two more starts (all partial
     autocorrelations at +-0.5); the best optimum is kept. ``restarts=False`` skips
     both (one start: the CSS estimates, as R).
 
@@ -811,12 +812,42 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     if method != "css" and spec.n_arma and restarts:
         out = _retry_boundary(unit, out, maxiter)
         if (spec.p + spec.P) and (spec.q + spec.Q):
-            # ARMA likelihoods with AR and MA terms have separate local optima (near
-            # cancellation of the two): try both signs
-            out = _refit_from(unit, out, np.arange(unit.k), maxiter, extra=(0.5, -0.5))
+            # ARMA likelihoods with AR and MA terms have separate local optima; a fit that
+            # ends near cancellation of the two (psi weights summing to little) may sit in
+            # the wrong one: try both signs
+            near = np.flatnonzero(_near_cancellation(out["params"], spec))
+            if near.size:
+                out = _refit_from(unit, out, near, maxiter, extra=(0.5, -0.5))
     out["params"][:, spec.slices[0]] *= c[:, None]
     out["sigma2"] = out["sigma2"] * c * c
     out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
+    return out
+
+
+def _psi_power(x: Array, spec: Spec, lags: int = 24) -> Array:
+    """``sum_{j=1..lags} psi_j^2`` of the ARMA part of every row (0 for white noise)."""
+    _, ar, ma = spec.polys(x)
+    k = x.shape[0]
+    psi = np.zeros((k, lags + 1))
+    psi[:, 0] = 1.0
+    for j in range(1, lags + 1):
+        acc = ma[:, j].copy() if j < ma.shape[1] else np.zeros(k)
+        for i in range(1, min(j, ar.shape[1] - 1) + 1):
+            acc -= ar[:, i] * psi[:, j - i]
+        psi[:, j] = acc
+    return np.sum(psi[:, 1:] ** 2, axis=1)
+
+
+def _near_cancellation(x: Array, spec: Spec) -> NDArray[np.bool_]:
+    """Rows whose non-seasonal or seasonal ARMA factor (one with both AR and MA terms)
+    nearly cancels: ``sum psi_j^2 < 0.1`` for that factor alone."""
+    b, a, m, sa, sm = spec.split(x)
+    out = np.zeros(x.shape[0], dtype=bool)
+    z = np.zeros((x.shape[0], 0))
+    for ar_c, ma_c in ((a, m), (sa, sm)):
+        if ar_c.shape[1] and ma_c.shape[1]:
+            one = Spec(np.arange(1, ar_c.shape[1] + 1), 0, np.arange(1, ma_c.shape[1] + 1), [], 0, [], 0, 0)
+            out |= _psi_power(np.column_stack([z, ar_c, ma_c]), one) < 0.1
     return out
 
 
