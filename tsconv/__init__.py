@@ -25,6 +25,9 @@ Seasonal ARIMA (:mod:`tsconv.arima`, :mod:`tsconv.verify`, :mod:`tsconv.datasets
 Estimation (:mod:`tsconv.estimate`)
     :func:`fit_arima` (CSS, exact ML, Yule-Walker, Burg, OLS; one series or a panel),
     :func:`select_order` (batched grid search by AICc/AIC/BIC), :class:`ARIMABatch`.
+Automatic ARIMA (:mod:`tsconv.auto`)
+    :func:`auto_arima` (data to forecasts, one call), :class:`AutoARIMA` (R's
+    ``auto.arima`` rules, stepwise or grid, in lockstep over a panel).
 pandas (:mod:`tsconv.accessor`)
     ``series.tsconv.<op>(...)`` and ``frame.tsconv.<op>(...)``, registered on import.
 Figures (:mod:`tsconv.plot`, optional matplotlib)
@@ -60,6 +63,7 @@ from tsconv.forecast import Forecast, BatchForecast
 from tsconv.arima import ARIMA
 from tsconv.estimate import fit_arima, select_order, ARIMABatch, FittedARIMA, FitResult
 from tsconv.backtest import cross_validation
+from tsconv.auto import AutoARIMA, auto_arima
 from tsconv.whiten import lpc, prewhiten, spectral_whiten, Whitener, pca_whiten, zca_whiten
 
 __version__ = "0.1.0"
@@ -111,6 +115,8 @@ __all__ = [
     "FittedARIMA",
     "FitResult",
     "cross_validation",
+    "AutoARIMA",
+    "auto_arima",
     "__version__",
 ]
 

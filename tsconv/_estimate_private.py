@@ -785,12 +785,132 @@ def hannan_rissanen(block: Block, beta: Array) -> Array | None:
     return x
 
 
-def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
+def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) -> dict[str, Array]:
     """Fit every row of ``block`` with ``method`` in {'css', 'css-ml', 'ml'}.
+
+    Each row is divided by the standard deviation of its differenced series before the
+    optimization and the estimates are scaled back (regression coefficients by ``c``,
+    ``sigma2`` by ``c**2``, the log-likelihood shifted by ``-nobs_used log c``): the
+    optimizer's absolute tolerances and finite-difference steps then do not depend on
+    the units of the data. For ML, a row whose MA polynomial ends within 1% of the
+    unit circle is refitted from a start pulled inside it (and from zero ARMA
+    coefficients), and a model with AR and MA terms whose fit ends near cancellation
+    (``sum psi_j^2 < 0.1`` over 24 lags) from two more starts (all partial
+    autocorrelations at +-0.5); the best optimum is kept. ``restarts=False`` skips
+    both (one start: the CSS estimates, as R).
 
     Returns arrays keyed ``params (k, n_params)``, ``sigma2``, ``llf``, ``converged``,
     ``iterations``, ``nobs_used`` (residuals in the objective).
     """
+    spec = block.spec
+    c = np.std(block.W, axis=1) if block.nw > 1 else np.ones(block.k)
+    c = np.where(np.isfinite(c) & (c > 0), c, 1.0)
+    unit = Block(block.Y / c[:, None], block.X, spec) if np.any(c != 1.0) else block
+    # without restarts (a model search) the ML stage stops at looser tolerances: the
+    # criterion moves by about n/2 * ftol, far below what ranks candidates
+    out = _fit_block_unit(unit, method, maxiter, polish=restarts)
+    if method != "css" and spec.n_arma and restarts:
+        out = _retry_boundary(unit, out, maxiter)
+        if (spec.p + spec.P) and (spec.q + spec.Q):
+            # ARMA likelihoods with AR and MA terms have separate local optima; a fit that
+            # ends near cancellation of the two (psi weights summing to little) may sit in
+            # the wrong one: try both signs
+            near = np.flatnonzero(_near_cancellation(out["params"], spec))
+            if near.size:
+                out = _refit_from(unit, out, near, maxiter, extra=(0.5, -0.5))
+    out["params"][:, spec.slices[0]] *= c[:, None]
+    out["sigma2"] = out["sigma2"] * c * c
+    out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
+    return out
+
+
+def _psi_power(x: Array, spec: Spec, lags: int = 24) -> Array:
+    """``sum_{j=1..lags} psi_j^2`` of the ARMA part of every row (0 for white noise)."""
+    _, ar, ma = spec.polys(x)
+    k = x.shape[0]
+    psi = np.zeros((k, lags + 1))
+    psi[:, 0] = 1.0
+    for j in range(1, lags + 1):
+        acc = ma[:, j].copy() if j < ma.shape[1] else np.zeros(k)
+        for i in range(1, min(j, ar.shape[1] - 1) + 1):
+            acc -= ar[:, i] * psi[:, j - i]
+        psi[:, j] = acc
+    return np.sum(psi[:, 1:] ** 2, axis=1)
+
+
+def _near_cancellation(x: Array, spec: Spec) -> NDArray[np.bool_]:
+    """Rows whose non-seasonal or seasonal ARMA factor (one with both AR and MA terms)
+    nearly cancels: ``sum psi_j^2 < 0.1`` for that factor alone."""
+    b, a, m, sa, sm = spec.split(x)
+    out = np.zeros(x.shape[0], dtype=bool)
+    z = np.zeros((x.shape[0], 0))
+    for ar_c, ma_c in ((a, m), (sa, sm)):
+        if ar_c.shape[1] and ma_c.shape[1]:
+            one = Spec(np.arange(1, ar_c.shape[1] + 1), 0, np.arange(1, ma_c.shape[1] + 1), [], 0, [], 0, 0)
+            out |= _psi_power(np.column_stack([z, ar_c, ma_c]), one) < 0.1
+    return out
+
+
+def _retry_boundary(block: Block, out: dict[str, Array], maxiter: int) -> dict[str, Array]:
+    """Refit the rows whose MA polynomial has a root within 1% of the unit circle (the
+    constrained optimizer can stall there, where the Monahan map flattens) from two
+    other starts: the MA blocks shrunk by 0.9, and zero ARMA coefficients with the
+    fitted regression. Keeps, per row, the largest exact log-likelihood."""
+    spec = block.spec
+    x = out["params"]
+    _, _, ma = spec.polys(x)
+    rows = np.flatnonzero(~roots_ok(ma, 1e-2))
+    if rows.size == 0:
+        return out
+    return _refit_from(block, out, rows, maxiter, shrink=True)
+
+
+def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], maxiter: int, shrink: bool = False,
+                extra: tuple[float, ...] = ()) -> dict[str, Array]:
+    """Refit ``rows`` from other starts (see :func:`_retry_boundary`; ``extra``: starts
+    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``); keep the
+    best exact log-likelihood per row."""
+    spec = block.spec
+    x = out["params"]
+    sub = Block(block.Y[rows], block.X[rows] if block.X.ndim == 3 else block.X, spec)
+    idx = np.arange(rows.size)
+    starts = []
+    zero = np.zeros_like(x[rows])
+    zero[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
+    if shrink:
+        shrunk = x[rows].copy()
+        for sl in spec.slices[2:5:2]:
+            shrunk[:, sl] *= 0.9
+        starts.append(shrunk)
+    starts.append(zero)
+    for a in extra:
+        u = np.zeros_like(zero)
+        for sl, sign in zip(spec.slices[1:], (1.0, -1.0, 1.0, -1.0)):
+            u[:, sl] = -sign * a / np.sqrt(1 - a * a)  # pacf = a (AR), -a (MA)
+        start = spec.constrain(u)
+        start[:, spec.slices[0]] = zero[:, spec.slices[0]]
+        starts.append(start)
+    for x_start in starts:
+        _, ar, ma_s = spec.polys(x_start)
+        ok = roots_ok(ar, 1e-3) & roots_ok(ma_s, 1e-3)
+        x_start = np.where(ok[:, None], x_start, zero)
+        u0 = spec.unconstrain(x_start)
+        u0 = np.where(np.isfinite(u0), u0, 0.0)
+        u, _, conv, iters = batched_lm(sub.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
+        xn = spec.constrain(u)
+        llf, sigma2, _, _ = sub.exact_llf(xn, idx)
+        better = np.isfinite(llf) & (llf > out["llf"][rows] + 1e-9)
+        g = rows[better]
+        out["params"][g] = xn[better]
+        out["llf"][g] = llf[better]
+        out["sigma2"][g] = sigma2[better]
+        out["converged"][g] = conv[better]
+        out["iterations"][rows] += iters
+    return out
+
+
+def _fit_block_unit(block: Block, method: str, maxiter: int, polish: bool = True) -> dict[str, Array]:
+    """:func:`fit_block` without the scaling and the boundary retry."""
     spec, k = block.spec, block.k
     x0 = np.zeros((k, spec.n_params))
     x0[:, spec.slices[0]] = block.regression_start()
@@ -823,7 +943,8 @@ def fit_block(block: Block, method: str, maxiter: int) -> dict[str, Array]:
     x_start = np.where(usable[:, None], x_start, x0)
     u0 = spec.unconstrain(x_start)
     u0 = np.where(np.isfinite(u0), u0, 0.0)
-    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
+    xtol, ftol = (1e-6, 1e-9) if polish else (1e-4, 1e-7)
+    u, _, conv_ml, iters_ml = batched_lm(block.ml_residuals, u0, maxiter=maxiter, xtol=xtol, ftol=ftol)
     x = spec.constrain(u)
     llf, sigma2, _, _ = block.exact_llf(x, every)
     return {"params": x, "sigma2": sigma2, "llf": llf, "converged": conv_ml, "iterations": iters + iters_ml,
@@ -836,6 +957,8 @@ def numerical_hessian(
     """Central-difference Hessian of ``f(x_row, row)`` (one value per row) for every row,
     all ``4 m (m + 1) / 2`` points in one stacked call. Returns ``(k, m, m)``."""
     k, m = x.shape
+    if m == 0:
+        return np.zeros((k, 0, 0))
     h = rel_step * np.maximum(np.abs(x), 1e-2)
     pts = []
     for i in range(m):

@@ -601,12 +601,29 @@ class ARIMABatch:
         )
 
 
+def _stamp_freq(idx: pd.DatetimeIndex) -> Any:
+    """The pandas frequency of time stamps, also when some periods are missing (a gap
+    month): inferred from the whole index, else from its last or first three stamps,
+    and accepted only when every stamp lies on that frequency's grid."""
+    freq = infer_freq(idx)
+    if freq is not None:
+        return freq
+    for part in (idx[-3:], idx[:3]):
+        try:
+            f = infer_freq(part)
+        except (TypeError, ValueError):
+            f = None
+        if f is not None and idx.isin(pd.date_range(idx[0], idx[-1], freq=f)).all():
+            return f
+    return None
+
+
 def _future_stamps(ds: NDArray[Any], h: int, freq: Any = None) -> list[Any]:
-    """The ``h`` stamps after ``ds``: dates at ``freq`` (given, or inferred), else the same
-    spacing as the last two stamps."""
+    """The ``h`` stamps after ``ds``: dates at ``freq`` (given, or inferred, gaps allowed:
+    :func:`_stamp_freq`), else the same spacing as the last two stamps."""
     if np.issubdtype(np.asarray(ds).dtype, np.datetime64) and (freq is not None or len(ds) >= 3):
         idx = pd.DatetimeIndex(ds)
-        freq = infer_freq(idx) if freq is None else freq
+        freq = _stamp_freq(idx) if freq is None else freq
         if freq is not None:
             return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
     step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
@@ -807,7 +824,8 @@ def fit_arima(
     return batch
 
 
-def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None):  # type: ignore[no-untyped-def]
+def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None,  # type: ignore[no-untyped-def]
+               restarts=True):
     ar, d, ma = order
     sar, D, sma, s = sorder
     k = len(series)
@@ -829,7 +847,7 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
     reg_names = _trend_names(trend) + (list(exog_names) if exog_names else [f"x{j + 1}" for j in range(n_ex)])
     if d + D * s and "c" in trend and method != "ols":
         raise ValueError(f"trend {trend!r} has a constant, which differencing removes; use 't' for a drift")
-    if d + D * s > 1 and "t" in trend and method != "ols":
+    if d + D > 1 and "t" in trend and method != "ols":
         raise ValueError(f"trend {trend!r} has a linear term, which d + D > 1 differencing removes")
     lengths = np.array([len(v) for v in series])
     need = _min_obs(spec, method)
@@ -868,7 +886,7 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
             if X.ndim == 3:
                 X = X[rows]
             block = _ep.Block(Y, X, spec)
-            out = _ep.fit_block(block, method, maxiter)
+            out = _ep.fit_block(block, method, maxiter, restarts)
         params[rows] = out["params"]
         sigma2[rows] = out["sigma2"]
         llf[rows] = out["llf"]
@@ -1409,16 +1427,17 @@ _KPSS_CRIT_5 = 0.463
 def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
     """Differences until the KPSS level-stationarity test no longer rejects at 5%.
 
-    As ``forecast::ndiffs`` (Hyndman & Khandakar 2008): the statistic against the 5%
-    critical value 0.463 of Kwiatkowski et al. (1992), with urca's "short" truncation
-    ``trunc(4 (n / 100)^(1/4))`` lags.
+    As ``forecast::ndiffs`` (Hyndman & Khandakar 2008; forecast >= 8.x): the statistic
+    against the 5% critical value 0.463 of Kwiatkowski et al. (1992), with the lag
+    truncation ``trunc(3 sqrt(n) / 13)`` that ndiffs passes to ``urca::ur.kpss`` as
+    ``use.lag``.
     """
     d = 0
     w = x
     while d < max_d:
         if w.size < 8 or np.ptp(w) == 0:
             break
-        lags = int(4 * (w.size / 100.0) ** 0.25)
+        lags = int(3.0 * np.sqrt(w.size) / 13.0)
         if _kpss_statistic(w, lags) <= _KPSS_CRIT_5:
             break
         d += 1
@@ -1428,10 +1447,13 @@ def _kpss_ndiffs(x: NDArray[np.float64], max_d: int) -> int:
 
 def seasonal_strength(x: ArrayLike, period: int) -> float:
     """Hyndman's seasonal strength ``Fs = max(0, 1 - var(R) / var(S + R))`` from an STL
-    decomposition (statsmodels ``STL`` with its defaults) of a series of period ``period``.
+    decomposition of a series of period ``period``.
 
-    See Wang, Smith & Hyndman (2006); ``forecast::nsdiffs`` takes ``D = 1`` when
-    ``Fs > 0.64``.
+    The decomposition is the one ``forecast::nsdiffs`` gets from ``mstl``: R's ``stl``
+    with ``s.window = 11`` (mstl's first seasonal window, ``7 + 4``) and its defaults
+    ``s.degree = 0``, ``robust = FALSE``, i.e. statsmodels'
+    ``STL(x, period, seasonal=11, seasonal_deg=0)``. See Wang, Smith & Hyndman (2006);
+    ``forecast::nsdiffs`` takes ``D = 1`` when ``Fs > 0.64``.
     """
     from statsmodels.tsa.seasonal import STL
 
@@ -1439,7 +1461,7 @@ def seasonal_strength(x: ArrayLike, period: int) -> float:
     period = as_int(period, "period", minimum=2)
     if arr.size < 2 * period + 1:
         raise ValueError(f"seasonal strength needs at least two periods plus one ({2 * period + 1}) observations, got {arr.size}")
-    res = STL(arr, period=period).fit()
+    res = STL(arr, period=period, seasonal=11, seasonal_deg=0).fit()
     rem = np.asarray(res.resid)
     sr = np.asarray(res.seasonal) + rem
     vsr = np.var(sr)
@@ -1568,6 +1590,8 @@ def select_order(
         tr = trend if trend is not None else ("c" if dd + DD == 0 else "n")
         if dd + DD and "c" in tr:
             tr = tr.replace("c", "") or "n"
+        if dd + DD > 1 and "t" in tr:  # differencing twice removes a linear trend too
+            tr = tr.replace("t", "") or "n"
         group = [series[i] for i in rows]
         for p in range(maxes[0] + 1):
             for q in range(maxes[1] + 1):

@@ -1,0 +1,467 @@
+"""Automatic ARIMA for one series or a whole panel: R's ``auto.arima`` rules, batched.
+
+:class:`AutoARIMA` chooses a seasonal ARIMA model for every series of a panel and keeps
+the fitted models; :func:`auto_arima` is the one call from data to forecasts with
+intervals. The search (:mod:`tsconv._stepwise`) runs in lockstep over the panel: each
+candidate model is fitted, in one batched optimization, to every series that needs it.
+
+Differences from R's ``forecast::auto.arima`` are listed in the documentation
+(docs/estimation.md, "Automatic ARIMA").
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+from numpy.typing import NDArray
+
+from tsconv import _stepwise
+from tsconv._validation import as_int, check_option
+from tsconv.estimate import InfoCriterion, _future_stamps
+
+__all__ = ["AutoARIMA", "auto_arima"]
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------
+class _Panel:
+    """Series (leading and trailing NaN trimmed), their labels and time stamps."""
+
+    def __init__(self, data: Any) -> None:
+        self.kind = "array"
+        self.index: Any = None
+        if isinstance(data, pd.Series):
+            self.kind = "series"
+            self.ids = [data.name if data.name is not None else "y"]
+            raw = [data.to_numpy()]
+            self.stamps: list[Any] | None = [data.index.to_numpy()]
+        elif isinstance(data, pd.DataFrame) and "unique_id" in data.columns:
+            self.kind = "long"
+            missing = [c for c in ("ds", "y") if c not in data.columns]
+            if missing:
+                raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
+            extra = [str(c) for c in data.columns if c not in ("unique_id", "ds", "y")]
+            if extra:
+                raise ValueError(f"regressor columns are not supported by auto_arima yet, got extra columns {extra}; "
+                                 "drop them or use fit_arima with exog")
+            self.ids, raw, self.stamps = [], [], []
+            for uid, g in data.groupby("unique_id", sort=True):
+                g = g.sort_values("ds")
+                self.ids.append(uid)
+                raw.append(g["y"].to_numpy())
+                self.stamps.append(g["ds"].to_numpy())
+        elif isinstance(data, pd.DataFrame):
+            self.kind = "wide"
+            self.ids = list(data.columns)
+            raw = [data[c].to_numpy() for c in data.columns]
+            self.stamps = [data.index.to_numpy()] * len(raw)
+        else:
+            arr = data if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1 else np.asarray(data)
+            if isinstance(arr, np.ndarray) and arr.ndim == 1:
+                raw = [arr]
+                self.kind = "series"
+            elif isinstance(arr, np.ndarray) and arr.ndim == 2:
+                raw = list(arr)
+            elif isinstance(arr, (list, tuple)):
+                raw = list(arr)
+            else:
+                raise ValueError(f"data must be a Series, a DataFrame or a 1-D / 2-D array, got {np.ndim(arr)}-D")
+            self.ids = list(range(len(raw)))
+            self.stamps = None
+        self.values: list[NDArray[np.float64]] = []
+        self.offsets: list[int] = []
+        for uid, v in zip(self.ids, raw):
+            try:
+                a = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"the values of series {uid!r} must be numeric, got dtype {np.asarray(v).dtype}") from None
+            if a.ndim != 1:
+                raise ValueError(f"series {uid!r} must be 1-D, got shape {a.shape}")
+            fin = np.flatnonzero(np.isfinite(a))
+            lo, hi = (int(fin[0]), int(fin[-1]) + 1) if fin.size else (0, 0)
+            self.values.append(a[lo:hi])
+            self.offsets.append(lo)
+
+    def future(self, i: int, h: int) -> list[Any]:
+        n = self.values[i].size
+        if self.stamps is None:
+            start = self.offsets[i] + n
+            return list(range(start, start + h))
+        st = self.stamps[i][self.offsets[i] : self.offsets[i] + n]
+        if st.size == 0:
+            st = self.stamps[i]
+        if st.size == 0:
+            return list(range(1, h + 1))
+        if st.size == 1:
+            return [st[-1]] * h if not np.issubdtype(st.dtype, np.number) else list(st[-1] + np.arange(1, h + 1))
+        return _future_stamps(st, h)
+
+
+def _levels(level: Any) -> list[float]:
+    lv = [level] if isinstance(level, numbers.Real) else list(level)
+    out = []
+    for v in lv:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < float(v) < 100:
+            raise ValueError(f"level must be numbers in (0, 100), got {level!r}")
+        out.append(float(v))
+    return sorted(set(out))
+
+
+def _level_name(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArray[np.float64], levels: list[float],
+                    fallback: list[str]) -> pd.DataFrame:
+    """The one place the output frame is built: long ``unique_id``, ``ds``, ``mean``,
+    ``lo-<level>``, ``hi-<level>`` (and ``fallback``) for panels; for one series a
+    frame on its future dates (index ``ds``)."""
+    cols: dict[str, Any] = {"mean": mean.ravel()}
+    for v in levels:
+        z = scipy.stats.norm.ppf(0.5 + v / 200.0)
+        cols[f"lo-{_level_name(v)}"] = (mean - z * se).ravel()
+        cols[f"hi-{_level_name(v)}"] = (mean + z * se).ravel()
+    ds: list[Any] = []
+    for i in range(len(panel.ids)):
+        ds.extend(panel.future(i, h))
+    if panel.kind == "series":
+        return pd.DataFrame(cols, index=pd.Index(ds, name="ds"))
+    out = pd.DataFrame({"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h), "ds": ds, **cols})
+    out["fallback"] = np.repeat(np.asarray(fallback, dtype=object), h)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------
+class AutoARIMA:
+    """Automatic seasonal ARIMA for every series of a panel (R's ``auto.arima`` rules).
+
+    Parameters
+    ----------
+    season_length : int, default 1
+        Seasonal period ``s`` (12 monthly, 4 quarterly); 1: non-seasonal models only.
+    stepwise : bool, default True
+        Hyndman & Khandakar's stepwise search; False: every model of the grid with
+        ``p + q + P + Q <= max_order``.
+    max_p, max_q, max_P, max_Q, max_order : int
+        Largest orders (R's defaults 5, 5, 2, 2 and 5; ``max_order`` bounds the grid).
+    d, D : int, optional
+        Differencing orders; None: ``D`` by seasonal strength (> 0.64), then ``d`` by
+        the KPSS test at 5% (R's ``nsdiffs`` / ``ndiffs`` defaults).
+    max_d, max_D : int, default 2 and 1
+    constant : bool, optional
+        None: searched (a mean when ``d + D = 0``, a drift when ``d + D = 1``), as
+        R's ``allowmean`` / ``allowdrift``; True / False: always / never.
+    ic : {'aicc', 'aic', 'bic'}, default 'aicc'
+    method : {'css-ml', 'ml', 'css'}, default 'css-ml'
+        Estimation of every candidate (see :func:`tsconv.fit_arima`).
+    approximation : bool, optional
+        Search with CSS estimates (conditional sum of squares), then refit the chosen
+        model by ``method``. None: for series longer than 150 or with a period above
+        12, as R's default ``approximation``.
+    max_models : int, default 94
+        Largest number of models tried per series by the stepwise search (R's
+        ``nmodels``).
+    n_jobs : int, default 1
+        Threads, each searching a share of the series (-1: one per CPU).
+
+    Attributes
+    ----------
+    models : dict
+        ``unique_id`` -> the fitted :class:`tsconv.ARIMA` (None for a series that got
+        a fallback), after :meth:`fit`.
+
+    Notes
+    -----
+    A series that cannot be modelled gets a fallback forecast, flagged in the
+    ``fallback`` column of the summary and of panel forecasts: ``'mean'`` for a
+    constant series (its value, zero width), ``'naive'`` for one with missing values
+    inside, too short for any candidate, or for which no candidate could be fitted
+    (its last value, intervals from the variance of its differences; NaN when it has
+    fewer than two values). Leading and trailing missing values are trimmed (ragged
+    wide frames).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tsconv
+    >>> from tsconv.datasets import load
+    >>> air = np.log(load("airline"))
+    >>> model = tsconv.AutoARIMA(season_length=12).fit(air)
+    >>> model.summary()[["order", "seasonal_order"]].iloc[0].tolist()
+    [(0, 1, 1), (0, 1, 1, 12)]
+    >>> model.forecast(3, level=(80, 95)).columns.tolist()
+    ['mean', 'lo-80', 'hi-80', 'lo-95', 'hi-95']
+    """
+
+    def __init__(
+        self,
+        season_length: int = 1,
+        *,
+        stepwise: bool = True,
+        max_p: int = 5,
+        max_q: int = 5,
+        max_P: int = 2,
+        max_Q: int = 2,
+        max_order: int = 5,
+        d: int | None = None,
+        D: int | None = None,
+        max_d: int = 2,
+        max_D: int = 1,
+        constant: bool | None = None,
+        ic: InfoCriterion = "aicc",
+        method: str = "css-ml",
+        approximation: bool | None = None,
+        max_models: int = 94,
+        maxiter: int = 100,
+        n_jobs: int = 1,
+    ) -> None:
+        self.season_length = as_int(season_length, "season_length", minimum=1)
+        if not isinstance(stepwise, bool):
+            raise TypeError(f"stepwise must be True or False, got {stepwise!r}")
+        self.stepwise = stepwise
+        self.max_p, self.max_q = as_int(max_p, "max_p", minimum=0), as_int(max_q, "max_q", minimum=0)
+        self.max_P, self.max_Q = as_int(max_P, "max_P", minimum=0), as_int(max_Q, "max_Q", minimum=0)
+        self.max_order = as_int(max_order, "max_order", minimum=0)
+        self.d = None if d is None else as_int(d, "d", minimum=0)
+        self.D = None if D is None else as_int(D, "D", minimum=0)
+        if self.D and self.season_length < 2:
+            raise ValueError(f"D={D} needs a season_length >= 2, got {season_length}")
+        self.max_d, self.max_D = as_int(max_d, "max_d", minimum=0), as_int(max_D, "max_D", minimum=0)
+        if constant is not None and not isinstance(constant, bool):
+            raise TypeError(f"constant must be None, True or False, got {constant!r}")
+        self.constant = constant
+        self.ic = check_option(ic, InfoCriterion, "ic")
+        if method not in ("css-ml", "ml", "css"):
+            raise ValueError(f"method must be 'css-ml', 'ml' or 'css', got {method!r}")
+        self.method = method
+        if approximation is not None and not isinstance(approximation, bool):
+            raise TypeError(f"approximation must be None, True or False, got {approximation!r}")
+        self.approximation = approximation
+        self.max_models = as_int(max_models, "max_models", minimum=1)
+        self.maxiter = as_int(maxiter, "maxiter", minimum=1)
+        n_jobs = as_int(n_jobs, "n_jobs")
+        if n_jobs == 0 or n_jobs < -1:
+            raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs}")
+        self.n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+        self._panel: _Panel | None = None
+
+    def __repr__(self) -> str:
+        return f"AutoARIMA(season_length={self.season_length}, stepwise={self.stepwise}, ic={self.ic!r})"
+
+    # -- fitting --------------------------------------------------------------------------
+    def fit(self, data: Any) -> AutoARIMA:
+        """Choose and fit a model for every series of ``data``.
+
+        ``data``: a pandas Series, a long DataFrame (``unique_id``, ``ds``, ``y``), a
+        wide DataFrame (one column per series, the index as time stamps), a 1-D array
+        or a 2-D array (one series per row). Returns ``self``.
+        """
+        panel = _Panel(data)
+        k = len(panel.ids)
+        s = self.season_length
+        fallback = [""] * k
+        ok: list[int] = []
+        dd = np.zeros(k, dtype=np.intp)
+        DD = np.zeros(k, dtype=np.intp)
+        for i, v in enumerate(panel.values):
+            if v.size == 0:
+                fallback[i] = "naive"
+            elif not np.all(np.isfinite(v)):
+                fallback[i] = "naive"
+            elif np.ptp(v) == 0:
+                fallback[i] = "mean"
+            else:
+                d, D = _stepwise.differencing(v, s, self.d, self.D, self.max_d, self.max_D)
+                w = _stepwise._ep.difference(v, d, D, s)
+                if w.size < 3 or np.ptp(w) == 0:
+                    fallback[i] = "naive"
+                else:
+                    dd[i], DD[i] = d, D
+                    ok.append(i)
+        gaps = [panel.ids[i] for i, v in enumerate(panel.values) if v.size and not np.all(np.isfinite(v))]
+        if gaps:
+            warnings.warn(f"series {gaps[:10]} have missing values inside: naive forecast (fallback='naive')",
+                          UserWarning, stacklevel=2)
+        best: list[Any] = [None] * k
+        crit = np.full(k, np.inf)
+        chunks = [ok[j :: self.n_jobs] for j in range(min(self.n_jobs, max(len(ok), 1)))]
+        chunks = [c for c in chunks if c]
+
+        def approx(i: int) -> bool:
+            if self.approximation is not None:
+                return self.approximation
+            return panel.values[i].size > 150 or s > 12
+
+        def run(rows: list[int]) -> tuple[list[int], list[Any], list[dict[Any, float]]]:
+            meths = ["css" if approx(i) else self.method for i in rows]
+            b, t = _stepwise.search(
+                [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
+                max_p=self.max_p, max_q=self.max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
+                constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
+                max_models=self.max_models,
+            )
+            return rows, b, t
+
+        if len(chunks) > 1:
+            with ThreadPoolExecutor(len(chunks)) as ex:
+                results = list(ex.map(run, chunks))
+        else:
+            results = [run(c) for c in chunks]
+        for rows, b, t in results:
+            for i, cand, tr in zip(rows, b, t):
+                best[i] = cand
+                if cand is not None:
+                    crit[i] = tr[cand]
+        # the chosen models, refitted with the optimizer's restarts, one batch per model
+        self._batches: list[tuple[Any, NDArray[np.intp]]] = []
+        self._where: dict[int, tuple[int, int]] = {}
+        groups: dict[tuple[Any, int, int], list[int]] = {}
+        for i in range(k):
+            if best[i] is None and not fallback[i]:
+                fallback[i] = "naive"
+            if best[i] is not None:
+                groups.setdefault((best[i], int(dd[i]), int(DD[i])), []).append(i)
+        for (cand, d, D), members in groups.items():
+            c2, batch, fitted_rows = _stepwise.fit_group([panel.values[i] for i in members], cand, d, D, s, self.method,
+                                            self.maxiter, self.ic, restarts=True)
+            if batch is None:
+                for i in members:
+                    fallback[i] = "naive"
+                continue
+            rows = np.asarray(members)[fitted_rows]
+            for i in set(members) - set(rows.tolist()):
+                fallback[i] = "naive"
+            g = len(self._batches)
+            self._batches.append((batch, rows))
+            for j, i in enumerate(rows):
+                self._where[int(i)] = (g, j)
+                crit[i] = float(getattr(batch, self.ic)[j])
+        self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
+        return self
+
+    def _check_fitted(self) -> _Panel:
+        if self._panel is None:
+            raise ValueError("this AutoARIMA is not fitted yet: call fit(data) first")
+        return self._panel
+
+    @property
+    def models(self) -> dict[Any, Any]:
+        """``unique_id`` -> fitted :class:`tsconv.ARIMA` (None for a fallback series)."""
+        panel = self._check_fitted()
+        out: dict[Any, Any] = {}
+        for i, uid in enumerate(panel.ids):
+            if i in self._where:
+                g, j = self._where[i]
+                out[uid] = self._batches[g][0].model(j)
+            else:
+                out[uid] = None
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """One row per series: ``order``, ``seasonal_order``, ``trend``, the criterion,
+        ``nobs`` and ``fallback`` (empty when a model was fitted)."""
+        panel = self._check_fitted()
+        s = self.season_length
+        rows: list[dict[str, Any]] = []
+        for i, uid in enumerate(panel.ids):
+            cand = self._best[i] if i in self._where else None
+            if cand is None:
+                rows.append({"order": None, "seasonal_order": None, "trend": None, self.ic: np.nan})
+            else:
+                p, q, P, Q, _ = cand
+                d, D = int(self._d[i]), int(self._D[i])
+                seas = bool(P or D or Q)
+                rows.append({"order": (p, d, q), "seasonal_order": (P, D, Q, s if seas else 0),
+                             "trend": _stepwise.trend_of(cand, d, D), self.ic: self._crit[i]})
+            rows[-1]["nobs"] = panel.values[i].size
+            rows[-1]["fallback"] = self._fallback[i]
+        return pd.DataFrame(rows, index=pd.Index(panel.ids, name="unique_id"))
+
+    # -- forecasting ----------------------------------------------------------------------
+    def forecast(self, h: int, level: Sequence[float] | float = (95,)) -> pd.DataFrame:
+        """Forecasts ``h`` steps ahead with Gaussian intervals at every ``level`` (%).
+
+        Returns, for a single series, a DataFrame on the future dates (index ``ds``)
+        with ``mean``, ``lo-<level>``, ``hi-<level>``; for a panel, a long DataFrame
+        ``unique_id``, ``ds``, ``mean``, ``lo-<level>``, ``hi-<level>``, ``fallback``.
+        """
+        panel = self._check_fitted()
+        h = as_int(h, "h", minimum=1)
+        levels = _levels(level)
+        k = len(panel.ids)
+        mean = np.full((k, h), np.nan)
+        se = np.full((k, h), np.nan)
+        for batch, rows in self._batches:
+            fc = batch.forecast(h)
+            mean[rows], se[rows] = fc.mean, fc.se
+        for i in range(k):
+            if i in self._where:
+                continue
+            v = panel.values[i]
+            fin = v[np.isfinite(v)]
+            if fin.size == 0:
+                continue
+            if self._fallback[i] == "mean":
+                mean[i], se[i] = fin[-1], 0.0
+                continue
+            mean[i] = fin[-1]
+            dv = np.diff(v)
+            dv = dv[np.isfinite(dv)]
+            if dv.size:
+                se[i] = np.sqrt(np.mean(dv**2) * np.arange(1, h + 1))
+        return _forecast_frame(panel, h, mean, se, levels, self._fallback)
+
+
+def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[float] | float = (95,),
+               **options: Any) -> pd.DataFrame:
+    """Forecasts from automatically chosen seasonal ARIMA models, one call.
+
+    ``AutoARIMA(season_length, **options).fit(data).forecast(h, level)``: see
+    :class:`AutoARIMA` for the options and the accepted ``data``.
+
+    Parameters
+    ----------
+    data : pandas.Series, pandas.DataFrame or array_like
+        One series, a long DataFrame (``unique_id``, ``ds``, ``y``), a wide DataFrame
+        (one column per series) or a 1-D / 2-D array.
+    h : int
+        Horizon.
+    season_length : int, default 1
+    level : float or sequence of float, default (95,)
+        Interval levels in percent.
+    **options
+        Passed to :class:`AutoARIMA`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        For one series, ``mean``, ``lo-<level>``, ``hi-<level>`` on the future dates;
+        for a panel, the long frame ``unique_id``, ``ds``, ``mean``, ``lo-<level>``,
+        ``hi-<level>``, ``fallback``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsconv import auto_arima
+    >>> rng = np.random.default_rng(0)
+    >>> ds = pd.date_range("2000-01-01", periods=60, freq="MS")
+    >>> df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 60), "ds": np.tile(ds, 2),
+    ...                    "y": np.cumsum(rng.standard_normal(120))})
+    >>> fc = auto_arima(df, h=2, level=(80, 95))
+    >>> fc.columns.tolist()
+    ['unique_id', 'ds', 'mean', 'lo-80', 'hi-80', 'lo-95', 'hi-95', 'fallback']
+    >>> fc["ds"].dt.strftime("%Y-%m").tolist()
+    ['2005-01', '2005-02', '2005-01', '2005-02']
+    """
+    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level)
