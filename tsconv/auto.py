@@ -338,12 +338,12 @@ class AutoARIMA:
                 for i in members:
                     fallback[i] = "naive"
                 continue
-            rows = np.asarray(members)[fitted_rows]
-            for i in set(members) - set(rows.tolist()):
+            chosen = np.asarray(members)[fitted_rows]
+            for i in set(members) - set(chosen.tolist()):
                 fallback[i] = "naive"
             g = len(self._batches)
-            self._batches.append((batch, rows))
-            for j, i in enumerate(rows):
+            self._batches.append((batch, chosen))
+            for j, i in enumerate(chosen):
                 self._where[int(i)] = (g, j)
                 crit[i] = float(getattr(batch, self.ic)[j])
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
