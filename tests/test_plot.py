@@ -138,7 +138,8 @@ def test_match_plot_traces_the_clip_against_its_track():
     ax = fig.axes[0]
     peak = [ln for ln in ax.lines if ln.get_label() == "peak"][0]
     assert peak.get_xdata()[0] == pytest.approx(20000 / 8000)
-    level = [ln for ln in ax.lines if ln.get_label() == "false-alarm level"][0].get_ydata()[0]
+    # the legend names the probability the line stands for (Match.plot's max_false_alarm)
+    level = [ln for ln in ax.lines if ln.get_label() == "false-alarm level (p = 0.01)"][0].get_ydata()[0]
     assert np.max(np.delete(trace, np.arange(19800, 20200))) < level < trace.max()
     with pytest.raises(ValueError, match="track must be one of"):
         m.trace(clip, 8000, "nope")

@@ -390,7 +390,7 @@ def plot_diagnostics(resid: Any, *, lags: int = 24, ax: Any = None) -> Any:
     return fig
 
 
-def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None = None, sr: float | None = None, ax: Any = None, title: str | None = None) -> Any:
+def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None = None, sr: float | None = None, ax: Any = None, title: str | None = None, false_alarm: float | None = None) -> Any:
     """A correlation trace with its peak and the false-alarm level.
 
     Parameters
@@ -405,6 +405,8 @@ def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None =
         Sample rate: the x axis in seconds instead of samples.
     ax : matplotlib Axes, optional
     title : str, optional
+    false_alarm : float, optional
+        The false-alarm probability ``threshold`` stands for, named in the legend.
 
     Returns
     -------
@@ -420,7 +422,8 @@ def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None =
     if peak is not None:
         a.plot([lags[peak]], [tr[peak]], "o", color="C3", label="peak")
     if threshold is not None:
-        a.axhline(threshold, color="C1", ls="--", lw=1.0, label="false-alarm level")
+        label = "false-alarm level" if false_alarm is None else f"false-alarm level (p = {false_alarm:g})"
+        a.axhline(threshold, color="C1", ls="--", lw=1.0, label=label)
     a.set_xlabel("offset (s)" if sr else "offset (samples)")
     a.set_ylabel("correlation")
     a.legend(loc="best")

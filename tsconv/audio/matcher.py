@@ -135,7 +135,7 @@ class Match:
         if np.count_nonzero(far) >= 10:
             loc, scale = scipy.stats.gumbel_r.fit(groups[far])
             level = float(scipy.stats.gumbel_r.ppf((1.0 - max_false_alarm) ** (1.0 / groups.size), loc, scale))
-        return plot_match(trace, peak=peak, threshold=level, sr=matcher.sr, ax=ax,
+        return plot_match(trace, peak=peak, threshold=level, sr=matcher.sr, ax=ax, false_alarm=max_false_alarm,
                           title=f"{self.track} at {self.offset:.4f} s (score {self.score:.3f})")
 
 
