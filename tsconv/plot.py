@@ -287,7 +287,7 @@ def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: i
         title = f"{name}: {len(frame)}-step forecast" + (f", {label}" if label else "")
     a.set_title(title)
     a.set_ylabel(ylabel if ylabel is not None else name)
-    a.set_xlabel("time" if isinstance(frame.index, pd.DatetimeIndex) else "observation")
+    a.set_xlabel("time" if isinstance(x, pd.DatetimeIndex) else "observation")
     fig.tight_layout()
     return fig
 
