@@ -38,14 +38,17 @@ class ModelFileError(Exception):
     """A model file is missing, corrupt, truncated, foreign or of an unknown version."""
 
 
-def _canonical(manifest: dict[str, Any]) -> bytes:
+def canonical_json(manifest: dict[str, Any]) -> bytes:
+    """The bytes a manifest's checksum covers (every key but ``manifest_sha256``); shared by
+    the model files here and the audio catalog (:mod:`tsconv.audio.catalog`)."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _npy(arr: NDArray[Any]) -> bytes:
+def npy_bytes(arr: NDArray[Any]) -> bytes:
+    """``arr`` as a ``.npy`` member, refusing object arrays (nothing is ever pickled)."""
     if arr.dtype.hasobject:
-        raise TypeError(f"model arrays must not hold Python objects, got dtype {arr.dtype}")
+        raise TypeError(f"stored arrays must not hold Python objects, got dtype {arr.dtype}")
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
     return buf.getvalue()
@@ -59,11 +62,11 @@ def write_model(path: str | os.PathLike[str], kind: str, manifest: dict[str, Any
     members, entries = {}, {}
     for name, value in arrays.items():
         arr = np.asarray(value)
-        data = _npy(arr)
+        data = npy_bytes(arr)
         members[f"{name}.npy"] = data
         entries[name] = {"dtype": arr.dtype.str, "shape": list(arr.shape), "sha256": hashlib.sha256(data).hexdigest()}
     manifest["arrays"] = entries
-    manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
+    manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
     text = json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tsconv-model", dir=directory)
     try:
@@ -103,7 +106,7 @@ def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
             raise ModelFileError(f"{path!r} is not a tsconv model file (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
         if manifest.get("version") != VERSION:
             raise ModelFileError(f"{path!r} has format version {manifest.get('version')!r}; this tsconv reads version {VERSION}")
-        if manifest.get("manifest_sha256") != hashlib.sha256(_canonical(manifest)).hexdigest():
+        if manifest.get("manifest_sha256") != hashlib.sha256(canonical_json(manifest)).hexdigest():
             raise ModelFileError(f"{path!r}: the manifest does not match its checksum (edited or corrupt)")
         if manifest.get("kind") != kind:
             raise ModelFileError(f"{path!r} holds a {manifest.get('kind')!r} model, not a {kind!r} one")

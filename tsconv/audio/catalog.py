@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from tsconv._persist import canonical_json, npy_bytes
+
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
 
 FORMAT = "tsconv-audio-catalog"
@@ -43,19 +45,6 @@ _MANIFEST = "manifest.json"
 
 class CatalogError(Exception):
     """A catalog file is missing, corrupt, truncated, foreign or of an unknown version."""
-
-
-def _canonical(manifest: dict[str, Any]) -> bytes:
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
-
-
-def _npy_bytes(arr: NDArray[Any]) -> bytes:
-    if arr.dtype.hasobject:
-        raise TypeError(f"catalog arrays must not hold Python objects, got dtype {arr.dtype}")
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    return buf.getvalue()
 
 
 _TMP_PREFIX = ".tmp-"
@@ -131,7 +120,7 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
     members: dict[str, bytes] = {}
     entries = {}
     for name, arr in arrays.items():
-        data = _npy_bytes(np.asarray(arr))
+        data = npy_bytes(np.asarray(arr))
         members[f"{name}.npy"] = data
         entries[name] = {
             "file": f"{name}.npy",
@@ -140,7 +129,7 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
             "sha256": hashlib.sha256(data).hexdigest(),
         }
     manifest["arrays"] = entries
-    manifest["manifest_sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
+    manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
 
     def write(fh: Any) -> None:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -344,7 +333,7 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
         raise CatalogError(f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {VERSION})")
     expected = manifest.get("manifest_sha256")
     try:
-        actual = hashlib.sha256(_canonical(manifest)).hexdigest()
+        actual = hashlib.sha256(canonical_json(manifest)).hexdigest()
     except (ValueError, TypeError, RecursionError) as exc:
         raise CatalogError(f"{path!r}: the manifest cannot be checked ({exc})") from exc
     if expected != actual:
