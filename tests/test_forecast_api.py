@@ -349,9 +349,10 @@ def test_boxcox_forecasts_are_statsmodels_intervals_back_transformed(lam):
         np.testing.assert_allclose(lo.to_numpy(), ci[:, 0], rtol=2e-3)
         np.testing.assert_allclose(hi.to_numpy(), ci[:, 1], rtol=2e-3)
     assert list(fc.mean.index.astype(str)[:1]) == ["1961-01"]
-    if lam == 0.0:  # a log fit is the fit of the logged series
+    if lam == 0.0:  # a log fit is the fit of the logged series (two optimizer runs: the
+        # transform's last bits can move the optimum within its tolerance, 7e-11 seen on the floors)
         logfit = fit_arima(np.log(air), (0, 1, 1), (0, 1, 1, 12))
-        np.testing.assert_allclose(fc.mean.to_numpy(), np.exp(logfit.forecast(12).mean.to_numpy()), rtol=1e-12)
+        np.testing.assert_allclose(fc.mean.to_numpy(), np.exp(logfit.forecast(12).mean.to_numpy()), rtol=1e-8)
 
 
 def test_boxcox_panel_uses_each_series_lambda_and_survives_save(tmp_path):

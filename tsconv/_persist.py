@@ -157,7 +157,9 @@ def index_to_arrays(index: pd.Index) -> tuple[dict[str, Any], NDArray[Any]]:
 def index_from_arrays(desc: dict[str, Any], values: NDArray[Any]) -> pd.Index:
     kind = desc["kind"]
     if kind == "period":
-        return pd.PeriodIndex.from_ordinals(values, freq=desc["freq"], name=desc["name"])
+        # from ordinals (PeriodIndex.from_ordinals needs pandas 2.2; PeriodArray takes them on 2.0 too)
+        dtype = pd.PeriodDtype(desc["freq"])
+        return pd.PeriodIndex(pd.arrays.PeriodArray(np.asarray(values, dtype=np.int64), dtype=dtype), name=desc["name"])
     if kind == "datetime":
         idx = pd.DatetimeIndex(values, name=desc["name"])
         if desc["tz"] is not None:
