@@ -81,8 +81,39 @@ def gaussian_bounds(mean: NDArray[np.float64], se: NDArray[np.float64], level: t
     return out
 
 
+class _Intervals:
+    """What both forecast types say about their intervals (``mean``, ``level``, ``bounds``)."""
+
+    mean: Any
+    level: tuple[float, ...]
+    bounds: dict[float, tuple[Any, Any]]
+
+    @property
+    def h(self) -> int:
+        """The horizon."""
+        return int(np.shape(self.mean)[-1])
+
+    def interval(self, level: float | None = None) -> tuple[Any, Any]:
+        """``(lower, upper)`` at ``level`` percent (default: the widest level computed);
+        ``(h,)`` each for one series, ``(k, h)`` for a batch."""
+        key = max(self.level) if level is None else check_level(level)[0]
+        if key not in self.bounds:
+            raise ValueError(f"level={level!r} was not computed; this forecast has level={self.level!r}")
+        return self.bounds[key]
+
+    @property
+    def lower(self) -> Any:
+        """Lower bound of the widest interval (``interval()[0]``)."""
+        return self.interval()[0]
+
+    @property
+    def upper(self) -> Any:
+        """Upper bound of the widest interval (``interval()[1]``)."""
+        return self.interval()[1]
+
+
 @dataclass(frozen=True, eq=False)
-class Forecast:
+class Forecast(_Intervals):
     """The forecast of one series: mean, standard error and prediction intervals.
 
     Attributes
@@ -132,28 +163,6 @@ class Forecast:
             object.__setattr__(self, key, _readonly(getattr(self, key)))
         object.__setattr__(self, "bounds", {k: (_readonly(lo), _readonly(hi)) for k, (lo, hi) in self.bounds.items()})
 
-    @property
-    def h(self) -> int:
-        """The horizon."""
-        return int(np.shape(self.mean)[-1])
-
-    def interval(self, level: float | None = None) -> tuple[Any, Any]:
-        """``(lower, upper)`` at ``level`` percent (default: the widest level computed)."""
-        key = max(self.level) if level is None else check_level(level)[0]
-        if key not in self.bounds:
-            raise ValueError(f"level={level!r} was not computed; this forecast has level={self.level!r}")
-        return self.bounds[key]
-
-    @property
-    def lower(self) -> Any:
-        """Lower bound of the widest interval (``interval()[0]``)."""
-        return self.interval()[0]
-
-    @property
-    def upper(self) -> Any:
-        """Upper bound of the widest interval (``interval()[1]``)."""
-        return self.interval()[1]
-
     def to_frame(self) -> pd.DataFrame:
         """Columns ``mean``, ``lo-<level>``, ``hi-<level>`` (one pair per level) on the future index."""
         index = self.mean.index if isinstance(self.mean, pd.Series) else pd.RangeIndex(1, self.h + 1)
@@ -179,7 +188,7 @@ class Forecast:
 
 
 @dataclass(frozen=True, eq=False)
-class BatchForecast:
+class BatchForecast(_Intervals):
     """Forecasts of many series: ``mean``, ``se`` and bounds of shape ``(k, h)``.
 
     Attributes
@@ -232,27 +241,8 @@ class BatchForecast:
         if not self.ids:
             object.__setattr__(self, "ids", list(range(np.shape(self.mean)[0])))
 
-    @property
-    def h(self) -> int:
-        return int(np.shape(self.mean)[1])
-
     def __len__(self) -> int:
         return int(np.shape(self.mean)[0])
-
-    def interval(self, level: float | None = None) -> tuple[Any, Any]:
-        """``(lower, upper)`` ``(k, h)`` at ``level`` percent (default: the widest)."""
-        key = max(self.level) if level is None else check_level(level)[0]
-        if key not in self.bounds:
-            raise ValueError(f"level={level!r} was not computed; this forecast has level={self.level!r}")
-        return self.bounds[key]
-
-    @property
-    def lower(self) -> Any:
-        return self.interval()[0]
-
-    @property
-    def upper(self) -> Any:
-        return self.interval()[1]
 
     def _stamps(self, i: int) -> Any:
         return list(self.ds[i]) if self.ds is not None else list(range(1, self.h + 1))
