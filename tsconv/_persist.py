@@ -21,7 +21,8 @@ import hashlib
 import io
 import json
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from typing import Any
 
@@ -32,6 +33,8 @@ from numpy.typing import NDArray
 FORMAT = "tsconv-model"
 VERSION = 1
 _MANIFEST = "manifest.json"
+_TMP_PREFIX = ".tmp-"
+_TMP_SUFFIX = ".tsconv-model"
 
 
 class ModelFileError(Exception):
@@ -54,10 +57,96 @@ def npy_bytes(arr: NDArray[Any]) -> bytes:
     return buf.getvalue()
 
 
+def _tmp_name(path: str, suffix: str) -> str:
+    """``.tmp-<target name>.<pid>.<random><suffix>`` next to ``path``: a save's temporary file.
+
+    The writer's process id in the name lets the next save or load of the same target find
+    and remove the leftovers of a writer that was killed (:func:`remove_stale_temps`).
+    """
+    directory, base = os.path.split(os.path.abspath(path))
+    return os.path.join(directory, f"{_TMP_PREFIX}{base}.{os.getpid()}.{secrets.token_hex(6)}{suffix}")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's live process (or an unknown one): leave its file alone
+    return True
+
+
+def remove_stale_temps(path: str, suffix: str) -> list[str]:
+    """Remove the temporary files that killed saves of ``path`` left behind; return their paths.
+
+    A temporary file is stale when the process named in it no longer runs (SIGKILL, power
+    loss, SIGTERM without a handler). Files of live writers are left alone.
+    """
+    directory, base = os.path.split(os.path.abspath(path))
+    head = f"{_TMP_PREFIX}{base}."
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for fn in names:
+        if not (fn.startswith(head) and fn.endswith(suffix)):
+            continue
+        parts = fn[len(head) : -len(suffix)].split(".")
+        if len(parts) != 2 or not parts[0].isdigit():
+            continue
+        if _pid_alive(int(parts[0])):
+            continue
+        full = os.path.join(directory, fn)
+        try:
+            if stat.S_ISREG(os.lstat(full).st_mode):
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            pass
+    return removed
+
+
+def atomic_write(path: str, write: Any, suffix: str) -> None:
+    """Call ``write(fh)`` on a temporary file next to ``path``, fsync it, move it over ``path``.
+
+    Temporary files of killed writers of the same target are removed first; the new file
+    gets ``0o666`` less the umask. On any exception (Ctrl-C included) the temporary file is
+    removed and ``path`` is left as it was.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    remove_stale_temps(path, suffix)
+    tmp = _tmp_name(path, suffix)
+    # os.open applies the umask (tempfile.mkstemp would force 0600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # pragma: no cover - platforms without directory fsync
+        pass
+
+
 def write_model(path: str | os.PathLike[str], kind: str, manifest: dict[str, Any], arrays: dict[str, Any]) -> None:
     """Write ``manifest`` and ``arrays`` atomically to ``path``."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
     manifest = {**manifest, "format": FORMAT, "version": VERSION, "kind": kind}
     members, entries = {}, {}
     for name, value in arrays.items():
@@ -68,22 +157,14 @@ def write_model(path: str | os.PathLike[str], kind: str, manifest: dict[str, Any
     manifest["arrays"] = entries
     manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
     text = json.dumps(manifest, indent=1, sort_keys=True, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".tsconv-model", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-                zf.writestr(_MANIFEST, text)
-                for member, data in members.items():
-                    zf.writestr(member, data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+
+    def write(fh: Any) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            zf.writestr(_MANIFEST, text)
+            for member, data in members.items():
+                zf.writestr(member, data)
+
+    atomic_write(path, write, _TMP_SUFFIX)
 
 
 def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:

@@ -26,7 +26,6 @@ import io
 import json
 import math
 import os
-import secrets
 import stat
 import zipfile
 from typing import Any
@@ -34,7 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tsconv._persist import canonical_json, npy_bytes
+from tsconv._persist import atomic_write, canonical_json, npy_bytes, remove_stale_temps
 
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
 
@@ -47,64 +46,10 @@ class CatalogError(Exception):
     """A catalog file is missing, corrupt, truncated, foreign or of an unknown version."""
 
 
-_TMP_PREFIX = ".tmp-"
-_TMP_SUFFIX = ".tsconv-catalog"
+_TMP_SUFFIX = ".tsconv-catalog"  # of a save's temporary file (see tsconv._persist.atomic_write)
 # the manifest of a catalog of 100,000 tracks is about 25 MB: a larger one is not ours
 _MAX_MANIFEST = 64 * 2**20
 _MAX_NPY_HEADER = 10_000  # numpy's own default limit of an .npy header
-
-
-def _tmp_name(path: str) -> str:
-    """``.tmp-<target name>.<pid>.<random>.tsconv-catalog`` next to ``path``: a save's temporary file.
-
-    The writer's process id in the name lets the next save or load of the same target find
-    and remove the leftovers of a writer that was killed (:func:`_remove_stale_temps`).
-    """
-    directory, base = os.path.split(os.path.abspath(path))
-    return os.path.join(directory, f"{_TMP_PREFIX}{base}.{os.getpid()}.{secrets.token_hex(6)}{_TMP_SUFFIX}")
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone else's live process (or an unknown one): leave its file alone
-    return True
-
-
-def _remove_stale_temps(path: str) -> list[str]:
-    """Remove the temporary files that killed saves of ``path`` left behind; return their paths.
-
-    A temporary file is stale when the process named in it no longer runs (SIGKILL, power
-    loss, SIGTERM without a handler). Files of live writers are left alone.
-    """
-    directory, base = os.path.split(os.path.abspath(path))
-    head = f"{_TMP_PREFIX}{base}."
-    removed: list[str] = []
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return removed
-    for fn in names:
-        if not (fn.startswith(head) and fn.endswith(_TMP_SUFFIX)):
-            continue
-        parts = fn[len(head) : -len(_TMP_SUFFIX)].split(".")
-        if len(parts) != 2 or not parts[0].isdigit():
-            continue
-        if _pid_alive(int(parts[0])):
-            continue
-        full = os.path.join(directory, fn)
-        try:
-            if stat.S_ISREG(os.lstat(full).st_mode):
-                os.unlink(full)
-                removed.append(full)
-        except OSError:
-            pass
-    return removed
 
 
 def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
@@ -137,46 +82,12 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays
             for member, data in members.items():
                 _write_member(zf, member, data)
 
-    _atomic_write(path, write)
+    atomic_write(path, write, _TMP_SUFFIX)
 
 
 def _atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (as a catalog is written)."""
-    _atomic_write(os.fspath(path), lambda fh: fh.write(data))
-
-
-def _atomic_write(path: str, write: Any) -> None:
-    """Call ``write(fh)`` on a temporary file next to ``path``, fsync it, move it over ``path``.
-
-    Temporary files of killed writers of the same target are removed first; the new file
-    gets ``0o666`` less the umask. On any exception (Ctrl-C included) the temporary file is
-    removed and ``path`` is left as it was.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    _remove_stale_temps(path)
-    tmp = _tmp_name(path)
-    # os.open applies the umask (tempfile.mkstemp would force 0600)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover - platforms without directory fsync
-        pass
+    atomic_write(os.fspath(path), lambda fh: fh.write(data), _TMP_SUFFIX)
 
 
 def _write_member(zf: zipfile.ZipFile, member: str, data: bytes) -> None:
@@ -294,7 +205,7 @@ def _open(path: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
         raise CatalogError(f"catalog file not found: {path!r}") from exc
     if not stat.S_ISREG(st.st_mode):
         raise CatalogError(f"catalog {path!r} is not a regular file")
-    _remove_stale_temps(path)
+    remove_stale_temps(path, _TMP_SUFFIX)
     try:
         zf = zipfile.ZipFile(path, "r")
     except zipfile.BadZipFile as exc:
