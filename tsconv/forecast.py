@@ -88,6 +88,12 @@ class _Intervals:
     level: tuple[float, ...]
     bounds: dict[float, tuple[Any, Any]]
 
+    def _freeze(self) -> None:
+        # the arrays are the forecast's own, read-only (the dataclass is frozen: setattr by hand)
+        for key in ("mean", "se", "residuals", "fitted"):
+            object.__setattr__(self, key, _readonly(getattr(self, key)))
+        object.__setattr__(self, "bounds", {k: (_readonly(lo), _readonly(hi)) for k, (lo, hi) in self.bounds.items()})
+
     @property
     def h(self) -> int:
         """The horizon."""
@@ -159,9 +165,7 @@ class Forecast(_Intervals):
     fitted: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for key in ("mean", "se", "residuals", "fitted"):
-            object.__setattr__(self, key, _readonly(getattr(self, key)))
-        object.__setattr__(self, "bounds", {k: (_readonly(lo), _readonly(hi)) for k, (lo, hi) in self.bounds.items()})
+        self._freeze()
 
     def to_frame(self) -> pd.DataFrame:
         """Columns ``mean``, ``lo-<level>``, ``hi-<level>`` (one pair per level) on the future index."""
@@ -235,9 +239,7 @@ class BatchForecast(_Intervals):
     fitted: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for key in ("mean", "se", "residuals", "fitted"):
-            object.__setattr__(self, key, _readonly(getattr(self, key)))
-        object.__setattr__(self, "bounds", {k: (_readonly(lo), _readonly(hi)) for k, (lo, hi) in self.bounds.items()})
+        self._freeze()
         if not self.ids:
             object.__setattr__(self, "ids", list(range(np.shape(self.mean)[0])))
 
