@@ -323,6 +323,118 @@ def test_bse_matches_statsmodels_numerical_hessian():
     np.testing.assert_allclose(m.bse.to_numpy()[-1], ref.bse[-1], rtol=0.1)
 
 
+def _assert_cov_close(ours, ref, tol):
+    """``|ours - ref| <= tol * sqrt(ref_ii ref_jj)``: the difference on the scale of the
+    correlations, so a covariance far smaller than its variances is not held to a
+    relative tolerance it cannot meet."""
+    ours, ref = np.asarray(ours), np.asarray(ref)
+    scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
+    assert np.all(np.abs(ours - ref) <= tol * scale), np.abs(ours - ref) / scale
+
+
+def _assert_spd(cov):
+    cov = np.asarray(cov)
+    np.testing.assert_array_equal(cov, cov.T)
+    assert np.all(np.linalg.eigvalsh(cov) > 0)
+
+
+# statsmodels' state-space fits default to cov_type='opg' (MLEResults: "approx" only when
+# the likelihood is not stored, memory_no_likelihood); 'approx' is the inverse of the
+# numerical Hessian of the log-likelihood in the natural parameters, sigma2 included, the
+# matrix fit_arima computes (a central-difference profile Hessian bordered analytically by
+# sigma2). Both are numerical Hessians (complex step there, central differences here) at
+# optima that agree to about 1e-5, so they agree to 5e-3 on the correlation scale.
+_COV_TOL = 5e-3
+
+
+def test_cov_params_is_statsmodels_sarimax_approx_on_the_airline_model():
+    """The airline model on log AirPassengers (Box & Jenkins 1976, series G), exact ML:
+    SARIMAX(simple_differencing=True) is the likelihood fit_arima maximizes."""
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    air = np.log(load("airline").to_numpy())
+    m = fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SARIMAX(air, order=(0, 1, 1), seasonal_order=(0, 1, 1, 12), simple_differencing=True).fit(
+            disp=False, cov_type="approx")
+    cov = m.cov_params()
+    assert list(cov.index) == list(cov.columns) == list(ref.param_names) == ["ma.L1", "ma.S.L12", "sigma2"]
+    _assert_cov_close(cov.to_numpy(), ref.cov_params(), _COV_TOL)
+    assert abs(cov.loc["ma.L1", "ma.S.L12"]) > 0.05 * np.sqrt(cov.loc["ma.L1", "ma.L1"] * cov.loc["ma.S.L12", "ma.S.L12"])
+    _assert_spd(cov.to_numpy())
+    np.testing.assert_array_equal(m.bse.to_numpy(), np.sqrt(np.diag(cov.to_numpy())))
+
+
+@pytest.mark.parametrize("method", ["css-ml", "ml"])
+def test_cov_params_is_statsmodels_arima_approx_on_an_arma11_with_mean(method):
+    """ARMA(1, 1) with a mean on the yearly sunspots: statsmodels' ARIMA (mean form, the
+    meaning of trend='c' here), exact likelihood (d = 0), cov_type='approx'."""
+    sun = load("sunspots").to_numpy()
+    m = fit_arima(sun, (1, 0, 1), trend="c", method=method)
+    ref = _sm_fit(sun, (1, 0, 1), trend="c", cov_type="approx")
+    cov = m.cov_params()
+    assert list(cov.index) == list(ref.param_names) == ["const", "ar.L1", "ma.L1", "sigma2"]
+    _assert_cov_close(cov.to_numpy(), ref.cov_params(), _COV_TOL)
+    _assert_spd(cov.to_numpy())
+    # the batch carries the same matrices, one per series
+    b = fit_arima(np.stack([sun, sun[::-1]]), (1, 0, 1), trend="c", method=method)
+    assert b.cov_params().shape == (2, 4, 4)
+    np.testing.assert_array_equal(b.result(0).cov_params().to_numpy(), b.cov_params()[0])
+    _assert_cov_close(b.cov_params()[0], cov.to_numpy(), 1e-4)  # the optimizer's stopping point differs slightly
+    np.testing.assert_array_equal(b.bse, np.sqrt(np.einsum("kii->ki", b.cov_params())))
+    with pytest.raises(ValueError, match="read-only"):
+        b.cov_params()[0, 0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        m.fit_result.cov[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("trend", ["c", "ct"])
+def test_ols_cov_params_is_autoreg_cov_params(trend):
+    y = _ar_panel()
+    b = fit_arima(y, (3, 0, 0), trend=trend, method="ols")
+    for i in range(y.shape[0]):
+        r = AutoReg(y[i], lags=3, trend=trend).fit()
+        cov = b.cov_params()[i]
+        np.testing.assert_allclose(cov[:-1, :-1], r.cov_params(), rtol=1e-9, atol=1e-15)
+        np.testing.assert_array_equal(cov[-1, :-1], 0.0)  # sigma2 = SSR / n: uncorrelated with the OLS coefficients
+        assert cov[-1, -1] == pytest.approx(2 * b.sigma2[i] ** 2 / b.nobs_effective[i], rel=1e-12)
+        _assert_spd(cov)
+
+
+@pytest.mark.parametrize("method", ["yule-walker", "burg"])
+def test_yule_walker_and_burg_cov_params_is_the_asymptotic_one(method):
+    """Brockwell & Davis (1991), sec. 8.10: ``sigma2 Gamma_p^-1 / n`` for phi (Gamma_p the
+    Toeplitz matrix of the sample autocovariances), ``sigma2 / (n phi(1)^2)`` for the mean,
+    ``2 sigma2^2 / n`` for sigma2, uncorrelated; spelled out here with statsmodels' acovf."""
+    from scipy.linalg import toeplitz
+    from statsmodels.tsa.stattools import acovf
+
+    y = _ar_panel()
+    b = fit_arima(y, (2, 0, 0), trend="c", method=method)
+    n = y.shape[1]
+    for i in range(y.shape[0]):
+        phi, s2 = b.params[i, 1:], b.sigma2[i]
+        gam = acovf(y[i] - b.params[i, 0], demean=False, nlag=1)
+        want = np.zeros((4, 4))
+        want[0, 0] = s2 / n / (1 - phi.sum()) ** 2
+        want[1:3, 1:3] = s2 * np.linalg.inv(toeplitz(gam)) / n
+        want[3, 3] = 2 * s2**2 / n
+        np.testing.assert_allclose(b.cov_params()[i], want, rtol=1e-10, atol=1e-300)
+        _assert_spd(b.cov_params()[i])
+
+
+def test_css_cov_params_has_sigma2_uncorrelated_with_the_coefficients(log10_air):
+    # at the CSS minimum the gradient of the sum of squares vanishes, so the information
+    # matrix has no coefficient-sigma2 block; the coefficient block is R's var.coef
+    m = fit_arima(log10_air, (0, 1, 1), (0, 1, 1, 12), method="css")
+    cov = m.cov_params().to_numpy()
+    np.testing.assert_array_equal(cov[-1, :-1], 0.0)
+    np.testing.assert_array_equal(np.round(np.sqrt(np.diag(cov))[:2], 4), [0.0883, 0.0704])  # R, ?arima
+    assert cov[0, 1] != 0.0
+    _assert_spd(cov)
+
+
 # ---------------------------------------------------------------------------------------
 # Parameter recovery on simulated series (known models)
 # ---------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_results_agree_with_statsmodels_on_the_airline_model(air, airline_fit):
     np.testing.assert_allclose(m.tvalues.to_numpy(), ref.tvalues[:2], rtol=0.03)
     np.testing.assert_allclose(m.pvalues.to_numpy(), ref.pvalues[:2], atol=1e-4)
     np.testing.assert_allclose(m.conf_int().to_numpy(), ref.conf_int()[:2], atol=5e-3)
-    np.testing.assert_allclose(np.sqrt(np.diag(m.cov_params().to_numpy())), m.bse.to_numpy()[:2])
+    np.testing.assert_allclose(np.sqrt(np.diag(m.cov_params().to_numpy())), m.bse.to_numpy())
     text = m.summary()
     for name, v in m.params.items():
         assert f"{name:12s}{v:12.4f}" in text
@@ -267,6 +267,69 @@ def test_a_saved_fitted_model_keeps_its_dates(tmp_path, airline_fit):
     assert loaded.data.index.equals(airline_fit.data.index) and loaded.data.name == "airline"
     pd.testing.assert_frame_equal(loaded.forecast(12, level=(80, 95)).to_frame(), airline_fit.forecast(12, level=(80, 95)).to_frame())
     assert loaded.summary() == airline_fit.summary()
+
+
+def test_saved_and_loaded_fits_keep_the_full_covariance_matrix(tmp_path, airline_fit):
+    from tsconv import ARIMABatch
+
+    path = tmp_path / "airline.tsconv"
+    airline_fit.save(path)
+    loaded = FittedARIMA.load(path)
+    pd.testing.assert_frame_equal(loaded.cov_params(), airline_fit.cov_params(), check_exact=True)
+    assert loaded.cov_params().loc["ma.L1", "ma.S.L12"] != 0.0
+    b = fit_arima(_long_panel(), (1, 1, 1))
+    b.save(tmp_path / "panel.tsconv")
+    loaded_b = ARIMABatch.load(tmp_path / "panel.tsconv")
+    np.testing.assert_array_equal(loaded_b.cov_params(), b.cov_params())
+    np.testing.assert_array_equal(loaded_b.bse, b.bse)
+
+
+def _as_version_1(path, out, kind):
+    """Rewrite a model file as format version 1 wrote it: standard errors (array ``bse``,
+    plus ``bse_names`` for a fitted model) instead of the covariance matrix."""
+    from tsconv import _persist
+
+    man, arr = _persist.read_model(path, kind)
+    cov = arr.pop("cov")
+    arr["bse"] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+    if kind == "fitted":
+        man["bse_names"] = [*man["param_names"], "sigma2"]
+    man = {k: v for k, v in man.items() if k not in ("format", "version", "kind", "arrays", "manifest_sha256")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_persist, "VERSION", 1)
+        _persist.write_model(out, kind, man, arr)
+
+
+def test_version_1_model_files_load_with_a_diagonal_covariance_and_a_warning(tmp_path, airline_fit):
+    from tsconv import ARIMABatch, _persist
+    from tsconv.estimate import DiagonalCovarianceWarning
+
+    airline_fit.save(tmp_path / "v2.tsconv")
+    _as_version_1(tmp_path / "v2.tsconv", tmp_path / "v1.tsconv", "fitted")
+    with pytest.warns(DiagonalCovarianceWarning, match=r"version-1 .*diag\(bse\*\*2\)"):
+        old = FittedARIMA.load(tmp_path / "v1.tsconv")
+    bse = airline_fit.bse.to_numpy()
+    np.testing.assert_array_equal(old.cov_params().to_numpy(), np.diag(bse**2))
+    np.testing.assert_array_equal(old.bse.to_numpy(), bse)
+    pd.testing.assert_frame_equal(old.forecast(12).to_frame(), airline_fit.forecast(12).to_frame())
+
+    b = fit_arima(_long_panel(), (1, 1, 1))
+    b.save(tmp_path / "p2.tsconv")
+    _as_version_1(tmp_path / "p2.tsconv", tmp_path / "p1.tsconv", "batch")
+    with pytest.warns(DiagonalCovarianceWarning):
+        old_b = ARIMABatch.load(tmp_path / "p1.tsconv")
+    np.testing.assert_array_equal(old_b.bse, b.bse)
+    np.testing.assert_array_equal(np.diagonal(old_b.cov_params(), axis1=1, axis2=2), b.bse**2)
+    assert np.count_nonzero(old_b.cov_params() - np.einsum("ki,ij->kij", b.bse**2, np.eye(b.bse.shape[1]))) == 0
+
+    # a file of a version this tsconv does not know is refused by name
+    man, arr = _persist.read_model(tmp_path / "v2.tsconv", "fitted")
+    man = {k: v for k, v in man.items() if k not in ("format", "version", "kind", "arrays", "manifest_sha256")}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_persist, "VERSION", 3)
+        _persist.write_model(tmp_path / "v3.tsconv", "fitted", man, arr)
+    with pytest.raises(_persist.ModelFileError, match="format version 3; this tsconv reads versions 1, 2"):
+        FittedARIMA.load(tmp_path / "v3.tsconv")
 
 
 def test_corrupt_or_foreign_model_files_raise_a_named_error(tmp_path, airline_fit):

@@ -109,9 +109,8 @@ def ols_ar_batch(x: Array, p: int, trend: str) -> tuple[Array, Array, Array, Arr
 
     Regresses ``x[t]`` on the trend columns (time counted from 1 at the first
     observation, as AutoReg) and ``x[t-1..t-p]`` for ``t >= p``, by a batched QR.
-    Returns ``(trend_params (k, m), phi (k, p), sigma2 (k,), bse (k, m + p))`` with
-    ``sigma2 = SSR / (n - p)`` and AutoReg's non-robust standard errors
-    (``sigma2 (X'X)^-1``).
+    Returns ``(trend_params (k, m), phi (k, p), sigma2 (k,), cov (k, m + p, m + p))`` with
+    ``sigma2 = SSR / (n - p)`` and AutoReg's non-robust covariance ``sigma2 (X'X)^-1``.
     """
     k, n = x.shape
     nobs = n - p
@@ -126,10 +125,9 @@ def ols_ar_batch(x: Array, p: int, trend: str) -> tuple[Array, Array, Array, Arr
     beta = np.linalg.solve(R, np.einsum("kti,kt->ki", Q, yy)[:, :, None])[:, :, 0]
     resid = yy - np.einsum("kti,ki->kt", X, beta)
     sigma2 = np.einsum("kt,kt->k", resid, resid) / nobs
-    Rinv = np.linalg.inv(R)
-    cov_diag = np.einsum("kij,kij->ki", Rinv, Rinv)
-    bse = np.sqrt(cov_diag * sigma2[:, None])
-    return beta[:, :m], beta[:, m:], sigma2, bse
+    Rinv = np.linalg.inv(R)  # (X'X)^-1 = R^-1 R^-T
+    cov = np.einsum("kij,klj->kil", Rinv, Rinv) * sigma2[:, None, None]
+    return beta[:, :m], beta[:, m:], sigma2, cov
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The on-disk format of fitted models: one ZIP file holding a JSON manifest and ``.npy`` arrays.
 
-Format ``tsconv-model``, version 1:
+Format ``tsconv-model``, version 2:
 
 - a ZIP archive with stored (uncompressed) members;
 - ``manifest.json`` (UTF-8 JSON): ``format``, ``version``, ``kind`` (``"fitted"`` or
@@ -8,7 +8,13 @@ Format ``tsconv-model``, version 1:
   SHA-256; ``manifest_sha256`` is the SHA-256 of the manifest serialised with sorted keys
   and without that field;
 - each array is a ``.npy`` member readable with ``allow_pickle=False`` (object arrays are
-  refused on write and on read). Nothing is ever unpickled.
+  refused on write and on read). Nothing is ever unpickled;
+- the estimates' full covariance matrix is the array ``cov``: ``(k, k)`` for a fitted model,
+  ``(n_series, k, k)`` for a panel, over the parameters and ``sigma2`` (last).
+
+Version 1 stored only the standard errors (array ``bse``, ``sigma2`` last). Version-1 files
+are still read: their covariance matrix is ``diag(bse**2)`` (the off-diagonal terms were never
+saved), and loading one warns (:class:`DiagonalCovarianceWarning`). Other versions are refused.
 
 Writes are atomic (a temporary file in the target's directory, fsync'ed, then
 ``os.replace``). Reads check the container, format, version, checksums, dtypes and shapes
@@ -23,6 +29,7 @@ import json
 import os
 import secrets
 import stat
+import warnings
 import zipfile
 from typing import Any
 
@@ -31,7 +38,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 FORMAT = "tsconv-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 _MANIFEST = "manifest.json"
 _TMP_PREFIX = ".tmp-"
 _TMP_SUFFIX = ".tsconv-model"
@@ -39,6 +47,11 @@ _TMP_SUFFIX = ".tsconv-model"
 
 class ModelFileError(Exception):
     """A model file is missing, corrupt, truncated, foreign or of an unknown version."""
+
+
+class DiagonalCovarianceWarning(UserWarning):
+    """A model file of format version 1 was loaded: it kept the standard errors only, so the
+    covariance matrix of the estimates is ``diag(bse**2)`` (zero covariances)."""
 
 
 def canonical_json(manifest: dict[str, Any]) -> bytes:
@@ -168,7 +181,8 @@ def write_model(path: str | os.PathLike[str], kind: str, manifest: dict[str, Any
 
 
 def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-    """Read and verify a model file of ``kind``; return ``(manifest, arrays)``."""
+    """Read and verify a model file of ``kind``; return ``(manifest, arrays)`` (the manifest's
+    ``version`` is one of :data:`READABLE_VERSIONS`; :func:`covariance` reads either)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"model file not found: {path!r}")
@@ -185,8 +199,10 @@ def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
             raise ModelFileError(f"{path!r}: the manifest is corrupt ({exc})") from exc
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ModelFileError(f"{path!r} is not a tsconv model file (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
-        if manifest.get("version") != VERSION:
-            raise ModelFileError(f"{path!r} has format version {manifest.get('version')!r}; this tsconv reads version {VERSION}")
+        version = manifest.get("version")
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
+            raise ModelFileError(f"{path!r} has format version {version!r}; this tsconv reads versions "
+                                 f"{', '.join(map(str, READABLE_VERSIONS))}")
         if manifest.get("manifest_sha256") != hashlib.sha256(canonical_json(manifest)).hexdigest():
             raise ModelFileError(f"{path!r}: the manifest does not match its checksum (edited or corrupt)")
         if manifest.get("kind") != kind:
@@ -208,6 +224,23 @@ def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
                                      f"expected {entry['dtype']}/{entry['shape']}")
             arrays[name] = arr
     return manifest, arrays
+
+
+def covariance(manifest: dict[str, Any], arrays: dict[str, NDArray[Any]], path: Any) -> NDArray[np.float64]:
+    """The covariance matrices of a model file read by :func:`read_model`: the array ``cov``
+    of a version-2 file, ``diag(bse**2)`` of a version-1 file (with a
+    :class:`DiagonalCovarianceWarning`: version 1 never stored the covariances)."""
+    if manifest["version"] >= 2:
+        return np.asarray(arrays["cov"], dtype=np.float64)
+    warnings.warn(
+        f"{path!r} is a version-1 model file, which kept only the standard errors: cov_params() is diag(bse**2), "
+        "without the covariances of the estimates (fit the model again and save it for the full matrix)",
+        DiagonalCovarianceWarning,
+        stacklevel=3,
+    )
+    bse = np.asarray(arrays["bse"], dtype=np.float64)
+    eye = np.eye(bse.shape[-1])
+    return np.asarray(bse[..., :, None] ** 2 * eye, dtype=np.float64)
 
 
 def jsonable(value: Any) -> Any:

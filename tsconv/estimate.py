@@ -24,14 +24,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv import _estimate_private as _ep
 from tsconv import _boxcox, _persist
-from tsconv._persist import ModelFileError
+from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, parse_orders
 from tsconv.arima import ARIMA, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
-           "ModelFileError"]
+           "ModelFileError", "DiagonalCovarianceWarning"]
 
 Method = Literal["css-ml", "ml", "css", "yule-walker", "burg", "ols"]
 Trend = Literal["n", "c", "t", "ct"]
@@ -201,8 +201,12 @@ class FitResult:
     params : pandas.Series
         Estimates in statsmodels' order and naming (``const``/``drift``, exog ``x1..``,
         ``ar.L1``, ``ma.L1``, ``ar.S.L12``, ``ma.S.L12``).
+    cov : numpy.ndarray
+        Covariance matrix of the estimates, ``(k + 1, k + 1)`` over ``params`` and
+        ``sigma2`` (last), read-only (see :func:`tsconv.fit_arima`, Notes);
+        :meth:`cov_params` labels it.
     bse : pandas.Series
-        Standard errors (see :func:`tsconv.fit_arima`, Notes), with ``sigma2`` last.
+        Standard errors ``sqrt(diag(cov))``, with ``sigma2`` last.
     llf, aic, aicc, bic, sigma2 : float
     nobs : int
         Number of observations of the series.
@@ -227,7 +231,7 @@ class FitResult:
     """
 
     params: pd.Series
-    bse: pd.Series
+    cov: NDArray[np.float64]
     llf: float
     aic: float
     aicc: float
@@ -240,8 +244,26 @@ class FitResult:
     iterations: int
     title: str = ""
 
+    def __post_init__(self) -> None:
+        k = len(self.params) + 1
+        cov = np.array(self.cov, dtype=np.float64)  # the result's own copy
+        if cov.shape != (k, k):
+            raise ValueError(f"cov must have shape ({k}, {k}) (params and sigma2), got {cov.shape}")
+        cov.flags.writeable = False
+        object.__setattr__(self, "cov", cov)
+
     def __repr__(self) -> str:
         return f"FitResult(method={self.method!r}, llf={self.llf:.6g}, converged={self.converged})"
+
+    @property
+    def _cov_names(self) -> list[Any]:
+        return [*self.params.index, "sigma2"]
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors ``sqrt(diag(cov))``, with ``sigma2`` last."""
+        with np.errstate(invalid="ignore"):
+            return pd.Series(np.sqrt(np.diag(self.cov)), index=self._cov_names, name="bse")
 
     @property
     def tvalues(self) -> pd.Series:
@@ -263,9 +285,23 @@ class FitResult:
         return pd.DataFrame({0: self.params - z * bse, 1: self.params + z * bse})
 
     def cov_params(self) -> pd.DataFrame:
-        """Covariance of the estimates: ``diag(bse**2)`` (the off-diagonal terms are not kept)."""
-        bse = self.bse.reindex(self.params.index).to_numpy()
-        return pd.DataFrame(np.diag(bse**2), index=self.params.index, columns=self.params.index)
+        """Covariance matrix of the estimates, labelled by parameter on both axes, ``sigma2``
+        last (statsmodels' ``cov_params()``, whose parameters include ``sigma2``); how it is
+        computed for each method: :func:`tsconv.fit_arima`, Notes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsconv import fit_arima
+        >>> from tsconv.datasets import load
+        >>> fit = fit_arima(np.log(load("airline")), (0, 1, 1), (0, 1, 1, 12))
+        >>> (fit.fit_result.cov_params().loc[["ma.L1", "ma.S.L12"], ["ma.L1", "ma.S.L12"]] * 1e3).round(2)
+                  ma.L1  ma.S.L12
+        ma.L1      8.04     -0.73
+        ma.S.L12  -0.73      5.34
+        """
+        names = self._cov_names
+        return pd.DataFrame(self.cov.copy(), index=names, columns=names)
 
     def summary(self) -> str:
         """A text table of estimates, standard errors, z statistics, p-values and 95% intervals."""
@@ -340,12 +376,12 @@ class ARIMABatch:
     iterations: NDArray[np.int64]
     nobs: NDArray[np.int64]
     nobs_effective: NDArray[np.float64]
-    _bse: NDArray[np.float64] | None = None
+    _cov: NDArray[np.float64] | None = None
     _lambdas: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         # the estimates are the batch's own arrays (the data may be the caller's: left alone)
-        for key in ("params", "sigma2", "llf", "converged", "iterations", "nobs", "nobs_effective", "_bse", "_lambdas"):
+        for key in ("params", "sigma2", "llf", "converged", "iterations", "nobs", "nobs_effective", "_cov", "_lambdas"):
             value = getattr(self, key)
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
@@ -396,13 +432,24 @@ class ARIMABatch:
     def bic(self) -> NDArray[np.float64]:
         return _ic(self.llf, self.nobs_effective, self.spec.n_params + 1)[2]
 
+    def cov_params(self) -> NDArray[np.float64]:
+        """Covariance matrices of the estimates, ``(k, n_params + 1, n_params + 1)`` over
+        ``param_names`` and ``sigma2`` (last), one per series (read-only; computed on first
+        use, see :func:`tsconv.fit_arima`, Notes); ``batch.result(i).cov_params()`` is the
+        labelled matrix of one series."""
+        cov = self._cov
+        if cov is None:
+            cov = _covariances(self)
+            cov.flags.writeable = False
+            object.__setattr__(self, "_cov", cov)  # a cache of a pure function of the fit
+        return cov
+
     @property
     def bse(self) -> NDArray[np.float64]:
-        """Standard errors ``(k, n_params + 1)`` (``sigma2`` last), computed on first use."""
-        if self._bse is None:
-            object.__setattr__(self, "_bse", _standard_errors(self))  # a cache of a pure function of the fit
-            self._bse.flags.writeable = False
-        return self._bse
+        """Standard errors ``(k, n_params + 1)`` (``sigma2`` last): the square roots of the
+        diagonals of :meth:`cov_params`."""
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.einsum("kii->ki", self.cov_params()))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per series: parameters, ``sigma2``, ``llf``, ``aic``, ``aicc``, ``bic``,
@@ -422,11 +469,10 @@ class ARIMABatch:
 
     def _result_at(self, i: int) -> FitResult:
         names = self.param_names
-        bse = self.bse[i]
         aic, aicc, bic = (float(v[i]) for v in (self.aic, self.aicc, self.bic))
         return FitResult(
             params=pd.Series(self.params[i], index=names, name="params"),
-            bse=pd.Series(bse, index=[*names, "sigma2"], name="bse"),
+            cov=self.cov_params()[i],
             llf=float(self.llf[i]),
             aic=aic,
             aicc=aicc,
@@ -527,11 +573,13 @@ class ARIMABatch:
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path: Any) -> None:
-        """Write the fitted panel to ``path``: data, time stamps, estimates, standard errors.
+        """Write the fitted panel to ``path``: data, time stamps, estimates and their
+        covariance matrices.
 
-        The format (``tsconv-model``, version 1) is a ZIP archive of a JSON manifest and
+        The format (``tsconv-model``, version 2) is a ZIP archive of a JSON manifest and
         ``.npy`` arrays, read without pickle; the write is atomic (temporary file, then
-        ``os.replace``). :meth:`load` gives back a panel that forecasts bit-identically.
+        ``os.replace``). :meth:`load` gives back a panel that forecasts bit-identically,
+        with the identical :meth:`cov_params`.
 
         Examples
         --------
@@ -559,7 +607,7 @@ class ARIMABatch:
             "series": np.concatenate(self.series), "nobs": np.asarray(self.nobs, np.int64),
             "params": self.params, "sigma2": self.sigma2, "llf": self.llf, "converged": np.asarray(self.converged, bool),
             "iterations": np.asarray(self.iterations, np.int64), "nobs_effective": np.asarray(self.nobs_effective),
-            "bse": self.bse,
+            "cov": self.cov_params(),
         }
         if self.exog is not None:
             arrays["exog"] = self.exog
@@ -573,10 +621,14 @@ class ARIMABatch:
     def load(cls, path: Any) -> ARIMABatch:
         """Read a panel written by :meth:`save`.
 
+        Files of format version 1 (which kept the standard errors only) are read too:
+        their :meth:`cov_params` is ``diag(bse**2)``, without covariances, and loading one
+        warns with :class:`~tsconv.estimate.DiagonalCovarianceWarning`.
+
         Raises
         ------
         ModelFileError
-            A missing, truncated, edited or foreign file, or another version.
+            A missing, truncated, edited or foreign file, or a version other than 1 or 2.
         """
         man, arr = _persist.read_model(path, "batch")
         try:
@@ -591,13 +643,16 @@ class ARIMABatch:
             stamps = None if "stamps" not in arr else [np.array(v) for v in np.split(arr["stamps"], cuts)]
             if arr["params"].shape != (len(series), spec.n_params):
                 raise ValueError(f"params have shape {arr['params'].shape}, expected {(len(series), spec.n_params)}")
+            cov = _persist.covariance(man, arr, path)
+            if cov.shape != (len(series), spec.n_params + 1, spec.n_params + 1):
+                raise ValueError(f"cov has shape {cov.shape}, expected {(len(series), spec.n_params + 1, spec.n_params + 1)}")
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelFileError(f"{path!r}: inconsistent model file ({exc})") from exc
         return cls(
             series=series, _ids=man["ids"], _stamps=stamps, spec=spec, order=order, seasonal_order=sorder,
             trend=man["trend"], exog=exog, method=man["method"], params=arr["params"], param_names=list(man["param_names"]),
             sigma2=arr["sigma2"], llf=arr["llf"], converged=arr["converged"], iterations=arr["iterations"], nobs=nobs,
-            nobs_effective=arr["nobs_effective"], _bse=arr["bse"], _lambdas=arr.get("boxcox"),
+            nobs_effective=arr["nobs_effective"], _cov=cov, _lambdas=arr.get("boxcox"),
         )
 
 
@@ -749,11 +804,20 @@ def fit_arima(
     approximate diffuse start, ``kappa = 1e6``) differs by an amount that grows with
     the scale of the data (0.02 on the Nile ARIMA(1,1,1)).
 
-    ``bse`` for ML comes from the central-difference Hessian of the profile
-    log-likelihood (the same block of the inverse Hessian as statsmodels'
-    ``cov_type='approx'``), ``sigma2``'s from ``sigma2 sqrt(2 / n)``; for CSS from
-    the Gauss-Newton ``sigma2 (J'J)^-1``; for OLS AutoReg's; for Yule-Walker and Burg
-    the asymptotic ``sigma2 Gamma_p^-1 / n``.
+    ``cov_params()`` (the full covariance matrix of the estimates and ``sigma2``, last;
+    ``bse`` is the square root of its diagonal): for ML the inverse of the observed
+    information of the exact log-likelihood in the coefficients and ``sigma2``, i.e. the
+    central-difference Hessian of the profile log-likelihood bordered analytically by
+    ``sigma2`` (statsmodels' ``cov_type='approx'``, which differentiates the full
+    likelihood numerically); for CSS R's ``solve(n_used * hessian)`` of ``0.5 log SSR``
+    for the coefficients and ``2 sigma2^2 / n_used`` for ``sigma2``, uncorrelated (the
+    gradient of SSR vanishes at its minimum); for OLS AutoReg's ``sigma2 (X'X)^-1``. For
+    Yule-Walker and Burg the analytic asymptotic covariance (Brockwell & Davis 1991,
+    sec. 8.10): ``sigma2 Gamma_p^-1 / n`` for phi, ``sigma2 / (n phi(1)^2)`` for the
+    mean, ``2 sigma2^2 / n`` for ``sigma2``, uncorrelated blocks; not a Hessian, because
+    these estimates are not maximizers of the likelihood, so its Hessian there is not
+    their covariance (and need not even be negative definite), while the asymptotic
+    covariance of both is that of the ML estimates.
 
     AIC, AICc and BIC count every estimated parameter plus ``sigma2`` and use
     ``nobs_effective`` (statsmodels' convention).
@@ -872,15 +936,15 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
     conv = np.empty(k, dtype=bool)
     iters = np.zeros(k, dtype=np.int64)
     n_eff = np.empty(k)
-    bse_direct = np.full((k, spec.n_params + 1), np.nan)
-    has_bse = False
+    cov_direct = np.full((k, spec.n_params + 1, spec.n_params + 1), np.nan)
+    has_cov = False
     for n in np.unique(lengths):
         rows = np.flatnonzero(lengths == n)
         Y = np.stack([series[i] for i in rows])
         if method in _AR_ONLY:
             out = _fit_ar_block(Y, spec, trend, method)
-            has_bse = True
-            bse_direct[rows] = out["bse"]
+            has_cov = True
+            cov_direct[rows] = out["cov"]
         else:
             X = _regressors(trend, exog, int(n), k)
             if X.ndim == 3:
@@ -897,7 +961,7 @@ def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter,
         series=series, _ids=ids, _stamps=stamps, spec=spec, order=order_in, seasonal_order=sorder_in,
         trend=trend, exog=ex2, method=method, params=params, param_names=_param_names(spec, reg_names),
         sigma2=sigma2, llf=llf, converged=conv, iterations=iters, nobs=lengths, nobs_effective=n_eff,
-        _bse=bse_direct if has_bse else None,
+        _cov=cov_direct if has_cov else None,
     )
 
 
@@ -907,13 +971,13 @@ def _fit_ar_block(Y: NDArray[np.float64], spec: _ep.Spec, trend: str, method: st
     p = spec.p
     k, nw = W.shape
     if method == "ols":
-        tp, phi, sigma2, bse = _ep.ols_ar_batch(W, p, trend)
+        tp, phi, sigma2, cov_ols = _ep.ols_ar_batch(W, p, trend)
         params = np.column_stack([tp, phi])
         nobs = nw - p
         llf = -0.5 * nobs * (np.log(2 * np.pi * sigma2) + 1.0)
-        bse_full = np.column_stack([bse, sigma2 * np.sqrt(2.0 / nobs)])
         return {"params": params, "sigma2": sigma2, "llf": llf, "converged": np.ones(k, bool),
-                "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nobs), "bse": bse_full}
+                "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nobs),
+                "cov": _with_sigma2(cov_ols, 2.0 * sigma2**2 / nobs)}
     demean = trend == "c"
     if method == "yule-walker":
         phi, sigma2, mean = _ep.yule_walker_batch(W, p, demean)
@@ -923,18 +987,22 @@ def _fit_ar_block(Y: NDArray[np.float64], spec: _ep.Spec, trend: str, method: st
     ar, ma = _ep.expand_polys(phi, np.zeros((k, 0)), np.zeros((k, 0)), np.zeros((k, 0)), 1)
     v, F = _ep.exact_innovations(ar, ma, W - mean[:, None])
     llf = -0.5 * np.sum(np.log(2 * np.pi * sigma2[:, None] * F) + v * v / (sigma2[:, None] * F), axis=1)
-    # asymptotic covariance sigma2 Gamma_p^-1 / n (Brockwell & Davis 1991, sec. 8.10)
+    # the asymptotic covariance (Brockwell & Davis 1991, sec. 8.10 and theorem 7.1.2):
+    # sigma2 Gamma_p^-1 / n for phi, sigma2 / (n phi(1)^2) for the mean, 2 sigma2^2 / n for
+    # sigma2, and no covariance between the three blocks
     xc = W - mean[:, None]
     gam = np.stack([np.einsum("ij,ij->i", xc, xc) / nw]
                    + [np.einsum("ij,ij->i", xc[:, :-j], xc[:, j:]) / nw for j in range(1, p)], axis=1)
     idx = np.abs(np.arange(p)[:, None] - np.arange(p)[None, :])
     G = gam[:, idx]
-    cov = sigma2[:, None, None] * np.linalg.inv(G) / nw
-    bse_phi = np.sqrt(np.einsum("kii->ki", cov))
-    bse_mean = np.sqrt(sigma2 / nw) / np.abs(1 - phi.sum(axis=1))
-    bse = np.column_stack(([bse_mean] if demean else []) + [bse_phi, sigma2 * np.sqrt(2.0 / nw)])
+    cov_phi = sigma2[:, None, None] * np.linalg.inv(G) / nw
+    m = p + int(demean)
+    cov = np.zeros((k, m, m))
+    cov[:, m - p :, m - p :] = cov_phi
+    if demean:
+        cov[:, 0, 0] = sigma2 / nw / (1 - phi.sum(axis=1)) ** 2
     return {"params": params, "sigma2": sigma2, "llf": llf, "converged": np.ones(k, bool),
-            "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nw), "bse": bse}
+            "iterations": np.zeros(k, np.int64), "nobs_used": np.full(k, nw), "cov": _with_sigma2(cov, 2.0 * sigma2**2 / nw)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -953,28 +1021,85 @@ def _blocks(batch: ARIMABatch) -> Any:
         yield rows, _ep.Block(Y, X, batch.spec)
 
 
-def _standard_errors(batch: ARIMABatch) -> NDArray[np.float64]:
+def _with_sigma2(cov: NDArray[np.float64], var_sigma2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(k, m, m)`` covariances of the coefficients bordered by ``sigma2``'s variance, with
+    zero covariances between ``sigma2`` and the coefficients: ``(k, m + 1, m + 1)``."""
+    k, m = cov.shape[0], cov.shape[1]
+    out = np.zeros((k, m + 1, m + 1))
+    out[:, :m, :m] = cov
+    out[:, m, m] = var_sigma2
+    return _symmetric(out)
+
+
+def _symmetric(cov: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(cov + cov') / 2``: an inverse computed in floating point is symmetric only to rounding."""
+    return np.asarray(0.5 * (cov + np.swapaxes(cov, -1, -2)), dtype=np.float64)
+
+
+def _sum_of_squares_gradient(block: _ep.Block, x: NDArray[np.float64], rel_step: float = 1e-4) -> NDArray[np.float64]:
+    """Central-difference gradient ``(k, m)`` of the exact likelihood's weighted sum of squares
+    ``Q(x) = sum v_t^2 / F_t`` (= ``nw * sigma2(x)``), all ``2 m`` points in one stacked call;
+    the steps of :func:`tsconv._estimate_private.numerical_hessian`."""
+    k, m = x.shape
+    h = rel_step * np.maximum(np.abs(x), 1e-2)
+    pts = []
+    for i in range(m):
+        for sign in (1.0, -1.0):
+            z = x.copy()
+            z[:, i] += sign * h[:, i]
+            pts.append(z)
+    if not pts:
+        return np.zeros((k, 0))
+    Z = np.concatenate(pts, axis=0)
+    rows = np.tile(np.arange(k), len(pts))
+    _, ar, ma = block.spec.polys(Z)
+    ok = _ep.roots_ok(ar, 0.0) & _ep.roots_ok(ma, 0.0)  # NaN where a step leaves the region, as profile_hessian
+    q = np.full(Z.shape[0], np.nan)
+    if ok.any():
+        q[ok] = block.exact_llf(Z[ok], rows[ok])[1] * block.nw
+    q = q.reshape(len(pts), k)
+    return np.stack([(q[2 * i] - q[2 * i + 1]) / (2 * h[:, i]) for i in range(m)], axis=1)
+
+
+def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
+    """The inverse observed information ``(k, m + 1, m + 1)`` of every series (``sigma2`` last).
+
+    ML: the Gaussian log-likelihood ``l(x, s2) = -n/2 log(2 pi s2) - 1/2 sum log F_t - Q(x) / (2 s2)``
+    has, at the estimate (``s2 = Q / n``), the information ``[[A, b], [b', c]]`` with
+    ``b = -grad Q / (2 s2^2)`` and ``c = n / (2 s2^2)``, and the Hessian of the profile
+    (concentrated) likelihood is ``-(A - b b' / c) = -S``. Its inverse, by blocks:
+    ``cov(x) = S^-1``, ``cov(x, s2) = -S^-1 b / c``, ``var(s2) = 1 / c + b' S^-1 b / c^2``:
+    the matrix statsmodels' ``cov_type='approx'`` differentiates numerically in full.
+    CSS: ``F_t = 1`` and the gradient of the sum of squares vanishes at its minimum, so
+    ``b = 0``: R's ``solve(n_used * hessian of 0.5 log(SSR))`` for the coefficients and
+    ``2 s2^2 / n_used`` for ``sigma2``.
+    """
     k, m = batch.params.shape
-    out = np.full((k, m + 1), np.nan)
-    out[:, m] = batch.sigma2 * np.sqrt(2.0 / batch.nobs_effective)
+    out = np.full((k, m + 1, m + 1), np.nan)
     for rows, block in _blocks(batch):
         x = batch.params[rows]
+        s2 = batch.sigma2[rows]
+        n = batch.nobs_effective[rows]
+        c = n / (2.0 * s2**2)
         if batch.method == "css":
-            # R: solve(n_used * hessian of 0.5 log(SSR / n_used)), by central differences
-            n_used = batch.nobs_effective[rows]
+            n_used = n
 
             def objective(z: NDArray[np.float64], idx: NDArray[np.intp]) -> NDArray[np.float64]:
                 r = block.css_residuals(z, idx)
-                return 0.5 * np.log(np.einsum("kt,kt->k", r, r))
+                return np.asarray(0.5 * np.log(np.einsum("kt,kt->k", r, r)), dtype=np.float64)
 
             H = _ep.numerical_hessian(objective, x)
-            cov = _safe_inv(n_used[:, None, None] * H)
-        else:
-            H = _ep.profile_hessian(block, x)
-            cov = _safe_inv(-H)
-        with np.errstate(invalid="ignore"):
-            out[rows, :m] = np.sqrt(np.einsum("kii->ki", cov))
-    return out
+            out[rows] = _with_sigma2(_safe_inv(n_used[:, None, None] * H), 1.0 / c)
+            continue
+        S_inv = _safe_inv(-_ep.profile_hessian(block, x))
+        b = -_sum_of_squares_gradient(block, x) / (2.0 * s2[:, None] ** 2)
+        Sb = np.einsum("kij,kj->ki", S_inv, b)
+        cov = np.empty((len(rows), m + 1, m + 1))
+        cov[:, :m, :m] = S_inv
+        cov[:, :m, m] = cov[:, m, :m] = -Sb / c[:, None]
+        cov[:, m, m] = 1.0 / c + np.einsum("ki,ki->k", b, Sb) / c**2
+        out[rows] = cov
+    return _symmetric(out)
 
 
 def _safe_inv(A: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -1224,7 +1349,7 @@ class FittedARIMA(ARIMA):
         return self.fit_result.conf_int(alpha)
 
     def cov_params(self) -> pd.DataFrame:
-        """``diag(bse**2)`` (see :meth:`FitResult.cov_params`)."""
+        """Covariance matrix of the estimates, ``sigma2`` last (see :meth:`FitResult.cov_params`)."""
         return self.fit_result.cov_params()
 
     @property
@@ -1311,9 +1436,10 @@ class FittedARIMA(ARIMA):
         return text
 
     def save(self, path: Any) -> None:
-        """Write the fitted model to ``path``: coefficients, estimates, its data and index.
+        """Write the fitted model to ``path``: coefficients, estimates and their covariance
+        matrix, its data and index.
 
-        The format of :meth:`tsconv.ARIMABatch.save` (``tsconv-model``, version 1: JSON manifest
+        The format of :meth:`tsconv.ARIMABatch.save` (``tsconv-model``, version 2: JSON manifest
         and ``.npy`` arrays in a ZIP, no pickle, atomic write); :meth:`load` reads it.
 
         Examples
@@ -1332,7 +1458,7 @@ class FittedARIMA(ARIMA):
         manifest: dict[str, Any] = {
             "order": _persist.jsonable(list(self.order)), "seasonal_order": _persist.jsonable(list(self.seasonal_order)),
             "trend": self.trend, "trend_form": self.trend_form, "trend_offset": int(self.trend_offset),
-            "param_names": _persist.jsonable(list(fr.params.index)), "bse_names": _persist.jsonable(list(fr.bse.index)),
+            "param_names": _persist.jsonable(list(fr.params.index)),
             "method": fr.method, "converged": bool(fr.converged), "iterations": int(fr.iterations),
             "nobs": int(fr.nobs), "nobs_effective": int(fr.nobs_effective), "title": fr.title,
         }
@@ -1340,7 +1466,7 @@ class FittedARIMA(ARIMA):
             "ar": self.ar, "ma": self.ma, "seasonal_ar": self.seasonal_ar, "seasonal_ma": self.seasonal_ma,
             "trend_params": self.trend_params, "exog_params": self.exog_params,
             "scalars": np.array([self.sigma2, fr.llf, fr.aic, fr.aicc, fr.bic, fr.sigma2]),
-            "params": fr.params.to_numpy(dtype=float), "bse": fr.bse.to_numpy(dtype=float),
+            "params": fr.params.to_numpy(dtype=float), "cov": fr.cov,
             "data": np.asarray(self.data, dtype=float),
         }
         if isinstance(self.data, pd.Series):
@@ -1357,17 +1483,21 @@ class FittedARIMA(ARIMA):
     def load(cls, path: Any) -> FittedARIMA:
         """Read a model written by :meth:`save`.
 
+        Files of format version 1 (which kept the standard errors only) are read too:
+        their :meth:`cov_params` is ``diag(bse**2)``, without covariances, and loading one
+        warns with :class:`~tsconv.estimate.DiagonalCovarianceWarning`.
+
         Raises
         ------
         ModelFileError
-            A missing, truncated, edited or foreign file, or another version.
+            A missing, truncated, edited or foreign file, or a version other than 1 or 2.
         """
         man, arr = _persist.read_model(path, "fitted")
         try:
             sigma2, llf, aic, aicc, bic, fsigma2 = (float(v) for v in arr["scalars"])
             fr = FitResult(
                 params=pd.Series(arr["params"], index=man["param_names"], name="params"),
-                bse=pd.Series(arr["bse"], index=man["bse_names"], name="bse"),
+                cov=_persist.covariance(man, arr, path),
                 llf=llf, aic=aic, aicc=aicc, bic=bic, sigma2=fsigma2, nobs=man["nobs"],
                 nobs_effective=man["nobs_effective"], method=man["method"], converged=man["converged"],
                 iterations=man["iterations"], title=man["title"],
