@@ -61,5 +61,5 @@ def transform(x: Any, lam: float) -> Any:
     return scipy.special.boxcox(x, lam)
 
 
-def inverse(w: Any, lam: float) -> Any:
+def inverse(w: Any, lam: float | NDArray[np.float64]) -> Any:
     return scipy.special.inv_boxcox(w, lam)

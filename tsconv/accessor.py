@@ -7,13 +7,16 @@ result back on the original index (warm-up region NaN, like ``rolling``). Regist
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from tsconv.decompose import _period_of, decompose
+from tsconv.decompose import DecomposeModel, _period_of, decompose
 from tsconv.engine import apply
+
+if TYPE_CHECKING:
+    from tsconv.correlation import Mode
 
 __all__ = ["SeriesAccessor", "DataFrameAccessor"]
 
@@ -114,7 +117,7 @@ class SeriesAccessor(_Common):
             raise AttributeError(f"the .tsconv accessor needs a real Series, got dtype {obj.dtype}")
         self._obj = obj
 
-    def decompose(self, period: int | None = None, model: str = "additive") -> pd.DataFrame:
+    def decompose(self, period: int | None = None, model: DecomposeModel = "additive") -> pd.DataFrame:
         """Classical decomposition (:func:`tsconv.decompose`); ``period`` defaults from the index frequency."""
         if period is None:
             period = _period_of(self._obj.index)
@@ -122,7 +125,7 @@ class SeriesAccessor(_Common):
                 raise ValueError("period must be given: the index has no frequency to infer it from")
         return decompose(self._obj, period, model=model)
 
-    def xcorr(self, other: Any, mode: str = "full") -> pd.Series:
+    def xcorr(self, other: Any, mode: Mode = "full") -> pd.Series:
         """Cross-correlation with ``other`` (:func:`tsconv.xcorr`), indexed by lag."""
         from tsconv.correlation import correlation_lags, xcorr
 
@@ -186,7 +189,7 @@ class SeriesAccessor(_Common):
         fc = model.forecast(self._obj, h, level=level)
         return plot_forecast(fc, self._obj, model=model, last=last, **kwargs)
 
-    def plot_decomposition(self, period: int | None = None, model: str = "additive", **kwargs: Any) -> Any:
+    def plot_decomposition(self, period: int | None = None, model: DecomposeModel = "additive", **kwargs: Any) -> Any:
         """Draw the classical decomposition (:func:`tsconv.plot.plot_decomposition`), titled by the series' name.
 
         Examples
@@ -276,7 +279,7 @@ class DataFrameAccessor(_Common):
             raise ValueError("this operation needs a wide frame (one series per column); use frame.tsconv.fit for a long panel")
         return self._obj
 
-    def decompose(self, period: int | None = None, model: str = "additive") -> pd.DataFrame:
+    def decompose(self, period: int | None = None, model: DecomposeModel = "additive") -> pd.DataFrame:
         """Classical decomposition of every column: columns ``(column, component)``."""
         frame = self._wide()
         return pd.concat({c: frame[c].tsconv.decompose(period, model=model) for c in frame.columns}, axis=1)
@@ -285,7 +288,7 @@ class DataFrameAccessor(_Common):
         frame = self._wide()
         return pd.DataFrame({c: getattr(frame[c].tsconv, method)(*args, **kwargs) for c in frame.columns})
 
-    def xcorr(self, other: Any, mode: str = "full") -> pd.DataFrame:
+    def xcorr(self, other: Any, mode: Mode = "full") -> pd.DataFrame:
         """Cross-correlation of every column with ``other``, indexed by lag."""
         return self._columns("xcorr", other, mode=mode)
 

@@ -125,6 +125,38 @@ class ARIMA:
     array([1. , 0.6, 0.6])
     """
 
+    # the fields (set once in __init__, then frozen; arrays read-only)
+    order: tuple[Any, int, Any]
+    seasonal_order: tuple[Any, int, Any, int]
+    ar_lags: tuple[int, ...]
+    ma_lags: tuple[int, ...]
+    seasonal_ar_lags: tuple[int, ...]
+    seasonal_ma_lags: tuple[int, ...]
+    d: int
+    D: int
+    s: int
+    ar: NDArray[np.float64]
+    ma: NDArray[np.float64]
+    seasonal_ar: NDArray[np.float64]
+    seasonal_ma: NDArray[np.float64]
+    trend: Trend
+    trend_form: TrendForm
+    trend_offset: int
+    trend_params: NDArray[np.float64]
+    exog_params: NDArray[np.float64]
+    sigma2: float
+    _powers: tuple[int, ...]
+    _phi: NDArray[np.float64]
+    _Phi: NDArray[np.float64]
+    _theta: NDArray[np.float64]
+    _Theta: NDArray[np.float64]
+    _ar_red: NDArray[np.float64]
+    _ma: NDArray[np.float64]
+    _diff: NDArray[np.float64]
+    _ar_total: NDArray[np.float64]
+    _dd: int
+    _factors: dict[str, Any]
+
     def __init__(
         self,
         order: tuple[Any, int, Any] = (0, 0, 0),
@@ -556,7 +588,7 @@ class ARIMA:
             return pd.DataFrame(out2.T, index=info[1], columns=info[2])
         return out2[0] if info[1] == 1 else out2
 
-    def _check_start(self, start: Any) -> str:
+    def _check_start(self, start: Any) -> Start:
         start = check_option(start, Start, "start")
         if start == "conditional" and not self.is_invertible:
             warnings.warn(
@@ -777,7 +809,8 @@ class ARIMA:
             mean1, se1 = mean[0], se[0]
             history: Any = y if isinstance(y, pd.Series) else y2[0]
             if index is not None:
-                wrap = lambda a: pd.Series(a, index=index, name=y.name)  # noqa: E731
+                name = y.name if isinstance(y, pd.Series) else None
+                wrap = lambda a: pd.Series(a, index=index, name=name)  # noqa: E731
             else:
                 wrap = lambda a: a  # noqa: E731
             bounds = {v: (wrap(lo), wrap(hi)) for v, (lo, hi) in gaussian_bounds(mean1, se1, levels).items()}

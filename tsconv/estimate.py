@@ -53,7 +53,11 @@ def _nonneg(value: Any, name: str) -> int:
     return int(value)
 
 
-def _parse_orders(order: Any, seasonal_order: Any) -> tuple[Any, ...]:
+_Lags = NDArray[np.intp]
+
+
+def _parse_orders(order: Any, seasonal_order: Any) -> tuple[_Lags, int, _Lags, _Lags, int, _Lags, int]:
+    """``(ar_lags, d, ma_lags, seasonal_ar_lags, D, seasonal_ma_lags, s)``."""
     o = parse_orders(order, seasonal_order)  # the one parser (tsconv._validation)
     lags = [np.array(v, dtype=np.intp) for v in (o.ar, o.ma, o.seasonal_ar, o.seasonal_ma)]
     return lags[0], o.d, lags[1], lags[2], o.D, lags[3], o.s
@@ -866,6 +870,7 @@ def fit_arima(
         if exog is not None:
             raise TypeError("with a long DataFrame the regressors are its columns other than unique_id, ds and y; "
                             "do not pass exog too")
+        assert ids is not None  # a long DataFrame has unique_id labels
         found = _long_exog(y, ids)
         if found is not None:
             exog, exog_names = found
@@ -888,8 +893,21 @@ def fit_arima(
     return batch
 
 
-def _fit_panel(series, ids, stamps, order, sorder, trend, exog, method, maxiter, order_in, sorder_in, exog_names=None,  # type: ignore[no-untyped-def]
-               restarts=True):
+def _fit_panel(
+    series: list[NDArray[np.float64]],
+    ids: list[Any] | None,
+    stamps: list[Any] | None,
+    order: tuple[_Lags, int, _Lags],
+    sorder: tuple[_Lags, int, _Lags, int],
+    trend: str,
+    exog: Any,
+    method: str,
+    maxiter: int,
+    order_in: tuple[Any, ...],
+    sorder_in: tuple[Any, ...],
+    exog_names: Sequence[str] | None = None,
+    restarts: bool = True,
+) -> ARIMABatch:
     ar, d, ma = order
     sar, D, sma, s = sorder
     k = len(series)
@@ -1057,8 +1075,8 @@ def _sum_of_squares_gradient(block: _ep.Block, x: NDArray[np.float64], rel_step:
     q = np.full(Z.shape[0], np.nan)
     if ok.any():
         q[ok] = block.exact_llf(Z[ok], rows[ok])[1] * block.nw
-    q = q.reshape(len(pts), k)
-    return np.stack([(q[2 * i] - q[2 * i + 1]) / (2 * h[:, i]) for i in range(m)], axis=1)
+    qs = q.reshape(len(pts), k)
+    return np.stack([(qs[2 * i] - qs[2 * i + 1]) / (2 * h[:, i]) for i in range(m)], axis=1)
 
 
 def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
@@ -1104,9 +1122,9 @@ def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
 
 def _safe_inv(A: NDArray[np.float64]) -> NDArray[np.float64]:
     try:
-        return np.linalg.inv(A)
+        return np.asarray(np.linalg.inv(A), dtype=np.float64)
     except np.linalg.LinAlgError:
-        return np.linalg.pinv(A)
+        return np.asarray(np.linalg.pinv(A), dtype=np.float64)
 
 
 def _mean_form(batch: ARIMABatch) -> tuple[NDArray[np.float64], str]:
@@ -1181,27 +1199,27 @@ def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArra
     mal = np.flatnonzero(np.any(ma[:, 1:] != 0, axis=0)) + 1
     for t in range(h):
         acc = np.zeros(k)
-        for j in arl:
-            acc -= art[:, j] * zf[:, L + t - j]
-        for j in mal:
-            if j > t:
-                acc += ma[:, j] * ef_[:, Lm + t - j]
+        for lag in arl:
+            acc -= art[:, lag] * zf[:, L + t - lag]
+        for lag in mal:
+            if lag > t:
+                acc += ma[:, lag] * ef_[:, Lm + t - lag]
         zf[:, L + t] = acc
     mean = zf[:, L:] + np.einsum("khm,km->kh", Xf, beta)
     psi = np.zeros((k, h))
     psi[:, 0] = 1.0
     for j in range(1, h):
         acc = ma[:, j].copy() if j <= Lm else np.zeros(k)
-        for i in arl:
-            if i <= j:
-                acc -= art[:, i] * psi[:, j - i]
+        for lag in arl:
+            if lag <= j:
+                acc -= art[:, lag] * psi[:, j - lag]
         psi[:, j] = acc
     se = np.sqrt(batch.sigma2[:, None] * np.cumsum(psi**2, axis=1))
-    for i in slow:
-        ex = None if batch.exog is None else (batch.exog[i] if batch.exog.ndim == 3 else batch.exog)
-        exf = None if exog_future is None else (ef[i] if ef.ndim == 3 else ef)
-        fc = ARIMA.forecast(_make_model(batch, i), batch.series[i], h, exog_future=exf, exog=ex)
-        mean[i], se[i] = np.asarray(fc.mean), np.asarray(fc.se)
+    for row in slow:
+        ex = None if batch.exog is None else (batch.exog[row] if batch.exog.ndim == 3 else batch.exog)
+        exf = None if exog_future is None else (ef[row] if ef.ndim == 3 else ef)
+        fc = ARIMA.forecast(_make_model(batch, row), batch.series[row], h, exog_future=exf, exog=ex)
+        mean[row], se[row] = np.asarray(fc.mean), np.asarray(fc.se)
     return mean, se
 
 
@@ -1276,6 +1294,8 @@ class FittedARIMA(ARIMA):
         """The known-coefficient :class:`tsconv.ARIMA` (no data): ``model.forecast(y, h)``."""
         return self.replace()
 
+    # override: by design a fitted model forecasts its own data, forecast(h), where a
+    # known-coefficient ARIMA takes the history, forecast(y, h) (the one calling convention)
     def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,),  # type: ignore[override]
                  start: Any = "exact", freq: Any = None, **old: Any) -> Forecast:
         """Forecast the fitted series ``h`` steps ahead, with intervals at ``level`` percent.
@@ -1714,10 +1734,10 @@ def select_order(
     for i, v in enumerate(series):
         ds[i] = d if d is not None else _kpss_ndiffs(_ep.difference(v, 0, int(Ds[i]), s), max_d)
     best_ic = np.full(k, np.inf)
-    best = [None] * k
+    best: list[tuple[tuple[int, int, int], tuple[int, int, int, int]] | None] = [None] * k
     for dd, DD in sorted(set(zip(ds.tolist(), Ds.tolist()))):
         rows = np.flatnonzero((ds == dd) & (Ds == DD))
-        tr = trend if trend is not None else ("c" if dd + DD == 0 else "n")
+        tr: str = trend if trend is not None else ("c" if dd + DD == 0 else "n")
         if dd + DD and "c" in tr:
             tr = tr.replace("c", "") or "n"
         if dd + DD > 1 and "t" in tr:  # differencing twice removes a linear trend too
@@ -1757,12 +1777,13 @@ def select_order(
     missing = [labels[i] for i in range(k) if best[i] is None]
     if missing:
         raise ValueError(f"no candidate order could be fitted to series {missing[:10]} (too short?)")
+    chosen = [b for b in best if b is not None]
     out = pd.DataFrame(
         {
-            "p": [b[0][0] for b in best], "d": [b[0][1] for b in best], "q": [b[0][2] for b in best],
-            "P": [b[1][0] for b in best], "D": [b[1][1] for b in best], "Q": [b[1][2] for b in best],
-            "s": [b[1][3] for b in best],
-            "order": [b[0] for b in best], "seasonal_order": [b[1] for b in best], ic: best_ic,
+            "p": [b[0][0] for b in chosen], "d": [b[0][1] for b in chosen], "q": [b[0][2] for b in chosen],
+            "P": [b[1][0] for b in chosen], "D": [b[1][1] for b in chosen], "Q": [b[1][2] for b in chosen],
+            "s": [b[1][3] for b in chosen],
+            "order": [b[0] for b in chosen], "seasonal_order": [b[1] for b in chosen], ic: best_ic,
         },
         index=pd.Index(labels, name="unique_id" if ids is not None else None),
     )
