@@ -126,6 +126,19 @@ def test_arima_is_immutable_and_replace_gives_a_new_model():
     np.testing.assert_allclose(m.psi(3), [1.0, 0.5, 0.25])
     with pytest.raises(TypeError, match="unknown field"):
         m.replace(phi=[0.1])
+    # the replaced model's forecasts are those of a model built with ar=0.9, and the
+    # original's are unchanged (AR(1): mean phi^j y_n, se^2 sum of phi^(2i))
+    y = np.array([0.3, -0.2, 1.0])
+    np.testing.assert_array_equal(m2.forecast(y, 3).mean, ARIMA((1, 0, 0), ar=[0.9]).forecast(y, 3).mean)
+    np.testing.assert_allclose(m2.forecast(y, 3).mean, [0.9, 0.81, 0.729])
+    np.testing.assert_allclose(m.forecast(y, 3).mean, [0.5, 0.25, 0.125])
+    np.testing.assert_allclose(m2.forecast(y, 2).se, np.sqrt([1.0, 1.81]))
+    # every coefficient array is read-only, not only ar
+    full = ARIMA((1, 0, 1), (1, 0, 1, 4), ar=[0.5], ma=[0.2], seasonal_ar=[0.1], seasonal_ma=[0.1], trend="c",
+                 trend_params=[1.0], exog_params=[2.0])
+    for name in ("ar", "ma", "seasonal_ar", "seasonal_ma", "trend_params", "exog_params"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(full, name)[0] = 0.0
 
 
 def test_fitted_results_are_immutable(airline_fit):
