@@ -389,6 +389,17 @@ def test_cov_params_is_statsmodels_arima_approx_on_an_arma11_with_mean(method):
         m.fit_result.cov[0, 0] = 1.0
 
 
+def test_cov_params_on_the_invertibility_boundary_is_nan_but_sigma2_keeps_its_variance():
+    # a random walk fitted as ARIMA(1,1,1) lands on ma = -1 (AR and MA cancel): the
+    # likelihood has no finite Hessian there (a step leaves the invertible region)
+    y = np.random.default_rng(0).standard_normal((11, 200)).cumsum(axis=1)[10]
+    m = fit_arima(y, (1, 1, 1))
+    assert m.params["ma.L1"] < -0.9999
+    cov = m.cov_params().to_numpy()
+    assert np.isnan(cov[:2]).all() and np.isnan(cov[-1, :2]).all()
+    assert cov[-1, -1] == pytest.approx(2 * m.sigma2**2 / m.fit_result.nobs_effective, rel=1e-12)
+
+
 @pytest.mark.parametrize("trend", ["c", "ct"])
 def test_ols_cov_params_is_autoreg_cov_params(trend):
     y = _ar_panel()

@@ -1090,7 +1090,9 @@ def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
     the matrix statsmodels' ``cov_type='approx'`` differentiates numerically in full.
     CSS: ``F_t = 1`` and the gradient of the sum of squares vanishes at its minimum, so
     ``b = 0``: R's ``solve(n_used * hessian of 0.5 log(SSR))`` for the coefficients and
-    ``2 s2^2 / n_used`` for ``sigma2``.
+    ``2 s2^2 / n_used`` for ``sigma2``. Where the Hessian is not finite (an estimate on the
+    boundary of the stationary / invertible region), ``sigma2`` keeps the variance
+    ``1 / c = 2 s2^2 / n`` and the covariances with it are NaN, like the coefficients' block.
     """
     k, m = batch.params.shape
     out = np.full((k, m + 1, m + 1), np.nan)
@@ -1116,6 +1118,11 @@ def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
         cov[:, :m, :m] = S_inv
         cov[:, :m, m] = cov[:, m, :m] = -Sb / c[:, None]
         cov[:, m, m] = 1.0 / c + np.einsum("ki,ki->k", b, Sb) / c**2
+        # an estimate on the boundary of the stationary / invertible region has no finite
+        # Hessian: sigma2 keeps the variance of its own information, 1 / c, the
+        # covariances stay NaN
+        lost = ~np.isfinite(cov[:, m, m])
+        cov[lost, m, m] = 1.0 / c[lost]
         out[rows] = cov
     return _symmetric(out)
 
