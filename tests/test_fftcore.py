@@ -131,19 +131,23 @@ def test_kept_spectra_decimated_equal_naive_band_correlation(d):
     # which is d**2 times the band-limited correlation at the lags 0, d, 2d, ... (the
     # needle's bin f/(2d), the Nyquist bin of the short transform, is left out here:
     # the short transform counts it once where the full one would count it twice)
-    x, q = RNG.standard_normal(300), RNG.standard_normal(20)
+    x, q = RNG.standard_normal(301), RNG.standard_normal(20)
     f, step = 64, 40
     bins = f // (2 * d)
     bs = BlockSpectra(x, f, step, f // 2 + 1)
     spec = np.conj(np.fft.rfft(q, f))
     spec[bins:] = 0.0
+    seen = 0
     for firsts, corr, counts in bs.correlate_batches(spec, d, step // d, batch=2):
-        for first, row in zip(firsts, corr):
+        for first, row, count in zip(firsts, corr, counts):
+            assert count == len([j for j in range(step // d) if first + j * d < x.size])  # lags inside x
+            seen += count
             block = np.zeros(f)
             piece = x[first : first + f]
             block[: piece.size] = piece
             ref = np.array(naive.band_correlation(block.tolist(), q.tolist(), bins))[: step : d]
             np.testing.assert_allclose(row, d * d * ref, rtol=0, atol=1e-10)
+    assert seen == len(range(0, x.size, d))
 
 
 def test_kept_spectra_of_float32_stay_complex64():
