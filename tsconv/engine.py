@@ -494,22 +494,9 @@ def _lfilter_segments(
         list(run_all(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
         return y
 
-    if order <= 2:
-        # one second-order section: sosfilt runs the same direct form II transposed
-        # recursion as lfilter but releases the GIL, so the segments really run at once
-        sos = np.zeros((1, 6), dtype=dtype)
-        sos[0, : b.size] = b / a[0]
-        sos[0, 3 : 3 + a.size] = a / a[0]
-
-        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-            z = np.zeros((1, 2), dtype=dtype)
-            z[0, :order] = zi
-            ys, zf = scipy.signal.sosfilt(sos, xs, zi=z)
-            return ys, zf[0, :order]
-    else:
-
-        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-            return scipy.signal.lfilter(b, a, xs, zi=zi)
+    def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+        # lfilter releases the GIL in its loop, so the segments really run at once
+        return scipy.signal.lfilter(b, a, xs, zi=zi)
 
     def run(i: int) -> NDArray[np.floating]:
         lo, hi = edges[i], edges[i + 1]
