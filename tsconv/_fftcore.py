@@ -101,10 +101,6 @@ class OverlapSave:
         spec = scipy.fft.rfft(h, f)
         self.spectrum = np.conj(spec) if correlate else spec
 
-    def start(self, k: int) -> int:
-        """The first input sample of the block whose first output is ``k``."""
-        return k - self.lead
-
     def run(self, blocks: NDArray[np.floating], *, workers: int | None = None, overwrite: bool = False) -> NDArray[np.floating]:
         """The ``(count, step)`` outputs of a batch of blocks (``(count, f)``, from :func:`block_view`).
 
