@@ -1,8 +1,8 @@
 """Do the engine's machine-tuned tricks pay at the sizes users run? Each on and off, same run.
 
-Every trick is timed with and without, the repeats interleaved round-robin (the machine may
-be shared: only ratios within one run mean much), and the ratio off / on printed (> 1: the
-trick pays):
+Every trick is timed with and without, beside the plain numpy/scipy call of the same work,
+the repeats interleaved round-robin (the machine may be shared: only ratios within one run
+mean much), and the ratio off / on printed (> 1: the trick pays):
 
 * threads for a long recursion: ``apply(ema, x)`` on N = 1e7, default ``workers`` against
   ``workers=1`` (the plain ``lfilter``);
@@ -17,7 +17,8 @@ Usage::
 
     python benchmarks/bench_tricks.py [--repeats 11] [--quick]
 
-``--quick`` uses N = 1e6 and a 5-minute haystack.
+``--quick`` uses N = 1e6 and a 5-minute haystack. The table is also written to
+``benchmarks/results/tricks.json`` (rendered into ``docs/benchmarks.md`` by ``render.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import scipy.signal
 
 import tsconv
 from tsconv import engine
+
+from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 def toggled(module: object, name: str, value: object, fn: Callable[[], object]) -> Callable[[], object]:
@@ -62,31 +65,57 @@ def main() -> None:
     seconds = 300 if args.quick else 3600
     hay = scipy.signal.lfilter([1.0], [1.0, -0.9], rng.standard_normal(seconds * 8000).astype(np.float32)).astype(np.float32)
     needle = hay[1000 : 1000 + 24000] + np.float32(0.1) * rng.standard_normal(24000).astype(np.float32)
-    pairs = {
-        f"recursion threads (ema, N={n:.0e})": (lambda: tsconv.apply(ema, x), lambda: tsconv.apply(ema, x, workers=1)),
-        f"FIR threads (gaussian 101, N={n:.0e})": (lambda: tsconv.apply(g101, x), lambda: tsconv.apply(g101, x, workers=1)),
+    # each trick: (tsconv with it, tsconv without it, the plain numpy/scipy call of the same work)
+    b_ema, a_ema = ema.num.coef, ema.den.coef
+    trials = {
+        f"recursion threads (ema, N={n:.0e})": (
+            lambda: tsconv.apply(ema, x), lambda: tsconv.apply(ema, x, workers=1),
+            ("scipy.signal.lfilter", lambda: scipy.signal.lfilter(b_ema, a_ema, x)),
+        ),
+        f"FIR threads (gaussian 101, N={n:.0e})": (
+            lambda: tsconv.apply(g101, x), lambda: tsconv.apply(g101, x, workers=1),
+            ("scipy.signal.oaconvolve", lambda: scipy.signal.oaconvolve(x, g101.coef, mode="same")),
+        ),
         **{
             f"concurrent screen (gaussian 5, N={v.size:.0e})": (
                 toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 16, lambda v=v: tsconv.apply(g5, v)),
                 toggled(engine, "CONCURRENT_SCREEN_MIN", 1 << 62, lambda v=v: tsconv.apply(g5, v)),
+                ("numpy.convolve", lambda v=v: np.convolve(v, g5.coef, "same")),
             )
             for v in (x[: 10**5], x6, x)
         },
-        f"ncc threads ({seconds} s haystack)": (lambda: tsconv.ncc(needle, hay), lambda: tsconv.ncc(needle, hay, workers=1)),
+        f"ncc threads ({seconds} s haystack)": (
+            lambda: tsconv.ncc(needle, hay), lambda: tsconv.ncc(needle, hay, workers=1),
+            ("scipy.signal.oaconvolve (raw correlation)", lambda: scipy.signal.oaconvolve(hay, needle[::-1], mode="valid")),
+        ),
     }
-    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
+    times: dict[str, tuple[list[float], list[float], list[float]]] = {k: ([], [], []) for k in trials}
     for _ in range(args.repeats):
-        for name, (on, off) in pairs.items():
-            for fn, acc in ((on, times[name][0]), (off, times[name][1])):
+        for name, (on, off, (_, peer)) in trials.items():
+            for fn, acc in zip((on, off, peer), times[name]):
                 t0 = time.perf_counter()
                 fn()
                 acc.append(time.perf_counter() - t0)
     print(f"cpus {os.cpu_count()}, load average {os.getloadavg()}, medians of {args.repeats}")
-    print("| trick | on (ms) | off (ms) | off / on |")
-    print("|---|---:|---:|---:|")
-    for name, (on_t, off_t) in times.items():
-        a, b = statistics.median(on_t) * 1e3, statistics.median(off_t) * 1e3
-        print(f"| {name} | {a:.1f} | {b:.1f} | {b / a:.2f} |")
+    columns = ["trick", "tsconv, on (ms)", "tsconv, off (ms)", "off / on", "numpy/scipy peer", "peer (ms)"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---:|---:|---:|---|---:|")
+    rows = []
+    for name, (on_t, off_t, peer_t) in times.items():
+        a, b, c = (statistics.median(t) * 1e3 for t in (on_t, off_t, peer_t))
+        row = [name, f"{a:.1f}", f"{b:.1f}", f"{b / a:.2f}", trials[name][2][0], f"{c:.1f}"]
+        print("| " + " | ".join(row) + " |")
+        rows.append(row)
+    res = Results("tricks", "Machine-tuned tricks, on and off", f"""
+        Each trick of the engine timed with and without it in the same run, beside the plain
+        numpy/scipy call of the same work, the repeats interleaved round-robin (medians of
+        {args.repeats}): threads for a long recursion (``apply(ema, x)``, default ``workers``
+        against ``workers=1``, the plain recursion), threads for long FIR work
+        (``gaussian(101)``), the finite-value screen on a second thread against inline, and
+        threads for ``ncc`` (a 3 s needle in a {seconds} s haystack of float32 at 8 kHz; the
+        peer computes the raw correlation only). "off / on" above 1: the trick pays.""")
+    res.table(columns, rows)
+    res.save()
 
 
 if __name__ == "__main__":

@@ -209,3 +209,30 @@ def yule_walker_direct(x, order):
     r = np.array([np.dot(v[: n - k], v[k:]) / n for k in range(order + 1)])
     R = np.array([[r[abs(i - j)] for j in range(order)] for i in range(order)])
     return np.linalg.solve(R, r[1:])
+
+
+def band_correlation(block, needle, bins):
+    """Circular correlation of one block with a needle through the first ``bins`` DFT bins only.
+
+    With ``f = len(block)`` and the DFTs ``X_k = sum_t block[t] e^{-2 pi i k t / f}``,
+    ``Q_k = sum_t needle[t] e^{-2 pi i k t / f}`` (the needle zero-padded to ``f``), the
+    value at lag ``l`` is ``(1/f) sum_{k < bins} w_k Re(X_k conj(Q_k) e^{2 pi i k l / f})``
+    with ``w_0 = 1`` and ``w_k = 2`` otherwise (the real signal's positive and negative
+    frequencies); with every bin (``bins = f // 2``, odd ``f``) it is the circular
+    correlation ``sum_j needle[j] block[(l + j) % f]``. Returns every lag ``0 .. f - 1``.
+    """
+    f = len(block)
+    q = list(needle) + [0.0] * (f - len(needle))
+
+    def dft(v, k):
+        return sum(complex(v[t]) * complex(math.cos(2 * math.pi * k * t / f), -math.sin(2 * math.pi * k * t / f)) for t in range(f))
+
+    terms = [(k, dft(block, k) * dft(q, k).conjugate()) for k in range(bins)]
+    out = []
+    for lag in range(f):
+        s = 0.0
+        for k, p in terms:
+            e = complex(math.cos(2 * math.pi * k * lag / f), math.sin(2 * math.pi * k * lag / f))
+            s += (1.0 if k == 0 else 2.0) * (p * e).real
+        out.append(s / f)
+    return out

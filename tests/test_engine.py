@@ -458,8 +458,8 @@ def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     # plus the carried zero-input response must equal the sequential recursion.
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 3)
-    # orders <= 2 run as one sosfilt section, higher ones through lfilter; a lead other
-    # than 1 is normalized away
+    # every order runs through lfilter with the carried state; a lead other than 1 is
+    # normalized away
     for num, den in (([0.3], [1.0, -0.7]), ([0.5, 0.2, -0.1], [1.0, -1.2, 0.5]), ([1.0], [1.0, -1.0]), ([2.0, 1.0], [1.0]),
                      ([1.0], [1.0, 0.0, 0.0, -0.9]), ([0.5, 0.2], [2.0, -0.6])):
         x = RNG.normal(size=50).astype(dtype)
@@ -544,8 +544,8 @@ LONG = 2 * engine.RECURSIVE_MIN_SEGMENT + 12345
 @pytest.mark.parametrize(
     "op",
     [
-        Transfer([0.1], [1.0, -0.9]),  # an EMA: one second-order section (sosfilt)
-        Transfer([1.0, 0.4], [1.0, -0.5, 0.1, 0.2]),  # order 3: lfilter
+        Transfer([0.1], [1.0, -0.9]),  # an EMA: order 1
+        Transfer([1.0, 0.4], [1.0, -0.5, 0.1, 0.2]),  # order 3
         Kernel(np.hanning(103)[1:-1], origin=50),  # overlap-save pieces
         Kernel(np.hanning(3003)[1:-1], origin=100),
         Kernel([0.2, 0.5, 0.3], origin=1),  # direct

@@ -1,8 +1,8 @@
-"""Private machinery of normalized cross-correlation: the overlap-save engine.
+"""Private machinery of normalized cross-correlation: the plan and the running sums.
 
 ``NCCPlan`` holds everything that depends only on the needle (its centred, unit-norm
-spectrum for one block length); ``NCCPlan.run_into`` correlates it with an array or a
-memory map straight into the output, ``NCCPlan.blocks`` with an iterable of chunks,
+spectrum for one block length, an :class:`tsconv._fftcore.OverlapSave` plan);
+``NCCPlan.run_into`` correlates it with an array or a memory map straight into the output, ``NCCPlan.blocks`` with an iterable of chunks,
 yielding the output in pieces; the working set is bounded by one batch of blocks per
 thread.
 
@@ -22,20 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 
+from tsconv._fftcore import OverlapSave, block_view, pow2_block
+
 __all__ = ["NCCPlan", "block_length", "window_norms"]
-
-
-def rfft_rows(x: NDArray[np.floating]) -> NDArray[np.complexfloating]:
-    """``scipy.fft.rfft(x, axis=1)`` in one thread (the batches are what run on threads)."""
-    return scipy.fft.rfft(x, axis=1, workers=1)
-
-
-def irfft_rows(x: NDArray[np.complexfloating], n: int) -> NDArray[np.floating]:
-    """``scipy.fft.irfft(x, n, axis=1)`` in one thread, overwriting ``x``."""
-    return scipy.fft.irfft(x, n=n, axis=1, overwrite_x=True, workers=1)
 
 
 MIN_BLOCK = 1 << 10
@@ -55,7 +46,7 @@ def block_length(m: int) -> int:
     only with ``log L``. It depends on the needle alone, so a haystack streamed in
     chunks and the same haystack in one array go through identical blocks.
     """
-    return int(max(MIN_BLOCK, 1 << int(np.ceil(np.log2(8 * m)))))
+    return pow2_block(m, 8, MIN_BLOCK)
 
 
 def window_norms(
@@ -144,7 +135,8 @@ class NCCPlan:
         q = needle.astype(np.float64)
         q = q - q.mean()
         q /= np.sqrt(np.dot(q, q))
-        self.spectrum = np.conj(scipy.fft.rfft(q.astype(self.dtype), n=L))
+        # the numerator is a correlation with q: the core's plan keeps conj(rfft(q, L))
+        self.ols = OverlapSave(q.astype(self.dtype), L, correlate=True)
 
     def _run(self, x: NDArray[np.floating], rows: int, out: NDArray[np.floating]) -> None:
         """Write the NCC of the windows starting in ``x[: rows * step]`` (fewer at the end) into ``out``."""
@@ -159,17 +151,16 @@ class NCCPlan:
             )
         den, seg = ws["den"], ws["seg"]
         den[n_out:] = np.inf
-        for i in range(rows):
-            piece = x[i * step : i * step + L]
-            # shift each block by (about) its mean: the NCC does not see it, and the
-            # float32 FFT stays away from a large DC term; a short last block is padded
-            # with zeros after the shift (they only feed outputs that are cut off)
-            anchor = piece[:: max(1, piece.size // 4096)].mean(dtype=np.float64)
-            np.subtract(piece, self.dtype.type(anchor), out=seg[i, : piece.size])
-            seg[i, piece.size :] = 0.0
-        spec = rfft_rows(seg)
-        spec *= self.spectrum
-        num = irfft_rows(spec, L)[:, :step]
+        blocks = block_view(x, 0, rows, L, step)  # zeros past the end of x
+        # shift each block by (about) its mean: the NCC does not see it, and the float32
+        # FFT stays away from a large DC term; a short last block is padded with zeros
+        # after the shift (they only feed outputs that are cut off)
+        size = np.minimum(L, x.shape[0] - np.arange(rows) * step)
+        anchors = np.array([blocks[i, : size[i] : max(1, size[i] // 4096)].mean(dtype=np.float64) for i in range(rows)])
+        np.subtract(blocks, anchors.astype(self.dtype)[:, None], out=seg)
+        for i in np.flatnonzero(size < L):
+            seg[i, size[i] :] = 0.0
+        num = self.ols.run(seg, workers=1, overwrite=True)
         window_norms(x, m, den, 0, n_out, ws)
         if n_out == rows * step:  # straight into the caller's output
             res = out[:n_out].reshape(rows, step)

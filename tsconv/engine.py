@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.fft
 import scipy.signal
-from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike, NDArray
 
+from tsconv._fftcore import OverlapSave, convolve_single_into, pow2_block
 from tsconv._validation import as_axis, as_float_array, as_workers, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
 
@@ -133,7 +133,7 @@ def _ols_block(m: int) -> int:
     About 4m points per block keeps the wasted ``(m - 1) / F`` share small at a
     logarithmic cost; MIN_BLOCK amortizes the per-call overhead of short kernels.
     """
-    return max(MIN_BLOCK, 1 << math.ceil(math.log2(4 * m)))
+    return pow2_block(m, 4, MIN_BLOCK)
 
 
 def _single_fft(m: int, points: int) -> bool:
@@ -218,69 +218,10 @@ def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Met
 # 'valid' is full[m - 1 : n], and 'same' output t is full[t + origin].
 # ---------------------------------------------------------------------------------------
 def _ols_into(x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: int, out: NDArray[np.floating]) -> None:
-    """Overlap-save: write ``full[j0:j1]`` of every row into ``out`` (rows, j1 - j0).
-
-    Blocks of ``F`` input samples give ``S = F - m + 1`` outputs each; a batch of
-    blocks is a strided (copy-free) view of the input, transformed by one rfft call.
-    """
-    rows, n = x2.shape
-    m, length = c.size, j1 - j0
-    f = min(_ols_block(m), scipy.fft.next_fast_len(length + m - 1, real=True))
-    s = f - m + 1
-    h = scipy.fft.rfft(c, f)
-    nblocks = -(-length // s)
-    batch = max(1, BATCH_POINTS // f)
-    item = x2.itemsize
-    for r in range(rows):
-        x, o = x2[r], out[r]
-        for b0 in range(0, nblocks, batch):
-            b1 = min(nblocks, b0 + batch)
-            lo = j0 + b0 * s - (m - 1)  # first input sample of the batch
-            hi = j0 + (b1 - 1) * s - (m - 1) + f
-            if lo >= 0 and hi <= n:
-                base = x[lo:]
-            else:  # an edge batch: zeros outside the series
-                base = np.zeros(hi - lo, dtype=x.dtype)
-                a, b = max(lo, 0), min(hi, n)
-                if b > a:
-                    base[a - lo : b - lo] = x[a:b]
-            seg = as_strided(base, shape=(b1 - b0, f), strides=(s * item, item), writeable=False)
-            spec = scipy.fft.rfft(seg, axis=-1)
-            spec *= h
-            y = scipy.fft.irfft(spec, f, axis=-1)
-            k0, k1 = b0 * s, min(b1 * s, length)
-            whole = (k1 - k0) // s
-            if whole:
-                o[k0 : k0 + whole * s].reshape(whole, s)[...] = y[:whole, m - 1 :]
-            if k0 + whole * s < k1:
-                o[k0 + whole * s : k1] = y[whole, m - 1 : m - 1 + k1 - k0 - whole * s]
-
-
-def _fft_single_into(
-    x2: NDArray[np.floating], c: NDArray[np.floating], a: int, b: int, j0: int, j1: int, out: NDArray[np.floating]
-) -> None:
-    """``full[j0:j1]`` from one linear convolution of ``x[a:b]`` per row (rows batched).
-
-    For problems no longer than one overlap-save block: one FFT of ``b - a + m - 1``
-    points (no zero prefix), many rows per rfft call.
-    """
-    rows, m = x2.shape[0], c.size
-    if b <= a:
-        out[...] = 0.0
-        return
-    f = scipy.fft.next_fast_len(b - a + m - 1, real=True)
-    h = scipy.fft.rfft(c, f)
-    # conv(x[a:b], c)[i] is full[a + i] for 0 <= i < b - a + m - 1; zero beyond
-    lo, hi = max(j0, a), min(j1, b + m - 1)
-    if lo > j0 or hi < j1:
-        out[...] = 0.0
-    step = max(1, BATCH_POINTS // f)
-    for r0 in range(0, rows, step):
-        r1 = min(rows, r0 + step)
-        spec = scipy.fft.rfft(x2[r0:r1, a:b], f, axis=-1)
-        spec *= h
-        y = scipy.fft.irfft(spec, f, axis=-1)
-        out[r0:r1, lo - j0 : hi - j0] = y[:, lo - a : hi - a]
+    """Overlap-save (:mod:`tsconv._fftcore`): write ``full[j0:j1]`` of every row into ``out`` (rows, j1 - j0)."""
+    m = c.size
+    f = min(_ols_block(m), scipy.fft.next_fast_len(j1 - j0 + m - 1, real=True))
+    OverlapSave(c, f).into(x2, j0, j1, out, BATCH_POINTS)
 
 
 def _full_range_into(
@@ -327,7 +268,7 @@ def _full_range_serial(
         a = max(j0 - m + 1, 0)  # the input samples that reach outputs j0 .. j1 - 1
         b = min(j1, n)
         if _single_fft(m, b - a + m - 1):
-            _fft_single_into(x2, c, a, b, j0, j1, out)
+            convolve_single_into(x2, c, a, b, j0, j1, out, BATCH_POINTS)
         else:
             _ols_into(x2, c, j0, j1, out)
         return
@@ -553,22 +494,9 @@ def _lfilter_segments(
         list(run_all(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
         return y
 
-    if order <= 2:
-        # one second-order section: sosfilt runs the same direct form II transposed
-        # recursion as lfilter but releases the GIL, so the segments really run at once
-        sos = np.zeros((1, 6), dtype=dtype)
-        sos[0, : b.size] = b / a[0]
-        sos[0, 3 : 3 + a.size] = a / a[0]
-
-        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-            z = np.zeros((1, 2), dtype=dtype)
-            z[0, :order] = zi
-            ys, zf = scipy.signal.sosfilt(sos, xs, zi=z)
-            return ys, zf[0, :order]
-    else:
-
-        def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-            return scipy.signal.lfilter(b, a, xs, zi=zi)
+    def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+        # lfilter releases the GIL in its loop, so the segments really run at once
+        return scipy.signal.lfilter(b, a, xs, zi=zi)
 
     def run(i: int) -> NDArray[np.floating]:
         lo, hi = edges[i], edges[i + 1]

@@ -1,9 +1,9 @@
 """One needle against many cached haystack spectra: the matcher's inner loop.
 
 ``tsconv.ncc`` answers one needle against one haystack and computes the haystack's FFTs
-every time. A catalog is searched again and again, so :class:`BlockIndex` computes the
-haystack's overlap-save block spectra once (at load time) and keeps only the low
-``1/decimate`` of the band: correlating in that band and inverse-transforming at
+every time. A catalog is searched again and again, so :class:`BlockIndex` (the overlap-save
+core's :class:`tsconv._fftcore.BlockSpectra`) computes the haystack's block spectra once
+(at load time) and keeps only the low ``1/decimate`` of the band: correlating in that band and inverse-transforming at
 ``1/decimate`` of the length yields the band-limited correlation sampled every
 ``decimate`` lags, ``decimate`` times cheaper (plus cache effects). Candidates found
 there are refined at the full rate by the caller.
@@ -11,20 +11,25 @@ there are refined at the full rate by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
+
+from tsconv._fftcore import BlockSpectra
 
 __all__ = ["BlockIndex", "band_energy_fraction"]
 
 
-class BlockIndex:
+class BlockIndex(BlockSpectra):
     """Overlap-save block spectra of one signal, for needles up to ``max_needle`` samples.
 
-    Block ``b`` covers ``x[b*step : b*step + nfft]`` (zero-padded past the end), with
-    ``step = nfft - max_needle + 1`` (rounded down to a multiple of ``align``) so that every lag ``k = b*step + j``, ``0 <= j < step``,
-    sees the whole needle inside its block. Only the first ``nfft // (2*decimate) + 1``
-    bins are kept (complex64).
+    The catalog's use of :class:`tsconv._fftcore.BlockSpectra`: block ``b`` covers
+    ``x[b*step : b*step + nfft]`` (zero-padded past the end), with ``step = nfft -
+    max_needle + 1`` (rounded down to a multiple of ``align``) so that every lag ``k =
+    b*step + j``, ``0 <= j < step``, sees the whole needle inside its block. Only the
+    first ``nfft // (2*decimate) + 1`` bins are kept (complex64: ``x`` is taken as
+    float32).
     """
 
     def __init__(self, x: NDArray[np.float32], nfft: int, max_needle: int, decimate: int = 2, align: int = 16) -> None:
@@ -32,37 +37,22 @@ class BlockIndex:
             raise ValueError(f"nfft must be a multiple of 2*decimate, got nfft={nfft}, decimate={decimate}")
         if max_needle >= nfft // 2:
             raise ValueError(f"max_needle must be < nfft/2, got {max_needle} with nfft={nfft}")
-        self.nfft = nfft
-        self.decimate = decimate
-        self.max_needle = max_needle
-        self.step = nfft - max_needle + 1
         # a multiple of ``align`` (16 or more) so that coarse lags (any decimation up to
         # 16) fall on the grid and blocks start on the caller's frames
         if align < 16 or align % 16:
             raise ValueError(f"align must be a positive multiple of 16, got {align}")
-        self.step -= self.step % align
-        if self.step <= 0:
+        step = nfft - max_needle + 1
+        step -= step % align
+        if step <= 0:
             raise ValueError(f"nfft={nfft} leaves no room for needles of {max_needle} samples aligned to {align}")
-        self.n = int(x.size)
-        self.n_blocks = max(1, -(-self.n // self.step))
-        self.keep = nfft // (2 * decimate) + 1
-        spectra = np.empty((self.n_blocks, self.keep), dtype=np.complex64)
-        batch = 16
-        for b0 in range(0, self.n_blocks, batch):
-            b1 = min(b0 + batch, self.n_blocks)
-            seg = np.zeros((b1 - b0, nfft), dtype=np.float32)
-            for b in range(b0, b1):
-                piece = x[b * self.step : b * self.step + nfft]
-                seg[b - b0, : piece.size] = piece
-            spectra[b0:b1] = scipy.fft.rfft(seg, axis=-1)[:, : self.keep]
-        self.spectra = spectra
+        self.nfft = nfft
+        self.decimate = decimate
+        self.max_needle = max_needle
+        super().__init__(np.asarray(x, dtype=np.float32), nfft, step, nfft // (2 * decimate) + 1)
 
-    @property
-    def nbytes(self) -> int:
-        return int(self.spectra.nbytes)
-
-    def correlate_batches(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8,
-                          decimate: int | None = None):  # type: ignore[no-untyped-def]
+    def correlate_batches(  # type: ignore[override]
+        self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None
+    ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.floating], NDArray[np.int64]]]:
         """Yield ``(first_lags, corr, counts)`` for batches of blocks.
 
         ``corr[i, j]`` is the band-limited correlation at lag ``first_lags[i] + j * decimate``
@@ -72,22 +62,11 @@ class BlockIndex:
         d = self.decimate if decimate is None else decimate
         if d % self.decimate or d > 16:
             raise ValueError(f"decimate must be a multiple of {self.decimate} and <= 16, got {d}")
-        keep = self.nfft // (2 * d) + 1
-        n_out = self.nfft // d
-        valid = self.step // d
-        buf = np.empty((batch, keep), dtype=np.complex64)
-        for b0 in range(0, self.n_blocks, batch):
-            b1 = min(b0 + batch, self.n_blocks)
-            prod = buf[: b1 - b0]
-            np.multiply(self.spectra[b0:b1, :keep], needle_spec[:keep], out=prod)
-            corr = scipy.fft.irfft(prod, n=n_out, axis=-1, workers=workers)[:, :valid]
-            # irfft of the kept band at 1/d of the length scales by 1/d
-            corr *= d
-            firsts = np.arange(b0, b1, dtype=np.int64) * self.step
-            counts = np.minimum(valid, np.maximum(-(-(self.n - firsts) // d), 0))
-            yield firsts, corr, counts
+        return super().correlate_batches(needle_spec, d, self.step // d, workers=workers, batch=batch)
 
-    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None):  # type: ignore[no-untyped-def]
+    def correlate(
+        self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None
+    ) -> Iterator[tuple[int, NDArray[np.floating]]]:
         """Yield ``(first_lag, corr)``: the band-limited correlation every ``decimate`` lags.
 
         ``needle_spec`` is ``conj(rfft(needle, nfft))[:keep]`` (already conjugated and

@@ -33,6 +33,7 @@ import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
+from tsconv._fftcore import convolve_full
 from tsconv._validation import as_float_array, as_int, check_option
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
@@ -577,7 +578,7 @@ class Matcher:
             else:
                 kernel = _spectral_kernel(x64)
             # zero-padded edges (Whitener.transform's 'same' leaves the warm-up as NaN)
-            full = scipy.signal.oaconvolve(x64, kernel.coef, mode="full")
+            full = convolve_full(x64, kernel.coef)
             y = full[kernel.origin : kernel.origin + x64.size]
         return _level(y, self.sr), kernel
 
