@@ -34,12 +34,13 @@ import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_float_array, as_int, check_option
+from tsconv._whiten_private import welch_psd
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
 from tsconv.correlation import false_alarm_probability, ncc
 from tsconv.kernel import Kernel
-from tsconv.whiten import lpc
+from tsconv.whiten import WhitenMethod, Whitener
 
 __all__ = ["Matcher", "Match", "Whitening", "StorageDtype"]
 
@@ -178,27 +179,6 @@ class _Track:
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
-def _welch(x: NDArray[np.floating], nperseg: int, nfft: int | None = None, max_frames: int = 0) -> NDArray[np.float64]:
-    """Welch power spectrum (Hann, 50% overlap, mean removed per segment), one batched FFT.
-
-    Equal to ``scipy.signal.welch(x, nperseg=nperseg, nfft=nfft)[1]`` up to a constant
-    factor (checked in the tests); scipy's version transforms segment by segment, which
-    costs 14 s per catalog hour.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    nfft = nperseg if nfft is None else nfft
-    if x.size < nperseg:
-        x = np.concatenate([x, np.zeros(nperseg - x.size)])
-    hop = nperseg // 2
-    frames = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::hop]
-    if max_frames and frames.shape[0] > max_frames:
-        # evenly spaced subset: the spectrum of a long track does not need every frame
-        frames = frames[:: -(-frames.shape[0] // max_frames)]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    spec = scipy.fft.rfft(frames * scipy.signal.get_window("hann", nperseg), nfft, axis=1)
-    return np.mean(spec.real**2 + spec.imag**2, axis=0)
-
-
 def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
     """Normalized autocorrelation at lags 0..nlags (from the Welch spectrum: fast, long signals)."""
     x = np.asarray(x, dtype=np.float64)
@@ -207,20 +187,11 @@ def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
         r = np.correlate(x, x, "full")[x.size - 1 : x.size + nlags]
     else:
         seg = min(4096, 1 << int(np.log2(x.size)))
-        r = scipy.fft.irfft(_welch(x, seg, 2 * seg, max_frames=64), 2 * seg)[: nlags + 1]
+        # the autocovariance is the inverse transform of the two-sided density
+        r = scipy.fft.irfft(welch_psd(x, seg, 2 * seg, onesided=False, max_segments=64), 2 * seg)[: nlags + 1]
     if r.size < nlags + 1:
         r = np.r_[r, np.zeros(nlags + 1 - r.size)]
     return r / r[0] if r[0] > 0 else np.r_[1.0, np.zeros(nlags)]
-
-
-def _spectral_kernel(x: NDArray[np.float64], n_taps: int = 257, floor: float = 1e-6) -> Kernel:
-    """The zero-phase FIR of :class:`tsconv.Whitener` ('spectral'), built on the batched Welch."""
-    psd = _welch(x, n_taps, max_frames=4000)
-    psd = np.maximum(psd, floor * psd.max())
-    gain = 1.0 / np.sqrt(psd)
-    h = np.fft.fftshift(scipy.fft.irfft(gain, n_taps))
-    h *= np.hanning(n_taps + 2)[1:-1]
-    return Kernel(h / np.sqrt(np.sum(h**2)), origin=n_taps // 2)
 
 
 def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
@@ -278,17 +249,27 @@ def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.
     return h * np.exp(1j * w * kernel.origin)
 
 
-def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
-                 welch: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
-    """The clip's smoothed power spectrum (Welch) at normalized frequencies ``freqs`` (cycles/sample).
+def _clip_whitener(y: NDArray[np.float64]) -> Whitener | None:
+    """The clip's spectral :class:`tsconv.Whitener`: Welch on ``_PSD_SEG``-sample segments
+    (31 Hz at 8 kHz), floored at 1e-6 of its peak; None for a clip without power."""
+    if np.ptp(y) == 0:
+        return None
+    w = Whitener("spectral", nperseg=min(_PSD_SEG, y.size), normalize="taps")
+    try:
+        return w.fit(y)
+    except ValueError:  # constant within every segment: no spectrum to weight by
+        return None
 
-    ``welch`` is ``_welch(y, min(_PSD_SEG, y.size))`` if already computed.
+
+def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
+                 whitener: Whitener | None = None, fitted: bool = False) -> NDArray[np.float64]:
+    """The clip's smoothed power spectrum (:func:`_clip_whitener`) at normalized frequencies ``freqs`` (cycles/sample).
+
+    ``whitener`` is ``_clip_whitener(y)`` if already computed (``fitted=True``); a clip
+    without power gets a flat spectrum.
     """
-    seg = min(_PSD_SEG, y.size)
-    p = _welch(y, seg) if welch is None else welch
-    f = np.arange(p.size) / seg
-    p = np.maximum(p, 1e-6 * p.max()) if p.max() > 0 else np.ones_like(p)
-    return np.interp(freqs, f, p)
+    w = whitener if fitted else _clip_whitener(y)
+    return np.ones_like(freqs, dtype=np.float64) if w is None else w.spectrum(freqs)
 
 
 def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
@@ -572,10 +553,12 @@ class Matcher:
             kernel = None
             y = x64 - x64.mean()
         else:
-            if self.whitening == "lpc":
-                kernel = lpc(x64, self.lpc_order)
-            else:
-                kernel = _spectral_kernel(x64)
+            # the track's own filter, unit-energy taps (_level sets the scale); a long
+            # track's spectrum from at most 4000 evenly spaced Welch segments
+            method: WhitenMethod = "lpc" if self.whitening == "lpc" else "spectral"
+            w = Whitener(method, order=self.lpc_order, normalize="taps", max_segments=4000)
+            kernel = w.fit(x64).kernel
+            assert kernel is not None
             # zero-padded edges (Whitener.transform's 'same' leaves the warm-up as NaN)
             full = scipy.signal.oaconvolve(x64, kernel.coef, mode="full")
             y = full[kernel.origin : kernel.origin + x64.size]
@@ -1057,11 +1040,11 @@ class Matcher:
         return int(math.ceil(_F_LOW / self.sr * nfft))
 
     def _clip_psd(self, y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
-        """:func:`_psd_on_grid`, the Welch spectrum of the last clip kept (every view of a query uses it)."""
+        """:func:`_psd_on_grid`, the Whitener of the last clip kept (every view of a query uses it)."""
         memo = getattr(self._local, "psd", None)
         if memo is None or memo[0] is not y:
-            memo = self._local.psd = (y, _welch(y, min(_PSD_SEG, y.size)))
-        return _psd_on_grid(y, freqs, memo[1])
+            memo = self._local.psd = (y, _clip_whitener(y))
+        return _psd_on_grid(y, freqs, memo[1], fitted=True)
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
