@@ -11,6 +11,8 @@ there are refined at the full rate by the caller.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
@@ -62,7 +64,8 @@ class BlockIndex:
         return int(self.spectra.nbytes)
 
     def correlate_batches(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8,
-                          decimate: int | None = None):  # type: ignore[no-untyped-def]
+                          decimate: int | None = None
+                          ) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.int64]]]:
         """Yield ``(first_lags, corr, counts)`` for batches of blocks.
 
         ``corr[i, j]`` is the band-limited correlation at lag ``first_lags[i] + j * decimate``
@@ -87,7 +90,8 @@ class BlockIndex:
             counts = np.minimum(valid, np.maximum(-(-(self.n - firsts) // d), 0))
             yield firsts, corr, counts
 
-    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None):  # type: ignore[no-untyped-def]
+    def correlate(self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None
+                  ) -> Iterator[tuple[int, NDArray[np.float32]]]:
         """Yield ``(first_lag, corr)``: the band-limited correlation every ``decimate`` lags.
 
         ``needle_spec`` is ``conj(rfft(needle, nfft))[:keep]`` (already conjugated and

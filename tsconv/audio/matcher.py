@@ -12,6 +12,7 @@ probability (:func:`tsconv.false_alarm_probability`).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import math
@@ -1191,7 +1192,7 @@ class Matcher:
         # the band-limited search tolerates about 3 samples of drift over a stretch
         step = 6.0 / seg_len
         n = int(math.ceil(speed_range / step))
-        return 1.0 + step * np.arange(-n, n + 1)
+        return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
 
     @staticmethod
     def _respeed(y: NDArray[np.float64], speed: float, order: int = 3) -> NDArray[np.float64]:
@@ -1256,8 +1257,7 @@ class Matcher:
         matches.sort(key=lambda r: -r.score)
         if matches:  # the winner by exact score carries the best search probability
             best_p = min(r.false_alarm_probability for r in matches)
-            matches[0] = Match(*[getattr(matches[0], f) for f in ("track", "offset", "offset_samples", "score")],
-                               best_p, matches[0].speed)
+            matches[0] = dataclasses.replace(matches[0], false_alarm_probability=best_p)
         return matches, y
 
     @staticmethod
