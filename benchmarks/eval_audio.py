@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         m = Matcher.load(path)
         m._ensure_index()
         load_s = time.perf_counter() - t0
+    # the search index in memory: block spectra and band energies of every track
+    spectra_b = sum(t.index.nbytes for t in m._tracks if t.index is not None)
+    energy_b = sum(t.energy.nbytes for t in m._tracks if t.energy is not None)
+    samples_b = sum(t.data.nbytes for t in m._tracks)
+    padded_b = sum(t.padded.nbytes for t in m._tracks if t.padded is not None)
     import numpy
     import scipy
 
@@ -98,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"size on disk: {size / 1e6:.1f} MB -> {size / 1e6 / hours:.1f} MB per hour")
     rep = run_eval(m, sources, n, args.seed, args.quick, tuple(args.sections.split(",")), n_speed=args.speed_queries)
     rep.info.update(build_s_per_hour=build / hours, mb_per_hour=size / 1e6 / hours, load_s_per_hour=load_s / hours,
-                    catalog_min=m.duration / 60, tracks=len(m), real=bool(args.audio_dir))
+                    catalog_min=m.duration / 60, tracks=len(m), real=bool(args.audio_dir),
+                    spectra_mb_per_hour=spectra_b / 1e6 / hours, energy_mb_per_hour=energy_b / 1e6 / hours,
+                    samples_mb_per_hour=samples_b / 1e6 / hours, padded_mb_per_hour=padded_b / 1e6 / hours)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"rows": rep.rows, "info": rep.info}, fh, indent=1)
@@ -172,7 +179,11 @@ def save_results(rep: Report, args: argparse.Namespace, sources: list[Source], n
              f"({info['query_cpu_s_per_hour'] * hours * 1e3:.1f} ms CPU)"],
             ["build: whiten + level + add", f"{info['build_s_per_hour']:.2f} s per hour of audio"],
             ["load + index", f"{info['load_s_per_hour']:.2f} s per hour of audio"],
-            ["catalog file", f"{mb_per_hour:.1f} MB per hour of audio"]]
+            ["catalog file", f"{mb_per_hour:.1f} MB per hour of audio"],
+            ["memory of a loaded catalog", f"{info['samples_mb_per_hour']:.1f} MB per hour of audio for the samples, "
+             f"{info['spectra_mb_per_hour']:.1f} MB for the cached block spectra, "
+             f"{info['energy_mb_per_hour']:.1f} MB for the band energies, "
+             f"{info['padded_mb_per_hour']:.1f} MB for the float32 copy the exact scores read"]]
     res.table(["", "measured"], cost, "Cost (Matcher(workers=2))")
     res.data("rows", rep.rows)
     res.data("info", info)
