@@ -3,8 +3,8 @@
 Every track is resampled to the working rate, whitened by its own filter (a
 :class:`tsconv.Whitener`), levelled by a slow automatic gain and stored. A clip is
 weighted so that its cross-spectrum with a track is divided by the clip's own smoothed
-power spectrum -- the whitened matched filter for a known signal in noise whose
-spectrum is unknown -- and correlated with every track (cached block spectra,
+power spectrum (:meth:`tsconv.Whitener.spectrum`) -- the whitened matched filter for a
+known signal in noise whose spectrum is unknown -- and correlated with every track (cached block spectra,
 :mod:`tsconv.audio._search`). The best peaks are re-scored at the full rate by an exact
 Pearson correlation, refined below one sample, and given a calibrated false-alarm
 probability (:func:`tsconv.false_alarm_probability`).
@@ -404,8 +404,8 @@ class Matcher:
     sr : int, default 8000
         Working sample rate (Hz): tracks and clips are resampled to it.
     whitening : {'spectral', 'lpc', 'none'} or None, default 'spectral'
-        How each track is whitened (a :class:`tsconv.Whitener` fitted on that track):
-        ``'spectral'`` flattens its Welch spectrum (257-tap zero-phase filter), ``'lpc'``
+        How each track is whitened (a :class:`tsconv.Whitener` fitted on that track, with
+        unit-energy taps): ``'spectral'`` flattens its Welch spectrum (257-tap zero-phase filter), ``'lpc'``
         applies its LPC inverse filter of order ``lpc_order``; ``'none'``/None keeps the
         raw signal (correlation then has broad peaks and music-dependent side lobes).
     lpc_order : int, default 32
