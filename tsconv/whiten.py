@@ -378,7 +378,7 @@ class Whitener:
         return self
 
     def spectrum(self, freqs: ArrayLike) -> NDArray[np.float64]:
-        """The fitted (floored) density :attr:`psd` at ``freqs`` (cycles per sample, 0 to 1/2), linearly interpolated.
+        """The fitted (floored) density ``psd`` at ``freqs`` (cycles per sample, 0 to 1/2), linearly interpolated.
 
         The spectral weighting of the matched filter: dividing a signal's Fourier
         transform by ``sqrt(spectrum(f))`` whitens it over its whole length, without the
