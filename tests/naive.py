@@ -236,3 +236,43 @@ def band_correlation(block, needle, bins):
             s += (1.0 if k == 0 else 2.0) * (p * e).real
         out.append(s / f)
     return out
+
+
+def matcher_welch(x, nperseg, nfft=None, max_frames=0):
+    """The audio matcher's former Welch spectrum, segment by segment (unscaled, two-sided).
+
+    Hann segments of ``nperseg`` advancing by ``nperseg // 2``; when there are more than
+    ``max_frames`` (> 0), every ``ceil(frames / max_frames)``-th; each segment's mean removed;
+    the mean over the segments of ``|rfft(segment * window, nfft)|^2``.
+    """
+    import numpy as np
+    import scipy.signal
+
+    x = np.asarray(x, dtype=float)
+    nfft = nperseg if nfft is None else nfft
+    hop = nperseg // 2
+    starts = list(range(0, x.size - nperseg + 1, hop))
+    if max_frames and len(starts) > max_frames:
+        starts = starts[:: -(-len(starts) // max_frames)]
+    w = scipy.signal.get_window("hann", nperseg)
+    acc = np.zeros(nfft // 2 + 1)
+    for s in starts:
+        seg = x[s : s + nperseg]
+        acc += np.abs(np.fft.rfft((seg - seg.mean()) * w, nfft)) ** 2
+    return acc / len(starts)
+
+
+def matcher_spectral_kernel(x, n_taps=257, floor=1e-6):
+    """The audio matcher's former track whitener: ``(coef, origin)`` of a zero-phase FIR.
+
+    Gain ``1 / sqrt(P)`` (``P``: :func:`matcher_welch` on ``n_taps`` segments, at most 4000,
+    floored at ``floor * max P``) sampled on ``n_taps`` frequencies, inverse FFT, centred,
+    Hann-tapered, scaled to unit energy.
+    """
+    import numpy as np
+
+    psd = matcher_welch(x, n_taps, max_frames=4000)
+    psd = np.maximum(psd, floor * psd.max())
+    h = np.fft.fftshift(np.fft.irfft(1.0 / np.sqrt(psd), n_taps))
+    h *= np.hanning(n_taps + 2)[1:-1]
+    return h / np.sqrt(np.sum(h**2)), n_taps // 2

@@ -13,11 +13,12 @@ import scipy.stats
 import soundfile as sf
 
 import naive
+import tsconv
 from tsconv.audio import CatalogError, Match, Matcher, degrade, load
 from tsconv.audio import catalog as catalog_mod
 from tsconv.audio._search import BlockIndex
 from tsconv.audio._synth import synth_track
-from tsconv.audio.matcher import _WIDE, _welch
+from tsconv.audio.matcher import _WIDE, _acf, _psd_on_grid
 
 SR = 8000
 
@@ -426,14 +427,49 @@ def test_exact_score_on_noise_has_the_textbook_spread(color):
         assert abs(np.mean(scores)) < 3 / np.sqrt(150 * n)
 
 
-def test_batched_welch_matches_scipy():
-    # pins scipy.signal.welch's estimate (Hann, 50% overlap, constant detrend): ours is
-    # proportional to it, bin by bin, away from DC and Nyquist (one-sided doubling)
-    x = synth_track(3.0, SR, seed=7).astype(np.float64)
-    ours = _welch(x, 256)
-    _, ref = scipy.signal.welch(x, nperseg=256)
-    ratio = ours[1:-1] / ref[1:-1]
-    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+def test_matcher_whitening_is_the_former_formula():
+    # the matcher whitens tracks with tsconv.Whitener (unit-energy taps, at most 4000 Welch
+    # segments) and weights clips by a Whitener's spectrum: the numbers of its former
+    # private formulas (naive.matcher_*), to rounding
+    x = synth_track(40.0, SR, seed=7).astype(np.float64)  # 2500 segments of 257
+    m = Matcher(SR)
+    y, kernel = m._whiten(x.astype(np.float32))
+    coef, origin = naive.matcher_spectral_kernel(x.astype(np.float32).astype(np.float64))
+    assert kernel.origin == origin
+    np.testing.assert_allclose(kernel.coef, coef, rtol=1e-12, atol=1e-15 * np.abs(coef).max())
+    long = np.tile(x, 9)[: 9 * x.size]  # 22,500 segments: the 4000-segment cap applies
+    coef_long, _ = naive.matcher_spectral_kernel(long)
+    np.testing.assert_allclose(m._whiten(long.astype(np.float32))[1].coef, coef_long, rtol=1e-12,
+                               atol=1e-15 * np.abs(coef_long).max())
+    # the clip's spectrum: proportional to the former unscaled Welch (the scale cancels in
+    # every score and probability), floored and interpolated the same way
+    clip = x[:24000]
+    freqs = np.arange(2**12 + 1) / 2**13
+    old = naive.matcher_welch(clip, 256)
+    old = np.interp(freqs, np.arange(old.size) / 256, np.maximum(old, 1e-6 * old.max()))
+    ours = _psd_on_grid(clip, freqs)
+    ratio = ours / old
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)
+    # the stored autocorrelation: the former inverse transform of the unscaled Welch
+    seg = 4096
+    r = np.fft.irfft(naive.matcher_welch(x, seg, 2 * seg, max_frames=64), 2 * seg)[:33]
+    np.testing.assert_allclose(_acf(x, 32), r / r[0], rtol=1e-12, atol=1e-14)
+
+
+def test_matcher_lpc_whitening_only_rescaled():
+    # whitening='lpc': the track's LPC inverse filter by Whitener('lpc', normalize='taps'),
+    # lpc() scaled to unit energy; the levelled track does not depend on the scale
+    x = synth_track(6.0, SR, seed=3)
+    m = Matcher(SR, "lpc", lpc_order=12)
+    y, kernel = m._whiten(x)
+    k = tsconv.lpc(x.astype(np.float64), 12)
+    np.testing.assert_allclose(kernel.coef, k.coef / np.linalg.norm(k.coef), rtol=1e-12)
+    full = scipy.signal.oaconvolve(x.astype(np.float64), k.coef, mode="full")[: x.size]
+    ref = full / np.sqrt(np.mean(full**2))
+    from tsconv.audio.matcher import _level
+
+    np.testing.assert_allclose(y, _level(full, SR), rtol=1e-9, atol=1e-12)
+    assert np.std(y) == pytest.approx(np.std(_level(ref, SR)), rel=1e-9)
 
 
 # -- degradations -------------------------------------------------------------------------------

@@ -168,6 +168,86 @@ def test_whitener_errors():
         Whitener(n_taps=9).fit(np.ones(100))
 
 
+@pytest.mark.parametrize("nperseg, nfft, noverlap", [(257, None, 129), (256, 512, 128), (33, 64, 20)])
+def test_batched_welch_options_are_scipy_welch(monkeypatch, nperseg, nfft, noverlap):
+    # noverlap and the two-sided density (scipy's return_onesided=False, its first
+    # nfft // 2 + 1 bins), a batch of segments at a time
+    monkeypatch.setattr(_whiten_private, "_FRAMES_PER_BATCH", 7)
+    x = np.random.default_rng(4).standard_normal(3000).cumsum()
+    kw = dict(nperseg=nperseg, nfft=nfft, noverlap=noverlap, window="hann", detrend="constant", scaling="density")
+    _, one = scipy.signal.welch(x, **kw)
+    _, two = scipy.signal.welch(x, return_onesided=False, **kw)
+    n = (nfft or nperseg) // 2 + 1
+    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft, noverlap=noverlap), one, rtol=1e-12)
+    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft, noverlap=noverlap, onesided=False), two[:n],
+                               rtol=1e-12)
+
+
+def test_batched_welch_max_segments_is_the_mean_of_scipys_segments():
+    # max_segments keeps every ceil(segments / max_segments)-th segment: the mean of those
+    # columns of scipy.signal.spectrogram (the same per-segment densities welch averages)
+    x = np.random.default_rng(5).standard_normal(20_000).cumsum()
+    _, _, per = scipy.signal.spectrogram(x, window="hann", nperseg=257, noverlap=129, detrend="constant",
+                                         scaling="density", mode="psd")
+    assert per.shape[1] == 155
+    step = -(-155 // 40)
+    expected = per[:, ::step].mean(axis=1)
+    np.testing.assert_allclose(_whiten_private.welch_psd(x, 257, noverlap=129, max_segments=40), expected, rtol=1e-12)
+    np.testing.assert_allclose(_whiten_private.welch_psd(x, 257, noverlap=129, max_segments=155),
+                               per.mean(axis=1), rtol=1e-12)
+
+
+def test_whitener_options():
+    x = ar2(20_000, seed=11)
+    # 'taps': unit-energy coefficients, the same filter as 'signal' up to its scale
+    sig, taps = Whitener().fit(x), Whitener(normalize="taps").fit(x)
+    assert np.sum(taps.kernel.coef**2) == pytest.approx(1.0, rel=1e-12)
+    ratio = sig.kernel.coef / taps.kernel.coef
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-10)
+    assert np.var(sig.transform(x, mode="valid")) == pytest.approx(1.0, rel=0.05)
+    lpc_taps = Whitener("lpc", order=4, normalize="taps").fit(x).kernel.coef
+    np.testing.assert_allclose(lpc_taps, lpc(x, 4).coef / np.linalg.norm(lpc(x, 4).coef), rtol=1e-12)
+    # psd: the two-sided density (half of scipy's one-sided away from 0 and 1/2), floored;
+    # segments advance by nperseg // 2
+    w = Whitener(n_taps=129, floor=1e-3).fit(x)
+    _, ref = scipy.signal.welch(x, nperseg=129, noverlap=65, window="hann", detrend="constant")
+    ref[1:] /= 2
+    np.testing.assert_allclose(w.psd, np.maximum(ref, 1e-3 * ref.max()), rtol=1e-12)
+    f = np.array([0.0, 0.1, 0.25, 0.5])
+    np.testing.assert_allclose(w.spectrum(f), np.interp(f, np.arange(65) / 129, w.psd), rtol=1e-15)
+    # nperseg: Welch on its own segments, interpolated onto the filter's 129 frequencies
+    w2 = Whitener(n_taps=129, nperseg=256).fit(x)
+    assert w2.psd.shape == (129,) and len(w2.kernel) == 129
+    _, ref2 = scipy.signal.welch(x, nperseg=256, window="hann", detrend="constant")
+    ref2[1:-1] /= 2
+    np.testing.assert_allclose(w2.psd, np.maximum(ref2, 1e-6 * ref2.max()), rtol=1e-12)
+    assert flatness(w2.transform(x, mode="valid")) > 0.9
+    # max_segments: the spectrum of every third segment (155 -> 52)
+    w3 = Whitener(max_segments=60).fit(x)
+    one = _whiten_private.welch_psd(x, 257, noverlap=129, onesided=False, max_segments=60)
+    np.testing.assert_allclose(w3.psd, np.maximum(one, 1e-6 * one.max()), rtol=1e-15)
+    assert "normalize='taps'" in repr(taps) and "max_segments=60" in repr(w3)
+
+
+def test_whitener_option_errors():
+    with pytest.raises(ValueError, match="normalize must be one of"):
+        Whitener(normalize="unit")
+    with pytest.raises(ValueError, match="nperseg"):
+        Whitener(nperseg=1)
+    with pytest.raises(TypeError, match="max_segments"):
+        Whitener(max_segments=2.5)
+    with pytest.raises(ValueError, match="at least nperseg = 512"):
+        Whitener(nperseg=512).fit(np.arange(300.0) % 7)
+    with pytest.raises(ValueError, match="within every Welch segment"):
+        Whitener(n_taps=9).fit(np.r_[np.zeros(101), 1.0])  # segments start at 0, 4, .., 92
+    with pytest.raises(ValueError, match="call fit"):
+        Whitener().spectrum([0.1])
+    with pytest.raises(ValueError, match="call fit"):
+        Whitener("lpc", order=2).fit(ar2(500, seed=1)).spectrum([0.1])
+    with pytest.raises(ValueError, match=r"freqs must lie in \[0, 0.5\]"):
+        Whitener(n_taps=9).fit(ar2(500, seed=1)).spectrum([0.1, 0.7])
+
+
 # ---------------------------------------------------------------------------------------
 # PCA / ZCA
 # ---------------------------------------------------------------------------------------

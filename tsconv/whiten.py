@@ -26,6 +26,7 @@ from tsconv.kernel import Kernel
 __all__ = ["lpc", "prewhiten", "spectral_whiten", "Whitener", "pca_whiten", "zca_whiten"]
 
 WhitenMethod = Literal["spectral", "lpc"]
+WhitenNorm = Literal["signal", "taps"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,21 +247,38 @@ class Whitener:
     ----------
     method : {'spectral', 'lpc'}, default 'spectral'
         ``'spectral'``: a zero-phase FIR of ``n_taps`` whose gain is
-        ``1 / sqrt(PSD(f))``, the PSD estimated by Welch's method;
+        ``1 / sqrt(S(f))``, the power spectral density ``S`` estimated by Welch's method;
         ``'lpc'``: the causal LPC inverse filter of ``order`` (:func:`lpc`).
     n_taps : int, default 257
-        Length (odd) of the spectral whitening filter; also Welch's segment length.
-        More taps resolve narrower spectral features.
+        Length (odd) of the spectral whitening filter; also Welch's segment length
+        unless ``nperseg`` is given. More taps resolve narrower spectral features.
     order : int, default 16
         LPC order (``method='lpc'``).
     floor : float, default 1e-6
         PSD values below ``floor * max(PSD)`` are raised to it (bounded gain).
+    normalize : {'signal', 'taps'}, default 'signal'
+        Scale of the fitted filter. ``'signal'``: the fitted signal comes out with about
+        unit variance. ``'taps'``: the coefficients have unit energy (``sum h_k^2 = 1``),
+        so white noise keeps its variance and the scale does not depend on the loudness
+        of the fitted signal (:class:`tsconv.audio.Matcher` levels its whitened tracks
+        itself and uses this).
+    nperseg : int or None, default None
+        Welch's segment length (``method='spectral'``; None: ``n_taps``). When it differs
+        from ``n_taps`` the spectrum is interpolated linearly onto the filter's grid.
+    max_segments : int or None, default None
+        Use at most this many Welch segments, evenly spaced over the signal (None: all).
+        The spectrum of a long signal does not need every segment: the matcher uses
+        4000 per track (a 5-minute track at 8 kHz has about 19,000).
 
     Attributes
     ----------
     kernel : Kernel
-        The fitted filter, scaled so that the fitted signal comes out with about unit
-        variance (``None`` before :meth:`fit`).
+        The fitted filter, scaled as ``normalize`` says (``None`` before :meth:`fit`).
+    psd : ndarray
+        ``method='spectral'``: the fitted two-sided power spectral density ``S`` (floored)
+        at the frequencies ``k / nperseg``, ``k = 0 .. nperseg // 2`` (cycles per sample).
+        The signal's variance is the integral of ``S`` over ``[-1/2, 1/2]``;
+        ``scipy.signal.welch`` returns ``2 S`` (one-sided) except at 0 and 1/2.
 
     See Also
     --------
@@ -276,6 +294,10 @@ class Whitener:
     outputs lose the same ``len(kernel) - 1 - origin`` leading samples, so lags found
     on whitened signals are lags of the original ones.
 
+    The spectral filter samples ``1 / sqrt(S)`` on ``n_taps`` frequencies, turns it into
+    taps by an inverse real FFT (centred: zero phase) and tapers them by a Hann window.
+    Welch's segments (Hann) advance by ``nperseg // 2`` samples.
+
     Examples
     --------
     >>> import numpy as np
@@ -286,9 +308,13 @@ class Whitener:
     >>> e = w.transform(noise, mode="valid")
     >>> bool(abs(np.corrcoef(e[1:], e[:-1])[0, 1]) < 0.05)
     True
+    >>> s = Whitener(normalize="taps").fit(noise)
+    >>> bool(np.isclose(np.sum(s.kernel.coef ** 2), 1.0)), s.psd.shape
+    (True, (129,))
     """
 
-    def __init__(self, method: WhitenMethod = "spectral", *, n_taps: int = 257, order: int = 16, floor: float = 1e-6) -> None:
+    def __init__(self, method: WhitenMethod = "spectral", *, n_taps: int = 257, order: int = 16, floor: float = 1e-6,
+                 normalize: WhitenNorm = "signal", nperseg: int | None = None, max_segments: int | None = None) -> None:
         self.method = check_option(method, WhitenMethod, "method")
         self.n_taps = as_int(n_taps, "n_taps", minimum=3)
         if self.n_taps % 2 == 0:
@@ -297,37 +323,79 @@ class Whitener:
         if not (isinstance(floor, (int, float)) and 0 < floor < 1):
             raise ValueError(f"floor must be a number in (0, 1), got {_describe(floor)}")
         self.floor = float(floor)
+        self.normalize = check_option(normalize, WhitenNorm, "normalize")
+        self.nperseg = None if nperseg is None else as_int(nperseg, "nperseg", minimum=2)
+        self.max_segments = None if max_segments is None else as_int(max_segments, "max_segments", minimum=1)
         self.kernel: Kernel | None = None
+        self.psd: NDArray[np.float64] | None = None
 
     def __repr__(self) -> str:
-        return f"Whitener({self.method!r}, n_taps={self.n_taps}, order={self.order}, floor={self.floor})"
+        extra = "".join(f", {k}={getattr(self, k)!r}" for k in ("nperseg", "max_segments") if getattr(self, k) is not None)
+        return (f"Whitener({self.method!r}, n_taps={self.n_taps}, order={self.order}, floor={self.floor}, "
+                f"normalize={self.normalize!r}{extra})")
 
     def fit(self, x: ArrayLike) -> Whitener:
         """Estimate the filter from ``x`` (1-D, finite, not constant); returns ``self``."""
         arr = as_float_array(x.to_numpy() if isinstance(x, pd.Series) else x, "x", ndim=1, finite=True, keep_float32=False)
         if self.method == "lpc":
             k = lpc(arr, self.order)
-            e = apply(k, arr, mode="valid")
-            sd = float(np.std(e))
-            self.kernel = k / sd if sd > 0 else k
+            if self.normalize == "taps":
+                self.kernel = k / float(np.sqrt(np.sum(k.coef**2)))
+            else:
+                e = apply(k, arr, mode="valid")
+                sd = float(np.std(e))
+                self.kernel = k / sd if sd > 0 else k
             return self
-        if arr.size < self.n_taps:
-            raise ValueError(f"x must have at least n_taps = {self.n_taps} samples, got {arr.size}")
+        seg = self.n_taps if self.nperseg is None else self.nperseg
+        if arr.size < seg:
+            name = "n_taps" if self.nperseg is None else "nperseg"
+            raise ValueError(f"x must have at least {name} = {seg} samples, got {arr.size}")
         if np.ptp(arr) == 0:
             raise ValueError("x is constant: its spectrum cannot be whitened")
-        f = scipy.fft.rfftfreq(self.n_taps)
-        psd = welch_psd(arr, self.n_taps)  # scipy.signal.welch's numbers, 4-5x faster
-        psd = np.maximum(psd, self.floor * psd.max())
-        gain = 1.0 / np.sqrt(psd)
-        # zero-phase FIR by frequency sampling, Hann-tapered; gain normalised so that
-        # the fitted signal (variance = integral of its PSD) comes out at unit variance
-        h = np.fft.fftshift(scipy.fft.irfft(gain, self.n_taps))
-        h *= np.hanning(self.n_taps + 2)[1:-1]
-        H = np.abs(scipy.fft.rfft(h, 4 * self.n_taps))
-        psd_i = np.interp(np.linspace(0, 0.5, H.size), f, psd)
-        var = scipy.integrate.trapezoid(psd_i * H**2, np.linspace(0, 0.5, H.size))
-        self.kernel = Kernel(h / np.sqrt(var), origin=self.n_taps // 2)
+        # two-sided density; segments advance by seg // 2 (scipy's default hop is seg - seg // 2)
+        psd = welch_psd(arr, seg, noverlap=seg - seg // 2, onesided=False, max_segments=self.max_segments)
+        top = psd.max()
+        if not top > 0:
+            raise ValueError(f"x is constant within every Welch segment of {seg} samples: its spectrum cannot be whitened")
+        psd = np.maximum(psd, self.floor * top)
+        f = np.arange(psd.size) / seg
+        n = self.n_taps
+        psd_n = psd if seg == n else np.interp(np.arange(n // 2 + 1) / n, f, psd)
+        gain = 1.0 / np.sqrt(psd_n)
+        # zero-phase FIR by frequency sampling, Hann-tapered
+        h = np.fft.fftshift(scipy.fft.irfft(gain, n))
+        h *= np.hanning(n + 2)[1:-1]
+        if self.normalize == "taps":
+            h = h / np.sqrt(np.sum(h**2))
+        else:
+            # the fitted signal's variance is the integral of S |H|^2 over [-1/2, 1/2]
+            H = np.abs(scipy.fft.rfft(h, 4 * n))
+            grid = np.linspace(0, 0.5, H.size)
+            var = 2.0 * scipy.integrate.trapezoid(np.interp(grid, f, psd) * H**2, grid)
+            h = h / np.sqrt(var)
+        self.psd = psd
+        self.kernel = Kernel(h, origin=n // 2)
         return self
+
+    def spectrum(self, freqs: ArrayLike) -> NDArray[np.float64]:
+        """The fitted (floored) density ``psd`` at ``freqs`` (cycles per sample, 0 to 1/2), linearly interpolated.
+
+        The spectral weighting of the matched filter: dividing a signal's Fourier
+        transform by ``sqrt(spectrum(f))`` whitens it over its whole length, without the
+        finite filter's taper (:class:`tsconv.audio.Matcher` weights clips so).
+
+        Raises
+        ------
+        ValueError
+            Before :meth:`fit`, for ``method='lpc'``, or for frequencies outside ``[0, 1/2]``.
+        """
+        if self.psd is None:
+            raise ValueError("this Whitener has no fitted spectrum: call fit(x) first (method='spectral')")
+        f = as_float_array(freqs, "freqs", finite=True, keep_float32=False)
+        if f.size and not (f.min() >= 0 and f.max() <= 0.5):
+            raise ValueError(f"freqs must lie in [0, 0.5] cycles per sample, got values from {f.min()} to {f.max()}")
+        seg = self.n_taps if self.nperseg is None else self.nperseg
+        return np.interp(f, np.arange(self.psd.size) / seg, self.psd)
 
     def transform(self, x: ArrayLike, *, mode: Mode = "same") -> Any:
         """Apply the fitted filter (see :func:`apply` for ``mode``; pandas kept)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,7 @@ def catalog_sources(matcher: Matcher, audio_dir: str | None = None) -> list[Sour
     return out
 
 
-def make_clip(src: Source, seconds: float, sr: int, rng: np.random.Generator, *, snr: float | None, color: str = "white",
+def make_clip(src: Source, seconds: float, sr: int, rng: np.random.Generator, *, snr: float | None, color: degrade.NoiseColor = "white",
               eq: bool = True, gain: bool = True, speed: float = 1.0) -> tuple[np.ndarray, int]:
     n = int(round(seconds * sr * speed)) + 8
     # avoid near-silent excerpts (the opening or fade of a track): nothing can match silence
@@ -159,8 +160,8 @@ _CPU: list[float] = []
 
 
 def run_eval(matcher: Matcher, sources: list[Source], n: int, seed: int = 0, quick: bool = False,
-             sections: tuple[str, ...] = ("snr", "offset", "open", "speed"), log=print,
-             n_speed: int | None = None) -> Report:  # type: ignore[no-untyped-def]
+             sections: tuple[str, ...] = ("snr", "offset", "open", "speed"), log: Callable[[str], Any] = print,
+             n_speed: int | None = None) -> Report:
     rep = Report()
     hours = matcher.duration / 3600
     rng = np.random.default_rng(seed)
@@ -203,11 +204,11 @@ def run_eval(matcher: Matcher, sources: list[Source], n: int, seed: int = 0, qui
             # detection: the smallest false-alarm probability among the candidates
             pos.append((min((r.false_alarm_probability for r in res), default=1.0), ok))
         for _ in range(n_neg):
-            src = outside[int(rng.integers(len(outside)))] if outside else None
-            if src is None:
+            other = outside[int(rng.integers(len(outside)))] if outside else None
+            if other is None:
                 clip = degrade.colored_noise(3 * matcher.sr, "pink", seed=rng)
             else:
-                clip, _ = make_clip(src, 3.0, matcher.sr, rng, snr=-15.0)
+                clip, _ = make_clip(other, 3.0, matcher.sr, rng, snr=-15.0)
             res = matcher.match(clip, matcher.sr, top_k=5, max_false_alarm=1.0)
             neg.append(min((r.false_alarm_probability for r in res), default=1.0))
         neg_arr = np.sort(np.array(neg))

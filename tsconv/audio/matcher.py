@@ -3,8 +3,8 @@
 Every track is resampled to the working rate, whitened by its own filter (a
 :class:`tsconv.Whitener`), levelled by a slow automatic gain and stored. A clip is
 weighted so that its cross-spectrum with a track is divided by the clip's own smoothed
-power spectrum -- the whitened matched filter for a known signal in noise whose
-spectrum is unknown -- and correlated with every track (cached block spectra,
+power spectrum (:meth:`tsconv.Whitener.spectrum`) -- the whitened matched filter for a
+known signal in noise whose spectrum is unknown -- and correlated with every track (cached block spectra,
 :mod:`tsconv.audio._search`). The best peaks are re-scored at the full rate by an exact
 Pearson correlation, refined below one sample, and given a calibrated false-alarm
 probability (:func:`tsconv.false_alarm_probability`).
@@ -12,6 +12,7 @@ probability (:func:`tsconv.false_alarm_probability`).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import math
@@ -35,12 +36,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._fftcore import convolve_full
 from tsconv._validation import as_float_array, as_int, check_option
+from tsconv._whiten_private import welch_psd
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
 from tsconv.correlation import false_alarm_probability, ncc
 from tsconv.kernel import Kernel
-from tsconv.whiten import lpc
+from tsconv.whiten import WhitenMethod, Whitener
 
 __all__ = ["Matcher", "Match", "Whitening", "StorageDtype"]
 
@@ -179,27 +181,6 @@ class _Track:
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
-def _welch(x: NDArray[np.floating], nperseg: int, nfft: int | None = None, max_frames: int = 0) -> NDArray[np.float64]:
-    """Welch power spectrum (Hann, 50% overlap, mean removed per segment), one batched FFT.
-
-    Equal to ``scipy.signal.welch(x, nperseg=nperseg, nfft=nfft)[1]`` up to a constant
-    factor (checked in the tests); scipy's version transforms segment by segment, which
-    costs 14 s per catalog hour.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    nfft = nperseg if nfft is None else nfft
-    if x.size < nperseg:
-        x = np.concatenate([x, np.zeros(nperseg - x.size)])
-    hop = nperseg // 2
-    frames = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::hop]
-    if max_frames and frames.shape[0] > max_frames:
-        # evenly spaced subset: the spectrum of a long track does not need every frame
-        frames = frames[:: -(-frames.shape[0] // max_frames)]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    spec = scipy.fft.rfft(frames * scipy.signal.get_window("hann", nperseg), nfft, axis=1)
-    return np.mean(spec.real**2 + spec.imag**2, axis=0)
-
-
 def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
     """Normalized autocorrelation at lags 0..nlags (from the Welch spectrum: fast, long signals)."""
     x = np.asarray(x, dtype=np.float64)
@@ -208,20 +189,11 @@ def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
         r = np.correlate(x, x, "full")[x.size - 1 : x.size + nlags]
     else:
         seg = min(4096, 1 << int(np.log2(x.size)))
-        r = scipy.fft.irfft(_welch(x, seg, 2 * seg, max_frames=64), 2 * seg)[: nlags + 1]
+        # the autocovariance is the inverse transform of the two-sided density
+        r = scipy.fft.irfft(welch_psd(x, seg, 2 * seg, onesided=False, max_segments=64), 2 * seg)[: nlags + 1]
     if r.size < nlags + 1:
         r = np.r_[r, np.zeros(nlags + 1 - r.size)]
     return r / r[0] if r[0] > 0 else np.r_[1.0, np.zeros(nlags)]
-
-
-def _spectral_kernel(x: NDArray[np.float64], n_taps: int = 257, floor: float = 1e-6) -> Kernel:
-    """The zero-phase FIR of :class:`tsconv.Whitener` ('spectral'), built on the batched Welch."""
-    psd = _welch(x, n_taps, max_frames=4000)
-    psd = np.maximum(psd, floor * psd.max())
-    gain = 1.0 / np.sqrt(psd)
-    h = np.fft.fftshift(scipy.fft.irfft(gain, n_taps))
-    h *= np.hanning(n_taps + 2)[1:-1]
-    return Kernel(h / np.sqrt(np.sum(h**2)), origin=n_taps // 2)
 
 
 def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
@@ -279,17 +251,27 @@ def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.
     return h * np.exp(1j * w * kernel.origin)
 
 
-def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
-                 welch: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
-    """The clip's smoothed power spectrum (Welch) at normalized frequencies ``freqs`` (cycles/sample).
+def _clip_whitener(y: NDArray[np.float64]) -> Whitener | None:
+    """The clip's spectral :class:`tsconv.Whitener`: Welch on ``_PSD_SEG``-sample segments
+    (31 Hz at 8 kHz), floored at 1e-6 of its peak; None for a clip without power."""
+    if np.ptp(y) == 0:
+        return None
+    w = Whitener("spectral", nperseg=min(_PSD_SEG, y.size), normalize="taps")
+    try:
+        return w.fit(y)
+    except ValueError:  # constant within every segment: no spectrum to weight by
+        return None
 
-    ``welch`` is ``_welch(y, min(_PSD_SEG, y.size))`` if already computed.
+
+def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
+                 whitener: Whitener | None = None, fitted: bool = False) -> NDArray[np.float64]:
+    """The clip's smoothed power spectrum (:func:`_clip_whitener`) at normalized frequencies ``freqs`` (cycles/sample).
+
+    ``whitener`` is ``_clip_whitener(y)`` if already computed (``fitted=True``); a clip
+    without power gets a flat spectrum.
     """
-    seg = min(_PSD_SEG, y.size)
-    p = _welch(y, seg) if welch is None else welch
-    f = np.arange(p.size) / seg
-    p = np.maximum(p, 1e-6 * p.max()) if p.max() > 0 else np.ones_like(p)
-    return np.interp(freqs, f, p)
+    w = whitener if fitted else _clip_whitener(y)
+    return np.ones_like(freqs, dtype=np.float64) if w is None else w.spectrum(freqs)
 
 
 def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
@@ -423,8 +405,8 @@ class Matcher:
     sr : int, default 8000
         Working sample rate (Hz): tracks and clips are resampled to it.
     whitening : {'spectral', 'lpc', 'none'} or None, default 'spectral'
-        How each track is whitened (a :class:`tsconv.Whitener` fitted on that track):
-        ``'spectral'`` flattens its Welch spectrum (257-tap zero-phase filter), ``'lpc'``
+        How each track is whitened (a :class:`tsconv.Whitener` fitted on that track, with
+        unit-energy taps): ``'spectral'`` flattens its Welch spectrum (257-tap zero-phase filter), ``'lpc'``
         applies its LPC inverse filter of order ``lpc_order``; ``'none'``/None keeps the
         raw signal (correlation then has broad peaks and music-dependent side lobes).
     lpc_order : int, default 32
@@ -573,10 +555,12 @@ class Matcher:
             kernel = None
             y = x64 - x64.mean()
         else:
-            if self.whitening == "lpc":
-                kernel = lpc(x64, self.lpc_order)
-            else:
-                kernel = _spectral_kernel(x64)
+            # the track's own filter, unit-energy taps (_level sets the scale); a long
+            # track's spectrum from at most 4000 evenly spaced Welch segments
+            method: WhitenMethod = "lpc" if self.whitening == "lpc" else "spectral"
+            w = Whitener(method, order=self.lpc_order, normalize="taps", max_segments=4000)
+            kernel = w.fit(x64).kernel
+            assert kernel is not None
             # zero-padded edges (Whitener.transform's 'same' leaves the warm-up as NaN)
             full = convolve_full(x64, kernel.coef)
             y = full[kernel.origin : kernel.origin + x64.size]
@@ -1058,11 +1042,11 @@ class Matcher:
         return int(math.ceil(_F_LOW / self.sr * nfft))
 
     def _clip_psd(self, y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
-        """:func:`_psd_on_grid`, the Welch spectrum of the last clip kept (every view of a query uses it)."""
+        """:func:`_psd_on_grid`, the Whitener of the last clip kept (every view of a query uses it)."""
         memo = getattr(self._local, "psd", None)
         if memo is None or memo[0] is not y:
-            memo = self._local.psd = (y, _welch(y, min(_PSD_SEG, y.size)))
-        return _psd_on_grid(y, freqs, memo[1])
+            memo = self._local.psd = (y, _clip_whitener(y))
+        return _psd_on_grid(y, freqs, memo[1], fitted=True)
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
@@ -1209,7 +1193,7 @@ class Matcher:
         # the band-limited search tolerates about 3 samples of drift over a stretch
         step = 6.0 / seg_len
         n = int(math.ceil(speed_range / step))
-        return 1.0 + step * np.arange(-n, n + 1)
+        return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
 
     @staticmethod
     def _respeed(y: NDArray[np.float64], speed: float, order: int = 3) -> NDArray[np.float64]:
@@ -1274,8 +1258,7 @@ class Matcher:
         matches.sort(key=lambda r: -r.score)
         if matches:  # the winner by exact score carries the best search probability
             best_p = min(r.false_alarm_probability for r in matches)
-            matches[0] = Match(*[getattr(matches[0], f) for f in ("track", "offset", "offset_samples", "score")],
-                               best_p, matches[0].speed)
+            matches[0] = dataclasses.replace(matches[0], false_alarm_probability=best_p)
         return matches, y
 
     @staticmethod
