@@ -1072,6 +1072,11 @@ class Matcher:
         return self._n_lags()
 
     @property
+    def track_samples(self) -> list[int]:
+        """Length of every track at the working rate (samples), in catalog order."""
+        return [t.n for t in self._tracks]
+
+    @property
     def nbytes(self) -> int:
         """Bytes held by the catalog's arrays (stored samples, and the search index once built)."""
         total = 0
@@ -1808,7 +1813,8 @@ class Matcher:
         matches, n = self._run(samples, sr, 0, max_false_alarm, 0.0)
         good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
         good = self._dedupe(good, 0.5 * n, per_track=False)
-        return sorted(good, key=lambda r: (self._names[r.track], r.offset_samples))
+        rank = {name: i for i, name in enumerate(self.tracks)}  # catalog order (a sharded catalog's too)
+        return sorted(good, key=lambda r: (rank[r.track], r.offset_samples))
 
     def match_file(self, path: str | os.PathLike[str], top_k: int = 5, **kwargs: Any) -> list[Match]:
         """:meth:`match` on an audio file (any format libsndfile reads)."""
