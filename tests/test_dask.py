@@ -402,7 +402,14 @@ def test_sharded_matcher_threads(catalog):
     sm = td.ShardedMatcher(m, client="threads", n_shards=3)
     assert sm.n_shards == 3 and sorted(sum(sm.shards, [])) == sorted(m.tracks)
     assert sm.duration == pytest.approx(m.duration) and sm.tracks == m.tracks
+    assert sm.track_samples == m.track_samples and sm.search_lags == m.search_lags and len(sm) == len(m)
     _check_catalog(sm, m, tracks)
+    _, _, clip = _clips(tracks, n=1)[0]
+    np.testing.assert_array_equal(sm.trace(clip, 8000, "track-3"), m.trace(clip, 8000, "track-3"))
+    with pytest.raises(ValueError, match="track must be"):
+        sm.trace(clip, 8000, "nope")
+    with pytest.raises(TypeError, match="read-only"):
+        sm.subset(["track-0"])
     # silence: no match, as on one machine
     assert sm.match(np.zeros(8000), 8000) == m.match(np.zeros(8000), 8000) == []
     # a stereo clip at another sample rate goes through the same preparation

@@ -1337,6 +1337,9 @@ class Matcher:
         by ``1 / (|C|^2 P_y)`` band by band. (Dividing by one RMS per 24 s block instead,
         as before, let tonal or loud passages of the catalog win the search for any
         clip.)
+
+        ``n_lags`` sizes the chunks of lags (default: this catalog's, :meth:`_n_lags`): a
+        part of a catalog passes the whole catalog's, so that its chunks are the whole's.
         """
         keep = _NFFT // (2 * decimate) + 1
         n_bands = _FRAME // 2 // _BAND_BINS // decimate
@@ -1783,6 +1786,13 @@ class Matcher:
         list of Match
             Sorted by decreasing score (the exact correlation; candidates come from the
             search's best chunks); empty for silence or a clip not in the catalog.
+
+        Notes
+        -----
+        Without a speed search this is the two public stages: :meth:`candidates`, fitted
+        (:meth:`Candidates.fitted`), the best ``max(2 top_k + 2, 10)`` places
+        (:meth:`Candidates.top`) scored by :meth:`score`, then one match per track (its
+        best score, with the track's smallest false-alarm probability).
 
         Raises
         ------
