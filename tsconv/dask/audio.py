@@ -327,7 +327,7 @@ class ShardedMatcher(Matcher):
 
     @property
     def search_lags(self) -> int:
-        """Lags the coarse pass searches over the whole catalog (see :attr:`Matcher.search_lags`)."""
+        """Lags the coarse pass searches over the whole catalog (see :attr:`tsconv.audio.Matcher.search_lags`)."""
         return self._catalog_lags
 
     @property
