@@ -13,6 +13,7 @@ Three workloads, each with 1 and 2 workers of the local machine, timed in the sa
 
 Usage: python benchmarks/bench_dask.py [--quick] [--only series,panel,catalog]
 (--quick: 1e8 points, 10k series, 1 hour of audio). The data files are deleted at the end.
+Writes benchmarks/results/dask.json (then: python benchmarks/render.py).
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ from typing import Any
 import dask
 import dask.array as da
 import numpy as np
+import scipy.signal
 
 import tsconv
 import tsconv.dask as td
+from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,13 +204,14 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
         "AR(2) Transfer": tsconv.Transfer([1.0], [1.0, -1.2, 0.35]),
     }
     lines = [
-        f"series: {n:.0e} float32 points memory-mapped from {workdir}, chunks of {chunk:.1e} points, result written "
+        f"series: {n:.0e} float32 points memory-mapped from a temporary file, chunks of {chunk:.1e} points, result written "
         "to a second memory-mapped file. Peak RSS: growth of this process's VmRSS (threads) or the largest worker's "
         "VmHWM (processes).",
         "",
-        "| operator | in-memory 1 core (Mpts/s) | threads, 1 (Mpts/s) | threads, 2 (Mpts/s) | LocalCluster 2 procs (Mpts/s) | "
+        "| operator | scipy in memory, 1 core (Mpts/s) | tsconv.apply in memory, 1 core (Mpts/s) | tsconv.dask threads, 1 (Mpts/s) | "
+        "tsconv.dask threads, 2 (Mpts/s) | tsconv.dask LocalCluster 2 procs (Mpts/s) | "
         "scaling 2 vs 1 | peak RSS (MB) threads 2 / procs 2 | max abs diff vs in-memory |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     ref_n = min(n, 10**8)
     for name, op in ops.items():
@@ -232,6 +236,12 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
         # outputs there (and a centred FIR's, but the last h) equal the out-of-core ones
         xs = np.fromfile(src, dtype=np.float32, count=ref_n)
         t_mem = median_time(lambda: tsconv.apply(op, xs), 3)
+        # the peer: scipy's own call for the same operator (lfilter; convolve, which picks
+        # direct or FFT), on the same slice
+        if isinstance(op, tsconv.Transfer):
+            t_sp = median_time(lambda: scipy.signal.lfilter(op.num.coef, op.den.coef, xs), 3)
+        else:
+            t_sp = median_time(lambda: scipy.signal.convolve(xs, op.coef.astype(np.float32), mode="full"), 3)
         ref = tsconv.apply(op, xs)
         got = np.fromfile(dst, dtype=np.float32, count=ref_n)
         h = max(op.origin, 0) if isinstance(op, tsconv.Kernel) else 0
@@ -239,7 +249,7 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
         diff = float(np.max(np.abs(got[: ref_n - h][ok] - ref[: ref_n - h][ok])))
         nan_ok = np.array_equal(np.isnan(got[: ref_n - h]), np.isnan(ref[: ref_n - h]))
         lines.append(
-            f"| {name} | {ref_n / t_mem / 1e6:.0f} | {rates[1]:.0f} | {rates[2]:.0f} | {rates['procs']:.0f} | "
+            f"| {name} | {ref_n / t_sp / 1e6:.0f} | {ref_n / t_mem / 1e6:.0f} | {rates[1]:.0f} | {rates[2]:.0f} | {rates['procs']:.0f} | "
             f"{max(rates[2], rates['procs']) / rates[1] / 2:.0%} | {peaks[2] / 1e6:.0f} / {hwm / 1e6:.0f} | "
             f"{diff:.1e}{'' if nan_ok else ' (NaN MISMATCH)'} |"
         )
@@ -344,7 +354,7 @@ def bench_catalog(hours: float, track_s: float, workdir: str, n_queries: int = 8
         start = int(rng.integers(0, x.size - 24000))
         c = x[start : start + 24000].astype(np.float64)
         clips.append((f"t{i:05d}", start, 0.5 * c + rng.standard_normal(c.size) * np.std(c) * 10 ** (5 / 20)))
-    m._ensure_index()  # built once, as a loaded catalog would be before serving
+    m.candidates(np.zeros(8000), 8000)  # a silent clip builds the index once, as before serving
     refs = [m.match(c, 8000) for _, _, c in clips]
     correct = sum(bool(r) and r[0].track == name and abs(r[0].offset_samples - start) <= 1 for (name, start, _), r in zip(clips, refs))
     t_single = {}
@@ -395,6 +405,33 @@ def bench_catalog(hours: float, track_s: float, workdir: str, n_queries: int = 8
 # ---------------------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------------------
+def _record(res: Results, lines: list[str]) -> None:
+    """The markdown lines of a workload as the record's blocks: paragraphs, and tables
+    (the paragraph just before a table is its caption)."""
+    para: list[str] = []
+    rows: list[list[str]] = []
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+
+    def flush_table() -> None:
+        if rows:
+            res.table(rows[0], [r for r in rows[2:]], caption=" ".join(para))
+            para.clear()
+            rows.clear()
+
+    for line in lines + [""]:
+        if line.startswith("|"):
+            rows.append(cells(line))
+            continue
+        flush_table()
+        if line.strip():
+            para.append(line.strip())
+    flush_table()
+    if para:
+        res.text(" ".join(para))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1e8 points, 10k series, 1 hour of audio")
@@ -403,28 +440,44 @@ def main() -> None:
     args = ap.parse_args()
     only = set(args.only.split(","))
     print(f"# bench_dask {time.strftime('%Y-%m-%d')} -- {machine()}")
+    res = Results("dask", "Dask", """
+        `tsconv.dask` against the in-memory tsconv call on the same data, in the same run: an
+        out-of-core series filtered by a FIR Kernel and an AR(2) Transfer, a panel fitted and
+        forecast by `tsconv.dask.forecast`, and a catalog searched by `ShardedMatcher` and by
+        `Matcher.match`. Worker processes run one thread each. On a machine shared with other
+        jobs, the parallel capacity line says how much two processes could gain at all.""")
     cap = parallel_capacity()
-    out: list[str] = [f"parallel capacity at the start: 2 processes ran a plain FFT loop {cap:.2f}x as fast as 1 "
-                      f"(2.00 on two idle cores); load average {os.getloadavg()[0]:.1f}", ""]
+    res.text(f"Parallel capacity at the start: 2 processes ran a plain FFT loop {cap:.2f}x as fast as 1 "
+             f"(2.00 on two idle cores); load average {os.getloadavg()[0]:.1f}.")
+    out: list[str] = []
     if "series" in only:
         n = 10**8 if args.quick else 10**9
         workdir = tempfile.mkdtemp(prefix="tsconv-bench-dask-", dir=args.workdir)
         try:
-            out += bench_series(n, 1 << 24, workdir) + [""]
+            lines = bench_series(n, 1 << 24, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        _record(res, lines)
+        out += lines + [""]
     if "panel" in only:
-        out += bench_panel(10_000 if args.quick else 100_000, 200, 1000 if args.quick else 10_000) + [""]
+        lines = bench_panel(10_000 if args.quick else 100_000, 200, 1000 if args.quick else 10_000)
+        _record(res, lines)
+        out += lines + [""]
     if "catalog" in only:
         workdir = tempfile.mkdtemp(prefix="tsconv-bench-dask-", dir=args.workdir)
         try:
-            out += bench_catalog(1.0 if args.quick else 10.0, 180.0, workdir) + [""]
+            lines = bench_catalog(1.0 if args.quick else 10.0, 180.0, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    out.append(f"parallel capacity at the end: {parallel_capacity():.2f}x")
+        _record(res, lines)
+        out += lines + [""]
+    end = parallel_capacity()
+    res.text(f"Parallel capacity at the end: {end:.2f}x.")
+    out.append(f"parallel capacity at the end: {end:.2f}x")
     print("\n".join(out))
     print(f"ru_maxrss of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB; "
           f"load average at the end {os.getloadavg()[0]:.1f} (the machine is shared: compare ratios of one run)")
+    res.save()
 
 
 if __name__ == "__main__":

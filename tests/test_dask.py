@@ -402,7 +402,14 @@ def test_sharded_matcher_threads(catalog):
     sm = td.ShardedMatcher(m, client="threads", n_shards=3)
     assert sm.n_shards == 3 and sorted(sum(sm.shards, [])) == sorted(m.tracks)
     assert sm.duration == pytest.approx(m.duration) and sm.tracks == m.tracks
+    assert sm.track_samples == m.track_samples and sm.search_lags == m.search_lags and len(sm) == len(m)
     _check_catalog(sm, m, tracks)
+    _, _, clip = _clips(tracks, n=1)[0]
+    np.testing.assert_array_equal(sm.trace(clip, 8000, "track-3"), m.trace(clip, 8000, "track-3"))
+    with pytest.raises(ValueError, match="track must be"):
+        sm.trace(clip, 8000, "nope")
+    with pytest.raises(TypeError, match="read-only"):
+        sm.subset(["track-0"])
     # silence: no match, as on one machine
     assert sm.match(np.zeros(8000), 8000) == m.match(np.zeros(8000), 8000) == []
     # a stereo clip at another sample rate goes through the same preparation
@@ -636,3 +643,49 @@ def test_panel_bad_input(local_shuffle):
     short = pd.DataFrame({"unique_id": ["a"] * 3, "ds": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
     with pytest.raises(ValueError, match="no more than h=3"):
         td.verify(dd.from_pandas(short, npartitions=1), 3, (0, 0, 0), method="css").compute()
+
+
+# ---------------------------------------------------------------------------------------
+# The package: one module per concern, the matcher reached through its public API only
+# ---------------------------------------------------------------------------------------
+def test_import_tsconv_dask_does_not_import_the_audio_stack():
+    import subprocess
+
+    code = (
+        "import sys, tsconv.dask; print(sorted(m for m in sys.modules if m.startswith(('tsconv.audio', 'soundfile'))));"
+        "tsconv.dask.ShardedMatcher; print('tsconv.audio.matcher' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_sharded_matcher_uses_only_the_public_api_of_the_matcher():
+    # no reflection, no private member of the matcher (or of any object but the
+    # ShardedMatcher itself), no private name imported from the audio package
+    import ast
+    import pathlib
+
+    pkg = pathlib.Path(td.__file__).parent
+    files = sorted(pkg.glob("*.py"))
+    assert {f.name for f in files} == {"__init__.py", "filtering.py", "panels.py", "audio.py"}
+    for f in files:
+        tree = ast.parse(f.read_text())
+        own = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+               and isinstance(n.value, ast.Name) and n.value.id == "self"}
+        own |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+                assert "inspect" not in names, f.name
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tsconv.audio"):
+                    assert not any(p.startswith("_") for p in node.module.split(".")), (f.name, node.module)
+                    assert not any(a.name.startswith("_") for a in node.names), (f.name, node.module)
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                base = node.value
+                where = f"{f.name}:{node.lineno} .{node.attr}"
+                assert isinstance(base, ast.Name) and base.id == "self" and node.attr in own, where
+        if f.name == "audio.py":  # its own private state does not shadow the matcher's
+            from tsconv.audio import Matcher
+
+            mine = {a for a in own if a.startswith("_") and not a.startswith("__")}
+            assert not mine & (set(vars(Matcher())) | set(dir(Matcher)))

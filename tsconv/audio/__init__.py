@@ -8,6 +8,8 @@
   it with a whitened matched filter (``match``, ``match_file``, ``find_all``);
 - :class:`Match`: one answer (track, offset in seconds and samples, score, false-alarm
   probability, speed);
+- :class:`Candidates`: the coarse candidates of a clip (stage 1 of a search:
+  ``Matcher.candidates``, scored exactly by ``Matcher.score``; combinable across shards);
 - :class:`CatalogError`: a corrupt, truncated, foreign or unsupported catalog file;
 - :mod:`degrade`: seeded noise, EQ, gain, resampling, speed change and clipping.
 
@@ -17,6 +19,6 @@ See ``docs/audio.md``.
 from tsconv.audio import degrade
 from tsconv.audio.catalog import CatalogError
 from tsconv.audio.io import load
-from tsconv.audio.matcher import Match, Matcher
+from tsconv.audio.matcher import Candidates, Match, Matcher
 
-__all__ = ["load", "Matcher", "Match", "CatalogError", "degrade"]
+__all__ = ["load", "Matcher", "Match", "Candidates", "CatalogError", "degrade"]

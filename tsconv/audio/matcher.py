@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
+import itertools
 import math
 import os
 import stat
@@ -44,7 +45,7 @@ from tsconv.correlation import false_alarm_probability, ncc
 from tsconv.kernel import Kernel
 from tsconv.whiten import WhitenMethod, Whitener
 
-__all__ = ["Matcher", "Match", "Whitening", "StorageDtype"]
+__all__ = ["Matcher", "Match", "Candidates", "Whitening", "StorageDtype"]
 
 Whitening = Literal["spectral", "lpc", "none"]
 StorageDtype = Literal["float16", "float32"]
@@ -395,6 +396,213 @@ class _Scan:
                 hi = mid
         hits = np.flatnonzero(self.z >= hi)
         return hits[np.argsort(-self.z[hits], kind="stable")]
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Stage 1 of a search: the coarse candidate places of one clip in a catalog, or in part of one.
+
+    :meth:`Matcher.candidates` returns one; :meth:`Matcher.score` (stage 2) scores some of
+    them exactly. :meth:`Matcher.match` is these two stages: ``candidates(...).fitted()``,
+    then ``top`` (or ``above``), then ``score``. A catalog split into parts (the shards of
+    :class:`tsconv.dask.ShardedMatcher`) gives one ``Candidates`` per part;
+    :meth:`combine` joins them into those of the whole catalog, exactly.
+
+    Attributes
+    ----------
+    tracks : tuple of str
+        The tracks searched; ``track`` indexes them.
+    track : ndarray of int64
+        The track of each candidate (an index into ``tracks``).
+    lag : ndarray of int64
+        The coarse place of each candidate: the track sample (at the matcher's rate) under
+        the clip's first sample, within a few samples (stage 2 refines it); negative when
+        the clip starts before the track.
+    z : ndarray of float64
+        The search statistic of each candidate: the best normalized correlation of its
+        chunk of lags (one candidate per chunk searched).
+    n_chunks : float
+        Chunks of lags searched: the number of chances a clip unrelated to the catalog had.
+    z_neg : float
+        The strongest anti-correlation of the search (``-inf`` if none): the evidence of a
+        polarity-inverted clip.
+    spacing : int
+        Candidates of one track closer than this many lags are the same place (half the
+        clip's searched stretch).
+    clip_samples : int
+        Length of the clip at the matcher's rate.
+    surrogates : tuple of ndarray
+        The chunk maxima of the same catalog searched with phase-randomized copies of the
+        clip, one array per copy: more samples of the null distribution for a small catalog.
+    null : tuple of float or None
+        ``(sigma, n_c)`` of the null distribution of a chunk maximum (the maximum of ``n_c``
+        independent ``N(0, sigma^2)`` values), fitted by :meth:`fitted`; None before.
+
+    See Also
+    --------
+    Matcher.candidates, Matcher.score
+
+    Examples
+    --------
+    >>> from tsconv.audio import Candidates, Matcher
+    >>> from tsconv.audio._synth import synth_track
+    >>> a, b = Matcher(), Matcher()
+    >>> a.add("a", synth_track(8.0, 8000, seed=1), 8000)
+    >>> b.add("b", synth_track(8.0, 8000, seed=2), 8000)
+    >>> clip = synth_track(8.0, 8000, seed=2)[12000:36000]
+    >>> lags = a.search_lags + b.search_lags  # the two parts form one catalog
+    >>> parts = [m.candidates(clip, 8000, catalog_lags=lags) for m in (a, b)]
+    >>> found = Candidates.combine(parts).fitted()
+    >>> best = found.top(1)
+    >>> best.tracks[best.track[0]], int(best.lag[0]), best.p(float(best.z[0])) < 1e-6
+    ('b', 12000, True)
+    >>> b.score(clip, 8000, best)[0].offset_samples
+    12000.0
+    """
+
+    tracks: tuple[str, ...]
+    track: NDArray[np.int64]
+    lag: NDArray[np.int64]
+    z: NDArray[np.float64]
+    n_chunks: float
+    z_neg: float
+    spacing: int
+    clip_samples: int
+    surrogates: tuple[NDArray[np.float64], ...] = ()
+    null: tuple[float, float] | None = None
+
+    def __len__(self) -> int:
+        return int(self.z.size)
+
+    def __repr__(self) -> str:
+        state = "unfitted" if self.null is None else f"null sigma={self.null[0]:.4g}, n_c={self.null[1]:.4g}"
+        return f"Candidates({len(self)} places in {len(self.tracks)} tracks, {self.n_chunks:g} chunks, {state})"
+
+    @classmethod
+    def combine(cls, parts: Iterable[Candidates]) -> Candidates:
+        """The candidates of a whole catalog from those of its parts (disjoint sets of tracks).
+
+        Every part must come from the same clip, searched with the same ``catalog_lags``
+        and the same number of ``surrogates`` (:meth:`Matcher.candidates`). The result is
+        not fitted: call :meth:`fitted`.
+
+        Raises
+        ------
+        TypeError
+            If a part is not a Candidates.
+        ValueError
+            If there are no parts, two parts hold the same track, or the parts disagree on
+            the clip or the number of surrogate copies.
+        """
+        parts = list(parts)
+        if not parts:
+            raise ValueError("parts must hold at least one Candidates, got none")
+        for c in parts:
+            if not isinstance(c, Candidates):
+                raise TypeError(f"parts must be Candidates, got {type(c).__name__}")
+        first = parts[0]
+        for c in parts[1:]:
+            if (c.spacing, c.clip_samples) != (first.spacing, first.clip_samples):
+                raise ValueError(
+                    f"parts must come from one clip: got clip lengths {first.clip_samples} and {c.clip_samples} "
+                    f"samples, spacings {first.spacing} and {c.spacing}"
+                )
+            if len(c.surrogates) != len(first.surrogates):
+                raise ValueError(
+                    f"parts must have searched the same number of surrogate copies, got {len(first.surrogates)} and {len(c.surrogates)}"
+                )
+        names: list[str] = []
+        for c in parts:
+            names.extend(c.tracks)
+        if len(set(names)) != len(names):
+            seen = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"parts must hold disjoint tracks, got {seen[:5]} in more than one part")
+        base = np.cumsum([0] + [len(c.tracks) for c in parts[:-1]])
+        return cls(
+            tuple(names),
+            np.concatenate([c.track + b for c, b in zip(parts, base)]).astype(np.int64),
+            np.concatenate([c.lag for c in parts]).astype(np.int64),
+            np.concatenate([c.z for c in parts]).astype(np.float64),
+            float(sum(c.n_chunks for c in parts)),
+            max(float(c.z_neg) for c in parts),
+            first.spacing,
+            first.clip_samples,
+            tuple(np.concatenate([c.surrogates[k] for c in parts]) for k in range(len(first.surrogates))),
+        )
+
+    def _null_samples(self) -> tuple[NDArray[np.float64] | None, bool]:
+        """The surrogate chunk maxima the fit pools (the first copies that bring the null samples
+        to ``_MIN_NULL``, or stop at a copy that found nothing), and whether they suffice."""
+        if self.z.size == 0 or self.z.size >= _MIN_NULL:
+            return None, True
+        needed, got, used = _MIN_NULL - self.z.size, 0, []
+        for s in self.surrogates:
+            used.append(s)
+            got += s.size
+            if got >= needed or s.size == 0:
+                return np.concatenate(used), True
+        extra = np.concatenate(used) if used else np.zeros(0)
+        return extra, len(self.surrogates) >= _MAX_SURROGATES
+
+    @property
+    def complete(self) -> bool:
+        """Whether :meth:`fitted` has all the null samples it needs.
+
+        A catalog with fewer than 1000 chunks (under about a minute of audio) tops the null
+        fit up with chunk maxima of surrogate copies of the clip (``surrogates``, up to 64
+        copies); a combination of parts searched with too few copies is not complete.
+        """
+        return self._null_samples()[1]
+
+    def fitted(self) -> Candidates:
+        """These candidates with the null distribution fitted on their chunk maxima.
+
+        The maxima near the best candidate are left out (a clip's musical repeats around
+        its true place are not null samples); the surrogate maxima, if any, are pooled in.
+        """
+        extra, _ = self._null_samples()
+        scan = _Scan.fitted(self.z, self.lag, self.track, self.n_chunks, extra)
+        return dataclasses.replace(self, null=(scan.sigma, scan.n_c))
+
+    def _scan(self) -> _Scan:
+        if self.null is None:
+            raise ValueError("these candidates are not fitted: call Candidates.fitted() first")
+        return _Scan(self.z, self.lag, self.track, self.null[0], self.null[1], max(self.n_chunks, 1.0), self.z_neg)
+
+    def p(self, z: float) -> float:
+        """False-alarm probability of the statistic ``z``: P(best of all chunks >= z | no match).
+
+        ``1 - Phi(z / sigma)^(n_c n_chunks)`` (:func:`tsconv.false_alarm_probability` in its
+        Gaussian regime). Needs the fitted null (:meth:`fitted`).
+        """
+        return self._scan().p(float(z))
+
+    @property
+    def inverted(self) -> bool:
+        """Whether the clip is polarity-inverted (nothing is then reported).
+
+        True when the strongest anti-correlation beats the strongest correlation and would
+        itself be a detection at false-alarm probability 1e-3. Needs the fitted null.
+        """
+        return Matcher._inverted(self._scan())
+
+    def take(self, indices: ArrayLike) -> Candidates:
+        """The candidates at ``indices`` (in that order), with the same null and tracks."""
+        idx = np.asarray(indices)
+        if idx.dtype == bool or idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise TypeError(f"indices must be a 1-D array of integers, got {idx.dtype} of shape {idx.shape}")
+        idx = idx.astype(np.int64)
+        return dataclasses.replace(self, track=self.track[idx], lag=self.lag[idx], z=self.z[idx])
+
+    def top(self, k: int) -> Candidates:
+        """The ``k`` best candidates at distinct places (at least ``spacing`` lags apart in a track), best first."""
+        k = as_int(k, "k", minimum=1)
+        return self.take(self._scan().top(k, self.spacing))
+
+    def above(self, max_false_alarm: float) -> Candidates:
+        """The candidates whose false-alarm probability is at most ``max_false_alarm``, best first."""
+        p = Matcher._check_probability(max_false_alarm, "max_false_alarm")
+        return self.take(self._scan().above(p))
 
 
 class Matcher:
@@ -837,6 +1045,224 @@ class Matcher:
             )
         return m
 
+    # -- the two stages of a search ------------------------------------------------------
+    @property
+    def search_lags(self) -> int:
+        """Lags the coarse pass searches: the sum over tracks of their length plus ``max_needle`` (samples).
+
+        The pass sizes its chunks of lags by this number; a part of a catalog is searched
+        with the whole catalog's (``catalog_lags`` of :meth:`candidates`).
+        """
+        return self._n_lags()
+
+    @property
+    def track_samples(self) -> list[int]:
+        """Length of every track at the working rate (samples), in catalog order."""
+        return [t.n for t in self._tracks]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the catalog's arrays (stored samples, and the search index once built)."""
+        total = 0
+        for t in self._tracks:
+            for arr in (t.data, t.padded, t.energy):
+                total += 0 if arr is None else int(arr.nbytes)
+            total += 0 if t.index is None else int(t.index.nbytes)
+        return total
+
+    def subset(self, tracks: Iterable[str], *, workers: int | None = None) -> Matcher:
+        """A matcher holding some of this catalog's tracks (a shard), with the same settings.
+
+        The stored samples are copied; the search index is built by the new matcher's
+        first query. Searched with ``catalog_lags=`` the whole catalog's
+        :attr:`search_lags`, its :meth:`candidates` are a part of the whole catalog's.
+
+        Parameters
+        ----------
+        tracks : iterable of str
+            Names of tracks of this catalog, kept in catalog order.
+        workers : int, optional
+            Threads of the new matcher (default: this one's).
+
+        Raises
+        ------
+        ValueError
+            If a name is not a track of this catalog.
+
+        Examples
+        --------
+        >>> from tsconv.audio import Matcher
+        >>> from tsconv.audio._synth import synth_track
+        >>> m = Matcher()
+        >>> for i in range(3):
+        ...     m.add(f"t{i}", synth_track(2.0, 8000, seed=i), 8000)
+        >>> m.subset(["t2", "t0"]).tracks
+        ['t0', 't2']
+        """
+        wanted = set()
+        for name in tracks:
+            if name not in self._names:
+                raise ValueError(f"tracks must be names of this catalog's tracks, got {name!r}")
+            wanted.add(name)
+        out = type(self).__new__(type(self))
+        Matcher.__init__(out, self.sr, self.whitening, lpc_order=self.lpc_order, max_needle=self.max_needle,
+                         storage=self.storage, speed_range=self.speed_range,
+                         workers=self.workers if workers is None else workers)
+        for t in self._tracks:
+            if t.name in wanted:
+                out._names[t.name] = len(out._tracks)
+                out._tracks.append(_Track(t.name, t.n, np.array(t.data), t.kernel, t.acf, t.source))
+        return out
+
+    def candidates(self, samples: ArrayLike, sr: int, *, catalog_lags: int | None = None,
+                   surrogates: int | None = None) -> Candidates:
+        """Stage 1 of :meth:`match`: the coarse candidate places of a clip in this catalog.
+
+        The clip, weighted by the inverse of its own smoothed power spectrum, is correlated
+        with every track in the lower half of the band; the statistic of every lag is
+        divided by its standard deviation under the null, and the best lag of every chunk
+        of lags is a candidate (see the class Notes). The first call builds the search
+        index.
+
+        Parameters
+        ----------
+        samples : array_like
+            The clip: 1-D mono or 2-D ``(frames, channels)``, at least 0.1 s; finite.
+        sr : int
+            Its sample rate.
+        catalog_lags : int, optional
+            When this matcher holds a part of a catalog (:meth:`subset`): the whole
+            catalog's :attr:`search_lags`, so that the chunks of lags are those of the whole
+            catalog and the parts' candidates combine into its candidates
+            (:meth:`Candidates.combine`). Default: this catalog's.
+        surrogates : int, optional
+            Phase-randomized copies of the clip to search as well (0-64), whose chunk
+            maxima top up the null fit of a small catalog. Default: as many as this
+            catalog needs (none above about a minute of audio). A part of a catalog is
+            searched with an explicit number, the same for every part.
+
+        Returns
+        -------
+        Candidates
+            One candidate per chunk of lags, not fitted (call :meth:`Candidates.fitted`);
+            empty for a silent clip or an empty catalog.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad samples or sample rate, a bad ``catalog_lags`` or ``surrogates``.
+
+        See Also
+        --------
+        score : stage 2, the exact scores of chosen candidates.
+
+        Examples
+        --------
+        >>> from tsconv.audio import Matcher
+        >>> from tsconv.audio._synth import synth_track
+        >>> m = Matcher()
+        >>> m.add("a", synth_track(8.0, 8000, seed=1), 8000)
+        >>> m.add("b", synth_track(8.0, 8000, seed=2), 8000)
+        >>> clip = synth_track(8.0, 8000, seed=2)[12000:36000]
+        >>> found = m.candidates(clip, 8000).fitted()
+        >>> best = found.top(1)
+        >>> best.tracks[best.track[0]], int(best.lag[0])
+        ('b', 12000)
+        """
+        n_lags = None if catalog_lags is None else as_int(catalog_lags, "catalog_lags", minimum=1)
+        if surrogates is not None:
+            surrogates = as_int(surrogates, "surrogates", minimum=0)
+            if surrogates > _MAX_SURROGATES:
+                raise ValueError(f"surrogates must be <= {_MAX_SURROGATES}, got {surrogates}")
+        self._ensure_index()
+        y = self._query(samples, sr)
+        L = self._needle_len
+        names = tuple(self.tracks)
+        spacing = min(y.size, L) // 2
+        empty_sur = tuple(np.zeros(0) for _ in range(surrogates or 0))
+        if not self._tracks or float(np.ptp(y)) == 0.0:
+            return Candidates(names, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0.0, -math.inf,
+                              spacing, int(y.size), empty_sur)
+        freqs = np.arange(_NFFT // 2 + 1) / _NFFT
+        scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs), fit=False, n_lags=n_lags)
+        found: list[NDArray[np.float64]] = []
+        if surrogates is not None:  # a part of a catalog: exactly that many copies
+            for sur in itertools.islice(_surrogate_clips(y), surrogates):
+                found.append(self._search(sur, _DECIMATE, L, _psd_on_grid(sur, freqs), fit=False, n_lags=n_lags).z)
+        elif 0 < scan.z.size < _MIN_NULL:  # the copies this catalog needs (Candidates.fitted uses them all)
+            got = 0
+            for sur in _surrogate_clips(y):
+                found.append(self._search(sur, _DECIMATE, L, _psd_on_grid(sur, freqs), fit=False, n_lags=n_lags).z)
+                got += found[-1].size
+                if got >= _MIN_NULL - scan.z.size or found[-1].size == 0:
+                    break
+        return Candidates(names, scan.track.astype(np.int64), scan.lag.astype(np.int64) - L, scan.z, float(scan.n_chunks),
+                          float(scan.z_neg), spacing, int(y.size), tuple(found))
+
+    def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:
+        """Stage 2 of :meth:`match`: exact scores of given candidates of the same clip.
+
+        Each candidate is re-scored at the full rate by the exact Pearson correlation of the
+        whitened clip with the track (the best lag within 1024 samples of the coarse place,
+        then refined below one sample), and given the false-alarm probability of its search
+        statistic.
+
+        Parameters
+        ----------
+        samples, sr
+            The clip given to :meth:`candidates`.
+        candidates : Candidates
+            Fitted candidates (:meth:`Candidates.fitted`, then ``top``/``above``/``take``),
+            on tracks of this matcher.
+
+        Returns
+        -------
+        list of Match or None
+            One entry per candidate, in order; None where the clip would overlap the track
+            by less than half the shorter of the two.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Bad samples; candidates not fitted, of another clip, or on a track this matcher
+            does not hold.
+
+        Examples
+        --------
+        >>> from tsconv.audio import Matcher
+        >>> from tsconv.audio._synth import synth_track
+        >>> m = Matcher()
+        >>> m.add("a", synth_track(8.0, 8000, seed=1), 8000)
+        >>> clip = synth_track(8.0, 8000, seed=1)[4000:28000]
+        >>> [mt.offset_samples for mt in m.score(clip, 8000, m.candidates(clip, 8000).fitted().top(1))]
+        [4000.0]
+        """
+        if not isinstance(candidates, Candidates):
+            raise TypeError(f"candidates must be a tsconv.audio.Candidates, got {type(candidates).__name__}")
+        candidates._scan()  # fitted?
+        where = [self._names.get(candidates.tracks[int(g)]) for g in candidates.track]
+        missing = sorted({candidates.tracks[int(g)] for g, w in zip(candidates.track, where) if w is None})
+        if missing:
+            raise ValueError(f"candidates must be on tracks of this matcher, got tracks {missing[:5]} it does not hold")
+        self._ensure_index()
+        y = self._query(samples, sr)
+        if y.size != candidates.clip_samples:
+            raise ValueError(
+                f"candidates are of a clip of {candidates.clip_samples} samples at {self.sr} Hz, got one of {y.size}"
+            )
+        out: list[Match | None] = []
+        q = None  # the whitened clip, the same for every track
+        for i, ti in enumerate(where):
+            assert ti is not None
+            t = self._tracks[ti]
+            score, lag, overlap, q = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
+            if overlap < self._min_overlap(y.size, t):
+                out.append(None)
+                continue
+            p = candidates.p(float(candidates.z[i]))
+            out.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, 1.0))
+        return out
+
     # -- search ----------------------------------------------------------------------------
     def _ensure_index(self) -> None:
         """Build the search index of every track that has none (the first query does).
@@ -879,7 +1305,8 @@ class Matcher:
             return [0]
         return sorted({0, (m - length) // 2, m - length})
 
-    def _search(self, y: NDArray[np.float64], decimate: int, seg_len: int, p_y: NDArray[np.float64], fit: bool = True) -> _Scan:
+    def _search(self, y: NDArray[np.float64], decimate: int, seg_len: int, p_y: NDArray[np.float64], fit: bool = True,
+                n_lags: int | None = None) -> _Scan:
         """Coarse pass over every track: the best lag of every chunk of ``_CHUNK`` lags.
 
         The statistic is the band-limited correlation ``c(k)`` of the weighted clip with
@@ -894,12 +1321,15 @@ class Matcher:
         by ``1 / (|C|^2 P_y)`` band by band. (Dividing by one RMS per 24 s block instead,
         as before, let tonal or loud passages of the catalog win the search for any
         clip.)
+
+        ``n_lags`` sizes the chunks of lags (default: this catalog's, :meth:`_n_lags`): a
+        part of a catalog passes the whole catalog's, so that its chunks are the whole's.
         """
         keep = _NFFT // (2 * decimate) + 1
         n_bands = _FRAME // 2 // _BAND_BINS // decimate
         per = _HOP // decimate  # coarse lags per frame
         # enough chunks for the tail fit even in a small catalog
-        chunk = int(min(_CHUNK, max(256, 2 ** int(math.log2(max(self._n_lags() // decimate // 2000, 1))))))
+        chunk = int(min(_CHUNK, max(256, 2 ** int(math.log2(max((n_lags or self._n_lags()) // decimate // 2000, 1))))))
         frames_per_chunk = max(chunk // per, 1)
         zs: list[NDArray[np.float64]] = []
         lags: list[NDArray[np.int64]] = []
@@ -1160,22 +1590,6 @@ class Matcher:
     def _min_overlap(self, m: int, t: _Track) -> int:
         return max(int(0.5 * min(m, t.n)), 2)
 
-    def _candidates_to_matches(self, y: NDArray[np.float64], scan: _Scan, order: NDArray[np.int64], speed: float = 1.0,
-                               radius: int = _DECIMATE + 2) -> list[Match]:
-        L = self._needle_len
-        results: list[Match] = []
-        q = None  # the whitened clip, the same for every track
-        for i in order:
-            ti = int(scan.track[i])
-            t = self._tracks[ti]
-            lag0 = int(scan.lag[i]) - L  # padded lag -> track lag of the clip start
-            score, lag, overlap, q = self._refine(y, ti, lag0, radius, q, wide=_WIDE)
-            if overlap < self._min_overlap(y.size, t):
-                continue
-            p = scan.p(float(scan.z[i]))
-            results.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, float(speed)))
-        return results
-
     @staticmethod
     def _dedupe(matches: list[Match], min_sep: float, per_track: bool) -> list[Match]:
         out: list[Match] = []
@@ -1208,23 +1622,25 @@ class Matcher:
         return scipy.ndimage.map_coordinates(y, [pos], order=order, mode="nearest")
 
     def _run(self, samples: ArrayLike, sr: Any, n_candidates: int, threshold_p: float | None,
-             speed_range: float | None) -> tuple[list[Match], NDArray[np.float64]]:
+             speed_range: float | None) -> tuple[list[Match], int]:
+        """The matches of a clip before the per-track merge, and the clip's length at the working rate.
+
+        Without a speed search this is the two public stages (:meth:`candidates`, then
+        :meth:`score`), whichever class implements them.
+        """
+        speed_range = self.speed_range if speed_range is None else self._check_speed_range(speed_range)
+        if speed_range == 0.0:
+            found = self.candidates(samples, sr).fitted()
+            if not len(found) or found.inverted:
+                return [], found.clip_samples
+            picked = found.top(max(n_candidates, 3)) if threshold_p is None else found.above(threshold_p)
+            return [mt for mt in self.score(samples, sr, picked) if mt is not None], found.clip_samples
         self._ensure_index()
         y = self._query(samples, sr)
-        speed_range = self.speed_range if speed_range is None else self._check_speed_range(speed_range)
         if not self._tracks or float(np.ptp(y)) == 0.0:
-            return [], y
+            return [], y.size
         L = self._needle_len
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
-        if speed_range == 0.0:
-            scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs))
-            if self._inverted(scan):
-                return [], y
-            if threshold_p is None:
-                order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2)
-            else:
-                order = scan.above(threshold_p)
-            return self._candidates_to_matches(y, scan, order), y
         # speed search: a stretch of the clip at a grid of speeds, in the lowest band
         seg_len = min(y.size, L, int(2.5 * self.sr))
         grid = self._speed_grid(speed_range, seg_len)
@@ -1259,7 +1675,7 @@ class Matcher:
         if matches:  # the winner by exact score carries the best search probability
             best_p = min(r.false_alarm_probability for r in matches)
             matches[0] = dataclasses.replace(matches[0], false_alarm_probability=best_p)
-        return matches, y
+        return matches, y.size
 
     @staticmethod
     def _inverted(scan: _Scan) -> bool:
@@ -1354,6 +1770,13 @@ class Matcher:
             Sorted by decreasing score (the exact correlation; candidates come from the
             search's best chunks); empty for silence or a clip not in the catalog.
 
+        Notes
+        -----
+        Without a speed search this is the two public stages: :meth:`candidates`, fitted
+        (:meth:`Candidates.fitted`), the best ``max(2 top_k + 2, 10)`` places
+        (:meth:`Candidates.top`) scored by :meth:`score`, then one match per track (its
+        best score, with the track's smallest false-alarm probability).
+
         Raises
         ------
         ValueError, TypeError
@@ -1361,7 +1784,7 @@ class Matcher:
         """
         top_k = as_int(top_k, "top_k", minimum=1)
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
-        matches, y = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
+        matches, _ = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
         # one match per track: its best-scoring place, with the track's strongest search
         # evidence as its probability; reported when that passes, best score first
         p_track: dict[str, float] = {}
@@ -1380,10 +1803,11 @@ class Matcher:
         track order, then offset.
         """
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
-        matches, y = self._run(samples, sr, 0, max_false_alarm, 0.0)
+        matches, n = self._run(samples, sr, 0, max_false_alarm, 0.0)
         good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
-        good = self._dedupe(good, 0.5 * y.size, per_track=False)
-        return sorted(good, key=lambda r: (self._names[r.track], r.offset_samples))
+        good = self._dedupe(good, 0.5 * n, per_track=False)
+        rank = {name: i for i, name in enumerate(self.tracks)}  # catalog order (a sharded catalog's too)
+        return sorted(good, key=lambda r: (rank[r.track], r.offset_samples))
 
     def match_file(self, path: str | os.PathLike[str], top_k: int = 5, **kwargs: Any) -> list[Match]:
         """:meth:`match` on an audio file (any format libsndfile reads)."""

@@ -1,0 +1,143 @@
+"""The matcher's public two-stage search (Matcher.candidates -> Candidates -> Matcher.score)
+against the single-pass pipeline it replaced inside Matcher.match, and Candidates of the
+parts of a catalog against those of the whole."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tsconv.audio import Candidates, Match, Matcher
+from tsconv.audio import matcher as mt
+from tsconv.audio._synth import synth_track
+
+SR = 8000
+
+
+def _single_pass(m, clip, sr, n_candidates, threshold_p):
+    """The search as Matcher._run ran it in one piece before the two public stages: one
+    fitted coarse pass (``_search(fit=True)``, which tops a small catalog's null up with
+    ``_surrogate_null`` itself), the candidates picked on it, each refined by ``_refine``."""
+    m._ensure_index()
+    y = m._query(clip, sr)
+    if not m._tracks or float(np.ptp(y)) == 0.0:
+        return []
+    L = m._needle_len
+    freqs = np.arange(mt._NFFT // 2 + 1) / mt._NFFT
+    scan = m._search(y, mt._DECIMATE, L, mt._psd_on_grid(y, freqs))
+    if m._inverted(scan):
+        return []
+    order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2) if threshold_p is None else scan.above(threshold_p)
+    out, q = [], None
+    for i in order:
+        ti = int(scan.track[i])
+        t = m._tracks[ti]
+        score, lag, overlap, q = m._refine(y, ti, int(scan.lag[i]) - L, mt._DECIMATE + 2, q, wide=mt._WIDE)
+        if overlap >= m._min_overlap(y.size, t):
+            out.append(Match(t.name, float(lag / m.sr), float(lag), float(score), scan.p(float(scan.z[i])), 1.0))
+    return out
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    rng = np.random.default_rng(3)
+    tracks = {f"t{i}": synth_track(8.0 + 2 * i, SR, seed=100 + i) for i in range(4)}
+    big = Matcher()
+    for name, x in tracks.items():
+        big.add(name, x, SR)
+    tiny = Matcher()  # one 8 s track: fewer chunks than the null fit needs (surrogate copies)
+    tiny.add("t0", tracks["t0"], SR)
+    clips = [
+        tracks["t1"][5000:21000] + 0.5 * rng.standard_normal(16000),
+        0.3 * tracks["t3"][30000:54000],
+        -tracks["t2"][1000:17000],  # inverted: nothing reported
+        synth_track(2.0, SR, seed=999),  # in no track
+        rng.standard_normal(12000),
+        np.zeros(8000),  # silence
+    ]
+    return big, tiny, tracks, clips
+
+
+def test_match_is_the_single_pass_search_bit_for_bit(catalogs):
+    big, tiny, _, clips = catalogs
+    for m in (big, tiny):
+        for clip in clips:
+            for n, thr in ((10, None), (0, 1e-3)):
+                got, _ = m._run(clip, SR, n, thr, 0.0)
+                assert got == _single_pass(m, clip, SR, n, thr)  # dataclass equality: every float bit
+    assert any(big.match(c, SR) for c in clips)  # the comparison covered real matches
+
+
+def test_tiny_catalog_uses_surrogates_and_is_complete(catalogs):
+    _, tiny, tracks, _ = catalogs
+    clip = tracks["t0"][2000:18000]
+    found = tiny.candidates(clip, SR)
+    assert 0 < len(found) < 1000 and len(found.surrogates) > 0 and found.complete
+    assert not dataclasses.replace(found, surrogates=()).complete
+    # the fit pools them: without them it is another null
+    assert dataclasses.replace(found, surrogates=()).fitted().null != found.fitted().null
+
+
+@pytest.mark.parametrize("split", [[["t0", "t2"], ["t1", "t3"]], [["t3"], ["t0"], ["t1", "t2"]]])
+def test_parts_of_a_catalog_combine_into_the_whole(catalogs, split):
+    big, tiny, tracks, clips = catalogs
+    parts = [big.subset(names) for names in split]
+    assert sum(p.search_lags for p in parts) == big.search_lags
+    for clip in clips[:2] + clips[3:5]:
+        whole = big.candidates(clip, SR, surrogates=3)
+        combined = Candidates.combine(p.candidates(clip, SR, catalog_lags=big.search_lags, surrogates=3) for p in parts)
+        key = lambda c: sorted(zip([c.tracks[g] for g in c.track], c.lag.tolist(), c.z.tolist()))  # noqa: E731
+        assert key(combined) == key(whole)
+        assert combined.n_chunks == whole.n_chunks and combined.z_neg == whole.z_neg
+        assert [np.sort(s).tolist() for s in combined.surrogates] == [np.sort(s).tolist() for s in whole.surrogates]
+        assert combined.fitted().null == whole.fitted().null
+        picked = combined.fitted().top(5)
+        ref = big.score(clip, SR, whole.fitted().top(5))
+        got = [None] * len(picked)
+        for p, names in zip(parts, split):
+            sel = [i for i, g in enumerate(picked.track) if picked.tracks[g] in names]
+            for i, r in zip(sel, p.score(clip, SR, picked.take(sel))):
+                got[i] = r
+        assert got == ref
+
+
+def test_candidates_and_score_validate(catalogs):
+    big, tiny, tracks, clips = catalogs
+    clip = clips[0]
+    found = big.candidates(clip, SR)
+    assert repr(found).startswith("Candidates(") and found.null is None
+    with pytest.raises(ValueError, match="not fitted"):
+        big.score(clip, SR, found)
+    with pytest.raises(ValueError, match="not fitted"):
+        found.p(1.0)
+    fitted = found.fitted()
+    with pytest.raises(ValueError, match="tracks of this matcher"):
+        big.subset(["t0"]).score(clip, SR, fitted.top(3))
+    with pytest.raises(ValueError, match="clip of"):
+        big.score(clip[:8000], SR, fitted.top(1))
+    with pytest.raises(TypeError, match="candidates must be"):
+        big.score(clip, SR, [1, 2])
+    with pytest.raises(ValueError, match="surrogates must be"):
+        big.candidates(clip, SR, surrogates=65)
+    with pytest.raises(ValueError, match="catalog_lags must be"):
+        big.candidates(clip, SR, catalog_lags=0)
+    with pytest.raises(ValueError, match="disjoint"):
+        Candidates.combine([found, found])
+    with pytest.raises(ValueError, match="one clip"):
+        Candidates.combine([found, tiny.subset(["t0"]).candidates(clip[:8000], SR)])
+    with pytest.raises(ValueError, match="at least one"):
+        Candidates.combine([])
+    with pytest.raises(ValueError, match="tracks must be names"):
+        big.subset(["nope"])
+    with pytest.raises(TypeError, match="indices"):
+        fitted.take(np.ones(len(fitted), dtype=bool))
+    with pytest.raises(ValueError, match="max_false_alarm"):
+        fitted.above(0.0)
+    # top: best first, distinct places; above: every candidate under the bar, best first
+    top = fitted.top(4)
+    assert list(top.z) == sorted(top.z, reverse=True) and len(top) == 4
+    above = fitted.above(1e-3)
+    assert all(fitted.p(z) <= 1e-3 for z in above.z)
+    assert all(fitted.p(z) > 1e-3 for z in np.setdiff1d(fitted.z, above.z))
