@@ -626,3 +626,21 @@ def test_bad_options():
         select_order(y, 1, 1, max_order=-1)
     with pytest.raises(TypeError):
         fit_arima(["a", "b"], (1, 0, 0))
+
+
+@pytest.mark.parametrize("s", [1, 4, 12])
+def test_spec_stable_from_factors_equals_roots_of_the_expanded_polynomials(s):
+    # Spec.stable checks the four factors; the slow twin checks the reduced products
+    rng = np.random.default_rng(s)
+    spec = _ep.Spec([1, 2], 1, [1], [1], 1, [1], s, 1)
+    k = 400
+    x = rng.uniform(-1.4, 1.4, (k, spec.n_params))
+    # rows near the unit circle, on both sides, for every factor
+    x[:50, spec.slices[3]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-5, 1e-5, (50, 1)))
+    x[50:100, spec.slices[2]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-4, 1e-4, (50, 1)))
+    _, ar, ma = spec.polys(x)
+    for margin in (1e-6, 1e-2):
+        want = _ep.roots_ok(ar, margin) & _ep.roots_ok(ma, margin)
+        got = spec.stable(x, margin)
+        assert 0 < want.sum() < k
+        np.testing.assert_array_equal(got, want)
