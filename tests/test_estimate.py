@@ -644,3 +644,13 @@ def test_spec_stable_from_factors_equals_roots_of_the_expanded_polynomials(s):
         got = spec.stable(x, margin)
         assert 0 < want.sum() < k
         np.testing.assert_array_equal(got, want)
+
+
+def test_roots_ok_of_a_first_degree_polynomial_equals_numpy_roots():
+    # the closed form for one root against numpy.roots (the root of poly[0] + poly[1] z)
+    c = np.concatenate([np.linspace(-1.2, 1.2, 97), [0.99, -0.99, 1 - 1e-7, np.inf, np.nan]])
+    poly = np.column_stack([np.ones(c.size), c])
+    for margin in (1e-6, 1e-2):
+        want = [bool(np.isfinite(x) and x != 0 and np.all(np.abs(np.roots([x, 1.0])) > 1 / (1 - margin))) or x == 0
+                for x in c]
+        np.testing.assert_array_equal(_ep.roots_ok(poly, margin), want)

@@ -282,16 +282,19 @@ def solve_head(factor: InnovationsFactor, x: NDArray[np.float64]) -> NDArray[np.
     return np.ascontiguousarray(sol.T)
 
 
-def exact_innovations(ar: NDArray[np.float64], ma: NDArray[np.float64], v: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def exact_innovations(ar: NDArray[np.float64], ma: NDArray[np.float64], v: NDArray[np.float64],
+                      check: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Exact one-step prediction errors of a zero-mean stationary ARMA sample and their relative variances.
 
     See the module docstring for the conventions. ``v`` is ``(n,)`` or ``(k, n)``.
+    ``check=False`` skips the stationarity test of ``ar`` (for callers that have made
+    it already, such as the optimizer's objective).
     """
     ar = np.asarray(ar, float)
     ma = np.asarray(ma, float)
     if ar[0] != 1.0 or ma[0] != 1.0:
         raise ValueError(f"ar and ma must start with 1 (zero lag), got {ar[0]} and {ma[0]}")
-    if ar.size > 1 and np.any(np.abs(np.roots(ar[::-1])) <= 1.0):
+    if check and ar.size > 1 and np.any(np.abs(np.roots(ar[::-1])) <= 1.0):
         raise ValueError("ar must be stationary (every root of ar(z) outside the unit circle)")
     v = np.asarray(v, float)
     one = v.ndim == 1

@@ -325,7 +325,7 @@ def _stationary_cov(T: Array, RR: Array, maxiter: int = 64) -> Array:
     return P
 
 
-def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tuple[Array, Array]:
+def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11, check: bool = True) -> tuple[Array, Array]:
     """Standardized exact innovations of zero-mean ARMA rows with unit innovation variance.
 
     ``ar``, ``ma``: reduced lfilter polynomials ``(k, r_a)``, ``(k, r_m)`` (stationary,
@@ -339,7 +339,8 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
     through a Kalman filter in Harvey's state-space form vectorized over rows (stationary
     initial covariance by doubling); a row leaves the filter once its ``F`` is within
     ``tol`` of 1 (the steady state), after which its innovations satisfy
-    ``theta(B) v = phi(B) w`` and come from that plain recursion.
+    ``theta(B) v = phi(B) w`` and come from that plain recursion. ``check=False``
+    skips the banded path's stationarity test (for a caller that made it).
     """
     k, n = w.shape
     # measured crossover: a banded Cholesky costs ~0.25 ms per row for a short
@@ -351,7 +352,7 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
         v = np.empty((k, n))
         F = np.empty((k, n))
         for i in range(k):
-            v[i], F[i] = _ap.exact_innovations(ar[i], ma[i], w[i])
+            v[i], F[i] = _ap.exact_innovations(ar[i], ma[i], w[i], check=check)
         return v, F
     p, q = ar.shape[1] - 1, ma.shape[1] - 1
     r = max(p, q + 1)
@@ -682,6 +683,10 @@ def roots_ok(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
         return ok
     # companion matrices: eigenvalues are the inverse roots
     deg = m - 1
+    if deg == 1:  # one inverse root: -poly[1] / poly[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.abs(poly[:, 1] / poly[:, 0])
+        return np.isfinite(root) & (root < 1.0 - margin)
     C = np.zeros((k, deg, deg))
     C[:, 0, :] = -poly[:, 1:] / poly[:, :1]
     if deg > 1:
@@ -741,7 +746,7 @@ class Block:
         if not ok.any():
             return out
         w = self.centred(beta[ok], rows[ok])
-        v, F = exact_innovations(ar[ok], ma[ok], w)
+        v, F = exact_innovations(ar[ok], ma[ok], w, check=False)  # stable: checked above
         g = np.exp(0.5 * np.mean(np.log(F), axis=1))
         out[ok] = v / np.sqrt(F) * g[:, None]
         return out
