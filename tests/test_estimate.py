@@ -749,3 +749,31 @@ def test_bad_options():
         select_order(y, 1, 1, max_order=-1)
     with pytest.raises(TypeError):
         fit_arima(["a", "b"], (1, 0, 0))
+
+
+@pytest.mark.parametrize("s", [1, 4, 12])
+def test_spec_stable_from_factors_equals_roots_of_the_expanded_polynomials(s):
+    # Spec.stable checks the four factors; the slow twin checks the reduced products
+    rng = np.random.default_rng(s)
+    spec = _ep.Spec([1, 2], 1, [1], [1], 1, [1], s, 1)
+    k = 400
+    x = rng.uniform(-1.4, 1.4, (k, spec.n_params))
+    # rows near the unit circle, on both sides, for every factor
+    x[:50, spec.slices[3]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-5, 1e-5, (50, 1)))
+    x[50:100, spec.slices[2]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-4, 1e-4, (50, 1)))
+    _, ar, ma = spec.polys(x)
+    for margin in (1e-6, 1e-2):
+        want = _ep.roots_ok(ar, margin) & _ep.roots_ok(ma, margin)
+        got = spec.stable(x, margin)
+        assert 0 < want.sum() < k
+        np.testing.assert_array_equal(got, want)
+
+
+def test_roots_ok_of_a_first_degree_polynomial_equals_numpy_roots():
+    # the closed form for one root against numpy.roots (the root of poly[0] + poly[1] z)
+    c = np.concatenate([np.linspace(-1.2, 1.2, 97), [0.99, -0.99, 1 - 1e-7, np.inf, np.nan]])
+    poly = np.column_stack([np.ones(c.size), c])
+    for margin in (1e-6, 1e-2):
+        want = [bool(np.isfinite(x) and x != 0 and np.all(np.abs(np.roots([x, 1.0])) > 1 / (1 - margin))) or x == 0
+                for x in c]
+        np.testing.assert_array_equal(_ep.roots_ok(poly, margin), want)

@@ -80,9 +80,8 @@ def arma_acovf(ar: NDArray[np.float64], ma: NDArray[np.float64], nlags: int) -> 
     if p:
         # sum_{j=0}^{p} ar_j gamma(|k - j|) = rhs_k for k = 0..p
         A = np.zeros((p + 1, p + 1))
-        for k in range(p + 1):
-            for j in range(p + 1):
-                A[k, abs(k - j)] += ar[j]
+        kk, jj = np.indices((p + 1, p + 1))
+        np.add.at(A, (kk.ravel(), np.abs(kk - jj).ravel()), ar[jj.ravel()])
         g[: p + 1] = np.linalg.solve(A, rhs[: p + 1])
         for k in range(p + 1, size):
             g[k] = rhs[k] - float(np.dot(ar[1:], g[k - 1 : k - p - 1 if k - p - 1 >= 0 else None : -1]))
@@ -101,18 +100,15 @@ def _band(ar: NDArray[np.float64], ma: NDArray[np.float64], n: int) -> NDArray[n
         return ab
     g = arma_acovf(ar, ma, 2 * m)
     phi = -ar[1:]
-    j = np.arange(n)
     for h in range(m + 1):
-        # region 1: both indices < m
-        r1 = j + h < m
-        # region 2: j < m <= j + h
-        r2 = (j < m) & ~r1
-        # region 3: both >= m
-        r3 = j >= m
+        # columns j with both indices < m (j + h < m): gamma(h); with j < m <= j + h:
+        # the mixed covariance; with both >= m: the MA covariance
         mixed = g[h] - sum(phi[r - 1] * g[abs(r - h)] for r in range(1, p + 1))
         ma_cov = float(np.dot(ma[: q + 1 - h], ma[h:])) if h <= q else 0.0
-        row = np.where(r1, g[h], np.where(r2, mixed, np.where(r3, ma_cov, 0.0)))
-        ab[h] = row
+        c1, c2 = min(max(m - h, 0), n), min(m, n)
+        ab[h, :c1] = g[h]
+        ab[h, c1:c2] = mixed
+        ab[h, c2:] = ma_cov
     # entries past the end of the matrix are ignored by LAPACK
     return ab
 
@@ -286,16 +282,19 @@ def solve_head(factor: InnovationsFactor, x: NDArray[np.float64]) -> NDArray[np.
     return np.ascontiguousarray(sol.T)
 
 
-def exact_innovations(ar: NDArray[np.float64], ma: NDArray[np.float64], v: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def exact_innovations(ar: NDArray[np.float64], ma: NDArray[np.float64], v: NDArray[np.float64],
+                      check: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Exact one-step prediction errors of a zero-mean stationary ARMA sample and their relative variances.
 
     See the module docstring for the conventions. ``v`` is ``(n,)`` or ``(k, n)``.
+    ``check=False`` skips the stationarity test of ``ar`` (for callers that have made
+    it already, such as the optimizer's objective).
     """
     ar = np.asarray(ar, float)
     ma = np.asarray(ma, float)
     if ar[0] != 1.0 or ma[0] != 1.0:
         raise ValueError(f"ar and ma must start with 1 (zero lag), got {ar[0]} and {ma[0]}")
-    if ar.size > 1 and np.any(np.abs(np.roots(ar[::-1])) <= 1.0):
+    if check and ar.size > 1 and np.any(np.abs(np.roots(ar[::-1])) <= 1.0):
         raise ValueError("ar must be stationary (every root of ar(z) outside the unit circle)")
     v = np.asarray(v, float)
     one = v.ndim == 1
