@@ -809,6 +809,8 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     # without restarts (a model search) the ML stage stops at looser tolerances: the
     # criterion moves by about n/2 * ftol, far below what ranks candidates
     out = _fit_block_unit(unit, method, maxiter, polish=restarts)
+    if method == "css" and spec.n_arma:
+        out = _css_r_fallback(unit, out, maxiter)
     if method != "css" and spec.n_arma and restarts:
         out = _retry_boundary(unit, out, maxiter)
         if (spec.p + spec.P) and (spec.q + spec.Q):
@@ -821,6 +823,49 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     out["params"][:, spec.slices[0]] *= c[:, None]
     out["sigma2"] = out["sigma2"] * c * c
     out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
+    return out
+
+
+def _css_r_fallback(block: Block, out: dict[str, Array], maxiter: int) -> dict[str, Array]:
+    """Refit the rows whose CSS fit did not converge the way R's ``arima(method="CSS")``
+    fits them: BFGS on ``0.5 log(SSR / n_used)`` from zero coefficients.
+
+    The CSS sum of squares is unbounded in no direction but can keep decreasing into the
+    non-invertible MA region, where the Levenberg-Marquardt steps do not settle (e.g.
+    wineind, (1,1,2)(0,1,1)[12]); R's BFGS from zero stops at the local minimum nearer
+    the start, which is what ``auto.arima``'s approximation ranks. A row that BFGS does
+    not converge either keeps its fit and ``converged=False``. One BFGS per failed row
+    (rare): the only loop over series of this module.
+    """
+    rows = np.flatnonzero(~out["converged"])
+    if rows.size == 0:
+        return out
+    import scipy.optimize
+
+    spec = block.spec
+    start = spec.p + spec.s * spec.P
+    n_css = block.nw - start
+    sl = spec.slices[0].stop
+    for i in rows:
+        beta = out["params"][i : i + 1, :sl]
+        one = np.array([i])
+
+        def obj(z: Array) -> float:
+            x = np.concatenate([beta, z[None, :]], axis=1)
+            r = block.css_residuals(x, one)
+            ssr = float(np.sum(r * r))
+            return 0.5 * np.log(ssr / n_css) if np.isfinite(ssr) and ssr > 0 else np.inf
+
+        with np.errstate(all="ignore"):
+            res = scipy.optimize.minimize(obj, np.zeros(spec.n_params - sl), method="BFGS",
+                                          options={"maxiter": maxiter, "gtol": 1e-6})
+        if res.success and np.isfinite(res.fun):
+            sigma2 = np.exp(2 * res.fun)
+            out["params"][i, sl:] = res.x
+            out["sigma2"][i] = sigma2
+            out["llf"][i] = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)
+            out["converged"][i] = True
+        out["iterations"][i] += int(res.nit)
     return out
 
 
