@@ -296,15 +296,20 @@ def test_auto_arima_bad_options(kw, match):
         auto_arima(np.asarray(N0657), 2, **kw)
 
 
-def test_forecast_before_fit_and_regressor_columns_are_refused():
-    from tsconv import AutoARIMA, auto_arima
+def test_forecast_before_fit_is_refused_and_a_constant_regressor_is_dropped():
+    from tsconv import AutoARIMA
 
     with pytest.raises(ValueError, match="not fitted"):
         AutoARIMA().forecast(3)
-    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.asarray(N0657[:40] + [0.0] * 4)[:40],
-                       "price": 1.0})
-    with pytest.raises(ValueError, match="price"):
-        auto_arima(df, 2)
+    # a regressor constant over a series carries nothing the mean does not (R's
+    # auto.arima drops it): the model is the one without it
+    y = np.asarray(N0657)
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(y.size), "y": y, "price": 1.0})
+    fut = pd.DataFrame({"unique_id": "a", "ds": np.arange(y.size, y.size + 2), "price": [1.0, 2.0]})
+    with_col = AutoARIMA(season_length=4).fit(df)
+    without = AutoARIMA(season_length=4).fit(y)
+    assert "price" not in with_col.models["a"].params.index
+    np.testing.assert_allclose(with_col.forecast(2, X_df=fut)["mean"], without.forecast(2)["mean"], rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------------------
@@ -380,3 +385,86 @@ def test_r_arima_and_exhaustive_auto_arima_on_rnorm_50():
     assert f.aic == pytest.approx(135.4, abs=0.05)
     m = AutoARIMA(max_p=5, max_q=5, max_d=5, max_order=100, stepwise=False).fit(y)
     assert list(m.models.values())[0].aic == pytest.approx(135.28, abs=0.005)
+
+
+# ---------------------------------------------------------------------------------------
+# Regressors: extra columns of a long DataFrame (statsforecast's convention), X_df
+# ---------------------------------------------------------------------------------------
+def _regression_panel(n=100, h=6, seed=3):
+    # y = 10 + 3 price - 1.5 promo + AR(1) errors; series 'c' shorter (a ragged panel)
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2000-01-01", periods=n + h, freq="MS")
+    train, future = [], []
+    for uid, m in (("a", n), ("b", n), ("c", n - 10)):
+        x = 0.2 * np.cumsum(rng.standard_normal(m + h)) + rng.standard_normal(m + h)
+        z = rng.standard_normal(m + h)
+        e = np.zeros(m + h)
+        for t in range(1, m + h):
+            e[t] = 0.6 * e[t - 1] + rng.standard_normal()
+        y = 10 + 3.0 * x - 1.5 * z + e
+        train.append(pd.DataFrame({"unique_id": uid, "ds": ds[:m], "y": y[:m], "price": x[:m], "promo": z[:m]}))
+        future.append(pd.DataFrame({"unique_id": uid, "ds": ds[m : m + h], "price": x[m:], "promo": z[m:]}))
+    return pd.concat(train, ignore_index=True), pd.concat(future, ignore_index=True)
+
+
+def test_auto_arima_with_regressor_columns_is_a_regression_with_arima_errors():
+    from tsconv import AutoARIMA
+
+    train, future = _regression_panel()
+    model = AutoARIMA().fit(train)
+    summ = model.summary()
+    fc = model.forecast(6, level=(80, 95), X_df=future)
+    for uid, g in train.groupby("unique_id"):
+        y, X = g["y"].to_numpy(), g[["price", "promo"]].to_numpy()
+        fut = future.loc[future.unique_id == uid, ["price", "promo"]].to_numpy()
+        mod = model.models[uid]
+        row = summ.loc[uid]
+        p, d, q = row["order"]
+        # the same model fitted by statsmodels (regression with ARIMA errors: the mean is
+        # a regression coefficient; with d = 1 the regression of the differences)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if d == 0:
+                assert row["trend"] == "c"
+                ref = SMARIMA(y, exog=X, order=(p, 0, q), trend="c").fit()
+                ref_fc = ref.get_forecast(6, exog=fut)
+            else:
+                assert d == 1 and row["trend"] == "n"
+                ref = SARIMAX(np.diff(y), exog=np.diff(X, axis=0), order=(p, 0, q)).fit(disp=0)
+                ref_fc = None
+        assert mod.llf >= ref.llf - 1e-3
+        assert mod.params["price"] == pytest.approx(3.0, abs=0.15) and mod.params["promo"] == pytest.approx(-1.5, abs=0.15)
+        # statsmodels' order: [const,] x1, x2, ARMA terms, sigma2
+        beta = ref.params[1:3] if d == 0 else ref.params[0:2]
+        np.testing.assert_allclose(mod.params[["price", "promo"]].to_numpy(), beta, atol=2e-3)
+        got = fc[fc.unique_id == uid]
+        if ref_fc is not None:
+            np.testing.assert_allclose(got["mean"], ref_fc.predicted_mean, rtol=1e-3)
+        np.testing.assert_allclose(got["mean"], mod.forecast(6, exog_future=fut).mean, rtol=1e-10)
+        # alone, the series gets the same model and forecast (a ragged panel searches
+        # in groups of one length)
+        alone = AutoARIMA().fit(g).forecast(6, X_df=future[future.unique_id == uid])
+        np.testing.assert_allclose(got["hi-95"], alone["hi-95"], rtol=1e-8)
+
+
+def test_auto_arima_regressors_need_their_future_values():
+    from tsconv import AutoARIMA, auto_arima
+
+    train, future = _regression_panel()
+    model = AutoARIMA().fit(train)
+    with pytest.raises(ValueError, match="X_df is required.*price"):
+        model.forecast(6)
+    with pytest.raises(ValueError, match=r"lacks the columns \['promo'\]"):
+        model.forecast(6, X_df=future.drop(columns="promo"))
+    with pytest.raises(ValueError, match="h=6 rows .* got 5 for unique_id='b'"):
+        model.forecast(6, X_df=future.drop(index=future.index[future.unique_id == "b"][-1]))
+    bad = future.copy()
+    bad.loc[3, "price"] = np.nan
+    with pytest.raises(ValueError, match="'price' has missing"):
+        model.forecast(6, X_df=bad)
+    with pytest.raises(ValueError, match="no regressor columns"):
+        AutoARIMA().fit(train.drop(columns=["price", "promo"])).forecast(6, X_df=future)
+    hole = train.copy()
+    hole.loc[5, "promo"] = np.nan
+    with pytest.raises(ValueError, match="'promo' has missing .* series 'a'"):
+        auto_arima(hole, 6, X_df=future)
