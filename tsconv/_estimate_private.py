@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+import scipy.optimize
 import scipy.signal
 from numpy.typing import NDArray
 
@@ -845,11 +846,9 @@ def _css_r_fallback(block: Block, out: dict[str, Array], maxiter: int) -> dict[s
     not converge either keeps its fit and ``converged=False``. One BFGS per failed row
     (rare): the only loop over series of this module.
     """
-    rows = np.flatnonzero(~out["converged"])
+    rows = np.flatnonzero(np.logical_not(out["converged"]))
     if rows.size == 0:
         return out
-    import scipy.optimize
-
     spec = block.spec
     start = spec.p + spec.s * spec.P
     n_css = block.nw - start

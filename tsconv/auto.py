@@ -114,6 +114,10 @@ class _Panel:
             return None
         return self.xreg[i][:, np.asarray(self.xkeep[i])]
 
+    def xs(self, rows: list[int]) -> list[NDArray[np.float64]]:
+        """The kept regressors of ``rows`` (series sharing an :meth:`xgroup` with some)."""
+        return [self.xreg[i][:, np.asarray(self.xkeep[i])] for i in rows]
+
     def xgroup(self, i: int) -> Any:
         """Series that can share a batched fit: equal length and kept regressors."""
         return (self.values[i].size, self.xkeep[i]) if self.x(i) is not None else None
@@ -158,7 +162,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
         uid = panel.ids[i]
         g = groups.get(uid)
         got = 0 if g is None else len(g)
-        if got != h:
+        if g is None or got != h:
             raise ValueError(f"X_df must have h={h} rows for every series, got {got} for unique_id={uid!r}")
         x = g[panel.xnames]
         for c in panel.xnames:
@@ -389,7 +393,7 @@ class AutoARIMA:
                 [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
                 max_p=self.max_p, max_q=self.max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
                 constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
-                max_models=self.max_models, exog=None if panel.xgroup(rows[0]) is None else [panel.x(i) for i in rows],
+                max_models=self.max_models, exog=None if panel.xgroup(rows[0]) is None else panel.xs(rows),
             )
             return rows, b, t
 
@@ -413,7 +417,7 @@ class AutoARIMA:
             if best[i] is not None:
                 groups.setdefault((best[i], int(dd[i]), int(DD[i]), panel.xgroup(i)), []).append(i)
         for (cand, d, D, xg), members in groups.items():
-            exog = None if xg is None else np.stack([panel.x(i) for i in members])
+            exog = None if xg is None else np.stack(panel.xs(members))
             names = None if xg is None else [str(c) for c, keep in zip(panel.xnames, xg[1]) if keep]
             c2, batch, fitted_rows = _stepwise.fit_group([panel.values[i] for i in members], cand, d, D, s, self.method,
                                                          self.maxiter, self.ic, restarts=True, exog=exog,
