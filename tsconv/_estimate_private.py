@@ -923,7 +923,8 @@ def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], max
     with every AR partial autocorrelation at ``a`` and every MA one at ``-a``; ``zero``:
     zero ARMA coefficients; ``mirror``: the fit with the AR and MA coefficients of one
     factor (non-seasonal, seasonal) negated, for each factor holding both); keep the
-    best exact log-likelihood per row."""
+    best exact log-likelihood per row (a start that did not converge only when it beats a
+    converged fit by more than 1e-3)."""
     spec = block.spec
     x = out["params"]
     sub = Block(block.Y[rows], block.X[rows] if block.X.ndim == 3 else block.X, spec)
@@ -961,7 +962,11 @@ def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], max
         u, _, conv, iters = batched_lm(sub.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
         xn = spec.constrain(u)
         llf, sigma2, _, _ = sub.exact_llf(xn, idx)
-        better = np.isfinite(llf) & (llf > out["llf"][rows] + 1e-9)
+        # a start that did not converge replaces a converged fit only when it is better by
+        # more than the optimizer's noise (1e-3 log-likelihood units)
+        gain = llf - out["llf"][rows]
+        was_conv = np.asarray(out["converged"][rows], dtype=bool)
+        better = np.isfinite(llf) & (gain > 1e-9) & (np.asarray(conv, dtype=bool) | np.logical_not(was_conv) | (gain > 1e-3))
         g = rows[better]
         out["params"][g] = xn[better]
         out["llf"][g] = llf[better]
