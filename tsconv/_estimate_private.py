@@ -857,15 +857,23 @@ def _css_r_fallback(block: Block, out: dict[str, Array], maxiter: int) -> dict[s
         beta = out["params"][i : i + 1, :sl]
         one = np.array([i])
 
-        def obj(z: Array) -> float:
-            x = np.concatenate([beta, z[None, :]], axis=1)
-            r = block.css_residuals(x, one)
-            ssr = float(np.sum(r * r))
-            return 0.5 * np.log(ssr / n_css) if np.isfinite(ssr) and ssr > 0 else np.inf
+        def objs(Z: Array) -> Array:
+            # the objective at every row of Z, in one batched residual call
+            x = np.concatenate([np.broadcast_to(beta, (Z.shape[0], sl)), Z], axis=1)
+            r = block.css_residuals(x, np.repeat(one, Z.shape[0]))
+            ssr = np.sum(r * r, axis=1)
+            ok = np.isfinite(ssr) & (ssr > 0)
+            return np.where(ok, 0.5 * np.log(np.where(ok, ssr, 1.0) / n_css), np.inf)
+
+        def grad(z: Array) -> Array:
+            # central differences with step 1e-3, as R's optim (ndeps)
+            E = 1e-3 * np.eye(z.size)
+            f = objs(np.concatenate([z + E, z - E]))
+            return np.asarray((f[: z.size] - f[z.size :]) / 2e-3)
 
         with np.errstate(all="ignore"):
-            res = scipy.optimize.minimize(obj, np.zeros(spec.n_params - sl), method="BFGS",
-                                          options={"maxiter": maxiter, "gtol": 1e-6})
+            res = scipy.optimize.minimize(lambda z: float(objs(z[None, :])[0]), np.zeros(spec.n_params - sl),
+                                          jac=grad, method="BFGS", options={"maxiter": maxiter, "gtol": 1e-6})
         if res.success and np.isfinite(res.fun):
             sigma2 = np.exp(2 * res.fun)
             out["params"][i, sl:] = res.x
