@@ -530,3 +530,16 @@ def test_auto_arima_intervals_are_statsmodels_intervals_at_the_same_parameters()
             np.testing.assert_allclose(got[f"lo-{lev}"], ci[:, 0], rtol=1e-6)
             np.testing.assert_allclose(got[f"hi-{lev}"], ci[:, 1], rtol=1e-6)
     assert len(kinds) >= 3  # several model forms, seasonal and not
+
+
+def test_pmdarima_r_reference_fits():
+    # pmdarima's pmdarima/arima/tests/test_arima.py: test_basic_arma fits a mean to
+    # numpy's RandomState(42).rand(25), AIC 11.201 and intercept 0.441 "equivalent in R";
+    # test_with_seasonality1 fits ARIMA(1,1,1)(0,1,1)[12] to wineind, "R code" AIC ~3004,
+    # AICc ~3005, BIC ~3017
+    y = np.random.RandomState(42).rand(25)
+    f = fit_arima(y, (0, 0, 0), trend="c")
+    assert f.aic == pytest.approx(11.201, abs=5e-4)
+    assert f.params["const"] == pytest.approx(0.441, abs=5e-4)
+    g = fit_arima(_wineind(), (1, 1, 1), (0, 1, 1, 12))
+    np.testing.assert_allclose([g.aic, g.aicc, g.bic], [3004, 3005, 3017], atol=1.0)  # the source's digits
