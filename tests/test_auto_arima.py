@@ -543,3 +543,33 @@ def test_pmdarima_r_reference_fits():
     assert f.params["const"] == pytest.approx(0.441, abs=5e-4)
     g = fit_arima(_wineind(), (1, 1, 1), (0, 1, 1, 12))
     np.testing.assert_allclose([g.aic, g.aicc, g.bic], [3004, 3005, 3017], atol=1.0)  # the source's digits
+
+
+# Hyndman, "Why doesn't auto.arima() return the model with the lowest AICc value?"
+# (robjhyndman.com/hyndsight/badarima, 2018): 39 monthly values from Jan 2014
+XD = [23786, 25955, 54373, 21561, 14552, 13284, 12714, 11821, 15445, 21307, 17228, 20007, 23065, 32811, 43147,
+      15127, 13497, 12224, 11412, 11888, 14210, 18978, 15782, 17216, 16417, 22861, 42616, 17057, 9741, 10503, 7170,
+      10686, 9762, 15773, 15280, 13212, 14784, 26104, 29947]
+
+
+def test_r_regression_with_arima_errors_of_hyndmans_post():
+    # R: Arima(xd, order=c(1,0,0), seasonal=c(1,0,0), xreg=seq_along(xd)) prints ar1 0.0236,
+    # sar1 0.9010, intercept 22580.155, xreg -221.3270, log likelihood -388.51,
+    # AIC 787.01, AICc 788.83, BIC 795.33; auto.arima(xd, trace=TRUE, allowmean=FALSE,
+    # allowdrift=FALSE, max.p=1, max.q=0, max.P=1, max.Q=0, xreg=seq_along(xd)) traces
+    # (1,0,0)(1,0,0)[12] Inf, (0,0,0) 864.3436, (0,0,0)(1,0,0)[12] Inf, (1,0,0) 837.0974
+    # and chooses "Regression with ARIMA(1,0,0) errors" (D = 0 although the residuals are
+    # strongly seasonal: a seasonal difference would make the regressor constant)
+    from tsconv import AutoARIMA
+
+    y, t = np.asarray(XD, float), np.arange(1.0, 40.0)
+    f = fit_arima(y, (1, 0, 0), (1, 0, 0, 12), trend="c", exog=t)
+    np.testing.assert_allclose(f.params[["ar.L1", "ar.S.L12"]].to_numpy(), [0.0236, 0.9010], atol=1.5e-4)
+    assert f.params["const"] == pytest.approx(22580.155, abs=0.5) and f.params["x1"] == pytest.approx(-221.327, abs=0.05)
+    np.testing.assert_allclose([f.llf, f.aic, f.aicc, f.bic], [-388.51, 787.01, 788.83, 795.33], atol=0.006)
+    df = pd.DataFrame({"unique_id": "xd", "ds": pd.date_range("2014-01-01", periods=39, freq="MS"), "y": y, "t": t})
+    m = AutoARIMA(season_length=12, constant=False, max_p=1, max_q=0, max_P=1, max_Q=0).fit(df)
+    row = m.summary().iloc[0]
+    assert (row["order"], row["seasonal_order"], row["trend"]) == ((1, 0, 0), (0, 0, 0, 0), "n")
+    assert row["aicc"] == pytest.approx(837.0974, abs=5e-5)
+    assert list(m.models["xd"].params.index) == ["t", "ar.L1"]

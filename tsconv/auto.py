@@ -360,8 +360,10 @@ class AutoARIMA:
             else:
                 # with regressors, the tests run on the residuals of their regression (R's xreg)
                 xi = panel.x(i)
-                d, D = _stepwise.differencing(v if xi is None else _regression_residuals(v, xi), s,
-                                              self.d, self.D, self.max_d, self.max_D)
+                if xi is None:
+                    d, D = _stepwise.differencing(v, s, self.d, self.D, self.max_d, self.max_D)
+                else:
+                    d, D = self._xreg_differencing(_regression_residuals(v, xi), xi)
                 w = _stepwise._ep.difference(v, d, D, s)
                 if w.size < 3 or np.ptp(w) == 0:
                     fallback[i] = "naive"
@@ -436,6 +438,19 @@ class AutoARIMA:
                 crit[i] = float(getattr(batch, self.ic)[j])
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
         return self
+
+    def _xreg_differencing(self, resid: NDArray[np.float64], X: NDArray[np.float64]) -> tuple[int, int]:
+        """``(d, D)`` of a series with regressors, as ``forecast::auto.arima``: the tests
+        on the regression residuals, and a chosen difference dropped again when it turns
+        a regressor constant (R: "make sure xreg is not null after differencing")."""
+        s = self.season_length
+        _, D = _stepwise.differencing(resid, s, 0, self.D, self.max_d, self.max_D)
+        if self.D is None and D > 0 and np.any(np.ptp(_stepwise._ep.difference(X.T, 0, D, s), axis=1) == 0):
+            D -= 1
+        d, _ = _stepwise.differencing(resid, s, self.d, D, self.max_d, self.max_D)
+        if self.d is None and d > 0 and np.any(np.ptp(_stepwise._ep.difference(X.T, d, D, s), axis=1) == 0):
+            d -= 1
+        return d, D
 
     def _check_fitted(self) -> _Panel:
         if self._panel is None:
