@@ -226,6 +226,8 @@ class AutoARIMA:
         ``p + q + P + Q <= max_order``.
     max_p, max_q, max_P, max_Q, max_order : int
         Largest orders (R's defaults 5, 5, 2, 2 and 5; ``max_order`` bounds the grid).
+        As in R, ``p`` (``q``) stays below ``season_length`` when seasonal AR (MA)
+        terms are allowed: at most 3 for quarterly data.
     d, D : int, optional
         Differencing orders; None: ``D`` by seasonal strength (> 0.64), then ``d`` by
         the KPSS test at 5% (R's ``nsdiffs`` / ``ndiffs`` defaults).
@@ -389,11 +391,15 @@ class AutoARIMA:
                 return self.approximation
             return panel.values[i].size > 150 or s > 12
 
+        # R: with seasonal AR (MA) terms allowed, p (q) stays below the period
+        max_p = min(self.max_p, s - 1) if s > 1 and self.max_P > 0 else self.max_p
+        max_q = min(self.max_q, s - 1) if s > 1 and self.max_Q > 0 else self.max_q
+
         def run(rows: list[int]) -> tuple[list[int], list[Any], list[dict[Any, float]]]:
             meths = ["css" if approx(i) else self.method for i in rows]
             b, t = _stepwise.search(
                 [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
-                max_p=self.max_p, max_q=self.max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
+                max_p=max_p, max_q=max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
                 constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
                 max_models=self.max_models, exog=None if panel.xgroup(rows[0]) is None else panel.xs(rows),
             )
