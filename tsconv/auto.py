@@ -33,11 +33,14 @@ __all__ = ["AutoARIMA", "auto_arima"]
 # Inputs
 # ---------------------------------------------------------------------------------------
 class _Panel:
-    """Series (leading and trailing NaN trimmed), their labels and time stamps."""
+    """Series (leading and trailing NaN trimmed), their labels, time stamps and
+    regressors (the other columns of a long DataFrame)."""
 
     def __init__(self, data: Any) -> None:
         self.kind = "array"
         self.index: Any = None
+        self.xnames: list[Any] = []
+        xraw: list[NDArray[np.float64]] = []
         if isinstance(data, pd.Series):
             self.kind = "series"
             self.ids = [data.name if data.name is not None else "y"]
@@ -48,16 +51,18 @@ class _Panel:
             missing = [c for c in ("ds", "y") if c not in data.columns]
             if missing:
                 raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
-            extra = [str(c) for c in data.columns if c not in ("unique_id", "ds", "y")]
-            if extra:
-                raise ValueError(f"regressor columns are not supported by auto_arima yet, got extra columns {extra}; "
-                                 "drop them or use fit_arima with exog")
+            self.xnames = [c for c in data.columns if c not in ("unique_id", "ds", "y")]
+            for c in self.xnames:
+                if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
+                    raise TypeError(f"regressor column {c!r} must be numeric, got dtype {data[c].dtype}")
             self.ids, raw, self.stamps = [], [], []
+            xraw = []
             for uid, g in data.groupby("unique_id", sort=True):
                 g = g.sort_values("ds")
                 self.ids.append(uid)
                 raw.append(g["y"].to_numpy())
                 self.stamps.append(g["ds"].to_numpy())
+                xraw.append(g[self.xnames].to_numpy(dtype=np.float64))
         elif isinstance(data, pd.DataFrame):
             self.kind = "wide"
             self.ids = list(data.columns)
@@ -89,6 +94,33 @@ class _Panel:
             lo, hi = (int(fin[0]), int(fin[-1]) + 1) if fin.size else (0, 0)
             self.values.append(a[lo:hi])
             self.offsets.append(lo)
+        # the regressors of every series, over its trimmed span: (n_i, m)
+        self.xreg: list[NDArray[np.float64]] = []
+        for uid, x, lo, v in zip(self.ids, xraw, self.offsets, self.values):
+            x = x[lo : lo + v.size]
+            bad = ~np.isfinite(x)
+            if bad.any():
+                j = int(np.flatnonzero(bad.any(axis=0))[0])
+                raise ValueError(f"regressor column {self.xnames[j]!r} has missing or non-finite values for series "
+                                 f"{uid!r} (at {int(bad[:, j].sum())} of its dates): fill or drop them")
+            self.xreg.append(x)
+        # R's auto.arima drops regressors that are constant (over a series): they are the
+        # mean's column, or nothing after differencing
+        self.xkeep = [tuple(bool(np.ptp(x[:, j]) > 0) for j in range(x.shape[1])) if x.size else () for x in self.xreg]
+
+    def x(self, i: int) -> NDArray[np.float64] | None:
+        """The regressors ``(n_i, m_i)`` kept for series ``i`` (None: none)."""
+        if not self.xnames or not any(self.xkeep[i]):
+            return None
+        return self.xreg[i][:, np.asarray(self.xkeep[i])]
+
+    def xs(self, rows: list[int]) -> list[NDArray[np.float64]]:
+        """The kept regressors of ``rows`` (series sharing an :meth:`xgroup` with some)."""
+        return [self.xreg[i][:, np.asarray(self.xkeep[i])] for i in rows]
+
+    def xgroup(self, i: int) -> Any:
+        """Series that can share a batched fit: equal length and kept regressors."""
+        return (self.values[i].size, self.xkeep[i]) if self.x(i) is not None else None
 
     def future(self, i: int, h: int) -> list[Any]:
         n = self.values[i].size
@@ -103,6 +135,46 @@ class _Panel:
         if st.size == 1:
             return [st[-1]] * h if not np.issubdtype(st.dtype, np.number) else list(st[-1] + np.arange(1, h + 1))
         return _future_stamps(st, h)
+
+
+def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Residuals of the least-squares regression of ``y`` on a constant and ``X``
+    (R's ``residuals(lm(x ~ xreg))``, on which ``auto.arima`` runs its differencing tests)."""
+    A = np.column_stack([np.ones(y.size), X])
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    return np.asarray(y - A @ coef, dtype=np.float64)
+
+
+def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dict[int, NDArray[np.float64]]:
+    """The future regressors ``(h, m)`` of the series ``rows`` from the long frame ``X_df``
+    (``unique_id``, ``ds``, the regressor columns; ``h`` rows per series)."""
+    if not isinstance(X_df, pd.DataFrame):
+        raise TypeError(f"X_df must be a long pandas DataFrame (unique_id, ds and the regressor columns), "
+                        f"got {type(X_df).__name__}")
+    need = ["unique_id", "ds", *panel.xnames]
+    missing = [c for c in need if c not in X_df.columns]
+    if missing:
+        raise ValueError(f"X_df lacks the columns {missing} (the future values of the regressors "
+                         f"{list(panel.xnames)}), got columns {list(X_df.columns)}")
+    groups = {uid: g.sort_values("ds") for uid, g in X_df.groupby("unique_id", sort=False)}
+    out = {}
+    for i in rows:
+        uid = panel.ids[i]
+        g = groups.get(uid)
+        got = 0 if g is None else len(g)
+        if g is None or got != h:
+            raise ValueError(f"X_df must have h={h} rows for every series, got {got} for unique_id={uid!r}")
+        x = g[panel.xnames]
+        for c in panel.xnames:
+            if not pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]):
+                raise TypeError(f"X_df column {c!r} must be numeric, got dtype {x[c].dtype}")
+        a = x.to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(a)
+        if bad.any():
+            c = panel.xnames[int(np.flatnonzero(bad.any(axis=0))[0])]
+            raise ValueError(f"X_df column {c!r} has missing or non-finite values for unique_id={uid!r}")
+        out[i] = a
+    return out
 
 
 def _levels(level: Any) -> list[float]:
@@ -154,6 +226,8 @@ class AutoARIMA:
         ``p + q + P + Q <= max_order``.
     max_p, max_q, max_P, max_Q, max_order : int
         Largest orders (R's defaults 5, 5, 2, 2 and 5; ``max_order`` bounds the grid).
+        As in R, ``p`` (``q``) stays below ``season_length`` when seasonal AR (MA)
+        terms are allowed: at most 3 for quarterly data.
     d, D : int, optional
         Differencing orders; None: ``D`` by seasonal strength (> 0.64), then ``d`` by
         the KPSS test at 5% (R's ``nsdiffs`` / ``ndiffs`` defaults).
@@ -264,7 +338,12 @@ class AutoARIMA:
 
         ``data``: a pandas Series, a long DataFrame (``unique_id``, ``ds``, ``y``), a
         wide DataFrame (one column per series, the index as time stamps), a 1-D array
-        or a 2-D array (one series per row). Returns ``self``.
+        or a 2-D array (one series per row). Other columns of a long DataFrame are
+        regressors: every candidate is then a regression with ARIMA errors (R's
+        ``xreg``), the differencing tests run on the residuals of the regression of
+        ``y`` on them, and :meth:`forecast` needs their future values (``X_df``). A
+        regressor constant over a series is dropped for that series (as R). Returns
+        ``self``.
         """
         panel = _Panel(data)
         k = len(panel.ids)
@@ -281,7 +360,12 @@ class AutoARIMA:
             elif np.ptp(v) == 0:
                 fallback[i] = "mean"
             else:
-                d, D = _stepwise.differencing(v, s, self.d, self.D, self.max_d, self.max_D)
+                # with regressors, the tests run on the residuals of their regression (R's xreg)
+                xi = panel.x(i)
+                if xi is None:
+                    d, D = _stepwise.differencing(v, s, self.d, self.D, self.max_d, self.max_D)
+                else:
+                    d, D = self._xreg_differencing(_regression_residuals(v, xi), xi)
                 w = _stepwise._ep.difference(v, d, D, s)
                 if w.size < 3 or np.ptp(w) == 0:
                     fallback[i] = "naive"
@@ -294,7 +378,12 @@ class AutoARIMA:
                           UserWarning, stacklevel=2)
         best: list[Any] = [None] * k
         crit = np.full(k, np.inf)
-        chunks = [ok[j :: self.n_jobs] for j in range(min(self.n_jobs, max(len(ok), 1)))]
+        # with regressors a lockstep panel holds series of one length (the batched fits
+        # stack their regressors); the search path of a series does not depend on its panel
+        parts: dict[int, list[int]] = {}
+        for i in ok:
+            parts.setdefault(panel.xgroup(i), []).append(i)
+        chunks = [part[j :: self.n_jobs] for part in parts.values() for j in range(min(self.n_jobs, len(part)))]
         chunks = [c for c in chunks if c]
 
         def approx(i: int) -> bool:
@@ -302,18 +391,22 @@ class AutoARIMA:
                 return self.approximation
             return panel.values[i].size > 150 or s > 12
 
+        # R: with seasonal AR (MA) terms allowed, p (q) stays below the period
+        max_p = min(self.max_p, s - 1) if s > 1 and self.max_P > 0 else self.max_p
+        max_q = min(self.max_q, s - 1) if s > 1 and self.max_Q > 0 else self.max_q
+
         def run(rows: list[int]) -> tuple[list[int], list[Any], list[dict[Any, float]]]:
             meths = ["css" if approx(i) else self.method for i in rows]
             b, t = _stepwise.search(
                 [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
-                max_p=self.max_p, max_q=self.max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
+                max_p=max_p, max_q=max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
                 constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
-                max_models=self.max_models,
+                max_models=self.max_models, exog=None if panel.xgroup(rows[0]) is None else panel.xs(rows),
             )
             return rows, b, t
 
-        if len(chunks) > 1:
-            with ThreadPoolExecutor(len(chunks)) as ex:
+        if len(chunks) > 1 and self.n_jobs > 1:
+            with ThreadPoolExecutor(min(len(chunks), self.n_jobs)) as ex:
                 results = list(ex.map(run, chunks))
         else:
             results = [run(c) for c in chunks]
@@ -325,15 +418,18 @@ class AutoARIMA:
         # the chosen models, refitted with the optimizer's restarts, one batch per model
         self._batches: list[tuple[Any, NDArray[np.intp]]] = []
         self._where: dict[int, tuple[int, int]] = {}
-        groups: dict[tuple[Any, int, int], list[int]] = {}
+        groups: dict[tuple[Any, int, int, Any], list[int]] = {}
         for i in range(k):
             if best[i] is None and not fallback[i]:
                 fallback[i] = "naive"
             if best[i] is not None:
-                groups.setdefault((best[i], int(dd[i]), int(DD[i])), []).append(i)
-        for (cand, d, D), members in groups.items():
+                groups.setdefault((best[i], int(dd[i]), int(DD[i]), panel.xgroup(i)), []).append(i)
+        for (cand, d, D, xg), members in groups.items():
+            exog = None if xg is None else np.stack(panel.xs(members))
+            names = None if xg is None else [str(c) for c, keep in zip(panel.xnames, xg[1]) if keep]
             c2, batch, fitted_rows = _stepwise.fit_group([panel.values[i] for i in members], cand, d, D, s, self.method,
-                                            self.maxiter, self.ic, restarts=True)
+                                                         self.maxiter, self.ic, restarts=True, exog=exog,
+                                                         exog_names=names)
             if batch is None:
                 for i in members:
                     fallback[i] = "naive"
@@ -348,6 +444,19 @@ class AutoARIMA:
                 crit[i] = float(getattr(batch, self.ic)[j])
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
         return self
+
+    def _xreg_differencing(self, resid: NDArray[np.float64], X: NDArray[np.float64]) -> tuple[int, int]:
+        """``(d, D)`` of a series with regressors, as ``forecast::auto.arima``: the tests
+        on the regression residuals, and a chosen difference dropped again when it turns
+        a regressor constant (R: "make sure xreg is not null after differencing")."""
+        s = self.season_length
+        _, D = _stepwise.differencing(resid, s, 0, self.D, self.max_d, self.max_D)
+        if self.D is None and D > 0 and np.any(np.ptp(_stepwise._ep.difference(X.T, 0, D, s), axis=1) == 0):
+            D -= 1
+        d, _ = _stepwise.differencing(resid, s, self.d, D, self.max_d, self.max_D)
+        if self.d is None and d > 0 and np.any(np.ptp(_stepwise._ep.difference(X.T, d, D, s), axis=1) == 0):
+            d -= 1
+        return d, D
 
     def _check_fitted(self) -> _Panel:
         if self._panel is None:
@@ -388,8 +497,13 @@ class AutoARIMA:
         return pd.DataFrame(rows, index=pd.Index(panel.ids, name="unique_id"))
 
     # -- forecasting ----------------------------------------------------------------------
-    def forecast(self, h: int, level: Sequence[float] | float = (95,)) -> pd.DataFrame:
+    def forecast(self, h: int, level: Sequence[float] | float = (95,), X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecasts ``h`` steps ahead with Gaussian intervals at every ``level`` (%).
+
+        ``X_df``: the future values of the regressors of a model fitted to a long
+        DataFrame with regressor columns (statsforecast's convention): a long DataFrame
+        ``unique_id``, ``ds`` and those columns, ``h`` rows per series; required then,
+        refused otherwise.
 
         Returns, for a single series, a DataFrame on the future dates (index ``ds``)
         with ``mean``, ``lo-<level>``, ``hi-<level>``; for a panel, a long DataFrame
@@ -399,10 +513,17 @@ class AutoARIMA:
         h = as_int(h, "h", minimum=1)
         levels = _levels(level)
         k = len(panel.ids)
+        if panel.xnames and X_df is None:
+            raise ValueError(f"X_df is required: the models have the regressors {list(panel.xnames)}; pass their "
+                             f"future values as a long DataFrame (unique_id, ds, {', '.join(map(str, panel.xnames))})")
+        if not panel.xnames and X_df is not None:
+            raise ValueError("X_df was given but the data had no regressor columns")
+        future = _future_regressors(X_df, panel, sorted(self._where), h) if panel.xnames else {}
         mean = np.full((k, h), np.nan)
         se = np.full((k, h), np.nan)
         for batch, rows in self._batches:
-            fc = batch.forecast(h)
+            ex = None if batch.exog is None else np.stack([future[int(i)][:, np.asarray(panel.xkeep[int(i)])] for i in rows])
+            fc = batch.forecast(h, exog_future=ex)
             mean[rows], se[rows] = fc.mean, fc.se
         for i in range(k):
             if i in self._where:
@@ -423,7 +544,7 @@ class AutoARIMA:
 
 
 def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[float] | float = (95,),
-               **options: Any) -> pd.DataFrame:
+               X_df: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
     """Forecasts from automatically chosen seasonal ARIMA models, one call.
 
     ``AutoARIMA(season_length, **options).fit(data).forecast(h, level)``: see
@@ -432,13 +553,18 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
     Parameters
     ----------
     data : pandas.Series, pandas.DataFrame or array_like
-        One series, a long DataFrame (``unique_id``, ``ds``, ``y``), a wide DataFrame
-        (one column per series) or a 1-D / 2-D array.
+        One series, a long DataFrame (``unique_id``, ``ds``, ``y``, and regressor
+        columns if any), a wide DataFrame (one column per series) or a 1-D / 2-D
+        array.
     h : int
         Horizon.
     season_length : int, default 1
     level : float or sequence of float, default (95,)
         Interval levels in percent.
+    X_df : pandas.DataFrame, optional
+        The future values of the regressor columns of ``data``: a long DataFrame
+        ``unique_id``, ``ds`` and those columns, ``h`` rows per series (statsforecast's
+        convention); required when ``data`` has regressor columns.
     **options
         Passed to :class:`AutoARIMA`.
 
@@ -464,4 +590,4 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
     >>> fc["ds"].dt.strftime("%Y-%m").tolist()
     ['2005-01', '2005-02', '2005-01', '2005-02']
     """
-    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level)
+    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level, X_df=X_df)
