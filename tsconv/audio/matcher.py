@@ -697,12 +697,12 @@ class Matcher:
         workers: int = 2,
     ) -> None:
         self.sr = _check_sr(sr)
-        self.whitening: str = check_option("none" if whitening is None else whitening, Whitening, "whitening")
+        self.whitening: Whitening = check_option("none" if whitening is None else whitening, Whitening, "whitening")
         self.lpc_order = as_int(lpc_order, "lpc_order", minimum=1)
         if not (isinstance(max_needle, (int, float)) and 0.25 <= max_needle <= 10.0):
             raise ValueError(f"max_needle must be a number of seconds in [0.25, 10], got {max_needle!r}")
         self.max_needle = float(max_needle)
-        self.storage: str = check_option(storage, StorageDtype, "storage")
+        self.storage: StorageDtype = check_option(storage, StorageDtype, "storage")
         self.speed_range = self._check_speed_range(speed_range)
         self.workers = as_int(workers, "workers", minimum=1)
         self._tracks: list[_Track] = []
@@ -1651,18 +1651,18 @@ class Matcher:
         # one null for the whole grid: pooled chunk maxima, lags counted over all speeds
         z_all = np.concatenate([sc.z for sc in scans])
         n_chunks = sum(sc.n_chunks for sc in scans)
-        found = []
+        hits: list[tuple[float, float, int, int]] = []
         for f, sc in zip(grid, scans):
             for i in sc.top(2, min_sep=seg_len // 2):
-                found.append((float(sc.z[i]), float(f), int(sc.track[i]), int(sc.lag[i])))
-        found.sort(reverse=True)
+                hits.append((float(sc.z[i]), float(f), int(sc.track[i]), int(sc.lag[i])))
+        hits.sort(reverse=True)
         matches = []
         step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
         pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_chunks)
         # the low-band statistic is noisy: verify the best few at the full rate, where the
         # exact score decides between them; the probability stays that of the search
         distinct: list[tuple[float, float, int, int]] = []
-        for cand in found:  # neighbouring speeds find the same place: keep distinct places
+        for cand in hits:  # neighbouring speeds find the same place: keep distinct places
             if all(cand[2] != d[2] or abs(cand[3] - d[3]) > 64 for d in distinct):
                 distinct.append(cand)
                 if len(distinct) == 4:
