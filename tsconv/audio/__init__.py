@@ -8,6 +8,8 @@
   it with a whitened matched filter (``match``, ``match_file``, ``find_all``);
 - :class:`Match`: one answer (track, offset in seconds and samples, score, false-alarm
   probability, speed);
+- :class:`RateMismatchWarning`: a clip that matches far better at another sample rate than
+  the one declared (``check_rate``);
 - :class:`CatalogError`: a corrupt, truncated, foreign or unsupported catalog file;
 - :mod:`degrade`: seeded noise, EQ, gain, resampling, speed change and clipping.
 
@@ -17,6 +19,6 @@ See ``docs/audio.md``.
 from tsconv.audio import degrade
 from tsconv.audio.catalog import CatalogError
 from tsconv.audio.io import load
-from tsconv.audio.matcher import Match, Matcher
+from tsconv.audio.matcher import Match, Matcher, RateMismatchWarning
 
-__all__ = ["load", "Matcher", "Match", "CatalogError", "degrade"]
+__all__ = ["load", "Matcher", "Match", "CatalogError", "RateMismatchWarning", "degrade"]
