@@ -14,10 +14,11 @@ import soundfile as sf
 
 import naive
 import tsconv
-from tsconv.audio import CatalogError, Match, Matcher, degrade, load
+from tsconv.audio import CatalogError, Match, Matcher, RateMismatchWarning, degrade, load
 from tsconv.audio import catalog as catalog_mod
 from tsconv.audio._search import BlockIndex
 from tsconv.audio._synth import synth_track
+from tsconv.audio.io import resample_to
 from tsconv.audio.matcher import _WIDE, _acf, _psd_on_grid
 
 SR = 8000
@@ -158,6 +159,33 @@ def test_speed_change_search():
     assert best.track == "fast"
     assert best.speed == pytest.approx(1.006, abs=2e-4)
     assert abs(best.offset_samples - 8000) <= 2.0
+
+
+def test_wrongly_declared_sample_rate_is_noticed(matcher, tracks, recwarn):
+    # issue 17, item 9: 44.1 kHz audio in a file whose header says 48 kHz plays 8.8% fast.
+    # Without the rate check the clip is not found where it is (on real music it was
+    # reported confidently at a wrong place in 20 of 30 cases); with it, the right track
+    # and offset come back, with the speed and a warning naming the likely true rate
+    clip = resample_to(_clip(tracks["song2"], 8000, 3.0), SR, 44100)
+    plain = matcher.match(clip, 48000, max_false_alarm=0.01)
+    assert not plain or plain[0].track != "song2" or abs(plain[0].offset_samples - 8000) > 2
+    with pytest.warns(RateMismatchWarning, match="44100 Hz, not the 48000 Hz declared"):
+        found = matcher.match(clip, 48000, check_rate=True)
+    assert found[0].track == "song2"
+    assert abs(found[0].offset_samples - 8000) <= 1.0
+    assert found[0].speed == pytest.approx(48000 / 44100)
+    # the same clip declared at its true rate: the same place, speed 1
+    true = matcher.match(clip, 44100)[0]
+    assert (true.track, true.speed) == ("song2", 1.0)
+    assert true.offset_samples == pytest.approx(found[0].offset_samples)
+
+
+def test_rate_check_leaves_strong_matches_alone(matcher, tracks, recwarn):
+    clip = resample_to(_clip(tracks["song1"], 4000, 3.0), SR, 48000)
+    assert matcher.match(clip, 48000, check_rate=True) == matcher.match(clip, 48000)
+    assert not [w for w in recwarn if issubclass(w.category, RateMismatchWarning)]
+    with pytest.raises(TypeError, match="check_rate"):
+        matcher.match(clip, 48000, check_rate="yes")
 
 
 # -- bad input --------------------------------------------------------------------------------

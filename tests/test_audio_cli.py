@@ -266,6 +266,29 @@ def test_ctrl_c_during_index_leaves_nothing_behind(tmp_path):
     assert os.listdir(tmp_path) == ["lib"]  # no catalog, no temp file
 
 
+def test_match_finds_a_clip_whose_header_says_48k_for_44k_audio(library, tmp_path, capsys):
+    # issue 17, item 9: without a speed search, a wrong header rate used to give confident
+    # false matches; `tsconv match` now seeks a weak or missing match at the usual wrong rates
+    d, _, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    x, _ = sf.read(d / "tune2.flac")
+    from tsconv.audio.io import resample_to
+
+    bad = tmp_path / "mislabelled.wav"
+    sf.write(bad, resample_to(x[22050:88200], 22050, 44100), 48000)
+    assert main(["match", str(cat), str(bad), "--json"]) == 0
+    captured = capsys.readouterr()
+    best = json.loads(captured.out)["clips"][0]["matches"][0]
+    assert best["track"] == "tune2"
+    assert best["offset"] == pytest.approx(1.0, abs=1e-3)
+    assert best["implied_sr"] == pytest.approx(44100)
+    assert "48000 Hz declared, 44100 Hz would match" in captured.err
+    code = main(["match", str(cat), str(bad), "--json", "--no-rate-check"])
+    found = json.loads(capsys.readouterr().out)["clips"][0]["matches"]
+    assert code == 1 or not (found[0]["track"] == "tune2" and abs(found[0]["offset"] - 1.0) < 1e-3)
+
+
 def test_match_notes_a_wrongly_declared_sample_rate(library, tmp_path, capsys):
     # 8 kHz audio whose header says 8100 Hz: with the speed search, the clip plays 1.25% fast
     d, _, _ = library

@@ -10,6 +10,8 @@
   probability, speed);
 - :class:`Candidates`: the coarse candidates of a clip (stage 1 of a search:
   ``Matcher.candidates``, scored exactly by ``Matcher.score``; combinable across shards);
+- :class:`RateMismatchWarning`: a clip that matches far better at another sample rate than
+  the one declared (``check_rate``);
 - :class:`CatalogError`: a corrupt, truncated, foreign or unsupported catalog file;
 - :mod:`degrade`: seeded noise, EQ, gain, resampling, speed change and clipping.
 
@@ -19,6 +21,6 @@ See ``docs/audio.md``.
 from tsconv.audio import degrade
 from tsconv.audio.catalog import CatalogError
 from tsconv.audio.io import load
-from tsconv.audio.matcher import Candidates, Match, Matcher
+from tsconv.audio.matcher import Candidates, Match, Matcher, RateMismatchWarning
 
-__all__ = ["load", "Matcher", "Match", "Candidates", "CatalogError", "degrade"]
+__all__ = ["load", "Matcher", "Match", "Candidates", "CatalogError", "RateMismatchWarning", "degrade"]

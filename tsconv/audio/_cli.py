@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -145,7 +146,7 @@ def _open_clip(path: str) -> dict[str, Any]:
 
 
 def _cmd_match(args: argparse.Namespace) -> int:
-    from tsconv.audio import CatalogError, Matcher
+    from tsconv.audio import CatalogError, Matcher, RateMismatchWarning
 
     if args.workers < 1:
         return _err(f"--workers must be >= 1, got {args.workers}")
@@ -182,7 +183,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
             t1 = time.perf_counter()
             try:
                 res = m.match(c["samples"], c["sr"], top_k=args.top_k, max_false_alarm=args.max_false_alarm,
-                              speed_range=args.speed_range)
+                              speed_range=args.speed_range, check_rate=not args.no_rate_check)
             except (ValueError, TypeError, MemoryError) as exc:
                 return {"clip": c["clip"], "error": str(exc)}
             return {"clip": c["clip"], "seconds": time.perf_counter() - t1, "sr": c["sr"], "matches": [
@@ -191,7 +192,9 @@ def _cmd_match(args: argparse.Namespace) -> int:
                  # the rate at which the clip's content plays at the track's speed
                  "implied_sr": c["sr"] / r.speed} for r in res]}
 
-        with ThreadPoolExecutor(max_workers=args.workers) as pool:
+        # a clip found at another rate carries its speed: the note below says so (not the warning)
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=args.workers) as pool:
+            warnings.simplefilter("ignore", RateMismatchWarning)
             results += list(pool.map(run, todo))
     order = {p: i for i, p in enumerate(paths)}
     results.sort(key=lambda r: order[r["clip"]])
@@ -297,6 +300,8 @@ def register(sub: Any) -> None:
     p.add_argument("--top-k", type=int, default=5, help="at most this many tracks (default 5)")
     p.add_argument("--max-false-alarm", type=float, default=0.01, help="report matches with p <= this (default 0.01)")
     p.add_argument("--speed-range", type=float, default=None, help="search playback speeds within +-this (e.g. 0.01)")
+    p.add_argument("--no-rate-check", action="store_true",
+                   help="trust the declared sample rates (by default a weak match is also sought at the usual wrong rates)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_match)
 

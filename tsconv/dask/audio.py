@@ -391,7 +391,7 @@ class ShardedMatcher(Matcher):
         return out
 
     def match(self, samples: ArrayLike, sr: int, top_k: int = 5, *, max_false_alarm: float = 0.01,
-              speed_range: float | None = None) -> list[Match]:
+              speed_range: float | None = None, check_rate: bool = False) -> list[Match]:
         """:meth:`tsconv.audio.Matcher.match` on the shards (``speed_range`` must be 0)."""
         speed = self.speed_range if speed_range is None else speed_range
         if speed != 0.0:
@@ -399,7 +399,8 @@ class ShardedMatcher(Matcher):
                 f"speed_range={speed!r}: the speed search is not sharded; use speed_range=0.0 "
                 "(or tsconv.audio.Matcher on one machine)"
             )
-        return super().match(samples, sr, top_k, max_false_alarm=max_false_alarm, speed_range=0.0)
+        return super().match(samples, sr, top_k, max_false_alarm=max_false_alarm, speed_range=0.0,
+                             check_rate=check_rate)
 
     def trace(self, samples: ArrayLike, sr: int, track: str) -> NDArray[np.float64]:
         """:meth:`tsconv.audio.Matcher.trace`, computed on the shard holding ``track``."""
