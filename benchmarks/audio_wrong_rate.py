@@ -72,9 +72,9 @@ def main() -> None:
             elif r:
                 wrong[check] += 1
                 if check:
-                    print(f"  wrong: {m.tracks[i]} at {off / SR:.1f} s, {true} Hz declared {declared}: "
+                    print(f"  elsewhere: {m.tracks[i]} at {off / SR:.1f} s, {true} Hz declared {declared}: "
                           f"{r[0].track} score {r[0].score:.2f} p {r[0].false_alarm_probability:.1e} speed {r[0].speed:.4f}")
-    print(f"{'mislabelled clips':<28} {'right place':>12} {'wrong track':>12}")
+    print(f"{'mislabelled clips':<28} {'right place':>12} {'elsewhere':>12}")
     for check in (False, True):
         print(f"{'check_rate=' + str(check):<28} {right[check]:>12} {wrong[check]:>12}")
     found = {False: 0, True: 0}
