@@ -33,17 +33,6 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 RNG = np.random.default_rng(20261127)
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
-    )
-    cl = distributed.Client(cluster)
-    yield cl
-    cl.close()
-    cluster.close()
-
-
 def assert_same(y, ref, tol=1e-12):
     """Equal shapes, NaN in the same places, values equal to ``tol`` relative to the scale."""
     y, ref = np.asarray(y), np.asarray(ref)

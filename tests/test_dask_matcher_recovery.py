@@ -26,17 +26,6 @@ SR = 8000
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit="1GiB"
-    )
-    cl = distributed.Client(cluster)
-    yield cl
-    cl.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     tracks = {f"track-{i}": synth_track(8.0 + 2 * i, SR, seed=100 + i) for i in range(4)}
     m = Matcher()

@@ -1833,6 +1833,8 @@ class Matcher:
         """
         top_k = as_int(top_k, "top_k", minimum=1)
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
+        if not isinstance(check_rate, bool):
+            raise TypeError(f"check_rate must be True or False, got {check_rate!r}")
         matches, _ = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
         # one match per track: its best-scoring place, with the track's strongest search
         # evidence as its probability; reported when that passes, best score first
@@ -1844,8 +1846,6 @@ class Matcher:
             for mt in self._dedupe(matches, 1.0, per_track=True)
         ]
         reported = [mt for mt in best if mt.false_alarm_probability <= max_false_alarm][:top_k]
-        if not isinstance(check_rate, bool):
-            raise TypeError(f"check_rate must be True or False, got {check_rate!r}")
         if check_rate and (not reported or (reported[0].score < _WEAK_SCORE and reported[0].speed == 1.0)):
             return self._rate_check(samples, int(sr), top_k, max_false_alarm, reported)
         return reported
