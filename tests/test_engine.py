@@ -455,8 +455,10 @@ def test_choose_method_uses_the_cost_model():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_threaded_segments_of_the_recursion_match_the_loop(monkeypatch, dtype):
     # tiny segments so that short series take the threaded path: zero-state segments
-    # plus the carried zero-input response must equal the sequential recursion.
+    # plus the carried zero-input response must equal the sequential recursion (segments
+    # however slowly the response dies out: the integrator too)
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
+    monkeypatch.setattr(engine, "RECURSIVE_MAX_SETTLE", np.inf)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 3)
     # every order runs through lfilter with the carried state; a lead other than 1 is
     # normalized away
@@ -520,6 +522,7 @@ def test_fir_work_cut_into_threaded_pieces_matches_the_loop(monkeypatch, method)
 def test_threaded_paths_work_in_a_forked_child(monkeypatch):
     # a forked child inherits the parent's pool object but none of its threads
     monkeypatch.setattr(engine, "RECURSIVE_MIN_SEGMENT", 7)
+    monkeypatch.setattr(engine, "RECURSIVE_MAX_SETTLE", np.inf)
     monkeypatch.setattr(engine, "RECURSIVE_WORKERS", 2)
     x = RNG.normal(size=40)
     tr = Transfer([0.3], [1.0, -0.7])
@@ -577,16 +580,46 @@ def test_workers_give_the_same_bits_at_real_size(monkeypatch, op):
     np.testing.assert_array_equal(apply(op, rows, workers=2), apply(op, rows, workers=1))
 
 
-def test_segmented_recursion_carries_a_slow_pole_exactly():
-    # a pole at 0.998 on 4M samples: the state carried into each segment decays over
-    # ~20,000 samples. The zero-input response is added until it is RECURSIVE_SETTLE
-    # (1e-18) of where it started; stopping at 1e-6 leaves an error ~4,000x larger
-    # (3.8e-12 of the output's scale against 1.0e-15), which this test catches.
-    x = np.random.default_rng(1).standard_normal(1 << 22)
-    ref = scipy.signal.lfilter([1.0], [1.0, -0.998], x)
+def _resonance(r, theta):
+    """A resonant pair of poles at ``r exp(+-i theta)`` (lfilter sign)."""
+    return [1.0, -2.0 * r * np.cos(theta), r * r]
+
+
+@pytest.mark.parametrize(
+    ("den", "rows", "tol"),
+    [([1.0, -0.998], 1, 1e-13), ([1.0, -0.998], 2, 1e-13), (_resonance(0.999, 0.05), 1, 1e-12)],
+    ids=["pole-0.998", "pole-0.998-two-rows", "resonance-0.999"],
+)
+def test_segmented_recursion_carries_a_slow_pole_exactly(den, rows, tol):
+    # the naive twin: one plain lfilter pass on one thread. A pole at 0.998 on 4M samples:
+    # the state carried into each segment decays over ~20,000 samples; its zero-input
+    # response is added until it is tsconv._recursion.SETTLE (1e-18) of where it started.
+    # Stopping at 1e-6 instead (the mutant, made by hand) leaves an error of 3.8e-12 of
+    # the output's scale, against 1.0e-15, which this test catches. A resonant pair at
+    # radius 0.999 decays over ~41,000 samples and rings: 6e-14 of the scale measured
+    # (the two recursions' rounding), 2.8e-6 with the mutant.
+    assert engine._segments(np.ones(1), np.asarray(den), 1 << 22) > 0  # the segmented path
+    x = np.random.default_rng(1).standard_normal((rows, 1 << 22))
+    ref = scipy.signal.lfilter([1.0], den, x, axis=-1)
     for workers in (2, 3):
-        y = apply(Transfer([1.0], [1.0, -0.998]), x, workers=workers)
-        assert np.max(np.abs(y - ref)) <= 1e-13 * np.max(np.abs(ref))
+        y = apply(Transfer([1.0], den), x if rows > 1 else x[0], workers=workers)
+        assert np.max(np.abs(y - (ref if rows > 1 else ref[0]))) <= tol * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize(
+    "den",
+    [[1.0, -1.0], _resonance(0.9999, 0.3), np.r_[1.0, np.zeros(99), -0.5]],
+    ids=["integrator", "resonance-0.9999", "order-100"],
+)
+def test_recursion_without_payoff_runs_plain_on_threads(den):
+    # an integrator's zero-input response never dies out, a resonance at 0.9999 takes
+    # ~400,000 samples, and order 100 makes the scan's matrix powers dear: segments would
+    # run each sample twice, so the plain recursion runs whatever the workers
+    den = np.asarray(den)
+    assert engine._segments(np.ones(1), den, LONG) == 0
+    assert engine._segments(np.ones(1), np.array([1.0, -0.9]), LONG) > 0  # an EMA is cut
+    x = RNG.standard_normal(LONG)
+    np.testing.assert_array_equal(apply(Transfer([1.0], den), x, workers=2), scipy.signal.lfilter([1.0], den, x))
 
 
 @pytest.mark.parametrize(

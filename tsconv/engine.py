@@ -20,6 +20,7 @@ import scipy.fft
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
+from tsconv import _recursion
 from tsconv._fftcore import OverlapSave, convolve_single_into, pow2_block
 from tsconv._validation import as_axis, as_float_array, as_workers, check_option, first_nonfinite
 from tsconv.kernel import Kernel, Transfer
@@ -49,13 +50,20 @@ DIRECT_FLOOR_TAPS = (11, 64)
 FFT_NS_PER_POINT = {4: 0.33, 8: 1.0}
 FFT_OVERHEAD_S = 100e-6
 MAX_DIRECT = 2048
-# The recursion of a long series runs in segments on threads (lfilter releases the GIL):
-# each segment starts from a zero state, then the zero-input response of the true state
-# at its start is added -- linearity makes the sum the sequential answer, to rounding.
-# Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread. FIR work is
-# cut the same way into pieces of at least PARALLEL_MIN_OUTPUTS outputs.
+# The recursion of a long series runs in segments on threads (lfilter releases the GIL), by
+# the parallel recursion of tsconv._recursion: each segment from a zero state, the true
+# states carried by powers of the transition matrix, then each segment adds the zero-input
+# response of its true initial state -- linearity makes the sum the sequential answer, to
+# rounding. Segments shorter than RECURSIVE_MIN_SEGMENT samples are not worth a thread.
+# The segments pay only when that zero-input response dies out within a small part
+# (RECURSIVE_MAX_SETTLE) of a segment: with a pole on or near the unit circle (an
+# integrator, a slow resonance) every thread would run its segment twice, slower on two
+# cores than one plain pass (benchmarks/bench_tricks.py); and the scan's matrix powers
+# (O(order**3 log L)) must stay small next to a segment (O(order L)): RECURSIVE_MAX_ORDER.
+# FIR work is cut the same way into pieces of at least PARALLEL_MIN_OUTPUTS outputs.
 RECURSIVE_MIN_SEGMENT = 1 << 20
-RECURSIVE_SETTLE = 1e-18
+RECURSIVE_MAX_SETTLE = 0.25
+RECURSIVE_MAX_ORDER = 64
 RECURSIVE_WORKERS = min(os.cpu_count() or 1, 4)
 PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
@@ -455,19 +463,31 @@ def _apply_kernel_omit(
     return y
 
 
+def _segments(b: NDArray[np.floating], a: NDArray[np.floating], n: int) -> int:
+    """How many segments the recursion of one series of ``n`` samples runs in on threads (0: none).
+
+    An even number of segments of 1-2 RECURSIVE_MIN_SEGMENT samples, by the length alone
+    (the same segments, and so the same bits, whatever the number of threads), when the
+    zero-input response each segment adds settles within RECURSIVE_MAX_SETTLE of it.
+    """
+    segments = (n // RECURSIVE_MIN_SEGMENT) & ~1
+    if segments < 2 or _recursion.order(b, a) > RECURSIVE_MAX_ORDER:
+        return 0
+    if _recursion.settle_length(a) > RECURSIVE_MAX_SETTLE * (n // segments):
+        return 0
+    return segments
+
+
 def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[np.floating]) -> NDArray[np.floating]:
     """``lfilter(b, a, row)`` of every row of ``x2`` (zero pre-sample state)."""
     rows, n = x2.shape
     workers = _workers(RECURSIVE_WORKERS)
-    # With threads, a long series is cut into an even number of segments of 1-2
-    # RECURSIVE_MIN_SEGMENT samples, by its length alone: the same segments, and so the
-    # same bits, whatever the number of threads. One thread runs the plain recursion
-    # (segments in turn would cost 1.5-2x: each writes a fresh output that is copied).
-    segments = (n // RECURSIVE_MIN_SEGMENT) & ~1
-    if segments >= 2 and workers >= 2:
-        if rows == 1:
-            return _lfilter_segments(b, a, x2[0], segments, workers)[None, :]
-        return np.stack([_lfilter_segments(b, a, row, segments, workers) for row in x2])
+    # With threads, long series run in segments (tsconv._recursion), all rows at once. One
+    # thread runs the plain recursion (segments in turn would only add the corrections).
+    segments = _segments(b, a, n) if workers >= 2 else 0
+    if segments:
+        edges = np.linspace(0, n, segments + 1).astype(np.int64)
+        return _recursion.run(b, a, x2, edges, _threads().map)
     if workers < 2 or rows < 2 or rows * n < 2 * RECURSIVE_MIN_SEGMENT:
         return scipy.signal.lfilter(b, a, x2, axis=-1)
     # many shorter series: split the rows (lfilter treats each row alone: same bits)
@@ -478,47 +498,6 @@ def _lfilter_rows(b: NDArray[np.floating], a: NDArray[np.floating], x2: NDArray[
         y[idx[0] : idx[-1] + 1] = scipy.signal.lfilter(b, a, x2[idx[0] : idx[-1] + 1], axis=-1)
 
     list(_threads().map(run, parts))
-    return y
-
-
-def _lfilter_segments(
-    b: NDArray[np.floating], a: NDArray[np.floating], x: NDArray[np.floating], segments: int, workers: int
-) -> NDArray[np.floating]:
-    n = x.size
-    run_all = _threads().map
-    order = max(a.size, b.size) - 1
-    dtype = np.result_type(x.dtype, b.dtype, a.dtype)
-    edges = np.linspace(0, n, segments + 1).astype(np.int64)
-    y = np.empty(n, dtype=dtype)
-    if order == 0:  # no memory: segments are independent
-        list(run_all(lambda i: y.__setitem__(slice(edges[i], edges[i + 1]), scipy.signal.lfilter(b, a, x[edges[i] : edges[i + 1]])), range(segments)))
-        return y
-
-    def segment(xs: NDArray[np.floating], zi: NDArray[np.floating]) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
-        # lfilter releases the GIL in its loop, so the segments really run at once
-        return scipy.signal.lfilter(b, a, xs, zi=zi)
-
-    def run(i: int) -> NDArray[np.floating]:
-        lo, hi = edges[i], edges[i + 1]
-        ys, zf = segment(x[lo:hi], np.zeros(order, dtype=dtype))
-        y[lo:hi] = ys
-        return zf
-
-    finals = list(run_all(run, range(segments)))
-    state = finals[0]
-    for i in range(1, segments):
-        lo, hi = edges[i], edges[i + 1]
-        start = float(np.max(np.abs(state))) if state.size else 0.0
-        zi, pos, step = state, lo, 4096
-        # add the zero-input response of the carried state until it has died out
-        # (RECURSIVE_SETTLE of where it started: far below the rounding of y) or the
-        # segment ends
-        while pos < hi and not (np.max(np.abs(zi)) <= RECURSIVE_SETTLE * start):
-            stop = min(hi, pos + step)
-            corr, zi = scipy.signal.lfilter(b, a, np.zeros(stop - pos, dtype=dtype), zi=zi)
-            y[pos:stop] += corr
-            pos, step = stop, step * 2
-        state = finals[i] + zi if pos >= hi else finals[i]
     return y
 
 
@@ -633,9 +612,10 @@ def apply(
         recursion); ``1`` runs everything in the calling thread; ``n`` allows up to
         ``n`` threads; ``-1`` every core, ``-2`` all but one, and so on. The work is cut
         by the data's size alone, so any number of threads gives the same bits, with one
-        exception: with threads a long recursion (a Transfer on 2**21 samples or more)
-        runs in segments joined by the carried state's zero-input response, which
-        differs from the plain recursion of ``workers=1`` by rounding.
+        exception: with threads a long recursion (a Transfer on 2**21 samples or more
+        whose zero-input response dies out within a quarter of a segment) runs in
+        segments joined by the carried state's zero-input response, which differs from
+        the plain recursion of ``workers=1`` by rounding.
 
     Returns
     -------

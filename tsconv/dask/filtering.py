@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from typing import Any, Literal
 
 import dask
 import dask.array as da
 import numpy as np
-import scipy.signal
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 from numpy.typing import NDArray
 
+from tsconv import _recursion
 from tsconv._validation import as_axis, check_option, check_real_dtype
 from tsconv.engine import Method, Mode, NanPolicy, _as_op, check_transfer_options, choose_method
 from tsconv.engine import apply as _apply_memory
@@ -127,14 +128,7 @@ def _kernel(op: Kernel, x: da.Array, mode: Mode, method: Method, nan_policy: Nan
 def _iir_coef(tr: Transfer, dtype: Any) -> tuple[NDArray[np.floating], NDArray[np.floating], int]:
     b = tr.num.coef.astype(dtype, copy=False)
     a = tr.den.coef.astype(dtype, copy=False)
-    return b, a, max(len(a), len(b)) - 1
-
-
-def _transition(b: NDArray[np.floating], a: NDArray[np.floating], nz: int) -> NDArray[np.float64]:
-    """``A`` of lfilter's state recursion: the final state of one zero sample from zi = e_r is A[:, r]."""
-    b64, a64 = b.astype(np.float64), a.astype(np.float64)
-    _, zf = scipy.signal.lfilter(b64, a64, np.zeros((nz, 1)), axis=-1, zi=np.eye(nz))
-    return np.ascontiguousarray(zf.T)
+    return b, a, _recursion.order(b, a)
 
 
 def _as_rows(block: NDArray[np.floating]) -> NDArray[np.floating]:
@@ -143,43 +137,31 @@ def _as_rows(block: NDArray[np.floating]) -> NDArray[np.floating]:
     return rows if np.isfinite(rows).all() else np.where(np.isfinite(rows), rows, np.nan)
 
 
-def _iir_final_state(block: NDArray[np.floating], b: Any, a: Any, nz: int) -> NDArray[np.float64]:
-    """The state at the end of a block filtered from a zero state."""
-    rows = _as_rows(block)
-    _, zf = scipy.signal.lfilter(b, a, rows, axis=-1, zi=np.zeros((rows.shape[0], nz), dtype=rows.dtype))
-    return zf.astype(np.float64)
+def _iir_zero_state(block: NDArray[np.floating], b: Any, a: Any) -> tuple[NDArray[np.floating], NDArray[np.float64]]:
+    """Step 1 of the parallel recursion for one block: its outputs and final states from a zero state."""
+    return _recursion.zero_state(b, a, _as_rows(block))
 
 
-def _iir_advance(z: NDArray[np.float64], zf0: NDArray[np.float64], power: NDArray[np.float64], feedback: bool) -> NDArray[np.float64]:
-    """The state at the end of a block: ``A^L z + zf0`` (linearity of the state recursion).
-
-    Written as an explicit product-sum so that NaN * 0 stays NaN, as in lfilter: with
-    feedback (a recursive denominator) a missing value poisons every later state even
-    once ``A^L`` underflows to zero; without feedback (an FIR written as a Transfer)
-    ``A^L`` is a shift whose zeros are exact, and the state forgets.
-    """
-    terms = z[:, None, :] * power[None, :, :]
-    if not feedback:
-        terms[:, power == 0.0] = 0.0
-    return zf0 + terms.sum(axis=-1)
-
-
-def _iir_zero_state(block_shape: tuple[int, ...], nz: int) -> NDArray[np.float64]:
+def _iir_start(block_shape: tuple[int, ...], nz: int) -> NDArray[np.float64]:
     return np.zeros((int(np.prod(block_shape[:-1], dtype=np.int64)), nz))
 
 
-def _iir_block(block: NDArray[np.floating], z: NDArray[np.float64], b: Any, a: Any, nz: int) -> NDArray[np.floating]:
-    """One block filtered from its true initial state: the in-memory lfilter, resumed."""
-    rows = _as_rows(block)
-    if nz == 0:
-        y = scipy.signal.lfilter(b, a, rows, axis=-1)
-    else:
-        y, _ = scipy.signal.lfilter(b, a, rows, axis=-1, zi=z.astype(rows.dtype))
-    return y.astype(block.dtype, copy=False).reshape(block.shape)
+def _iir_block(first: tuple[NDArray[np.floating], NDArray[np.float64]], z: NDArray[np.float64], b: Any, a: Any,
+               shape: tuple[int, ...], dtype: Any) -> NDArray[np.floating]:
+    """Step 3 for one block: its zero-state outputs plus the zero-input response of its true initial state."""
+    y0 = first[0]
+    if z.shape[-1] and np.any(z):  # (a NaN state counts: it poisons the block)
+        y0 = y0.copy()  # a task never changes its inputs
+        _recursion.add_response(y0, z, b, a)
+    return y0.astype(dtype, copy=False).reshape(shape)
 
 
 def _iir(tr: Transfer, x: da.Array, z0: Any = None) -> tuple[da.Array, Any]:
     """Chunked lfilter along the last axis; also returns the final states (a graph key).
+
+    The parallel recursion of :mod:`tsconv._recursion` as a graph: per chunk, a zero-state
+    task (outputs and final state), a scan task (the true state at the chunk's end) and
+    an output task (the zero-input response of the true initial state added).
 
     ``z0`` is an optional delayed initial state of shape (n_series, nz) for the whole
     array (series in C order of the leading axes); the returned final state has the
@@ -188,6 +170,7 @@ def _iir(tr: Transfer, x: da.Array, z0: Any = None) -> tuple[da.Array, Any]:
     b, a, nz = _iir_coef(tr, x.dtype)
     token = dask.base.tokenize(x, tr.num.coef, tr.den.coef, z0)
     out = "tsconv-iir-" + token
+    first_name = "tsconv-iir-first-" + token
     zf_name = "tsconv-iir-zf-" + token
     zi_name = "tsconv-iir-zi-" + token
     end_name = "tsconv-iir-end-" + token
@@ -195,9 +178,9 @@ def _iir(tr: Transfer, x: da.Array, z0: Any = None) -> tuple[da.Array, Any]:
     t_chunks = x.chunks[-1]
     nt = len(t_chunks)
     dsk: dict[Any, Any] = {}
-    feedback = bool(np.any(a[1:] != 0))
-    A = _transition(b, a, nz) if nz else np.zeros((0, 0))
-    powers = {L: np.linalg.matrix_power(A, L) for L in set(t_chunks)} if nz else {}
+    feedback = _recursion.feedback(a)
+    A = _recursion.transition(b, a)
+    powers = {L: _recursion.power(A, L) for L in set(t_chunks)} if nz else {}
     lead_blocks = list(itertools.product(*[range(len(c)) for c in lead_chunks]))
     z0_deps: list[Any] = []
     if z0 is not None:
@@ -208,18 +191,19 @@ def _iir(tr: Transfer, x: da.Array, z0: Any = None) -> tuple[da.Array, Any]:
     for lb in lead_blocks:
         bshape = tuple(c[i] for c, i in zip(lead_chunks, lb))
         if z0 is None:
-            dsk[(zi_name, *lb, 0)] = (_iir_zero_state, (*bshape, 1), nz)
+            dsk[(zi_name, *lb, 0)] = (_iir_start, (*bshape, 1), nz)
         else:
             sl = tuple(slice(off[i], off[i + 1]) for off, i in zip(offsets, lb))
             rows = np.asarray(row_of[sl]).ravel()
             dsk[(zi_name, *lb, 0)] = (_take_rows, z0.key, rows)
         for j in range(nt):
+            dsk[(first_name, *lb, j)] = (_iir_zero_state, (x.name, *lb, j), b, a)
             if nz:
-                dsk[(zf_name, *lb, j)] = (_iir_final_state, (x.name, *lb, j), b, a, nz)
-                dsk[(zi_name, *lb, j + 1)] = (_iir_advance, (zi_name, *lb, j), (zf_name, *lb, j), powers[t_chunks[j]], feedback)
+                dsk[(zf_name, *lb, j)] = (operator.getitem, (first_name, *lb, j), 1)
+                dsk[(zi_name, *lb, j + 1)] = (_recursion.advance, (zi_name, *lb, j), (zf_name, *lb, j), powers[t_chunks[j]], feedback)
             else:
                 dsk[(zi_name, *lb, j + 1)] = (zi_name, *lb, j)
-            dsk[(out, *lb, j)] = (_iir_block, (x.name, *lb, j), (zi_name, *lb, j), b, a, nz)
+            dsk[(out, *lb, j)] = (_iir_block, (first_name, *lb, j), (zi_name, *lb, j), b, a, (*bshape, t_chunks[j]), x.dtype)
     dsk[end_name] = (_stack_states, [(zi_name, *lb, nt) for lb in lead_blocks], [len(lead_blocks)], x.shape[:-1], lead_chunks)
     deps = [x, *z0_deps]
     graph = HighLevelGraph.from_collections(out, dsk, dependencies=deps)
@@ -339,12 +323,13 @@ def apply(
     ``z[t+1] = A z[t] + B x[t]`` (lfilter's transposed direct form II). The final
     state of a chunk of length ``L`` entered with state ``z`` is
     ``A^L z + f``, where ``f`` is the final state of the chunk from a zero state. So
-    (1) every chunk computes ``f`` in parallel, (2) a sequential scan
-    ``z_{k+1} = A^{L_k} z_k + f_k`` (a few small matrix products per chunk) gives each
-    chunk its true initial state, and (3) every chunk is filtered again in parallel
-    from that state (``lfilter(..., zi=z_k)``) -- the in-memory recursion, resumed.
-    The scan is the parallel-prefix idea of Blelloch (1990), "Prefix sums and their
-    applications", CMU-CS-90-190, applied to affine maps.
+    (1) every chunk is filtered from a zero state in parallel (outputs ``y0_k``, final
+    state ``f_k``), (2) a sequential scan ``z_{k+1} = A^{L_k} z_k + f_k`` (a few small
+    matrix products per chunk) gives each chunk its true initial state, and (3) every
+    chunk adds to ``y0_k``, in parallel, the zero-input response of ``z_k`` until it has
+    died out -- the parallel recursion the in-memory engine runs on threads. The scan is
+    the parallel-prefix idea of Blelloch (1990), "Prefix sums and their applications",
+    CMU-CS-90-190, applied to affine maps.
 
     Examples
     --------
