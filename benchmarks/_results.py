@@ -50,6 +50,27 @@ def _commit() -> str:
         return "unknown"
 
 
+def _without_out(args: list[str]) -> list[str]:
+    """The arguments without ``--out PATH`` (where a record is written is not how it was measured)."""
+    kept, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            kept.append(a)
+    return kept
+
+
+def _tsconv_path() -> str:
+    """The directory of the tsconv package this run imported (a checkout may differ from REPO)."""
+    try:
+        return str(Path(importlib.import_module("tsconv").__file__ or "").resolve().parent)
+    except Exception:  # pragma: no cover - not importable
+        return "unknown"
+
+
 # Imported at the top of a benchmark script: the load average when the run starts.
 _START_LOAD = _load()
 
@@ -72,7 +93,7 @@ class Results:
             "area": area,
             "title": title,
             "what": " ".join(what.split()),
-            "command": "python benchmarks/" + Path(sys.argv[0]).name + "".join(" " + a for a in sys.argv[1:]),
+            "command": "python benchmarks/" + Path(sys.argv[0]).name + "".join(" " + a for a in _without_out(sys.argv[1:])),
             "machine": {
                 "platform": f"{platform.system()} {platform.machine()}",
                 "cpus": os.cpu_count(),
@@ -80,6 +101,7 @@ class Results:
             },
             "versions": _versions(),
             "commit": _commit(),
+            "tsconv_path": _tsconv_path(),
             "blocks": [],
             "data": {},
         }
@@ -96,15 +118,26 @@ class Results:
         """Raw numbers a plot of ``render.py`` draws (JSON-serializable)."""
         self.record["data"][key] = value
 
-    def save(self) -> Path:
-        """Write ``benchmarks/results/<area>.json`` atomically."""
+    def save(self, out: str | None = None) -> Path:
+        """Write ``benchmarks/results/<area>.json`` (or ``out``, a scripts' ``--out``) atomically."""
         rec = self.record
         rec["machine"]["load_end"] = _load()
         rec["finished_utc"] = f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M}"
-        RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{rec['area']}.json"
+        if out is None:
+            RESULTS.mkdir(exist_ok=True)
+            path = RESULTS / f"{rec['area']}.json"
+        else:
+            path = Path(out).resolve()
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(rec, indent=1, default=float) + "\n")
         os.replace(tmp, path)
-        print(f"# wrote {path.relative_to(REPO)}; regenerate the page with python benchmarks/render.py")
+        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+        print(f"# wrote {shown}; regenerate the page with python benchmarks/render.py")
         return path
+
+
+def add_out_option(parser: Any) -> None:
+    """The ``--out`` option every benchmark script that saves a record takes."""
+    parser.add_argument("--out", default=None, metavar="PATH",
+                        help="write the JSON record here instead of benchmarks/results/<area>.json "
+                             "(benchmarks/ab.py uses it)")

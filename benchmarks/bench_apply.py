@@ -43,7 +43,7 @@ import statsmodels
 
 import tsconv
 from tsconv import Kernel, Transfer, apply, choose_method
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 NS = [10**4, 10**6, 10**7]
 WS = [5, 21, 101, 1001, 10001]
@@ -348,7 +348,7 @@ def markdown(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[
     return "\n".join(lines)
 
 
-def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[dict], repeats: int) -> None:
+def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[dict], repeats: int, out: str | None = None) -> None:
     """The same tables as ``markdown``, as ``benchmarks/results/apply.json`` for render.py."""
     res = Results("apply", "apply engine", f"""
         A centred Gaussian kernel of W taps (std W/6) applied in mode 'same' to N float64
@@ -381,7 +381,7 @@ def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: l
                   "Peak memory of apply, relative to the input")
     res.data("grid", [{k: r[k] for k in ("N", "W", "tsconv", "numpy.convolve", "scipy.convolve", "oaconvolve",
                                           "pandas gaussian")} for r in grid])
-    res.save()
+    res.save(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=5.0, help="skip a peer predicted slower than this (s)")
     p.add_argument("--calibrate", action="store_true", help="measure the cost-model constants and stop")
     p.add_argument("--only", default="grid,rolling,ema,memory")
+    add_out_option(p)
     p.add_argument("--ns", default=None, help="comma-separated series lengths for the grid (default 1e4,1e6,1e7)")
     p.add_argument("--ws", default=None, help="comma-separated kernel widths for the grid (default 5,21,101,1001,10001)")
     args = p.parse_args(argv)
@@ -411,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# load average at the end: {load()}")
     print()
     print(markdown(grid, rolling, ema, mem))
-    save_results(grid, rolling, ema, mem, repeats)
+    save_results(grid, rolling, ema, mem, repeats, args.out)
     return 0
 
 

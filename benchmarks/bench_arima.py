@@ -32,7 +32,7 @@ import scipy
 import statsmodels
 
 from tsconv import ARIMA
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 CPU: dict[int, float] = {}
@@ -73,6 +73,7 @@ def statsmodels_job(res: Any, y: np.ndarray, h: int) -> Any:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10k points, 60 series, fewer repeats")
+    add_out_option(ap)
     args = ap.parse_args()
     n = 10_000 if args.quick else 100_000
     n_series = 60 if args.quick else 300
@@ -150,10 +151,10 @@ def main() -> None:
     df = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
         print(df.to_string(index=False))
-    save_results(rows, rep_fast, rep_slow)
+    save_results(rows, rep_fast, rep_slow, args.out)
 
 
-def save_results(rows: list[dict], rep_fast: int, rep_slow: int) -> None:
+def save_results(rows: list[dict], rep_fast: int, rep_slow: int, out: str | None = None) -> None:
     """The table above as ``benchmarks/results/arima.json`` for render.py."""
     res = Results("arima", "ARIMA kernels (known coefficients)", f"""
         Filtering, in-sample one-step prediction and a 24-step forecast with 95% intervals
@@ -177,7 +178,7 @@ def save_results(rows: list[dict], rep_fast: int, rep_slow: int) -> None:
                 g(r, "x_statsmodels", "{:.1f}"), g(r, "cpu_x_sm", "{:.1f}"), g(r, "statsforecast_ms"),
                 g(r, "x_statsforecast", "{:.1f}"), g(r, "cpu_x_sf", "{:.1f}"), g(r, "agree_sm", "{:.1e}"),
                 g(r, "agree_sf", "{:.1e}")] for r in rows])
-    res.save()
+    res.save(out)
 
 
 if __name__ == "__main__":

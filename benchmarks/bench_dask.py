@@ -37,7 +37,7 @@ import scipy.signal
 
 import tsconv
 import tsconv.dask as td
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 # ---------------------------------------------------------------------------------------
@@ -436,6 +436,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1e8 points, 10k series, 1 hour of audio")
     ap.add_argument("--only", default="series,panel,catalog")
+    add_out_option(ap)
     ap.add_argument("--workdir", default=tempfile.gettempdir())
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -477,7 +478,7 @@ def main() -> None:
     print("\n".join(out))
     print(f"ru_maxrss of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:.0f} MB; "
           f"load average at the end {os.getloadavg()[0]:.1f} (the machine is shared: compare ratios of one run)")
-    res.save()
+    res.save(args.out)
 
 
 if __name__ == "__main__":

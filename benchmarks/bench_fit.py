@@ -31,7 +31,7 @@ from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 from statsmodels.tsa.arima_process import arma_generate_sample
 
 import tsconv
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 def timed(fn, repeats):
@@ -60,6 +60,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer repeats and smaller peer subsets")
     ap.add_argument("--sm-subset", type=int, default=50)
     ap.add_argument("--sf-subset", type=int, default=200)
+    add_out_option(ap)
     args = ap.parse_args(argv)
     reps = 1 if args.quick else 5
     sm_sub = 10 if args.quick else args.sm_subset
@@ -147,10 +148,10 @@ def main(argv=None):
         print(t2)
     print(f"\nnumpy {np.__version__}, pandas {pd.__version__}, statsmodels {__import__('statsmodels').__version__}, "
           f"scipy {__import__('scipy').__version__}")
-    save_results(rows, t2, k, h, sm_sub, sf_sub, reps)
+    save_results(rows, t2, k, h, sm_sub, sf_sub, reps, args.out)
 
 
-def save_results(rows, t2, k, h, sm_sub, sf_sub, reps):
+def save_results(rows, t2, k, h, sm_sub, sf_sub, reps, out=None):
     """The two tables above as ``benchmarks/results/fit.json`` for render.py."""
     res = Results("fit", "Estimation (fit + forecast)", f"""
         Fitting by CSS-ML and forecasting {h} steps with 95% intervals. A panel of {k}
@@ -173,7 +174,7 @@ def save_results(rows, t2, k, h, sm_sub, sf_sub, reps):
     res.table(cols, [[c(r.get(col, "")) for col in cols] for r in rows], f"{k}-series panel")
     res.table(["fit", "wall s", "cpu s", "llf", "llf - tsconv", "x tsconv (wall)", "x tsconv (cpu)"],
               [[name] + [f"{v:.6g}" for v in row] for name, row in t2.iterrows()], "One series of 100,000 points, ARIMA(2,0,1) + mean")
-    res.save()
+    res.save(out)
 
 
 if __name__ == "__main__":

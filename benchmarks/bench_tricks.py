@@ -35,7 +35,7 @@ import scipy.signal
 import tsconv
 from tsconv import engine
 
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 def toggled(module: object, name: str, value: object, fn: Callable[[], object]) -> Callable[[], object]:
@@ -56,6 +56,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=11)
     ap.add_argument("--quick", action="store_true")
+    add_out_option(ap)
     args = ap.parse_args()
     n = 10**6 if args.quick else 10**7
     rng = np.random.default_rng(0)
@@ -115,7 +116,7 @@ def main() -> None:
         threads for ``ncc`` (a 3 s needle in a {seconds} s haystack of float32 at 8 kHz; the
         peer computes the raw correlation only). "off / on" above 1: the trick pays.""")
     res.table(columns, rows)
-    res.save()
+    res.save(args.out)
 
 
 if __name__ == "__main__":

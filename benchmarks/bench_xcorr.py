@@ -52,7 +52,7 @@ import scipy.signal
 import statsmodels
 
 import tsconv
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 RATE = 8000
 NEEDLE_S = 3.0
@@ -185,6 +185,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-stumpy", action="store_true")
+    add_out_option(ap)
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     ap.add_argument("--memory-budget", type=float, default=300.0, help="seconds allowed for each memory measurement")
     ap.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)
@@ -252,7 +253,7 @@ def main() -> None:
         res.table(["candidate", "wall s", "speed-up vs scipy correlate", "CPU s", "CPU speed-up"],
                   [[name, f"{times[name]:.3f}", f"{ref / times[name]:.1f}x", f"{cpu[name]:.3f}",
                     f"{ref_cpu / cpu[name]:.1f}x"] for name in fns])
-        res.save()
+        res.save(args.out)
         print()
         print(f"| candidate | wall (s, median of {repeats}) | speed-up vs scipy correlate | CPU (s) | CPU speed-up |")
         print("|---|---:|---:|---:|---:|")
