@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -620,6 +622,39 @@ def test_recursion_without_payoff_runs_plain_on_threads(den):
     assert engine._segments(np.ones(1), np.array([1.0, -0.9]), LONG) > 0  # an EMA is cut
     x = RNG.standard_normal(LONG)
     np.testing.assert_array_equal(apply(Transfer([1.0], den), x, workers=2), scipy.signal.lfilter([1.0], den, x))
+
+
+def test_lfilter_releases_the_gil():
+    # The engine's threads (segments of a long recursion, rows) rely on scipy.signal.lfilter
+    # releasing the GIL in its loop; .ci/run runs this on the floor (scipy 1.11.4) too.
+    # Observable without timing a speed-up: while another thread is inside lfilter, this
+    # thread keeps running Python. Were the GIL held, this thread would stall for the whole
+    # call (its longest pause about the call's duration); released, its pauses are the
+    # scheduler's. A held GIL fails every attempt; a loaded machine may spoil one.
+    x = np.random.default_rng(0).standard_normal(1 << 24)
+    seen = []
+    for _attempt in range(3):
+        done = threading.Event()
+        took = []
+
+        def work():
+            t0 = time.perf_counter()
+            scipy.signal.lfilter([1.0], [1.0, -0.5], x)
+            took.append(time.perf_counter() - t0)
+            done.set()
+
+        worker = threading.Thread(target=work)
+        last = time.perf_counter()
+        longest = 0.0
+        worker.start()
+        while not done.is_set():
+            now = time.perf_counter()
+            longest, last = max(longest, now - last), now
+        worker.join()
+        seen.append((longest, took[0]))
+        if longest < 0.5 * took[0]:
+            return
+    pytest.fail(f"this thread stalled while lfilter ran on another (longest pause, call) = {seen} s")
 
 
 @pytest.mark.parametrize(
