@@ -40,10 +40,12 @@ def _versions() -> dict[str, str]:
 
 
 def _commit() -> str:
+    """The commit of the checkout whose tsconv this run imported (``+changes``: edited)."""
+    tree = Path(_tsconv_path()).parent if _tsconv_path() != "unknown" else REPO
     try:
-        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=REPO, capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=tree, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "tsconv"], cwd=REPO,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "tsconv"], cwd=tree,
                                capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+changes" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

@@ -62,18 +62,23 @@ def parse(cell: str) -> tuple[float, str] | None:
     return v, unit
 
 
+_RATE_UNITS = re.compile(r"mpts/s|series/s|s/query")
+
+
 def _relative(header: str) -> bool:
-    h = header.lower()
+    h = _RATE_UNITS.sub("", header.lower())  # units, not ratios
     return "/" in h or h.startswith("x ") or "speed-up" in h or "scaling" in h
 
 
 def _timing(header: str) -> str | None:
     """'time' or 'rate' for a column of timings, None for anything else."""
     h = header.lower()
-    if _relative(header) or "diff" in h or "agree" in h or "rss" in h or "memory" in h or "load" in h:
+    if _relative(header) or "diff" in h or "agree" in h or "rss" in h or "peak" in h or "load" in h:
         return None
     if "mpts/s" in h or "series/s" in h:
         return "rate"
+    if "s/query" in h:
+        return "time"
     if re.search(r"\b(ms|us|s)\b|wall|cpu|time", h) or h in ("tsconv",) or "apply(" in h or "(" in h:
         return "time"
     return "time"
@@ -116,7 +121,7 @@ def ratios(record: dict[str, Any]) -> dict[str, float]:
                 for k in peers:
                     a, b = seconds(row, j), seconds(row, k)
                     if a and b:
-                        out[f"{label} | {cols[j]} / {cols[k]}"] = a / b
+                        out[f"{label} | time: {cols[j]} / {cols[k]}"] = a / b
         # candidates as rows
         mine = [r for r in rows if _is_tsconv(r[0])]
         others = [r for r in rows if not _is_tsconv(r[0]) and any(k in r[0].lower() for k in _PEERS)]
@@ -128,7 +133,7 @@ def ratios(record: dict[str, Any]) -> dict[str, float]:
                     for q in others:
                         a, b = seconds(r, j), seconds(q, j)
                         if a and b:
-                            out[f"{name} | {r[0][:30]} / {q[0][:30]} | {c}"] = a / b
+                            out[f"{name} | {r[0][:30]} / {q[0][:30]} | time: {c}"] = a / b
     return out
 
 
@@ -165,31 +170,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating (>= 2)")
     ap.add_argument("--tolerance", type=float, default=0.10, help="flag quotients outside 1 -+ this")
     ap.add_argument("--keep", default=None, help="keep the JSON records and logs in this directory")
+    ap.add_argument("--records", default=None, metavar="DIR",
+                    help="run nothing: compare the records a previous --keep left in DIR")
     args, rest = ap.parse_known_args(argv)
     if args.rounds < 2:
         ap.error(f"--rounds must be >= 2, got {args.rounds}")
     script = (HERE / Path(args.script).name).resolve()
     if not script.is_file():
         ap.error(f"no benchmark script {script}")
-    tmp = Path(tempfile.mkdtemp(prefix="tsconv-ab-"))
-    store = Path(args.keep).resolve() if args.keep else tmp
-    store.mkdir(parents=True, exist_ok=True)
-    tree_a = _checkout(args.ref, tmp)
     recs: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
-    try:
-        for rnd in range(args.rounds):
-            for side, tree in (("A", tree_a), ("B", REPO)):
-                out = store / f"{script.stem}-{side}{rnd}.json"
-                print(f"# round {rnd + 1}/{args.rounds}, {side}: tsconv of {tree}", flush=True)
-                recs[side].append(_run(script, rest, tree, out, store / f"{script.stem}-{side}{rnd}.log"))
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree_a)], cwd=REPO, capture_output=True)
+    if args.records:
+        store = Path(args.records).resolve()
+        for side in recs:
+            recs[side] = [json.loads(f.read_text()) for f in sorted(store.glob(f"{script.stem}-{side}*.json"))]
+        if not (recs["A"] and recs["B"]):
+            ap.error(f"no records {script.stem}-A*.json and -B*.json in {store}")
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="tsconv-ab-"))
+        store = Path(args.keep).resolve() if args.keep else tmp
+        store.mkdir(parents=True, exist_ok=True)
+        tree_a = _checkout(args.ref, tmp)
+        try:
+            for rnd in range(args.rounds):
+                for side, tree in (("A", tree_a), ("B", REPO)):
+                    out = store / f"{script.stem}-{side}{rnd}.json"
+                    print(f"# round {rnd + 1}/{args.rounds}, {side}: tsconv of {tree}", flush=True)
+                    recs[side].append(_run(script, rest, tree, out, store / f"{script.stem}-{side}{rnd}.log"))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree_a)], cwd=REPO, capture_output=True)
     per = {side: [ratios(r) for r in rs] for side, rs in recs.items()}
     keys = [k for k in per["B"][0] if all(k in d for s in per.values() for d in s)]
     missing = sorted({k for s in per.values() for d in s for k in d} - set(keys))
     head = recs["B"][0]
-    print(f"\n## A/B of {head['command']}: A = {args.ref}, B = working tree ({head.get('commit')}); "
-          f"{args.rounds} rounds each, alternating; loads {[r['machine'].get('load_start') for r in recs['A'] + recs['B']]}")
+    print(f"\n## A/B of {head['command']}: A = {recs['A'][0].get('commit')}, B = working tree ({head.get('commit')}); "
+          f"{len(recs['A'])} and {len(recs['B'])} rounds, alternating; loads {[r['machine'].get('load_start') for r in recs['A'] + recs['B']]}")
     print("| table | row | ratio | A (median; rounds) | B (median; rounds) | B / A | |")
     print("|---|---|---|---:|---:|---:|---|")
     flagged = 0
@@ -201,8 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         bad = not (1 - args.tolerance <= q <= 1 + args.tolerance)
         flagged += bad
         table, row, what = (k.split(" | ", 2) + ["", ""])[:3]
+        # "time:" ratios are tsconv's time over the peer's: below 1 - tol, tsconv gained
+        note = "" if not bad else "**outside**" + ("" if not what.startswith("time:") else
+                                                    " (tsconv faster)" if q < 1 else " (tsconv slower)")
         print(f"| {table} | {row} | {what} | {_fmt(ma)}; {'/'.join(_fmt(v) for v in a)} | "
-              f"{_fmt(mb)}; {'/'.join(_fmt(v) for v in b)} | {q:.2f} | {'**outside**' if bad else ''} |")
+              f"{_fmt(mb)}; {'/'.join(_fmt(v) for v in b)} | {q:.2f} | {note} |")
     print(f"\n{flagged} of {len(keys)} cells outside {1 - args.tolerance:.2f}-{1 + args.tolerance:.2f}"
           + (f"; {len(missing)} cells not in every run (not compared): {missing[:8]}" if missing else ""))
     print(f"# records and logs in {store}")
