@@ -24,7 +24,12 @@ Usage::
 
     python benchmarks/ab.py bench_apply.py --quick --ns 1e4,1e5,1e6 [--ref 54ae9c1] [--rounds 2]
 
-Everything after the script name that ``ab.py`` does not know is passed to the script.
+Everything after the script name that ``ab.py`` does not know is passed to the script. The
+working tree's script must run on the ref's package: on ``54ae9c1`` (the default), before
+the API changes of issue 15, ``bench_apply.py``, ``bench_xcorr.py`` and ``bench_fit.py`` do;
+``bench_arima.py`` (``simulate(seed=)``), ``bench_dask.py`` (its panel section) and
+``bench_tricks.py`` (``apply(workers=)``) do not: compare those with a later ``--ref``.
+``--records DIR`` compares the records a previous ``--keep DIR`` left, without running.
 Exit status 0 (flagged cells are a finding, not an error) unless a run fails.
 """
 
