@@ -276,3 +276,17 @@ def matcher_spectral_kernel(x, n_taps=257, floor=1e-6):
     h = np.fft.fftshift(np.fft.irfft(1.0 / np.sqrt(psd), n_taps))
     h *= np.hanning(n_taps + 2)[1:-1]
     return h / np.sqrt(np.sum(h**2)), n_taps // 2
+
+
+def roots_outside(poly, margin=0.0):
+    """Rows of ``poly (k, m)`` (zero lag first) whose roots all have modulus > 1 / (1 - margin), by numpy.roots."""
+    import numpy as np
+
+    out = []
+    for p in np.atleast_2d(np.asarray(poly, float)):
+        if not np.all(np.isfinite(p)):
+            out.append(False)
+            continue
+        r = np.roots(p[::-1])  # numpy.roots wants the highest power first
+        out.append(bool(np.all(np.abs(r) > 1.0 / (1.0 - margin))))
+    return np.array(out, dtype=bool)

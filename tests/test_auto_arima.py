@@ -127,22 +127,14 @@ def test_fixed_order_fit_reaches_the_sarimax_optimum(y, order, seasonal_order):
     assert m.llf >= _sarimax_llf(y, order, seasonal_order) - 1e-3
 
 
-# Known failure (issue 13 stays open on it): with the rewritten batched likelihood, N0683
-# scaled by 1e-12 ends 0.031 below SARIMAX's optimum with its MA root on the unit circle
-# (ma.L1 = 0.999999) and converged=True; at scale 1 it is flagged converged=False. Not
-# strict: rounding decides which side of the flag a run lands on.
-_N0683_SMALL = pytest.mark.xfail(reason="N0683 x 1e-12: stalls on the MA boundary flagged converged", strict=False)
-
-
 @pytest.mark.parametrize("y", [N0648, pytest.param(N0683, id="N0683"), N0667], ids=["N0648", "N0683", "N0667"])
 @pytest.mark.parametrize("scale", [1.0, pytest.param(1e-12, id="1e-12")])
-def test_seasonal_arma_fit_reaches_the_sarimax_optimum_or_says_it_did_not(y, scale, request):
-    if scale == 1e-12 and request.node.callspec.id.endswith("N0683"):
-        request.applymarker(_N0683_SMALL)
+def test_seasonal_arma_fit_reaches_the_sarimax_optimum_or_says_it_did_not(y, scale):
     # (2,1,1)(1,0,1)[4] on short M3 series has several optima. N0648: the start
     # mirrored in the seasonal factor reaches SARIMAX's (was 0.20 below, converged=True);
-    # N0683: 0.02 below and converged=False (was 1.46 below, converged=True); N0667:
-    # below, and flagged. Whatever the units (SARIMAX's optimum is taken on the
+    # N0683: 0.01 below with its MA root on the unit circle and converged=False, at
+    # both scales (was 1.46 below, converged=True; 1e-12 once ended 0.031 below with
+    # converged=True); N0667: below, and flagged. Whatever the units (SARIMAX's optimum is taken on the
     # unscaled data, shifted by -n_eff log(scale))
     order, sorder = (2, 1, 1), (1, 0, 1, 4)
     ref = _sarimax_llf(y, order, sorder) - (len(y) - 1) * np.log(scale)

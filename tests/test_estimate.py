@@ -12,6 +12,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.regression.linear_model import burg, yule_walker
 from statsmodels.tsa.ar_model import AutoReg
 from statsmodels.tsa.arima.model import ARIMA as SMARIMA
@@ -777,3 +779,76 @@ def test_roots_ok_of_a_first_degree_polynomial_equals_numpy_roots():
         want = [bool(np.isfinite(x) and x != 0 and np.all(np.abs(np.roots([x, 1.0])) > 1 / (1 - margin))) or x == 0
                 for x in c]
         np.testing.assert_array_equal(_ep.roots_ok(poly, margin), want)
+
+
+# -- the compiled likelihood engine (tsconv._likelihood) against slow twins ---------------
+def _poly_from_roots(roots):
+    """Real lag polynomial (zero lag first, constant 1) with the given roots (conjugates included)."""
+    c = np.real(np.poly(1.0 / np.asarray(roots)))  # prod (1 - z / root)
+    return c / c[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_stable_rows_equals_numpy_roots(data):
+    # rows with roots inside, outside and within 1e-9 of the margin's circle
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    deg = data.draw(st.integers(1, 7))
+    margin = data.draw(st.sampled_from([0.0, 1e-6, 1e-2, 0.05]))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(30):
+        mod = rng.uniform(0.5, 2.0, deg)
+        if rng.random() < 0.3:
+            mod[0] = (1.0 / (1.0 - margin)) * (1 + rng.choice([-1, 1]) * 1e-6)
+        ang = rng.uniform(0, np.pi, deg)
+        roots = []
+        for m, a in zip(mod, ang):
+            if len(roots) + 2 <= deg and rng.random() < 0.5:
+                roots += [m * np.exp(1j * a), m * np.exp(-1j * a)]
+            elif len(roots) < deg:
+                roots.append(m * rng.choice([-1.0, 1.0]))
+        while len(roots) < deg:
+            roots.append(rng.uniform(0.5, 2.0))
+        rows.append(_poly_from_roots(roots))
+    P = np.array(rows)
+    np.testing.assert_array_equal(_ep.roots_ok(P, margin), naive.roots_outside(P, margin))
+
+
+def test_stable_rows_of_sparse_seasonal_products_and_bad_values():
+    rng = np.random.default_rng(5)
+    ar, ma = _ep.expand_polys(rng.uniform(-0.9, 0.9, (200, 2)), rng.uniform(-1.05, 1.05, (200, 1)),
+                              rng.uniform(-1.05, 1.05, (200, 1)), rng.uniform(-1.05, 1.05, (200, 1)), 12)
+    for poly in (ar, ma):
+        want = naive.roots_outside(poly, 1e-3)
+        assert 0 < want.sum() < len(want)
+        np.testing.assert_array_equal(_ep.roots_ok(poly, 1e-3), want)
+    bad = np.array([[1.0, np.nan], [1.0, np.inf], [0.0, 0.5], [1.0, 0.0]])
+    np.testing.assert_array_equal(_ep.roots_ok(bad, 0.0), [False, False, False, True])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_compiled_innovations_equal_dense_cholesky(data):
+    # the compiled Kalman filter (then plain recursion) against the dense Cholesky factor
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    s = data.draw(st.sampled_from([1, 4, 12]))
+    p, q, P, Q = (data.draw(st.integers(0, 2)) for _ in range(4))
+    n = data.draw(st.integers(1, 90))
+    rng = np.random.default_rng(seed)
+    k = 3
+    ar, ma = _ep.expand_polys(rng.uniform(-0.45, 0.45, (k, p)), rng.uniform(-0.45, 0.45, (k, P)),
+                              rng.uniform(-0.95, 0.95, (k, q)), rng.uniform(-0.95, 0.95, (k, Q)), s)
+    w = rng.standard_normal((k, n))
+    v, F = _ep.exact_innovations(ar, ma, w)
+    for i in range(k):
+        if not (naive.roots_outside(ar[i:i + 1])[0] and naive.roots_outside(ma[i:i + 1])[0]):
+            continue
+        e_ref, d_ref = naive.exact_innovations_dense(ar[i], ma[i], w[i])
+        np.testing.assert_allclose(v[i], e_ref, atol=1e-7)
+        np.testing.assert_allclose(F[i], d_ref, rtol=1e-7)
+
+
+def test_exact_innovations_refuses_a_nonstationary_ar_part():
+    with pytest.raises(ValueError, match="stationary"):
+        _ep.exact_innovations(np.array([[1.0, -1.0]]), np.array([[1.0]]), np.zeros((1, 5)))

@@ -12,9 +12,7 @@ Contents
 * the stationarity / invertibility reparametrization (Monahan 1984, Jones 1980),
   vectorized;
 * CSS residuals (R's ``arima(method="CSS")`` recursion);
-* the exact Gaussian ARMA innovations by a Kalman filter in Harvey's form, run until
-  its gain converges, then a plain recursion (the innovations form of the exact
-  likelihood);
+* the exact Gaussian ARMA innovations (the compiled engine of :mod:`tsconv._likelihood`);
 * a batched Levenberg-Marquardt least-squares solver with per-row damping.
 """
 
@@ -26,6 +24,8 @@ import numpy as np
 import scipy.optimize
 import scipy.signal
 from numpy.typing import NDArray
+
+from tsconv import _likelihood
 
 Array = NDArray[np.float64]
 
@@ -175,27 +175,11 @@ def expand_polys(phi: Array, sphi: Array, theta: Array, stheta: Array, s: int) -
 
     Inputs are statsmodels-sign coefficients ``(k, p)`` etc. Returns the lfilter
     polynomials with the zero lag first: ``ar (k, p + sP + 1)`` with the lfilter sign
-    (``[1, -phi_1, ...]``) and ``ma (k, q + sQ + 1)`` (``[1, theta_1, ...]``).
+    (``[1, -phi_1, ...]``) and ``ma (k, q + sQ + 1)`` (``[1, theta_1, ...]``):
+    :func:`tsconv._likelihood.seasonal_product`.
     """
-    k = phi.shape[0]
-
-    def poly(c: Array, sign: float, step: int) -> Array:
-        out = np.zeros((k, c.shape[1] * step + 1))
-        out[:, 0] = 1.0
-        if c.shape[1]:
-            out[:, step::step] = sign * c
-        return out
-
-    def mul(a: Array, b: Array, step: int) -> Array:
-        # b is nonzero only at the lags 0, step, 2 step, ... (a polynomial in B^step)
-        out = np.zeros((k, a.shape[1] + b.shape[1] - 1))
-        for j in range(0, b.shape[1], step):
-            out[:, j : j + a.shape[1]] += a * b[:, j : j + 1]
-        return out
-
-    ar = mul(poly(phi, -1.0, 1), poly(sphi, -1.0, max(s, 1)), max(s, 1))
-    ma = mul(poly(theta, 1.0, 1), poly(stheta, 1.0, max(s, 1)), max(s, 1))
-    return ar, ma
+    s = max(int(s), 1)
+    return _likelihood.seasonal_product(phi, sphi, -1.0, s), _likelihood.seasonal_product(theta, stheta, 1.0, s)
 
 
 def difference(y: Array, d: int, D: int, s: int) -> Array:
@@ -208,240 +192,25 @@ def difference(y: Array, d: int, D: int, s: int) -> Array:
     return w
 
 
-def _nonzero_lags(poly: Array) -> NDArray[np.intp]:
-    return np.flatnonzero(np.any(poly[:, 1:] != 0.0, axis=0)) + 1
-
-
-def _rows_are_cheaper(k: int, steps: int, n_lags: int) -> bool:
-    """A loop of ``k`` lfilter calls (~15 us each) beats a time loop of ``steps`` steps of
-    ``n_lags + 2`` numpy calls (~1.5 us each, vectorized over rows)?"""
-    return k * 15.0 < steps * (n_lags + 2) * 1.5
-
-
 def arma_filter(ar: Array, ma: Array, w: Array, start: int) -> Array:
-    """Conditional ARMA residuals of every row with its own polynomials.
-
-    ``e[t] = 0`` for ``t < start``; for ``t >= start``
-    ``e[t] = sum_j ar[j] w[t-j] - sum_{j>=1} ma[j] e[t-j]`` with ``w[t-j]`` taken only
-    when ``t - j >= 0`` — R's ``ARIMA_CSS`` recursion when ``start = p + sP``. The AR
-    part is vectorized over time; the MA recursion loops over time (vectorized over
-    rows) or, when every row shares one polynomial, calls ``scipy.signal.lfilter``.
-    """
-    k, n = w.shape
-    u = np.zeros((k, n))
-    u[:, start:] = ar[:, :1] * w[:, start:]
-    for j in _nonzero_lags(ar):
-        lo = max(start, j)
-        if lo < n:
-            u[:, lo:] += ar[:, j : j + 1] * w[:, lo - j : n - j]
-    lags = _nonzero_lags(ma)
-    if lags.size == 0:
-        return u
-    if k == 1 or np.all(ma == ma[:1]):
-        e = np.zeros((k, n))
-        e[:, start:] = scipy.signal.lfilter([1.0], ma[0], u[:, start:], axis=-1)
-        return e
-    if _rows_are_cheaper(k, n - start, lags.size):
-        e = np.zeros((k, n))
-        for i in range(k):
-            e[i, start:] = scipy.signal.lfilter([1.0], ma[i], u[i, start:])
-        return e
-    e = np.zeros((k, n))
-    return _ma_recursion_time_major(u, ma, lags, start, None)
-
-
-def _one_lag_scan(u: Array, c: Array, L: int, start: int, v: Array | None) -> Array:
-    """``e[t] = u[t] + c e[t - L]`` (one MA lag, per-row ``c``) by a doubling scan
-    (Hillis-Steele): after stage ``s`` each value holds ``sum_{j < 2^s} c^j u[t - jL]``,
-    so ``log2(n / L)`` whole-array steps replace the loop over time."""
-    if v is None:
-        e = np.zeros_like(u)
-        e[:, start:] = u[:, start:]
-        lo = start
-    else:
-        e = v.copy()
-        n = v.shape[1]
-        e[:, start:] = u[:, : n - start]
-        # the known values before ``start`` enter as extra input on the first L steps
-        m = min(L, n - start)
-        e[:, start : start + m] += c[:, None] * v[:, start - L : start - L + m]
-        lo = start
-    # blocks of rows small enough to stay in cache across the log2(n / L) passes
-    for r0 in range(0, e.shape[0], 256):
-        seg = e[r0 : r0 + 256, lo:]
-        step, power = L, c[r0 : r0 + 256].copy()
-        while step < seg.shape[1]:
-            seg[:, step:] += power[:, None] * seg[:, :-step]
-            power *= power
-            step *= 2
-    return e
-
-
-def _ma_recursion_time_major(u: Array, ma: Array, lags: NDArray[np.intp], start: int, v: Array | None) -> Array:
-    """``e[t] = u[t] - sum_j ma[j] e[t - j]`` for ``t >= start`` with per-row ``ma``, looping
-    over time on a time-major copy (contiguous rows of ``k`` values, in-place ufuncs).
-
-    With ``v`` given (``(k, n)``, values before ``start`` known), the recursion continues
-    ``v`` and ``u`` holds the inputs from ``start`` on; else ``e`` is zero before ``start``
-    and the pre-start values do not enter (R's conditional start)."""
-    k = u.shape[0]
-    if lags.size == 1:
-        return _one_lag_scan(u, -ma[:, lags[0]], int(lags[0]), start, v)
-    if v is None:
-        n = u.shape[1]
-        eT = np.zeros((n, k))
-        uT = np.ascontiguousarray(u.T)
-        offset = 0
-    else:
-        n = v.shape[1]
-        eT = np.ascontiguousarray(v.T)
-        uT = np.ascontiguousarray(u.T)
-        offset = start
-    coefs = [np.ascontiguousarray(ma[:, j]) for j in lags]
-    tmp = np.empty(k)
-    for t in range(start, n):
-        row = eT[t]
-        np.copyto(row, uT[t - offset])
-        for j, c in zip(lags, coefs):
-            if v is not None or t - j >= start:
-                np.multiply(c, eT[t - j], out=tmp)
-                np.subtract(row, tmp, out=row)
-    return np.ascontiguousarray(eT.T)
+    """Conditional ARMA residuals of every row with its own polynomials (R's ``ARIMA_CSS``
+    recursion when ``start = p + sP``): :func:`tsconv._likelihood.css_residuals`."""
+    return _likelihood.css_residuals(ar, ma, w, start)
 
 
 # ---------------------------------------------------------------------------------------
-# Exact Gaussian ARMA likelihood: Kalman filter (Harvey form) until steady, then recursion
+# Exact Gaussian ARMA likelihood: the compiled engine of tsconv._likelihood
 # ---------------------------------------------------------------------------------------
-def _stationary_cov(T: Array, RR: Array, maxiter: int = 64) -> Array:
-    """Solve ``P = T P T' + RR`` for every row by doubling (Smith 1968)."""
-    P = RR.copy()
-    A = T.copy()
-    for _ in range(maxiter):
-        P = P + A @ P @ np.swapaxes(A, 1, 2)
-        A = A @ A
-        if not np.all(np.isfinite(A)) or np.max(np.abs(A)) < 1e-18:
-            break
-    return P
-
-
 def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11, check: bool = True) -> tuple[Array, Array]:
-    """Standardized exact innovations of zero-mean ARMA rows with unit innovation variance.
+    """Standardized exact innovations ``(v, F)`` of zero-mean ARMA rows (unit innovation variance).
 
-    ``ar``, ``ma``: reduced lfilter polynomials ``(k, r_a)``, ``(k, r_m)`` (stationary,
-    invertible); ``w``: ``(k, n)``. Returns ``(v, F)``: the one-step prediction errors
-    and their variances in units of ``sigma2``, so that the exact log-likelihood is
-    ``-0.5 * sum(log(2 pi sigma2 F) + v**2 / (sigma2 F))``.
-
-    A few rows (``k <= 4``; ``k <= 6`` when a polynomial has more than 8 terms) go to
-    :func:`tsconv._arima_private.exact_innovations` (one model at a time, banded
-    Cholesky). Many rows, each with its own coefficients, go
-    through a Kalman filter in Harvey's state-space form vectorized over rows (stationary
-    initial covariance by doubling); a row leaves the filter once its ``F`` is within
-    ``tol`` of 1 (the steady state), after which its innovations satisfy
-    ``theta(B) v = phi(B) w`` and come from that plain recursion. ``check=False``
-    skips the banded path's stationarity test (for a caller that made it).
+    :func:`tsconv._likelihood.exact_innovations` (a compiled Kalman filter until its gain
+    converges, then the plain recursion); ``check`` tests that every AR part is
+    stationary first (``False`` for a caller that has checked).
     """
-    k, n = w.shape
-    # measured crossover: a banded Cholesky costs ~0.25 ms per row for a short
-    # non-seasonal model and ~0.5 ms for a seasonal one (state dimension >= 8), the
-    # vectorized filter ~0.6 ms and ~3 ms whatever the rows up to a few dozen
-    if k <= (6 if max(ar.shape[1], ma.shape[1]) > 8 else 4):
-        from tsconv import _arima_private as _ap
-
-        v = np.empty((k, n))
-        F = np.empty((k, n))
-        for i in range(k):
-            v[i], F[i] = _ap.exact_innovations(ar[i], ma[i], w[i], check=check)
-        return v, F
-    p, q = ar.shape[1] - 1, ma.shape[1] - 1
-    r = max(p, q + 1)
-    phi = np.zeros((k, r))
-    phi[:, :p] = -ar[:, 1:]
-    T = np.zeros((k, r, r))
-    T[:, :, 0] = phi
-    if r > 1:
-        T[:, np.arange(r - 1), np.arange(1, r)] = 1.0
-    R = np.zeros((k, r))
-    R[:, : q + 1] = ma
-    RR = R[:, :, None] * R[:, None, :]
-    P = _stationary_cov(T, RR)
-    a = np.zeros((k, r))
-    # time-major storage: one contiguous row of every array per step
-    wT = np.ascontiguousarray(w.T)
-    vT = np.zeros((n, k))
-    FT = np.ones((n, k))
-    t0 = np.full(k, n)  # first time each row follows the plain recursion
-    act = np.arange(k)
-    full = True  # every row still in the filter (no gather / scatter needed)
-    for t in range(n):
-        f = P[:, 0, 0].copy()
-        if full:
-            vt = wT[t] - a[:, 0]
-            vT[t] = vt
-            FT[t] = f
-        else:
-            vt = wT[t, act] - a[:, 0]
-            vT[t, act] = vt
-            FT[t, act] = f
-        if t >= r:
-            done = np.abs(f - 1.0) < tol
-            if done.any():
-                t0[act[done]] = t + 1
-                keep = ~done
-                act, P, a, phi, RR, f, vt = act[keep], P[keep], a[keep], phi[keep], RR[keep], f[keep], vt[keep]
-                full = False
-                if act.size == 0:
-                    break
-        # Harvey's T (first column phi, ones above the diagonal), b = P[1:, 0] padded:
-        # T P e0 = c = phi P00 + b;  T P T' = P[1:, 1:] (padded) + phi c' + b phi';
-        # P <- T P T' + RR - c c' / f;  a <- T a + c v / f
-        b = np.zeros_like(a)
-        b[:, :-1] = P[:, 1:, 0]
-        c = phi * f[:, None] + b
-        K = c / f[:, None]
-        a_new = phi * a[:, :1]
-        a_new[:, :-1] += a[:, 1:]
-        a = a_new + K * vt[:, None]
-        Pn = (phi - K)[:, :, None] * c[:, None, :]
-        Pn += b[:, :, None] * phi[:, None, :]
-        Pn += RR
-        Pn[:, :-1, :-1] += P[:, 1:, 1:]
-        P = Pn
-    v = np.ascontiguousarray(vT.T)
-    F = np.ascontiguousarray(FT.T)
-    if np.any(t0 < n):
-        _continue_recursion(ar, ma, w, v, t0)
-    return v, F
-
-
-def _continue_recursion(ar: Array, ma: Array, w: Array, v: Array, t0: NDArray[np.intp]) -> None:
-    """In place: ``v[i, t] = sum_j ar[i, j] w[i, t-j] - sum_j>=1 ma[i, j] v[i, t-j]``
-    for ``t >= t0[i]`` (earlier values of ``v`` are kept: they came from the filter)."""
-    k, n = w.shape
-    lo = int(t0.min())
-    u = ar[:, :1] * w[:, lo:]
-    for j in _nonzero_lags(ar):
-        u = u + ar[:, j : j + 1] * w[:, lo - j : n - j]
-    lags = _nonzero_lags(ma)
-    if lags.size == 0:
-        mask = np.arange(lo, n)[None, :] >= t0[:, None]
-        v[:, lo:] = np.where(mask, u, v[:, lo:])
-        return
-    if _rows_are_cheaper(k, n - lo, lags.size):
-        for i in range(k):
-            a = int(t0[i])
-            zi = scipy.signal.lfiltic([1.0], ma[i], v[i, a - 1 :: -1][: ma.shape[1] - 1])
-            v[i, a:] = scipy.signal.lfilter([1.0], ma[i], u[i, a - lo :], zi=zi)[0]
-        return
-    # rows still in the filter at time lo keep their filtered values there: feed them
-    # through by an input that reproduces them (u_t = v_t + sum_j ma_j v_{t-j})
-    hi = int(t0.max())
-    if hi > lo:
-        fix = v[:, lo:hi].copy()
-        for j in lags:
-            fix += ma[:, j : j + 1] * v[:, lo - j : hi - j]
-        u[:, : hi - lo] = np.where(np.arange(lo, hi)[None, :] < t0[:, None], fix, u[:, : hi - lo])
-    v[:, :] = _ma_recursion_time_major(u, ma, lags, lo, v)
+    if check and not np.all(roots_ok(ar, margin=0.0)):
+        raise ValueError("ar must be stationary (every root of ar(z) outside the unit circle)")
+    return _likelihood.exact_innovations(ar, ma, w, tol)
 
 
 # ---------------------------------------------------------------------------------------
@@ -605,6 +374,7 @@ class Spec:
         self.slices = [slice(int(cut[i]), int(cut[i + 1])) for i in range(5)]
         self.n_params = int(cut[-1])
         self.n_arma = self.n_params - n_reg
+        self._transformable = [self._consecutive(l) for l in (self.ar_lags, self.ma_lags, self.sar_lags, self.sma_lags)]
 
     @property
     def n_cond(self) -> int:
@@ -656,7 +426,8 @@ class Spec:
 
     @property
     def transformable(self) -> list[bool]:
-        return [self._consecutive(l) for l in (self.ar_lags, self.ma_lags, self.sar_lags, self.sma_lags)]
+        """Lag blocks with consecutive lags 1..m (those the Monahan / Jones transform maps)."""
+        return self._transformable
 
     def constrain(self, u: Array) -> Array:
         """Unconstrained -> stationary AR and invertible MA blocks (lag lists left as they are)."""
@@ -675,26 +446,9 @@ class Spec:
 
 
 def roots_ok(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
-    """Rows whose lag polynomial has every root outside the unit circle (by ``margin``)."""
-    k, m = poly.shape
-    ok = np.ones(k, dtype=bool)
-    if m <= 1 or not np.any(poly[:, 1:]):
-        return ok
-    # companion matrices: eigenvalues are the inverse roots
-    deg = m - 1
-    if deg == 1:  # one inverse root: -poly[1] / poly[0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            root = np.abs(poly[:, 1] / poly[:, 0])
-        return np.isfinite(root) & (root < 1.0 - margin)
-    C = np.zeros((k, deg, deg))
-    C[:, 0, :] = -poly[:, 1:] / poly[:, :1]
-    if deg > 1:
-        C[:, np.arange(1, deg), np.arange(deg - 1)] = 1.0
-    finite = np.all(np.isfinite(C.reshape(k, -1)), axis=1)
-    Cf = np.where(finite[:, None, None], C, 0.0)
-    eig = np.linalg.eigvals(Cf)
-    ok = finite & (np.max(np.abs(eig), axis=1) < 1.0 - margin)
-    return ok
+    """Rows whose lag polynomial has every root outside the unit circle (by ``margin``: the
+    inverse roots within ``1 - margin``): :func:`tsconv._likelihood.stable_rows`."""
+    return _likelihood.stable_rows(poly, margin)
 
 
 class Block:
