@@ -375,6 +375,8 @@ class Spec:
         self.n_params = int(cut[-1])
         self.n_arma = self.n_params - n_reg
         self._transformable = [self._consecutive(l) for l in (self.ar_lags, self.ma_lags, self.sar_lags, self.sma_lags)]
+        self.layout = _likelihood.Layout(n_reg, [self.ar_lags, self.ma_lags, self.sar_lags, self.sma_lags], self.s,
+                                         self._transformable)
 
     @property
     def n_cond(self) -> int:
@@ -484,25 +486,18 @@ class Block:
 
     # -- objective functions: residual vectors for the LM solver ------------------------
     def css_residuals(self, x: Array, rows: NDArray[np.intp]) -> Array:
-        beta, ar, ma = self.spec.polys(x)
-        w = self.centred(beta, rows)
+        """CSS residuals (R's ``ARIMA_CSS``) from ``p + sP`` on: one compiled pass over the rows."""
+        w = self.centred(x[:, self.spec.slices[0]], rows)
         start = self.spec.p + self.spec.s * self.spec.P
-        return arma_filter(ar, ma, w, start)[:, start:]
+        return _likelihood.objective(x, self.spec.layout, w, exact=False, constrain=False, start=start)
 
     def ml_residuals(self, u: Array, rows: NDArray[np.intp]) -> Array:
         """Scaled exact innovations whose sum of squares is the concentrated ``-2 llf``
-        up to constants: ``v / sqrt(F) * exp(mean(log F) / 2)``."""
-        x = self.spec.constrain(u)
-        beta, ar, ma = self.spec.polys(x)
-        ok = self.spec.stable(x)
-        out = np.full((x.shape[0], self.nw), np.inf)
-        if not ok.any():
-            return out
-        w = self.centred(beta[ok], rows[ok])
-        v, F = exact_innovations(ar[ok], ma[ok], w, check=False)  # stable: checked above
-        g = np.exp(0.5 * np.mean(np.log(F), axis=1))
-        out[ok] = v / np.sqrt(F) * g[:, None]
-        return out
+        up to constants, ``v / sqrt(F) * exp(mean(log F) / 2)``, of the unconstrained
+        parameters ``u`` (``inf`` where :meth:`Spec.stable` fails): one compiled pass over
+        the rows (the transform, the stationarity test, the polynomials, the innovations)."""
+        w = self.centred(u[:, self.spec.slices[0]], rows)  # the regression block is not transformed
+        return _likelihood.objective(u, self.spec.layout, w, exact=True, constrain=True)
 
     def exact_llf(self, x: Array, rows: NDArray[np.intp]) -> tuple[Array, Array, Array, Array]:
         """Concentrated exact log-likelihood, sigma2 and the innovations ``(v, F)``."""

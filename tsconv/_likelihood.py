@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
-__all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product"]
+__all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -51,73 +51,75 @@ def _stationary_cov(T: Array, RR: Array) -> Array:  # pragma: no cover - compile
 
 
 @numba.njit(cache=True, nogil=True)
-def _rows(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
-    k, n = w.shape
-    ra, rm = ar.shape[1], ma.shape[1]
+def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
+    """One row: ``ar (r_a,)``, ``ma (r_m,)``, ``w (n,)`` -> ``v``, ``F`` in place."""
+    n = w.size
+    ra, rm = ar.size, ma.size
     p, q = ra - 1, rm - 1
     r = max(p, q + 1)
     phi = np.zeros(r)
+    for j in range(p):
+        phi[j] = -ar[j + 1]
     R = np.zeros(r)
+    for j in range(q + 1):
+        R[j] = ma[j]
+    RR = np.outer(R, R)
     T = np.zeros((r, r))
+    T[:, 0] = phi
+    for j in range(r - 1):
+        T[j, j + 1] = 1.0
+    P = _stationary_cov(T, RR)
     b = np.zeros(r)
     c = np.zeros(r)
     K = np.zeros(r)
     a = np.zeros(r)
     an = np.zeros(r)
     Pn = np.zeros((r, r))
-    for i in range(k):
-        phi[:] = 0.0
-        for j in range(p):
-            phi[j] = -ar[i, j + 1]
-        R[:] = 0.0
-        for j in range(q + 1):
-            R[j] = ma[i, j]
-        RR = np.outer(R, R)
-        T[:, :] = 0.0
-        T[:, 0] = phi
+    t0 = n
+    for t in range(n):
+        f = P[0, 0]
+        vt = w[t] - a[0]
+        v[t] = vt
+        F[t] = f
+        if t >= r and abs(f - 1.0) < tol:
+            t0 = t + 1
+            break
+        # T P e0 = c = phi P00 + b, b = P[1:, 0] padded; K = c / f
         for j in range(r - 1):
-            T[j, j + 1] = 1.0
-        P = _stationary_cov(T, RR)
-        a[:] = 0.0
-        t0 = n
-        for t in range(n):
-            f = P[0, 0]
-            vt = w[i, t] - a[0]
-            v[i, t] = vt
-            F[i, t] = f
-            if t >= r and abs(f - 1.0) < tol:
-                t0 = t + 1
-                break
-            # T P e0 = c = phi P00 + b, b = P[1:, 0] padded; K = c / f
-            for j in range(r - 1):
-                b[j] = P[j + 1, 0]
-            b[r - 1] = 0.0
-            for j in range(r):
-                c[j] = phi[j] * f + b[j]
-                K[j] = c[j] / f
-            # a <- T a + K v
-            a0 = a[0]
-            for j in range(r - 1):
-                an[j] = phi[j] * a0 + a[j + 1] + K[j] * vt
-            an[r - 1] = phi[r - 1] * a0 + K[r - 1] * vt
-            a[:] = an
-            # P <- T P T' + RR - c c' / f = P[1:, 1:] (padded) + (phi - K) c' + b phi' + RR
-            for ii in range(r):
-                for jj in range(r):
-                    val = (phi[ii] - K[ii]) * c[jj] + b[ii] * phi[jj] + RR[ii, jj]
-                    if ii < r - 1 and jj < r - 1:
-                        val += P[ii + 1, jj + 1]
-                    Pn[ii, jj] = val
-            P[:, :] = Pn
-        # steady state: theta(B) v_t = phi(B) w_t
-        for t in range(t0, n):
-            s = 0.0
-            for j in range(ra):
-                s += ar[i, j] * w[i, t - j]
-            for j in range(1, rm):
-                s -= ma[i, j] * v[i, t - j]
-            v[i, t] = s
-            F[i, t] = 1.0
+            b[j] = P[j + 1, 0]
+        b[r - 1] = 0.0
+        for j in range(r):
+            c[j] = phi[j] * f + b[j]
+            K[j] = c[j] / f
+        # a <- T a + K v
+        a0 = a[0]
+        for j in range(r - 1):
+            an[j] = phi[j] * a0 + a[j + 1] + K[j] * vt
+        an[r - 1] = phi[r - 1] * a0 + K[r - 1] * vt
+        a[:] = an
+        # P <- T P T' + RR - c c' / f = P[1:, 1:] (padded) + (phi - K) c' + b phi' + RR
+        for ii in range(r):
+            for jj in range(r):
+                val = (phi[ii] - K[ii]) * c[jj] + b[ii] * phi[jj] + RR[ii, jj]
+                if ii < r - 1 and jj < r - 1:
+                    val += P[ii + 1, jj + 1]
+                Pn[ii, jj] = val
+        P[:, :] = Pn
+    # steady state: theta(B) v_t = phi(B) w_t
+    for t in range(t0, n):
+        s = 0.0
+        for j in range(ra):
+            s += ar[j] * w[t - j]
+        for j in range(1, rm):
+            s -= ma[j] * v[t - j]
+        v[t] = s
+        F[t] = 1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _rows(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
+    for i in range(w.shape[0]):
+        _innovations_row(ar[i], ma[i], w[i], tol, v[i], F[i])
 
 
 def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tuple[Array, Array]:
@@ -150,17 +152,22 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
 
 
 @numba.njit(cache=True, nogil=True)
+def _css_row(ar: Array, ma: Array, w: Array, start: int, e: Array) -> None:  # pragma: no cover - compiled
+    n = w.size
+    ra, rm = ar.size, ma.size
+    for t in range(start, n):
+        s = 0.0
+        for j in range(min(ra, t + 1)):
+            s += ar[j] * w[t - j]
+        for j in range(1, min(rm, t - start + 1)):
+            s -= ma[j] * e[t - j]
+        e[t] = s
+
+
+@numba.njit(cache=True, nogil=True)
 def _css_rows(ar: Array, ma: Array, w: Array, start: int, e: Array) -> None:  # pragma: no cover - compiled
-    k, n = w.shape
-    ra, rm = ar.shape[1], ma.shape[1]
-    for i in range(k):
-        for t in range(start, n):
-            s = 0.0
-            for j in range(min(ra, t + 1)):
-                s += ar[i, j] * w[i, t - j]
-            for j in range(1, min(rm, t - start + 1)):
-                s -= ma[i, j] * e[i, t - j]
-            e[i, t] = s
+    for i in range(w.shape[0]):
+        _css_row(ar[i], ma[i], w[i], start, e[i])
 
 
 def css_residuals(ar: Array, ma: Array, w: Array, start: int) -> Array:
@@ -180,32 +187,38 @@ def css_residuals(ar: Array, ma: Array, w: Array, start: int) -> Array:
 
 
 @numba.njit(cache=True, nogil=True)
-def _stable_rows(poly: Array, radius: float, out: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
-    k, m = poly.shape
+def _stable_row(poly: Array, radius: float) -> bool:  # pragma: no cover - compiled
+    """Every root of ``poly`` (zero lag first) outside the circle of ``radius``: the
+    step-down (Schur-Cohn) recursion of ``poly(radius z)``."""
+    m = poly.size
+    if not (poly[0] != 0.0 and np.isfinite(poly[0])):
+        return False
     c = np.empty(m)
+    scale = 1.0
+    for j in range(m):
+        c[j] = poly[j] * scale / poly[0]
+        if not np.isfinite(c[j]):
+            return False
+        scale *= radius
     nxt = np.empty(m)
-    for i in range(k):
-        ok = poly[i, 0] != 0.0 and np.isfinite(poly[i, 0])
-        scale = 1.0
-        for j in range(m):
-            c[j] = poly[i, j] * scale / poly[i, 0] if ok else 0.0
-            if not np.isfinite(c[j]):
-                ok = False
-            scale *= radius
-        # step-down (Schur-Cohn): every reflection coefficient inside the unit circle
-        deg = m - 1
-        while ok and deg > 0:
-            kappa = c[deg]
-            if not abs(kappa) < 1.0:
-                ok = False
-                break
-            den = 1.0 - kappa * kappa
-            for j in range(deg):
-                nxt[j] = (c[j] - kappa * c[deg - j]) / den
-            for j in range(deg):
-                c[j] = nxt[j]
-            deg -= 1
-        out[i] = ok
+    deg = m - 1
+    while deg > 0:
+        kappa = c[deg]
+        if not abs(kappa) < 1.0:
+            return False
+        den = 1.0 - kappa * kappa
+        for j in range(deg):
+            nxt[j] = (c[j] - kappa * c[deg - j]) / den
+        for j in range(deg):
+            c[j] = nxt[j]
+        deg -= 1
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _stable_rows(poly: Array, radius: float, out: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
+    for i in range(poly.shape[0]):
+        out[i] = _stable_row(poly[i], radius)
 
 
 def stable_rows(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
@@ -244,4 +257,133 @@ def seasonal_product(c: Array, sc: Array, sign: float, s: int) -> Array:
     out = np.zeros((k, c.shape[1] + s * sc.shape[1] + 1))
     if k:
         _product_rows(c, sc, float(sign), int(s), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _objective_rows(x: Array, n_reg: int, lags: NDArray[np.int64], bounds: NDArray[np.int64],
+                    orders: NDArray[np.int64], s: int, trans: NDArray[np.bool_], constrain: bool,
+                    exact: bool, margin: float, w: Array, start: int, tol: float,
+                    out: Array) -> None:  # pragma: no cover - compiled
+    m, n = w.shape
+    p, q, P, Q = orders[0], orders[1], orders[2], orders[3]
+    width = max(max(p, q), max(max(P, Q), 1))
+    coef = np.zeros((4, width))
+    ar = np.zeros(p + s * P + 1)
+    ma = np.zeros(q + s * Q + 1)
+    signs = (1.0, -1.0, 1.0, -1.0)
+    r_plain = 1.0 / (1.0 - margin)
+    r_seas = 1.0 / (1.0 - (1.0 - (1.0 - margin) ** s))
+    v = np.empty(n)
+    F = np.empty(n)
+    for i in range(m):
+        coef[:, :] = 0.0
+        for blk in range(4):
+            lo, hi = bounds[blk], bounds[blk + 1]
+            k = hi - lo
+            if k == 0:
+                continue
+            base = n_reg + lo
+            if constrain and trans[blk]:
+                # Monahan (1984) / Jones (1980): pacf = -u / sqrt(1 + u^2), then Durbin-Levinson
+                phi = np.zeros(k)
+                prev = np.zeros(k)
+                for j in range(k):
+                    u = x[i, base + j]
+                    a = -u / np.sqrt(1.0 + u * u)
+                    for jj in range(j):
+                        prev[jj] = phi[jj]
+                    for jj in range(j):
+                        phi[jj] = prev[jj] - a * prev[j - 1 - jj]
+                    phi[j] = a
+                for j in range(k):
+                    coef[blk, lags[lo + j] - 1] = signs[blk] * phi[j]
+            else:
+                for j in range(k):
+                    coef[blk, lags[lo + j] - 1] = x[i, base + j]
+        if exact:
+            ok = True
+            for blk in range(4):
+                deg = orders[blk]
+                if deg == 0:
+                    continue
+                poly = np.empty(deg + 1)
+                poly[0] = 1.0
+                sg = -1.0 if blk % 2 == 0 else 1.0
+                for j in range(deg):
+                    poly[j + 1] = sg * coef[blk, j]
+                if not _stable_row(poly, r_plain if blk < 2 else r_seas):
+                    ok = False
+                    break
+            if not ok:
+                out[i, :] = np.inf
+                continue
+        # the reduced polynomials (1 - a(B))(1 - A(B^s)) and (1 + t(B))(1 + T(B^s))
+        ar[:] = 0.0
+        ma[:] = 0.0
+        for J in range(P + 1):
+            g = 1.0 if J == 0 else -coef[2, J - 1]
+            if g == 0.0:
+                continue
+            ar[J * s] += g
+            for j in range(p):
+                ar[J * s + j + 1] -= g * coef[0, j]
+        for J in range(Q + 1):
+            g = 1.0 if J == 0 else coef[3, J - 1]
+            if g == 0.0:
+                continue
+            ma[J * s] += g
+            for j in range(q):
+                ma[J * s + j + 1] += g * coef[1, j]
+        if exact:
+            _innovations_row(ar, ma, w[i], tol, v, F)
+            acc = 0.0
+            for t in range(n):
+                acc += np.log(F[t])
+            g = np.exp(0.5 * acc / n)
+            for t in range(n):
+                out[i, t] = v[t] / np.sqrt(F[t]) * g
+        else:
+            v[:] = 0.0
+            _css_row(ar, ma, w[i], start, v)
+            for t in range(start, n):
+                out[i, t - start] = v[t]
+
+
+class Layout:
+    """The parameter layout of a SARIMA spec, as the compiled objective reads it.
+
+    ``lag_lists``: the lags of the AR, MA, seasonal AR and seasonal MA blocks (in that order,
+    the parameter order after ``n_reg`` regression coefficients); ``transformable``: which
+    blocks have consecutive lags ``1..k`` (those :func:`objective` constrains).
+    """
+
+    def __init__(self, n_reg: int, lag_lists: list[NDArray[np.intp]], s: int, transformable: list[bool]) -> None:
+        self.n_reg = int(n_reg)
+        self.lags = np.ascontiguousarray(np.concatenate([np.asarray(l, dtype=np.int64) for l in lag_lists]), dtype=np.int64)
+        self.bounds = np.cumsum([0] + [len(l) for l in lag_lists]).astype(np.int64)
+        self.orders = np.array([int(np.max(l)) if len(l) else 0 for l in lag_lists], dtype=np.int64)
+        self.s = max(int(s), 1)
+        self.trans = np.array(transformable, dtype=np.bool_)
+
+
+def objective(x: Array, layout: Layout, w: Array, *, exact: bool, constrain: bool, start: int = 0,
+              margin: float = 1e-6, tol: float = 1e-11) -> Array:
+    """Residual vectors of the SARIMA parameter rows ``x (m, n_params)`` on the centred
+    series ``w (m, n)`` (one row each), in one compiled pass.
+
+    ``exact``: the scaled exact innovations ``v / sqrt(F) * exp(mean(log F) / 2)`` (their
+    sum of squares is the concentrated ``-2 llf`` up to constants), ``inf`` for a row whose
+    AR or MA factor has a root within ``margin`` of the unit circle; otherwise the CSS
+    residuals from ``start`` on (``n - start`` columns). ``constrain`` maps the consecutive-lag
+    blocks of ``x`` through the stationarity transform first (Monahan 1984, Jones 1980,
+    statsmodels' sign: the MA blocks negated).
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    m, n = w.shape
+    out = np.zeros((m, n if exact else max(n - start, 0)))
+    if m:
+        _objective_rows(x, layout.n_reg, layout.lags, layout.bounds, layout.orders, layout.s, layout.trans,
+                        bool(constrain), bool(exact), float(margin), w, int(start), float(tol), out)
     return out
