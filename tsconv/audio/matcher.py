@@ -73,12 +73,19 @@ _VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
 # lower: offsets within +-1 sample without EQ at -15 dB 98.0 -> 98.5% (3 s), 93.5 -> 97.0% (1 s)
 _WIDE = 1024
 _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher._low_bins)
+_EVIDENCE = 1.0  # the track's filter is floored at this times the clip's level on that spectrum (_weight_psd)
+_EVIDENCE_Q = 0.5  # the quantile of P_y / P_ref that is the clip's level
 _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
 # fewer chunk maxima than this (a catalog under about a minute) and the null fit is topped
 # up with surrogate clips (Matcher._surrogate_null); at most _MAX_SURROGATES of them
 _MIN_NULL = 1000
 _INVERTED_P = 1e-3  # an anti-correlation this unlikely under the null marks an inverted clip
 _MAX_SURROGATES = 64
+# Matcher._inverted_exact: measured on real music, a 300-3400 Hz phone band (8th-order
+# Butterworth) + white noise 0 dB: the negated clip's best exact score 2 samples from the
+# true place was 1.7-1.9 times the clip's own; a polarity-inverted clip's own side lobes
+# are a small fraction of its negated score
+_INVERTED_RATIO = 2.5
 # the rate check (Matcher.match(check_rate=True)): a reported match scoring below _WEAK_SCORE
 # is re-sought as if the clip's header had one of the usual wrong rates; a match there
 # replaces it when it scores at least _RATE_SCORE and twice the weak one. Measured on a
@@ -311,6 +318,18 @@ def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
     """
     w = whitener if fitted else _clip_whitener(y)
     return np.ones_like(freqs, dtype=np.float64) if w is None else w.spectrum(freqs)
+
+
+def _track_floor(p_clip: NDArray[np.float64], p_track: NDArray[np.float64]) -> float:
+    """The clip's level on a track's spectrum: the ``_EVIDENCE_Q`` quantile of ``p_clip / p_track``.
+
+    Both on the Welch bins of the clip's spectrum from ``_F_LOW`` to ``0.45 sr``
+    (:meth:`Matcher._evidence_level`); see :meth:`Matcher._track_view` for its use.
+
+    >>> float(_track_floor(np.array([1.0, 2.0, 4.0, 8.0, 1e-6]), np.ones(5)))
+    2.0
+    """
+    return float(np.quantile(p_clip / p_track, _EVIDENCE_Q))
 
 
 def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
@@ -1376,6 +1395,7 @@ class Matcher:
         z_neg = -math.inf
         L = self._needle_len
         py_band = p_y[:: _NFFT // _FRAME][: n_bands * _BAND_BINS]
+        p_native = p_y[np.arange(1, _PSD_SEG // 2) * (_NFFT // _PSD_SEG)]
         for s0 in self._segments(y.size, seg_len):
             seg = y[s0 : s0 + seg_len]
             seg = seg - seg.mean()
@@ -1394,7 +1414,15 @@ class Matcher:
                 neg = [-math.inf]  # the strongest anti-correlation in this track
                 assert t.index is not None and t.resp_keep is not None
                 assert t.energy is not None and t.resp_band is not None
-                g = 1.0 / (t.resp_band[: n_bands * _BAND_BINS] * py_band)
+                # the track's side floored where the clip has lost its energy (_track_view):
+                # the needle conj(Y) / sqrt(P_y P_f), the variance weights 1 / (|C|^2 P_f)
+                level = _EVIDENCE * self._evidence_level(t, p_native)
+                resp2 = t.resp_band[: n_bands * _BAND_BINS]
+                p_f = np.maximum(py_band, level / resp2)
+                r_keep = np.abs(t.resp_keep) ** 2
+                fac = np.sqrt(p_y[:keep] / np.maximum(p_y[:keep], level / np.maximum(r_keep, 1e-30)))
+                needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
+                g = 1.0 / (resp2 * p_f)
                 g[: self._low_bins(_FRAME)] = 0.0
                 weight = np.mean(g.reshape(n_bands, _BAND_BINS), axis=1)
                 cum = np.einsum("ij,j->i", t.energy[:, :n_bands], weight)  # not BLAS (slower here on 2 cores)
@@ -1408,7 +1436,7 @@ class Matcher:
                 h = max(min(seg.size, t.n) // 2, 1)
                 lag_lo, lag_hi = L - (seg.size - h), L + t.n - h  # padded lags of the clip start
                 f_lo, f_hi = max(lag_lo // _HOP, 0), max(lag_hi // _HOP + 1, 0)
-                for firsts, corr, counts in t.index.correlate_batches(needle_spec, workers=1, decimate=decimate):
+                for firsts, corr, counts in t.index.correlate_batches(needle_t, workers=1, decimate=decimate):
                     # the scale is constant over a frame: each frame's best lag, then scale
                     nb, valid = corr.shape
                     fpb = valid // per  # frames per block (blocks start on frames)
@@ -1516,6 +1544,17 @@ class Matcher:
             memo = self._local.psd = (y, _clip_whitener(y))
         return _psd_on_grid(y, freqs, memo[1], fitted=True)
 
+    def _evidence_level(self, t: _Track, p_native: NDArray[np.float64]) -> float:
+        """``g``: the clip's level on track ``t``'s long-term spectrum ``P_t = 1 / |C|^2``.
+
+        ``p_native`` is the clip's spectrum at the Welch bins ``k / _PSD_SEG``,
+        ``k = 1 .. _PSD_SEG / 2 - 1``; the bins from ``_F_LOW`` to ``0.45 sr`` count.
+        """
+        k = np.arange(1, _PSD_SEG // 2)
+        inside = (k * self.sr >= _F_LOW * _PSD_SEG) & (k * self.sr <= 0.45 * self.sr * _PSD_SEG)
+        r2 = np.abs(self._response(t, _PSD_SEG)[k]) ** 2
+        return _track_floor(p_native[inside], 1.0 / r2[inside])
+
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
         resp = self._resp_cache.get(key)
@@ -1543,7 +1582,11 @@ class Matcher:
             seg[c - a : d - a] = np.asarray(t.data[c:d], dtype=np.float64)
         nfft = scipy.fft.next_fast_len(seg.size, real=True)
         spec = scipy.fft.rfft(seg, nfft)
-        spec /= self._response(t, nfft) * np.sqrt(self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft))
+        resp = self._response(t, nfft)
+        p_y = self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft)
+        g = self._evidence_level(t, self._clip_psd(y, np.arange(1, _PSD_SEG // 2) / _PSD_SEG))
+        # the track's filter: 1 / (C sqrt(max(P_y, g P_t))), P_t = 1 / |C|^2 (see _track_floor)
+        spec /= resp * np.sqrt(np.maximum(p_y, _EVIDENCE * g / np.abs(resp) ** 2))
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:
             spec[int(band * spec.size) :] = 0.0
@@ -1669,7 +1712,7 @@ class Matcher:
         speed_range = self.speed_range if speed_range is None else self._check_speed_range(speed_range)
         if speed_range == 0.0:
             found = self.candidates(samples, sr).fitted()
-            if not len(found) or found.inverted:
+            if not len(found) or (found.inverted and self._inverted_exact(samples, sr, found)):
                 return [], found.clip_samples
             picked = found.top(max(n_candidates, 3)) if threshold_p is None else found.above(threshold_p)
             return [mt for mt in self.score(samples, sr, picked) if mt is not None], found.clip_samples
@@ -1729,6 +1772,22 @@ class Matcher:
         if not scan.z.size or not math.isfinite(scan.z_neg):
             return False
         return scan.z_neg > float(scan.z.max()) and scan.p(scan.z_neg) <= _INVERTED_P
+
+    def _inverted_exact(self, samples: ArrayLike, sr: Any, found: Candidates) -> bool:
+        """Confirm the coarse verdict ``found.inverted`` by exact scores at the best few places.
+
+        A channel that rotates the phase of a band the search weights heavily (the lower
+        edge of a high-pass or a phone band: 180 degrees at a 4th-order corner) gives the
+        true place a strong negative side lobe, which can beat the positive peak in the
+        coarse statistic. The clip is inverted when the negated clip's best exact score
+        near the three best candidates is more than _INVERTED_RATIO times the clip's own (an inverted clip scores
+        near -1 at its place and only its side lobes positive; a filtered clip has a
+        positive peak and negative lobes of similar size, either one the larger).
+        """
+        picked = found.top(3)
+        pos = [mt.score for mt in self.score(samples, sr, picked) if mt is not None]
+        neg = [mt.score for mt in self.score(-np.asarray(samples, dtype=np.float64), sr, picked) if mt is not None]
+        return max(neg, default=-1.0) > _INVERTED_RATIO * max(max(pos, default=0.0), 0.0)
 
     def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float) -> Match | None:
         """Refine the speed around ``f0`` in three rounds of nine speeds, coarse to fine.
