@@ -1779,14 +1779,15 @@ class Matcher:
         A channel that rotates the phase of a band the search weights heavily (the lower
         edge of a high-pass or a phone band: 180 degrees at a 4th-order corner) gives the
         true place a strong negative side lobe, which can beat the positive peak in the
-        coarse statistic. The clip is inverted when the negated clip's best exact score
-        near the three best candidates is more than _INVERTED_RATIO times the clip's own (an inverted clip scores
+        coarse statistic. The clip is inverted when the negated clip's best exact score at
+        its own three best candidates is more than ``_INVERTED_RATIO`` times the clip's own
+        (an inverted clip scores
         near -1 at its place and only its side lobes positive; a filtered clip has a
         positive peak and negative lobes of similar size, either one the larger).
         """
-        picked = found.top(3)
-        pos = [mt.score for mt in self.score(samples, sr, picked) if mt is not None]
-        neg = [mt.score for mt in self.score(-np.asarray(samples, dtype=np.float64), sr, picked) if mt is not None]
+        flipped = -np.asarray(samples, dtype=np.float64)
+        pos = [mt.score for mt in self.score(samples, sr, found.top(3)) if mt is not None]
+        neg = [mt.score for mt in self.score(flipped, sr, self.candidates(flipped, sr).fitted().top(3)) if mt is not None]
         return max(neg, default=-1.0) > _INVERTED_RATIO * max(max(pos, default=0.0), 0.0)
 
     def _fine_speed(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float) -> Match | None:
