@@ -599,3 +599,20 @@ def test_band_limited_clips_are_found(matcher, tracks, channel):
         assert found and found[0].track == name, (i, found[:1])
         # the 4th-order edges delay the evidence by a few samples (their group delay)
         assert abs(found[0].offset_samples - start) <= 40, (i, found[0].offset_samples, start)
+
+
+def test_evidence_level_equals_naive(matcher, tracks):
+    """The level the track's filter is floored at (``Matcher._evidence_level``) against a
+    tap-by-tap, bin-by-bin twin; the clip's spectrum carries a scale that cancels in every
+    score, so the two agree up to that one factor."""
+    from tsconv.audio import matcher as mt
+
+    t = matcher._tracks[2]
+    y = degrade.band_limit(_clip(tracks["song2"], 7000, 2.0), SR, 300.0, 3400.0)
+    native = np.arange(1, mt._PSD_SEG // 2) / mt._PSD_SEG
+    p = _psd_on_grid(y, native)
+    ours = matcher._evidence_level(t, p)
+    welch = naive.matcher_welch(y, mt._PSD_SEG)
+    scale = p[10] / max(welch[11], 1e-6 * welch.max())  # bin 11 of the Welch grid is native[10]
+    ref = naive.matcher_evidence_level(y, t.kernel.coef.tolist(), t.kernel.origin, SR)
+    assert ours == pytest.approx(scale * ref, rel=1e-9)

@@ -1553,7 +1553,8 @@ class Matcher:
         """
         k = np.arange(1, _PSD_SEG // 2)
         inside = (k * self.sr >= _F_LOW * _PSD_SEG) & (k * self.sr <= 0.45 * self.sr * _PSD_SEG)
-        r2 = np.abs(self._response(t, _PSD_SEG)[k]) ** 2
+        # on a grid of 2 * _PSD_SEG points: the response of 257 taps, none folded over
+        r2 = np.abs(self._response(t, 2 * _PSD_SEG)[2 * k]) ** 2
         return _track_floor(p_native[inside], 1.0 / r2[inside])
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
