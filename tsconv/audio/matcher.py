@@ -141,8 +141,9 @@ class Match:
         The same at the matcher's working rate, refined below one sample.
     score : float
         Pearson correlation, over their overlap, of the clip divided by the square root
-        of its own power spectrum with the track seen through the same filter (1 =
-        identical up to gain; about ``N(0, 1/overlap)`` when the clip is unrelated noise).
+        of its own power spectrum with the track seen through the same filter, floored in
+        the bands the clip has lost (see ``docs/audio.md``; 1 = identical up to gain; about
+        ``N(0, 1/overlap)`` when the clip is unrelated noise).
     false_alarm_probability : float
         Probability that a clip unrelated to the catalog produces, somewhere in the
         catalog, search evidence as strong as the strongest found in this track
@@ -726,8 +727,15 @@ class Matcher:
     ``N(0, sigma^2)`` values, and the false-alarm probability of the best of all chunks
     is ``1 - Phi(z / sigma)^(n_c n_chunks)`` (:func:`tsconv.false_alarm_probability` in
     its Gaussian regime). The score is the exact Pearson correlation of
-    ``u = y / sqrt(P_y)`` with ``v = s / sqrt(P_y)`` over their overlap: the same
+    ``u = y / sqrt(P_y)`` with ``v = s / sqrt(P_f)`` over their overlap: the same
     numerator, normalized by its own standard deviation.
+
+    ``P_f = max(P_y, g P_t)`` is ``P_y`` floored at the clip's level ``g`` on the track's
+    long-term spectrum ``P_t = 1 / |C|^2``: in a band a channel has removed (a high-pass, a
+    phone line) dividing the track by ``sqrt(P_y)`` would amplify it by ``1 / |H|`` where
+    the clip has no evidence; the search uses the same ``P_f`` on the track's side (its
+    needle ``conj(Y) / sqrt(P_y P_f)``, ``E(k) = sum_f |S_k(f)|^2 / P_f(f)``). Where the
+    clip has its band, ``P_f = P_y``.
 
     Examples
     --------
@@ -1376,7 +1384,9 @@ class Matcher:
         correlation ``sum_f Y conj(S_k) / P_y`` has variance ``E(k)``. ``E`` follows the
         loudness and the colour of the music from passage to passage; it is computed from
         the stored band energies (``_band_energy``: 62.5 Hz bands, 32 ms frames) weighted
-        by ``1 / (|C|^2 P_y)`` band by band. (Dividing by one RMS per 24 s block instead,
+        by ``1 / (|C|^2 P_y)`` band by band. (``P_y`` on the track's side is floored at the
+        clip's level on the track's spectrum, :meth:`_track_view`: the needle of a track is
+        ``conj(Y) / sqrt(P_y P_f)`` and ``E`` uses ``P_f``.) (Dividing by one RMS per 24 s block instead,
         as before, let tonal or loud passages of the catalog win the search for any
         clip.)
 
@@ -1571,10 +1581,12 @@ class Matcher:
     def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0) -> NDArray[np.float64]:
         """``v``: the track's samples ``lo .. hi - 1`` as the clip's filter sees them.
 
-        The stored (whitened, levelled) track is filtered by ``1 / (C sqrt(P_y))``: its
-        whitener undone, then divided by the square root of the clip's power spectrum,
-        so that ``<u, v>`` is the matched filter's ``sum_f Y conj(S) / P_y`` and
-        ``|v|^2`` its variance when the clip is unrelated. Samples outside the track are
+        The stored (whitened, levelled) track is filtered by ``1 / (C sqrt(P_f))``: its
+        whitener undone, then divided by the square root of the clip's power spectrum
+        floored at the clip's level on the track's spectrum, ``P_f = max(P_y, g / |C|^2)``
+        (``g``: :meth:`_evidence_level`), so that ``<u, v>`` is the matched filter's
+        ``sum_f Y conj(S) / sqrt(P_y P_f)`` and ``|v|^2`` its variance when the clip is
+        unrelated. Samples outside the track are
         zero; ``_VIEW_PAD`` samples of context on each side absorb the filter's spread.
         """
         a, b = lo - _VIEW_PAD, hi + _VIEW_PAD
