@@ -616,3 +616,31 @@ def test_evidence_level_equals_naive(matcher, tracks):
     scale = p[10] / max(welch[11], 1e-6 * welch.max())  # bin 11 of the Welch grid is native[10]
     ref = naive.matcher_evidence_level(y, t.kernel.coef.tolist(), t.kernel.origin, SR)
     assert ours == pytest.approx(scale * ref, rel=1e-9)
+
+
+def test_band_limit_room_speaker_room():
+    """degrade's channels against scipy.signal directly: a 4th-order Butterworth's gain at
+    its corner is -3 dB (1/sqrt(2)), its stopband; the room keeps the direct path."""
+    sr = 8000
+    t = np.arange(4 * sr) / sr
+    for f, low, high, want in ((300.0, 300.0, None, 2**-0.5), (1000.0, 300.0, 3400.0, 1.0), (100.0, 300.0, 3400.0, 0.0)):
+        x = np.sin(2 * np.pi * f * t)
+        y = degrade.band_limit(x, sr, low, high)
+        gain = np.std(y[sr:]) / np.std(x[sr:])
+        assert gain == pytest.approx(want, abs=0.03), (f, gain)
+    # the same filter as scipy.signal.butter + sosfilt
+    x = np.random.default_rng(0).standard_normal(2000)
+    sos = scipy.signal.butter(4, [300.0, 3400.0], "bandpass", fs=sr, output="sos")
+    np.testing.assert_allclose(degrade.band_limit(x, sr, 300.0, 3400.0), scipy.signal.sosfilt(sos, x))
+    np.testing.assert_array_equal(degrade.band_limit(x, sr, 150.0, 6000.0), degrade.band_limit(x, sr, 150.0))  # edge above sr/2
+    imp = np.r_[1.0, np.zeros(2 * sr - 1)]
+    h = degrade.room(imp, sr, rt60=0.3, seed=1)
+    assert h[0] == pytest.approx(1.0) and np.all(np.abs(h[int(0.15 * sr) :]) < 1e-12)  # FFT convolution: rounding
+    tail = np.abs(h[1 : int(0.15 * sr)])
+    assert tail[: 100].mean() > 10 * tail[-100:].mean()  # decaying
+    y = degrade.speaker_room(x, sr, 10.0, seed=2)
+    assert y.shape == x.shape
+    with pytest.raises(ValueError, match="low"):
+        degrade.band_limit(x, sr, 5000.0)
+    with pytest.raises(ValueError, match="low must be below high"):
+        degrade.band_limit(x, sr, 3000.0, 2000.0)

@@ -215,7 +215,7 @@ def room(x: ArrayLike, sr: float, rt60: float = 0.3, length: float = 0.15, refle
 
     Examples
     --------
-    >>> room(np.r_[1.0, np.zeros(99)], 8000, seed=0)[0]  # the direct path
+    >>> float(room(np.r_[1.0, np.zeros(99)], 8000, seed=0)[0])  # the direct path
     1.0
     """
     x = _signal(x)
