@@ -1430,7 +1430,7 @@ class Matcher:
                 level = _EVIDENCE * self._evidence_level(t, p_native)
                 resp2 = t.resp_band[: n_bands * _BAND_BINS]
                 p_f = np.maximum(py_band, level / resp2)
-                r_keep = np.abs(t.resp_keep) ** 2
+                r_keep = np.abs(t.resp_keep[:keep]) ** 2
                 fac = np.sqrt(p_y[:keep] / np.maximum(p_y[:keep], level / np.maximum(r_keep, 1e-30)))
                 needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
                 g = 1.0 / (resp2 * p_f)
