@@ -290,3 +290,29 @@ def roots_outside(poly, margin=0.0):
         r = np.roots(p[::-1])  # numpy.roots wants the highest power first
         out.append(bool(np.all(np.abs(r) > 1.0 / (1.0 - margin))))
     return np.array(out, dtype=bool)
+
+
+def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=256):
+    """The audio matcher's evidence level of a clip on a track (up to the clip spectrum's scale).
+
+    The ``q`` quantile (linear interpolation between order statistics) of
+    ``P_y(f) |C(f)|^2`` over the Welch bins ``f = k / nperseg`` from ``f_low`` to ``0.45 sr``:
+    ``P_y`` from :func:`matcher_welch` floored at 1e-6 of its peak, ``C(f) = sum_j
+    coef[j] exp(-2 pi i f (j - origin))`` summed tap by tap.
+    """
+    import cmath
+    import math
+
+    psd = matcher_welch(clip, nperseg)
+    peak = max(psd)
+    ratios = []
+    for k in range(1, nperseg // 2):
+        if not (f_low <= k * sr / nperseg <= 0.45 * sr):
+            continue
+        c = sum(coef[j] * cmath.exp(-2j * math.pi * k / nperseg * (j - origin)) for j in range(len(coef)))
+        ratios.append(max(psd[k], 1e-6 * peak) * abs(c) ** 2)
+    ratios.sort()
+    pos = q * (len(ratios) - 1)
+    lo = int(math.floor(pos))
+    hi = min(lo + 1, len(ratios) - 1)
+    return ratios[lo] + (pos - lo) * (ratios[hi] - ratios[lo])

@@ -19,7 +19,9 @@ SR = 8000
 def _single_pass(m, clip, sr, n_candidates, threshold_p):
     """The search as Matcher._run ran it in one piece before the two public stages: one
     fitted coarse pass (``_search(fit=True)``, which tops a small catalog's null up with
-    ``_surrogate_null`` itself), the candidates picked on it, each refined by ``_refine``."""
+    ``_surrogate_null`` itself), the candidates picked on it, each refined by ``_refine``;
+    a coarse inverted verdict confirmed by exact scores, and the best place of a few more
+    tracks refined when the best score is weak."""
     m._ensure_index()
     y = m._query(clip, sr)
     if not m._tracks or float(np.ptp(y)) == 0.0:
@@ -27,9 +29,21 @@ def _single_pass(m, clip, sr, n_candidates, threshold_p):
     L = m._needle_len
     freqs = np.arange(mt._NFFT // 2 + 1) / mt._NFFT
     scan = m._search(y, mt._DECIMATE, L, mt._psd_on_grid(y, freqs))
-    if m._inverted(scan):
+    if m._inverted(scan) and m._inverted_exact(clip, sr, m.candidates(clip, sr).fitted()):
         return []
     order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2) if threshold_p is None else scan.above(threshold_p)
+    out = _refined(m, y, scan, order, L)
+    if threshold_p is None and max((r.score for r in out), default=0.0) < mt._WEAK_SCORE:
+        # a weak best score: the best place of each of the next _MORE_TRACKS tracks too
+        by_track = {}
+        for i in np.argsort(-scan.z, kind="stable"):
+            if int(scan.track[i]) not in by_track and int(scan.track[i]) not in {int(scan.track[j]) for j in order}:
+                by_track[int(scan.track[i])] = int(i)
+        out += _refined(m, y, scan, list(by_track.values())[: mt._MORE_TRACKS], L)
+    return out
+
+
+def _refined(m, y, scan, order, L):
     out, q = [], None
     for i in order:
         ti = int(scan.track[i])

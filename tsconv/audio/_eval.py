@@ -80,8 +80,25 @@ def catalog_sources(matcher: Matcher, audio_dir: str | None = None) -> list[Sour
     return out
 
 
+# the band section's channels: a 4th-order 300 Hz high-pass; the 300-3400 Hz phone band
+# (4th-order edges) + white noise 0 dB; a speaker + room + noise chain (degrade.speaker_room)
+_BANDS = (("highpass300", None), ("phone0dB", None), ("speaker_room", None))
+_BAND_LABEL = {"highpass300": "high-pass 300 Hz, clean", "phone0dB": "phone 300-3400 Hz + white 0 dB",
+               "speaker_room": "speaker + room + white 10 dB"}
+
+
+def _band(clip: np.ndarray, name: str, sr: int, rng: np.random.Generator) -> np.ndarray:
+    if name == "highpass300":
+        return degrade.band_limit(clip, sr, 300.0)
+    if name == "phone0dB":
+        return degrade.add_noise(degrade.band_limit(clip, sr, 300.0, 3400.0), 0.0, "white", seed=rng)
+    if name == "speaker_room":
+        return degrade.speaker_room(clip, sr, 10.0, seed=rng)
+    raise ValueError(f"band must be one of {[b for b, _ in _BANDS]}, got {name!r}")
+
+
 def make_clip(src: Source, seconds: float, sr: int, rng: np.random.Generator, *, snr: float | None, color: degrade.NoiseColor = "white",
-              eq: bool = True, gain: bool = True, speed: float = 1.0) -> tuple[np.ndarray, int]:
+              eq: bool = True, gain: bool = True, speed: float = 1.0, band: str | None = None) -> tuple[np.ndarray, int]:
     n = int(round(seconds * sr * speed)) + 8
     # avoid near-silent excerpts (the opening or fade of a track): nothing can match silence
     for _ in range(20):
@@ -92,6 +109,8 @@ def make_clip(src: Source, seconds: float, sr: int, rng: np.random.Generator, *,
     if speed != 1.0:
         clip = degrade.speed(clip, speed)
     clip = clip[: int(round(seconds * sr))]
+    if band is not None:
+        clip = _band(clip, band, sr, rng)
     if eq:
         clip = degrade.random_eq(clip, sr, 12.0, 3, seed=rng)
     if gain:
@@ -227,6 +246,14 @@ def run_eval(matcher: Matcher, sources: list[Source], n: int, seed: int = 0, qui
             tp = float(np.mean((pos_p <= nominal) & pos_ok))
             rep.rows.append(dict(kind="calibration", nominal=nominal, fpr=fp, tpr=tp))
             log(f"reported p <= {nominal}: FPR {fp:.2%} (nominal {nominal:.1%}), TPR {tp:.1%}")
+    if "band" in sections:
+        log(f"\n## band-limited clips (no EQ, gain +-20 dB); {n} queries per cell")
+        log(f"{'clip':>5} {'channel':>34} {'top-1':>7} {'query s':>8}")
+        for name, band_kw in _BANDS:
+            for seconds in (3.0, 1.0):
+                acc, ex, med, times, _, _ = _cell(matcher, sources, rng, n, seconds, snr=None, eq=False, band=name)
+                rep.rows.append(dict(kind="band", clip=seconds, channel=name, top1=acc, offset_ok=ex, query_s=med, n=n))
+                log(f"{seconds:5.0f} {_BAND_LABEL[name]:>34} {acc:7.1%} {med:8.3f}")
     if "speed" in sections:
         ns = n_speed if n_speed is not None else (max(n // 2, 10) if quick else n)
         log(f"\n## speed change, 3 s clips, EQ + gain, no noise, speed_range=0.011; {ns} queries per cell")

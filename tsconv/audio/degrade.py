@@ -8,7 +8,10 @@ Every function takes a 1-D signal and returns a new float64 array; the random on
 - :func:`gain`: a gain in dB;
 - :func:`resample`: change of sample rate (polyphase, ``scipy.signal.resample_poly``);
 - :func:`speed`: play faster or slower (pitch changes too, like a tape or a turntable);
-- :func:`clip`: hard clipping at a fraction of the peak.
+- :func:`clip`: hard clipping at a fraction of the peak;
+- :func:`band_limit`: a Butterworth high-, low- or band-pass (a phone line, a small speaker);
+- :func:`room`: a short synthetic room impulse response;
+- :func:`speaker_room`: a speaker, a room and a microphone's noise in one chain.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_float_array, check_option
 
-__all__ = ["NoiseColor", "add_noise", "colored_noise", "peaking_eq", "random_eq", "gain", "resample", "speed", "clip"]
+__all__ = ["NoiseColor", "add_noise", "colored_noise", "peaking_eq", "random_eq", "gain", "resample", "speed", "clip",
+           "band_limit", "room", "speaker_room"]
 
 NoiseColor = Literal["white", "pink", "brown"]
 
@@ -166,3 +170,72 @@ def clip(x: ArrayLike, level: float = 0.5) -> NDArray[np.float64]:
         raise ValueError(f"level must be in (0, 1], got {level}")
     lim = level * float(np.max(np.abs(x)))
     return np.clip(x, -lim, lim)
+
+
+def band_limit(x: ArrayLike, sr: float, low: float | None = None, high: float | None = None, order: int = 4) -> NDArray[np.float64]:
+    """A Butterworth filter of ``order`` keeping ``low`` .. ``high`` Hz (``scipy.signal.butter``, causal).
+
+    ``low`` only: a high-pass; ``high`` only: a low-pass; both: a band-pass (each edge of
+    order ``order``: the phone band is ``band_limit(x, sr, 300, 3400)``). An edge at or
+    above ``sr / 2`` is left out.
+
+    Examples
+    --------
+    >>> y = band_limit(np.ones(4000), 8000, low=300.0)
+    >>> abs(float(y[-1])) < 1e-6  # DC is removed
+    True
+    """
+    x = _signal(x)
+    for name, v in (("low", low), ("high", high)):
+        if v is not None and not (isinstance(v, (int, float)) and 0 < v):
+            raise ValueError(f"{name} must be a positive frequency in Hz or None, got {v!r}")
+    if high is not None and high >= sr / 2:
+        high = None
+    if low is not None and low >= sr / 2:
+        raise ValueError(f"low must be below sr/2 = {sr / 2}, got {low}")
+    if low is not None and high is not None and not low < high:
+        raise ValueError(f"low must be below high, got low={low}, high={high}")
+    if low is None and high is None:
+        return x.copy()
+    if low is not None and high is not None:
+        sos = scipy.signal.butter(order, [low, high], "bandpass", fs=sr, output="sos")
+    elif low is not None:
+        sos = scipy.signal.butter(order, low, "highpass", fs=sr, output="sos")
+    else:
+        sos = scipy.signal.butter(order, high, "lowpass", fs=sr, output="sos")
+    return scipy.signal.sosfilt(sos, x)
+
+
+def room(x: ArrayLike, sr: float, rt60: float = 0.3, length: float = 0.15, reflections: float = 0.3,
+         seed: int | np.random.Generator | None = None) -> NDArray[np.float64]:
+    """Convolve with a short synthetic room impulse response (length kept).
+
+    The response is a direct path of 1 followed by Gaussian reflections decaying by 60 dB
+    in ``rt60`` seconds, ``reflections`` their initial amplitude, cut at ``length`` seconds.
+
+    Examples
+    --------
+    >>> float(room(np.r_[1.0, np.zeros(99)], 8000, seed=0)[0])  # the direct path
+    1.0
+    """
+    x = _signal(x)
+    if not (rt60 > 0 and length > 0):
+        raise ValueError(f"rt60 and length must be positive seconds, got rt60={rt60}, length={length}")
+    n = max(int(length * sr), 1)
+    t = np.arange(n) / sr
+    h = _rng(seed).standard_normal(n) * reflections * np.exp(-t * np.log(1000.0) / rt60)
+    h[0] = 1.0
+    return scipy.signal.fftconvolve(x, h)[: x.size]
+
+
+def speaker_room(x: ArrayLike, sr: float, snr_db: float = 10.0, seed: int | np.random.Generator | None = None) -> NDArray[np.float64]:
+    """A clip played on a small speaker in a room and recorded: :func:`band_limit` 150-6000 Hz,
+    :func:`room` (``rt60`` 0.3 s), then white noise at ``snr_db``.
+
+    Examples
+    --------
+    >>> speaker_room(np.sin(np.arange(8000) * 0.3), 8000, seed=0).shape
+    (8000,)
+    """
+    rng = _rng(seed)
+    return add_noise(room(band_limit(x, sr, 150.0, 6000.0), sr, seed=rng), snr_db, "white", seed=rng)
