@@ -372,8 +372,9 @@ def _map_member(
         )
     if count == 0:
         return np.zeros(shape, dtype=dtype)
-    order = "F" if fortran else "C"
-    return np.memmap(path, dtype=dtype, mode="r", offset=start + data_start, shape=shape, order=order)
+    if fortran:
+        return np.memmap(path, dtype=dtype, mode="r", offset=start + data_start, shape=shape, order="F")
+    return np.memmap(path, dtype=dtype, mode="r", offset=start + data_start, shape=shape, order="C")
 
 
 def _read_member(path: str, zf: zipfile.ZipFile, member: str) -> bytes:
