@@ -168,9 +168,8 @@ def _check_arrays_entry(path: str, entries: Any) -> dict[str, tuple[str, np.dtyp
 _DTYPES = {"<f2", "<f4", "<f8"}
 
 
-def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
-    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
-    with the member's length (so a header declaring a huge shape allocates nothing)."""
+def _npy_header(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> tuple[int, bool]:
+    """The data offset and Fortran flag of an ``.npy`` member whose header agrees with the manifest."""
     fp = io.BytesIO(data)
     try:
         major, _minor = np.lib.format.read_magic(fp)
@@ -187,7 +186,13 @@ def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape:
             f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
             f"the manifest says {dtype.str} and {list(shape)}"
         )
-    start = fp.tell()
+    return fp.tell(), bool(fortran)
+
+
+def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
+    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
+    with the member's length (so a header declaring a huge shape allocates nothing)."""
+    start, fortran = _npy_header(path, member, data, dtype, shape)
     count = math.prod(shape)
     if len(data) - start != count * dtype.itemsize:
         raise CatalogError(
@@ -348,23 +353,7 @@ def _map_member(
     if got != digest:
         raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
     count = math.prod(shape)
-    fp = io.BytesIO(prefix)
-    try:
-        major, _minor = np.lib.format.read_magic(fp)
-        if major == 1:
-            hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(fp, max_header_size=_MAX_NPY_HEADER)
-        elif major == 2:
-            hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(fp, max_header_size=_MAX_NPY_HEADER)
-        else:
-            raise ValueError(f"unsupported .npy format version {major}")
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError, RecursionError) as exc:
-        raise CatalogError(f"{path!r}: {member!r} is not a readable .npy array ({exc})") from exc
-    if hdtype.hasobject or hdtype.str != dtype.str or tuple(hshape) != shape:
-        raise CatalogError(
-            f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
-            f"the manifest says {dtype.str} and {list(shape)}"
-        )
-    data_start = fp.tell()
+    data_start, fortran = _npy_header(path, member, prefix, dtype, shape)
     if info.file_size - data_start != count * dtype.itemsize:
         raise CatalogError(
             f"{path!r}: {member!r} holds {info.file_size - data_start} bytes of data, its header declares "
