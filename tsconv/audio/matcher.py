@@ -1017,15 +1017,22 @@ class Matcher:
         write_catalog(path, manifest, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, workers: int = 2) -> Matcher:
+    def load(cls, path: str | os.PathLike[str], *, workers: int = 2, mmap: bool = False) -> Matcher:
         """Read a catalog written by :meth:`save`, verifying format, version, checksums and shapes.
+
+        With ``mmap=True`` the stored arrays (the samples above all) are read-only memory maps
+        of the file instead of copies on the heap; the checksums are still verified at load
+        (see :func:`tsconv.audio.catalog.read_catalog`). The file must then stay in place
+        while the matcher is used.
 
         Raises
         ------
         CatalogError
             If the file is missing, foreign, truncated, corrupted or inconsistent.
         """
-        manifest, arrays = read_catalog(path)
+        if not isinstance(mmap, bool):
+            raise TypeError(f"mmap must be a bool, got {mmap!r:.80}")
+        manifest, arrays = read_catalog(path, mmap=mmap)
         where = repr(os.fspath(path))
         try:
             return cls._from_manifest(manifest, arrays, workers)
