@@ -891,3 +891,39 @@ def test_compiled_objective_equals_the_numpy_composition(data):
     start = spec.p + spec.s * spec.P
     want = _ep.arma_filter(ar, ma, block.centred(beta, rows), start)[:, start:]
     np.testing.assert_allclose(block.css_residuals(xr, rows), want, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("order,seasonal", [((1, 0, 1), (0, 0, 0, 0)), ((2, 0, 1), (1, 0, 1, 4)), ((0, 0, 1), (0, 0, 1, 12))])
+def test_compiled_llf_equals_statsmodels_sarimax(order, seasonal):
+    # the exact log-likelihood from the compiled innovations against SARIMAX's Kalman filter
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal(90).cumsum() * 0.1 + rng.standard_normal(90)
+    y = y - y.mean()
+    mod = SARIMAX(y, order=order, seasonal_order=seasonal, trend="n")
+    params = mod.transform_params(mod.untransform_params(mod.start_params) * 0.5)
+    sigma2 = params[-1]
+    p, q = order[0], order[2]
+    P, Q, s = seasonal[0], seasonal[2], max(seasonal[3], 1)
+    phi, th = params[:p][None, :], params[p : p + q][None, :]
+    sphi, sth = params[p + q : p + q + P][None, :], params[p + q + P : p + q + P + Q][None, :]
+    ar, ma = _ep.expand_polys(phi, sphi, th, sth, s)
+    v, F = _ep.exact_innovations(ar, ma, y[None, :])
+    llf = -0.5 * np.sum(np.log(2 * np.pi * sigma2 * F) + v**2 / (sigma2 * F))
+    assert llf == pytest.approx(mod.loglike(params), rel=1e-9, abs=1e-8)
+
+
+def test_compiled_innovations_near_a_unit_ma_root_and_at_lengths_0_and_1():
+    rng = np.random.default_rng(5)
+    ar = np.array([[1.0, -0.3]])
+    ma = np.array([[1.0, 0.9995]])  # the gain converges slowly: the filter runs to the end
+    w = rng.standard_normal((1, 120))
+    v, F = _ep.exact_innovations(ar, ma, w)
+    e0, d0 = naive.exact_innovations_dense(ar[0], ma[0], w[0])
+    np.testing.assert_allclose(v[0], e0, atol=1e-7)
+    np.testing.assert_allclose(F[0], d0, rtol=1e-7)
+    v1, F1 = _ep.exact_innovations(ar, ma, w[:, :1])  # length 1: the marginal variance
+    assert v1.shape == (1, 1) and F1[0, 0] == pytest.approx(naive.exact_innovations_dense(ar[0], ma[0], w[0, :1])[1][0])
+    v0, F0 = _ep.exact_innovations(ar, ma, w[:, :0])
+    assert v0.shape == (1, 0) and F0.shape == (1, 0)

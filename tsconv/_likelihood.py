@@ -9,7 +9,7 @@ Method: a Kalman filter in Harvey's state-space form (state dimension
 ``r = max(p, q + 1)``), started from the stationary covariance (solved by doubling,
 Smith 1968), run until its gain has converged (``|F_t - 1| < tol`` after ``r`` steps);
 from there the innovations satisfy ``theta(B) v = phi(B) w`` and come from that plain
-recursion. The time loop is compiled with numba: an estimator evaluates this
+recursion. The time loop is compiled with numba (at the first call, see ``_compile``): an estimator evaluates this
 likelihood tens of thousands of times on short series (2-6 parameter points of a
 50-150 point series per call), where a loop of NumPy calls over time steps spends its
 time in per-call overhead, not arithmetic (see docs/architecture.md).
@@ -20,16 +20,47 @@ dense Cholesky factor of the model's autocovariance matrix).
 
 from __future__ import annotations
 
-import numba
+import threading
+from typing import Any, Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
 
+# numba is imported and the kernels below are compiled (or loaded from the on-disk cache) at
+# the first call of an entry point, not at ``import tsconv``: the import of numba costs
+# about as much as the rest of tsconv's imports, and most programs never fit a model.
+_KERNELS: list[str] = []
+_READY = False
+_LOCK = threading.Lock()
+
+
+def _kernel(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``f`` for compilation by :func:`_compile` (in the order of definition)."""
+    _KERNELS.append(f.__name__)
+    return f
+
+
+def _compile() -> None:
+    """Replace every marked function of this module by its numba dispatcher (once)."""
+    global _READY
+    if _READY:
+        return
+    with _LOCK:
+        if _READY:
+            return
+        import numba
+
+        g = globals()
+        for name in _KERNELS:
+            g[name] = numba.njit(cache=True, nogil=True)(g[name])
+        _READY = True
+
 __all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective"]
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _stationary_cov(T: Array, RR: Array) -> Array:  # pragma: no cover - compiled
     """``P = T P T' + RR`` by doubling: ``P += A P A'``, ``A <- A A`` until ``A`` vanishes."""
     P = RR.copy()
@@ -50,7 +81,7 @@ def _stationary_cov(T: Array, RR: Array) -> Array:  # pragma: no cover - compile
     return P
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
     """One row: ``ar (r_a,)``, ``ma (r_m,)``, ``w (n,)`` -> ``v``, ``F`` in place."""
     n = w.size
@@ -116,7 +147,7 @@ def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Ar
         F[t] = 1.0
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _rows(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
     for i in range(w.shape[0]):
         _innovations_row(ar[i], ma[i], w[i], tol, v[i], F[i])
@@ -140,6 +171,7 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
     v, F : ndarray, shape (k, n)
         One-step prediction errors and their variances in units of ``sigma2``.
     """
+    _compile()
     ar = np.ascontiguousarray(ar, dtype=np.float64)
     ma = np.ascontiguousarray(ma, dtype=np.float64)
     w = np.ascontiguousarray(w, dtype=np.float64)
@@ -151,7 +183,7 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
     return v, F
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _css_row(ar: Array, ma: Array, w: Array, start: int, e: Array) -> None:  # pragma: no cover - compiled
     n = w.size
     ra, rm = ar.size, ma.size
@@ -164,7 +196,7 @@ def _css_row(ar: Array, ma: Array, w: Array, start: int, e: Array) -> None:  # p
         e[t] = s
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _css_rows(ar: Array, ma: Array, w: Array, start: int, e: Array) -> None:  # pragma: no cover - compiled
     for i in range(w.shape[0]):
         _css_row(ar[i], ma[i], w[i], start, e[i])
@@ -177,6 +209,7 @@ def css_residuals(ar: Array, ma: Array, w: Array, start: int) -> Array:
     ``e[t] = sum_j ar[j] w[t-j] - sum_{j>=1} ma[j] e[t-j]``, ``w[t-j]`` taken only when
     ``t - j >= 0``. Shapes as in :func:`exact_innovations`.
     """
+    _compile()
     ar = np.ascontiguousarray(ar, dtype=np.float64)
     ma = np.ascontiguousarray(ma, dtype=np.float64)
     w = np.ascontiguousarray(w, dtype=np.float64)
@@ -186,7 +219,7 @@ def css_residuals(ar: Array, ma: Array, w: Array, start: int) -> Array:
     return e
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _stable_row(poly: Array, radius: float) -> bool:  # pragma: no cover - compiled
     """Every root of ``poly`` (zero lag first) outside the circle of ``radius``: the
     step-down (Schur-Cohn) recursion of ``poly(radius z)``."""
@@ -215,7 +248,7 @@ def _stable_row(poly: Array, radius: float) -> bool:  # pragma: no cover - compi
     return True
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _stable_rows(poly: Array, radius: float, out: NDArray[np.bool_]) -> None:  # pragma: no cover - compiled
     for i in range(poly.shape[0]):
         out[i] = _stable_row(poly[i], radius)
@@ -224,6 +257,7 @@ def _stable_rows(poly: Array, radius: float, out: NDArray[np.bool_]) -> None:  #
 def stable_rows(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
     """Rows of ``poly (k, m)`` (zero lag first) whose every root lies outside the circle of
     radius ``1 / (1 - margin)``: the step-down (Schur-Cohn) test of ``poly(z / (1 - margin))``."""
+    _compile()
     poly = np.ascontiguousarray(poly, dtype=np.float64)
     out = np.ones(poly.shape[0], dtype=bool)
     if poly.shape[0] and poly.shape[1] > 1:
@@ -231,7 +265,7 @@ def stable_rows(poly: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _product_rows(c: Array, sc: Array, sign: float, s: int, out: Array) -> None:  # pragma: no cover - compiled
     k, p = c.shape
     P = sc.shape[1]
@@ -251,6 +285,7 @@ def seasonal_product(c: Array, sc: Array, sign: float, s: int) -> Array:
     ``c (k, p)``, ``sc (k, P)``; ``sign = -1`` gives AR polynomials in lfilter sign from
     statsmodels-sign coefficients, ``+1`` MA polynomials. Shape ``(k, p + sP + 1)``.
     """
+    _compile()
     c = np.ascontiguousarray(c, dtype=np.float64)
     sc = np.ascontiguousarray(sc, dtype=np.float64)
     k = c.shape[0]
@@ -260,7 +295,7 @@ def seasonal_product(c: Array, sc: Array, sign: float, s: int) -> Array:
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernel
 def _objective_rows(x: Array, n_reg: int, lags: NDArray[np.int64], bounds: NDArray[np.int64],
                     orders: NDArray[np.int64], s: int, trans: NDArray[np.bool_], constrain: bool,
                     exact: bool, margin: float, w: Array, start: int, tol: float,
@@ -379,6 +414,7 @@ def objective(x: Array, layout: Layout, w: Array, *, exact: bool, constrain: boo
     blocks of ``x`` through the stationarity transform first (Monahan 1984, Jones 1980,
     statsmodels' sign: the MA blocks negated).
     """
+    _compile()
     x = np.ascontiguousarray(x, dtype=np.float64)
     w = np.ascontiguousarray(w, dtype=np.float64)
     m, n = w.shape
