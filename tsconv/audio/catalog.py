@@ -241,7 +241,7 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r:.80}, expected {FORMAT!r}")
     version = manifest.get("version")
-    if version not in _READABLE or isinstance(version, bool):
+    if type(version) is not int or version not in _READABLE:
         raise CatalogError(
             f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {list(_READABLE)})"
         )
