@@ -160,3 +160,23 @@ def test_declared_null_without_arrays_is_refused(hub_matcher, tmp_path):
     catalog_mod.write_catalog(path, manifest, arrays)
     with pytest.raises(CatalogError, match="music null"):
         Matcher.load(path)
+
+
+def test_eval_reports_the_calibration_table_on_out_of_catalog_music():
+    from tsconv.audio._eval import run_eval, synthetic_sources
+
+    sources = synthetic_sources(3, 2, 12.0, SR, seed=7)
+    m = Matcher()
+    for s in sources:
+        if s.in_catalog:
+            m.add(s.name, s.x, SR)
+    m.calibrate(per_track=4)
+    lines: list[str] = []
+    rep = run_eval(m, sources, 4, seed=1, quick=True, sections=("open",), log=lines.append)
+    rows = [r for r in rep.rows if r["kind"] == "music_calibration"]
+    assert [r["clip"] for r in rows] == [3.0, 1.0]
+    for r in rows:
+        shares = [r[f"share_p_{lvl:g}"] for lvl in (1e-2, 1e-3, 1e-4, 1e-6)]
+        assert r["n"] == 10 and all(0.0 <= v <= 1.0 for v in shares) and shares == sorted(shares, reverse=True)
+    assert any("calibration on clean out-of-catalog music" in line for line in lines)
+    assert {r["fpr"] for r in rep.rows if r["kind"] == "open"} == {0.01, 0.001}
