@@ -88,7 +88,7 @@ class MusicNull:
 def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: int) -> list[tuple[int, int]]:
     """``(track, start)`` of ``per_track`` excerpts of ``length`` samples in each long enough track (seeded)."""
     rng = np.random.default_rng(seed)
-    out = []
+    out: list[tuple[int, int]] = []
     for ti, n in enumerate(n_samples):
         if n < length:
             continue
