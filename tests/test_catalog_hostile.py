@@ -200,8 +200,9 @@ def crafted_catalogs(members: dict[str, bytes]):
         ("a string", b'"tsconv-audio-catalog"'),
         ("not UTF-8", b"\xff\xfe{}"),
         ("empty", b""),
-        ("version true", members["manifest.json"].replace(b'"version": 1', b'"version": true')),
-        ("version 1.0", members["manifest.json"].replace(b'"version": 1', b'"version": 1.0')),
+        ("version true", members["manifest.json"].replace(b'"version": 2', b'"version": true')),
+        ("version 2.0", members["manifest.json"].replace(b'"version": 2', b'"version": 2.0')),
+        ("version 1.0", members["manifest.json"].replace(b'"version": 2', b'"version": 1.0')),
     ]:
         mem = dict(members)
         mem["manifest.json"] = raw

@@ -70,6 +70,10 @@ def _cmd_index(args: argparse.Namespace) -> int:
         names = m.add_directory(args.dir, args.pattern, progress=None if not args.quiet else False)
         if not names:
             return _err(f"no decodable audio files matching {args.pattern!r} under {args.dir!r}")
+        t_cal = time.perf_counter()
+        if not args.no_calibrate:
+            m.calibrate()  # the music null: probabilities that hold on real out-of-catalog music
+        t_cal = time.perf_counter() - t_cal
         m.save(args.output)
     except CatalogError as exc:
         return _err(f"bad catalog: {exc}")
@@ -79,7 +83,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         size = os.path.getsize(args.output)
         what = f"added {len(names)} tracks to {before}" if before else f"indexed {len(names)} tracks"
         print(f"{what}, {m.duration / 60:.1f} min, in {time.perf_counter() - t0:.1f} s "
-              f"-> {args.output} ({size / 1e6:.1f} MB)")
+              f"-> {args.output} ({size / 1e6:.1f} MB)" + ("" if args.no_calibrate else f"; music null {t_cal:.1f} s"))
     return 0
 
 
@@ -283,6 +287,8 @@ def register(sub: Any) -> None:
     p.add_argument("--sr", type=int, default=8000, help="working sample rate in Hz (default 8000)")
     p.add_argument("--whitening", default="spectral", choices=["spectral", "lpc", "none"])
     p.add_argument("--storage", default="float16", choices=["float16", "float32"])
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="skip the music null (Matcher.calibrate): faster, but unrelated music then gets too small probabilities")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_index)
 
@@ -308,7 +314,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="accuracy table of a catalog (clips cut from its source files)")
     p.add_argument("catalog")
     p.add_argument("--audio-dir", help="where the tracks' audio is, if not at the paths recorded at indexing")
-    p.add_argument("--negatives", help="directory of audio NOT in the catalog (open-set test); default: noise")
+    p.add_argument("--negatives", help="directory of real music NOT in the catalog (open-set test and the calibration table of clean "
+                   "out-of-catalog clips; the way to measure false alarms); default: noise only")
     p.add_argument("--queries", type=int, default=200, help="queries per cell (default 200)")
     p.add_argument("--sections", default=",".join(_SECTIONS), help=f"subset of {','.join(_SECTIONS)}")
     p.add_argument("--seed", type=int, default=0)

@@ -246,6 +246,22 @@ def run_eval(matcher: Matcher, sources: list[Source], n: int, seed: int = 0, qui
             tp = float(np.mean((pos_p <= nominal) & pos_ok))
             rep.rows.append(dict(kind="calibration", nominal=nominal, fpr=fp, tpr=tp))
             log(f"reported p <= {nominal}: FPR {fp:.2%} (nominal {nominal:.1%}), TPR {tp:.1%}")
+        if outside:  # real music not in the catalog, clean: the case a calibrated p must hold on
+            n_clean = max(n, 300) if not quick else max(n, 10)
+            log(f"\n## calibration on clean out-of-catalog music: share of {n_clean} clips reported at p <= ...")
+            log(f"{'clip':>5} {'1e-2':>7} {'1e-3':>7} {'1e-4':>7} {'1e-6':>7}")
+            for seconds in (3.0, 1.0):
+                ps = []
+                for _ in range(n_clean):
+                    other = outside[int(rng.integers(len(outside)))]
+                    clip, _ = make_clip(other, seconds, matcher.sr, rng, snr=None, eq=False)
+                    res = matcher.match(clip, matcher.sr, top_k=5, max_false_alarm=1.0)
+                    ps.append(min((r.false_alarm_probability for r in res), default=1.0))
+                arr = np.array(ps)
+                shares = {lvl: float(np.mean(arr <= lvl)) for lvl in (1e-2, 1e-3, 1e-4, 1e-6)}
+                rep.rows.append(dict(kind="music_calibration", clip=seconds, n=n_clean,
+                                     **{f"share_p_{lvl:g}": v for lvl, v in shares.items()}))
+                log(f"{seconds:5.0f} " + " ".join(f"{v:7.1%}" for v in shares.values()))
     if "band" in sections:
         log(f"\n## band-limited clips (no EQ, gain +-20 dB); {n} queries per cell")
         log(f"{'clip':>5} {'channel':>34} {'top-1':>7} {'query s':>8}")

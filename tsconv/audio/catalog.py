@@ -39,7 +39,8 @@ from tsconv._persist import atomic_write, canonical_json, npy_bytes, remove_stal
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
 
 FORMAT = "tsconv-audio-catalog"
-VERSION = 1
+VERSION = 2
+_READABLE = (1, 2)  # version 1: no music null (loaded with a warning by Matcher.load)
 _MANIFEST = "manifest.json"
 
 
@@ -246,8 +247,10 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise CatalogError(f"{path!r} is not a tsconv catalog: format is {found!r:.80}, expected {FORMAT!r}")
     version = manifest.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise CatalogError(f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {VERSION})")
+    if type(version) is not int or version not in _READABLE:
+        raise CatalogError(
+            f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {list(_READABLE)})"
+        )
     expected = manifest.get("manifest_sha256")
     try:
         actual = hashlib.sha256(canonical_json(manifest)).hexdigest()

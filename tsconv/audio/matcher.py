@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._fftcore import convolve_full
 from tsconv._validation import as_float_array, as_int, check_option
 from tsconv._whiten_private import welch_psd
+from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
@@ -440,7 +441,7 @@ class _Scan:
         """
         r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
         n = max(int(round(self.n_c * self.n_chunks)), 1)
-        return float(false_alarm_probability(r, _M_REF, n))
+        return floor_p(float(false_alarm_probability(r, _M_REF, n)))
 
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
         order = np.argsort(-self.z, kind="stable")
@@ -782,6 +783,7 @@ class Matcher:
         self._tracks: list[_Track] = []
         self._names: dict[str, int] = {}
         self._resp_cache: dict[tuple[int, int], NDArray[np.complex128]] = {}
+        self._music_null: MusicNull | None = None  # see calibrate()
         self._init_sync()
 
     def _init_sync(self) -> None:
@@ -886,6 +888,7 @@ class Matcher:
         y, kernel = self._whiten(x)
         data = y.astype(self.storage)
         track = _Track(name, int(x.size), data, kernel, _acf(y, _ACF_LAGS), source)
+        self._music_null = None  # the catalog changed: its music null no longer holds
         self._names[name] = len(self._tracks)
         self._tracks.append(track)
 
@@ -976,6 +979,61 @@ class Matcher:
             print(file=sys.stderr)
         return added
 
+    # -- the music null ----------------------------------------------------------------------
+    def calibrate(self, per_track: int = 8, *, seed: int = 0) -> None:
+        """Measure the probabilities unrelated music gets in this catalog (the music null).
+
+        ``per_track`` excerpts of each track, 1 s and 3 s long, are searched in the catalog
+        without that track (leave-one-track-out); the probability each gets is recorded.
+        :meth:`match` and :meth:`find_all` then report ``max(p, P(p_probe <= p))`` for a
+        clip of that duration (interpolated in log-duration; a log-log linear tail below
+        the smallest probe): the per-query null describes noise-like clips, the music null
+        the passages of real music that correlate with much of the catalog (near-silent
+        stretches with clicks, pulsed passages). Saved with the catalog. Costs
+        ``2 * per_track`` coarse searches per track. The excerpts are the stored (whitened)
+        samples. A catalog of fewer than two tracks gets no music null.
+
+        Examples
+        --------
+        >>> from tsconv.audio import Matcher
+        >>> from tsconv.audio._synth import synth_track
+        >>> m = Matcher()
+        >>> for i in range(3):
+        ...     m.add(f"t{i}", synth_track(8.0, 8000, seed=i), 8000)
+        >>> m.calibrate(per_track=4)
+        >>> m.calibrated
+        True
+        """
+        per_track = as_int(per_track, "per_track", minimum=1)
+        seed = as_int(seed, "seed", minimum=0)
+        subsets: dict[int, Matcher] = {}
+        names = self.tracks
+
+        def probe(ti: int, start: int, length: int) -> float:
+            if ti not in subsets:
+                subsets.clear()  # one leave-one-out catalog at a time (probes come track by track)
+                subsets[ti] = self.subset([n for k, n in enumerate(names) if k != ti])
+            clip = np.asarray(self._tracks[ti].data[start : start + length], dtype=np.float32)
+            if float(np.ptp(clip)) == 0.0:
+                return 1.0
+            found = subsets[ti].candidates(clip, self.sr).fitted()
+            return found.p(float(np.max(found.z))) if len(found) else 1.0
+
+        order = sorted(range(len(names)), key=lambda k: k)
+        null = fit_music_null(probe, [self._tracks[k].n for k in order], self.sr, DURATIONS, per_track, seed)
+        self._music_null = null if len(names) >= 2 else None
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the catalog holds a music null (:meth:`calibrate`)."""
+        return self._music_null is not None
+
+    def _calibrated_p(self, p: float, n_samples: int) -> float:
+        """``p`` of a clip of ``n_samples`` (working rate) under the music null, if any."""
+        if self._music_null is None:
+            return floor_p(p)
+        return self._music_null.p(p, n_samples / self.sr)
+
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the catalog to ``path`` atomically (format: ``docs/audio.md``, :mod:`tsconv.audio.catalog`)."""
@@ -1003,7 +1061,11 @@ class Matcher:
             else np.zeros(0)
         )
         arrays["acf"] = np.stack([t.acf for t in self._tracks]) if self._tracks else np.zeros((0, _ACF_LAGS + 1))
+        if self._music_null is not None:
+            arrays["null_durations"] = self._music_null.durations
+            arrays["null_log_p"] = self._music_null.log_p
         manifest = {
+            "music_null": self._music_null is not None,
             "sr": self.sr,
             "whitening": self.whitening,
             "lpc_order": self.lpc_order,
@@ -1034,8 +1096,19 @@ class Matcher:
             raise TypeError(f"mmap must be a bool, got {mmap!r:.80}")
         manifest, arrays = read_catalog(path, mmap=mmap)
         where = repr(os.fspath(path))
+        if manifest.get("version") == 1:
+            warnings.warn(f"{where}: catalog format version 1 has no music null: its probabilities describe noise-like "
+                          "clips only (unrelated music can get far smaller ones); rebuild it, or call calibrate() and save()",
+                          UserWarning, stacklevel=2)
         try:
-            return cls._from_manifest(manifest, arrays, workers)
+            m = cls._from_manifest(manifest, arrays, workers)
+            if manifest.get("music_null", False) is True:
+                if "null_durations" not in arrays or "null_log_p" not in arrays:
+                    raise CatalogError("the manifest declares a music null and the archive has no null arrays")
+                m._music_null = MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64))
+            elif manifest.get("music_null", False) is not False:
+                raise CatalogError(f"the manifest's music_null must be true or false, got {manifest.get('music_null')!r:.40}")
+            return m
         except CatalogError as exc:
             raise CatalogError(f"{where}: {exc}") from exc
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -1955,7 +2028,9 @@ class Matcher:
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
         if not isinstance(check_rate, bool):
             raise TypeError(f"check_rate must be True or False, got {check_rate!r}")
-        matches, _ = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
+        matches, n = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
+        matches = [dataclasses.replace(mt, false_alarm_probability=self._calibrated_p(mt.false_alarm_probability, n))
+                   for mt in matches]
         # one match per track: its best-scoring place, with the track's strongest search
         # evidence as its probability; reported when that passes, best score first
         p_track: dict[str, float] = {}
@@ -2000,6 +2075,8 @@ class Matcher:
         """
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
         matches, n = self._run(samples, sr, 0, max_false_alarm, 0.0)
+        matches = [dataclasses.replace(mt, false_alarm_probability=self._calibrated_p(mt.false_alarm_probability, n))
+                   for mt in matches]
         good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
         good = self._dedupe(good, 0.5 * n, per_track=False)
         rank = {name: i for i, name in enumerate(self.tracks)}  # catalog order (a sharded catalog's too)
