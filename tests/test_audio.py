@@ -234,19 +234,6 @@ def test_save_load_round_trip(matcher, tmp_path, tracks):
     assert man["arrays"]["samples"]["dtype"] == "<f2"
 
 
-def test_mapped_load_answers_as_in_memory_load(matcher, tmp_path, tracks):
-    path = tmp_path / "cat.tsca"
-    matcher.save(path)
-    mapped = Matcher.load(path, mmap=True)
-    loaded = Matcher.load(path)
-    assert mapped.tracks == loaded.tracks
-    for name, start in (("song2", 5000), ("song0", 20000)):
-        clip = degrade.add_noise(_clip(tracks[name], start, 1.5), -5.0, "white", seed=3)
-        assert mapped.match(clip, SR) == loaded.match(clip, SR)
-    with pytest.raises(TypeError, match="mmap"):
-        Matcher.load(path, mmap="yes")
-
-
 def test_float32_storage_agrees_with_float16(tracks):
     # float16 storage is accurate enough: same answers, scores equal to 3 decimals
     res = []

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import stat
-import struct
 import zipfile
 from typing import Any
 
@@ -169,8 +168,9 @@ def _check_arrays_entry(path: str, entries: Any) -> dict[str, tuple[str, np.dtyp
 _DTYPES = {"<f2", "<f4", "<f8"}
 
 
-def _npy_header(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> tuple[int, bool]:
-    """The data offset and Fortran flag of an ``.npy`` member whose header agrees with the manifest."""
+def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
+    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
+    with the member's length (so a header declaring a huge shape allocates nothing)."""
     fp = io.BytesIO(data)
     try:
         major, _minor = np.lib.format.read_magic(fp)
@@ -187,13 +187,7 @@ def _npy_header(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape
             f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
             f"the manifest says {dtype.str} and {list(shape)}"
         )
-    return fp.tell(), bool(fortran)
-
-
-def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
-    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
-    with the member's length (so a header declaring a huge shape allocates nothing)."""
-    start, fortran = _npy_header(path, member, data, dtype, shape)
+    start = fp.tell()
     count = math.prod(shape)
     if len(data) - start != count * dtype.itemsize:
         raise CatalogError(
@@ -270,13 +264,8 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         return _manifest(path, zf, infos)
 
 
-def read_catalog(path: str | os.PathLike[str], *, mmap: bool = False) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """Read and verify a catalog; return ``(manifest, arrays)``.
-
-    With ``mmap=True`` every array is a read-only :class:`numpy.memmap` of its member's data
-    in the file (members are stored uncompressed, so the data sit in the file as they are):
-    nothing is copied onto the heap. The checksums are still verified at load, by hashing
-    the mapped bytes chunk by chunk (the pages go through the page cache, not the heap).
 
     Nothing is allocated from a size the file declares before that size is checked against
     the file: members must be stored (not compressed), and the members' sizes, the
@@ -310,63 +299,12 @@ def read_catalog(path: str | os.PathLike[str], *, mmap: bool = False) -> tuple[d
                     f"{path!r}: {member!r} is {infos[member].file_size} bytes, too small for the "
                     f"shape {list(shape)} the manifest declares"
                 )
-            if mmap:
-                arrays[name] = _map_member(path, infos[member], member, dtype, shape, digest)
-                continue
             data = _read_member(path, zf, member)
             got = hashlib.sha256(data).hexdigest()
             if got != digest:
                 raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
             arrays[name] = _parse_npy(path, member, data, dtype, shape)
     return manifest, arrays
-
-
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a ZIP local file header (30 bytes)
-
-
-def _map_member(
-    path: str, info: zipfile.ZipInfo, member: str, dtype: np.dtype[Any], shape: tuple[int, ...], digest: str
-) -> NDArray[Any]:
-    """A read-only memmap of a stored ``.npy`` member, its checksum verified chunk by chunk."""
-    size = os.stat(path).st_size
-    with open(path, "rb") as fh:
-        fh.seek(info.header_offset)
-        head = fh.read(_LOCAL_HEADER.size)
-        if len(head) != _LOCAL_HEADER.size:
-            raise CatalogError(f"{path!r}: member {member!r} is corrupt (truncated local header)")
-        fields = _LOCAL_HEADER.unpack(head)
-        if fields[0] != b"PK\x03\x04":
-            raise CatalogError(f"{path!r}: member {member!r} is corrupt (bad local header)")
-        start = info.header_offset + _LOCAL_HEADER.size + fields[9] + fields[10]
-        if start + info.file_size > size:
-            raise CatalogError(f"{path!r}: member {member!r} runs past the end of the file")
-        fh.seek(start)
-        h = hashlib.sha256()
-        left = info.file_size
-        prefix = b""
-        while left:
-            chunk = fh.read(min(left, 1 << 24))
-            if not chunk:
-                raise CatalogError(f"{path!r}: member {member!r} is truncated")
-            if len(prefix) < _MAX_NPY_HEADER + 128:
-                prefix += chunk[: _MAX_NPY_HEADER + 128 - len(prefix)]
-            h.update(chunk)
-            left -= len(chunk)
-    got = h.hexdigest()
-    if got != digest:
-        raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
-    count = math.prod(shape)
-    data_start, fortran = _npy_header(path, member, prefix, dtype, shape)
-    if info.file_size - data_start != count * dtype.itemsize:
-        raise CatalogError(
-            f"{path!r}: {member!r} holds {info.file_size - data_start} bytes of data, its header declares "
-            f"{count} x {dtype.itemsize}"
-        )
-    if count == 0:
-        return np.zeros(shape, dtype=dtype)
-    if fortran:
-        return np.memmap(path, dtype=dtype, mode="r", offset=start + data_start, shape=shape, order="F")
-    return np.memmap(path, dtype=dtype, mode="r", offset=start + data_start, shape=shape, order="C")
 
 
 def _read_member(path: str, zf: zipfile.ZipFile, member: str) -> bytes:

@@ -1079,22 +1079,15 @@ class Matcher:
         write_catalog(path, manifest, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, workers: int = 2, mmap: bool = False) -> Matcher:
+    def load(cls, path: str | os.PathLike[str], *, workers: int = 2) -> Matcher:
         """Read a catalog written by :meth:`save`, verifying format, version, checksums and shapes.
-
-        With ``mmap=True`` the stored arrays (the samples above all) are read-only memory maps
-        of the file instead of copies on the heap; the checksums are still verified at load
-        (see :func:`tsconv.audio.catalog.read_catalog`). The file must then stay in place
-        while the matcher is used.
 
         Raises
         ------
         CatalogError
             If the file is missing, foreign, truncated, corrupted or inconsistent.
         """
-        if not isinstance(mmap, bool):
-            raise TypeError(f"mmap must be a bool, got {mmap!r:.80}")
-        manifest, arrays = read_catalog(path, mmap=mmap)
+        manifest, arrays = read_catalog(path)
         where = repr(os.fspath(path))
         if manifest.get("version") == 1:
             warnings.warn(f"{where}: catalog format version 1 has no music null: its probabilities describe noise-like "
