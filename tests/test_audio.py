@@ -230,7 +230,7 @@ def test_save_load_round_trip(matcher, tmp_path, tracks):
     assert m2.match(clip, SR) == matcher.match(clip, SR)
     with zipfile.ZipFile(path) as zf:
         man = json.loads(zf.read("manifest.json"))
-    assert man["format"] == "tsconv-audio-catalog" and man["version"] == 1
+    assert man["format"] == "tsconv-audio-catalog" and man["version"] == 2
     assert man["arrays"]["samples"]["dtype"] == "<f2"
 
 
