@@ -214,9 +214,8 @@ class _Track:
     acf: NDArray[np.float64]  # normalized autocorrelation of `data`, lags 0.._ACF_LAGS
     source: str = ""
     index: BlockIndex | None = None
-    padded: NDArray[np.float32] | None = None
     resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
-    energy: NDArray[np.float64] | None = None  # cumulative band energies of `padded` (frames + 1, _N_BANDS)
+    energy: NDArray[np.float64] | None = None  # cumulative band energies of the zero-padded track (frames + 1, _N_BANDS)
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
@@ -981,15 +980,49 @@ class Matcher:
         write_catalog(path, manifest, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, workers: int = 2) -> Matcher:
+    def load(cls, path: str | os.PathLike[str], *, workers: int = 2, mmap: bool = False, verify: bool = True) -> Matcher:
         """Read a catalog written by :meth:`save`, verifying format, version, checksums and shapes.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The catalog file (format version 1 or 2).
+        workers : int
+            Threads of a search.
+        mmap : bool
+            Map the stored arrays (the samples) read-only from the file instead of reading
+            them into memory: the catalog's samples then cost page cache, not process
+            memory, and only the pages a query touches are read. The file must stay in
+            place while the matcher lives (a later :meth:`save` over the same path is
+            safe: it replaces the file, the mapping keeps the old one).
+        verify : bool
+            With ``mmap=True``: check the mapped arrays' SHA-256 (and that they are finite)
+            at load by streaming the file once (default), or trust them (``False``: for a
+            file verified before). The manifest and the container are always checked.
 
         Raises
         ------
         CatalogError
             If the file is missing, foreign, truncated, corrupted or inconsistent.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from tsconv.audio import Matcher
+        >>> rng = np.random.default_rng(0)
+        >>> m = Matcher(8000)
+        >>> m.add("noise", rng.standard_normal(8000 * 4), 8000)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     m.save(os.path.join(d, "c.tscat"))
+        ...     mapped = Matcher.load(os.path.join(d, "c.tscat"), mmap=True)
+        ...     print(mapped.tracks, isinstance(mapped._tracks[0].data, np.memmap))
+        ...     del mapped
+        ['noise'] True
         """
-        manifest, arrays = read_catalog(path)
+        if not isinstance(mmap, bool) or not isinstance(verify, bool):
+            raise TypeError(f"mmap and verify must be bools, got mmap={mmap!r}, verify={verify!r}")
+        manifest, arrays = read_catalog(path, mmap=mmap, verify=verify)
         where = repr(os.fspath(path))
         try:
             return cls._from_manifest(manifest, arrays, workers)
@@ -1036,7 +1069,8 @@ class Matcher:
             raise CatalogError("array sizes do not agree with the manifest's track list")
         # NaN or infinite values would poison every score of every query
         for name, arr in (("samples", samples), ("whiteners", whiteners), ("acf", acf)):
-            if not np.all(np.isfinite(arr)):
+            # a mapped array was checked while its checksum was (read_catalog's verify)
+            if not isinstance(arr, np.memmap) and not np.all(np.isfinite(arr)):
                 raise CatalogError(f"the {name} array holds NaN or infinite values")
         wpos = 0
         end = 0
@@ -1103,7 +1137,7 @@ class Matcher:
         """Bytes held by the catalog's arrays (stored samples, and the search index once built)."""
         total = 0
         for t in self._tracks:
-            for arr in (t.data, t.padded, t.energy):
+            for arr in (t.data, t.energy):
                 total += 0 if arr is None else int(arr.nbytes)
             total += 0 if t.index is None else int(t.index.nbytes)
         return total
@@ -1324,8 +1358,10 @@ class Matcher:
                 # the block spectra with the whitener undone, B / C: the clip's weighted
                 # spectrum conj(Y) / P_y is then the same needle for every track
                 index.spectra /= resp_keep
-                t.padded, t.resp_keep = padded, resp_keep
+                t.resp_keep = resp_keep
+                # the float32 copy is dropped once indexed: nothing of a query reads it
                 t.energy = _band_energy(padded, _N_BANDS)
+                del padded
                 t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
                 t.index = index  # last: a reader that sees the index sees all of it
 
