@@ -53,7 +53,7 @@ StorageDtype = Literal["float16", "float32"]
 
 _NFFT = 2**18  # overlap-save block of the catalog search
 _DECIMATE = 2  # search in the lower half of the band (4x cheaper, see _search.py)
-_SPEED_DECIMATE = 8  # the speed-grid search uses the lowest eighth of the band (wide peaks tolerate drift)
+_SPEED_DECIMATE = 16  # the speed-grid search uses the lowest 16th of the band (wide peaks tolerate drift)
 _M_REF = 10**6  # see _Scan.p
 _CHUNK = 1024  # lags per chunk of the coarse pass (its maxima fit the null)
 _ACF_LAGS = 32  # autocorrelation lags stored per track (diagnostic: how white the stored signal is)
@@ -1678,8 +1678,10 @@ class Matcher:
     def _speed_grid(self, speed_range: float, seg_len: int) -> NDArray[np.float64]:
         if speed_range == 0.0:
             return np.array([1.0])
-        # the band-limited search tolerates about 3 samples of drift over a stretch
-        step = 6.0 / seg_len
+        # the band-limited search tolerates a drift of about 3 samples over a stretch at
+        # decimation 8 (a fifth of a period at the band's top, 500 Hz); the tolerance grows
+        # with the decimation, as the band's top falls
+        step = 0.75 * _SPEED_DECIMATE / seg_len
         n = int(math.ceil(speed_range / step))
         return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
 
@@ -1832,10 +1834,10 @@ class Matcher:
             Report only matches whose false-alarm probability is at most this (1.0: all).
         speed_range : float or None, default None
             Relative playback-speed range to search (``0.01``: up to 1% fast or slow);
-            None uses the matcher's ``speed_range``. A grid of speeds (step ``6 / n`` for
-            the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest eighth of
+            None uses the matcher's ``speed_range``. A grid of speeds (step ``12 / n`` for
+            the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest 16th of
             the band, then the four best places' speeds are refined at the full rate:
-            about ``2 * speed_range * n / 6 + 1`` low-band catalog passes (73 for 0.011 and
+            about ``2 * speed_range * n / 12 + 1`` low-band catalog passes (37 for 0.011 and
             a 3 s clip). ``docs/audio.md`` has the measured accuracy and cost.
         check_rate : bool, default False
             Suspect a wrong declared sample rate when no match is reported or the best
