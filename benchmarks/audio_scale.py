@@ -15,7 +15,8 @@ Every build and every measurement runs in a fresh process so that its resident m
 is loaded read-into-memory and mapped (``Matcher.load(mmap=True)``), then queried with
 ``--queries`` 3 s clips (half clean, half in white noise at -15 dB SNR). The first query
 builds the search index and is reported apart. Temporary catalogs are deleted at the end
-unless ``--keep``.
+unless ``--keep``. There is no peer in this section: no library in the environment
+holds an audio catalog (the matcher's peer, scipy's raw correlation, is in the matcher area).
 """
 
 from __future__ import annotations
