@@ -158,3 +158,5 @@ def test_mapped_non_finite_samples_are_refused(tmp_path: os.PathLike[str]) -> No
 def test_load_flags_are_bools(saved: str) -> None:
     with pytest.raises(TypeError, match="mmap"):
         Matcher.load(saved, mmap=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="verify=False"):
+        Matcher.load(saved, verify=False)

@@ -1022,6 +1022,8 @@ class Matcher:
         """
         if not isinstance(mmap, bool) or not isinstance(verify, bool):
             raise TypeError(f"mmap and verify must be bools, got mmap={mmap!r}, verify={verify!r}")
+        if not verify and not mmap:
+            raise ValueError("verify=False applies to mapped catalogs only (mmap=True); a read catalog is always verified")
         manifest, arrays = read_catalog(path, mmap=mmap, verify=verify)
         where = repr(os.fspath(path))
         try:
