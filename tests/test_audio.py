@@ -161,6 +161,20 @@ def test_speed_change_search():
     assert abs(best.offset_samples - 8000) <= 2.0
 
 
+@pytest.mark.parametrize("factor", [1.02, 0.98])
+def test_speed_search_finds_two_percent(factor):
+    # issue 19: a clip played 2% fast or slow is found by a +-2.1% speed search
+    x = synth_track(8.0, SR, seed=43)
+    m = Matcher()
+    m.add("moved", x, SR)
+    m.add("other", synth_track(8.0, SR, seed=44), SR)
+    clip = degrade.speed(np.asarray(x[8000:40000]), factor)[: 3 * SR]
+    best = m.match(clip, SR, speed_range=0.021, max_false_alarm=1.0)[0]
+    assert best.track == "moved"
+    assert best.speed == pytest.approx(factor, abs=5e-4)
+    assert abs(best.offset_samples - 8000) <= 2.0
+
+
 def test_wrongly_declared_sample_rate_is_noticed(matcher, tracks, recwarn):
     # issue 17, item 9: 44.1 kHz audio in a file whose header says 48 kHz plays 8.8% fast.
     # Without the rate check the clip is not found where it is (on real music it was

@@ -27,6 +27,8 @@ from tsconv.audio import CatalogError, Matcher
 from tsconv.audio import catalog as catalog_mod
 from tsconv.audio._synth import synth_track
 
+_VERSION_FIELD = f'"version": {catalog_mod.VERSION}'.encode()
+
 SR = 8000
 
 
@@ -200,9 +202,10 @@ def crafted_catalogs(members: dict[str, bytes]):
         ("a string", b'"tsconv-audio-catalog"'),
         ("not UTF-8", b"\xff\xfe{}"),
         ("empty", b""),
-        ("version true", members["manifest.json"].replace(b'"version": 2', b'"version": true')),
-        ("version 2.0", members["manifest.json"].replace(b'"version": 2', b'"version": 2.0')),
-        ("version 1.0", members["manifest.json"].replace(b'"version": 2', b'"version": 1.0')),
+        ("version true", members["manifest.json"].replace(_VERSION_FIELD, b'"version": true')),
+        ("version 1.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 1.0')),
+        ("version 2.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 2.0')),
+        ("version 3", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 3')),
     ]:
         mem = dict(members)
         mem["manifest.json"] = raw

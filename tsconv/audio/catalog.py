@@ -1,6 +1,7 @@
 """The on-disk catalog format: one ZIP file holding a JSON manifest and ``.npy`` arrays.
 
-Format ``tsconv-audio-catalog``, version 1 (documented in ``docs/audio.md``):
+Format ``tsconv-audio-catalog``, version 2 (documented in ``docs/audio.md``; version 1
+files, which neither align members nor hold a music null, are still read):
 
 - the file is a ZIP archive with uncompressed (stored) members;
 - ``manifest.json`` (UTF-8 JSON) holds ``format``, ``version``, the matcher's settings,
@@ -8,7 +9,16 @@ Format ``tsconv-audio-catalog``, version 1 (documented in ``docs/audio.md``):
   ``manifest_sha256`` is the SHA-256 of the manifest serialised with sorted keys and
   without that field, so a changed digit in the manifest is caught too;
 - each array member is a ``.npy`` file (NumPy format 1.0/2.0) readable with
-  ``allow_pickle=False``; object arrays are refused on write and on read.
+  ``allow_pickle=False``; object arrays are refused on write and on read;
+- version 2: every member's data starts at a multiple of 64 bytes in the file (padding in
+  the local header's extra field, ID ``0xD935`` as zipalign uses), so that
+  ``read_catalog(path, mmap=True)`` maps the arrays straight from the file, aligned.
+
+Checksums of mapped arrays: ``read_catalog(path, mmap=True)`` still checks every SHA-256
+(and that every value is finite) at load, by streaming the member through the page cache
+in 16 MiB reads: the process's memory does not grow with the file, the load costs one read
+of it. ``verify=False`` skips that pass for the mapped arrays (the manifest and the
+container are still checked): for a file already verified, e.g. by an earlier load.
 
 Writes are atomic: the archive is written to a temporary file in the target's directory
 (``.tmp-<name>.<pid>.<random>.tsconv-catalog``), flushed and fsync'ed, then moved over the
@@ -27,6 +37,7 @@ import json
 import math
 import os
 import stat
+import struct
 import zipfile
 from typing import Any
 
@@ -39,7 +50,10 @@ __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog",
 
 FORMAT = "tsconv-audio-catalog"
 VERSION = 2
-_READABLE = (1, 2)  # version 1: no music null (loaded with a warning by Matcher.load)
+_READABLE = (1, 2)  # version 1: unaligned members, no music null (loaded with a warning by Matcher.load)
+_ALIGN = 64  # member data alignment of version 2 (bytes)
+_ALIGN_ID = 0xD935  # extra-field ID of the padding
+_CHUNK = 16 * 2**20  # bytes per read when verifying a mapped member
 _MANIFEST = "manifest.json"
 
 
@@ -93,7 +107,17 @@ def _atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 def _write_member(zf: zipfile.ZipFile, member: str, data: bytes) -> None:
     # a separate function so that tests can simulate a crash in the middle of a save
-    zf.writestr(member, data)
+    zinfo = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))
+    zinfo.compress_type = zipfile.ZIP_STORED
+    zinfo.external_attr = 0o644 << 16
+    assert zf.fp is not None
+    pos = zf.fp.tell()
+    head = 30 + len(member.encode("utf-8"))
+    if len(data) * 1.05 > zipfile.ZIP64_LIMIT:  # zipfile adds a 20-byte ZIP64 extra field
+        head += 20
+    pad = (-(pos + head + 4)) % _ALIGN
+    zinfo.extra = struct.pack("<HH", _ALIGN_ID, pad) + bytes(pad)
+    zf.writestr(zinfo, data)
 
 
 def _no_constants(token: str) -> Any:
@@ -171,29 +195,8 @@ _DTYPES = {"<f2", "<f4", "<f8"}
 def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
     """Decode an ``.npy`` member after checking that its header agrees with the manifest and
     with the member's length (so a header declaring a huge shape allocates nothing)."""
-    fp = io.BytesIO(data)
-    try:
-        major, _minor = np.lib.format.read_magic(fp)
-        if major == 1:
-            hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(fp, max_header_size=_MAX_NPY_HEADER)
-        elif major == 2:
-            hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(fp, max_header_size=_MAX_NPY_HEADER)
-        else:
-            raise ValueError(f"unsupported .npy format version {major}")
-    except (ValueError, OSError, EOFError, SyntaxError, TypeError, RecursionError) as exc:
-        raise CatalogError(f"{path!r}: {member!r} is not a readable .npy array ({exc})") from exc
-    if hdtype.hasobject or hdtype.str != dtype.str or tuple(hshape) != shape:
-        raise CatalogError(
-            f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
-            f"the manifest says {dtype.str} and {list(shape)}"
-        )
-    start = fp.tell()
+    fortran, start = _npy_header(path, member, data[: _MAX_NPY_HEADER + 16], dtype, shape, len(data))
     count = math.prod(shape)
-    if len(data) - start != count * dtype.itemsize:
-        raise CatalogError(
-            f"{path!r}: {member!r} holds {len(data) - start} bytes of data, its header declares "
-            f"{count} x {dtype.itemsize}"
-        )
     arr = np.frombuffer(data, dtype=dtype, count=count, offset=start)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     return np.array(arr, order="C")  # owns its memory, writable
@@ -243,7 +246,8 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
     version = manifest.get("version")
     if type(version) is not int or version not in _READABLE:
         raise CatalogError(
-            f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads {list(_READABLE)})"
+            f"{path!r}: catalog format version {version!r:.40} is not supported (this tsconv reads "
+            f"{', '.join(map(str, _READABLE))})"
         )
     expected = manifest.get("manifest_sha256")
     try:
@@ -264,8 +268,17 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
         return _manifest(path, zf, infos)
 
 
-def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+def read_catalog(
+    path: str | os.PathLike[str], *, mmap: bool = False, verify: bool = True
+) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """Read and verify a catalog; return ``(manifest, arrays)``.
+
+    With ``mmap=True`` the arrays are read-only :class:`numpy.memmap` views of the file
+    (nothing is copied; the file must stay in place while they are used; a later atomic
+    save over the same path does not disturb them, it replaces the directory entry, not the
+    mapped file). Their checksums are checked at load by streaming the members through the
+    page cache, and their values must be finite, unless ``verify=False`` (see the module
+    docstring).
 
     Nothing is allocated from a size the file declares before that size is checked against
     the file: members must be stored (not compressed), and the members' sizes, the
@@ -299,6 +312,9 @@ def read_catalog(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
                     f"{path!r}: {member!r} is {infos[member].file_size} bytes, too small for the "
                     f"shape {list(shape)} the manifest declares"
                 )
+            if mmap:
+                arrays[name] = _map_member(path, zf, infos[member], dtype, shape, digest, verify)
+                continue
             data = _read_member(path, zf, member)
             got = hashlib.sha256(data).hexdigest()
             if got != digest:
@@ -314,3 +330,82 @@ def _read_member(path: str, zf: zipfile.ZipFile, member: str) -> bytes:
         raise CatalogError(f"{path!r}: member {member!r} is corrupt ({exc})") from exc
     except Exception as exc:  # crafted local headers: NotImplementedError, ValueError, ...
         raise CatalogError(f"{path!r}: member {member!r} is unreadable ({type(exc).__name__}: {exc})") from exc
+
+
+def _map_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np.dtype[Any],
+                shape: tuple[int, ...], digest: str, verify: bool) -> NDArray[Any]:
+    """A read-only memory map of a stored ``.npy`` member, its checksum (and finiteness)
+    checked by streaming unless ``verify`` is false."""
+    member = info.filename
+    assert zf.fp is not None
+    fd = zf.fp.fileno()
+    try:
+        local = os.pread(fd, 30, info.header_offset)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise CatalogError(f"{path!r}: member {member!r} has no valid local header")
+        n_name, n_extra = struct.unpack("<HH", local[26:30])
+        start = info.header_offset + 30 + n_name + n_extra
+        if start + info.file_size > os.fstat(fd).st_size:
+            raise CatalogError(f"{path!r}: member {member!r} runs past the end of the file")
+        head = os.pread(fd, min(info.file_size, _MAX_NPY_HEADER + 16), start)
+    except OSError as exc:
+        raise CatalogError(f"{path!r}: member {member!r} is unreadable ({exc})") from exc
+    fortran, skip = _npy_header(path, member, head, dtype, shape, info.file_size)
+    count = math.prod(shape)
+    if verify:
+        h = hashlib.sha256()
+        pos, end = 0, info.file_size
+        finite = True
+        while pos < end:
+            try:
+                chunk = os.pread(fd, min(_CHUNK, end - pos), start + pos)
+            except OSError as exc:
+                raise CatalogError(f"{path!r}: member {member!r} is unreadable ({exc})") from exc
+            if not chunk:
+                raise CatalogError(f"{path!r}: member {member!r} is truncated")
+            h.update(chunk)
+            # the values of this chunk (the header is skipped; _CHUNK is a multiple of the itemsize)
+            lo = max(skip - pos, 0)
+            if lo < len(chunk) and finite:
+                vals = np.frombuffer(chunk, dtype=dtype, offset=lo, count=(len(chunk) - lo) // dtype.itemsize)
+                finite = bool(np.all(np.isfinite(vals)))
+            pos += len(chunk)
+        got = h.hexdigest()
+        if got != digest:
+            raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
+        if not finite:
+            raise CatalogError(f"{path!r}: {member!r} holds NaN or infinite values")
+    if count == 0:
+        return np.zeros(shape, dtype=dtype)
+    arr = np.memmap(path, dtype=dtype, mode="r", offset=start + skip, shape=shape[::-1] if fortran else shape)
+    return arr.T if fortran else arr
+
+
+def _npy_header(path: str, member: str, head: bytes, dtype: np.dtype[Any], shape: tuple[int, ...],
+                size: int) -> tuple[bool, int]:
+    """``(fortran_order, data_offset)`` of an ``.npy`` member whose first bytes are ``head``,
+    after checking the header against the manifest and the member's length."""
+    fp = io.BytesIO(head)
+    try:
+        major, _minor = np.lib.format.read_magic(fp)
+        if major == 1:
+            hshape, fortran, hdtype = np.lib.format.read_array_header_1_0(fp, max_header_size=_MAX_NPY_HEADER)
+        elif major == 2:
+            hshape, fortran, hdtype = np.lib.format.read_array_header_2_0(fp, max_header_size=_MAX_NPY_HEADER)
+        else:
+            raise ValueError(f"unsupported .npy format version {major}")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, RecursionError) as exc:
+        raise CatalogError(f"{path!r}: {member!r} is not a readable .npy array ({exc})") from exc
+    if hdtype.hasobject or hdtype.str != dtype.str or tuple(hshape) != shape:
+        raise CatalogError(
+            f"{path!r}: {member!r} has dtype {hdtype.str} and shape {list(hshape)}, "
+            f"the manifest says {dtype.str} and {list(shape)}"
+        )
+    start = fp.tell()
+    count = math.prod(shape)
+    if size - start != count * dtype.itemsize:
+        raise CatalogError(
+            f"{path!r}: {member!r} holds {size - start} bytes of data, its header declares "
+            f"{count} x {dtype.itemsize}"
+        )
+    return bool(fortran), start

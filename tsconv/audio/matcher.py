@@ -54,7 +54,7 @@ StorageDtype = Literal["float16", "float32"]
 
 _NFFT = 2**18  # overlap-save block of the catalog search
 _DECIMATE = 2  # search in the lower half of the band (4x cheaper, see _search.py)
-_SPEED_DECIMATE = 8  # the speed-grid search uses the lowest eighth of the band (wide peaks tolerate drift)
+_SPEED_DECIMATE = 16  # the speed-grid search uses the lowest 16th of the band (wide peaks tolerate drift)
 _M_REF = 10**6  # see _Scan.p
 _CHUNK = 1024  # lags per chunk of the coarse pass (its maxima fit the null)
 _ACF_LAGS = 32  # autocorrelation lags stored per track (diagnostic: how white the stored signal is)
@@ -231,9 +231,8 @@ class _Track:
     acf: NDArray[np.float64]  # normalized autocorrelation of `data`, lags 0.._ACF_LAGS
     source: str = ""
     index: BlockIndex | None = None
-    padded: NDArray[np.float32] | None = None
     resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
-    energy: NDArray[np.float64] | None = None  # cumulative band energies of `padded` (frames + 1, _N_BANDS)
+    energy: NDArray[np.float64] | None = None  # cumulative band energies of the zero-padded track (frames + 1, _N_BANDS)
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
@@ -1079,15 +1078,51 @@ class Matcher:
         write_catalog(path, manifest, arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, workers: int = 2) -> Matcher:
+    def load(cls, path: str | os.PathLike[str], *, workers: int = 2, mmap: bool = False, verify: bool = True) -> Matcher:
         """Read a catalog written by :meth:`save`, verifying format, version, checksums and shapes.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The catalog file (format version 1 or 2).
+        workers : int
+            Threads of a search.
+        mmap : bool
+            Map the stored arrays (the samples) read-only from the file instead of reading
+            them into memory: the catalog's samples then cost page cache, not process
+            memory, and only the pages a query touches are read. The file must stay in
+            place while the matcher lives (a later :meth:`save` over the same path is
+            safe: it replaces the file, the mapping keeps the old one).
+        verify : bool
+            With ``mmap=True``: check the mapped arrays' SHA-256 (and that they are finite)
+            at load by streaming the file once (default), or trust them (``False``: for a
+            file verified before). The manifest and the container are always checked.
 
         Raises
         ------
         CatalogError
             If the file is missing, foreign, truncated, corrupted or inconsistent.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from tsconv.audio import Matcher
+        >>> rng = np.random.default_rng(0)
+        >>> m = Matcher(8000)
+        >>> m.add("noise", rng.standard_normal(8000 * 4), 8000)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     m.save(os.path.join(d, "c.tscat"))
+        ...     mapped = Matcher.load(os.path.join(d, "c.tscat"), mmap=True)
+        ...     print(mapped.tracks, isinstance(mapped._tracks[0].data, np.memmap))
+        ...     del mapped
+        ['noise'] True
         """
-        manifest, arrays = read_catalog(path)
+        if not isinstance(mmap, bool) or not isinstance(verify, bool):
+            raise TypeError(f"mmap and verify must be bools, got mmap={mmap!r}, verify={verify!r}")
+        if not verify and not mmap:
+            raise ValueError("verify=False applies to mapped catalogs only (mmap=True); a read catalog is always verified")
+        manifest, arrays = read_catalog(path, mmap=mmap, verify=verify)
         where = repr(os.fspath(path))
         if manifest.get("version") == 1:
             warnings.warn(f"{where}: catalog format version 1 has no music null: its probabilities describe noise-like "
@@ -1145,7 +1180,8 @@ class Matcher:
             raise CatalogError("array sizes do not agree with the manifest's track list")
         # NaN or infinite values would poison every score of every query
         for name, arr in (("samples", samples), ("whiteners", whiteners), ("acf", acf)):
-            if not np.all(np.isfinite(arr)):
+            # a mapped array was checked while its checksum was (read_catalog's verify)
+            if not isinstance(arr, np.memmap) and not np.all(np.isfinite(arr)):
                 raise CatalogError(f"the {name} array holds NaN or infinite values")
         wpos = 0
         end = 0
@@ -1212,7 +1248,7 @@ class Matcher:
         """Bytes held by the catalog's arrays (stored samples, and the search index once built)."""
         total = 0
         for t in self._tracks:
-            for arr in (t.data, t.padded, t.energy):
+            for arr in (t.data, t.energy):
                 total += 0 if arr is None else int(arr.nbytes)
             total += 0 if t.index is None else int(t.index.nbytes)
         return total
@@ -1433,8 +1469,10 @@ class Matcher:
                 # the block spectra with the whitener undone, B / C: the clip's weighted
                 # spectrum conj(Y) / P_y is then the same needle for every track
                 index.spectra /= resp_keep
-                t.padded, t.resp_keep = padded, resp_keep
+                t.resp_keep = resp_keep
+                # the float32 copy is dropped once indexed: nothing of a query reads it
                 t.energy = _band_energy(padded, _N_BANDS)
+                del padded
                 t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
                 t.index = index  # last: a reader that sees the index sees all of it
 
@@ -1786,8 +1824,10 @@ class Matcher:
     def _speed_grid(self, speed_range: float, seg_len: int) -> NDArray[np.float64]:
         if speed_range == 0.0:
             return np.array([1.0])
-        # the band-limited search tolerates about 3 samples of drift over a stretch
-        step = 6.0 / seg_len
+        # the band-limited search tolerates a drift of about 3 samples over a stretch at
+        # decimation 8 (a fifth of a period at the band's top, 500 Hz); the tolerance grows
+        # with the decimation, as the band's top falls
+        step = 0.75 * _SPEED_DECIMATE / seg_len
         n = int(math.ceil(speed_range / step))
         return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
 
@@ -1982,10 +2022,10 @@ class Matcher:
             Report only matches whose false-alarm probability is at most this (1.0: all).
         speed_range : float or None, default None
             Relative playback-speed range to search (``0.01``: up to 1% fast or slow);
-            None uses the matcher's ``speed_range``. A grid of speeds (step ``6 / n`` for
-            the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest eighth of
+            None uses the matcher's ``speed_range``. A grid of speeds (step ``12 / n`` for
+            the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest 16th of
             the band, then the four best places' speeds are refined at the full rate:
-            about ``2 * speed_range * n / 6 + 1`` low-band catalog passes (73 for 0.011 and
+            about ``2 * speed_range * n / 12 + 1`` low-band catalog passes (37 for 0.011 and
             a 3 s clip). ``docs/audio.md`` has the measured accuracy and cost.
         check_rate : bool, default False
             Suspect a wrong declared sample rate when no match is reported or the best

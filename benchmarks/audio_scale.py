@@ -1,0 +1,178 @@
+"""Catalog cost against catalog hours: build, file size, load, memory, query time, top-1.
+
+Usage: ``python benchmarks/audio_scale.py DEST [--hours 1 8 32] [--queries 20] [--music DIR]``
+
+Catalogs of the given hours are built in ``DEST`` from the decoded 8 kHz music cache
+(``--music``, ``.npy`` files named ``<package>__<file>.npy``; only the packages listed under
+``<music>/../data/catalog`` are catalog music). There are only about 4 h of catalog music:
+larger catalogs repeat the tracks, each repeat through a different random EQ (3 peaking
+bands, +-3 dB, ``tsconv.audio.degrade.random_eq``) and a gain, so the repeats are distinct
+signals but near-duplicates of their source. A query clip is cut from a source track; its
+answer is counted right when the top match is that track or one of its repeats.
+
+Every build and every measurement runs in a fresh process so that its resident memory
+(``/proc/self/status``: VmRSS = RssAnon + RssFile, VmHWM its peak) is its own. Each catalog
+is loaded read-into-memory and mapped (``Matcher.load(mmap=True)``), then queried with
+``--queries`` 3 s clips (half clean, half in white noise at -15 dB SNR). The first query
+builds the search index and is reported apart. Temporary catalogs are deleted at the end
+unless ``--keep``. There is no peer in this section: no library in the environment
+holds an audio catalog (the matcher's peer, scipy's raw correlation, is in the matcher area).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tsconv
+
+SR = 8000
+
+
+def _status() -> dict[str, float]:
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            key, _, val = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
+                out[key] = int(val.split()[0]) / 1024  # MiB
+    return out
+
+
+def _sources(music: str) -> list[tuple[str, str]]:
+    pkgs = {os.path.basename(p) for p in glob.glob(os.path.join(music, "..", "data", "catalog", "*"))}
+    files = sorted(f for f in glob.glob(os.path.join(music, "*.npy")) if os.path.basename(f).split("__")[0] in pkgs)
+    if not files:
+        raise SystemExit(f"no catalog music in {music}")
+    return [(os.path.basename(f)[:-4], f) for f in files]
+
+
+def build(dest: str, hours: float, music: str) -> dict[str, float]:
+    from tsconv.audio import Matcher
+    from tsconv.audio.degrade import gain, random_eq
+
+    src = _sources(music)
+    m = Matcher(SR)
+    total, copy, t0 = 0.0, 0, time.perf_counter()
+    while total < hours * 3600:
+        for name, f in src:
+            if total >= hours * 3600:
+                break
+            x = np.load(f).astype(np.float64)
+            if copy:
+                rng = np.random.default_rng(1000 * copy + len(name))
+                x = gain(random_eq(x, SR, max_db=3.0, seed=rng), float(rng.uniform(-3, 3)))
+            m.add(f"{name}#{copy}", x.astype(np.float32), SR)
+            total += x.size / SR
+        copy += 1
+    t_add = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    m.save(dest)
+    t_save = time.perf_counter() - t1
+    return {"hours": total / 3600, "tracks": len(m), "add_s": t_add, "save_s": t_save,
+            "build_s_per_hour": (t_add + t_save) / (total / 3600), "file_mb": os.path.getsize(dest) / 1e6}
+
+
+def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object]:
+    from tsconv.audio import Matcher
+    from tsconv.audio.degrade import add_noise
+
+    before = _status()
+    t0 = time.perf_counter()
+    m = Matcher.load(path, mmap=mmap)
+    load_s = time.perf_counter() - t0
+    after_load = _status()
+    files = dict(_sources(music))
+    src = [(t[:-2], files[t[:-2]]) for t in m.tracks if t.endswith("#0")]  # tracks of this catalog
+    rng = np.random.default_rng(7)
+    times, right = [], []
+    first = None
+    for q in range(queries + 1):
+        name, f = src[int(rng.integers(len(src)))]
+        x = np.load(f)
+        n = 3 * SR
+        for _ in range(20):
+            off = int(rng.integers(0, x.size - n))
+            clip = x[off : off + n].astype(np.float64)
+            if np.sqrt(np.mean(clip**2)) > 0.1 * np.sqrt(np.mean(x.astype(np.float64) ** 2)):
+                break
+        if q % 2:
+            clip = add_noise(clip, -15.0, "white", seed=rng)
+        t = time.perf_counter()
+        res = m.match(clip, SR, top_k=1)
+        dt = time.perf_counter() - t
+        if q == 0:
+            first = dt  # builds the index
+            continue
+        times.append(dt)
+        right.append(bool(res) and res[0].track.split("#")[0] == name)
+    return {"mmap": mmap, "load_s": load_s, "rss_before_mb": before["VmRSS"], "after_load": after_load,
+            "first_query_s": first, "after_queries": _status(), "query_s_median": float(np.median(times)),
+            "query_s_clean": float(np.median(times[1::2])), "query_s_noisy": float(np.median(times[0::2])),
+            "top1_clean": float(np.mean(right[1::2])), "top1_noisy": float(np.mean(right[0::2])),
+            "nbytes_mb": m.nbytes / 1e6}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dest")
+    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 8.0, 32.0])
+    ap.add_argument("--queries", type=int, default=20)
+    ap.add_argument("--music", default="/work/music/cache8k")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--_build", help=argparse.SUPPRESS)
+    ap.add_argument("--_measure", help=argparse.SUPPRESS)
+    ap.add_argument("--_mmap", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._build:
+        print(json.dumps(build(args._build, args.hours[0], args.music)))
+        return 0
+    if args._measure:
+        print(json.dumps(measure(args._measure, bool(args._mmap), args.queries, args.music)))
+        return 0
+
+    from _results import Results
+
+    os.makedirs(args.dest, exist_ok=True)
+    me = [sys.executable, os.path.abspath(__file__), args.dest, "--music", args.music, "--queries", str(args.queries)]
+    rows, series = [], []
+    for h in args.hours:
+        path = os.path.join(args.dest, f"scale-{h:g}h.tscat")
+        b = json.loads(subprocess.run(me + ["--hours", str(h), "--_build", path], check=True,
+                                      capture_output=True, text=True).stdout)
+        print("build", b, flush=True)
+        for mm in (0, 1):
+            r = json.loads(subprocess.run(me + ["--_measure", path, "--_mmap", str(mm)], check=True,
+                                          capture_output=True, text=True).stdout)
+            print("measure", r, flush=True)
+            series.append({"build": b, **r})
+            rows.append([f"{b['hours']:.1f}", "mapped" if mm else "read", f"{b['build_s_per_hour']:.0f}",
+                         f"{b['file_mb']:.0f}", f"{r['load_s']:.2f}",
+                         f"{r['after_load']['RssAnon']:.0f} / {r['after_load']['RssFile']:.0f}",
+                         f"{r['after_queries']['RssAnon']:.0f} / {r['after_queries']['RssFile']:.0f}",
+                         f"{r['after_queries']['VmHWM']:.0f}", f"{r['first_query_s']:.1f}",
+                         f"{r['query_s_clean']:.2f}", f"{r['query_s_noisy']:.2f}",
+                         f"{r['top1_clean']:.2f} / {r['top1_noisy']:.2f}"])
+        if not args.keep:
+            os.unlink(path)
+    res = Results("audio_scale", "Audio catalog: cost against catalog hours",
+                  __doc__.split("\n\n", 1)[1])
+    res.table(["hours", "load", "build s/h", "file MB", "load s", "RSS after load anon/file MiB",
+               "RSS after queries anon/file MiB", "peak RSS MiB", "first query s (index)",
+               "query s clean 3 s", "query s -15 dB", "top-1 clean / -15 dB"], rows,
+              f"{args.queries} queries of 3 s per row (medians); machine shared")
+    res.data("scale", series)
+    res.save()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Memory-mapped catalogs (format version 2): ``Matcher.load(path, mmap=True)``.
+
+The in-memory load is the reference: a mapped catalog must give identical answers. A
+version-1 file (the previous writer's layout: members not aligned, ``"version": 1``) is
+built here from a version-2 one by rewriting the ZIP with :mod:`zipfile`'s defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+
+from tsconv._persist import canonical_json
+from tsconv.audio import CatalogError, Matcher
+from tsconv.audio import catalog as catalog_mod
+from tsconv.audio._synth import synth_track
+
+SR = 8000
+
+
+@pytest.fixture(scope="module")
+def tracks() -> dict[str, np.ndarray]:
+    return {f"t{i}": synth_track(20.0 + 3 * i, SR, seed=10 + i) for i in range(3)}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory, tracks: dict[str, np.ndarray]) -> str:
+    m = Matcher(SR)
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    path = str(tmp_path_factory.mktemp("cat") / "c.tscat")
+    m.save(path)
+    return path
+
+
+def _data_offsets(path: str) -> dict[str, int]:
+    """File offset of every member's data, from its local header (the ZIP specification)."""
+    out = {}
+    with zipfile.ZipFile(path) as zf, open(path, "rb") as fh:
+        for info in zf.infolist():
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            n_name, n_extra = struct.unpack("<HH", local[26:30])
+            out[info.filename] = info.header_offset + 30 + n_name + n_extra
+    return out
+
+
+def test_version_2_members_are_aligned(saved: str) -> None:
+    assert catalog_mod.read_manifest(saved)["version"] == 2
+    offsets = _data_offsets(saved)
+    for member, off in offsets.items():
+        if member.endswith(".npy"):
+            assert off % 64 == 0, (member, off)
+    _, arrays = catalog_mod.read_catalog(saved, mmap=True)
+    for name, arr in arrays.items():
+        if arr.size:
+            assert isinstance(arr, np.memmap) and arr.flags.aligned and not arr.flags.writeable, name
+
+
+def test_mapped_arrays_equal_read_arrays(saved: str) -> None:
+    man1, read = catalog_mod.read_catalog(saved)
+    man2, mapped = catalog_mod.read_catalog(saved, mmap=True)
+    assert man1 == man2 and read.keys() == mapped.keys()
+    for name in read:
+        assert read[name].dtype == mapped[name].dtype
+        np.testing.assert_array_equal(read[name], np.asarray(mapped[name]))
+
+
+def test_mapped_matcher_answers_as_in_memory(saved: str, tracks: dict[str, np.ndarray]) -> None:
+    ref = Matcher.load(saved)
+    mapped = Matcher.load(saved, mmap=True)
+    assert isinstance(mapped._tracks[0].data, np.memmap)
+    assert mapped.tracks == ref.tracks
+    rng = np.random.default_rng(5)
+    for name, x in tracks.items():
+        start = int(rng.integers(0, x.size - 3 * SR))
+        clip = x[start : start + 3 * SR] + 0.05 * rng.standard_normal(3 * SR).astype(np.float32)
+        a, b = ref.match(clip, SR), mapped.match(clip, SR)
+        assert a == b
+        assert a[0].track == name
+    # the mapped samples are not held in process memory: nbytes counts them, the index
+    # (built at the first query) is the same size either way
+    assert mapped.nbytes == ref.nbytes
+
+
+def _rewrite_as_version_1(src: str, dst: str) -> None:
+    """The layout of a version-1 writer: zipfile.writestr with no alignment, ``version`` 1."""
+    with zipfile.ZipFile(src) as zf:
+        members = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    manifest = json.loads(members["manifest.json"])
+    manifest["version"] = 1
+    del manifest["manifest_sha256"]
+    manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
+    members["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_version_1_file_loads(saved: str, tmp_path: os.PathLike[str], mmap: bool) -> None:
+    old = os.path.join(tmp_path, "v1.tscat")
+    _rewrite_as_version_1(saved, old)
+    assert catalog_mod.read_manifest(old)["version"] == 1
+    assert any(off % 64 for m, off in _data_offsets(old).items() if m.endswith(".npy"))  # really unaligned
+    ref = Matcher.load(saved)
+    m = Matcher.load(old, mmap=mmap)
+    assert m.tracks == ref.tracks
+    for a, b in zip(m._tracks, ref._tracks):
+        np.testing.assert_array_equal(np.asarray(a.data), b.data)
+
+
+def _flip_sample_byte(path: str) -> None:
+    offsets = _data_offsets(path)
+    with zipfile.ZipFile(path) as zf:
+        size = zf.getinfo("samples.npy").file_size
+    with open(path, "r+b") as fh:
+        fh.seek(offsets["samples.npy"] + size // 2)
+        b = fh.read(1)
+        fh.seek(-1, os.SEEK_CUR)
+        fh.write(bytes([b[0] ^ 0x01]))
+
+
+def test_damaged_mapped_member_is_caught_at_load(saved: str, tmp_path: os.PathLike[str]) -> None:
+    bad = os.path.join(tmp_path, "bad.tscat")
+    with open(saved, "rb") as src, open(bad, "wb") as dst:
+        dst.write(src.read())
+    _flip_sample_byte(bad)
+    with pytest.raises(CatalogError, match="checksum mismatch in 'samples.npy'"):
+        Matcher.load(bad, mmap=True)
+    with pytest.raises(CatalogError, match="samples.npy"):  # the ZIP's CRC-32 catches it first
+        Matcher.load(bad)
+    # verify=False trusts the mapped arrays (documented): the damage is not looked for
+    m = Matcher.load(bad, mmap=True, verify=False)
+    assert m.tracks == Matcher.load(saved).tracks
+
+
+def test_mapped_non_finite_samples_are_refused(tmp_path: os.PathLike[str]) -> None:
+    # a catalog whose checksums are right but whose samples hold a NaN (crafted)
+    path = os.path.join(tmp_path, "nan.tscat")
+    m = Matcher(SR)
+    m.add("a", synth_track(2.0, SR, seed=1), SR)
+    m._tracks[0].data = m._tracks[0].data.copy()
+    m._tracks[0].data[100] = np.nan
+    m.save(path)
+    with pytest.raises(CatalogError, match="NaN or infinite"):
+        Matcher.load(path, mmap=True)
+    with pytest.raises(CatalogError, match="NaN or infinite"):
+        Matcher.load(path)
+
+
+def test_load_flags_are_bools(saved: str) -> None:
+    with pytest.raises(TypeError, match="mmap"):
+        Matcher.load(saved, mmap=1)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="verify=False"):
+        Matcher.load(saved, verify=False)
