@@ -23,6 +23,7 @@ import naive
 import tsconv
 from tsconv import _arima_private as _ap
 from tsconv import _estimate_private as _ep
+from tsconv import _likelihood
 from tsconv.datasets import load
 from tsconv.arima import ARIMA
 from tsconv.estimate import ConvergenceWarning, FittedARIMA, _kpss_statistic, fit_arima, seasonal_strength, select_order
@@ -927,3 +928,41 @@ def test_compiled_innovations_near_a_unit_ma_root_and_at_lengths_0_and_1():
     assert v1.shape == (1, 1) and F1[0, 0] == pytest.approx(naive.exact_innovations_dense(ar[0], ma[0], w[0, :1])[1][0])
     v0, F0 = _ep.exact_innovations(ar, ma, w[:, :0])
     assert v0.shape == (1, 0) and F0.shape == (1, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 30), st.integers(0, 2**32 - 1), st.floats(1e-8, 1e4))
+def test_lm_normal_equations_and_damped_steps_equal_numpy(npar, n_res, seed, lam):
+    """The compiled LM linear algebra equals numpy's einsum / ``np.linalg.solve`` composition."""
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((3, n_res, npar))
+    r = rng.standard_normal((3, n_res))
+    JJ, g = _likelihood.normal_equations(J, r)
+    JJ0 = np.einsum("mti,mtj->mij", J, J)
+    g0 = np.einsum("mti,mt->mi", J, r)
+    np.testing.assert_allclose(JJ, JJ0, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g, g0, rtol=1e-12, atol=1e-12)
+    lams = lam * np.array([1.0, 0.1, 10.0])
+    A = JJ0 + lams[:, None, None] * np.einsum("mi,ij->mij", np.maximum(np.einsum("mii->mi", JJ0), 1e-12), np.eye(npar))
+    d0 = -np.linalg.solve(A, g0[:, :, None])[:, :, 0]
+    p0 = -(2 * np.einsum("mi,mi->m", g0, d0) + np.einsum("mi,mij,mj->m", d0, JJ0, d0))
+    d, p, ok = _likelihood.damped_steps(JJ, g, lams)
+    assert ok
+    # backward error of the solve (stable whatever the conditioning) and the predicted decrease of d
+    res = np.einsum("mij,mj->mi", A, d) + g0
+    scale = np.abs(A).max(axis=(1, 2)) * np.abs(d).max(axis=1) + np.abs(g0).max(axis=1)
+    assert np.all(np.abs(res).max(axis=1) <= 1e-12 * scale)
+    np.testing.assert_allclose(p, -(2 * np.einsum("mi,mi->m", g0, d) + np.einsum("mi,mij,mj->m", d, JJ0, d)),
+                               rtol=1e-9, atol=1e-12 * np.abs(p0).max())
+    if np.linalg.cond(A).max() < 1e6:  # well conditioned: the same step as numpy's
+        np.testing.assert_allclose(d, d0, rtol=1e-8, atol=1e-10 * np.abs(d0).max())
+
+
+def test_lm_damped_steps_report_a_system_they_cannot_solve():
+    """A non-finite Jacobian (a residual overflowed): ``ok`` is False and ``batched_lm``
+    falls back to numpy's solve / pseudo-inverse, as before the compiled step."""
+    JJ = np.array([[[np.nan, 0.0], [0.0, 1.0]]])
+    _, _, ok = _likelihood.damped_steps(JJ, np.zeros((1, 2)), np.array([1e-3]))
+    assert not ok
+    _, _, ok = _likelihood.damped_steps(np.eye(2)[None], np.ones((1, 2)), np.array([1e-3]))
+    assert ok

@@ -280,13 +280,12 @@ def batched_lm(
                     stack[j, :, j] += h[:, j]
                 rp = fun(stack.reshape(npar * mf, npar), np.tile(fd, npar)).reshape(npar, mf, -1)
                 Jf = (rp - r[fd][None]) / h.T[:, :, None]  # (npar, mf, n_res)
-            Jall[fd] = np.moveaxis(Jf, 0, 2)
+            Jall[fd] = Jf.transpose(1, 2, 0)
         fresh = np.zeros(k, dtype=bool)
         fresh[fd] = True
         need_fd[fd] = False
         J = Jall[idx]  # (m, n_res, npar)
-        JJ = np.einsum("mti,mtj->mij", J, J)
-        g = np.einsum("mti,mt->mi", J, ra)
+        JJ, g = _likelihood.normal_equations(J, ra)
         diagJJ = np.einsum("mii->mi", JJ)
         iters[idx] += 1
         pending = np.ones(m, dtype=bool)
@@ -294,20 +293,22 @@ def batched_lm(
             sub = np.flatnonzero(pending)
             if sub.size == 0:
                 break
-            A = JJ[sub] + lam[idx[sub], None, None] * np.einsum(
-                "mi,ij->mij", np.maximum(diagJJ[sub], 1e-12), np.eye(npar)
-            )
-            try:
-                delta = -np.linalg.solve(A, g[sub][:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:
-                delta = -np.einsum("mij,mj->mi", np.linalg.pinv(A), g[sub])
+            gs, JJs = g[sub], JJ[sub]
+            delta, pred, solved = _likelihood.damped_steps(JJs, gs, lam[idx[sub]])
+            if not solved:
+                A = JJs + lam[idx[sub], None, None] * np.einsum(
+                    "mi,ij->mij", np.maximum(diagJJ[sub], 1e-12), np.eye(npar)
+                )
+                try:
+                    delta = -np.linalg.solve(A, gs[:, :, None])[:, :, 0]
+                except np.linalg.LinAlgError:
+                    delta = -np.einsum("mij,mj->mi", np.linalg.pinv(A), gs)
+                pred = -(2 * np.einsum("mi,mi->m", gs, delta) + np.einsum("mi,mij,mj->m", delta, JJs, delta))
             xn = xa[sub] + delta
             rn = fun(xn, idx[sub])
             sn = np.einsum("ij,ij->i", rn, rn)
             sn[~np.isfinite(sn)] = np.inf
             old = ssr[idx[sub]]
-            gs, JJs = g[sub], JJ[sub]
-            pred = -(2 * np.einsum("mi,mi->m", gs, delta) + np.einsum("mi,mij,mj->m", delta, JJs, delta))
             with np.errstate(invalid="ignore", divide="ignore"):
                 rho = np.where(pred > 0, (old - sn) / pred, -1.0)
             # accept a step that realizes part of the predicted decrease (gain ratio,
@@ -327,7 +328,7 @@ def batched_lm(
             x[gi] = xn[better]
             r[gi] = rn[better]
             ssr[gi] = sn[better]
-            rb = np.clip(rho[better], 0.0, 1.0)
+            rb = np.minimum(np.maximum(rho[better], 0.0), 1.0)
             lam[gi] = np.maximum(lam[gi] * np.maximum(1.0 / 3.0, 1.0 - (2.0 * rb - 1.0) ** 3), 1e-12)
             nu[gi] = 2.0
             done = small_step | small_f
@@ -335,17 +336,19 @@ def batched_lm(
             trusted = fresh[gi]
             conv[gi[done & trusted]] = True
             need_fd[gi[done & ~trusted]] = True
-            worse = idx[sub[~better]]
+            wsub = sub[~better]
+            worse = idx[wsub]
             lam[worse] *= nu[worse]
             nu[worse] *= 2.0
             # a row that cannot improve with a tiny step is at a minimum (to rounding)
-            hopeless = worse[lam[worse] > 1e10]
+            high = lam[worse] > 1e10
+            hopeless = worse[high]
             stale = hopeless[~fresh[hopeless]]
             need_fd[stale] = True
             lam[stale] = 1e-3
             conv[hopeless[fresh[hopeless]]] = True
             pending[sub[better]] = False
-            pending[np.isin(idx, hopeless)] = False
+            pending[wsub[high]] = False  # idx holds each row once: its positions in idx
     return x, ssr, conv, iters
 
 

@@ -57,7 +57,7 @@ def _compile() -> None:
             g[name] = numba.njit(cache=True, nogil=True)(g[name])
         _READY = True
 
-__all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective"]
+__all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
 
 
 @_kernel
@@ -423,3 +423,86 @@ def objective(x: Array, layout: Layout, w: Array, *, exact: bool, constrain: boo
         _objective_rows(x, layout.n_reg, layout.lags, layout.bounds, layout.orders, layout.s, layout.trans,
                         bool(constrain), bool(exact), float(margin), w, int(start), float(tol), out)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# The Levenberg-Marquardt step of the estimators that minimize these objectives
+# ---------------------------------------------------------------------------------------
+@_kernel
+def _normal_equations_rows(J: Array, r: Array) -> tuple[Array, Array]:  # pragma: no cover - compiled
+    """``J'J`` ``(m, npar, npar)`` and ``J'r`` ``(m, npar)`` of every row of ``J`` ``(m, n_res, npar)``."""
+    m, n, npar = J.shape
+    JJ = np.zeros((m, npar, npar))
+    g = np.zeros((m, npar))
+    for i in range(m):
+        for t in range(n):
+            rt = r[i, t]
+            for a in range(npar):
+                ja = J[i, t, a]
+                g[i, a] += ja * rt
+                for b in range(a, npar):
+                    JJ[i, a, b] += ja * J[i, t, b]
+        for a in range(npar):
+            for b in range(a):
+                JJ[i, a, b] = JJ[i, b, a]
+    return JJ, g
+
+
+@_kernel
+def _damped_steps_rows(JJ: Array, g: Array, lam: Array) -> tuple[Array, Array, bool]:  # pragma: no cover - compiled
+    """Marquardt steps ``-(JJ + lam diag(JJ)) ** -1 g`` and their predicted decrease of the sum
+    of squares, by Gaussian elimination with partial pivoting; ``ok`` is False if a system
+    was singular (the caller then uses the pseudo-inverse)."""
+    m, npar = g.shape
+    delta = np.zeros((m, npar))
+    pred = np.zeros(m)
+    A = np.empty((npar, npar + 1))
+    for i in range(m):
+        for a in range(npar):
+            for b in range(npar):
+                A[a, b] = JJ[i, a, b]
+            A[a, a] += lam[i] * max(JJ[i, a, a], 1e-12)
+            A[a, npar] = -g[i, a]
+        for c in range(npar):
+            piv = c
+            best = abs(A[c, c])
+            for a in range(c + 1, npar):
+                if abs(A[a, c]) > best:
+                    best = abs(A[a, c])
+                    piv = a
+            if not best > 0.0 or not best < np.inf:
+                return delta, pred, False
+            if piv != c:
+                for b in range(c, npar + 1):
+                    A[c, b], A[piv, b] = A[piv, b], A[c, b]
+            for a in range(c + 1, npar):
+                f = A[a, c] / A[c, c]
+                for b in range(c, npar + 1):
+                    A[a, b] -= f * A[c, b]
+        for a in range(npar - 1, -1, -1):
+            s = A[a, npar]
+            for b in range(a + 1, npar):
+                s -= A[a, b] * delta[i, b]
+            delta[i, a] = s / A[a, a]
+        q = 0.0
+        for a in range(npar):
+            q += 2.0 * g[i, a] * delta[i, a]
+            for b in range(npar):
+                q += delta[i, a] * JJ[i, a, b] * delta[i, b]
+        pred[i] = -q
+    return delta, pred, True
+
+
+def normal_equations(J: Array, r: Array) -> tuple[Array, Array]:
+    """``J'J (m, npar, npar)`` and ``J'r (m, npar)`` of every row of ``J (m, n_res, npar)``."""
+    _compile()
+    return _normal_equations_rows(np.ascontiguousarray(J, dtype=np.float64), np.ascontiguousarray(r, dtype=np.float64))
+
+
+def damped_steps(JJ: Array, g: Array, lam: Array) -> tuple[Array, Array, bool]:
+    """Marquardt steps ``-(JJ + lam diag(JJ))^-1 g`` of every row and their predicted decrease
+    of the sum of squares (Gaussian elimination with partial pivoting); the flag is False when a
+    system was singular (the caller then solves by the pseudo-inverse)."""
+    _compile()
+    return _damped_steps_rows(np.ascontiguousarray(JJ, dtype=np.float64), np.ascontiguousarray(g, dtype=np.float64),
+                              np.ascontiguousarray(lam, dtype=np.float64))
