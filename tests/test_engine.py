@@ -678,7 +678,7 @@ def test_workers_reaches_pandas_input_and_leaves_no_trace():
 
 @pytest.mark.parametrize("bad", [None, np.nan, np.inf])
 def test_concurrent_screen_at_the_size_it_runs(bad):
-    # from CONCURRENT_SCREEN_MIN samples (4M) a short direct kernel convolves while a
+    # from CONCURRENT_SCREEN_MIN samples (512K) a short direct kernel convolves while a
     # second thread screens the series for non-finite values; a series holding one is
     # redone with its mask. Compared with numpy's convolution, NaN windows marked by hand.
     n = engine.CONCURRENT_SCREEN_MIN + 1001

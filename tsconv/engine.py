@@ -69,10 +69,12 @@ PARALLEL_WORKERS = RECURSIVE_WORKERS
 PARALLEL_MIN_OUTPUTS = 1 << 18
 PARALLEL_MIN_DIRECT_TAPS = 32
 # From this many samples the finite-value screen of one series runs on a second thread
-# while a direct convolution runs on this one. benchmarks/bench_tricks.py on the shared
-# 2-vCPU machine: 1.12x faster at N = 1e7 (a 5-tap kernel), but 0.79x at 1e5 and 0.94x at
-# 1e6, where the hand-over to a busy second core costs more than the pass it saves.
-CONCURRENT_SCREEN_MIN = 1 << 22
+# while a direct convolution runs on this one. Measured on the 2-vCPU machine (a 5-tap
+# kernel): in repeated calls (the pool's thread awake) 0.85x the time at 3e5-1e6 samples
+# and 0.88x at 1e7; a call between other work first wakes the thread, which costs about
+# 0.3 ms (benchmarks/bench_tricks.py: 0.3x at 1e5, 0.9-1.0x from 1e6). Half a million
+# samples is where the hand-over stays small against the pass it saves.
+CONCURRENT_SCREEN_MIN = 1 << 19
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_size = 0
