@@ -292,6 +292,19 @@ def roots_outside(poly, margin=0.0):
     return np.array(out, dtype=bool)
 
 
+def factors_stable(ar, ma, sar, sma, s, margin=1e-6):
+    """Rows whose four ARMA factors (coefficients with their model signs, ``(k, p)``...) all
+    have their roots outside the unit circle by ``margin``, by numpy.roots: the seasonal
+    factors in ``z**s``, whose roots are the ``s``-th roots of their roots in ``z``, so
+    their margin is ``1 - (1 - margin)**s`` on the roots in ``z``."""
+    import numpy as np
+
+    ms = 1.0 - (1.0 - margin) ** max(s, 1)
+    one = np.ones((np.shape(ar)[0], 1))
+    return (roots_outside(np.hstack([one, -np.asarray(ar)]), margin) & roots_outside(np.hstack([one, np.asarray(ma)]), margin)
+            & roots_outside(np.hstack([one, -np.asarray(sar)]), ms) & roots_outside(np.hstack([one, np.asarray(sma)]), ms))
+
+
 def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=256):
     """The audio matcher's evidence level of a clip on a track (up to the clip spectrum's scale).
 

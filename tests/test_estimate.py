@@ -126,7 +126,7 @@ def test_css_filter_with_row_coefficients_equals_r_loop(seed):
     y = rng.standard_normal((k, n)).cumsum(axis=1)
     w = _ep.difference(y, 1, 0, s)
     start = 2 + s
-    e = _ep.arma_filter(ar, ma, w, start)
+    e = _likelihood.css_residuals(ar, ma, w, start)
     diff = np.array([1.0, -1.0])
     for i in range(k):
         ref = naive.arima_css_residuals(y[i], np.convolve(ar[i], diff), ma[i], 1 + start)
@@ -142,7 +142,7 @@ def test_one_lag_scan_equals_r_loop(lag):
     ar, ma = _ep.expand_polys(rng.uniform(-0.5, 0.5, (k, 1)), np.zeros((k, 0)),
                               np.zeros((k, 0)) if lag > 1 else th, th if lag > 1 else np.zeros((k, 0)), lag)
     w = rng.standard_normal((k, n))
-    e = _ep.arma_filter(ar, ma, w, 1)
+    e = _likelihood.css_residuals(ar, ma, w, 1)
     for i in range(0, k, 37):
         ref = naive.arima_css_residuals(w[i], ar[i], ma[i], 1)
         np.testing.assert_allclose(e[i, 1:], np.asarray(ref)[1:], atol=1e-10)
@@ -754,24 +754,6 @@ def test_bad_options():
         fit_arima(["a", "b"], (1, 0, 0))
 
 
-@pytest.mark.parametrize("s", [1, 4, 12])
-def test_spec_stable_from_factors_equals_roots_of_the_expanded_polynomials(s):
-    # Spec.stable checks the four factors; the slow twin checks the reduced products
-    rng = np.random.default_rng(s)
-    spec = _ep.Spec([1, 2], 1, [1], [1], 1, [1], s, 1)
-    k = 400
-    x = rng.uniform(-1.4, 1.4, (k, spec.n_params))
-    # rows near the unit circle, on both sides, for every factor
-    x[:50, spec.slices[3]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-5, 1e-5, (50, 1)))
-    x[50:100, spec.slices[2]] = rng.choice([-1, 1], (50, 1)) * (1 - rng.uniform(-1e-4, 1e-4, (50, 1)))
-    _, ar, ma = spec.polys(x)
-    for margin in (1e-6, 1e-2):
-        want = _ep.roots_ok(ar, margin) & _ep.roots_ok(ma, margin)
-        got = spec.stable(x, margin)
-        assert 0 < want.sum() < k
-        np.testing.assert_array_equal(got, want)
-
-
 def test_roots_ok_of_a_first_degree_polynomial_equals_numpy_roots():
     # the closed form for one root against numpy.roots (the root of poly[0] + poly[1] z)
     c = np.concatenate([np.linspace(-1.2, 1.2, 97), [0.99, -0.99, 1 - 1e-7, np.inf, np.nan]])
@@ -859,8 +841,8 @@ def test_exact_innovations_refuses_a_nonstationary_ar_part():
 @given(st.data())
 def test_compiled_objective_equals_the_numpy_composition(data):
     # Block.ml_residuals / css_residuals (one compiled pass) against the same steps composed
-    # from the NumPy pieces: Spec.constrain, Spec.polys, Spec.stable, exact_innovations,
-    # arma_filter
+    # from the NumPy pieces: Spec.constrain, Spec.polys, the factors' roots by numpy.roots,
+    # exact_innovations, css_residuals
     seed = data.draw(st.integers(0, 2**32 - 1))
     s = data.draw(st.sampled_from([0, 4, 12]))
     ar_l = data.draw(st.sampled_from([[], [1], [1, 2], [2]]))
@@ -879,7 +861,8 @@ def test_compiled_objective_equals_the_numpy_composition(data):
     # the composition
     x = spec.constrain(u)
     beta, ar, ma = spec.polys(x)
-    ok = spec.stable(x)
+    _, a, m, sa, sm = spec.split(x)
+    ok = naive.factors_stable(a, m, sa, sm, s)
     want = np.full((k, block.nw), np.inf)
     if ok.any():
         w = block.centred(beta[ok], rows[ok])
@@ -890,7 +873,7 @@ def test_compiled_objective_equals_the_numpy_composition(data):
     xr = rng.uniform(-1.2, 1.2, (k, spec.n_params))
     beta, ar, ma = spec.polys(xr)
     start = spec.p + spec.s * spec.P
-    want = _ep.arma_filter(ar, ma, block.centred(beta, rows), start)[:, start:]
+    want = _likelihood.css_residuals(ar, ma, block.centred(beta, rows), start)[:, start:]
     np.testing.assert_allclose(block.css_residuals(xr, rows), want, rtol=1e-12, atol=1e-9)
 
 

@@ -192,12 +192,6 @@ def difference(y: Array, d: int, D: int, s: int) -> Array:
     return w
 
 
-def arma_filter(ar: Array, ma: Array, w: Array, start: int) -> Array:
-    """Conditional ARMA residuals of every row with its own polynomials (R's ``ARIMA_CSS``
-    recursion when ``start = p + sP``): :func:`tsconv._likelihood.css_residuals`."""
-    return _likelihood.css_residuals(ar, ma, w, start)
-
-
 # ---------------------------------------------------------------------------------------
 # Exact Gaussian ARMA likelihood: the compiled engine of tsconv._likelihood
 # ---------------------------------------------------------------------------------------
@@ -413,19 +407,6 @@ class Spec:
         ar, ma = expand_polys(a, sa, m, sm, self.s)
         return b, ar, ma
 
-    def stable(self, x: Array, margin: float = 1e-6) -> NDArray[np.bool_]:
-        """``roots_ok(ar, margin) & roots_ok(ma, margin)`` of the reduced polynomials of
-        :meth:`polys`, from the four factors: the roots of a product are those of its
-        factors, and the inverse roots of ``Phi(B^s)`` are the ``s``-th roots of those of
-        ``Phi(B)`` (modulus ``|mu|^(1/s)``, so the margin becomes ``1 - (1 - margin)^s``).
-        Companion matrices of order p, q, P, Q instead of p + sP and q + sQ."""
-        _, a, m, sa, sm = self.split(x)
-        s = max(self.s, 1)
-        ms = 1.0 - (1.0 - margin) ** s
-        one = np.ones((x.shape[0], 1))
-        return (roots_ok(np.hstack([one, -a]), margin) & roots_ok(np.hstack([one, m]), margin)
-                & roots_ok(np.hstack([one, -sa]), ms) & roots_ok(np.hstack([one, sm]), ms))
-
     def _consecutive(self, lags: NDArray[np.intp]) -> bool:
         return bool(np.array_equal(lags, np.arange(1, lags.size + 1)))
 
@@ -497,7 +478,7 @@ class Block:
     def ml_residuals(self, u: Array, rows: NDArray[np.intp]) -> Array:
         """Scaled exact innovations whose sum of squares is the concentrated ``-2 llf``
         up to constants, ``v / sqrt(F) * exp(mean(log F) / 2)``, of the unconstrained
-        parameters ``u`` (``inf`` where :meth:`Spec.stable` fails): one compiled pass over
+        parameters ``u`` (``inf`` where a factor has a root within 1e-6 of the unit circle): one compiled pass over
         the rows (the transform, the stationarity test, the polynomials, the innovations)."""
         w = self.centred(u[:, self.spec.slices[0]], rows)  # the regression block is not transformed
         return _likelihood.objective(u, self.spec.layout, w, exact=True, constrain=True)
