@@ -57,7 +57,7 @@ def _compile() -> None:
             g[name] = numba.njit(cache=True, nogil=True)(g[name])
         _READY = True
 
-__all__ = ["exact_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
+__all__ = ["exact_innovations", "GainPath", "gain_path", "model_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
 
 
 @_kernel
@@ -82,11 +82,10 @@ def _stationary_cov(T: Array, RR: Array) -> Array:  # pragma: no cover - compile
 
 
 @_kernel
-def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
-    """One row: ``ar (r_a,)``, ``ma (r_m,)``, ``w (n,)`` -> ``v``, ``F`` in place."""
-    n = w.size
-    ra, rm = ar.size, ma.size
-    p, q = ra - 1, rm - 1
+def _harvey(ar: Array, ma: Array) -> tuple[Array, Array, Array]:  # pragma: no cover - compiled
+    """Harvey's form of ``ar(B) v = ma(B) e``: the AR column ``phi (r,)``, ``RR = R R'`` and the
+    stationary state covariance ``P0`` (``r = max(p, q + 1)``)."""
+    p, q = ar.size - 1, ma.size - 1
     r = max(p, q + 1)
     phi = np.zeros(r)
     for j in range(p):
@@ -99,12 +98,44 @@ def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Ar
     T[:, 0] = phi
     for j in range(r - 1):
         T[j, j + 1] = 1.0
-    P = _stationary_cov(T, RR)
+    return phi, RR, _stationary_cov(T, RR)
+
+
+@_kernel
+def _riccati(phi: Array, RR: Array, P: Array, b: Array, c: Array, K: Array, Pn: Array) -> float:  # pragma: no cover - compiled
+    """One step of the prediction-error covariance: the gain ``K`` of ``P``'s step (in place)
+    and ``P`` advanced (in place; ``b``, ``c``, ``Pn`` are scratch); returns ``F = P[0, 0]``."""
+    r = phi.size
+    f = P[0, 0]
+    # T P e0 = c = phi P00 + b, b = P[1:, 0] padded; K = c / f
+    for j in range(r - 1):
+        b[j] = P[j + 1, 0]
+    b[r - 1] = 0.0
+    for j in range(r):
+        c[j] = phi[j] * f + b[j]
+        K[j] = c[j] / f
+    # P <- T P T' + RR - c c' / f = P[1:, 1:] (padded) + (phi - K) c' + b phi' + RR
+    for ii in range(r):
+        for jj in range(r):
+            val = (phi[ii] - K[ii]) * c[jj] + b[ii] * phi[jj] + RR[ii, jj]
+            if ii < r - 1 and jj < r - 1:
+                val += P[ii + 1, jj + 1]
+            Pn[ii, jj] = val
+    P[:, :] = Pn
+    return f
+
+
+@_kernel
+def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Array) -> None:  # pragma: no cover - compiled
+    """One row: ``ar (r_a,)``, ``ma (r_m,)``, ``w (n,)`` -> ``v``, ``F`` in place."""
+    n = w.size
+    ra, rm = ar.size, ma.size
+    phi, RR, P = _harvey(ar, ma)
+    r = phi.size
     b = np.zeros(r)
     c = np.zeros(r)
     K = np.zeros(r)
     a = np.zeros(r)
-    an = np.zeros(r)
     Pn = np.zeros((r, r))
     t0 = n
     for t in range(n):
@@ -115,27 +146,12 @@ def _innovations_row(ar: Array, ma: Array, w: Array, tol: float, v: Array, F: Ar
         if t >= r and abs(f - 1.0) < tol:
             t0 = t + 1
             break
-        # T P e0 = c = phi P00 + b, b = P[1:, 0] padded; K = c / f
-        for j in range(r - 1):
-            b[j] = P[j + 1, 0]
-        b[r - 1] = 0.0
-        for j in range(r):
-            c[j] = phi[j] * f + b[j]
-            K[j] = c[j] / f
+        _riccati(phi, RR, P, b, c, K, Pn)
         # a <- T a + K v
         a0 = a[0]
         for j in range(r - 1):
-            an[j] = phi[j] * a0 + a[j + 1] + K[j] * vt
-        an[r - 1] = phi[r - 1] * a0 + K[r - 1] * vt
-        a[:] = an
-        # P <- T P T' + RR - c c' / f = P[1:, 1:] (padded) + (phi - K) c' + b phi' + RR
-        for ii in range(r):
-            for jj in range(r):
-                val = (phi[ii] - K[ii]) * c[jj] + b[ii] * phi[jj] + RR[ii, jj]
-                if ii < r - 1 and jj < r - 1:
-                    val += P[ii + 1, jj + 1]
-                Pn[ii, jj] = val
-        P[:, :] = Pn
+            a[j] = phi[j] * a0 + a[j + 1] + K[j] * vt
+        a[r - 1] = phi[r - 1] * a0 + K[r - 1] * vt
     # steady state: theta(B) v_t = phi(B) w_t
     for t in range(t0, n):
         s = 0.0
@@ -181,6 +197,242 @@ def exact_innovations(ar: Array, ma: Array, w: Array, tol: float = 1e-11) -> tup
     if k and n:
         _rows(ar, ma, w, float(tol), v, F)
     return v, F
+
+
+# ---------------------------------------------------------------------------------------
+# One model over many series: the gains once, then every row
+# ---------------------------------------------------------------------------------------
+@_kernel
+def _gain_path(ar: Array, ma: Array, n: int, tol: float, F: Array, K: Array) -> tuple[int, bool]:  # pragma: no cover - compiled
+    """The Kalman variances ``F[t]`` and gains ``K[t]`` of one model for ``t < n`` (in place),
+    stopped once they have not changed (relative ``tol``) over ``2 r + 1`` consecutive steps:
+    returns the number of steps computed and whether they converged."""
+    phi, RR, P = _harvey(ar, ma)
+    r = phi.size
+    b = np.zeros(r)
+    c = np.zeros(r)
+    Pn = np.zeros((r, r))
+    window = 2 * r + 1
+    same = 0
+    for t in range(n):
+        f = _riccati(phi, RR, P, b, c, K[t], Pn)
+        F[t] = f
+        if t:
+            still = abs(f - F[t - 1]) <= tol * f
+            for j in range(r):
+                if not abs(K[t, j] - K[t - 1, j]) <= tol * max(1.0, abs(K[t, j])):
+                    still = False
+            same = same + 1 if still else 0
+            if same >= window:
+                return t + 1, True
+    return n, False
+
+
+@_kernel
+def _gain_rows(phi: Array, K: Array, w: Array, e: Array) -> None:  # pragma: no cover - compiled
+    """Innovations ``e (k, n)`` of the rows of ``w (k, n)`` under the gains ``K (>= n, r)``:
+    ``e_t = w_t - a_t[0]``, ``a_{t+1} = T a_t + K_t e_t``, ``a_0 = 0``."""
+    k, n = w.shape
+    r = phi.size
+    a = np.zeros(r)
+    for i in range(k):
+        a[:] = 0.0
+        for t in range(n):
+            et = w[i, t] - a[0]
+            e[i, t] = et
+            a0 = a[0]
+            for j in range(r - 1):
+                a[j] = phi[j] * a0 + a[j + 1] + K[t, j] * et
+            a[r - 1] = phi[r - 1] * a0 + K[t, r - 1] * et
+
+
+@_kernel
+def _recursion_rows(ar: Array, ma: Array, w: Array, t0: int, e: Array) -> None:  # pragma: no cover - compiled
+    """``e_t = sum_j ar_j w_{t-j} - sum_{j>=1} ma_j e_{t-j}`` for ``t >= t0`` of every row
+    (``t0 >= max(p, q)``; ``e`` before ``t0`` given)."""
+    k, n = w.shape
+    ra, rm = ar.size, ma.size
+    for i in range(k):
+        for t in range(t0, n):
+            s = 0.0
+            for j in range(ra):
+                s += ar[j] * w[i, t - j]
+            for j in range(1, rm):
+                s -= ma[j] * e[i, t - j]
+            e[i, t] = s
+
+
+class GainPath:
+    """The Kalman gains and innovation variances of one fixed zero-mean ARMA model.
+
+    They depend on the model only, not on the data: :func:`gain_path` computes them once
+    (compiled) until they converge, and every series then runs the cheap state recursion of
+    :meth:`innovations`. Harvey's state-space form (``r = max(p, q + 1)`` states, ``Z = e0``),
+    started from the stationary covariance.
+
+    Attributes
+    ----------
+    ar, ma : ndarray
+        The polynomials (lfilter sign, zero lag first).
+    m : int
+        ``max(p, q)``: the bandwidth of the innovations factor of Ansley's transformed series
+        (``x_t = v_t`` for ``t < m``, ``ar(B) v_t`` after; Brockwell & Davis 1991, 5.3).
+    F, K : ndarray, shape (T,) and (T, r)
+        Variances (in units of ``sigma2``) and gains of the first ``T`` steps.
+    converged : bool
+        Whether every later step has ``F[-1]``, ``K[-1]`` (to a few ulps). ``T`` then
+        includes ``m`` steps past convergence, so that from ``T`` on the rows of the
+        innovations factor are all :attr:`conv_row`.
+    conv_row : ndarray, shape (m + 1,)
+        The converged row ``L[t, t - j]`` of the factor: ``ma`` for an invertible model,
+        the invertible representation of a non-invertible one.
+    """
+
+    def __init__(self, ar: Array, ma: Array, F: Array, K: Array, converged: bool) -> None:
+        self.ar, self.ma = ar, ma
+        self.p, self.q = ar.size - 1, ma.size - 1
+        self.m = max(self.p, self.q)
+        self.phi = np.zeros(K.shape[1])
+        self.phi[: self.p] = -ar[1:]
+        self.F, self.K, self.converged = F, K, converged
+        self.conv_row = self.rows(self.T, self.T + 1)[0][:, 0] if converged else self.rows(self.T - 1, self.T)[0][:, 0]
+
+    @property
+    def T(self) -> int:
+        return int(self.F.size)
+
+    def variances(self, t0: int, t1: int) -> Array:
+        """``F_t`` for ``t0 <= t < t1`` (the converged value past ``T``)."""
+        out = np.empty(t1 - t0)
+        k = max(0, min(self.T, t1) - t0)
+        out[:k] = self.F[t0 : t0 + k]
+        if k < t1 - t0:
+            self._check_length(t1)
+            out[k:] = self.F[-1]
+        return out
+
+    def _check_length(self, t1: int) -> None:
+        if not self.converged and t1 > self.T:
+            raise RuntimeError(f"gain path of {self.T} steps asked for step {t1 - 1}")
+
+    def gains(self, c0: int, c1: int) -> Array:
+        """``K_c`` ``(c1 - c0, r)`` for ``c0 <= c < c1`` (the converged gain past ``T``)."""
+        self._check_length(c1)
+        out = np.empty((c1 - c0, self.K.shape[1]))
+        k = max(0, min(self.T, c1) - c0)
+        out[:k] = self.K[c0 : c0 + k]
+        out[k:] = self.K[-1]
+        return out
+
+    def rows(self, t0: int, t1: int) -> tuple[Array, Array]:
+        """Rows of the unit lower innovations factor of Ansley's series, ``band[j, i] =
+        L[t0 + i, t0 + i - j]`` ``(m + 1, t1 - t0)``, and their variances ``F``.
+
+        From the innovations form ``v_u = e_u + sum_{c<u} Z T^(u-1-c) K_c e_c``: for
+        ``t < m`` ``L[t, c] = Z T^(t-1-c) K_c``; for ``t >= m``, ``x_t = ar(B) v_t`` gives
+        ``L[t, t-j] = ar_j + sum_{i < j} ar_i Z T^(j-1-i) K_{t-j}``.
+        """
+        m, p = self.m, self.p
+        h = t1 - t0
+        band = np.zeros((m + 1, h))
+        band[0] = 1.0
+        if m:
+            c0 = max(t0 - m, 0)
+            Kc = self.gains(c0, t1).T  # (r, c1 - c0)
+            G = np.empty((m, Kc.shape[1]))  # G[l, c] = Z T^l K_c
+            y = Kc.copy()
+            for ell in range(m):
+                G[ell] = y[0]
+                y0 = y[0].copy()
+                y[:-1] = y[1:]
+                y[-1] = 0.0
+                y += self.phi[:, None] * y0
+            t = np.arange(t0, t1)
+            for j in range(1, m + 1):
+                c = t - j
+                ok = c >= 0
+                col = np.clip(c - c0, 0, None)
+                ansley = t >= m
+                val = np.where(ansley, self.ar[j] if j <= p else 0.0, 0.0)
+                for i in range(min(p, j - 1) + 1):
+                    coef = np.where(ansley, self.ar[i], 1.0 if i == 0 else 0.0)
+                    val = val + coef * G[j - 1 - i, col]
+                band[j] = np.where(ok, val, 0.0)
+        return band, self.variances(t0, t1)
+
+    def innovations(self, w: Array, t1: int | None = None) -> Array:
+        """Innovations of the zero-mean rows ``w (k, n)``: the state recursion for the first
+        ``min(n, T)`` values (or ``t1``), then ``ar(B) w = conv_row(B) e``."""
+        w = np.ascontiguousarray(w, dtype=np.float64)
+        n = w.shape[-1]
+        head = min(n, self.T if t1 is None else t1)
+        e = np.empty(w.shape)
+        if w.shape[0] and head:
+            _gain_rows(self.phi, self.gains(0, head) if head > self.T else self.K, w[:, :head], e[:, :head])
+        if head < n:
+            self._check_length(n)
+            _recursion_rows(self.ar, self.conv_row, w, head, e)
+        return e
+
+
+def gain_path(ar: Array, ma: Array, n: int, tol: float = 16 * np.finfo(float).eps) -> GainPath:
+    """The :class:`GainPath` of one model for ``n`` steps, cut once converged.
+
+    ``ar`` must be stationary (not checked); ``ma`` may be non-invertible (the gains then
+    converge to the invertible representation, slowly or, for a unit root, not at all).
+    """
+    _compile()
+    ar = np.ascontiguousarray(ar, dtype=np.float64)
+    ma = np.ascontiguousarray(ma, dtype=np.float64)
+    r = max(ar.size - 1, ma.size)
+    n = max(int(n), 1)
+    F = np.empty(n)
+    K = np.empty((n, r))
+    steps, converged = _gain_path(ar, ma, n, float(tol), F, K)
+    if converged:  # m more steps of the converged gain: from T on every factor row is conv_row
+        T = min(n, steps + max(ar.size, ma.size) - 1)
+        F[steps:T] = F[steps - 1]
+        K[steps:T] = K[steps - 1]
+        steps = T
+    return GainPath(ar, ma, F[:steps].copy(), K[:steps].copy(), bool(converged))
+
+
+def model_innovations(ar: Array, ma: Array, w: Array) -> tuple[Array, Array]:
+    """Exact innovations of zero-mean series under ONE stationary ARMA model.
+
+    Parameters
+    ----------
+    ar, ma : ndarray, shape (r_a,) and (r_m,)
+        Lag polynomials in lfilter sign (``[1, -phi_1, ...]``, ``[1, theta_1, ...]``); the AR
+        part stationary (``ValueError`` otherwise), the MA part anything.
+    w : ndarray, shape (n,) or (k, n)
+        The zero-mean series.
+
+    Returns
+    -------
+    v : ndarray, the shape of ``w``
+        One-step prediction errors.
+    F : ndarray, shape (n,)
+        Their variances in units of ``sigma2``: the exact log-likelihood of a row is
+        ``-0.5 * (n log(2 pi sigma2) + sum(log F) + sum(v**2 / F) / sigma2)``.
+
+    The gains are computed once (:func:`gain_path`) and every row runs the state recursion
+    until they converge, then the plain recursion.
+    """
+    ar = np.asarray(ar, dtype=np.float64)
+    ma = np.asarray(ma, dtype=np.float64)
+    if ar.ndim != 1 or ma.ndim != 1 or ar.size == 0 or ma.size == 0 or ar[0] != 1.0 or ma[0] != 1.0:
+        raise ValueError(f"ar and ma must be 1-D and start with 1 (zero lag), got {ar!r} and {ma!r}")
+    if not stable_rows(ar[None, :], 0.0)[0]:
+        raise ValueError(f"ar must be stationary (every root of ar(z) outside the unit circle), got {ar!r}")
+    w = np.asarray(w, dtype=np.float64)
+    one = w.ndim == 1
+    w2 = np.atleast_2d(w)
+    n = w2.shape[-1]
+    path = gain_path(ar, ma, n)
+    e = path.innovations(w2)
+    F = path.variances(0, n)
+    return (e[0] if one else e), F
 
 
 @_kernel

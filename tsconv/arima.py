@@ -27,8 +27,9 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._arima_private import diffuse_head, fir_rows, innovations_factor, lfilter_zi, solve_head
+from tsconv._arima_private import diffuse_head, fir_rows, lfilter_zi
 from tsconv._compat import infer_freq
+from tsconv._likelihood import GainPath, gain_path
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, parse_orders
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 from tsconv.kernel import Kernel, Transfer
@@ -488,7 +489,9 @@ class ARIMA:
     def _need(self, start: str) -> int:
         return self._dd + 1 + (self._ar_red.size - 1 if start == "conditional" else 0)
 
-    def _factor(self, n: int) -> Any:
+    def _factor(self, n: int) -> GainPath:
+        """The Kalman gains and variances of the differenced series for ``n`` steps (cached:
+        they depend on the model only)."""
         f = self._factors.get("f")
         if f is not None and (f.converged or f.T >= n):
             return f
@@ -497,11 +500,11 @@ class ARIMA:
                 "start='exact' needs a stationary AR part (the differenced series has no stationary "
                 f"distribution otherwise); AR roots {np.round(self.roots()['ar'], 6).tolist()}; use start='conditional'"
             )
-        f = innovations_factor(self._ar_red, self._ma, n)
+        f = gain_path(self._ar_red, self._ma, n)
         self._factors["f"] = f
         return f
 
-    def _conv_ma(self, f: Any) -> NDArray[np.float64]:
+    def _conv_ma(self, f: GainPath) -> NDArray[np.float64]:
         """The converged filter row; exactly ``ma_total`` when it agrees to 1e-12."""
         row = f.conv_row
         ma = np.zeros(max(row.size, self._ma.size))
@@ -529,18 +532,14 @@ class ARIMA:
             out[:, dd + p :] = scipy.signal.lfilter([1.0], self._ma, x, axis=-1)
             return out, None
         f = self._factor(n_total - dd)
-        m = f.m
         T = min(f.T, N)
         w = fir_rows(self._diff, z[:, : dd + T])[:, dd:]
         if intercept:
             w = w - self._mean_path(dd, T)
-        x = w.copy()
-        if p and T > m:
-            x[:, m:] = fir_rows(self._ar_red, w)[:, m:]
         out = np.empty(z.shape)
         out[:, :dd] = np.nan
         e = out[:, dd:]  # a view: the innovations on the differenced index
-        e[:, :T] = solve_head(f, x)
+        e[:, :T] = f.innovations(w)  # the Kalman state recursion under the model's gains
         if T < N:
             a = self._conv_ma(f)
             past_e = e[:, T - (a.size - 1) : T] if a.size > 1 else None
@@ -678,8 +677,7 @@ class ARIMA:
         n = as_positive_int(n, "n")
         out = np.full(n, np.nan)
         if n > self._dd:
-            _, d = self._factor(n - self._dd).rows(0, n - self._dd)
-            out[self._dd :] = self.sigma2 * d
+            out[self._dd :] = self.sigma2 * self._factor(n - self._dd).variances(0, n - self._dd)
         return out
 
     def forecast(
