@@ -151,6 +151,30 @@ def exact_innovations_dense(ar, ma, v):
     return np.linalg.solve(L, v), np.diag(C) ** 2
 
 
+def ansley_factor_dense(ar, ma, n):
+    """Unit lower factor ``L`` and variances ``d`` of Ansley's transformed series, densely.
+
+    ``x = A v`` with ``x_t = v_t`` for ``t < m = max(p, q)`` and ``x_t = sum_j ar_j v_{t-j}``
+    after (Ansley 1979; Brockwell & Davis 1991, 5.3); ``Cov(x) = A Gamma A' = C C'`` (dense
+    Cholesky), ``L = C / diag(C)``, ``d = diag(C)**2``: ``x = L e`` and ``e`` are the innovations.
+    """
+    import numpy as np
+    from statsmodels.tsa.arima_process import arma_acovf
+
+    ar = np.asarray(ar, float)
+    ma = np.asarray(ma, float)
+    p, q = ar.size - 1, ma.size - 1
+    m = max(p, q)
+    g = arma_acovf(ar, ma, nobs=n)
+    gamma = g[np.abs(np.subtract.outer(np.arange(n), np.arange(n)))]
+    A = np.eye(n)
+    for t in range(m, n):
+        for j in range(1, p + 1):
+            A[t, t - j] = ar[j]
+    C = np.linalg.cholesky(A @ gamma @ A.T)
+    return C / np.diag(C), np.diag(C) ** 2
+
+
 # --- correlation and whitening (issue 5) ---------------------------------------------
 def pearson_lags(needle, haystack):
     """NCC by definition: the Pearson correlation of the needle with each window, lag by lag.

@@ -18,7 +18,8 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 import naive
 from tsconv import ARIMA, BatchForecast, Forecast, Kernel
-from tsconv._arima_private import exact_innovations, fir_rows
+from tsconv._arima_private import fir_rows
+from tsconv._likelihood import gain_path, model_innovations
 from tsconv.datasets import load
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
@@ -144,7 +145,7 @@ def test_simulate_moments_and_shapes():
 @pytest.mark.parametrize("ar,ma", [([1, -0.5, 0.2], [1, 0.4, 0, 0, 0.3]), ([1.0], [1, -0.9]), ([1, -0.95], [1.0]), ([1, -0.3], [1, 1.6])])
 def test_exact_innovations_equal_dense_cholesky(ar, ma):
     v = np.random.default_rng(3).standard_normal(150)
-    e, d = exact_innovations(ar, ma, v)
+    e, d = model_innovations(ar, ma, v)
     e0, d0 = naive.exact_innovations_dense(ar, ma, v)
     np.testing.assert_allclose(e, e0, rtol=0, atol=1e-10)
     np.testing.assert_allclose(d, d0, rtol=1e-10)
@@ -154,14 +155,103 @@ def test_exact_innovations_many_series_and_likelihood(data):
     # concentrated exact log-likelihood equals statsmodels' for a stationary ARMA
     y = data["sunspots"] - data["sunspots"].mean()
     ar, ma = np.array([1, -1.4, 0.7]), np.array([1, -0.1])
-    e, d = exact_innovations(ar, ma, np.stack([y, y[::-1]]))
+    e, d = model_innovations(ar, ma, np.stack([y, y[::-1]]))
     s2 = 300.0
     ll = -0.5 * (y.size * np.log(2 * np.pi * s2) + np.log(d).sum() + (e[0] ** 2 / d).sum() / s2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = SARIMAX(y, order=(2, 0, 1)).loglike([1.4, -0.7, -0.1, s2])
     assert ll == pytest.approx(ref, rel=1e-10)
-    np.testing.assert_allclose(e[1], exact_innovations(ar, ma, y[::-1])[0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(e[1], model_innovations(ar, ma, y[::-1])[0], rtol=0, atol=1e-12)
+
+
+# one model, many series: the Kalman gains computed once (tsconv._likelihood.gain_path)
+ONE_MODEL = [
+    ([1, -0.5, 0.2], [1, 0.4, 0, 0, 0.3]),  # ARMA(2, 4) with a lag hole
+    ([1, -0.95], [1.0]),  # pure AR, near the unit circle
+    ([1.0], [1, -0.9]),  # pure MA
+    ([1.0], [1.0]),  # no ARMA part
+    ([1, -0.3], [1, 1.6]),  # non-invertible MA: converges to 1 + B / 1.6
+    (np.convolve([1, -0.5], np.r_[1, np.zeros(11), -0.3]), np.convolve([1, 0.4], np.r_[1, np.zeros(11), 0.5])),
+    ([1.0], np.r_[1, np.zeros(11), -0.6]),  # the gains stay put for 12 steps at a time
+    ([1, -0.5], [1, -1.0]),  # MA unit root: never converges
+]
+
+
+@pytest.mark.parametrize("ar,ma", ONE_MODEL)
+def test_gain_path_rows_equal_the_dense_ansley_factor(ar, ma):
+    n = 160
+    L, d = naive.ansley_factor_dense(ar, ma, n)
+    m = max(len(ar), len(ma)) - 1
+    t = np.arange(n)
+    for length in (5, 40, n):  # paths shorter than the factor asked for, and than convergence
+        path = gain_path(np.asarray(ar, float), np.asarray(ma, float), length)
+        upto = n if path.converged else length
+        band, F = path.rows(0, upto)
+        np.testing.assert_allclose(F, d[:upto], rtol=1e-9)
+        for j in range(m + 1):
+            want = np.where(t[:upto] >= j, L[t[:upto], np.maximum(t[:upto] - j, 0)], 0.0)
+            np.testing.assert_allclose(band[j], want, rtol=0, atol=1e-9)
+        if upto > m + 1:  # the factor is banded: nothing below the band
+            assert np.abs(np.tril(L[:upto, :upto], -(m + 1))).max(initial=0.0) < 1e-9
+        mid, _ = path.rows(upto // 3, upto)  # a window of rows is the same rows
+        np.testing.assert_allclose(mid, band[:, upto // 3 :], rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("ar,ma", ONE_MODEL)
+def test_one_model_innovations_of_many_series_equal_dense(ar, ma):
+    rng = np.random.default_rng(5)
+    for n in (3, 30, 300):
+        w = rng.standard_normal((40, n))
+        e, F = model_innovations(ar, ma, w)
+        for i in (0, 17, 39):
+            e0, d0 = naive.exact_innovations_dense(ar, ma, w[i])
+            np.testing.assert_allclose(e[i], e0, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(F, d0, rtol=1e-9)
+            e1, F1 = model_innovations(ar, ma, w[i])  # k = 1: the same numbers
+            np.testing.assert_array_equal(e1, e[i])
+            np.testing.assert_array_equal(F1, F)
+
+
+def test_gain_path_convergence_flags():
+    assert gain_path(np.array([1.0, -0.5]), np.array([1.0, -1.0]), 5000).converged is False  # MA unit root
+    f = gain_path(np.array([1.0, -0.3]), np.array([1.0, 1.6]), 5000)  # non-invertible: the flipped root
+    assert f.converged and f.T < 500
+    np.testing.assert_allclose(f.conv_row, [1.0, 1 / 1.6], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(f.F[-1], 1.6**2, rtol=1e-12)
+    with pytest.raises(ValueError, match="stationary"):
+        model_innovations([1.0, -1.0], [1.0], np.zeros(5))
+
+
+@settings(max_examples=15, deadline=None)
+@given(ar=st.lists(st.floats(-0.9, 0.9, allow_subnormal=False), max_size=2),
+       ma=st.lists(st.floats(-0.9, 0.9, allow_subnormal=False), max_size=2),
+       sar=st.floats(-0.8, 0.8, allow_subnormal=False), sma=st.floats(-2.0, 2.0, allow_subnormal=False),
+       s=st.sampled_from([0, 3, 4]), n=st.integers(1, 90), seed=st.integers(0, 10_000))
+def test_property_one_model_innovations_equal_dense(ar, ma, sar, sma, s, n, seed):
+    # stationary AR from partial autocorrelations; the MA anything, invertible or not
+    phi = np.r_[1.0, -np.asarray(_from_pacf(ar))]
+    theta = np.r_[1.0, ma]
+    if s:
+        phi = np.convolve(phi, np.r_[1.0, np.zeros(s - 1), -sar])
+        theta = np.convolve(theta, np.r_[1.0, np.zeros(s - 1), sma])
+    w = np.random.default_rng(seed).standard_normal((3, n))
+    e, F = model_innovations(phi, theta, w)
+    for i in range(3):
+        e0, d0 = naive.exact_innovations_dense(phi, theta, w[i])
+        np.testing.assert_allclose(e[i], e0, rtol=0, atol=1e-8 * max(1.0, np.abs(e0).max()))
+        np.testing.assert_allclose(F, d0, rtol=1e-8)
+
+
+def test_prediction_variance_for_any_length_and_call_order():
+    # the variances of the differenced ARMA(1, 1) part, dense (B&D 5.2), times sigma2
+    _, d = naive.exact_innovations_dense([1, -0.5], [1, -0.7], np.zeros(399))
+    for lengths in ((10, 400), (400, 10), (400,)):
+        m = ARIMA((1, 1, 1), ar=[0.5], ma=[-0.7], sigma2=2.0)
+        for n in lengths:
+            pv = m.prediction_variance(n)
+            assert np.isnan(pv[0])
+            np.testing.assert_allclose(pv[1:], 2.0 * d[: n - 1], rtol=1e-9)
 
 
 # -- exact start vs statsmodels' exact diffuse --------------------------------------------
@@ -392,7 +482,7 @@ def test_tiny_white_noise_double_difference_and_unit_root_ma():
         assert_matches_exact(m, rng.standard_normal(n) + 5, 6)
     assert_matches_exact(ARIMA(sigma2=2.0), rng.standard_normal(30), 5)
     assert_matches_exact(ARIMA((0, 2, 0), sigma2=2.0), np.cumsum(np.cumsum(rng.standard_normal(30))), 5)
-    # an MA unit root never converges: the banded factor runs over the whole sample
+    # an MA unit root never converges: the Kalman gains run over the whole sample
     m = ARIMA((1, 1, 1), ar=[0.5], ma=[-1.0])
     assert_matches_exact(m, np.cumsum(rng.standard_normal(400)), 5, tol=1e-8)
     assert not m._factors["f"].converged
@@ -462,22 +552,3 @@ def test_fir_rows_equals_scipy_lfilter(b):
     for shape in ((5, 40), (3, 9), (1, 30)):
         x = rng.standard_normal(shape)
         np.testing.assert_allclose(fir_rows(b, x), scipy.signal.lfilter(b, [1.0], x, axis=-1), rtol=0, atol=1e-13)
-
-
-@pytest.mark.parametrize(
-    ("ar", "ma"),
-    [
-        ([1.0, -1.2, 0.5], [1.0, 0.4]),
-        ([1.0], [1.0, 0.3, -0.2]),
-        ([1.0, -0.9], [1.0]),
-        (np.convolve([1, -0.5], np.r_[1, np.zeros(11), -0.3]), np.convolve([1, 0.4], np.r_[1, np.zeros(11), 0.5])),
-    ],
-)
-def test_arma_acovf_equals_statsmodels(ar, ma):
-    # the exact likelihood's autocovariances are tsconv's own (statsmodels' arma_acovf
-    # gives the same numbers but costs 2-4x as much per likelihood evaluation: 89 us
-    # against 21 us for an ARMA(2, 1), 191 against 92 for a SARIMA(1,0,1)(1,0,1,12))
-    from tsconv._arima_private import arma_acovf as ours
-
-    nlags = 2 * (max(len(ar), len(ma)) - 1) + 3
-    np.testing.assert_allclose(ours(np.asarray(ar, float), np.asarray(ma, float), nlags), arma_acovf(ar, ma, nobs=nlags + 1), rtol=1e-12, atol=1e-14)

@@ -1,34 +1,14 @@
-"""Private numerical core of :mod:`tsconv.arima`: the exact innovations recursion.
+"""Private helpers of :mod:`tsconv.arima`: many-series FIR, filter states, statsmodels' forms.
 
-Note for other modules (e.g. native estimation, ``fit_arima``)
----------------------------------------------------------------
-The exact Gaussian likelihood of a stationary ARMA sample comes from::
+* ``fir_rows`` / ``lfilter_zi``: the FIR of lag polynomials over many rows, and the
+  ``lfilter`` state that continues a past run;
+* ``statsmodels_spec``: the keyword arguments of ``tsconv.ARIMA`` for a statsmodels
+  results object;
+* ``sarimax_statespace`` / ``diffuse_head``: statsmodels' SARIMAX state-space form and the
+  gains of its exact diffuse filter for the first ``d + s D`` observations.
 
-    e, d = exact_innovations(ar, ma, v)
-
-* ``ar``: AR lag polynomial with zero lag first and lfilter sign ``[1, -phi_1, ...]``
-  (seasonal factors already multiplied in, differencing NOT included);
-* ``ma``: MA lag polynomial ``[1, theta_1, ...]`` (seasonal factors multiplied in);
-* ``v``: array ``(n,)`` or ``(k, n)``, the differenced, demeaned series (zero mean);
-* returns ``e`` (same shape as ``v``: the one-step prediction errors, i.e. the innovations,
-  in data units) and ``d`` ``(n,)``: their variances divided by ``sigma2`` (they fall
-  to 1 for an invertible model).
-
-With ``N = n`` observations the exact log-likelihood of each series is
-``-0.5 * (N log(2 pi sigma2) + sum(log d) + sum(e**2 / d) / sigma2)``; the
-concentrated ``sigma2`` is ``mean(e**2 / d)``. It raises ``ValueError`` if ``ar`` is not
-stationary. Cost: O(n (p+q)) once the variances converge (banded Cholesky of the
-Ansley-transformed covariance, LAPACK ``pbtrf`` + ``tbtrs``, then ``lfilter``).
-
-Also here: ``statsmodels_spec`` (the keyword arguments of ``tsconv.ARIMA`` for a statsmodels
-results object), ``sarimax_statespace`` / ``diffuse_head`` (statsmodels' SARIMAX state-space
-form and the gains of its exact diffuse filter for the first ``d + s D`` observations).
-
-The recursion follows Brockwell & Davis (1991), *Time Series: Theory and Methods*,
-section 5.3 (innovations algorithm for ARMA via Ansley's 1979 transformation):
-``x_t = v_t`` for ``t < m`` and ``x_t = phi(B) v_t`` after, ``m = max(p, q)``, whose
-covariance is banded (bandwidth ``m``); its Cholesky factor ``x = L e`` gives the
-innovations, and ``L``'s rows converge to ``theta`` as the variances converge to 1.
+The exact innovations of the differenced series (one model, any number of series) come
+from the compiled likelihood engine, :func:`tsconv._likelihood.gain_path`.
 """
 
 from __future__ import annotations
@@ -37,170 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 import scipy.signal
 from numpy.typing import NDArray
 
 __all__ = [
     "fir_rows",
-    "exact_innovations",
-    "InnovationsFactor",
-    "innovations_factor",
-    "arma_acovf",
     "lfilter_zi",
-    "solve_head",
-    "transform_and_filter",
     "statsmodels_spec",
     "sarimax_statespace",
     "DiffuseHead",
     "diffuse_head",
 ]
-
-_EPS = np.finfo(float).eps
-
-
-def arma_acovf(ar: NDArray[np.float64], ma: NDArray[np.float64], nlags: int) -> NDArray[np.float64]:
-    """Autocovariances ``gamma(0..nlags)`` of the ARMA ``ar(B) x = ma(B) e``, ``var(e) = 1``.
-
-    Solves the linear system of Brockwell & Davis (1991), eqs. (3.3.8)-(3.3.9), for
-    ``gamma(0..p)`` and continues with the AR recursion.
-    """
-    ar = np.asarray(ar, float)
-    ma = np.asarray(ma, float)
-    p, q = ar.size - 1, ma.size - 1
-    imp = np.zeros(q + 1)
-    imp[0] = 1.0
-    psi = scipy.signal.lfilter(ma, ar, imp)
-    size = max(nlags, p) + 1
-    # rhs_k = sum_{j=k}^{q} theta_j psi_{j-k}, zero past q
-    rhs = np.zeros(size)
-    for k in range(min(q, size - 1) + 1):
-        rhs[k] = float(np.dot(ma[k:], psi[: q + 1 - k]))
-    g = np.zeros(size)
-    if p:
-        # sum_{j=0}^{p} ar_j gamma(|k - j|) = rhs_k for k = 0..p
-        A = np.zeros((p + 1, p + 1))
-        kk, jj = np.indices((p + 1, p + 1))
-        np.add.at(A, (kk.ravel(), np.abs(kk - jj).ravel()), ar[jj.ravel()])
-        g[: p + 1] = np.linalg.solve(A, rhs[: p + 1])
-        for k in range(p + 1, size):
-            g[k] = rhs[k] - float(np.dot(ar[1:], g[k - 1 : k - p - 1 if k - p - 1 >= 0 else None : -1]))
-    else:
-        g[:] = rhs
-    return g[: nlags + 1]
-
-
-def _band(ar: NDArray[np.float64], ma: NDArray[np.float64], n: int) -> NDArray[np.float64]:
-    """Lower band ``ab[h, j] = K[j + h, j]`` of the Ansley-transformed covariance (n x n)."""
-    p, q = ar.size - 1, ma.size - 1
-    m = max(p, q)
-    ab = np.zeros((m + 1, n))
-    if m == 0:
-        ab[0] = 1.0
-        return ab
-    g = arma_acovf(ar, ma, 2 * m)
-    phi = -ar[1:]
-    for h in range(m + 1):
-        # columns j with both indices < m (j + h < m): gamma(h); with j < m <= j + h:
-        # the mixed covariance; with both >= m: the MA covariance
-        mixed = g[h] - sum(phi[r - 1] * g[abs(r - h)] for r in range(1, p + 1))
-        ma_cov = float(np.dot(ma[: q + 1 - h], ma[h:])) if h <= q else 0.0
-        c1, c2 = min(max(m - h, 0), n), min(m, n)
-        ab[h, :c1] = g[h]
-        ab[h, c1:c2] = mixed
-        ab[h, c2:] = ma_cov
-    # entries past the end of the matrix are ignored by LAPACK
-    return ab
-
-
-@dataclass(frozen=True)
-class InnovationsFactor:
-    """Unit lower band factor ``L`` (``x = L e``) and relative variances ``d`` of the innovations.
-
-    ``band[h, t] = L[t, t - h]`` for the first ``T`` rows (``band[0] == 1``); rows from
-    ``T`` on equal ``conv_row`` (``conv_row[h] = L[t, t - h]``) with variance ``conv_d``
-    when ``converged``.
-    """
-
-    band: NDArray[np.float64]  # (m + 1, T), row-indexed band: band[h, t] = L[t, t-h]
-    d: NDArray[np.float64]  # (T,)
-    m: int
-    converged: bool
-    conv_row: NDArray[np.float64]  # (m + 1,), conv_row[0] = 1
-    conv_d: float
-
-    @property
-    def T(self) -> int:
-        return int(self.d.size)
-
-    def rows(self, t0: int, t1: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Band rows ``band[:, t]`` and variances for ``t0 <= t < t1`` (converged past ``T``)."""
-        T = self.T
-        out = np.empty((self.m + 1, t1 - t0))
-        dd = np.empty(t1 - t0)
-        k = max(0, min(T, t1) - t0)
-        if k:
-            out[:, :k] = self.band[:, t0 : t0 + k]
-            dd[:k] = self.d[t0 : t0 + k]
-        if k < t1 - t0:
-            if not self.converged:
-                raise RuntimeError("innovations factor requested past its computed length")
-            out[:, k:] = self.conv_row[:, None]
-            dd[k:] = self.conv_d
-        return out, dd
-
-
-def _factor(ar: NDArray[np.float64], ma: NDArray[np.float64], n: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Row-indexed unit band and variances of the first ``n`` innovations (LAPACK pbtrf)."""
-    ab = _band(ar, ma, n)
-    c, info = scipy.linalg.lapack.dpbtrf(ab, lower=1)
-    if info != 0:
-        raise ValueError(
-            "the ARMA covariance matrix is not positive definite (is the AR part stationary?); "
-            f"LAPACK pbtrf info={info}"
-        )
-    diag = c[0].copy()
-    m = ab.shape[0] - 1
-    # c[h, j] = Lc[j + h, j] (column-indexed); convert to unit row-indexed band[h, t] = L[t, t-h]
-    band = np.zeros_like(c)
-    band[0] = 1.0
-    for h in range(1, min(m, n - 1) + 1):
-        band[h, h:] = c[h, : n - h] / diag[: n - h]
-    return band, diag**2
-
-
-def innovations_factor(ar: NDArray[np.float64], ma: NDArray[np.float64], n: int) -> InnovationsFactor:
-    """The innovations factor of the first ``n`` observations, truncated once it converges.
-
-    Computes the banded Cholesky factor on a growing prefix (x4 each time) until its
-    last ``2 m + 1`` rows agree to a few ulps; the remaining rows are that converged row.
-    """
-    ar = np.asarray(ar, float)
-    ma = np.asarray(ma, float)
-    p, q = ar.size - 1, ma.size - 1
-    m = max(p, q)
-    if m == 0:
-        one = np.ones((1, max(n, 1)))
-        return InnovationsFactor(one, np.ones(max(n, 1)), 0, True, np.ones(1), 1.0)
-    tries = max(256, 40 * m)
-    while True:
-        N = min(n, tries)
-        band, d = _factor(ar, ma, N)
-        win = 2 * m + 1
-        if N >= m + win + 1:
-            last_row, last_d = band[:, -1], d[-1]
-            tol_r = 16 * _EPS * np.maximum(1.0, np.abs(last_row))
-            same = np.all(np.abs(band[:, m:] - last_row[:, None]) <= tol_r[:, None], axis=0)
-            same &= np.abs(d[m:] - last_d) <= 16 * _EPS * max(1.0, abs(last_d))
-            # first index from which every later row equals the last one
-            if same[-win:].all():
-                bad = np.flatnonzero(~same)
-                T = m + (int(bad[-1]) + 1 if bad.size else 0)
-                T = max(T, 2 * m)
-                return InnovationsFactor(band[:, :T].copy(), d[:T].copy(), m, True, last_row.copy(), float(last_d))
-        if N >= n:
-            return InnovationsFactor(band, d, m, False, band[:, -1].copy(), float(d[-1]))
-        tries *= 4
 
 
 def fir_rows(b: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -263,66 +90,6 @@ def lfilter_zi(
         rev = past[:, ::-1][:, :L]  # rev[:, l-1] = past[-l]
         zi += sign * rev @ W[:, :L].T
     return zi
-
-
-def solve_head(factor: InnovationsFactor, x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Innovations ``e = L^{-1} x`` for the first ``x.shape[-1] <= factor.T`` values (k series)."""
-    n = x.shape[-1]
-    m = factor.m
-    if m == 0:
-        return x.copy()
-    # LAPACK tbtrs wants the column-indexed band: cb[h, j] = L[j + h, j] = band[h, j + h]
-    cb = np.zeros((m + 1, n))
-    for h in range(min(m, n - 1) + 1):
-        cb[h, : n - h] = factor.band[h, h:n]
-    rhs = np.asfortranarray(x.T)
-    sol, info = scipy.linalg.lapack.dtbtrs(cb, rhs, uplo="L", trans="N", diag="U")
-    if info != 0:  # pragma: no cover - unit diagonal cannot be singular
-        raise RuntimeError(f"LAPACK tbtrs failed, info={info}")
-    return np.ascontiguousarray(sol.T)
-
-
-def exact_innovations(ar: NDArray[np.float64], ma: NDArray[np.float64], v: NDArray[np.float64],
-                      check: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Exact one-step prediction errors of a zero-mean stationary ARMA sample and their relative variances.
-
-    See the module docstring for the conventions. ``v`` is ``(n,)`` or ``(k, n)``.
-    ``check=False`` skips the stationarity test of ``ar`` (for callers that have made
-    it already, such as the optimizer's objective).
-    """
-    ar = np.asarray(ar, float)
-    ma = np.asarray(ma, float)
-    if ar[0] != 1.0 or ma[0] != 1.0:
-        raise ValueError(f"ar and ma must start with 1 (zero lag), got {ar[0]} and {ma[0]}")
-    if check and ar.size > 1 and np.any(np.abs(np.roots(ar[::-1])) <= 1.0):
-        raise ValueError("ar must be stationary (every root of ar(z) outside the unit circle)")
-    v = np.asarray(v, float)
-    one = v.ndim == 1
-    v2 = np.atleast_2d(v)
-    n = v2.shape[-1]
-    fac = innovations_factor(ar, ma, n)
-    e = transform_and_filter(fac, ar, v2)
-    _, d = fac.rows(0, n)
-    return (e[0] if one else e), d
-
-
-def transform_and_filter(fac: InnovationsFactor, ar: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Innovations of zero-mean ``v`` (k, n) given the factor of its model (AR part ``ar``)."""
-    n = v.shape[-1]
-    m = fac.m
-    p = ar.size - 1
-    T = min(fac.T, n)
-    # head: Ansley transform x_t = v_t (t < m), ar(B) v_t after
-    x = v[:, :T].copy()
-    if p and T > m:
-        x[:, m:] = fir_rows(ar, v[:, :T])[:, m:]
-    e = np.empty_like(v)
-    e[:, :T] = solve_head(fac, x)
-    if T < n:
-        a = fac.conv_row
-        zi = lfilter_zi(ar, a, v[:, T - p : T] if p else None, e[:, T - m : T])
-        e[:, T:], _ = scipy.signal.lfilter(ar, a, v[:, T:], axis=-1, zi=zi)
-    return e
 
 
 _TRENDS = {(): "n", (0,): "c", (1,): "t", (0, 1): "ct"}

@@ -1,23 +1,33 @@
 """The exact Gaussian ARMA likelihood engine: innovations of many models at once, compiled.
 
-One function, :func:`exact_innovations`, gives the one-step prediction errors ``v`` and
-their relative variances ``F`` of zero-mean stationary ARMA rows (each row its own
-coefficients), so that the exact log-likelihood of row ``i`` is
-``-0.5 * sum(log(2 pi sigma2 F[i]) + v[i]**2 / (sigma2 F[i]))``.
+Two entries give the one-step prediction errors ``v`` and their relative variances ``F`` of
+zero-mean stationary ARMA series, so that the exact log-likelihood of a series is
+``-0.5 * sum(log(2 pi sigma2 F) + v**2 / (sigma2 F))``:
+
+* :func:`exact_innovations`: every row its own model (the estimators: many candidate
+  parameter points of many series);
+* :func:`gain_path` / :func:`model_innovations`: one model over any number of series (the
+  model class ``tsconv.ARIMA``). The gains and variances depend on the model only: they are
+  computed once, and each series runs only the state recursion, then the plain recursion.
+  :class:`GainPath` also gives the variances for any length and the rows of Ansley's
+  innovations factor that the forecasts use.
 
 Method: a Kalman filter in Harvey's state-space form (state dimension
 ``r = max(p, q + 1)``), started from the stationary covariance (solved by doubling,
-Smith 1968), run until its gain has converged (``|F_t - 1| < tol`` after ``r`` steps);
-from there the innovations satisfy ``theta(B) v = phi(B) w`` and come from that plain
-recursion. The time loop is compiled with numba (at the first call, see ``_compile``): an estimator evaluates this
-likelihood tens of thousands of times on short series (2-6 parameter points of a
-50-150 point series per call), where a loop of NumPy calls over time steps spends its
-time in per-call overhead, not arithmetic (see docs/architecture.md).
+Smith 1968), run until its gain has converged (per row: ``|F_t - 1| < tol`` after ``r``
+steps; one model: ``F_t`` and ``K_t`` unchanged to a few ulps over ``2 r + 1`` steps,
+which also covers a non-invertible MA, whose ``F_t`` does not fall to 1); from there the
+innovations satisfy ``theta(B) v = phi(B) w`` (``theta`` the converged, invertible MA) and
+come from that plain recursion. The time loops are compiled with numba (at the first call,
+see ``_compile``): an estimator evaluates this likelihood tens of thousands of times on
+short series (2-6 parameter points of a 50-150 point series per call), where a loop of
+NumPy calls over time steps spends its time in per-call overhead, not arithmetic (see
+docs/architecture.md).
 
-The slow, obviously-correct twin is ``tests/naive.py::exact_innovations_dense`` (the
-dense Cholesky factor of the model's autocovariance matrix).
+The slow, obviously-correct twins are ``tests/naive.py::exact_innovations_dense`` (the
+dense Cholesky factor of the model's autocovariance matrix) and
+``tests/naive.py::ansley_factor_dense`` (that of Ansley's transformed series).
 """
-
 from __future__ import annotations
 
 import threading
@@ -262,6 +272,43 @@ def _recursion_rows(ar: Array, ma: Array, w: Array, t0: int, e: Array) -> None: 
             e[i, t] = s
 
 
+@_kernel
+def _factor_rows(ar: Array, phi: Array, K: Array, c0: int, t0: int, m: int, band: Array) -> None:  # pragma: no cover - compiled
+    """``band[j, i] = L[t0 + i, t0 + i - j]`` of Ansley's innovations factor from the gains
+    ``K[c - c0]`` of the steps ``c0 <= c < t0 + band.shape[1]`` (see :meth:`GainPath.rows`)."""
+    p = ar.size - 1
+    r = phi.size
+    h = band.shape[1]
+    nc = K.shape[0]
+    G = np.zeros((nc, max(m, 1)))  # G[c - c0, l] = Z T^l K_c
+    y = np.empty(r)
+    for cc in range(nc):
+        for j in range(r):
+            y[j] = K[cc, j]
+        for ell in range(m):
+            G[cc, ell] = y[0]
+            y0 = y[0]
+            for j in range(r - 1):
+                y[j] = y[j + 1] + phi[j] * y0
+            y[r - 1] = phi[r - 1] * y0
+    for i in range(h):
+        t = t0 + i
+        band[0, i] = 1.0
+        for j in range(1, m + 1):
+            c = t - j
+            if c < 0:
+                band[j, i] = 0.0
+                continue
+            cc = c - c0
+            if t < m:
+                band[j, i] = G[cc, j - 1]
+            else:
+                val = ar[j] if j <= p else 0.0
+                for ii in range(min(p, j - 1) + 1):
+                    val += ar[ii] * G[cc, j - 1 - ii]
+                band[j, i] = val
+
+
 class GainPath:
     """The Kalman gains and innovation variances of one fixed zero-mean ARMA model.
 
@@ -295,7 +342,7 @@ class GainPath:
         self.phi = np.zeros(K.shape[1])
         self.phi[: self.p] = -ar[1:]
         self.F, self.K, self.converged = F, K, converged
-        self.conv_row = self.rows(self.T, self.T + 1)[0][:, 0] if converged else self.rows(self.T - 1, self.T)[0][:, 0]
+        self.conv_row = self._rows(self.T, self.T + 1)[:, 0] if converged else self._rows(self.T - 1, self.T)[:, 0]
 
     @property
     def T(self) -> int:
@@ -332,33 +379,17 @@ class GainPath:
         ``t < m`` ``L[t, c] = Z T^(t-1-c) K_c``; for ``t >= m``, ``x_t = ar(B) v_t`` gives
         ``L[t, t-j] = ar_j + sum_{i < j} ar_i Z T^(j-1-i) K_{t-j}``.
         """
-        m, p = self.m, self.p
-        h = t1 - t0
-        band = np.zeros((m + 1, h))
-        band[0] = 1.0
-        if m:
-            c0 = max(t0 - m, 0)
-            Kc = self.gains(c0, t1).T  # (r, c1 - c0)
-            G = np.empty((m, Kc.shape[1]))  # G[l, c] = Z T^l K_c
-            y = Kc.copy()
-            for ell in range(m):
-                G[ell] = y[0]
-                y0 = y[0].copy()
-                y[:-1] = y[1:]
-                y[-1] = 0.0
-                y += self.phi[:, None] * y0
-            t = np.arange(t0, t1)
-            for j in range(1, m + 1):
-                c = t - j
-                ok = c >= 0
-                col = np.clip(c - c0, 0, None)
-                ansley = t >= m
-                val = np.where(ansley, self.ar[j] if j <= p else 0.0, 0.0)
-                for i in range(min(p, j - 1) + 1):
-                    coef = np.where(ansley, self.ar[i], 1.0 if i == 0 else 0.0)
-                    val = val + coef * G[j - 1 - i, col]
-                band[j] = np.where(ok, val, 0.0)
+        if self.converged and t0 >= self.T:  # every row is the converged one
+            band = np.repeat(self.conv_row[:, None], t1 - t0, axis=1)
+        else:
+            band = self._rows(t0, t1)
         return band, self.variances(t0, t1)
+
+    def _rows(self, t0: int, t1: int) -> Array:
+        band = np.empty((self.m + 1, t1 - t0))
+        c0 = max(t0 - self.m, 0)
+        _factor_rows(self.ar, self.phi, self.gains(c0, t1), c0, t0, self.m, band)
+        return band
 
     def innovations(self, w: Array, t1: int | None = None) -> Array:
         """Innovations of the zero-mean rows ``w (k, n)``: the state recursion for the first

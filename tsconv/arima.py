@@ -101,9 +101,11 @@ class ARIMA:
     The model is
     ``phi(B) Phi(B^s) (1-B)^d (1-B^s)^D (y_t - m_t - x_t' beta) = c_t + theta(B) Theta(B^s) e_t``
     with ``e_t ~ N(0, sigma2)`` [1]_. ``start='exact'`` computes the Gaussian one-step
-    predictions of the differenced series given all its past, from its exact covariance
-    (Brockwell & Davis [2]_, section 5.3: the innovations algorithm on Ansley's banded
-    transformation, solved with a banded Cholesky factor); the first ``d + s D``
+    predictions of the differenced series given all its past: a Kalman filter started from
+    the stationary state covariance, whose gains and variances depend on the model only and
+    are computed once (compiled) and applied to every series; the forecasts use the rows of
+    the innovations factor of Ansley's transformed series (Brockwell & Davis [2]_, section
+    5.3) that those gains give. The first ``d + s D``
     observations carry the diffuse differencing states and are conditioned on. Once the
     innovation variances converge the filter is the plain recursion
     ``Transfer(ar_total, ma_total)`` from the matching state. This is the answer of
