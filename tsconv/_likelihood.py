@@ -6,8 +6,8 @@ zero-mean stationary ARMA series, so that the exact log-likelihood of a series i
 
 * :func:`exact_innovations`: every row its own model (the estimators: many candidate
   parameter points of many series);
-* :func:`gain_path` / :func:`model_innovations`: one model over any number of series (the
-  model class ``tsconv.ARIMA``). The gains and variances depend on the model only: they are
+* :func:`gain_path`: one model over any number of series (the model class
+  ``tsconv.ARIMA``). The gains and variances depend on the model only: they are
   computed once, and each series runs only the state recursion, then the plain recursion.
   :class:`GainPath` also gives the variances for any length and the rows of Ansley's
   innovations factor that the forecasts use.
@@ -67,7 +67,7 @@ def _compile() -> None:
             g[name] = numba.njit(cache=True, nogil=True)(g[name])
         _READY = True
 
-__all__ = ["exact_innovations", "GainPath", "gain_path", "model_innovations", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
+__all__ = ["exact_innovations", "GainPath", "gain_path", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
 
 
 @_kernel
@@ -411,6 +411,17 @@ def gain_path(ar: Array, ma: Array, n: int, tol: float = 16 * np.finfo(float).ep
 
     ``ar`` must be stationary (not checked); ``ma`` may be non-invertible (the gains then
     converge to the invertible representation, slowly or, for a unit root, not at all).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsconv._likelihood import gain_path
+    >>> path = gain_path(np.array([1.0]), np.array([1.0, 0.5]), 3)
+    >>> path.variances(0, 3)   # 1.25, 1.25 - 0.25/1.25, ... (Brockwell & Davis 1991, ex. 5.2.1)
+    array([1.25      , 1.05      , 1.01190476])
+    >>> e = path.innovations(np.array([[1.0, 0.0, 0.0]]))   # e_1 = 0 - (0.5 / 1.25) e_0
+    >>> e
+    array([[ 1.        , -0.4       ,  0.19047619]])
     """
     _compile()
     ar = np.ascontiguousarray(ar, dtype=np.float64)
@@ -426,44 +437,6 @@ def gain_path(ar: Array, ma: Array, n: int, tol: float = 16 * np.finfo(float).ep
         K[steps:T] = K[steps - 1]
         steps = T
     return GainPath(ar, ma, F[:steps].copy(), K[:steps].copy(), bool(converged))
-
-
-def model_innovations(ar: Array, ma: Array, w: Array) -> tuple[Array, Array]:
-    """Exact innovations of zero-mean series under ONE stationary ARMA model.
-
-    Parameters
-    ----------
-    ar, ma : ndarray, shape (r_a,) and (r_m,)
-        Lag polynomials in lfilter sign (``[1, -phi_1, ...]``, ``[1, theta_1, ...]``); the AR
-        part stationary (``ValueError`` otherwise), the MA part anything.
-    w : ndarray, shape (n,) or (k, n)
-        The zero-mean series.
-
-    Returns
-    -------
-    v : ndarray, the shape of ``w``
-        One-step prediction errors.
-    F : ndarray, shape (n,)
-        Their variances in units of ``sigma2``: the exact log-likelihood of a row is
-        ``-0.5 * (n log(2 pi sigma2) + sum(log F) + sum(v**2 / F) / sigma2)``.
-
-    The gains are computed once (:func:`gain_path`) and every row runs the state recursion
-    until they converge, then the plain recursion.
-    """
-    ar = np.asarray(ar, dtype=np.float64)
-    ma = np.asarray(ma, dtype=np.float64)
-    if ar.ndim != 1 or ma.ndim != 1 or ar.size == 0 or ma.size == 0 or ar[0] != 1.0 or ma[0] != 1.0:
-        raise ValueError(f"ar and ma must be 1-D and start with 1 (zero lag), got {ar!r} and {ma!r}")
-    if not stable_rows(ar[None, :], 0.0)[0]:
-        raise ValueError(f"ar must be stationary (every root of ar(z) outside the unit circle), got {ar!r}")
-    w = np.asarray(w, dtype=np.float64)
-    one = w.ndim == 1
-    w2 = np.atleast_2d(w)
-    n = w2.shape[-1]
-    path = gain_path(ar, ma, n)
-    e = path.innovations(w2)
-    F = path.variances(0, n)
-    return (e[0] if one else e), F
 
 
 @_kernel
