@@ -239,10 +239,10 @@ def _gain_path(ar: Array, ma: Array, n: int, tol: float, F: Array, K: Array) -> 
 
 
 @_kernel
-def _gain_rows(phi: Array, K: Array, w: Array, e: Array) -> None:  # pragma: no cover - compiled
-    """Innovations ``e (k, n)`` of the rows of ``w (k, n)`` under the gains ``K (>= n, r)``:
+def _gain_rows(phi: Array, K: Array, w: Array, n: int, e: Array) -> None:  # pragma: no cover - compiled
+    """Innovations ``e[:, :n]`` of the rows of ``w[:, :n]`` under the gains ``K (>= n, r)``:
     ``e_t = w_t - a_t[0]``, ``a_{t+1} = T a_t + K_t e_t``, ``a_0 = 0``."""
-    k, n = w.shape
+    k = w.shape[0]
     r = phi.size
     a = np.zeros(r)
     for i in range(k):
@@ -399,7 +399,7 @@ class GainPath:
         head = min(n, self.T if t1 is None else t1)
         e = np.empty(w.shape)
         if w.shape[0] and head:
-            _gain_rows(self.phi, self.gains(0, head) if head > self.T else self.K, w[:, :head], e[:, :head])
+            _gain_rows(self.phi, self.gains(0, head) if head > self.T else self.K, w, head, e)
         if head < n:
             self._check_length(n)
             _recursion_rows(self.ar, self.conv_row, w, head, e)
@@ -424,8 +424,8 @@ def gain_path(ar: Array, ma: Array, n: int, tol: float = 16 * np.finfo(float).ep
     array([[ 1.        , -0.4       ,  0.19047619]])
     """
     _compile()
-    ar = np.ascontiguousarray(ar, dtype=np.float64)
-    ma = np.ascontiguousarray(ma, dtype=np.float64)
+    ar = np.array(ar, dtype=np.float64)  # copies: a read-only array would be a second compiled signature
+    ma = np.array(ma, dtype=np.float64)
     r = max(ar.size - 1, ma.size)
     n = max(int(n), 1)
     F = np.empty(n)
