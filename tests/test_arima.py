@@ -27,11 +27,20 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::statsmod
 
 def model_innovations(ar, ma, w):
     """Innovations and variances of the rows of ``w`` under one model, as ``ARIMA`` runs them:
-    the gains once (``_likelihood.gain_path``), then every row."""
-    w = np.asarray(w, dtype=float)
-    path = gain_path(np.asarray(ar, dtype=float), np.asarray(ma, dtype=float), w.shape[-1])
-    e = path.innovations(np.atleast_2d(w))
-    return (e[0] if w.ndim == 1 else e), path.variances(0, w.shape[-1])
+    the gains once (``_likelihood.gain_path``), the state recursion of every row over the
+    first ``T`` steps, then (converged) ``ar(B) w = conv_row(B) e`` continued from there."""
+    ar, ma, w = np.asarray(ar, dtype=float), np.asarray(ma, dtype=float), np.asarray(w, dtype=float)
+    w2 = np.atleast_2d(w)
+    n = w2.shape[-1]
+    path = gain_path(ar, ma, n)
+    e = np.zeros(w2.shape)
+    T = min(n, path.T)
+    e[:, :T] = path.head(w2)
+    if T < n:
+        a, b = ar[::-1], path.conv_row[:0:-1]
+        for t in range(T, n):
+            e[:, t] = w2[:, t - ar.size + 1 : t + 1] @ a - e[:, t - b.size : t] @ b
+    return (e[0] if w.ndim == 1 else e), path.variances(0, n)
 
 
 def sm_exact(y, m: ARIMA, exog=None):

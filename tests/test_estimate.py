@@ -187,8 +187,8 @@ def test_batched_kalman_innovations_equal_dense_and_one_model_references(seasona
         e_ref, d_ref = naive.exact_innovations_dense(ar[i], ma[i], w[i])
         np.testing.assert_allclose(v[i], e_ref, atol=1e-8)
         np.testing.assert_allclose(F[i], d_ref, rtol=1e-8)
-        e2 = _likelihood.gain_path(ar[i], ma[i], n).innovations(w[i : i + 1])[0]  # the model class's: gains once
-        np.testing.assert_allclose(v[i], e2, atol=1e-8)
+        e2 = _likelihood.gain_path(ar[i], ma[i], n).head(w[i : i + 1])[0]  # the model class's: gains once
+        np.testing.assert_allclose(v[i, : e2.size], e2, atol=1e-8)
 
 
 def test_constrain_stationary_equals_statsmodels_and_inverts():

@@ -257,22 +257,6 @@ def _gain_rows(phi: Array, K: Array, w: Array, n: int, e: Array) -> None:  # pra
 
 
 @_kernel
-def _recursion_rows(ar: Array, ma: Array, w: Array, t0: int, e: Array) -> None:  # pragma: no cover - compiled
-    """``e_t = sum_j ar_j w_{t-j} - sum_{j>=1} ma_j e_{t-j}`` for ``t >= t0`` of every row
-    (``t0 >= max(p, q)``; ``e`` before ``t0`` given)."""
-    k, n = w.shape
-    ra, rm = ar.size, ma.size
-    for i in range(k):
-        for t in range(t0, n):
-            s = 0.0
-            for j in range(ra):
-                s += ar[j] * w[i, t - j]
-            for j in range(1, rm):
-                s -= ma[j] * e[i, t - j]
-            e[i, t] = s
-
-
-@_kernel
 def _factor_rows(ar: Array, phi: Array, K: Array, c0: int, t0: int, m: int, band: Array) -> None:  # pragma: no cover - compiled
     """``band[j, i] = L[t0 + i, t0 + i - j]`` of Ansley's innovations factor from the gains
     ``K[c - c0]`` of the steps ``c0 <= c < t0 + band.shape[1]`` (see :meth:`GainPath.rows`)."""
@@ -314,7 +298,7 @@ class GainPath:
 
     They depend on the model only, not on the data: :func:`gain_path` computes them once
     (compiled) until they converge, and every series then runs the cheap state recursion of
-    :meth:`innovations`. Harvey's state-space form (``r = max(p, q + 1)`` states, ``Z = e0``),
+    :meth:`head` over those steps, then the plain recursion. Harvey's state-space form (``r = max(p, q + 1)`` states, ``Z = e0``),
     started from the stationary covariance.
 
     Attributes
@@ -391,18 +375,19 @@ class GainPath:
         _factor_rows(self.ar, self.phi, self.gains(c0, t1), c0, t0, self.m, band)
         return band
 
-    def innovations(self, w: Array, t1: int | None = None) -> Array:
-        """Innovations of the zero-mean rows ``w (k, n)``: the state recursion for the first
-        ``min(n, T)`` values (or ``t1``), then ``ar(B) w = conv_row(B) e``."""
+    def head(self, w: Array) -> Array:
+        """Innovations of the first ``min(n, T)`` values of the zero-mean rows ``w (k, n)``:
+        ``e_t = w_t - a_t[0]``, ``a_{t+1} = T a_t + K_t e_t`` (compiled, all rows in one call).
+
+        From ``T`` on (a converged path) they follow ``ar(B) w = conv_row(B) e``: the caller
+        continues with that plain recursion from this exact state (``tsconv.ARIMA``: one
+        ``scipy.signal.lfilter`` of the undifferenced series).
+        """
         w = np.ascontiguousarray(w, dtype=np.float64)
-        n = w.shape[-1]
-        head = min(n, self.T if t1 is None else t1)
-        e = np.empty(w.shape)
+        head = min(w.shape[-1], self.T)
+        e = np.empty((w.shape[0], head))
         if w.shape[0] and head:
-            _gain_rows(self.phi, self.gains(0, head) if head > self.T else self.K, w, head, e)
-        if head < n:
-            self._check_length(n)
-            _recursion_rows(self.ar, self.conv_row, w, head, e)
+            _gain_rows(self.phi, self.K, w, head, e)
         return e
 
 
@@ -419,7 +404,7 @@ def gain_path(ar: Array, ma: Array, n: int, tol: float = 16 * np.finfo(float).ep
     >>> path = gain_path(np.array([1.0]), np.array([1.0, 0.5]), 3)
     >>> path.variances(0, 3)   # 1.25, 1.25 - 0.25/1.25, ... (Brockwell & Davis 1991, ex. 5.2.1)
     array([1.25      , 1.05      , 1.01190476])
-    >>> e = path.innovations(np.array([[1.0, 0.0, 0.0]]))   # e_1 = 0 - (0.5 / 1.25) e_0
+    >>> e = path.head(np.array([[1.0, 0.0, 0.0]]))   # e_1 = 0 - (0.5 / 1.25) e_0
     >>> e
     array([[ 1.        , -0.4       ,  0.19047619]])
     """

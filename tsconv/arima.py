@@ -541,7 +541,7 @@ class ARIMA:
         out = np.empty(z.shape)
         out[:, :dd] = np.nan
         e = out[:, dd:]  # a view: the innovations on the differenced index
-        e[:, :T] = f.innovations(w)  # the Kalman state recursion under the model's gains
+        e[:, :T] = f.head(w)  # the Kalman state recursion under the model's gains
         if T < N:
             a = self._conv_ma(f)
             past_e = e[:, T - (a.size - 1) : T] if a.size > 1 else None
