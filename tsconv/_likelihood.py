@@ -298,8 +298,8 @@ class GainPath:
 
     They depend on the model only, not on the data: :func:`gain_path` computes them once
     (compiled) until they converge, and every series then runs the cheap state recursion of
-    :meth:`head` over those steps, then the plain recursion. Harvey's state-space form (``r = max(p, q + 1)`` states, ``Z = e0``),
-    started from the stationary covariance.
+    :meth:`head` over those steps, then the plain recursion. Harvey's state-space form
+    (``r = max(p, q + 1)`` states, ``Z = e0``), started from the stationary covariance.
 
     Attributes
     ----------
