@@ -25,7 +25,7 @@ from dask.sizeof import sizeof
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_int
-from tsconv.audio.catalog import CatalogError, read_manifest
+from tsconv.audio.catalog import CatalogError, read_manifest, read_music_null
 from tsconv.audio.matcher import Candidates, Match, Matcher
 
 __all__ = ["ShardedMatcher"]
@@ -233,6 +233,7 @@ class ShardedMatcher(Matcher):
             }
             names = catalog.tracks
             lengths = catalog.track_samples
+            music_null = catalog.music_null
         elif isinstance(catalog, (str, os.PathLike)):
             self._path = os.path.abspath(os.fspath(catalog))
             self._source = None
@@ -242,11 +243,16 @@ class ShardedMatcher(Matcher):
             settings["speed_range"] = float(manifest.get("speed_range", 0.0))
             names = [str(t["name"]) for t in manifest["tracks"]]
             lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
+            again, music_null = read_music_null(self._path)
+            if again.get("manifest_sha256") != self._manifest_sha:
+                raise CatalogError(f"catalog {self._path!r} changed on disk while the ShardedMatcher was built: build a new one")
         else:
             raise TypeError(f"catalog must be a tsconv.audio.Matcher or the path of a saved catalog, got {type(catalog).__name__}")
         # the client side is a Matcher without tracks: it prepares nothing itself, runs the
         # two stages on the shards and merges their answers with Matcher's own code
         super().__init__(**settings)
+        # the whole catalog's music null: applied to the combined candidates (candidates())
+        self._catalog_null = music_null
         self._track_names = list(names)
         self._lengths = list(lengths)
         if n_shards is None:
@@ -331,6 +337,11 @@ class ShardedMatcher(Matcher):
         return self._catalog_lags
 
     @property
+    def music_null(self) -> Any:
+        """The whole catalog's music null (:meth:`tsconv.audio.Matcher.calibrate`), or None."""
+        return self._catalog_null
+
+    @property
     def n_shards(self) -> int:
         """Number of shards."""
         return len(self._groups)
@@ -366,7 +377,8 @@ class ShardedMatcher(Matcher):
             parts = self._map(_candidates_on, [(s, (samples, sr, lags, k)) for s in range(self.n_shards)])
             found = Candidates.combine(parts)
             if surrogates is not None or found.complete:
-                return found
+                # the shards hold no music null (parts of a catalog): the whole catalog's applies
+                return dataclasses.replace(found, music_null=self._catalog_null) if catalog_lags is None else found
             k = 8 if k == 0 else 2 * k  # a small catalog: more copies of the clip for its null fit
 
     def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:
