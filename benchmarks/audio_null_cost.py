@@ -34,7 +34,7 @@ def subset_calibration(m: Matcher, per_track: int, seed: int):
         if ti not in current:
             current.clear()
             current[ti] = m.subset([n for k, n in enumerate(names) if k != ti])
-        clip = np.asarray(m._tracks[ti].data[start : start + length], dtype=np.float32)
+        clip = m._probe_clip(ti, start, length)
         if float(np.ptp(clip)) == 0.0:
             return 1.0
         found = current[ti].candidates(clip, SR).fitted()

@@ -29,7 +29,7 @@ def _subset_probe(m: Matcher):
 
     def probe(ti: int, start: int, length: int) -> float:
         sub = m.subset([n for k, n in enumerate(names) if k != ti])
-        clip = np.asarray(m._tracks[ti].data[start : start + length], dtype=np.float32)
+        clip = m._probe_clip(ti, start, length)
         found = sub.candidates(clip, SR).fitted()
         return found.p_query(float(np.max(found.z))) if len(found) else 1.0
 
@@ -144,3 +144,15 @@ def test_sharded_matcher_reports_the_calibrated_probability(calibrated, tmp_path
         assert found.p(z) == calibrated.candidates(clip, SR).fitted().p(z)
         if raw.p(z) < 1e-3:  # the null moves a small p: a shard reporting the raw one would fail here
             assert found.p(z) > 10 * raw.p(z)
+
+
+def test_probes_are_music_as_it_sounds(catalog):
+    # the stored samples are whitened; a probe undoes the whitener, so it has the music's
+    # spectrum (up to the slow levelling gain): against the track as added (the slow twin)
+    x = synth_track(15.0, SR, seed=42)
+    for start, length in ((0, SR), (3 * SR, 3 * SR), (15 * SR - 3 * SR, 3 * SR)):
+        probe = catalog._probe_clip(2, start, length).astype(np.float64)
+        ref = x[start : start + length]
+        whitened = np.asarray(catalog._tracks[2].data[start : start + length], dtype=np.float64)
+        assert np.corrcoef(probe, ref)[0, 1] > 0.95
+        assert np.corrcoef(whitened, ref)[0, 1] < 0.8  # the stored samples are not the music
