@@ -156,3 +156,4 @@ def test_probes_are_music_as_it_sounds(catalog):
         whitened = np.asarray(catalog._tracks[2].data[start : start + length], dtype=np.float64)
         assert np.corrcoef(probe, ref)[0, 1] > 0.95
         assert np.corrcoef(whitened, ref)[0, 1] < 0.8  # the stored samples are not the music
+

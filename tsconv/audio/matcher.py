@@ -102,6 +102,11 @@ _INVERTED_RATIO = 2.5
 # 0.03-0.31, clips at -15 dB white noise 0.10-0.17
 _WEAK_SCORE = 0.35
 _MORE_TRACKS = 4  # tracks whose best candidate match() also scores when the best score is weak (_other_tracks)
+# ... weak: below this exact score. Measured on an hour of real music (catalog A of
+# benchmarks/audio_calibration.py): a clean 3 s clip of colobot music004 scored 0.40 at a copy
+# of its passage in music006, while its own place (0.86) ranked 25th in the coarse stage; at
+# 0.35 it was not verified. Clean clips at their place score 0.8-1, so this costs nothing there
+_VERIFY_MORE_BELOW = 0.6
 _RATE_SCORE = 0.5
 
 
@@ -1741,9 +1746,20 @@ class Matcher:
         return np.concatenate(out) if out else np.zeros(0)
 
     def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0) -> NDArray[np.float64]:
-        """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept).
+        """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept),
+        then levelled by the slow automatic gain the stored tracks went through (``_level``).
 
-        White when the clip is noise; ``band < 1`` keeps only that share of the band.
+        White when the clip is noise; ``band < 1`` keeps only that share of the band. The
+        levelling gives a clean clip the loudness profile of the stored track under it: the
+        stored track is levelled, so without it a clip whose loudness changes (a fade, a loud
+        entry after a quiet passage) scored far below 1 at its true place. Measured on an
+        hour of real music (catalog A of ``benchmarks/audio_calibration.py``, the four clean
+        3 s clips of 300 answered with another track, and 16 random places): the two clips of
+        colobot music008 (165.6 and 167.3 s) scored 0.60 and 0.47 at their true place, below
+        copies of the passage in music011 and music006 (0.73, 0.62), and 0.89 and 0.85
+        levelled; clean clips elsewhere 0.75 -> 0.98, 0.69 -> 0.82, the rest within 0.01;
+        the same clips in white noise at -15 dB within 0.005. A noisy clip's loudness is the
+        noise's, nearly flat, and so is its gain.
         """
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
@@ -1752,7 +1768,7 @@ class Matcher:
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
-        return scipy.fft.irfft(spec, nfft)[:n]
+        return _level(scipy.fft.irfft(spec, nfft)[:n], self.sr)
 
     def _low_bins(self, nfft: int) -> int:
         """Bins of an ``nfft``-point spectrum below ``_F_LOW``: left out of the search and the score.
@@ -1959,7 +1975,7 @@ class Matcher:
                 return [], found.clip_samples
             picked = found.top(max(n_candidates, 3)) if threshold_p is None else found.above(threshold_p)
             out = [mt for mt in self.score(samples, sr, picked) if mt is not None]
-            if threshold_p is None and max((mt.score for mt in out), default=0.0) < _WEAK_SCORE:
+            if threshold_p is None and max((mt.score for mt in out), default=0.0) < _VERIFY_MORE_BELOW:
                 out += [mt for mt in self.score(samples, sr, self._other_tracks(found, picked)) if mt is not None]
             return out, found.clip_samples
         self._ensure_index()
