@@ -157,3 +157,17 @@ def test_probes_are_music_as_it_sounds(catalog):
         assert np.corrcoef(probe, ref)[0, 1] > 0.95
         assert np.corrcoef(whitened, ref)[0, 1] < 0.8  # the stored samples are not the music
 
+
+
+def test_sharded_candidates_exclude_are_the_matchers(calibrated):
+    td = pytest.importorskip("tsconv.dask")
+    sm = td.ShardedMatcher(calibrated, client="threads", n_shards=2)
+    clip = synth_track(15.0, SR, seed=43)[SR : 4 * SR]
+    for left_out in (["t3"], ["t0", "t4"]):
+        got = sm.candidates(clip, SR, exclude=left_out)
+        ref = calibrated.candidates(clip, SR, exclude=left_out)
+        assert sorted(got.tracks) == sorted(ref.tracks) and got.n_chunks == ref.n_chunks
+        assert got.music_null is None and ref.music_null is None
+        np.testing.assert_array_equal(np.sort(got.z), np.sort(ref.z))
+    with pytest.raises(ValueError, match="exclude must hold names"):
+        sm.candidates(clip, SR, exclude=["nope"])

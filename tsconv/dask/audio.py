@@ -16,7 +16,7 @@ import functools
 import math
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import dask.threaded
@@ -69,8 +69,10 @@ def _shard_from_file(path: str, names: list[str], expected: str | None) -> Match
     return _built(shard)
 
 
-def _candidates_on(shard: Matcher, samples: Any, sr: int, catalog_lags: int, surrogates: int) -> Candidates:
-    return shard.candidates(samples, sr, catalog_lags=catalog_lags, surrogates=surrogates)
+def _candidates_on(shard: Matcher, samples: Any, sr: int, catalog_lags: int, surrogates: int,
+                   exclude: tuple[str, ...] = ()) -> Candidates:
+    mine = tuple(n for n in exclude if n in set(shard.tracks))
+    return shard.candidates(samples, sr, catalog_lags=catalog_lags, surrogates=surrogates, exclude=mine)
 
 
 def _score_on(shard: Matcher, samples: Any, sr: int, picked: Candidates) -> list[Match | None]:
@@ -365,20 +367,33 @@ class ShardedMatcher(Matcher):
 
     # -- the two stages, on the shards -----------------------------------------------------
     def candidates(self, samples: ArrayLike, sr: int, *, catalog_lags: int | None = None,
-                   surrogates: int | None = None) -> Candidates:
+                   surrogates: int | None = None, exclude: Iterable[str] = ()) -> Candidates:
         """Stage 1 on the shards: their candidates, combined (:meth:`tsconv.audio.Matcher.candidates`).
 
         With ``surrogates=None`` a small catalog's null fit gets the surrogate copies it
-        needs: rounds with more copies until the combination is complete.
+        needs: rounds with more copies until the combination is complete. The whole
+        catalog's music null is attached (the shards hold none), unless tracks are
+        excluded or ``catalog_lags`` is given (then this is not the whole catalog's search).
         """
-        lags = self._catalog_lags if catalog_lags is None else as_int(catalog_lags, "catalog_lags", minimum=1)
+        if isinstance(exclude, str):
+            raise TypeError(f"exclude must be an iterable of track names, got the string {exclude!r}")
+        left_out = tuple(dict.fromkeys(exclude))
+        for name in left_out:
+            if name not in self._owner:
+                raise ValueError(f"exclude must hold names of this catalog's tracks, got {name!r}")
+        if catalog_lags is not None:
+            lags = as_int(catalog_lags, "catalog_lags", minimum=1)
+        else:  # the lags of the catalog without the excluded tracks
+            needle = int(round(self.max_needle * self.sr))
+            lags = self._catalog_lags - sum(self._lengths[self._track_names.index(n)] + needle for n in left_out)
         k = 0 if surrogates is None else surrogates
         while True:
-            parts = self._map(_candidates_on, [(s, (samples, sr, lags, k)) for s in range(self.n_shards)])
+            parts = self._map(_candidates_on, [(s, (samples, sr, lags, k, left_out)) for s in range(self.n_shards)])
             found = Candidates.combine(parts)
             if surrogates is not None or found.complete:
                 # the shards hold no music null (parts of a catalog): the whole catalog's applies
-                return dataclasses.replace(found, music_null=self._catalog_null) if catalog_lags is None else found
+                whole = catalog_lags is None and not left_out
+                return dataclasses.replace(found, music_null=self._catalog_null) if whole else found
             k = 8 if k == 0 else 2 * k  # a small catalog: more copies of the clip for its null fit
 
     def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:
