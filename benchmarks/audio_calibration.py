@@ -8,7 +8,10 @@ no colobot (nexuiz-music, drascula-music, singularity-music). For each: the shar
 out-of-catalog clips (negatives from other soundtracks) reported at p <= 1e-2, 1e-3, 1e-4,
 1e-6, 3 s and 1 s; the same for white-noise clips; in-catalog 3 s clean top-1 and the share
 with a second, wrong track at p <= 0.01; white noise -15 dB TPR at the empirical FPR 1% of
-the out-of-catalog clips at -15 dB (3 s and 1 s). "before" is the per-query null alone (the
+the out-of-catalog clips at -15 dB (3 s and 1 s); for every in-catalog cell the share whose
+true track is reported at p <= 0.01 (the price of the music null on true matches).
+``--dump FILE.npz`` also writes every query's per-query p (and each catalog's music null),
+so that another null can be tried on the same queries without running them again. "before" is the per-query null alone (the
 same queries: the music null only maps a probability, ``max(p, P(p_probe <= p))``), "after"
 is with the music null, so both come from one run.
 """
