@@ -8,7 +8,10 @@ no colobot (nexuiz-music, drascula-music, singularity-music). For each: the shar
 out-of-catalog clips (negatives from other soundtracks) reported at p <= 1e-2, 1e-3, 1e-4,
 1e-6, 3 s and 1 s; the same for white-noise clips; in-catalog 3 s clean top-1 and the share
 with a second, wrong track at p <= 0.01; white noise -15 dB TPR at the empirical FPR 1% of
-the out-of-catalog clips at -15 dB (3 s and 1 s). "before" is the per-query null alone (the
+the out-of-catalog clips at -15 dB (3 s and 1 s); for every in-catalog cell the share whose
+true track is reported at p <= 0.01 (the price of the music null on true matches).
+``--dump FILE.npz`` also writes every query's per-query p (and each catalog's music null),
+so that another null can be tried on the same queries without running them again. "before" is the per-query null alone (the
 same queries: the music null only maps a probability, ``max(p, P(p_probe <= p))``), "after"
 is with the music null, so both come from one run.
 """
@@ -75,7 +78,7 @@ def _best(m: Matcher, clip: np.ndarray) -> tuple[float, list]:
 
 
 def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.ndarray], n_out: int, n_in: int,
-                res: Results) -> dict:
+                res: Results, raw: dict | None = None) -> dict:
     t0 = time.perf_counter()
     m = Matcher()
     for name, x in cat:
@@ -86,6 +89,9 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
     m.calibrate()
     t_cal = time.perf_counter() - t0
     null = m._music_null
+    raw = {} if raw is None else raw
+    if null is not None:
+        raw[f"{label}|null_durations"], raw[f"{label}|null_log_p"] = null.durations, null.log_p
     m._music_null = None  # queries run with the per-query null; "after" maps their p (see the docstring)
     print(f"# {label}: {len(cat)} tracks, {m.duration / 60:.1f} min; built {t_build:.0f} s, "
           f"music null {t_cal:.0f} s ({t_cal / hours:.0f} s per catalog hour)", flush=True)
@@ -110,6 +116,7 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
                 q_times.append(time.perf_counter() - t)
                 before_p.append(p)
                 after_p.append(after(p, seconds))
+            raw[f"{label}|{kind} {seconds:g}s"] = np.asarray(before_p)
             for tag, ps in (("before", before_p), ("after", after_p)):
                 arr = np.asarray(ps)
                 shares = [float(np.mean(arr <= lv)) for lv in LEVELS]
@@ -122,26 +129,39 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
     rows = []
     for seconds, snr in ((3.0, None), (3.0, -15.0), (1.0, -15.0)):
         n = int(seconds * SR)
-        pos_b, pos_a, ok, second_b, second_a = [], [], [], [], []
+        pos_b, pos_a, ok, second_b, second_a, true_b, true_a, wrong_raw = [], [], [], [], [], [], [], []
+        where: list[tuple] = []  # (true track, offset, top-1 track, its score) of every clip
         for _ in range(n_in):
             ti = int(rng.integers(len(cat)))
-            clip, _ = _excerpt(cat[ti][1], n, rng)
+            clip, off = _excerpt(cat[ti][1], n, rng)
+            where.append((ti, off, -1, 0.0))
             if snr is not None:
                 clip = degrade.add_noise(clip, snr, "white", seed=rng)
             p, r = _best(m, clip)
             good = bool(r) and r[0].track == cat[ti][0]
+            where[-1] = (ti, off, m.tracks.index(r[0].track) if r else -1, r[0].score if r else 0.0)
             ok.append(good)
             pos_b.append(p)
             pos_a.append(after(p, seconds))
             wrong = [x.false_alarm_probability for x in r if x.track != cat[ti][0]]
+            p_true = min((x.false_alarm_probability for x in r if x.track == cat[ti][0]), default=1.0)
+            true_b.append(p_true)
+            true_a.append(after(p_true, seconds))
+            wrong_raw.append(min(wrong, default=1.0))
             second_b.append(min(wrong, default=1.0) <= 0.01)
             second_a.append(min((after(w, seconds) for w in wrong), default=1.0) <= 0.01)
+        cell = f"in {seconds:g}s " + ("clean" if snr is None else f"white {snr:g}")
+        raw[f"{label}|{cell}|where"] = np.asarray(where, dtype=np.float64)
+        raw[f"{label}|{cell}|ok"], raw[f"{label}|{cell}|p_true"] = np.asarray(ok), np.asarray(true_b)
+        raw[f"{label}|{cell}|p_best"], raw[f"{label}|{cell}|p_wrong"] = np.asarray(pos_b), np.asarray(wrong_raw)
+        true_share = [float(np.mean(np.asarray(v) <= 0.01)) for v in (true_b, true_a)]
         line = [label, f"in-catalog {seconds:g} s " + ("clean" if snr is None else f"white {snr:g} dB"), n_in,
-                f"{np.mean(ok):.1%}"]
+                f"{np.mean(ok):.1%}", f"{true_share[0]:.1%}", f"{true_share[1]:.1%}"]
         if snr is None:
             line += [f"{np.mean(second_b):.1%}", f"{np.mean(second_a):.1%}", "", ""]
             out[f"in {seconds:g}s clean"] = dict(top1=float(np.mean(ok)), second_before=float(np.mean(second_b)),
-                                                  second_after=float(np.mean(second_a)))
+                                                  second_after=float(np.mean(second_a)), true_p01_before=true_share[0],
+                                                  true_p01_after=true_share[1])
         else:
             neg_b, neg_a = [], []
             for _ in range(n_in):
@@ -149,6 +169,7 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
                 p, _ = _best(m, degrade.add_noise(clip, snr, "white", seed=rng))
                 neg_b.append(p)
                 neg_a.append(after(p, seconds))
+            raw[f"{label}|{cell}|neg"] = np.asarray(neg_b)
             tprs = []
             for neg, pos in ((neg_b, pos_b), (neg_a, pos_a)):
                 srt = np.sort(neg)
@@ -156,10 +177,11 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
                 tprs.append(float(np.mean((np.asarray(pos) < thr) & np.asarray(ok))))
             line += ["", "", f"{tprs[0]:.1%}", f"{tprs[1]:.1%}"]
             out[f"in {seconds:g}s white {snr:g}"] = dict(top1=float(np.mean(ok)), tpr_fpr1_before=tprs[0],
-                                                         tpr_fpr1_after=tprs[1])
+                                                         tpr_fpr1_after=tprs[1], true_p01_before=true_share[0],
+                                                         true_p01_after=true_share[1])
         rows.append(line)
         print(line, flush=True)
-    res.table(["catalog", "in-catalog clips", "clips", "top-1", "2nd wrong at p<=0.01 before", "after",
+    res.table(["catalog", "in-catalog clips", "clips", "top-1", "true track at p<=0.01 before", "after", "2nd wrong at p<=0.01 before", "after",
                "TPR@FPR1% before", "after"], rows, f"{label}: in-catalog clips")
     out["query_s_per_hour"] = float(np.median(q_times)) / hours
     return out
@@ -171,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", type=int, default=300, help="out-of-catalog clips per cell (default 300)")
     ap.add_argument("--in-clips", type=int, default=300, help="in-catalog clips per cell (default 300)")
     ap.add_argument("--minutes", type=float, default=60.0, help="catalog minutes (default 60)")
+    ap.add_argument("--dump", help="also write every query's per-query p (and the music null) to this .npz, optional")
     ap.add_argument("--cache", help="folder of decoded 8 kHz .npy files (<package>__<file>.npy), optional")
     args = ap.parse_args(argv)
     negs = [_decoded(f, args.cache) for f in sorted(glob.glob(os.path.join(args.dest, "negatives", "*", "*")))]
@@ -181,11 +204,14 @@ def main(argv: list[str] | None = None) -> int:
                   "before (per-query null only) and after the music null (Matcher.calibrate), from the same queries; "
                   "in-catalog top-1, second wrong track, TPR at the empirical FPR of 1%. There is no peer in this section: "
                   "no other library in the environment answers the same question.")
-    data = {}
+    data: dict = {}
+    raw: dict = {}
     for label, packages, must in (("A (colobot hubs)", None, ("music002", "music004", "music013")),
                                   ("B (no colobot)", ["nexuiz-music", "drascula-music", "singularity-music"], ())):
         cat = _catalog(args.dest, packages, must, args.minutes, args.cache)
-        data[label] = run_catalog(label, cat, negs, args.clips, args.in_clips, res)
+        data[label] = run_catalog(label, cat, negs, args.clips, args.in_clips, res, raw)
+        if args.dump:
+            np.savez(args.dump, **raw)
     res.table(["catalog", "music null build, s per catalog hour", "median query, s per catalog hour"],
               [[k, f"{v['calibrate_s_per_hour']:.0f}", f"{v['query_s_per_hour']:.3f}"] for k, v in data.items()],
               "cost (machine shared, loaded)")

@@ -662,3 +662,20 @@ def test_band_limit_room_speaker_room():
         degrade.band_limit(x, sr, 5000.0)
     with pytest.raises(ValueError, match="low must be below high"):
         degrade.band_limit(x, sr, 3000.0, 2000.0)
+
+
+def test_a_clean_clip_over_a_loudness_step_scores_near_one():
+    # the stored track is levelled (a slow automatic gain): the clip, levelled the same way,
+    # has the stored track's loudness profile. Without it this clip, 0.5 s of a near-silent
+    # passage then 2.5 s of loud music, scored 0.75 at its true place (measured)
+    x = synth_track(20.0, 8000, seed=11)
+    env = np.ones_like(x)
+    env[: 10 * SR] = 0.01
+    x = (x * env).astype(np.float32)
+    m = Matcher()
+    m.add("step", x, 8000)
+    for i in range(3):
+        m.add(f"o{i}", synth_track(20.0, 8000, seed=20 + i), 8000)
+    r = m.match(x[int(8.5 * SR) : int(11.5 * SR)], 8000)
+    assert r[0].track == "step" and abs(r[0].offset - 8.5) < 1e-6
+    assert r[0].score > 0.9

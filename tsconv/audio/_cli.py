@@ -72,6 +72,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
             return _err(f"no decodable audio files matching {args.pattern!r} under {args.dir!r}")
         t_cal = time.perf_counter()
         if not args.no_calibrate:
+            if not args.quiet:
+                print(f"tsconv: measuring the music null of {len(m)} tracks, {m.duration / 60:.1f} min "
+                      "(--no-calibrate skips it) ...", file=sys.stderr, flush=True)
             m.calibrate()  # the music null: probabilities that hold on real out-of-catalog music
         t_cal = time.perf_counter() - t_cal
         m.save(args.output)

@@ -45,8 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tsconv._persist import atomic_write, canonical_json, npy_bytes, remove_stale_temps
+from tsconv.audio._null import MusicNull
 
-__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest"]
+__all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest", "read_music_null"]
 
 FORMAT = "tsconv-audio-catalog"
 VERSION = 2
@@ -259,6 +260,31 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
     return manifest
 
 
+def read_music_null(path: str | os.PathLike[str]) -> tuple[dict[str, Any], MusicNull | None]:
+    """``(manifest, music null)`` of a catalog: the null's two arrays read and verified, no other.
+
+    The music null is None when the manifest declares none (``music_null`` absent or false).
+
+    Raises
+    ------
+    CatalogError
+        As :func:`read_catalog`, and when the declared null's arrays are missing or malformed.
+    """
+    manifest, arrays = read_catalog(path, only=("null_durations", "null_log_p"))
+    flag = manifest.get("music_null", False)
+    if flag is False:
+        return manifest, None
+    where = repr(os.fspath(path))
+    if flag is not True:
+        raise CatalogError(f"{where}: the manifest's music_null must be true or false, got {flag!r:.40}")
+    if "null_durations" not in arrays or "null_log_p" not in arrays:
+        raise CatalogError(f"{where}: the manifest declares a music null and the archive has no null arrays")
+    try:
+        return manifest, MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: the music null is malformed ({exc})") from exc
+
+
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The verified manifest of a catalog, without reading its arrays (the container and the
     manifest are checked as :func:`read_catalog` checks them)."""
@@ -269,7 +295,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def read_catalog(
-    path: str | os.PathLike[str], *, mmap: bool = False, verify: bool = True
+    path: str | os.PathLike[str], *, mmap: bool = False, verify: bool = True, only: tuple[str, ...] | None = None
 ) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
     """Read and verify a catalog; return ``(manifest, arrays)``.
 
@@ -278,7 +304,8 @@ def read_catalog(
     save over the same path does not disturb them, it replaces the directory entry, not the
     mapped file). Their checksums are checked at load by streaming the members through the
     page cache, and their values must be finite, unless ``verify=False`` (see the module
-    docstring).
+    docstring). ``only``: read (and verify) just these arrays, the others are skipped
+    (the container and the manifest are checked all the same).
 
     Nothing is allocated from a size the file declares before that size is checked against
     the file: members must be stored (not compressed), and the members' sizes, the
@@ -304,6 +331,8 @@ def read_catalog(
             raise CatalogError(f"{path!r}: the archive holds members the manifest does not list: {extra[:5]}")
         arrays: dict[str, NDArray[Any]] = {}
         for name, (member, dtype, shape, digest) in entries.items():
+            if only is not None and name not in only:
+                continue
             if member not in infos:
                 raise CatalogError(f"{path!r}: array member {member!r} listed in the manifest is missing")
             # the declared shape must fit the member before anything is read

@@ -16,7 +16,7 @@ import functools
 import math
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import dask.threaded
@@ -25,7 +25,7 @@ from dask.sizeof import sizeof
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import as_int
-from tsconv.audio.catalog import CatalogError, read_manifest
+from tsconv.audio.catalog import CatalogError, read_manifest, read_music_null
 from tsconv.audio.matcher import Candidates, Match, Matcher
 
 __all__ = ["ShardedMatcher"]
@@ -69,8 +69,10 @@ def _shard_from_file(path: str, names: list[str], expected: str | None) -> Match
     return _built(shard)
 
 
-def _candidates_on(shard: Matcher, samples: Any, sr: int, catalog_lags: int, surrogates: int) -> Candidates:
-    return shard.candidates(samples, sr, catalog_lags=catalog_lags, surrogates=surrogates)
+def _candidates_on(shard: Matcher, samples: Any, sr: int, catalog_lags: int, surrogates: int,
+                   exclude: tuple[str, ...] = ()) -> Candidates:
+    mine = tuple(n for n in exclude if n in set(shard.tracks))
+    return shard.candidates(samples, sr, catalog_lags=catalog_lags, surrogates=surrogates, exclude=mine)
 
 
 def _score_on(shard: Matcher, samples: Any, sr: int, picked: Candidates) -> list[Match | None]:
@@ -233,6 +235,7 @@ class ShardedMatcher(Matcher):
             }
             names = catalog.tracks
             lengths = catalog.track_samples
+            music_null = catalog.music_null
         elif isinstance(catalog, (str, os.PathLike)):
             self._path = os.path.abspath(os.fspath(catalog))
             self._source = None
@@ -242,11 +245,16 @@ class ShardedMatcher(Matcher):
             settings["speed_range"] = float(manifest.get("speed_range", 0.0))
             names = [str(t["name"]) for t in manifest["tracks"]]
             lengths = [int(t["n_samples"]) for t in manifest["tracks"]]
+            again, music_null = read_music_null(self._path)
+            if again.get("manifest_sha256") != self._manifest_sha:
+                raise CatalogError(f"catalog {self._path!r} changed on disk while the ShardedMatcher was built: build a new one")
         else:
             raise TypeError(f"catalog must be a tsconv.audio.Matcher or the path of a saved catalog, got {type(catalog).__name__}")
         # the client side is a Matcher without tracks: it prepares nothing itself, runs the
         # two stages on the shards and merges their answers with Matcher's own code
         super().__init__(**settings)
+        # the whole catalog's music null: applied to the combined candidates (candidates())
+        self._catalog_null = music_null
         self._track_names = list(names)
         self._lengths = list(lengths)
         if n_shards is None:
@@ -331,6 +339,11 @@ class ShardedMatcher(Matcher):
         return self._catalog_lags
 
     @property
+    def music_null(self) -> Any:
+        """The whole catalog's music null (:meth:`tsconv.audio.Matcher.calibrate`), or None."""
+        return self._catalog_null
+
+    @property
     def n_shards(self) -> int:
         """Number of shards."""
         return len(self._groups)
@@ -354,19 +367,33 @@ class ShardedMatcher(Matcher):
 
     # -- the two stages, on the shards -----------------------------------------------------
     def candidates(self, samples: ArrayLike, sr: int, *, catalog_lags: int | None = None,
-                   surrogates: int | None = None) -> Candidates:
+                   surrogates: int | None = None, exclude: Iterable[str] = ()) -> Candidates:
         """Stage 1 on the shards: their candidates, combined (:meth:`tsconv.audio.Matcher.candidates`).
 
         With ``surrogates=None`` a small catalog's null fit gets the surrogate copies it
-        needs: rounds with more copies until the combination is complete.
+        needs: rounds with more copies until the combination is complete. The whole
+        catalog's music null is attached (the shards hold none), unless tracks are
+        excluded or ``catalog_lags`` is given (then this is not the whole catalog's search).
         """
-        lags = self._catalog_lags if catalog_lags is None else as_int(catalog_lags, "catalog_lags", minimum=1)
+        if isinstance(exclude, str):
+            raise TypeError(f"exclude must be an iterable of track names, got the string {exclude!r}")
+        left_out = tuple(dict.fromkeys(exclude))
+        for name in left_out:
+            if name not in self._owner:
+                raise ValueError(f"exclude must hold names of this catalog's tracks, got {name!r}")
+        if catalog_lags is not None:
+            lags = as_int(catalog_lags, "catalog_lags", minimum=1)
+        else:  # the lags of the catalog without the excluded tracks
+            needle = int(round(self.max_needle * self.sr))
+            lags = self._catalog_lags - sum(self._lengths[self._track_names.index(n)] + needle for n in left_out)
         k = 0 if surrogates is None else surrogates
         while True:
-            parts = self._map(_candidates_on, [(s, (samples, sr, lags, k)) for s in range(self.n_shards)])
+            parts = self._map(_candidates_on, [(s, (samples, sr, lags, k, left_out)) for s in range(self.n_shards)])
             found = Candidates.combine(parts)
             if surrogates is not None or found.complete:
-                return found
+                # the shards hold no music null (parts of a catalog): the whole catalog's applies
+                whole = catalog_lags is None and not left_out
+                return dataclasses.replace(found, music_null=self._catalog_null) if whole else found
             k = 8 if k == 0 else 2 * k  # a small catalog: more copies of the clip for its null fit
 
     def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:

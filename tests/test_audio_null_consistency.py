@@ -1,0 +1,173 @@
+"""The music null wherever a probability is reported, and its leave-one-out probes searched
+with ``candidates(exclude=...)`` instead of one subset catalog per track."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tsconv.audio import Matcher
+from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null
+from tsconv.audio._synth import synth_track
+
+SR = 8000
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Matcher:
+    m = Matcher()
+    for i in range(5):
+        m.add(f"t{i}", synth_track(15.0, SR, seed=40 + i), SR)
+    return m
+
+
+def _subset_probe(m: Matcher):
+    """Today's probe, the slow twin: the leave-one-out catalog built as a subset, searched whole."""
+    names = m.tracks
+
+    def probe(ti: int, start: int, length: int) -> float:
+        sub = m.subset([n for k, n in enumerate(names) if k != ti])
+        clip = m._probe_clip(ti, start, length)
+        found = sub.candidates(clip, SR).fitted()
+        return found.p_query(float(np.max(found.z))) if len(found) else 1.0
+
+    return probe
+
+
+def test_candidates_exclude_are_the_subsets_candidates(catalog):
+    clip = synth_track(15.0, SR, seed=42)[2 * SR : 5 * SR]
+    for left_out in (["t2"], ["t0", "t4"]):
+        kept = [n for n in catalog.tracks if n not in left_out]
+        got = catalog.candidates(clip, SR, exclude=left_out)
+        ref = catalog.subset(kept).candidates(clip, SR)
+        assert got.tracks == ref.tracks == tuple(kept)
+        for field in ("track", "lag", "z"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(ref, field))
+        assert (got.n_chunks, got.z_neg, got.spacing, got.clip_samples) == (ref.n_chunks, ref.z_neg, ref.spacing,
+                                                                             ref.clip_samples)
+        assert len(got.surrogates) == len(ref.surrogates)
+        for a, b in zip(got.surrogates, ref.surrogates):
+            np.testing.assert_array_equal(a, b)
+        fa, fb = got.fitted(), ref.fitted()
+        assert fa.null == fb.null
+        assert fa.p_query(float(fa.z.max())) == fb.p_query(float(fb.z.max()))
+    # an excluded track is never a candidate, even when the clip is cut from it
+    found = catalog.candidates(clip, SR, exclude=["t2"]).fitted()
+    assert "t2" not in {found.tracks[int(g)] for g in found.top(5).track}
+
+
+def test_calibrate_equals_the_leave_one_out_subsets(catalog):
+    m = catalog.subset(catalog.tracks)
+    m.calibrate(per_track=3, seed=7)
+    ref = fit_music_null(_subset_probe(m), m.track_samples, SR, DURATIONS, 3, 7)
+    assert m._music_null is not None and ref is not None
+    np.testing.assert_array_equal(m._music_null.durations, ref.durations)
+    np.testing.assert_allclose(m._music_null.log_p, ref.log_p, rtol=0, atol=1e-12)
+
+
+def test_exclude_bad_input(catalog):
+    clip = synth_track(2.0, SR, seed=1)
+    with pytest.raises(ValueError, match="exclude must hold names.*'nope'"):
+        catalog.candidates(clip, SR, exclude=["nope"])
+    with pytest.raises(TypeError, match="exclude must be an iterable of track names.*'t1'"):
+        catalog.candidates(clip, SR, exclude="t1")
+    everything = catalog.candidates(clip, SR, exclude=catalog.tracks)
+    assert len(everything) == 0 and everything.tracks == ()
+
+
+def _strong_null() -> MusicNull:
+    # probes spread over 1e-30 .. 1: a per-query p of 1e-10 is given about a third
+    lp = np.linspace(-30.0, 0.0, 60)
+    return MusicNull(np.asarray([1.0, 3.0]), np.stack([lp, lp]))
+
+
+@pytest.fixture(scope="module")
+def calibrated(catalog) -> Matcher:
+    m = catalog.subset(catalog.tracks)
+    m._music_null = _strong_null()  # a null that moves every small p a lot: the tests can see where it is missing
+    return m
+
+
+def test_every_reported_probability_carries_the_music_null(calibrated):
+    m, null = calibrated, calibrated._music_null
+    clip = synth_track(15.0, SR, seed=43)[SR : 4 * SR]
+    found = m.candidates(clip, SR).fitted()
+    assert found.music_null is null and found.sr == SR
+    z = float(found.z.max())
+    assert found.p_query(z) < 1e-10  # a true match: the raw p is tiny
+    assert found.p(z) == null.p(found.p_query(z), 3.0) > 100 * found.p_query(z)
+    picked = found.top(4)
+    scored = m.score(clip, SR, picked)
+    for i, mt in enumerate(scored):
+        assert mt is not None and mt.false_alarm_probability == found.p(float(picked.z[i]))
+    best = m.match(clip, SR, top_k=3, max_false_alarm=1.0)
+    assert best[0].track == "t3"
+    assert best[0].false_alarm_probability == min(mt.false_alarm_probability for mt in scored if mt.track == "t3")
+    # the threshold of find_all and Candidates.above is on the reported p
+    level = best[0].false_alarm_probability * 1.5
+    assert all(found.p(float(v)) <= level for v in found.above(level).z)
+    assert [r.track for r in m.find_all(clip, SR, max_false_alarm=level)] == ["t3"]
+    assert m.find_all(clip, SR, max_false_alarm=best[0].false_alarm_probability * 0.5) == []
+
+
+def test_subset_drops_the_music_null(calibrated):
+    part = calibrated.subset(["t0", "t1"])
+    assert calibrated.calibrated and not part.calibrated
+    clip = synth_track(3.0, SR, seed=9)
+    assert part.candidates(clip, SR).music_null is None
+    assert calibrated.candidates(clip, SR, exclude=["t2"]).music_null is None
+
+
+@pytest.mark.parametrize("from_file", [False, True])
+def test_sharded_matcher_reports_the_calibrated_probability(calibrated, tmp_path, from_file):
+    td = pytest.importorskip("tsconv.dask")
+    source: Matcher | str = calibrated
+    if from_file:
+        source = str(tmp_path / "c.tsca")
+        calibrated.save(source)
+    sm = td.ShardedMatcher(source, client="threads", n_shards=2)
+    assert sm.calibrated
+    for seed, lo, hi in ((43, SR, 4 * SR), (41, 5 * SR, 6 * SR), (99, 0, 3 * SR)):
+        clip = synth_track(15.0, SR, seed=seed)[lo:hi]
+        ref = calibrated.match(clip, SR, top_k=3, max_false_alarm=1.0)
+        got = sm.match(clip, SR, top_k=3, max_false_alarm=1.0)
+        assert [g.track for g in got] == [r.track for r in ref] and len(ref) >= 1
+        for g, r in zip(got, ref):
+            assert g.score == pytest.approx(r.score, abs=1e-12)
+            assert g.false_alarm_probability == pytest.approx(r.false_alarm_probability, rel=1e-9, abs=1e-300)
+        found = sm.candidates(clip, SR).fitted()
+        assert found.music_null is not None
+        raw = dataclasses.replace(found, music_null=None)
+        z = float(found.z.max())
+        assert found.p(z) == calibrated.candidates(clip, SR).fitted().p(z)
+        if raw.p(z) < 1e-3:  # the null moves a small p: a shard reporting the raw one would fail here
+            assert found.p(z) > 10 * raw.p(z)
+
+
+def test_probes_are_music_as_it_sounds(catalog):
+    # the stored samples are whitened; a probe undoes the whitener, so it has the music's
+    # spectrum (up to the slow levelling gain): against the track as added (the slow twin)
+    x = synth_track(15.0, SR, seed=42)
+    for start, length in ((0, SR), (3 * SR, 3 * SR), (15 * SR - 3 * SR, 3 * SR)):
+        probe = catalog._probe_clip(2, start, length).astype(np.float64)
+        ref = x[start : start + length]
+        whitened = np.asarray(catalog._tracks[2].data[start : start + length], dtype=np.float64)
+        assert np.corrcoef(probe, ref)[0, 1] > 0.95
+        assert np.corrcoef(whitened, ref)[0, 1] < 0.8  # the stored samples are not the music
+
+
+
+def test_sharded_candidates_exclude_are_the_matchers(calibrated):
+    td = pytest.importorskip("tsconv.dask")
+    sm = td.ShardedMatcher(calibrated, client="threads", n_shards=2)
+    clip = synth_track(15.0, SR, seed=43)[SR : 4 * SR]
+    for left_out in (["t3"], ["t0", "t4"]):
+        got = sm.candidates(clip, SR, exclude=left_out)
+        ref = calibrated.candidates(clip, SR, exclude=left_out)
+        assert sorted(got.tracks) == sorted(ref.tracks) and got.n_chunks == ref.n_chunks
+        assert got.music_null is None and ref.music_null is None
+        np.testing.assert_array_equal(np.sort(got.z), np.sort(ref.z))
+    with pytest.raises(ValueError, match="exclude must hold names"):
+        sm.candidates(clip, SR, exclude=["nope"])
