@@ -94,7 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     spectra_b = sum(t.index.nbytes for t in m._tracks if t.index is not None)
     energy_b = sum(t.energy.nbytes for t in m._tracks if t.energy is not None)
     samples_b = sum(t.data.nbytes for t in m._tracks)
-    padded_b = sum(t.padded.nbytes for t in m._tracks if t.padded is not None)
     import numpy
     import scipy
 
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.info.update(build_s_per_hour=build / hours, mb_per_hour=size / 1e6 / hours, load_s_per_hour=load_s / hours,
                     catalog_min=m.duration / 60, tracks=len(m), real=bool(args.audio_dir),
                     spectra_mb_per_hour=spectra_b / 1e6 / hours, energy_mb_per_hour=energy_b / 1e6 / hours,
-                    samples_mb_per_hour=samples_b / 1e6 / hours, padded_mb_per_hour=padded_b / 1e6 / hours)
+                    samples_mb_per_hour=samples_b / 1e6 / hours)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"rows": rep.rows, "info": rep.info}, fh, indent=1)
@@ -194,8 +193,7 @@ def save_results(rep: Report, args: argparse.Namespace, sources: list[Source], n
             ["catalog file", f"{mb_per_hour:.1f} MB per hour of audio"],
             ["memory of a loaded catalog", f"{info['samples_mb_per_hour']:.1f} MB per hour of audio for the samples, "
              f"{info['spectra_mb_per_hour']:.1f} MB for the cached block spectra, "
-             f"{info['energy_mb_per_hour']:.1f} MB for the band energies, "
-             f"{info['padded_mb_per_hour']:.1f} MB for the float32 copy the exact scores read"]]
+             f"{info['energy_mb_per_hour']:.1f} MB for the band energies (the exact scores read the stored samples)"]]
     res.table(["", "measured"], cost, "Cost (Matcher(workers=2))")
     res.data("rows", rep.rows)
     res.data("info", info)

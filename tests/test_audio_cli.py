@@ -320,3 +320,20 @@ def test_match_notes_a_wrongly_declared_sample_rate(library, tmp_path, capsys):
     assert best["speed"] == pytest.approx(8100 / 8000, abs=5e-4)
     assert best["implied_sr"] == pytest.approx(8000, abs=5)
     assert "8100 Hz declared" in captured.err and "8000 Hz would match" in captured.err
+
+
+def test_the_audio_benchmark_script_runs_to_its_cost_table(tmp_path):
+    # benchmarks/eval_audio.py reads the matcher's memory figures itself (it once crashed
+    # after its catalog build on a field the matcher no longer had): a quick run on the
+    # synthetic catalog, its JSON checked for the figures the cost table prints
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = tmp_path / "eval.json"
+    done = subprocess.run(
+        [sys.executable, os.path.join(root, "benchmarks", "eval_audio.py"), "--quick", "--sections", "offset",
+         "--queries", "3", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=root,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = json.loads(out.read_text())["info"]
+    for key in ("build_s_per_hour", "mb_per_hour", "load_s_per_hour", "samples_mb_per_hour", "spectra_mb_per_hour", "energy_mb_per_hour"):
+        assert info[key] > 0, key
