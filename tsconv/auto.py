@@ -304,6 +304,15 @@ class AutoARIMA:
     [(0, 1, 1), (0, 1, 1, 12)]
     >>> model.forecast(3, level=(80, 95)).columns.tolist()
     ['mean', 'lo-80', 'hi-80', 'lo-95', 'hi-95']
+
+    The conformal factors of that forecast replace the normal quantiles 1.28 and 1.96
+    (one series, three scores: too few for either level, so they are the normal ones):
+
+    >>> {lev: round(c, 2) for lev, c in model.interval_factors.items()}
+    {80.0: 1.28, 95.0: 1.96}
+    >>> ivs = tsconv.AutoARIMA(season_length=12, intervals="model").fit(air).forecast(3)
+    >>> ivs.columns.tolist()
+    ['mean', 'lo-95', 'hi-95']
     """
 
     def __init__(
