@@ -640,7 +640,9 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
         ``unique_id``, ``ds`` and those columns, ``h`` rows per series (statsforecast's
         convention); required when ``data`` has regressor columns.
     **options
-        Passed to :class:`AutoARIMA`.
+        Passed to :class:`AutoARIMA`; among them ``intervals``: ``'conformal'`` (default,
+        the model's standard errors scaled by a factor calibrated on window refits of
+        the panel) or ``'model'`` (Gaussian intervals of the model, as R's).
 
     Returns
     -------
