@@ -185,7 +185,7 @@ error_action="ignore")`` then ``predict(h, return_conf_int=True, alpha=0.05)``, 
 
 PM_MERGED = """; pmdarima's ``auto_arima(y, m=s, seasonal=True, suppress_warnings=True,
 error_action="ignore")`` then ``predict(h, return_conf_int=True, alpha=0.05)``, series by
-series, was run separately ({cmd}, commit {commit}, load {load}) and its rows merged: its
+series, was run separately ({runs}) and its rows merged: its
 MASE and coverage do not depend on the run, its wall time was measured under other load
 and is not compared (the speed-up is against statsforecast, timed in the same run as
 tsconv)"""
@@ -256,8 +256,9 @@ def main() -> None:
     ap.add_argument("--skip-single", action="store_true")
     ap.add_argument("--tools", default="tsconv,statsforecast,pmdarima",
                     help="comma-separated, among tsconv, statsforecast, pmdarima (pmdarima takes ~50 min on all of M3)")
-    ap.add_argument("--merge", default=None, metavar="PATH",
-                    help="a record of another run (its --out) whose tools this run did not measure are added")
+    ap.add_argument("--merge", action="append", default=[], metavar="PATH",
+                    help="a record of another run (its --out) whose tools this run did not measure are added (repeatable)")
+    ap.add_argument("--frequencies", default="quarterly,monthly", help="comma-separated M3 subsets")
     ap.add_argument("--per-series", default=None, metavar="PATH",
                     help="append every series' MASE and coverage to this file (JSON lines) as they are known")
     ap.add_argument("--intervals", default=None, help="tsconv's AutoARIMA intervals option (default: its default)")
@@ -269,7 +270,7 @@ def main() -> None:
         ap.error(f"--tools: choose among {', '.join(TOOLS)}, got {args.tools!r}")
     warnings.simplefilter("ignore")
     results = {"cpu_count": os.cpu_count(), "n_per_frequency": args.n, "seed": args.seed, "m3": []}
-    for kind in ("quarterly", "monthly"):
+    for kind in [k.strip() for k in args.frequencies.split(",") if k.strip()]:
         r = run_m3(kind, args.n, args.seed, tools, args.intervals, args.per_series)
         results["m3"].append(r)
         print(f"M3 {kind}: {r['series']} series, h={r['h']}")
@@ -287,12 +288,14 @@ def main() -> None:
                   f"{row['statsforecast_s']:7.2f} s  ratio {row['ratio_tsconv_over_sf']:5.2f}  "
                   f"{row['tsconv_model']} | {row['statsforecast_model']}")
     pm = PM_SAME if "pmdarima" in tools else ""
-    if args.merge:
-        other = json.loads(open(args.merge).read())
+    merged = []
+    for path in args.merge:
+        other = json.loads(open(path).read())
         if "pmdarima" in merge(results, other):
             m = other["machine"]
-            pm = PM_MERGED.format(cmd=f"``{other['command']}``", commit=other["commit"],
-                                  load=f"{m['load_start']} to {m['load_end']}")
+            merged.append(f"``{other['command']}``, commit {other['commit']}, load {m['load_start']} to {m['load_end']}")
+    if merged:
+        pm = PM_MERGED.format(runs="; ".join(merged))
     which = "All series" if not args.n else f"{args.n} series drawn at random (seed {args.seed}) from each"
     res = Results("auto_arima", "Automatic ARIMA", WHAT.format(which=which, pm=pm, single=SINGLE if single else ""))
     to_record(results, res.record)
