@@ -13,7 +13,8 @@ Run:  python benchmarks/bench_auto_arima.py [--n N] [--seed S] [--skip-single] [
 statsforecast's numba functions are compiled on a warm-up series before any timing; BLAS
 runs on one thread (``OMP_NUM_THREADS=1`` and its kin, unless set otherwise). pmdarima (about
 50 min on all of M3) can be left out (``--tools tsconv,statsforecast``), run alone
-(``--tools pmdarima --out PATH``) and merged into a later run's record (``--merge PATH``):
+(``--tools pmdarima --out PATH``) and merged into a later run's record (``--merge PATH``), or
+into a finished run's record without measuring (``--combine RECORD --merge PATH``):
 its accuracy does not depend on the run, and the speed-up is measured against statsforecast.
 Results go to ``benchmarks/results/auto_arima.json`` (rendered by ``benchmarks/render.py``) and a printed table. peers are not
 dependencies of tsconv.
@@ -247,6 +248,59 @@ def merge(raw: dict, other: dict) -> list[str]:
     return sorted(added)
 
 
+def _what(raw: dict, pm: str) -> str:
+    n, seed = raw["n_per_frequency"], raw["seed"]
+    which = "All series" if not n else f"{n} series drawn at random (seed {seed}) from each"
+    return WHAT.format(which=which, pm=pm, single=SINGLE if raw.get("single") else "")
+
+
+def _command(cmd: str) -> str:
+    """A record's command without ``--per-series PATH`` (a scratch file, not how it was measured)."""
+    words, out, skip = cmd.split(" "), [], False
+    for w in words:
+        if skip:
+            skip = False
+        elif w == "--per-series":
+            skip = True
+        elif not w.startswith("--per-series="):
+            out.append(w)
+    return " ".join(out)
+
+
+def _merge_all(raw: dict, paths: list[str]) -> str:
+    """Merge the records ``paths`` into ``raw``; the description's pmdarima clause."""
+    merged = []
+    for path in paths:
+        with open(path) as f:
+            other = json.load(f)
+        if "pmdarima" in merge(raw, other):
+            m = other["machine"]
+            merged.append(f"``{_command(other['command'])}``, commit {other['commit']}, load {m['load_start']} to {m['load_end']}")
+    return PM_MERGED.format(runs="; ".join(merged)) if merged else ""
+
+
+def combine(base_path: str, paths: list[str], out: str | None) -> None:
+    """Measure nothing: the record ``base_path`` (a run's ``--out``) with the tools of the
+    records ``paths`` merged, written to ``out`` (default ``benchmarks/results/auto_arima.json``)."""
+    from _results import RESULTS
+
+    with open(base_path) as f:
+        rec = json.load(f)
+    raw = rec["data"]["raw"]
+    pm = _merge_all(raw, paths)
+    if not pm:
+        raise SystemExit(f"--combine: none of {paths} adds pmdarima rows to {base_path}")
+    rec["what"] = " ".join(_what(raw, pm).split())
+    rec["command"] = _command(rec["command"])
+    rec["blocks"], rec["data"] = [], {}
+    to_record(raw, rec)
+    path = os.path.abspath(out) if out else str(RESULTS / "auto_arima.json")
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(rec, indent=1, default=float) + "\n")
+    os.replace(path + ".tmp", path)
+    print(f"# wrote {path}")
+
+
 def main() -> None:
     from _results import Results, add_out_option
 
@@ -258,12 +312,17 @@ def main() -> None:
                     help="comma-separated, among tsconv, statsforecast, pmdarima (pmdarima takes ~50 min on all of M3)")
     ap.add_argument("--merge", action="append", default=[], metavar="PATH",
                     help="a record of another run (its --out) whose tools this run did not measure are added (repeatable)")
+    ap.add_argument("--combine", default=None, metavar="RECORD",
+                    help="measure nothing: write RECORD (a run's --out) with the --merge records' tools added")
     ap.add_argument("--frequencies", default="quarterly,monthly", help="comma-separated M3 subsets")
     ap.add_argument("--per-series", default=None, metavar="PATH",
                     help="append every series' MASE and coverage to this file (JSON lines) as they are known")
     ap.add_argument("--intervals", default=None, help="tsconv's AutoARIMA intervals option (default: its default)")
     add_out_option(ap)
     args = ap.parse_args()
+    if args.combine:
+        combine(args.combine, args.merge, args.out)
+        return
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     bad = [t for t in tools if t not in TOOLS]
     if bad or not tools:
@@ -287,17 +346,9 @@ def main() -> None:
             print(f"{row['series']:14s} n={row['n']:4d}  tsconv {row['tsconv_s']:7.2f} s  statsforecast "
                   f"{row['statsforecast_s']:7.2f} s  ratio {row['ratio_tsconv_over_sf']:5.2f}  "
                   f"{row['tsconv_model']} | {row['statsforecast_model']}")
-    pm = PM_SAME if "pmdarima" in tools else ""
-    merged = []
-    for path in args.merge:
-        other = json.loads(open(path).read())
-        if "pmdarima" in merge(results, other):
-            m = other["machine"]
-            merged.append(f"``{other['command']}``, commit {other['commit']}, load {m['load_start']} to {m['load_end']}")
-    if merged:
-        pm = PM_MERGED.format(runs="; ".join(merged))
-    which = "All series" if not args.n else f"{args.n} series drawn at random (seed {args.seed}) from each"
-    res = Results("auto_arima", "Automatic ARIMA", WHAT.format(which=which, pm=pm, single=SINGLE if single else ""))
+    pm = _merge_all(results, args.merge) or (PM_SAME if "pmdarima" in tools else "")
+    res = Results("auto_arima", "Automatic ARIMA", _what(results, pm))
+    res.record["command"] = _command(res.record["command"])
     to_record(results, res.record)
     res.save(args.out)
 
