@@ -573,17 +573,17 @@ class AutoARIMA:
             ex = None if batch.exog is None else np.stack([future[int(i)][:, np.asarray(panel.xkeep[int(i)])] for i in rows])
             fc = batch.forecast(h, exog_future=ex)
             mean[rows], se[rows] = fc.mean, fc.se
-        factors = {v: np.full(k, scipy.stats.norm.ppf(0.5 + v / 200.0)) for v in levels}
-        self.interval_factors = {v: float(f[0]) for v, f in factors.items()}
+        factors = {lev: np.full(k, scipy.stats.norm.ppf(0.5 + lev / 200.0)) for lev in levels}
+        self.interval_factors = {lev: float(f[0]) for lev, f in factors.items()}
         if self.intervals == "conformal" and self._where:
             sc = self._window_scores(h)
             modelled = np.asarray(sorted(self._where), dtype=np.intp)
             prev = 0.0
-            for v in levels:  # ascending: a level's factor is never below a lower level's
-                c = _conformal.factor(sc, v)
-                c = max(c if np.isfinite(c) else float(scipy.stats.norm.ppf(0.5 + v / 200.0)), prev)
-                factors[v][modelled] = prev = c
-                self.interval_factors[v] = c
+            for lev in levels:  # ascending: a level's factor is never below a lower level's
+                c = _conformal.factor(sc, lev)
+                c = max(c if np.isfinite(c) else float(scipy.stats.norm.ppf(0.5 + lev / 200.0)), prev)
+                factors[lev][modelled] = prev = c
+                self.interval_factors[lev] = c
         for i in range(k):
             if i in self._where:
                 continue
