@@ -31,7 +31,7 @@ def _load() -> str:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for name in ("tsconv", "numpy", "scipy", "pandas", "statsmodels", "statsforecast", "stumpy", "dask"):
+    for name in ("tsconv", "numpy", "scipy", "pandas", "statsmodels", "statsforecast", "pmdarima", "stumpy", "dask"):
         try:
             out[name] = importlib.import_module(name).__version__
         except Exception:  # not installed: a peer that was not timed

@@ -353,3 +353,43 @@ def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=25
     lo = int(math.floor(pos))
     hi = min(lo + 1, len(ratios) - 1)
     return ratios[lo] + (pos - lo) * (ratios[hi] - ratios[lo])
+
+
+def conformal_factor(series, specs, h, n_windows, level):
+    """The split-conformal factor of ``AutoARIMA(intervals='conformal')``, window by window.
+
+    For every series with a spec ``(order, seasonal_order, trend)`` (None: skipped) and every
+    window ``w = 1 .. n_windows``: ``tsconv.fit_arima`` of the series without its last
+    ``w * h`` values, alone (skipped when it refuses the shortened series), forecast ``h``
+    steps, the scores ``|actual - mean| / se`` appended one by one. The factor is the
+    ``ceil((N + 1) * level / 100)``-th smallest of the ``N`` scores (``inf`` when that
+    exceeds ``N``).
+    """
+    import math
+    import warnings
+
+    from tsconv import fit_arima
+
+    scores = []
+    for y, spec in zip(series, specs):
+        if spec is None:
+            continue
+        order, seasonal_order, trend = spec
+        for w in range(1, n_windows + 1):
+            n = len(y) - w * h
+            if n < 2:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    f = fit_arima(list(y[:n]), order, seasonal_order, trend)
+                    fc = f.forecast(h)
+            except ValueError:
+                continue
+            for j in range(h):
+                se = float(fc.se[j])
+                if se > 0 and math.isfinite(se):
+                    scores.append(abs(float(y[n + j]) - float(fc.mean[j])) / se)
+    scores.sort()
+    r = math.ceil((len(scores) + 1) * level / 100.0 - 1e-9)
+    return scores[r - 1] if 1 <= r <= len(scores) else math.inf

@@ -241,12 +241,15 @@ def test_panel_goes_on_past_series_that_cannot_be_modelled():
     np.testing.assert_array_equal(by["short"]["mean"], 4.0)
     np.testing.assert_allclose(by["short"]["hi-95"] - 4.0, 1.959963984540054 * 3.0 * np.sqrt(np.arange(1, 5)))
     assert by["empty"]["mean"].isna().all()
-    # the modelled series get the forecast they get alone
+    # the modelled series get the forecast they get alone (the model intervals too; the
+    # conformal factor is the panel's)
+    model_iv = auto_arima(df, h=4, season_length=12, level=(80, 95), intervals="model")
+    model_by = {u: g.reset_index(drop=True) for u, g in model_iv.groupby("unique_id")}
     for uid in good:
         alone = auto_arima(pd.Series(good[uid], index=pd.date_range("2001-01-01", periods=60, freq="MS")), h=4,
-                           season_length=12, level=(80, 95))
+                           season_length=12, level=(80, 95), intervals="model")
         np.testing.assert_allclose(by[uid]["mean"], alone["mean"].to_numpy(), rtol=1e-8)
-        np.testing.assert_allclose(by[uid]["hi-95"], alone["hi-95"].to_numpy(), rtol=1e-8)
+        np.testing.assert_allclose(model_by[uid]["hi-95"], alone["hi-95"].to_numpy(), rtol=1e-8)
         assert list(by[uid]["ds"]) == list(alone.index)
     assert list(by["s1"]["ds"].dt.strftime("%Y-%m")) == ["2006-01", "2006-02", "2006-03", "2006-04"]
     lo, hi = by["s1"]["lo-80"], by["s1"]["hi-80"]
@@ -313,7 +316,8 @@ def test_chosen_model_is_the_grid_minimum_over_individual_fits():
 @pytest.mark.parametrize(
     "kw, match",
     [({"level": (0,)}, "level"), ({"level": (100,)}, "level"), ({"n_jobs": 0}, "n_jobs"),
-     ({"method": "burg"}, "method"), ({"ic": "hqic"}, "ic")],
+     ({"method": "burg"}, "method"), ({"ic": "hqic"}, "ic"), ({"intervals": "gaussian"}, "intervals.*'gaussian'"),
+     ({"n_windows": 0}, "n_windows")],
 )
 def test_auto_arima_bad_options(kw, match):
     from tsconv import auto_arima
@@ -509,7 +513,7 @@ def test_auto_arima_intervals_are_statsmodels_intervals_at_the_same_parameters()
     from tsconv import AutoARIMA
 
     series = [N0648, N0657, N0667, N0681, N0683]
-    model = AutoARIMA(season_length=4).fit([np.asarray(y) for y in series])
+    model = AutoARIMA(season_length=4, intervals="model").fit([np.asarray(y) for y in series])
     summ = model.summary()
     fc = model.forecast(8, level=(80, 95))
     kinds = set()
@@ -574,3 +578,54 @@ def test_r_regression_with_arima_errors_of_hyndmans_post():
     assert (row["order"], row["seasonal_order"], row["trend"]) == ((1, 0, 0), (0, 0, 0, 0), "n")
     assert row["aicc"] == pytest.approx(837.0974, abs=5e-5)
     assert list(m.models["xd"].params.index) == ["t", "ar.L1"]
+
+
+# ---------------------------------------------------------------------------------------
+# Conformal intervals (the default): the model's se scaled by the split-conformal quantile
+# of rolling-origin window scores, pooled over the panel
+# ---------------------------------------------------------------------------------------
+def _specs(model):
+    out = []
+    for _, row in model.summary().iterrows():
+        out.append(None if row["fallback"] else (row["order"], row["seasonal_order"], row["trend"]))
+    return out
+
+
+def test_conformal_factor_equals_window_by_window_refits_with_fit_arima():
+    from naive import conformal_factor
+
+    from tsconv import AutoARIMA
+
+    # N0657[:20]: too short for the second window (12 - 8 = 4 values), it still gets the factor
+    series = [np.asarray(y, float) for y in (N0648, N0657, N0667, N0681, N0683, N0657[:20])]
+    model = AutoARIMA(season_length=4, n_windows=2).fit(series)
+    fc = model.forecast(8, level=(80, 95))
+    ref = AutoARIMA(season_length=4, n_windows=2, intervals="model").fit(series).forecast(8, level=(80, 95))
+    np.testing.assert_array_equal(fc["mean"], ref["mean"])  # the same point forecasts
+    se = (ref["hi-95"] - ref["mean"]).to_numpy() / 1.959963984540054
+    for lev in (80, 95):
+        want = conformal_factor(series, _specs(model), 8, 2, lev)
+        assert np.isfinite(want) and want > 1.0
+        assert model.interval_factors[lev] == pytest.approx(want, rel=1e-6)
+        np.testing.assert_allclose((fc[f"hi-{lev}"] - fc["mean"]).to_numpy(), want * se, rtol=1e-6)
+        np.testing.assert_allclose((fc["mean"] - fc[f"lo-{lev}"]).to_numpy(), want * se, rtol=1e-6)
+
+
+def test_conformal_intervals_fall_back_to_the_model_intervals_with_too_few_scores():
+    from naive import conformal_factor
+
+    from tsconv import AutoARIMA
+
+    # one quarterly series, h = 8, one window: 8 scores, fewer than the 19 a 95% level needs
+    # (the model's normal quantile), enough for 80% (4); the 95% factor is then kept at or
+    # above the 80% one so that the intervals stay nested
+    y = pd.Series(N0681, index=pd.period_range("1980Q1", periods=len(N0681), freq="Q"))
+    model = AutoARIMA(season_length=4).fit(y)
+    fc = model.forecast(8, level=(80, 95))
+    assert isinstance(fc, pd.DataFrame) and list(fc.columns) == ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    assert str(fc.index[0]) == "1989Q1" and fc.index.name == "ds"
+    c80 = conformal_factor([y.to_numpy()], _specs(model), 8, 1, 80)
+    assert np.isfinite(c80) and np.isinf(conformal_factor([y.to_numpy()], _specs(model), 8, 1, 95))
+    assert model.interval_factors[80] == pytest.approx(c80, rel=1e-6)
+    assert model.interval_factors[95] == pytest.approx(max(1.959963984540054, c80), rel=1e-9)
+    assert np.all(fc["lo-95"] <= fc["lo-80"]) and np.all(fc["hi-80"] <= fc["hi-95"])

@@ -948,3 +948,16 @@ def test_lm_damped_steps_report_a_system_they_cannot_solve():
     assert not ok
     _, _, ok = _likelihood.damped_steps(np.eye(2)[None], np.ones((1, 2)), np.array([1e-3]))
     assert ok
+
+
+def test_safe_inverse_of_a_stack_with_a_singular_and_a_non_finite_matrix():
+    # a singular matrix sends the stack to the pseudo-inverse, whose SVD used to raise
+    # "SVD did not converge" on the non-finite Hessian of a boundary estimate in the same
+    # stack (AutoARIMA's window refits of M1 monthly series): that matrix is NaN now
+    from tsconv.estimate import _safe_inv
+
+    A = np.stack([2.0 * np.eye(2), np.array([[1.0, np.nan], [0.0, 1.0]]), np.ones((2, 2))])
+    got = _safe_inv(A)
+    np.testing.assert_allclose(got[0], 0.5 * np.eye(2))
+    assert np.all(np.isnan(got[1]))
+    np.testing.assert_allclose(got[2], np.linalg.pinv(np.ones((2, 2))))

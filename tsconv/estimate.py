@@ -1128,10 +1128,23 @@ def _covariances(batch: ARIMABatch) -> NDArray[np.float64]:
 
 
 def _safe_inv(A: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Inverses of the matrices ``A`` (``(..., m, m)``): the pseudo-inverse of a singular
+    one, NaN for one with a non-finite entry (a Hessian at a boundary estimate) or whose
+    pseudo-inverse does not converge."""
     try:
         return np.asarray(np.linalg.inv(A), dtype=np.float64)
     except np.linalg.LinAlgError:
-        return np.asarray(np.linalg.pinv(A), dtype=np.float64)
+        pass
+    A = np.asarray(A, dtype=np.float64)
+    out = np.full(A.shape, np.nan)
+    flat, res = A.reshape(-1, *A.shape[-2:]), out.reshape(-1, *A.shape[-2:])
+    for j in range(flat.shape[0]):
+        if np.all(np.isfinite(flat[j])):
+            try:
+                res[j] = np.linalg.pinv(flat[j])
+            except np.linalg.LinAlgError:
+                pass
+    return out
 
 
 def _mean_form(batch: ARIMABatch) -> tuple[NDArray[np.float64], str]:
