@@ -1023,7 +1023,7 @@ class Matcher:
 
         ``per_track`` excerpts of each track, 1 s and 3 s long, are searched in the catalog
         without that track (leave-one-track-out); the probability each gets is recorded.
-        :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`Candidates.p` then
+        :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`tsconv.audio.Candidates.p` then
         report ``max(p, P(p_probe <= p))`` for a
         clip of that duration (interpolated in log-duration; a log-log linear tail below
         the smallest probe): the per-query null describes noise-like clips, the music null
@@ -1096,7 +1096,7 @@ class Matcher:
         """The catalog's music null (:meth:`calibrate`; saved and loaded with the catalog), or None.
 
         An opaque object: :meth:`candidates` attaches it to its :class:`Candidates`, whose
-        :meth:`Candidates.p` applies it.
+        :meth:`tsconv.audio.Candidates.p` applies it.
         """
         return self._music_null
 
@@ -1415,7 +1415,7 @@ class Matcher:
         Candidates
             One candidate per chunk of lags, not fitted (call :meth:`Candidates.fitted`);
             empty for a silent clip or an empty catalog. Its ``music_null`` is this
-            catalog's (:meth:`calibrate`), which :meth:`Candidates.p` applies.
+            catalog's (:meth:`calibrate`), which :meth:`tsconv.audio.Candidates.p` applies.
 
         Raises
         ------
@@ -1966,7 +1966,7 @@ class Matcher:
 
         Without a speed search this is the two public stages (:meth:`candidates`, then
         :meth:`score`), whichever class implements them. The probabilities are final (the
-        music null applied: :meth:`Candidates.p`).
+        music null applied: :meth:`tsconv.audio.Candidates.p`).
         """
         speed_range = self.speed_range if speed_range is None else self._check_speed_range(speed_range)
         if speed_range == 0.0:
