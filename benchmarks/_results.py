@@ -52,15 +52,19 @@ def _commit() -> str:
         return "unknown"
 
 
-def _without_out(args: list[str]) -> list[str]:
-    """The arguments without ``--out PATH`` (where a record is written is not how it was measured)."""
+# options that say where a run writes its files, not how it was measured
+SCRATCH_OPTIONS = ("--out", "--per-series")
+
+
+def without_scratch(args: list[str]) -> list[str]:
+    """The arguments without the :data:`SCRATCH_OPTIONS` and their paths (``--out PATH``, ``--out=PATH``)."""
     kept, skip = [], False
     for a in args:
         if skip:
             skip = False
-        elif a == "--out":
+        elif a in SCRATCH_OPTIONS:
             skip = True
-        elif not a.startswith("--out="):
+        elif not a.startswith(tuple(o + "=" for o in SCRATCH_OPTIONS)):
             kept.append(a)
     return kept
 
@@ -95,7 +99,7 @@ class Results:
             "area": area,
             "title": title,
             "what": " ".join(what.split()),
-            "command": "python benchmarks/" + Path(sys.argv[0]).name + "".join(" " + a for a in _without_out(sys.argv[1:])),
+            "command": "python benchmarks/" + Path(sys.argv[0]).name + "".join(" " + a for a in without_scratch(sys.argv[1:])),
             "machine": {
                 "platform": f"{platform.system()} {platform.machine()}",
                 "cpus": os.cpu_count(),

@@ -255,16 +255,10 @@ def _what(raw: dict, pm: str) -> str:
 
 
 def _command(cmd: str) -> str:
-    """A record's command without ``--per-series PATH`` (a scratch file, not how it was measured)."""
-    words, out, skip = cmd.split(" "), [], False
-    for w in words:
-        if skip:
-            skip = False
-        elif w == "--per-series":
-            skip = True
-        elif not w.startswith("--per-series="):
-            out.append(w)
-    return " ".join(out)
+    """A record's command without its scratch options (``--per-series PATH``: not how it was measured)."""
+    from _results import without_scratch
+
+    return " ".join(without_scratch(cmd.split(" ")))
 
 
 def _merge_all(raw: dict, paths: list[str]) -> str:
