@@ -575,7 +575,10 @@ class AutoARIMA:
             mean[rows], se[rows] = fc.mean, fc.se
         factors = {lev: np.full(k, scipy.stats.norm.ppf(0.5 + lev / 200.0)) for lev in levels}
         self.interval_factors = {lev: float(f[0]) for lev, f in factors.items()}
-        if self.intervals == "conformal" and self._where:
+        # the refits only when the panel can give enough scores for some level (one short
+        # series cannot: its factors are the normal quantiles either way)
+        most = np.zeros(len(self._where) * h * self.n_windows)
+        if self.intervals == "conformal" and self._where and np.isfinite(_conformal.factor(most, min(levels))):
             sc = self._window_scores(h)
             modelled = np.asarray(sorted(self._where), dtype=np.intp)
             prev = 0.0
