@@ -355,13 +355,16 @@ def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=25
     return ratios[lo] + (pos - lo) * (ratios[hi] - ratios[lo])
 
 
-def conformal_factor(series, specs, h, n_windows, level):
+def conformal_factor(series, specs, h, n_windows, level, s, differencing):
     """The split-conformal factor of ``AutoARIMA(intervals='conformal')``, window by window.
 
     For every series with a spec ``(order, seasonal_order, trend)`` (None: skipped) and every
-    window ``w = 1 .. n_windows``: ``tsconv.fit_arima`` of the series without its last
-    ``w * h`` values, alone (skipped when it refuses the shortened series), forecast ``h``
-    steps, the scores ``|actual - mean| / se`` appended one by one. The factor is the
+    window ``w = 1 .. n_windows``: the series without its last ``w * h`` values gets its
+    differencing orders ``(d, D) = differencing(shortened)`` anew, keeps the spec's ARMA
+    orders (season ``s`` when ``P``, ``D`` or ``Q`` is positive), and a constant if the spec has one (``'c'`` when ``d + D = 0``,
+    drift ``'t'`` when ``d + D = 1``, none beyond); ``tsconv.fit_arima`` of it, alone
+    (skipped when it refuses the shortened series), forecast ``h`` steps, the scores
+    ``|actual - mean| / se`` appended one by one. The factor is the
     ``ceil((N + 1) * level / 100)``-th smallest of the ``N`` scores (``inf`` when that
     exceeds ``N``).
     """
@@ -374,15 +377,18 @@ def conformal_factor(series, specs, h, n_windows, level):
     for y, spec in zip(series, specs):
         if spec is None:
             continue
-        order, seasonal_order, trend = spec
+        (p, _, q), (P, _, Q, _), trend = spec
         for w in range(1, n_windows + 1):
             n = len(y) - w * h
-            if n < 2:
+            if n < 2 or max(y[:n]) == min(y[:n]):
                 continue
+            d, D = differencing(y[:n])
+            tr = "n" if trend == "n" or d + D > 1 else ("c" if d + D == 0 else "t")
+            seasonal = P or D or Q
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    f = fit_arima(list(y[:n]), order, seasonal_order, trend)
+                    f = fit_arima(list(y[:n]), (p, d, q), (P, D, Q, s if seasonal else 0), tr)
                     fc = f.forecast(h)
             except ValueError:
                 continue

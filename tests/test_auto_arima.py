@@ -584,6 +584,12 @@ def test_r_regression_with_arima_errors_of_hyndmans_post():
 # Conformal intervals (the default): the model's se scaled by the split-conformal quantile
 # of rolling-origin window scores, pooled over the panel
 # ---------------------------------------------------------------------------------------
+def _differencing(s):
+    from tsconv._stepwise import differencing
+
+    return lambda y: differencing(np.asarray(y, float), s, None, None, 2, 1)
+
+
 def _specs(model):
     out = []
     for _, row in model.summary().iterrows():
@@ -604,7 +610,7 @@ def test_conformal_factor_equals_window_by_window_refits_with_fit_arima():
     np.testing.assert_array_equal(fc["mean"], ref["mean"])  # the same point forecasts
     se = (ref["hi-95"] - ref["mean"]).to_numpy() / 1.959963984540054
     for lev in (80, 95):
-        want = conformal_factor(series, _specs(model), 8, 2, lev)
+        want = conformal_factor(series, _specs(model), 8, 2, lev, 4, _differencing(4))
         assert np.isfinite(want) and want > 1.0
         assert model.interval_factors[lev] == pytest.approx(want, rel=1e-6)
         np.testing.assert_allclose((fc[f"hi-{lev}"] - fc["mean"]).to_numpy(), want * se, rtol=1e-6)
@@ -624,8 +630,8 @@ def test_conformal_intervals_fall_back_to_the_model_intervals_with_too_few_score
     fc = model.forecast(8, level=(80, 95))
     assert isinstance(fc, pd.DataFrame) and list(fc.columns) == ["mean", "lo-80", "hi-80", "lo-95", "hi-95"]
     assert str(fc.index[0]) == "1989Q1" and fc.index.name == "ds"
-    c80 = conformal_factor([y.to_numpy()], _specs(model), 8, 1, 80)
-    assert np.isfinite(c80) and np.isinf(conformal_factor([y.to_numpy()], _specs(model), 8, 1, 95))
+    c80 = conformal_factor([y.to_numpy()], _specs(model), 8, 1, 80, 4, _differencing(4))
+    assert np.isfinite(c80) and np.isinf(conformal_factor([y.to_numpy()], _specs(model), 8, 1, 95, 4, _differencing(4)))
     assert model.interval_factors[80] == pytest.approx(c80, rel=1e-6)
     assert model.interval_factors[95] == pytest.approx(max(1.959963984540054, c80), rel=1e-9)
     assert np.all(fc["lo-95"] <= fc["lo-80"]) and np.all(fc["hi-80"] <= fc["hi-95"])

@@ -252,9 +252,10 @@ class AutoARIMA:
         ``'model'``: Gaussian intervals ``mean +- z * se`` with the model's forecast
         standard errors (R's and statsforecast's intervals). ``'conformal'``: the same
         ``mean +- c * se`` with ``c`` calibrated on the panel's own recent history
-        instead of the normal quantile ``z``: every series' chosen model is refitted
-        without its last ``w * h`` observations (``w = 1 .. n_windows``) and forecast
-        ``h`` steps; ``c`` is the split-conformal quantile of the scores
+        instead of the normal quantile ``z``: every series is cut ``w * h``
+        observations before its end (``w = 1 .. n_windows``), its differencing orders
+        are chosen again on the shortened series, its chosen ARMA orders are refitted
+        there and forecast ``h`` steps; ``c`` is the split-conformal quantile of the scores
         ``|error| / se`` of those forecasts, pooled over series, windows and horizons
         (see Notes).
     n_windows : int, default 1
@@ -405,12 +406,7 @@ class AutoARIMA:
             elif np.ptp(v) == 0:
                 fallback[i] = "mean"
             else:
-                # with regressors, the tests run on the residuals of their regression (R's xreg)
-                xi = panel.x(i)
-                if xi is None:
-                    d, D = _stepwise.differencing(v, s, self.d, self.D, self.max_d, self.max_D)
-                else:
-                    d, D = self._xreg_differencing(_regression_residuals(v, xi), xi)
+                d, D = self._differencing(v, panel.x(i))
                 w = _stepwise._ep.difference(v, d, D, s)
                 if w.size < 3 or np.ptp(w) == 0:
                     fallback[i] = "naive"
@@ -493,11 +489,15 @@ class AutoARIMA:
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
         return self
 
-    def _xreg_differencing(self, resid: NDArray[np.float64], X: NDArray[np.float64]) -> tuple[int, int]:
-        """``(d, D)`` of a series with regressors, as ``forecast::auto.arima``: the tests
-        on the regression residuals, and a chosen difference dropped again when it turns
-        a regressor constant (R: "make sure xreg is not null after differencing")."""
+    def _differencing(self, y: NDArray[np.float64], X: NDArray[np.float64] | None) -> tuple[int, int]:
+        """``(d, D)`` of the series ``y`` (regressors ``X`` ``(n, m)`` or None), as
+        ``forecast::auto.arima``: with regressors, the tests run on the residuals of their
+        regression, and a chosen difference is dropped again when it turns a regressor
+        constant (R: "make sure xreg is not null after differencing")."""
         s = self.season_length
+        if X is None:
+            return _stepwise.differencing(y, s, self.d, self.D, self.max_d, self.max_D)
+        resid = _regression_residuals(y, X)
         _, D = _stepwise.differencing(resid, s, 0, self.D, self.max_d, self.max_D)
         if self.D is None and D > 0 and np.any(np.ptp(_stepwise._ep.difference(X.T, 0, D, s), axis=1) == 0):
             D -= 1
@@ -613,7 +613,7 @@ class AutoARIMA:
             parts = []
             for (batch, rows), (cand, d, D, names) in zip(self._batches, self._specs):
                 ex = None if batch.exog is None else np.stack(panel.xs([int(i) for i in rows]))
-                parts.append(_conformal.window_scores([panel.values[int(i)] for i in rows], cand, d, D,
+                parts.append(_conformal.window_scores([panel.values[int(i)] for i in rows], cand, self._differencing,
                                                       self.season_length, h, self.n_windows, self.method, self.maxiter,
                                                       self.ic, exog=ex, exog_names=names).ravel())
             self._scores[h] = np.concatenate(parts) if parts else np.zeros(0)
