@@ -7,10 +7,10 @@ replay that part of the selection instead of inheriting it from data that includ
 its chosen ARMA orders, constant and regressors are refitted to the shortened series
 with the restarts of the final fit (one batched fit per specification, differencing and
 window, as in the search) and forecast ``h`` steps. The score of a window forecast is
-its absolute error divided by its own forecast standard error, ``|y - yhat| / se``. The scores of the whole panel (every series, window
-and horizon) calibrate one factor per level: the split-conformal quantile, the
-``ceil((N + 1) * level / 100)``-th smallest of the ``N`` scores, which replaces the normal
-quantile ``z`` in ``mean +- z * se``.
+its absolute error divided by its own forecast standard error, ``|y - yhat| / se``. The
+scores of the whole panel (every series, window and horizon) calibrate one factor per
+level: the split-conformal quantile, the ``ceil((N + 1) * level / 100)``-th smallest of
+the ``N`` scores, which replaces the normal quantile ``z`` in ``mean +- z * se``.
 """
 
 from __future__ import annotations
