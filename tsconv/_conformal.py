@@ -47,7 +47,7 @@ def window_scores(
         for (d, D), rows in groups.items():
             short_series = [series[j][: series[j].size - cut] for j in rows]
             ex = None if exog is None else exog[rows][:, : exog.shape[1] - cut]
-            _, batch, fitted = _stepwise.fit_group(short_series, _stepwise.canonical(cand, d, D), d, D, s, method,
+            _, batch, fitted = _stepwise.fit_group(short_series, cand, d, D, s, method,
                                                    maxiter, ic, restarts=True, exog=ex, exog_names=exog_names)
             if batch is None:
                 continue
