@@ -355,18 +355,21 @@ def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=25
     return ratios[lo] + (pos - lo) * (ratios[hi] - ratios[lo])
 
 
-def conformal_factor(series, specs, h, n_windows, level, s, differencing):
+def conformal_factor(series, finalists, h, n_windows, level, s, differencing):
     """The split-conformal factor of ``AutoARIMA(intervals='conformal')``, window by window.
 
-    For every series with a spec ``(order, seasonal_order, trend)`` (None: skipped) and every
-    window ``w = 1 .. n_windows``: the series without its last ``w * h`` values gets its
-    differencing orders ``(d, D) = differencing(shortened)`` anew, keeps the spec's ARMA
-    orders (season ``s`` when ``P``, ``D`` or ``Q`` is positive), and a constant if the spec has one (``'c'`` when ``d + D = 0``,
-    drift ``'t'`` when ``d + D = 1``, none beyond); ``tsconv.fit_arima`` of it, alone
-    (skipped when it refuses the shortened series), forecast ``h`` steps, the scores
-    ``|actual - mean| / se`` appended one by one. The factor is the
-    ``ceil((N + 1) * level / 100)``-th smallest of the ``N`` scores (``inf`` when that
-    exceeds ``N``).
+    For every series with finalists (``(p, q, P, Q, constant)``, best first; empty:
+    skipped) and every window ``w = 1 .. n_windows``: the series without its last
+    ``w * h`` values gets its differencing orders ``(d, D) = differencing(shortened)``
+    anew; every finalist keeps its ARMA orders (season ``s`` when ``P``, ``D`` or ``Q`` is
+    positive) and its constant if it has one (``'c'`` when ``d + D = 0``, drift ``'t'``
+    when ``d + D = 1``, none beyond) and is fitted alone by ``tsconv.fit_arima`` (skipped
+    when it refuses the shortened series); its AICc counts when the fit converged and
+    every AR and MA root lies beyond 1.01 in modulus, else it is infinite. The finalist
+    with the smallest AICc (the earlier one on ties, so the first fitted one when all are
+    infinite) is forecast ``h`` steps, the scores ``|actual - mean| / se`` appended one by
+    one. The factor is the ``ceil((N + 1) * level / 100)``-th smallest of the ``N``
+    scores (``inf`` when that exceeds ``N``).
     """
     import math
     import warnings
@@ -374,24 +377,31 @@ def conformal_factor(series, specs, h, n_windows, level, s, differencing):
     from tsconv import fit_arima
 
     scores = []
-    for y, spec in zip(series, specs):
-        if spec is None:
-            continue
-        (p, _, q), (P, _, Q, _), trend = spec
+    for y, cands in zip(series, finalists):
         for w in range(1, n_windows + 1):
             n = len(y) - w * h
-            if n < 2 or max(y[:n]) == min(y[:n]):
+            if not cands or n < 2 or max(y[:n]) == min(y[:n]):
                 continue
             d, D = differencing(y[:n])
-            tr = "n" if trend == "n" or d + D > 1 else ("c" if d + D == 0 else "t")
-            seasonal = P or D or Q
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    f = fit_arima(list(y[:n]), (p, d, q), (P, D, Q, s if seasonal else 0), tr)
-                    fc = f.forecast(h)
-            except ValueError:
+            chosen = None
+            for p, q, P, Q, constant in cands:
+                tr = "n" if not constant or d + D > 1 else ("c" if d + D == 0 else "t")
+                seasonal = P or D or Q
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        f = fit_arima(list(y[:n]), (p, d, q), (P, D, Q, s if seasonal else 0), tr)
+                        fc = f.forecast(h)
+                except ValueError:
+                    continue
+                roots = f.roots()
+                far = all(abs(complex(z)) > 1.01 for z in list(roots["ar"]) + list(roots["ma"]))
+                crit = float(f.aicc) if f.converged and far and math.isfinite(f.aicc) else math.inf
+                if chosen is None or crit < chosen[0]:
+                    chosen = (crit, fc)
+            if chosen is None:
                 continue
+            fc = chosen[1]
             for j in range(h):
                 se = float(fc.se[j])
                 if se > 0 and math.isfinite(se):

@@ -1,16 +1,19 @@
 """Private conformal calibration of :mod:`tsconv.auto`'s prediction intervals.
 
-Rolling-origin refits of the chosen models: for window ``w = 1 .. n_windows`` every
-series is cut ``w * h`` observations before its end, its differencing orders ``(d, D)``
-are chosen again on the shortened series by the search's own tests (so that the windows
-replay that part of the selection instead of inheriting it from data that include them),
-its chosen ARMA orders, constant and regressors are refitted to the shortened series
-with the restarts of the final fit (one batched fit per specification, differencing and
-window, as in the search) and forecast ``h`` steps. The score of a window forecast is
-its absolute error divided by its own forecast standard error, ``|y - yhat| / se``. The
-scores of the whole panel (every series, window and horizon) calibrate one factor per
-level: the split-conformal quantile, the ``ceil((N + 1) * level / 100)``-th smallest of
-the ``N`` scores, which replaces the normal quantile ``z`` in ``mean +- z * se``.
+Rolling-origin replays of the end of the selection: for window ``w = 1 .. n_windows``
+every series is cut ``w * h`` observations before its end, its differencing orders
+``(d, D)`` are chosen again on the shortened series by the search's own tests, its
+finalists (the best few candidates of its search on the whole series, best first) are
+refitted there as the search fits candidates (one batched fit per candidate,
+differencing and window), the one with the lowest criterion is chosen again (when
+the search's rules reject every refit, the first finalist that could be fitted) and
+forecast ``h`` steps. The windows so replay the choice of the differencing
+and, among the finalists, of the model, instead of inheriting both from data that
+include them. The score of a window forecast is its absolute error divided by its own
+forecast standard error, ``|y - yhat| / se``. The scores of the whole panel (every
+series, window and horizon) calibrate one factor per level: the split-conformal
+quantile, the ``ceil((N + 1) * level / 100)``-th smallest of the ``N`` scores, which
+replaces the normal quantile ``z`` in ``mean +- z * se``.
 """
 
 from __future__ import annotations
@@ -25,44 +28,49 @@ from tsconv import _stepwise
 
 
 def window_scores(
-    series: list[NDArray[np.float64]], cand: Any, differencing: Callable[[NDArray[np.float64], Any], tuple[int, int]],
-    s: int, h: int, n_windows: int, method: str, maxiter: int, ic: str, exog: NDArray[np.float64] | None = None,
-    exog_names: list[str] | None = None,
+    series: list[NDArray[np.float64]], finalists: list[list[Any]],
+    differencing: Callable[[NDArray[np.float64], Any], tuple[int, int]], s: int, h: int, n_windows: int,
+    method: str, maxiter: int, ic: str, exog: NDArray[np.float64] | None = None, exog_names: list[str] | None = None,
 ) -> NDArray[np.float64]:
-    """Scores ``(n_windows, len(series), h)`` of one chosen specification ``cand`` over a
-    group of series (NaN where a shortened series is too short for the specification or
-    its fit fails). ``differencing(y, X)``: the ``(d, D)`` the search chooses for the
-    series ``y`` (regressors ``X`` ``(n, m)`` or None). ``exog``: regressors ``(k, n, m)``
-    of a group of series of equal length ``n``."""
+    """Scores ``(n_windows, len(series), h)`` (NaN where a shortened series is too short
+    for every finalist or no finalist could be fitted). ``finalists[j]``: the candidates
+    of series ``j``, its chosen one first. ``differencing(y, X)``: the ``(d, D)`` the
+    search chooses for the series ``y`` (regressors ``X`` ``(n, m)`` or None).
+    ``exog``: regressors ``(k, n, m)`` of series of equal length ``n``."""
     out = np.full((n_windows, len(series), h), np.nan)
     for w in range(1, n_windows + 1):
         cut = w * h
-        groups: dict[tuple[int, int], list[int]] = {}
+        groups: dict[tuple[Any, int, int], list[int]] = {}
         for j, v in enumerate(series):
-            if v.size - cut >= 2:
-                short = v[: v.size - cut]
-                x = None if exog is None else exog[j, : v.size - cut]
-                if np.ptp(short) > 0:
-                    groups.setdefault(differencing(short, x), []).append(j)
-        for (d, D), rows in groups.items():
-            short_series = [series[j][: series[j].size - cut] for j in rows]
+            if v.size - cut >= 2 and np.ptp(v[: v.size - cut]) > 0:
+                d, D = differencing(v[: v.size - cut], None if exog is None else exog[j, : v.size - cut])
+                for cand in dict.fromkeys(_stepwise.canonical(c, d, D) for c in finalists[j]):
+                    groups.setdefault((cand, d, D), []).append(j)
+        # per series: (rank of the finalist's criterion, finalist position, scores)
+        best: dict[int, tuple[float, int, NDArray[np.float64]]] = {}
+        for (cand, d, D), rows in groups.items():
+            short = [series[j][: series[j].size - cut] for j in rows]
             ex = None if exog is None else exog[rows][:, : exog.shape[1] - cut]
-            _, batch, fitted = _stepwise.fit_group(short_series, cand, d, D, s, method,
-                                                   maxiter, ic, restarts=True, exog=ex, exog_names=exog_names)
+            crit, batch, fitted = _stepwise.fit_group(short, cand, d, D, s, method, maxiter, ic, exog=ex,
+                                                      exog_names=exog_names)
             if batch is None:
                 continue
             fut = None if exog is None else exog[rows][fitted][:, exog.shape[1] - cut : exog.shape[1] - cut + h]
             try:
                 fc = batch.forecast(h, exog_future=fut)
-            except (ValueError, np.linalg.LinAlgError):  # no scores from this window's fit
+            except (ValueError, np.linalg.LinAlgError):  # no scores from this fit
                 continue
             for jj, r in enumerate(fitted):
                 j = rows[int(r)]
                 n = series[j].size
-                actual = series[j][n - cut : n - cut + h]
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    sc = np.abs(actual - fc.mean[jj]) / fc.se[jj]
-                out[w - 1, j] = np.where(np.isfinite(sc), sc, np.nan)
+                    sc = np.abs(series[j][n - cut : n - cut + h] - fc.mean[jj]) / fc.se[jj]
+                pos = [_stepwise.canonical(c, d, D) for c in finalists[j]].index(cand)
+                key = (float(crit[int(r)]), pos)
+                if j not in best or key < best[j][:2]:
+                    best[j] = (key[0], key[1], np.where(np.isfinite(sc), sc, np.nan))
+        for j, (_, _, sc) in best.items():
+            out[w - 1, j] = sc
     return out
 
 

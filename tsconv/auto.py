@@ -254,12 +254,17 @@ class AutoARIMA:
         ``mean +- c * se`` with ``c`` calibrated on the panel's own recent history
         instead of the normal quantile ``z``: every series is cut ``w * h``
         observations before its end (``w = 1 .. n_windows``), its differencing orders
-        are chosen again on the shortened series, its chosen ARMA orders are refitted
-        there and forecast ``h`` steps; ``c`` is the split-conformal quantile of the scores
+        are chosen again on the shortened series, its ``window_candidates`` best
+        candidates of the search are refitted there, the one with the lowest criterion
+        is forecast ``h`` steps; ``c`` is the split-conformal quantile of the scores
         ``|error| / se`` of those forecasts, pooled over series, windows and horizons
         (see Notes).
     n_windows : int, default 1
         Rolling-origin windows of ``intervals='conformal'``.
+    window_candidates : int, default 3
+        The finalists of ``intervals='conformal'``: how many of the best candidates of
+        a series' search (its chosen model first) each window chooses among again. 1:
+        the windows refit the chosen model only.
 
     Attributes
     ----------
@@ -291,8 +296,15 @@ class AutoARIMA:
     fewer than ``level / (100 - level)`` scores in the panel (19 at 95%: a single
     quarterly series with ``h = 8`` and ``n_windows = 1``), the factor is the normal
     quantile (the model intervals); a level's factor is never below that of a lower
-    level asked in the same call (intervals stay nested). The refits cost one batched fit per chosen model
-    and window, in :meth:`forecast`.
+    level asked in the same call (intervals stay nested). The refits cost one batched
+    fit per finalist, differencing orders and window, in :meth:`forecast`.
+
+    The windows replay the end of the selection because the chosen model, picked
+    among many on data that include the windows, fits them better than it forecasts
+    the future: refitting only the chosen orders gave 95% coverages of 0.92 and 0.94 on
+    M1 quarterly and monthly, choosing among the three best candidates 0.94 and 0.94,
+    a whole new search per window 0.94 and 0.955 at twice the time of the fit (the design data of
+    ``docs/estimation.md``).
 
     Examples
     --------
@@ -339,6 +351,7 @@ class AutoARIMA:
         n_jobs: int = 1,
         intervals: str = "conformal",
         n_windows: int = 1,
+        window_candidates: int = 3,
     ) -> None:
         self.season_length = as_int(season_length, "season_length", minimum=1)
         if not isinstance(stepwise, bool):
@@ -372,6 +385,7 @@ class AutoARIMA:
             raise ValueError(f"intervals must be 'conformal' or 'model', got {intervals!r}")
         self.intervals = intervals
         self.n_windows = as_int(n_windows, "n_windows", minimum=1)
+        self.window_candidates = as_int(window_candidates, "window_candidates", minimum=1)
         self._panel: _Panel | None = None
         self.interval_factors: dict[float, float] = {}
 
@@ -451,14 +465,17 @@ class AutoARIMA:
                 results = list(ex.map(run, chunks))
         else:
             results = [run(c) for c in chunks]
+        # the finalists of every series: its chosen candidate, then the next best it tried
+        finalists: list[list[Any]] = [[] for _ in range(k)]
         for rows, b, t in results:
             for i, cand, tr in zip(rows, b, t):
                 best[i] = cand
                 if cand is not None:
                     crit[i] = tr[cand]
+                    rest = sorted((c for c in tr if c != cand and np.isfinite(tr[c])), key=lambda c: tr[c])
+                    finalists[i] = [cand] + rest[: self.window_candidates - 1]
         # the chosen models, refitted with the optimizer's restarts, one batch per model
         self._batches: list[tuple[Any, NDArray[np.intp]]] = []
-        self._specs: list[tuple[Any, int, int, list[str] | None]] = []
         self._where: dict[int, tuple[int, int]] = {}
         self._scores: dict[int, NDArray[np.float64]] = {}
         groups: dict[tuple[Any, int, int, Any], list[int]] = {}
@@ -482,11 +499,11 @@ class AutoARIMA:
                 fallback[i] = "naive"
             g = len(self._batches)
             self._batches.append((batch, chosen))
-            self._specs.append((cand, d, D, names))
             for j, i in enumerate(chosen):
                 self._where[int(i)] = (g, j)
                 crit[i] = float(getattr(batch, self.ic)[j])
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
+        self._finalists = finalists
         return self
 
     def _differencing(self, y: NDArray[np.float64], X: NDArray[np.float64] | None) -> tuple[int, int]:
@@ -605,17 +622,22 @@ class AutoARIMA:
         return _forecast_frame(panel, h, mean, se, levels, self._fallback, factors)
 
     def _window_scores(self, h: int) -> NDArray[np.float64]:
-        """The conformal scores ``|error| / se`` of the rolling-origin refits of every
-        chosen model for horizon ``h`` (all series, windows and horizons; NaN where a
+        """The conformal scores ``|error| / se`` of the rolling-origin replays of every
+        modelled series for horizon ``h`` (all series, windows and horizons; NaN where a
         series is too short), computed once per ``h``."""
         if h not in self._scores:
             panel = self._check_fitted()
             parts = []
-            for (batch, rows), (cand, d, D, names) in zip(self._batches, self._specs):
-                ex = None if batch.exog is None else np.stack(panel.xs([int(i) for i in rows]))
-                parts.append(_conformal.window_scores([panel.values[int(i)] for i in rows], cand, self._differencing,
-                                                      self.season_length, h, self.n_windows, self.method, self.maxiter,
-                                                      self.ic, exog=ex, exog_names=names).ravel())
+            byx: dict[Any, list[int]] = {}
+            for i in sorted(self._where):
+                byx.setdefault(panel.xgroup(i), []).append(i)
+            for xg, rows in byx.items():
+                ex = None if xg is None else np.stack(panel.xs(rows))
+                names = None if xg is None else [str(c) for c, keep in zip(panel.xnames, xg[1]) if keep]
+                parts.append(_conformal.window_scores(
+                    [panel.values[i] for i in rows], [self._finalists[i] for i in rows], self._differencing,
+                    self.season_length, h, self.n_windows, self.method, self.maxiter, self.ic, exog=ex,
+                    exog_names=names).ravel())
             self._scores[h] = np.concatenate(parts) if parts else np.zeros(0)
         return self._scores[h]
 
