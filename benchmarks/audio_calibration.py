@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                   "before (per-query null only) and after the music null (Matcher.calibrate), from the same queries; "
                   "in-catalog top-1, second wrong track, TPR at the empirical FPR of 1%. There is no peer in this section: "
                   "no other library in the environment answers the same question.")
+    res.placeholders({args.dest: "DEST", "--cache": "CACHE", "--dump": "FILE"})
     data: dict = {}
     raw: dict = {}
     for label, packages, must in (("A (colobot hubs)", None, ("music002", "music004", "music013")),

@@ -1,6 +1,6 @@
 """Catalog cost against catalog hours: build, file size, load, memory, query time, top-1.
 
-Usage: ``python benchmarks/audio_scale.py DEST [--hours 1 8 32] [--queries 20] [--music DIR]``
+Usage: ``python benchmarks/audio_scale.py DEST --music CACHE [--hours 1 8 32] [--queries 20]``
 
 Catalogs of the given hours are built in ``DEST`` from the decoded 8 kHz music cache
 (``--music``, ``.npy`` files named ``<package>__<file>.npy``; only the packages listed under
@@ -126,7 +126,7 @@ def main() -> int:
     ap.add_argument("dest")
     ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 8.0, 32.0])
     ap.add_argument("--queries", type=int, default=20)
-    ap.add_argument("--music", default="/work/music/cache8k")
+    ap.add_argument("--music", required=True, help="the decoded 8 kHz music cache (audio_calibration.py --cache)")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--_build", help=argparse.SUPPRESS)
     ap.add_argument("--_measure", help=argparse.SUPPRESS)
@@ -165,6 +165,7 @@ def main() -> int:
             os.unlink(path)
     res = Results("audio_scale", "Audio catalog: cost against catalog hours",
                   __doc__.split("\n\n", 1)[1])
+    res.placeholders({args.dest: "DEST", "--music": "CACHE"})
     res.table(["hours", "load", "build s/h", "file MB", "load s", "RSS after load anon/file MiB",
                "RSS after queries anon/file MiB", "peak RSS MiB", "first query s (index)",
                "query s clean 3 s", "query s -15 dB", "top-1 clean / -15 dB"], rows,

@@ -139,11 +139,7 @@ def save_results(rep: Report, args: argparse.Namespace, sources: list[Source], n
         excerpts at random offsets with a random gain (+-20 dB), a random 3-band peaking EQ (+-12 dB) and
         Gaussian noise at the given SNR; {n} queries per cell (seed {args.seed}). There is no peer in this
         section: no other library in the environment answers the same question.""")
-    cmd = res.record["command"].split()
-    for flag, name in (("--audio-dir", "DEST/catalog"), ("--negatives", "DEST/negatives"), ("--json", "FILE")):
-        if flag in cmd:  # no path of this machine in the record
-            cmd[cmd.index(flag) + 1] = name
-    res.record["command"] = " ".join(cmd)
+    res.placeholders({"--audio-dir": "DEST/catalog", "--negatives": "DEST/negatives", "--json": "FILE"})
     snr = [r for r in rep.rows if r["kind"] == "snr"]
     levels = sorted({r["snr"] for r in snr}, reverse=True)
     cols = ["clip", "noise"] + [f"{v:g} dB" for v in levels]
