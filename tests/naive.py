@@ -355,7 +355,22 @@ def matcher_evidence_level(clip, coef, origin, sr, f_low=30.0, q=0.5, nperseg=25
     return ratios[lo] + (pos - lo) * (ratios[hi] - ratios[lo])
 
 
-def conformal_factor(series, finalists, h, n_windows, level, s, differencing):
+def recent_scale(resid, m):
+    """The recent residual scale of ``AutoARIMA``'s conformal intervals: the mean square
+    of the last ``m`` finite residuals (all of them when fewer), pooled with ``m``
+    pseudo-residuals at the mean square ``v`` of all of them, over ``v``, square-rooted;
+    1 when there is no finite nonzero residual."""
+    import math
+
+    e = [float(x) for x in resid if math.isfinite(float(x))]
+    v = sum(x * x for x in e) / len(e) if e else 0.0
+    if not v > 0.0:
+        return 1.0
+    last = e[-m:]
+    return math.sqrt((sum(x * x for x in last) + m * v) / ((len(last) + m) * v))
+
+
+def conformal_factor(series, finalists, h, n_windows, level, s, differencing, scaled=True):
     """The split-conformal factor of ``AutoARIMA(intervals='conformal')``, window by window.
 
     For every series with finalists (``(p, q, P, Q, constant)``, best first; empty:
@@ -367,8 +382,9 @@ def conformal_factor(series, finalists, h, n_windows, level, s, differencing):
     when it refuses the shortened series); its AICc counts when the fit converged and
     every AR and MA root lies beyond 1.01 in modulus, else it is infinite. The finalist
     with the smallest AICc (the earlier one on ties, so the first fitted one when all are
-    infinite) is forecast ``h`` steps, the scores ``|actual - mean| / se`` appended one by
-    one. The factor is the ``ceil((N + 1) * level / 100)``-th smallest of the ``N``
+    infinite) is forecast ``h`` steps, the scores ``|actual - mean| / (r * se)`` appended
+    one by one, ``r`` the :func:`recent_scale` of that fit's residuals with ``m = h`` (1
+    when not ``scaled``). The factor is the ``ceil((N + 1) * level / 100)``-th smallest of the ``N``
     scores (``inf`` when that exceeds ``N``).
     """
     import math
@@ -398,12 +414,13 @@ def conformal_factor(series, finalists, h, n_windows, level, s, differencing):
                 far = all(abs(complex(z)) > 1.01 for z in list(roots["ar"]) + list(roots["ma"]))
                 crit = float(f.aicc) if f.converged and far and math.isfinite(f.aicc) else math.inf
                 if chosen is None or crit < chosen[0]:
-                    chosen = (crit, fc)
+                    chosen = (crit, fc, f)
             if chosen is None:
                 continue
             fc = chosen[1]
+            r = recent_scale(chosen[2].resid, h) if scaled else 1.0
             for j in range(h):
-                se = float(fc.se[j])
+                se = float(fc.se[j]) * r
                 if se > 0 and math.isfinite(se):
                     scores.append(abs(float(y[n + j]) - float(fc.mean[j])) / se)
     scores.sort()

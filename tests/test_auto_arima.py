@@ -326,6 +326,13 @@ def test_auto_arima_bad_options(kw, match):
         auto_arima(np.asarray(N0657), 2, **kw)
 
 
+def test_auto_arima_recent_scale_must_be_a_bool():
+    from tsconv import AutoARIMA
+
+    with pytest.raises(TypeError, match="recent_scale.*'yes'"):
+        AutoARIMA(recent_scale="yes")
+
+
 def test_forecast_before_fit_is_refused_and_a_constant_regressor_is_dropped():
     from tsconv import AutoARIMA
 
@@ -605,7 +612,7 @@ def _finalists(model):
 
 
 def test_conformal_factor_equals_window_by_window_choices_among_the_finalists_with_fit_arima():
-    from naive import conformal_factor
+    from naive import conformal_factor, recent_scale
 
     from tsconv import AutoARIMA
 
@@ -622,17 +629,30 @@ def test_conformal_factor_equals_window_by_window_choices_among_the_finalists_wi
     # than 1e-2 at some level (checked below), so the comparison holds to 1e-3
     one = AutoARIMA(season_length=4, n_windows=2, window_candidates=1).fit(series)
     one.forecast(8, level=(80, 95))
-    moved = []
+    # every series' intervals are also scaled by the recent scale of its model's residuals
+    # (naive.recent_scale of the fitted model's resid over the last h = 8)
+    r = np.array([recent_scale(model.models[i].resid, 8) for i in range(len(series))])
+    np.testing.assert_allclose(model.interval_scales.to_numpy(), r, rtol=1e-9)
+    assert np.ptp(r) > 0.05  # the scales differ between these series
+    plain = AutoARIMA(season_length=4, n_windows=2, recent_scale=False).fit(series)
+    fc_plain = plain.forecast(8, level=(80, 95))
+    np.testing.assert_array_equal(plain.interval_scales.to_numpy(), 1.0)
+    moved, unscaled = [], []
     for lev in (80, 95):
         want = conformal_factor(series, _finalists(model), 8, 2, lev, 4, _differencing(4))
         assert np.isfinite(want) and want > 1.0
         assert model.interval_factors[lev] == pytest.approx(want, rel=1e-3)
-        np.testing.assert_allclose((fc[f"hi-{lev}"] - fc["mean"]).to_numpy(), model.interval_factors[lev] * se, rtol=1e-9)
-        np.testing.assert_allclose((fc["mean"] - fc[f"lo-{lev}"]).to_numpy(), model.interval_factors[lev] * se, rtol=1e-9)
+        width = model.interval_factors[lev] * np.repeat(r, 8) * se
+        np.testing.assert_allclose((fc[f"hi-{lev}"] - fc["mean"]).to_numpy(), width, rtol=1e-9)
+        np.testing.assert_allclose((fc["mean"] - fc[f"lo-{lev}"]).to_numpy(), width, rtol=1e-9)
         want_one = conformal_factor(series, _finalists(one), 8, 2, lev, 4, _differencing(4))
         assert one.interval_factors[lev] == pytest.approx(want_one, rel=1e-3)
         moved.append(abs(want_one / want - 1))
-    assert max(moved) > 1e-2
+        want_plain = conformal_factor(series, _finalists(plain), 8, 2, lev, 4, _differencing(4), scaled=False)
+        assert plain.interval_factors[lev] == pytest.approx(want_plain, rel=1e-3)
+        np.testing.assert_allclose((fc_plain[f"hi-{lev}"] - fc_plain["mean"]).to_numpy(), want_plain * se, rtol=1e-3)
+        unscaled.append(abs(want_plain / want - 1))
+    assert max(moved) > 1e-2 and max(unscaled) > 1e-2
 
 
 def test_conformal_intervals_fall_back_to_the_model_intervals_with_too_few_scores():

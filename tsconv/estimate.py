@@ -1166,13 +1166,46 @@ def _mean_form(batch: ARIMABatch) -> tuple[NDArray[np.float64], str]:
     return np.column_stack([alpha, slope]), "ct"
 
 
+def _arma_polys(batch: ARIMABatch) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The AR and MA polynomials ``(k, .)`` of every row of ``batch`` (seasonal factors
+    multiplied in, regression coefficients left out)."""
+    x = batch.params.copy()
+    x[:, batch.spec.slices[0]] = 0.0
+    _, ar, ma = batch.spec.polys(x)
+    return ar, ma
+
+
+def _demeaned(batch: ARIMABatch, beta: NDArray[np.float64], trend: str, rows: NDArray[np.intp], n: int) -> NDArray[np.float64]:
+    """The series ``rows`` of ``batch`` (all of length ``n``) minus their regression mean
+    (``beta`` and ``trend`` of :func:`_mean_form`)."""
+    Y = np.stack([batch.series[i] for i in rows])
+    X = _regressors(trend, batch.exog, int(n), len(batch))
+    X = X[rows] if X.ndim == 3 else np.broadcast_to(X, (len(rows), *X.shape))
+    return Y - np.einsum("knm,km->kn", X, beta[rows])
+
+
+def _batch_residuals(batch: ARIMABatch) -> list[NDArray[np.float64]]:
+    """The exact one-step prediction errors of every series of ``batch``: its model's
+    ``resid`` (:meth:`tsconv.ARIMA.residuals`) without the first ``d + s D`` values
+    (NaN there), one array per series, one compiled pass per group of equal length."""
+    spec = batch.spec
+    beta, trend = _mean_form(batch)
+    ar, ma = _arma_polys(batch)
+    out: list[NDArray[np.float64]] = [np.zeros(0)] * len(batch)
+    for n in np.unique(batch.nobs):
+        rows = np.flatnonzero(batch.nobs == n)
+        w = _ep.difference(_demeaned(batch, beta, trend, rows, int(n)), spec.d, spec.D, spec.s)
+        v, _ = _ep.exact_innovations(ar[rows], ma[rows], w)
+        for r, vr in zip(rows, v):
+            out[int(r)] = vr
+    return out
+
+
 def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     spec = batch.spec
     k = len(batch)
     beta, trend = _mean_form(batch)
-    x = batch.params.copy()
-    x[:, spec.slices[0]] = 0.0
-    _, ar, ma = spec.polys(x)
+    ar, ma = _arma_polys(batch)
     diff = np.array([1.0])
     for _ in range(spec.d):
         diff = np.convolve(diff, [1.0, -1.0])
@@ -1201,10 +1234,7 @@ def _batch_forecast(batch: ARIMABatch, h: int, exog_future: Any) -> tuple[NDArra
         Xf[:, :, m_reg - n_exog :] = ef
     for n in np.unique(batch.nobs):
         rows = np.flatnonzero(batch.nobs == n)
-        Y = np.stack([batch.series[i] for i in rows])
-        X = _regressors(trend, batch.exog, int(n), k)
-        X = X[rows] if X.ndim == 3 else np.broadcast_to(X, (len(rows), *X.shape))
-        z = Y - np.einsum("knm,km->kn", X, beta[rows])
+        z = _demeaned(batch, beta, trend, rows, int(n))
         ztail[rows] = z[:, n - L :] if L else np.zeros((len(rows), 0))
         Xf[rows, :, : m_reg - n_exog] = _ep.trend_matrix(trend, h, int(n) + 1)
         if Lm:
