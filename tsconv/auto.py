@@ -307,7 +307,8 @@ class AutoARIMA:
     score but gets the panel's factor; fallback series keep their own intervals. With
     fewer than ``level / (100 - level)`` scores in the panel (19 at 95%: a single
     quarterly series with ``h = 8`` and ``n_windows = 1``), the factor is the normal
-    quantile (the model intervals); a level's factor is never below that of a lower
+    quantile (the model intervals when no level asked got enough scores; else they are
+    also multiplied by the series' recent scale ``r``); a level's factor is never below that of a lower
     level asked in the same call (intervals stay nested). The refits cost one batched
     fit per finalist, differencing orders and window, in :meth:`forecast`.
 
