@@ -114,14 +114,17 @@ class Results:
 
     def placeholders(self, names: dict[str, str]) -> None:
         """Replace the values of the options ``names`` (``{"--cache": "CACHE"}``; a positional
-        argument by its value: ``{args.dest: "DEST"}``) in the recorded command by those
-        names: no path of this machine in the record."""
+        argument by its value: ``{args.dest: "DEST"}``; every occurrence) in the recorded
+        command by those names: no path of this machine in the record."""
         cmd = self.record["command"].split(" ")
         for key, name in names.items():
-            if key in cmd and key.startswith("--") and cmd.index(key) + 1 < len(cmd):
-                cmd[cmd.index(key) + 1] = name
-            elif key in cmd:
-                cmd[cmd.index(key)] = name
+            for i, word in enumerate(cmd):
+                if word != key:
+                    continue
+                if key.startswith("--") and i + 1 < len(cmd):
+                    cmd[i + 1] = name  # every occurrence of a repeated option
+                elif not key.startswith("--"):
+                    cmd[i] = name
         self.record["command"] = " ".join(cmd)
 
     def table(self, columns: list[str], rows: list[list[Any]], caption: str = "") -> None:

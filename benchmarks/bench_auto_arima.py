@@ -212,7 +212,7 @@ def to_record(raw: dict, rec: dict) -> dict:
             else:
                 speed = "not compared" if r.get(f"{name}_merged") else ""
             rows.append([f"{r['frequency']} ({r['series']}, h = {r['h']})" if first else "", name,
-                         f"{v['mean_mase']:.3f}", f"{v['coverage_95']:.3f}", f"{v['wall_s']:.1f} s", speed,
+                         f"{v['mean_mase']:.3f}", f"{v['coverage_95']:.4f}", f"{v['wall_s']:.1f} s", speed,
                          v["crashes"], v["no_forecast"]])
             first = False
     rec["blocks"].append({"caption": "", "columns": ["M3 subset", "tool", "mean MASE", "95% coverage", "wall",
@@ -269,7 +269,11 @@ def _merge_all(raw: dict, paths: list[str]) -> str:
             other = json.load(f)
         if "pmdarima" in merge(raw, other):
             m = other["machine"]
-            merged.append(f"``{_command(other['command'])}``, commit {other['commit']}, load {m['load_start']} to {m['load_end']}")
+            # rows that record had merged itself keep the run that measured them
+            merged.append(other["data"]["raw"].get("pmdarima_run") or
+                          f"``{_command(other['command'])}``, commit {other['commit']}, load {m['load_start']} to {m['load_end']}")
+    if merged:
+        raw["pmdarima_run"] = "; ".join(merged)
     return PM_MERGED.format(runs="; ".join(merged)) if merged else ""
 
 
@@ -343,6 +347,7 @@ def main() -> None:
     pm = _merge_all(results, args.merge) or (PM_SAME if "pmdarima" in tools else "")
     res = Results("auto_arima", "Automatic ARIMA", _what(results, pm))
     res.record["command"] = _command(res.record["command"])
+    res.placeholders({"--merge": "RECORD"})
     to_record(results, res.record)
     res.save(args.out)
 
