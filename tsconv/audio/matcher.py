@@ -1025,8 +1025,9 @@ class Matcher:
         without that track (leave-one-track-out); the probability each gets is recorded.
         :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`tsconv.audio.Candidates.p` then
         report ``max(p, P(p_probe <= p))`` for a
-        clip of that duration (interpolated in log-duration; a log-log linear tail below
-        the smallest probe): the per-query null describes noise-like clips, the music null
+        clip of that duration (interpolated in log-duration; below the smallest tenth of the
+        probes a power tail whose exponent is the 95% lower confidence bound of its Hill
+        estimate): the per-query null describes noise-like clips, the music null
         the passages of real music that correlate with much of the catalog (near-silent
         stretches with clicks, pulsed passages). Saved with the catalog. Costs
         ``2 * per_track`` coarse searches per track, each of the whole catalog's index with
