@@ -9,9 +9,9 @@ of each track are searched in the catalog *without that track* (leave-one-track-
 the per-query probability each gets is recorded, per clip duration. A query's probability
 is then recalibrated: ``p = max(p_query, P(p_probe <= p_query))``, the second term read
 from the recorded probes (interpolated in log-duration). Below the smallest tenth of the
-probes (at least ten of them) that share is a power tail, ``(k / n) (p / p_(k))^s`` through the ``k``-th smallest
-probe, whose exponent ``s`` is the one-sided 95% lower confidence bound of its maximum-
-likelihood (Hill) estimate from those ``k`` probes: a few hundred probes cannot say how
+probes (at least ten of them) that share is a power tail, ``(k / n) (p / p_(k))^s``
+through the ``k``-th smallest probe, whose exponent ``s`` is the one-sided 95% lower
+confidence bound of its maximum-likelihood (Hill) estimate from those ``k`` probes: a few hundred probes cannot say how
 rare a probability of 1e-6 is among unrelated songs, and the bound errs on the side of a
 larger ``p`` (a two-point line through the smallest probe, the earlier tail, let 2 of 300
 out-of-catalog 3 s clips through at p <= 1e-3 on a one-hour catalog). Noise stays
