@@ -308,8 +308,8 @@ class AutoARIMA:
     fewer than ``level / (100 - level)`` scores in the panel (19 at 95%: a single
     quarterly series with ``h = 8`` and ``n_windows = 1``), the factor is the normal
     quantile (the model intervals when no level asked got enough scores; else they are
-    also multiplied by the series' recent scale ``r``); a level's factor is never below that of a lower
-    level asked in the same call (intervals stay nested). The refits cost one batched
+    also multiplied by the series' recent scale ``r``); a level's factor is never below
+    that of a lower level asked in the same call (intervals stay nested). The refits cost one batched
     fit per finalist, differencing orders and window, in :meth:`forecast`.
 
     The windows replay the end of the selection because the chosen model, picked
@@ -323,7 +323,7 @@ class AutoARIMA:
     were noisier than its past and narrows the others: one panel-wide factor fits the
     typical series, while the errors of a series whose noise grows with its level
     (fast-growing series) outgrow it. It lowers the mean scaled interval score (MSIS,
-    the M4 competition's interval measure) on four of the five data sets of
+    the M4 competition's interval measure) on five of the six data sets of
     ``docs/estimation.md`` (M1 quarterly is the exception).
 
     Examples
