@@ -16,6 +16,7 @@ import naive
 import tsconv
 from tsconv.audio import CatalogError, Match, Matcher, RateMismatchWarning, degrade, load
 from tsconv.audio import catalog as catalog_mod
+from tsconv.audio import matcher as matcher_mod
 from tsconv.audio._search import BlockIndex
 from tsconv.audio._synth import synth_track
 from tsconv.audio.io import resample_to
@@ -371,6 +372,49 @@ def test_exact_scores_equal_naive_pearson(matcher):
     lags, s, o = matcher._scores(q, t, np.concatenate([np.full(50, 7.0), x[:150]]), -50, 1)
     ref0, n0 = _pearson_over_overlap(q, x, -50)
     assert o[0] == n0 == 150 and s[0] == pytest.approx(ref0, abs=1e-10)
+
+
+def test_exact_scores_of_quiet_places_are_scaled_by_their_stored_power():
+    """Where the stored track is near silent (here: its last second is digital silence) the
+    Pearson score is multiplied by ``sqrt(min(1, power / _QUIET))``, ``power`` the mean
+    square of the stored samples over the overlap (a loop over lags as the reference)."""
+    x = np.r_[synth_track(3.0, SR, seed=7), np.zeros(SR, np.float32)]
+    m = Matcher()
+    m.add("ends", x, SR)
+    t = m._tracks[0]
+    stored = np.asarray(t.data, dtype=np.float64)
+    q = np.random.default_rng(4).standard_normal(400)
+    lo, n_lags = 3 * SR - 600, 900  # from sound, over its last sample, into the silence and past the end
+    view = np.zeros(n_lags + q.size - 1)
+    inside = stored[lo : lo + view.size]
+    view[: inside.size] = inside
+    lags, got, overlaps = m._scores(q, t, view, lo, n_lags)
+    quiet = 0
+    for i in range(0, n_lags, 7):
+        k = int(lags[i])
+        ref, n = _pearson_over_overlap(q, stored, k)
+        power = float(np.mean(stored[k : k + n] ** 2))
+        quiet += power < matcher_mod._QUIET
+        assert overlaps[i] == n and got[i] == pytest.approx(ref * np.sqrt(min(1.0, power / matcher_mod._QUIET)), abs=1e-11)
+    assert quiet > 20  # the floor was reached
+
+
+@pytest.mark.parametrize("start", [40000, 70000])
+def test_a_track_end_does_not_outrank_a_high_passed_bass_clip(start):
+    """A clip of bass-heavy music high-passed at 300 Hz keeps little but the filter's onset,
+    which a track's last sound before digital silence matched: in this catalog the place
+    after ``ends``' last sound scored 0.28-0.29 unfloored and out-ranked the true place
+    (0.22-0.26); with the stored-power floor (``_QUIET``) the true place is first."""
+    base = synth_track(20.0, SR, seed=3).astype(np.float64)
+    song = scipy.signal.sosfilt(scipy.signal.butter(8, 250, fs=SR, output="sos"), base) + 0.003 * base
+    m = Matcher()
+    m.add("song", song, SR)
+    m.add("ends", np.r_[synth_track(10.0, SR, seed=4), np.zeros(5 * SR, np.float32)], SR)
+    m.add("x", synth_track(12.0, SR, seed=5), SR)
+    m.add("y", synth_track(12.0, SR, seed=6), SR)
+    clip = degrade.band_limit(song[start : start + 3 * SR], SR, 300.0)
+    best = m.match(clip, SR, top_k=2, max_false_alarm=1.0)[0]
+    assert best.track == "song" and abs(best.offset_samples - start) <= 20  # the filter's group delay
 
 
 @pytest.mark.parametrize("lo", [8000, -3000, 48000 - 3500])  # inside; over the start; over the end
