@@ -426,3 +426,26 @@ def conformal_factor(series, finalists, h, n_windows, level, s, differencing, sc
     scores.sort()
     r = math.ceil((len(scores) + 1) * level / 100.0 - 1e-9)
     return scores[r - 1] if 1 <= r <= len(scores) else math.inf
+
+
+def bartlett_length(u, v):
+    """Bartlett's effective length of the correlation of ``u`` with ``v`` (equal lengths):
+    ``n / sum_k rho_u(k) rho_v(k)`` over every lag ``|k| < n``, each ``rho`` the sample
+    autocorrelation of the centred signal (``sum_t x_t x_{t+k} / sum_t x_t^2``), by its
+    definition lag by lag (Bartlett 1935; Box, Jenkins and Reinsel, Time Series Analysis,
+    eq. 11.1.7)."""
+    import math
+
+    u = [float(a) for a in u]
+    v = [float(b) for b in v]
+    n = len(u)
+    mu, mv = sum(u) / n, sum(v) / n
+    du, dv = [a - mu for a in u], [b - mv for b in v]
+    su, sv = math.fsum(a * a for a in du), math.fsum(b * b for b in dv)
+    total = 0.0
+    for k in range(-(n - 1), n):
+        lo, hi = max(0, -k), min(n, n - k)
+        ru = math.fsum(du[t] * du[t + k] for t in range(lo, hi)) / su
+        rv = math.fsum(dv[t] * dv[t + k] for t in range(lo, hi)) / sv
+        total += ru * rv
+    return n / total

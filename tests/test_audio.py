@@ -417,6 +417,54 @@ def test_a_track_end_does_not_outrank_a_high_passed_bass_clip(start):
     assert best.track == "song" and abs(best.offset_samples - start) <= 20  # the filter's group delay
 
 
+def test_effective_length_equals_bartlett_by_definition(matcher):
+    rng = np.random.default_rng(5)
+    n = 300
+    white = rng.standard_normal(n + 50)
+    tone = np.sin(0.3 * np.arange(n + 50)) + 0.3 * rng.standard_normal(n + 50)
+    for u, v in ((white[:n], rng.standard_normal(n)), (tone[:n], tone[50:] + rng.standard_normal(n)),
+                 (scipy.signal.lfilter([1.0], [1.0, -0.8], white)[:n], rng.standard_normal(n))):
+        q = np.r_[np.zeros(7), u, np.zeros(5)]  # the overlap is q[7:7 + n]
+        got = matcher._effective_length(q, 7, 7 + n, v)
+        assert got == pytest.approx(min(naive.bartlett_length(u, v), n), rel=1e-9)
+    assert matcher._effective_length(tone[:n], 0, n, tone[:n]) < 0.2 * n  # a shared tone: few independent pairs
+
+
+def test_exact_probability_unites_the_search_and_the_exact_score(matcher, tracks):
+    clip = _clip(tracks["song1"], 9000, 1.5)
+    found = matcher.candidates(clip, SR).fitted()
+    z = float(found.z.max())
+    pz = found.p_query(z)
+    for score, length in ((0.05, 3000.0), (0.2, 3000.0), (0.9, 500.0), (0.01, 3.5)):
+        ps = tsconv.false_alarm_probability(score, length, int(found.lags))
+        assert found.p_query(z, score, length) == max(min(1.0, pz / 0.99, ps / 0.01), np.nextafter(0, 1))
+    assert found.lags == sum(t.n for t in matcher._tracks) + len(matcher) * matcher._needle_len
+    with pytest.raises(TypeError, match="score and length must be given together.*length=None"):
+        found.p_query(z, 0.3)
+    with pytest.raises(TypeError, match="length must be a real number.*'many'"):
+        found.p(z, 0.3, "many")
+    with pytest.raises(ValueError, match="length a number above 2.*length=2"):
+        found.p_query(z, 0.3, 2)
+
+
+def test_evidence_above_the_search_band_reaches_the_probability():
+    """A clip high-passed at 1.5 kHz in white noise at -5 dB: the search (lower half of the
+    band) finds nothing significant (p 0.5 for its best chunk), the exact score at the true
+    place, among the places scored, is 0.125; the reported probability is the exact score's
+    (it was the search's, about 0.5, before)."""
+    tr = {f"t{i}": synth_track(20.0, SR, seed=70 + i) for i in range(4)}
+    m = Matcher()
+    for name, x in tr.items():
+        m.add(name, x, SR)
+    hp = scipy.signal.butter(8, 1500, "highpass", fs=SR, output="sos")
+    clip = degrade.add_noise(scipy.signal.sosfilt(hp, np.asarray(tr["t2"][50000:74000], float)), -5.0, "white", seed=1)
+    found = m.candidates(clip, SR).fitted()
+    assert found.p_query(float(found.z.max())) > 0.1
+    best = m.match(clip, SR, top_k=1)[0]
+    assert best.track == "t2" and abs(best.offset_samples - 50000) <= 8  # the filter's delay
+    assert best.false_alarm_probability < 1e-10
+
+
 @pytest.mark.parametrize("lo", [8000, -3000, 48000 - 3500])  # inside; over the start; over the end
 def test_wide_scores_equal_naive_pearson(matcher, tracks, lo):
     """The re-scoring over +-1024 lags (one FFT, prefix sums over each overlap) is exact."""
@@ -440,18 +488,18 @@ def test_refine_relocates_within_wide_window(matcher, tracks):
     """A candidate on a wrong place nearby is moved to the best exact score within +-_WIDE."""
     ti = matcher.tracks.index("song2")
     y = _clip(tracks["song2"], 12345, 1.0) + 0.1 * np.random.default_rng(3).standard_normal(SR)
-    score0, lag0, _, _ = matcher._refine(y, ti, 12345, 4)
+    score0, lag0, _, _, _ = matcher._refine(y, ti, 12345, 4)
     assert abs(lag0 - 12345) < 0.5
     for wrong in (12345 + 300, 12345 - _WIDE + 10):
-        score, lag, _, _ = matcher._refine(y, ti, wrong, 4, wide=_WIDE)
+        score, lag, _, _, _ = matcher._refine(y, ti, wrong, 4, wide=_WIDE)
         # the same score up to the filter's edge effects on a wider view (_VIEW_PAD of context)
         assert abs(lag - 12345) < 0.5 and score == pytest.approx(score0, abs=1e-3)
-        narrow, lag_n, _, _ = matcher._refine(y, ti, wrong, 4)
+        narrow, lag_n, _, _, _ = matcher._refine(y, ti, wrong, 4)
         assert abs(lag_n - 12345) > 4 and narrow < score0 / 2  # what the narrow refinement found
     # near the track's ends the partial windows are still scored over their overlap
     n = len(tracks["song2"])
     end = np.asarray(tracks["song2"][n - SR // 2 :], dtype=np.float64)
-    score, lag, overlap, _ = matcher._refine(np.concatenate([end, np.zeros(SR // 2)]), ti, n - SR // 2 - 200, 4, wide=_WIDE)
+    score, lag, overlap, _, _ = matcher._refine(np.concatenate([end, np.zeros(SR // 2)]), ti, n - SR // 2 - 200, 4, wide=_WIDE)
     assert abs(lag - (n - SR // 2)) < 0.5 and overlap == SR // 2
 
 

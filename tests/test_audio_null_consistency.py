@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tsconv.audio import Matcher
+from tsconv.audio import matcher as matcher_mod
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null
 from tsconv.audio._synth import synth_track
 
@@ -31,7 +32,10 @@ def _subset_probe(m: Matcher):
         sub = m.subset([n for k, n in enumerate(names) if k != ti])
         clip = m._probe_clip(ti, start, length)
         found = sub.candidates(clip, SR).fitted()
-        return found.p_query(float(np.max(found.z))) if len(found) else 1.0
+        if not len(found):
+            return 1.0
+        # what match() scores: the best 12 places, more tracks when the best score is weak
+        return min((r.false_alarm_probability for r in sub._verified(clip, SR, found, 12)), default=1.0)
 
     return probe
 
@@ -100,8 +104,14 @@ def test_every_reported_probability_carries_the_music_null(calibrated):
     assert found.p(z) == null.p(found.p_query(z), 3.0) > 100 * found.p_query(z)
     picked = found.top(4)
     scored = m.score(clip, SR, picked)
+    y = m._query(clip, SR)
     for i, mt in enumerate(scored):
-        assert mt is not None and mt.false_alarm_probability == found.p(float(picked.z[i]))
+        # the search's evidence and the exact score's, united, then the music null
+        ti = m.tracks.index(picked.tracks[int(picked.track[i])])
+        score, _, _, _, length = m._refine(y, ti, int(picked.lag[i]), matcher_mod._DECIMATE + 2, wide=matcher_mod._WIDE)
+        assert mt is not None and mt.score == score
+        assert mt.false_alarm_probability == found.p(float(picked.z[i]), score, length)
+        assert mt.false_alarm_probability == null.p(found.p_query(float(picked.z[i]), score, length), 3.0)
     best = m.match(clip, SR, top_k=3, max_false_alarm=1.0)
     assert best[0].track == "t3"
     assert best[0].false_alarm_probability == min(mt.false_alarm_probability for mt in scored if mt.track == "t3")

@@ -9,6 +9,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+import tsconv
+
 from tsconv.audio import Candidates, Match, Matcher
 from tsconv.audio import matcher as mt
 from tsconv.audio._synth import synth_track
@@ -21,7 +23,8 @@ def _single_pass(m, clip, sr, n_candidates, threshold_p):
     fitted coarse pass (``_search(fit=True)``, which tops a small catalog's null up with
     ``_surrogate_null`` itself), the candidates picked on it, each refined by ``_refine``;
     a coarse inverted verdict confirmed by exact scores, and the best place of a few more
-    tracks refined when the best score is weak."""
+    tracks refined when the best score is weak; with ``threshold_p`` (find_all) also every
+    place whose search evidence passes it."""
     m._ensure_index()
     y = m._query(clip, sr)
     if not m._tracks or float(np.ptp(y)) == 0.0:
@@ -31,15 +34,17 @@ def _single_pass(m, clip, sr, n_candidates, threshold_p):
     scan = m._search(y, mt._DECIMATE, L, mt._psd_on_grid(y, freqs))
     if m._inverted(scan) and m._inverted_exact(clip, sr, m.candidates(clip, sr).fitted()):
         return []
-    order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2) if threshold_p is None else scan.above(threshold_p)
+    order = scan.top(max(n_candidates, 3), min_sep=min(y.size, L) // 2)
     out = _refined(m, y, scan, order, L)
-    if threshold_p is None and max((r.score for r in out), default=0.0) < mt._WEAK_SCORE:
+    if max((r.score for r in out), default=0.0) < mt._VERIFY_MORE_BELOW:
         # a weak best score: the best place of each of the next _MORE_TRACKS tracks too
         by_track = {}
         for i in np.argsort(-scan.z, kind="stable"):
             if int(scan.track[i]) not in by_track and int(scan.track[i]) not in {int(scan.track[j]) for j in order}:
                 by_track[int(scan.track[i])] = int(i)
         out += _refined(m, y, scan, list(by_track.values())[: mt._MORE_TRACKS], L)
+    if threshold_p is not None:  # find_all: also every place whose search evidence passes
+        out += _refined(m, y, scan, scan.above(threshold_p), L)
     return out
 
 
@@ -48,9 +53,13 @@ def _refined(m, y, scan, order, L):
     for i in order:
         ti = int(scan.track[i])
         t = m._tracks[ti]
-        score, lag, overlap, q = m._refine(y, ti, int(scan.lag[i]) - L, mt._DECIMATE + 2, q, wide=mt._WIDE)
+        score, lag, overlap, q, m_eff = m._refine(y, ti, int(scan.lag[i]) - L, mt._DECIMATE + 2, q, wide=mt._WIDE)
         if overlap >= m._min_overlap(y.size, t):
-            out.append(Match(t.name, float(lag / m.sr), float(lag), float(score), scan.p(float(scan.z[i])), 1.0))
+            # the search's p and the exact score's, united (Candidates.p_query)
+            lags = sum(tr.n + L for tr in m._tracks)
+            p_s = tsconv.false_alarm_probability(min(score, 1.0), m_eff, lags)
+            p = max(min(1.0, scan.p(float(scan.z[i])) / 0.99, p_s / 0.01), mt.floor_p(0.0))
+            out.append(Match(t.name, float(lag / m.sr), float(lag), float(score), p, 1.0))
     return out
 
 
@@ -78,7 +87,7 @@ def test_match_is_the_single_pass_search_bit_for_bit(catalogs):
     big, tiny, _, clips = catalogs
     for m in (big, tiny):
         for clip in clips:
-            for n, thr in ((10, None), (0, 1e-3)):
+            for n, thr in ((10, None), (10, 1e-3)):
                 got, _ = m._run(clip, SR, n, thr, 0.0)
                 assert got == _single_pass(m, clip, SR, n, thr)  # dataclass equality: every float bit
     assert any(big.match(c, SR) for c in clips)  # the comparison covered real matches
