@@ -108,7 +108,8 @@ def test_every_reported_probability_carries_the_music_null(calibrated):
     for i, mt in enumerate(scored):
         # the search's evidence and the exact score's, united, then the music null
         ti = m.tracks.index(picked.tracks[int(picked.track[i])])
-        score, _, _, _, length = m._refine(y, ti, int(picked.lag[i]), matcher_mod._DECIMATE + 2, wide=matcher_mod._WIDE)
+        score, _, _, _, effective = m._refine(y, ti, int(picked.lag[i]), matcher_mod._DECIMATE + 2, wide=matcher_mod._WIDE)
+        length = effective()
         assert mt is not None and mt.score == score
         assert mt.false_alarm_probability == found.p(float(picked.z[i]), score, length)
         assert mt.false_alarm_probability == null.p(found.p_query(float(picked.z[i]), score, length), 3.0)

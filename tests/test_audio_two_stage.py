@@ -53,11 +53,11 @@ def _refined(m, y, scan, order, L):
     for i in order:
         ti = int(scan.track[i])
         t = m._tracks[ti]
-        score, lag, overlap, q, m_eff = m._refine(y, ti, int(scan.lag[i]) - L, mt._DECIMATE + 2, q, wide=mt._WIDE)
+        score, lag, overlap, q, length = m._refine(y, ti, int(scan.lag[i]) - L, mt._DECIMATE + 2, q, wide=mt._WIDE)
         if overlap >= m._min_overlap(y.size, t):
             # the search's p and the exact score's, united (Candidates.p_query)
             lags = sum(tr.n + L for tr in m._tracks)
-            p_s = tsconv.false_alarm_probability(min(score, 1.0), m_eff, lags)
+            p_s = tsconv.false_alarm_probability(min(score, 1.0), length(), lags)
             p = max(min(1.0, scan.p(float(scan.z[i])) / 0.99, p_s / 0.01), mt.floor_p(0.0))
             out.append(Match(t.name, float(lag / m.sr), float(lag), float(score), p, 1.0))
     return out

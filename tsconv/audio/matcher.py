@@ -1606,11 +1606,16 @@ class Matcher:
         for i, ti in enumerate(where):
             assert ti is not None
             t = self._tracks[ti]
-            score, lag, overlap, q, m_eff = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
+            score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
             if overlap < self._min_overlap(y.size, t):
                 out.append(None)
                 continue
-            p = candidates.p(float(candidates.z[i]), score, m_eff)
+            z = float(candidates.z[i])
+            # the effective length is at most the overlap, and p_s falls with it: when the
+            # overlap's p_s does not beat the search's p, neither does the effective length's
+            # (the same probability without the length's FFT, the common case)
+            binds = candidates.p_query(z, score, float(overlap)) < min(1.0, candidates.p_query(z) / (1.0 - _EXACT_WEIGHT))
+            p = candidates.p(z, score, length() if binds else float(overlap))
             out.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, 1.0))
         return out
 
@@ -1970,9 +1975,10 @@ class Matcher:
 
     def _refine(self, y: NDArray[np.float64], ti: int, lag0: int, radius: int, q: NDArray[np.float64] | None = None,
                 band: float = 1.0, wide: int = 0
-                ) -> tuple[float, float, int, NDArray[np.float64], float]:
+                ) -> tuple[float, float, int, NDArray[np.float64], Callable[[], float]]:
         """Exact scores around ``lag0``; returns (score, refined lag, overlap, whitened clip,
-        effective length of the score at the best integer lag, :func:`_effective_length`).
+        a function computing the effective length of the score at the best integer lag,
+        :meth:`_effective_length`, when it is needed).
 
         The score is the Pearson correlation of the whitened clip ``u`` with the track's
         view ``v`` (:meth:`_track_view`) over their overlap: the matched filter normalized
@@ -2004,8 +2010,12 @@ class Matcher:
                 value = float(y0 - 0.25 * (ym - yp) * delta)
         k = int(lags[i])
         jl, jh = max(0, -k), min(m, t.n - k)
-        m_eff = self._effective_length(q, jl, jh, view[k - lo + jl : k - lo + jh]) if jh - jl > 2 else 1.0
-        return min(value, 1.0), float(k) + delta, int(overlaps[i]), q, m_eff
+        seg, clip = view[k - lo + jl : k - lo + jh], q
+
+        def length() -> float:
+            return self._effective_length(clip, jl, jh, seg) if jh - jl > 2 else 3.0
+
+        return min(value, 1.0), float(k) + delta, int(overlaps[i]), q, length
 
     def _effective_length(self, q: NDArray[np.float64], jl: int, jh: int, v: NDArray[np.float64]) -> float:
         """Bartlett's effective length of the Pearson correlation of ``q[jl:jh]`` with ``v``:
