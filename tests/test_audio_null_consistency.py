@@ -8,6 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+import tsconv
+
 from tsconv.audio import Matcher
 from tsconv.audio import matcher as matcher_mod
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null
@@ -33,9 +35,17 @@ def _subset_probe(m: Matcher):
         clip = m._probe_clip(ti, start, length)
         found = sub.candidates(clip, SR).fitted()
         if not len(found):
-            return 1.0
-        # what match() scores: the best 12 places, more tracks when the best score is weak
-        return min((r.false_alarm_probability for r in sub._verified(clip, SR, found, 12)), default=1.0)
+            return 1.0, 1.0
+        # the best chunk's p, and the best exact score's among what match() scores (the best
+        # 12 places, more tracks when the best score is weak)
+        p_s = 1.0
+        y = sub._query(clip, SR)
+        for part, exact in sub._verify(found, 12, lambda c: sub._exact(y, c), lambda ex: ex[0]):
+            for ex in exact:
+                if ex is not None:
+                    score, _, _, length = ex
+                    p_s = min(p_s, tsconv.false_alarm_probability(min(score, 1.0), length(), int(part.lags)))
+        return found.p_query(float(np.max(found.z))), p_s
 
     return probe
 
@@ -69,6 +79,8 @@ def test_calibrate_equals_the_leave_one_out_subsets(catalog):
     assert m._music_null is not None and ref is not None
     np.testing.assert_array_equal(m._music_null.durations, ref.durations)
     np.testing.assert_allclose(m._music_null.log_p, ref.log_p, rtol=0, atol=1e-12)
+    assert m._music_null.log_p_exact is not None
+    np.testing.assert_allclose(m._music_null.log_p_exact, ref.log_p_exact, rtol=0, atol=1e-12)
 
 
 def test_exclude_bad_input(catalog):
@@ -111,8 +123,16 @@ def test_every_reported_probability_carries_the_music_null(calibrated):
         score, _, _, _, effective = m._refine(y, ti, int(picked.lag[i]), matcher_mod._DECIMATE + 2, wide=matcher_mod._WIDE)
         length = effective()
         assert mt is not None and mt.score == score
-        assert mt.false_alarm_probability == found.p(float(picked.z[i]), score, length)
-        assert mt.false_alarm_probability == null.p(found.p_query(float(picked.z[i]), score, length), 3.0)
+        zi = float(picked.z[i])
+        assert mt.false_alarm_probability == found.p(zi, score, length)
+        # a music null without exact-score probes (a catalog calibrated before they were
+        # recorded) recalibrates the search's evidence alone
+        assert mt.false_alarm_probability == null.p(found.p_query(zi), 3.0)
+        # with them: each test by its own probes, then the weighted union
+        both = MusicNull(null.durations, null.log_p, null.log_p - 5.0)
+        p_s = tsconv.false_alarm_probability(min(score, 1.0), length, int(found.lags))
+        want = max(min(1.0, both.p(found.p_query(zi), 3.0) / 0.99, both.p_exact(p_s, 3.0) / 0.01), 5e-324)
+        assert dataclasses.replace(found, music_null=both).p(zi, score, length) == want
     best = m.match(clip, SR, top_k=3, max_false_alarm=1.0)
     assert best[0].track == "t3"
     assert best[0].false_alarm_probability == min(mt.false_alarm_probability for mt in scored if mt.track == "t3")

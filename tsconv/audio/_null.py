@@ -71,7 +71,10 @@ class MusicNull:
     """The recorded log10 probabilities of leave-one-track-out probes, one sorted row per duration."""
 
     durations: NDArray[np.float64]  # (d,) seconds, increasing
-    log_p: NDArray[np.float64]  # (d, n) sorted log10 per-query probabilities of the probes
+    log_p: NDArray[np.float64]  # (d, n) sorted log10 per-query probabilities of the probes' search evidence
+    # (d, n) sorted log10 per-query probabilities of the probes' best exact score, or None
+    # (a catalog calibrated before the exact score was evidence: its probabilities are the search's)
+    log_p_exact: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         if self.durations.ndim != 1 or self.log_p.ndim != 2 or self.log_p.shape[0] != self.durations.size:
@@ -82,8 +85,13 @@ class MusicNull:
             raise ValueError(f"the music null needs at least 10 probes of one duration, got shape {self.log_p.shape}")
         if not (np.all(np.isfinite(self.durations)) and np.all(np.diff(self.durations) > 0) and self.durations[0] > 0):
             raise ValueError(f"durations must be positive and increasing, got {self.durations.tolist()}")
-        if not np.all(np.isfinite(self.log_p)) or np.any(self.log_p > 0) or np.any(self.log_p < _LOG_TINY - 1):
-            raise ValueError("log_p must hold finite log10 probabilities (<= 0)")
+        for name, a in (("log_p", self.log_p), ("log_p_exact", self.log_p_exact)):
+            if a is None:
+                continue
+            if a.shape != self.log_p.shape:
+                raise ValueError(f"{name} must have the shape of log_p {self.log_p.shape}, got {a.shape}")
+            if not np.all(np.isfinite(a)) or np.any(a > 0) or np.any(a < _LOG_TINY - 1):
+                raise ValueError(f"{name} must hold finite log10 probabilities (<= 0)")
 
     def _row_p(self, row: NDArray[np.float64], lp: float) -> float:
         """log10 of the share of probes with log10 p <= lp (below the smallest ``_TAIL`` of
@@ -98,19 +106,29 @@ class MusicNull:
         return min(math.log10(kt / n) + s * (lp - float(row[kt - 1])), math.log10(max(k, 1) / n))
 
     def p(self, p_query: float, duration: float) -> float:
-        """The recalibrated probability of a clip of ``duration`` seconds with per-query ``p_query``."""
+        """The recalibrated probability of a clip of ``duration`` seconds whose search
+        evidence has per-query probability ``p_query``."""
+        return self._map(self.log_p, p_query, duration)
+
+    def p_exact(self, p_query: float, duration: float) -> float:
+        """The same for the per-query probability of an exact score (``log_p_exact``)."""
+        if self.log_p_exact is None:
+            raise ValueError("this music null holds no exact-score probes (log_p_exact is None)")
+        return self._map(self.log_p_exact, p_query, duration)
+
+    def _map(self, rows: NDArray[np.float64], p_query: float, duration: float) -> float:
         p_query = floor_p(p_query)
         lp = math.log10(p_query)
         d = self.durations
         x = math.log(min(max(duration, float(d[0])), float(d[-1])))
         i = int(np.searchsorted(d, math.exp(x), side="left"))
         if d.size == 1 or i == 0:
-            y = self._row_p(self.log_p[0], lp)
+            y = self._row_p(rows[0], lp)
         elif i >= d.size:
-            y = self._row_p(self.log_p[-1], lp)
+            y = self._row_p(rows[-1], lp)
         else:
             w = (x - math.log(d[i - 1])) / (math.log(d[i]) - math.log(d[i - 1]))
-            y = (1 - w) * self._row_p(self.log_p[i - 1], lp) + w * self._row_p(self.log_p[i], lp)
+            y = (1 - w) * self._row_p(rows[i - 1], lp) + w * self._row_p(rows[i], lp)
         return floor_p(max(p_query, 10.0**y))
 
 
@@ -126,27 +144,36 @@ def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: in
     return out
 
 
-def fit_music_null(probe: Callable[[int, int, int], float], n_samples: Sequence[int], sr: int,
+def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]], n_samples: Sequence[int], sr: int,
                    durations: Sequence[float] = DURATIONS, per_track: int = 8, seed: int = 0) -> MusicNull | None:
     """Record ``probe(track, start, length)`` (the per-query probability of that excerpt of
-    ``track`` searched without it) for ``per_track`` excerpts of every track and duration.
+    ``track`` searched without it; or a pair, the probabilities of its search evidence and
+    of its best exact score) for ``per_track`` excerpts of every track and duration.
 
     None when fewer than two tracks or ten probes per duration are available.
     """
     if len(n_samples) < 2:
         return None
-    rows, kept = [], []
+    rows: list[list[NDArray[np.float64]]] = [[], []]
+    kept: list[float] = []
+    pairs = None
     for di, dur in enumerate(durations):
         length = int(round(dur * sr))
         places = probe_places(n_samples, length, per_track, seed + di)
         if len(places) < 10:
             continue
-        lp = [math.log10(floor_p(probe(ti, s, length))) for ti, s in places]
-        rows.append(np.sort(np.asarray(lp, dtype=np.float64)))
+        got = [probe(ti, s, length) for ti, s in places]
+        pairs = isinstance(got[0], tuple)
+        for k in range(2 if pairs else 1):
+            lp = [math.log10(floor_p(g[k] if isinstance(g, tuple) else g)) for g in got]
+            rows[k].append(np.sort(np.asarray(lp, dtype=np.float64)))
         kept.append(float(dur))
-    if not rows:
+    if not kept:
         return None
-    n = min(r.size for r in rows)
-    # equal row lengths: keep an evenly spread subset of the sorted probes of a longer row
-    rows = [r if r.size == n else r[np.round(np.linspace(0, r.size - 1, n)).astype(int)] for r in rows]
-    return MusicNull(np.asarray(kept), np.stack(rows))
+    n = min(r.size for r in rows[0])
+
+    def table(rs: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+        # equal row lengths: keep an evenly spread subset of the sorted probes of a longer row
+        return np.stack([r if r.size == n else r[np.round(np.linspace(0, r.size - 1, n)).astype(int)] for r in rs])
+
+    return MusicNull(np.asarray(kept), table(rows[0]), table(rows[1]) if pairs else None)

@@ -261,7 +261,7 @@ def _manifest(path: str, zf: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo])
 
 
 def read_music_null(path: str | os.PathLike[str]) -> tuple[dict[str, Any], MusicNull | None]:
-    """``(manifest, music null)`` of a catalog: the null's two arrays read and verified, no other.
+    """``(manifest, music null)`` of a catalog: the null's arrays read and verified, no other.
 
     The music null is None when the manifest declares none (``music_null`` absent or false).
 
@@ -270,7 +270,7 @@ def read_music_null(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Music
     CatalogError
         As :func:`read_catalog`, and when the declared null's arrays are missing or malformed.
     """
-    manifest, arrays = read_catalog(path, only=("null_durations", "null_log_p"))
+    manifest, arrays = read_catalog(path, only=("null_durations", "null_log_p", "null_log_p_exact"))
     flag = manifest.get("music_null", False)
     if flag is False:
         return manifest, None
@@ -280,7 +280,9 @@ def read_music_null(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Music
     if "null_durations" not in arrays or "null_log_p" not in arrays:
         raise CatalogError(f"{where}: the manifest declares a music null and the archive has no null arrays")
     try:
-        return manifest, MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64))
+        exact = arrays.get("null_log_p_exact")
+        return manifest, MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
+                                   None if exact is None else exact.astype(np.float64))
     except ValueError as exc:
         raise CatalogError(f"{where}: the music null is malformed ({exc})") from exc
 

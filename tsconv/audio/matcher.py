@@ -684,15 +684,15 @@ class Candidates:
         """False-alarm probability of the statistic ``z``: the probability reported by :meth:`Matcher.score` and ``match``.
 
         :meth:`p_query` of ``z`` (and of the exact ``score`` of effective length ``length``,
-        when given), recalibrated by the catalog's music null when it has one
-        (``max(p, P(p_probe <= p))``, see :meth:`Matcher.calibrate`): the probability that
-        a clip unrelated to the catalog, noise or real music, gets evidence as strong.
-        Needs the fitted null (:meth:`fitted`).
+        when given), each of the two tests recalibrated by the catalog's music null when it
+        has one (``max(p, P(p_probe <= p))`` over the probes' probabilities of that test, see
+        :meth:`Matcher.calibrate`), then united as in :meth:`p_query`: the probability that
+        a clip unrelated to the catalog, noise or real music, gets evidence as strong. A
+        music null measured before exact scores were evidence (no exact-score probes)
+        recalibrates ``z`` alone and the exact score is not used. Needs the fitted null
+        (:meth:`fitted`).
         """
-        p = self.p_query(z, score, length)
-        if self.music_null is None:
-            return p
-        return self.music_null.p(p, self.clip_samples / self.sr)
+        return floor_p(min(1.0, *self._terms(z, score, length, music=True)))
 
     def p_query(self, z: float, score: float | None = None, length: float | None = None) -> float:
         """The per-query false-alarm probability of ``z``, and of an exact score if given.
@@ -708,23 +708,40 @@ class Candidates:
         weighted Bonferroni union: either test alone holds its level on noise, so the union
         holds it too (at level ``a``: ``0.99 a`` for the search, ``0.01 a`` for the exact
         score), while a clip unrelated to the catalog gets nearly the search's own ``p_z``
-        (the exact score at the few places scored is rarely the best of the catalog's). The
+        (the exact score at the few places scored is rarely the catalog's best). The
         exact score sees the whole band, the search only its lower half: on an hour of real
         music, true places of 3 s clips in white noise at -15 dB scored 0.09-0.11 (``p_s``
         below 1e-20) where the search's ``p_z`` was 1. Calibrated for noise-like clips, not
-        for unrelated real music (:meth:`p` applies the music null). Needs the fitted null
-        (:meth:`fitted`).
+        for unrelated real music, on which either test is far too small (:meth:`p` applies
+        the music null to each). Needs the fitted null (:meth:`fitted`).
 
         Raises
         ------
         TypeError
-            If only one of ``score`` and ``length`` is given.
+            If only one of ``score`` and ``length`` is given, or one is not a number.
         ValueError
-            If the candidates are not fitted, or ``length`` is not a number above 2.
+            If the candidates are not fitted, ``score`` is not finite or ``length`` not above 2.
         """
-        p = self._scan().p(float(z))
+        return floor_p(min(1.0, *self._terms(z, score, length, music=False)))
+
+    def _terms(self, z: float, score: float | None, length: float | None, music: bool) -> tuple[float, float]:
+        """``(a, b)``: the search's and the exact score's terms of the union ``min(1, a, b)``
+        (``b = inf`` without an exact score, or with a music null that has no exact-score
+        probes), each recalibrated by the music null when ``music``."""
+        p_z = self._scan().p(float(z))
+        null = self.music_null if music else None
+        duration = self.clip_samples / self.sr if self.sr else 0.0
         if score is None and length is None:
-            return p
+            return (p_z if null is None else null.p(p_z, duration)), math.inf
+        p_s = self._p_exact(score, length)
+        if null is None:
+            return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
+        if null.log_p_exact is None:
+            return null.p(p_z, duration), math.inf
+        return null.p(p_z, duration) / (1.0 - _EXACT_WEIGHT), null.p_exact(p_s, duration) / _EXACT_WEIGHT
+
+    def _p_exact(self, score: Any, length: Any) -> float:
+        """``false_alarm_probability(score, length, lags)`` (validated)."""
         if score is None or length is None:
             raise TypeError(f"score and length must be given together, got score={score!r}, length={length!r}")
         for value, name in ((score, "score"), (length, "length")):
@@ -733,8 +750,7 @@ class Candidates:
         if not (math.isfinite(float(score)) and float(length) > 2.0):
             raise ValueError(f"score must be finite and length a number above 2, got score={score!r}, length={length!r}")
         r = min(max(float(score), -1.0), 1.0)
-        p_s = float(false_alarm_probability(r, float(length), max(int(self.lags), 1)))
-        return floor_p(min(1.0, p / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT))
+        return float(false_alarm_probability(r, float(length), max(int(self.lags), 1)))
 
     @property
     def inverted(self) -> bool:
@@ -1086,8 +1102,10 @@ class Matcher:
         ``2 * per_track`` coarse searches per track, each of the whole catalog's index with
         the probe's own track left out (:meth:`candidates` with ``exclude``: the candidates
         of the leave-one-out catalog, whose index is never built), and the exact scores of
-        the candidates :meth:`match` would score (its per-query probability combines both,
-        see :meth:`tsconv.audio.Candidates.p_query`). The excerpts are the
+        the candidates :meth:`match` would score. Two probabilities are recorded per probe,
+        that of its best chunk and that of its best exact score, and each of the two tests
+        of :meth:`tsconv.audio.Candidates.p_query` is recalibrated by its own probes before
+        they are united (:meth:`tsconv.audio.Candidates.p`). The excerpts are the
         stored samples with the whitening undone (music as it sounds, levelled). A catalog
         of fewer than two tracks gets no music null.
 
@@ -1106,20 +1124,25 @@ class Matcher:
         seed = as_int(seed, "seed", minimum=0)
         names = self.tracks
 
-        def probe(ti: int, start: int, length: int) -> float:
+        def probe(ti: int, start: int, length: int) -> tuple[float, float]:
             # the whole catalog's index, the probe's own track left out of the search: the
-            # per-query p the catalog without that track gives to what match() reports (the
-            # same chunks, the same fit, the same candidates scored exactly)
+            # per-query p of its best chunk (the same chunks, the same fit), and of the best
+            # exact score among the places match() scores
             clip = self._probe_clip(ti, start, length)
             if float(np.ptp(clip)) == 0.0:
-                return 1.0
+                return 1.0, 1.0
             # (no check for a polarity-inverted clip: where match() would report nothing the
             # probe keeps its p, the conservative side)
             found = self.candidates(clip, self.sr, exclude=[names[ti]]).fitted()
             if not len(found):
-                return 1.0
-            scored = self._verified(clip, self.sr, found, _PROBE_CANDIDATES)
-            return min((mt.false_alarm_probability for mt in scored), default=1.0)
+                return 1.0, 1.0
+            y = self._query(clip, self.sr)
+            p_s = 1.0
+            for part, exact in self._verify(found, _PROBE_CANDIDATES, lambda c: self._exact(y, c), lambda ex: ex[0]):
+                for ex in exact:
+                    if ex is not None:
+                        p_s = min(p_s, part._p_exact(ex[0], ex[3]()))
+            return found.p_query(float(np.max(found.z))), p_s
 
         order = sorted(range(len(names)), key=lambda k: k)
         null = fit_music_null(probe, [self._tracks[k].n for k in order], self.sr, DURATIONS, per_track, seed)
@@ -1197,6 +1220,8 @@ class Matcher:
         if self._music_null is not None:
             arrays["null_durations"] = self._music_null.durations
             arrays["null_log_p"] = self._music_null.log_p
+            if self._music_null.log_p_exact is not None:
+                arrays["null_log_p_exact"] = self._music_null.log_p_exact
         manifest = {
             "music_null": self._music_null is not None,
             "sr": self.sr,
@@ -1267,7 +1292,9 @@ class Matcher:
             if manifest.get("music_null", False) is True:
                 if "null_durations" not in arrays or "null_log_p" not in arrays:
                     raise CatalogError("the manifest declares a music null and the archive has no null arrays")
-                m._music_null = MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64))
+                exact = arrays.get("null_log_p_exact")
+                m._music_null = MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
+                                          None if exact is None else exact.astype(np.float64))
             elif manifest.get("music_null", False) is not False:
                 raise CatalogError(f"the manifest's music_null must be true or false, got {manifest.get('music_null')!r:.40}")
             return m
@@ -1601,22 +1628,40 @@ class Matcher:
             raise ValueError(
                 f"candidates are of a clip of {candidates.clip_samples} samples at {self.sr} Hz, got one of {y.size}"
             )
+        return self._to_matches(candidates, self._exact(y, candidates))
+
+    def _to_matches(self, candidates: Candidates, exact: list[tuple[float, float, int, Callable[[], float]] | None]
+                    ) -> list[Match | None]:
+        """The matches of candidates from their exact scores (:meth:`_exact`), with probabilities."""
         out: list[Match | None] = []
-        q = None  # the whitened clip, the same for every track
-        for i, ti in enumerate(where):
-            assert ti is not None
-            t = self._tracks[ti]
-            score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
-            if overlap < self._min_overlap(y.size, t):
+        for i, ex in enumerate(exact):
+            if ex is None:
                 out.append(None)
                 continue
+            score, lag, overlap, length = ex
             z = float(candidates.z[i])
-            # the effective length is at most the overlap, and p_s falls with it: when the
-            # overlap's p_s does not beat the search's p, neither does the effective length's
-            # (the same probability without the length's FFT, the common case)
-            binds = candidates.p_query(z, score, float(overlap)) < min(1.0, candidates.p_query(z) / (1.0 - _EXACT_WEIGHT))
-            p = candidates.p(z, score, length() if binds else float(overlap))
-            out.append(Match(t.name, float(lag / self.sr), float(lag), float(score), p, 1.0))
+            # the effective length is at most the overlap, and the exact score's term of the
+            # union grows as it shrinks: when the overlap's term does not bind, the effective
+            # length's does not either (the same probability without the length's FFT, the
+            # common case)
+            a, b = candidates._terms(z, score, float(overlap), music=True)
+            if b < min(1.0, a):
+                a, b = candidates._terms(z, score, length(), music=True)
+            name = candidates.tracks[int(candidates.track[i])]
+            out.append(Match(name, float(lag / self.sr), float(lag), float(score), floor_p(min(1.0, a, b)), 1.0))
+        return out
+
+    def _exact(self, y: NDArray[np.float64], candidates: Candidates
+               ) -> list[tuple[float, float, int, Callable[[], float]] | None]:
+        """``(score, lag, overlap, effective length)`` of each candidate (:meth:`_refine`; the
+        clip ``y`` at the working rate, the candidates on this matcher's tracks), None where
+        the clip would overlap the track by less than half the shorter of the two."""
+        out: list[tuple[float, float, int, Callable[[], float]] | None] = []
+        q = None  # the whitened clip, the same for every track
+        for i in range(len(candidates)):
+            ti = self._names[candidates.tracks[int(candidates.track[i])]]
+            score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
+            out.append(None if overlap < self._min_overlap(y.size, self._tracks[ti]) else (score, lag, overlap, length))
         return out
 
     # -- search ----------------------------------------------------------------------------
@@ -2146,15 +2191,24 @@ class Matcher:
         return matches, y.size
 
     def _verified(self, samples: ArrayLike, sr: Any, found: Candidates, n_candidates: int) -> list[Match]:
-        """The exact scores of the best ``n_candidates`` (at least 3) of ``found`` (fitted), and,
-        when none of them scores ``_VERIFY_MORE_BELOW``, of the best place of each of the
-        next ``_MORE_TRACKS`` tracks (:meth:`_other_tracks`): what :meth:`match` scores, and
-        what each probe of :meth:`calibrate` scores."""
+        """The matches of the candidates :meth:`_verify` picks, scored by :meth:`score` (a
+        :class:`tsconv.dask.ShardedMatcher` scores on its shards)."""
+        parts = self._verify(found, n_candidates, lambda c: self.score(samples, sr, c), lambda mt: mt.score)
+        return [mt for _, scored in parts for mt in scored if mt is not None]
+
+    def _verify(self, found: Candidates, n_candidates: int, score_of: Callable[[Candidates], list[Any]],
+                value: Callable[[Any], float]) -> list[tuple[Candidates, list[Any]]]:
+        """The candidates :meth:`match` scores exactly, and each probe of :meth:`calibrate`,
+        with ``score_of`` of each part (``value`` of an entry: its exact score; None entries
+        are skipped): the best ``n_candidates`` (at least 3) of ``found`` (fitted), and,
+        when none of them scores ``_VERIFY_MORE_BELOW``, the best place of each of the next
+        ``_MORE_TRACKS`` tracks (:meth:`_other_tracks`)."""
         picked = found.top(max(n_candidates, 3))
-        out = [mt for mt in self.score(samples, sr, picked) if mt is not None]
-        if max((mt.score for mt in out), default=0.0) < _VERIFY_MORE_BELOW:
-            out += [mt for mt in self.score(samples, sr, self._other_tracks(found, picked)) if mt is not None]
-        return out
+        parts = [(picked, score_of(picked))]
+        if max((value(r) for r in parts[0][1] if r is not None), default=0.0) < _VERIFY_MORE_BELOW:
+            other = self._other_tracks(found, picked)
+            parts.append((other, score_of(other)))
+        return parts
 
     @staticmethod
     def _inverted(scan: _Scan) -> bool:
