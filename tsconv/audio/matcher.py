@@ -2088,7 +2088,9 @@ class Matcher:
         w[0] = 1.0
         if nfft % 2 == 0:
             w[-1] = 1.0
-        den = float(np.dot(u, u)) * float(np.dot(v, v))
+        # sums, not np.dot: a BLAS call wakes OpenBLAS's threads, whose spinning slowed the
+        # next search by 30% on 2 cores (0.127 -> 0.164 s per query on an hour of music)
+        den = float(np.sum(u * u)) * float(np.sum(v * v))
         if den <= 0.0:
             return 3.0
         s = float(np.sum(w * pu * pv)) / (nfft * den)
