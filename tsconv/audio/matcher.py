@@ -1140,7 +1140,9 @@ class Matcher:
             p_s = 1.0
             for part, exact in self._verify(found, _PROBE_CANDIDATES, lambda c: self._exact(y, c), lambda ex: ex[0]):
                 for ex in exact:
-                    if ex is not None:
+                    # p_s at the overlap bounds it from below (the effective length is at
+                    # most the overlap): the length's FFT only where the minimum can move
+                    if ex is not None and part._p_exact(ex[0], float(ex[2])) < p_s:
                         p_s = min(p_s, part._p_exact(ex[0], ex[3]()))
             return found.p_query(float(np.max(found.z))), p_s
 
