@@ -18,7 +18,7 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 import naive
 from tsconv import ARIMA, BatchForecast, Forecast, Kernel
-from tsconv._arima_private import fir_rows
+from tsconv._rowfilter import fir_rows
 from tsconv._likelihood import gain_path
 from tsconv.datasets import load
 
@@ -538,7 +538,7 @@ def test_repr_round_trips():
 ])
 def test_pin_statsmodels_sarimax_statespace_layout(m):
     # the diffuse-period predictions depend on SARIMAX's state-space form: pin it
-    from tsconv._arima_private import sarimax_statespace
+    from tsconv._sarimax import sarimax_statespace
 
     Z, T, RQR, P_inf, P_star = sarimax_statespace(m)
     s = m.seasonal_order[3]

@@ -11,7 +11,7 @@ import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
 
-import tsconv._correlation_private as private
+import tsconv._ncc as private
 import naive
 from tsconv import (
     best_lag,

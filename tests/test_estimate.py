@@ -21,7 +21,7 @@ from statsmodels.tsa.arima_process import arma_generate_sample
 
 import naive
 import tsconv
-from tsconv import _estimate_private as _ep
+from tsconv import _batchfit as _ep
 from tsconv import _likelihood
 from tsconv.datasets import load
 from tsconv.arima import ARIMA

@@ -10,7 +10,7 @@ from statsmodels.regression.linear_model import yule_walker
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
 import naive
-from tsconv import _whiten_private
+from tsconv import _welch
 from tsconv import Kernel, Whitener, apply, best_lag, lpc, ncc, pca_whiten, prewhiten, spectral_whiten, zca_whiten
 
 RNG = np.random.default_rng(20261127)
@@ -172,14 +172,14 @@ def test_whitener_errors():
 def test_batched_welch_options_are_scipy_welch(monkeypatch, nperseg, nfft, noverlap):
     # noverlap and the two-sided density (scipy's return_onesided=False, its first
     # nfft // 2 + 1 bins), a batch of segments at a time
-    monkeypatch.setattr(_whiten_private, "_FRAMES_PER_BATCH", 7)
+    monkeypatch.setattr(_welch, "_FRAMES_PER_BATCH", 7)
     x = np.random.default_rng(4).standard_normal(3000).cumsum()
     kw = dict(nperseg=nperseg, nfft=nfft, noverlap=noverlap, window="hann", detrend="constant", scaling="density")
     _, one = scipy.signal.welch(x, **kw)
     _, two = scipy.signal.welch(x, return_onesided=False, **kw)
     n = (nfft or nperseg) // 2 + 1
-    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft, noverlap=noverlap), one, rtol=1e-12)
-    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft, noverlap=noverlap, onesided=False), two[:n],
+    np.testing.assert_allclose(_welch.welch_psd(x, nperseg, nfft, noverlap=noverlap), one, rtol=1e-12)
+    np.testing.assert_allclose(_welch.welch_psd(x, nperseg, nfft, noverlap=noverlap, onesided=False), two[:n],
                                rtol=1e-12)
 
 
@@ -192,8 +192,8 @@ def test_batched_welch_max_segments_is_the_mean_of_scipys_segments():
     assert per.shape[1] == 155
     step = -(-155 // 40)
     expected = per[:, ::step].mean(axis=1)
-    np.testing.assert_allclose(_whiten_private.welch_psd(x, 257, noverlap=129, max_segments=40), expected, rtol=1e-12)
-    np.testing.assert_allclose(_whiten_private.welch_psd(x, 257, noverlap=129, max_segments=155),
+    np.testing.assert_allclose(_welch.welch_psd(x, 257, noverlap=129, max_segments=40), expected, rtol=1e-12)
+    np.testing.assert_allclose(_welch.welch_psd(x, 257, noverlap=129, max_segments=155),
                                per.mean(axis=1), rtol=1e-12)
 
 
@@ -224,7 +224,7 @@ def test_whitener_options():
     assert flatness(w2.transform(x, mode="valid")) > 0.9
     # max_segments: the spectrum of every third segment (155 -> 52)
     w3 = Whitener(max_segments=60).fit(x)
-    one = _whiten_private.welch_psd(x, 257, noverlap=129, onesided=False, max_segments=60)
+    one = _welch.welch_psd(x, 257, noverlap=129, onesided=False, max_segments=60)
     np.testing.assert_allclose(w3.psd, np.maximum(one, 1e-6 * one.max()), rtol=1e-15)
     assert "normalize='taps'" in repr(taps) and "max_segments=60" in repr(w3)
 
@@ -329,7 +329,7 @@ def test_whitening_bad_input():
 def test_batched_welch_is_scipy_welch(monkeypatch, nperseg, nfft):
     # Whitener.fit's spectrum: scipy.signal.welch's numbers (Hann, half overlap, constant
     # detrend, one-sided density, fs = 1), computed a batch of segments at a time
-    monkeypatch.setattr(_whiten_private, "_FRAMES_PER_BATCH", 7)  # many batches
+    monkeypatch.setattr(_welch, "_FRAMES_PER_BATCH", 7)  # many batches
     x = np.random.default_rng(3).standard_normal(5000).cumsum()
     _, expected = scipy.signal.welch(x, nperseg=nperseg, nfft=nfft, window="hann", detrend="constant", scaling="density")
-    np.testing.assert_allclose(_whiten_private.welch_psd(x, nperseg, nfft), expected, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(_welch.welch_psd(x, nperseg, nfft), expected, rtol=1e-12, atol=0)

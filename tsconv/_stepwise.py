@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tsconv import _estimate_private as _ep
+from tsconv import _batchfit as _ep
 from tsconv.estimate import _ROOT_MARGIN, _fit_panel, _kpss_ndiffs, _min_obs, _parse_orders, _trend_names, seasonal_strength
 
 Cand = tuple[int, int, int, int, bool]

@@ -27,7 +27,8 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._arima_private import diffuse_head, fir_rows, lfilter_zi
+from tsconv._rowfilter import fir_rows, lfilter_zi
+from tsconv._sarimax import diffuse_head
 from tsconv._compat import infer_freq
 from tsconv._likelihood import GainPath, gain_path
 from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, parse_orders
@@ -969,7 +970,7 @@ class ARIMA:
         >>> m.order, m.trend, m.trend_form
         ((2, 0, 0), 'c', 'intercept')
         """
-        from tsconv._arima_private import statsmodels_spec
+        from tsconv._sarimax import statsmodels_spec
 
         return cls(**statsmodels_spec(results))
 

@@ -23,7 +23,7 @@ import scipy.signal
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._correlation_private import NCCPlan
+from tsconv._ncc import NCCPlan
 from tsconv._validation import _describe, as_float_array, as_int, as_workers, check_option, first_nonfinite
 
 __all__ = [

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv import _estimate_private as _ep
+from tsconv import _batchfit as _ep
 from tsconv import _boxcox, _persist
 from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
 from tsconv._compat import infer_freq
@@ -1057,7 +1057,7 @@ def _symmetric(cov: NDArray[np.float64]) -> NDArray[np.float64]:
 def _sum_of_squares_gradient(block: _ep.Block, x: NDArray[np.float64], rel_step: float = 1e-4) -> NDArray[np.float64]:
     """Central-difference gradient ``(k, m)`` of the exact likelihood's weighted sum of squares
     ``Q(x) = sum v_t^2 / F_t`` (= ``nw * sigma2(x)``), all ``2 m`` points in one stacked call;
-    the steps of :func:`tsconv._estimate_private.numerical_hessian`."""
+    the steps of :func:`tsconv._batchfit.numerical_hessian`."""
     k, m = x.shape
     h = rel_step * np.maximum(np.abs(x), 1e-2)
     pts = []

@@ -19,7 +19,7 @@ import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import _describe, as_axis, as_float_array, as_int, check_option
-from tsconv._whiten_private import welch_psd
+from tsconv._welch import welch_psd
 from tsconv.engine import Mode, apply
 from tsconv.kernel import Kernel
 

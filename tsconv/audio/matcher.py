@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._fftcore import convolve_full
 from tsconv._validation import as_float_array, as_int, check_option
-from tsconv._whiten_private import welch_psd
+from tsconv._welch import welch_psd
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p
 from tsconv.audio._search import BlockIndex
 from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
