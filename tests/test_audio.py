@@ -176,6 +176,26 @@ def test_speed_search_finds_two_percent(factor):
     assert abs(best.offset_samples - 8000) <= 2.0
 
 
+def test_speed_search_refines_the_best_places_like_all(monkeypatch):
+    # the speed grid's places past the first round of the refinement are pruned to the best
+    # _SPEED_PLACES: the answer must be the one refining every candidate place gives
+    import tsconv.audio.matcher as matcher_module
+
+    x = synth_track(8.0, SR, seed=45)
+    m = Matcher()
+    m.add("moved", x, SR)
+    for k in range(3):
+        m.add(f"other{k}", synth_track(6.0, SR, seed=46 + k), SR)
+    clip = degrade.add_noise(degrade.speed(np.asarray(x[4000:36000]), 0.985)[: 3 * SR], -5.0, seed=1)
+    pruned, _ = m._run(clip, SR, 10, None, 0.021)  # every place refined, before the per-track merge
+    monkeypatch.setattr(matcher_module, "_SPEED_PLACES", matcher_module._SPEED_CANDIDATES)
+    every, _ = m._run(clip, SR, 10, None, 0.021)
+    assert len(every) > len(pruned) >= 1  # the pruning dropped places
+    assert pruned[0] == every[0]
+    assert pruned[0].track == "moved" and pruned[0].speed == pytest.approx(0.985, abs=5e-4)
+    assert pruned[0].false_alarm_probability == min(r.false_alarm_probability for r in every)
+
+
 def test_wrongly_declared_sample_rate_is_noticed(matcher, tracks, recwarn):
     # issue 17, item 9: 44.1 kHz audio in a file whose header says 48 kHz plays 8.8% fast.
     # Without the rate check the clip is not found where it is (on real music it was

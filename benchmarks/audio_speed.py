@@ -1,0 +1,95 @@
+"""Clips played faster or slower: the speed search's top-1 and its cost against a normal query.
+
+Usage::
+
+    python benchmarks/fetch_music.py DEST          # once: real music from Debian packages
+    python benchmarks/audio_speed.py DEST [--minutes 60] [--clips 100] [--speed-range 0.021]
+
+The catalog is the first ``--minutes`` of ``DEST/catalog`` (the sources of
+``benchmarks/eval_audio.py``). Each query is a 3 s excerpt of a catalog track (not quiet)
+played at another speed (``tsconv.audio.degrade.speed``): half exactly 2% fast or slow, half
+at a random speed within 2%; then a random 3-band peaking EQ (+-12 dB) and a gain (+-20 dB),
+no noise. Each clip is matched with ``match(clip, sr, speed_range=...)`` and, for the cost
+ratio, with a normal ``match`` (no speed search; it does not find such clips, it is timed).
+Printed and recorded: top-1 (the right track), the median error of the estimated speed
+of the right answers, and the median CPU time (both threads of ``Matcher(workers=2)``) and
+wall time per query of both, with their ratio. No peer: no library in the environment
+searches an audio catalog over playback speeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tsconv
+
+SR = 8000
+
+
+def main() -> None:
+    from _results import Results, add_out_option
+
+    from tsconv.audio import Matcher
+    from tsconv.audio._eval import make_clip, real_sources
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dest", help="the folder benchmarks/fetch_music.py filled (catalog/ inside)")
+    ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--clips", type=int, default=100)
+    ap.add_argument("--speed-range", type=float, default=0.021)
+    ap.add_argument("--seed", type=int, default=7)
+    add_out_option(ap)
+    args = ap.parse_args()
+    sources = [s for s in real_sources(os.path.join(args.dest, "catalog"), args.minutes, SR, args.seed) if s.in_catalog]
+    m = Matcher(sr=SR)
+    for s in sources:
+        m.add(s.name, s.x, SR)
+    inside = [s for s in sources if s.x.size > 3 * SR * 1.1 + 100]
+    w = np.array([s.x.size for s in inside], dtype=float)
+    w /= w.sum()
+    rng = np.random.default_rng(args.seed)
+    clips = []
+    for i in range(args.clips):
+        src = inside[int(rng.choice(len(inside), p=w))]
+        speed = 1.0 + rng.choice([-1.0, 1.0]) * (0.02 if i % 2 == 0 else rng.uniform(0.0, 0.02))
+        clip, _ = make_clip(src, 3.0, SR, rng, snr=None, eq=True, speed=speed)
+        clips.append((src.name, speed, clip))
+    m.match(clips[0][2], SR)  # builds the search index
+    rows = []
+    for name, speed, clip in clips:  # interleaved: the two searches of a clip run back to back
+        c0, t0 = time.process_time(), time.perf_counter()
+        m.match(clip, SR, top_k=1, max_false_alarm=1.0)
+        normal = (time.process_time() - c0, time.perf_counter() - t0)
+        c0, t0 = time.process_time(), time.perf_counter()
+        r = m.match(clip, SR, top_k=1, max_false_alarm=1.0, speed_range=args.speed_range)
+        searched = (time.process_time() - c0, time.perf_counter() - t0)
+        ok = bool(r) and r[0].track == name
+        rows.append((ok, abs(r[0].speed - speed) if ok else np.nan, normal, searched))
+    ok = np.array([r[0] for r in rows])
+    err = np.array([r[1] for r in rows if r[0]])
+    cpu_n, wall_n = np.median([r[2][0] for r in rows]), np.median([r[2][1] for r in rows])
+    cpu_s, wall_s = np.median([r[3][0] for r in rows]), np.median([r[3][1] for r in rows])
+    edge = ok[0::2].mean()
+    inner = ok[1::2].mean()
+    print(f"catalog {m.duration / 60:.1f} min, {len(m)} tracks; {len(clips)} clips of 3 s, speed_range={args.speed_range}")
+    print(f"top-1 {ok.mean():.1%} (exactly +-2%: {edge:.1%}, within 2%: {inner:.1%}); median speed error {np.median(err):.2e}")
+    print(f"CPU per query: normal {cpu_n:.3f} s, speed search {cpu_s:.3f} s ({cpu_s / cpu_n:.1f}x); "
+          f"wall {wall_n:.3f} s, {wall_s:.3f} s ({wall_s / wall_n:.1f}x)")
+    res = Results("audio_speed", "Audio: clips played faster or slower", __doc__.split("\n\n", 2)[2])
+    res.table(["catalog", "clips", "speed_range", "top-1", "top-1 at exactly +-2%", "top-1 within 2%", "median speed error",
+               "CPU s per query: normal / speed search", "ratio (CPU)", "wall s per query: normal / speed search", "ratio (wall)"],
+              [[f"{m.duration / 60:.1f} min", len(clips), f"{args.speed_range:g}", f"{ok.mean():.1%}", f"{edge:.1%}", f"{inner:.1%}",
+                f"{np.median(err):.1e}", f"{cpu_n:.3f} / {cpu_s:.3f}", f"{cpu_s / cpu_n:.1f}x", f"{wall_n:.3f} / {wall_s:.3f}",
+                f"{wall_s / wall_n:.1f}x"]],
+              "Matcher(workers=2), default settings; medians over the clips")
+    res.save(args.out)
+
+
+if __name__ == "__main__":
+    main()
