@@ -85,7 +85,8 @@ def main() -> None:
           f"median speed error {np.median(err):.2e}")
     print(f"CPU per query: normal {cpu_n:.3f} s, speed search {cpu_s:.3f} s ({cpu_s / cpu_n:.1f}x); "
           f"wall {wall_n:.3f} s, {wall_s:.3f} s ({wall_s / wall_n:.1f}x)")
-    res = Results("audio_speed", "Audio: clips played faster or slower", __doc__.split("\n\n", 2)[2])
+    res = Results("audio_speed", "Audio: clips played faster or slower", __doc__.split("\n\n", 3)[3])
+    res.placeholders({args.dest: "DEST"})
     res.table(["catalog", "clips", "speed_range", "top-1", "top-1 at exactly +-2%", "top-1 within 2%", "right track at p <= 0.01", "median speed error",
                "CPU s per query: normal / speed search", "ratio (CPU)", "wall s per query: normal / speed search", "ratio (wall)"],
               [[f"{m.duration / 60:.1f} min", len(clips), f"{args.speed_range:g}", f"{ok.mean():.1%}", f"{edge:.1%}", f"{inner:.1%}",
