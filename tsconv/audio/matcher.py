@@ -2131,9 +2131,9 @@ class Matcher:
     def _speed_grid(self, speed_range: float, seg_len: int) -> NDArray[np.float64]:
         if speed_range == 0.0:
             return np.array([1.0])
-        # the band-limited search tolerates a drift of about 3 samples over a stretch at
-        # decimation 8 (a fifth of a period at the band's top, 500 Hz); the tolerance grows
-        # with the decimation, as the band's top falls
+        # a speed error of half a step drifts the segment's end by _SPEED_STEP * _SPEED_DECIMATE / 2
+        # samples (12: +-6 about its middle, a sixth of a period at the band's top, 250 Hz);
+        # the tolerance grows with the decimation, as the band's top falls
         step = _SPEED_STEP * _SPEED_DECIMATE / seg_len
         n = int(math.ceil(speed_range / step))
         return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
@@ -2188,7 +2188,7 @@ class Matcher:
             for i in sc.top(2, min_sep=seg_len // 2):
                 hits.append((float(sc.z[i]), float(f), int(sc.track[i]), int(sc.lag[i])))
         hits.sort(reverse=True)
-        matches = []
+        matches: list[Match] = []
         step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
         pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_chunks)
         # the low-band statistic is noisy: verify the best few at the full rate, where the
@@ -2199,14 +2199,15 @@ class Matcher:
                 distinct.append(cand)
                 if len(distinct) == _SPEED_CANDIDATES:
                     break
-        # round 1 of the refinement at every distinct place; the rest at the best _SPEED_PLACES
+        # round 1 of the refinement at every distinct place; rounds 2 and 3 at the best ones,
+        # until _SPEED_PLACES of them give a match
         first = [(self._speed_round(y, ti, lag - L, f0, step, 0), ti, z) for z, f0, ti, lag in distinct]
         first.sort(key=lambda r: -r[0][0])
         p_best = 1.0
-        for k, (res, ti, z) in enumerate(first):
+        for res, ti, z in first:
             p = self._calibrated_p(pooled.p(z), y.size)  # the music null, as Candidates.p applies it
             p_best = min(p_best, p)
-            if k >= _SPEED_PLACES:
+            if len(matches) >= _SPEED_PLACES:
                 continue
             for r in (1, 2):
                 res = self._speed_round(y, ti, int(round(res[2])), res[1], step, r)
