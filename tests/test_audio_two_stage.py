@@ -164,3 +164,15 @@ def test_candidates_and_score_validate(catalogs):
     above = fitted.above(1e-3)
     assert all(fitted.p(z) <= 1e-3 for z in above.z)
     assert all(fitted.p(z) > 1e-3 for z in np.setdiff1d(fitted.z, above.z))
+
+
+def test_candidates_without_lags_ignore_the_exact_score(catalogs):
+    # a Candidates built by hand (lags left at 0) does not know how many chances an exact
+    # score had: the score must be no evidence, not evidence counted as one lag's
+    big, _, _, clips = catalogs
+    fitted = big.candidates(clips[0], SR).fitted()
+    z = float(np.median(fitted.z))  # a place the search alone does not single out
+    assert fitted.lags > 0 and fitted.p(z) > 0.5
+    assert fitted.p(z, score=0.3, length=2000.0) < fitted.p(z)  # the real one: evidence
+    by_hand = dataclasses.replace(fitted, lags=0.0)
+    assert by_hand.p(z, score=0.3, length=2000.0) == by_hand.p(z) == fitted.p(z)

@@ -550,7 +550,8 @@ class Candidates:
     lags : float
         Lags searched at the working rate: the sum over the tracks searched of their length
         plus the clip's searched stretch. The chances an exact score (:meth:`p` with
-        ``score``) had.
+        ``score``) had; 0 (the default of a ``Candidates`` built by hand) means unknown,
+        and an exact score is then no evidence (:meth:`p` is the search's alone).
 
     See Also
     --------
@@ -747,6 +748,8 @@ class Candidates:
         if score is None and length is None:
             return (p_z if null is None else null.p(p_z, duration)), math.inf
         p_s = self._p_exact(score, length)
+        if self.lags <= 0:  # the chances of the exact score unknown: it is no evidence
+            return (p_z if null is None else null.p(p_z, duration)), math.inf
         if null is None:
             return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
         if null.log_p_exact is None:
