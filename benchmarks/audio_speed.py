@@ -14,7 +14,7 @@ ratio, with a normal ``match`` (no speed search; it does not find such clips, it
 Printed and recorded: top-1 (the right track), the right track reported at p <= 0.01
 (the default ``max_false_alarm``; no music null: the catalog is not calibrated), the median error of the estimated speed
 of the right answers, and the median CPU time (both threads of ``Matcher(workers=2)``) and
-wall time per query of both, with their ratio. No peer: no library in the environment
+wall time per query of both, with their ratio. There is no peer in this section: no library in the environment
 searches an audio catalog over playback speeds.
 """
 

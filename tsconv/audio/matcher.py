@@ -61,11 +61,12 @@ _SPEED_DECIMATE = 16  # the speed-grid search uses the lowest 16th of the band (
 # low-band passes is proportional to the segment over the step. Measured on an hour of real
 # music (60 clips of 3 s, EQ + gain, played 2% fast or slow or at a random speed within 2%,
 # speed_range=0.021; top-1, right track at p <= 0.01, CPU time per query over a normal
-# query's, workers=2): 2.5 s, step 0.75, 4 places refined: 58, 55 of 60 at 15.5x; step 1.5,
-# 4 then 2 places: 58, 55 at 8.1x; 1 s, step 1.5: 56, 48 at 4.0x (the shorter segment's
-# weaker search evidence is the probability); 1.25 s: 54 at 4.8x; 1 s, step 2: 55 at 4.1x
+# query's, workers=2): 2.5 s, step 0.75, 4 places refined: 58, 55 of 60 at 15.5x; 4 then 2
+# places, step 1.5: 58, 55 at 8.1x; step 2: 58, 55 at 6.4x; step 2.5: 58, 55 at 5.5x; step 3:
+# 57, 53 at 4.8x; step 4: 57, 54 at 4.1x; 1 s, step 1.5: 56, 48 at 4.0x (the shorter
+# segment's weaker search evidence is the probability); 1.25 s, step 1.5: 54 at 4.8x
 _SPEED_SEG = 2.5
-_SPEED_STEP = 1.5
+_SPEED_STEP = 2.5
 _SPEED_CANDIDATES = 4
 _SPEED_PLACES = 2
 _M_REF = 10**6  # see _Scan.p
@@ -2135,8 +2136,9 @@ class Matcher:
         if speed_range == 0.0:
             return np.array([1.0])
         # a speed error of half a step drifts the segment's end by _SPEED_STEP * _SPEED_DECIMATE / 2
-        # samples (12: +-6 about its middle, a sixth of a period at the band's top, 250 Hz);
-        # the tolerance grows with the decimation, as the band's top falls
+        # samples (20: +-10 about its middle, a third of a period at the band's top, 250 Hz,
+        # less below it; the first refinement round tries speeds a quarter step apart); the
+        # tolerance grows with the decimation, as the band's top falls
         step = _SPEED_STEP * _SPEED_DECIMATE / seg_len
         n = int(math.ceil(speed_range / step))
         return 1.0 + step * np.arange(-n, n + 1, dtype=np.float64)
@@ -2359,11 +2361,11 @@ class Matcher:
             Report only matches whose false-alarm probability is at most this (1.0: all).
         speed_range : float or None, default None
             Relative playback-speed range to search (``0.01``: up to 1% fast or slow);
-            None uses the matcher's ``speed_range``. A grid of speeds (step ``24 / n`` for
+            None uses the matcher's ``speed_range``. A grid of speeds (step ``40 / n`` for
             the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest 16th of
             the band, then the speeds of the four best places are refined at the full rate
-            (the best two after a first round): about ``2 * speed_range * n / 24 + 1``
-            low-band catalog passes (37 for 0.021 and a 3 s clip). ``docs/audio.md`` has
+            (the best two after a first round): about ``2 * speed_range * n / 40 + 1``
+            low-band catalog passes (23 for 0.021 and a 3 s clip). ``docs/audio.md`` has
             the measured accuracy and cost.
         check_rate : bool, default False
             Suspect a wrong declared sample rate when no match is reported or the best
