@@ -187,7 +187,7 @@ def test_speed_search_refines_the_best_places_like_all(monkeypatch):
     for k in range(3):
         m.add(f"other{k}", synth_track(6.0, SR, seed=46 + k), SR)
     clip = degrade.add_noise(degrade.speed(np.asarray(x[4000:36000]), 0.985)[: 3 * SR], -5.0, seed=1)
-    pruned, _ = m._run(clip, SR, 10, None, 0.021)  # every place refined, before the per-track merge
+    pruned, _ = m._run(clip, SR, 10, None, 0.021)  # the matches before the per-track merge
     monkeypatch.setattr(matcher_module, "_SPEED_PLACES", matcher_module._SPEED_CANDIDATES)
     every, _ = m._run(clip, SR, 10, None, 0.021)
     assert len(every) > len(pruned) >= 1  # the pruning dropped places
