@@ -30,42 +30,17 @@ dense Cholesky factor of the model's autocovariance matrix) and
 """
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable
-
 import numpy as np
 from numpy.typing import NDArray
 
+from tsconv._jit import Kernels
+
 Array = NDArray[np.float64]
 
-# numba is imported and the kernels below are compiled (or loaded from the on-disk cache) at
-# the first call of an entry point, not at ``import tsconv``: the import of numba costs
-# about as much as the rest of tsconv's imports, and most programs never fit a model.
-_KERNELS: list[str] = []
-_READY = False
-_LOCK = threading.Lock()
-
-
-def _kernel(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark ``f`` for compilation by :func:`_compile` (in the order of definition)."""
-    _KERNELS.append(f.__name__)
-    return f
-
-
-def _compile() -> None:
-    """Replace every marked function of this module by its numba dispatcher (once)."""
-    global _READY
-    if _READY:
-        return
-    with _LOCK:
-        if _READY:
-            return
-        import numba
-
-        g = globals()
-        for name in _KERNELS:
-            g[name] = numba.njit(cache=True, nogil=True)(g[name])
-        _READY = True
+# the kernels below are compiled at the first call of an entry point (tsconv._jit)
+_JIT = Kernels(globals())
+_kernel = _JIT.mark
+_compile = _JIT.compile
 
 __all__ = ["exact_innovations", "GainPath", "gain_path", "css_residuals", "stable_rows", "seasonal_product", "Layout", "objective", "normal_equations", "damped_steps"]
 
