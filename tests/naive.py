@@ -449,3 +449,16 @@ def bartlett_length(u, v):
         rv = math.fsum(dv[t] * dv[t + k] for t in range(lo, hi)) / sv
         total += ru * rv
     return n / total
+
+
+def frame_peaks(rows, per):
+    """Each frame of ``per`` values of each row: (first position of the largest, largest, smallest)."""
+    out = []
+    for row in rows:
+        frames = []
+        for f in range(len(row) // per):
+            vals = list(row[f * per : (f + 1) * per])
+            hi = max(vals)
+            frames.append((vals.index(hi), hi, min(vals)))
+        out.append(frames)
+    return out

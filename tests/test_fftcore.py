@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naive
-from tsconv._fftcore import BlockSpectra, OverlapSave, block_view, convolve_full, convolve_single_into, pow2_block
+from tsconv._fftcore import BlockSpectra, OverlapSave, block_view, convolve_full, convolve_single_into, low_band_spectrum, pow2_block
 
 RNG = np.random.default_rng(15)
 
@@ -177,3 +177,30 @@ def test_overlap_save_equals_numpy_convolve_for_any_block(n, m, extra, lo, width
     # a correlation with h is the convolution with h reversed, m - 1 outputs later
     ref = _full_padded(x, h[::-1], lo + m - 1, lo + m - 1 + width) if correlate else _full_padded(x, h, lo, lo + width)
     np.testing.assert_allclose(out[0], ref, rtol=0, atol=1e-12 * (1 + np.abs(h).sum() * np.abs(x).max()) * 10)
+
+
+@pytest.mark.parametrize("d", [1, 4])
+def test_a_stack_of_needles_gives_each_needles_correlation(d):
+    # the speed search correlates many needles at once: row k of the stacked pass is what
+    # needle k alone gives, block by block
+    x = RNG.standard_normal(900).astype(np.float32)
+    f, step = 128, 96
+    bs = BlockSpectra(x, f, step, f // 2 + 1)
+    specs = np.conj(np.fft.rfft(RNG.standard_normal((3, 25)), f)).astype(np.complex64)
+    alone = [list(bs.correlate_batches(s, d, step // d, batch=4)) for s in specs]
+    stacked = list(bs.correlate_batches(specs, d, step // d, batch=4))
+    assert len(stacked) == len(alone[0]) == 3  # 10 blocks in batches of 4: the last one short
+    for i, (firsts, corr, counts) in enumerate(stacked):
+        assert corr.shape == (3, firsts.size, step // d)
+        for k in range(3):
+            np.testing.assert_array_equal(firsts, alone[k][i][0])
+            np.testing.assert_array_equal(counts, alone[k][i][2])
+            np.testing.assert_allclose(corr[k], alone[k][i][1], rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("n, f, keep", [(300, 4096, 129), (20000, 2**18, 8193), (3000, 4096, 2049), (5000, 4096, 100)])
+def test_low_band_spectrum_equals_the_full_transform(n, f, keep):
+    # the chirp z-transform where it is cheaper (short rows, few bins), rfft otherwise
+    x = RNG.standard_normal((3, n))
+    ref = np.fft.rfft(x, f)[:, :keep]
+    np.testing.assert_allclose(low_band_spectrum(x, f, keep), ref, rtol=0, atol=1e-9 * np.abs(ref).max())

@@ -36,7 +36,8 @@ import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._fftcore import convolve_full
+from tsconv._fftcore import convolve_full, low_band_spectrum
+from tsconv._peaks import frame_peaks
 from tsconv._validation import as_float_array, as_int, check_option
 from tsconv._welch import welch_psd
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p
@@ -362,17 +363,18 @@ def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
     return np.ones_like(freqs, dtype=np.float64) if w is None else w.spectrum(freqs)
 
 
-def _track_floor(p_clip: NDArray[np.float64], p_track: NDArray[np.float64]) -> float:
+def _track_floor(p_clip: NDArray[np.float64], p_track: NDArray[np.float64]) -> Any:
     """The clip's level on a track's spectrum: the ``_EVIDENCE_Q`` quantile of ``p_clip / p_track``.
 
-    Both on the Welch bins of the clip's spectrum from ``_F_LOW`` to ``0.45 sr``
-    (:meth:`Matcher._evidence_level`); see :meth:`Matcher._track_view` for its use.
+    Both on the Welch bins of the clip's spectrum from ``_F_LOW`` to ``0.45 sr``, the last
+    axis (:meth:`Matcher._evidence_level`; one level per row of a stack of clips); see
+    :meth:`Matcher._track_view` for its use.
 
     >>> r = np.array([8.0, 1.0, 4.0, 2.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0])
-    >>> _track_floor(r, np.ones(11)) == float(np.quantile(r, _EVIDENCE_Q))
+    >>> bool(_track_floor(r, np.ones(11)) == np.quantile(r, _EVIDENCE_Q))
     True
     """
-    return float(np.quantile(p_clip / p_track, _EVIDENCE_Q))
+    return np.quantile(p_clip / p_track, _EVIDENCE_Q, axis=-1)
 
 
 def _null_fit(z: NDArray[np.float64]) -> tuple[float, float]:
@@ -1753,120 +1755,149 @@ class Matcher:
         anti-correlation (``_Scan.z_neg`` stays ``-inf``): the speed grid and the surrogate
         clips do not use it, and its per-frame minimum costs about a third of a low-band pass.
         """
+        starts = self._segments(y.size, seg_len)
+        rows = self._search_rows([y[s0 : s0 + seg_len] for s0 in starts], np.broadcast_to(p_y, (len(starts), p_y.size)),
+                                 decimate, n_lags, tracks, anti)
+        chunk = rows[0][4]
+        z_all = np.concatenate([r[0] for r in rows])
+        lag_all = np.concatenate([r[1] - s0 for r, s0 in zip(rows, starts)])
+        ti_all = np.concatenate([r[2] for r in rows])
+        n_total = sum(r[3] for r in rows)
+        z_neg = max(r[5] for r in rows)
+        if not z_all.size:
+            return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
+        if not fit:
+            return _Scan(z_all, lag_all, ti_all, 1.0, 1.0, n_total / chunk, z_neg)
+        extra = None
+        if z_all.size < _MIN_NULL:
+            extra = self._surrogate_null(y, decimate, seg_len, _MIN_NULL - z_all.size)
+        scan = _Scan.fitted(z_all, lag_all, ti_all, n_total / chunk, extra)
+        scan.z_neg = z_neg
+        return scan
+
+    def _search_rows(self, segs: list[NDArray[np.float64]], p_ys: NDArray[np.float64], decimate: int,
+                     n_lags: int | None = None, tracks: list[int] | None = None, anti: bool = True
+                     ) -> list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], int, int, float]]:
+        """:meth:`_search`'s pass for a stack of needles, each with its own spectrum, in one go.
+
+        ``segs[r]`` (its padded lags counted from its own start) is weighted by ``p_ys[r]``;
+        the needles of every row are correlated with a track's kept block spectra in one pass
+        (:meth:`tsconv._fftcore.BlockSpectra.correlate_batches`), and the per-frame
+        reduction is compiled (:func:`tsconv._peaks.frame_peaks`): the segments of a long
+        clip share one pass, and the speed grid's stretched clips too. Returns, per row,
+        ``(z, lag, track, lags searched, chunk, strongest anti-correlation)``.
+        """
         searched = list(range(len(self._tracks))) if tracks is None else list(tracks)
+        R = len(segs)
         keep = _NFFT // (2 * decimate) + 1
         n_bands = _FRAME // 2 // _BAND_BINS // decimate
         per = _HOP // decimate  # coarse lags per frame
         # enough chunks for the tail fit even in a small catalog
         chunk = int(min(_CHUNK, max(256, 2 ** int(math.log2(max((n_lags or self._n_lags()) // decimate // 2000, 1))))))
         frames_per_chunk = max(chunk // per, 1)
-        zs: list[NDArray[np.float64]] = []
-        lags: list[NDArray[np.int64]] = []
-        tis: list[NDArray[np.int64]] = []
-        n_total = 0
-        z_neg = -math.inf
         L = self._needle_len
-        py_band = p_y[:: _NFFT // _FRAME][: n_bands * _BAND_BINS]
-        p_native = p_y[np.arange(1, _PSD_SEG // 2) * (_NFFT // _PSD_SEG)]
-        for s0 in self._segments(y.size, seg_len):
-            seg = y[s0 : s0 + seg_len]
-            seg = seg - seg.mean()
-            spec = scipy.fft.rfft(seg, _NFFT)[:keep]
-            # the weighted needle conj(Y) / P_y (the index holds B / C: see _ensure_index)
-            needle_spec = (np.conj(spec) / p_y[:keep]).astype(np.complex64)
-            needle_spec[: self._low_bins(_NFFT)] = 0.0
-            # frames a window of the segment touches, with a margin for the filter's spread
-            n_win = -(-seg.size // _HOP) + 1 + 2 * _E_MARGIN
-            def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], int, float]:
-                t = self._tracks[ti]
-                out_z: list[NDArray[np.float64]] = []
-                out_lag: list[NDArray[np.int64]] = []
-                out_ti: list[NDArray[np.int64]] = []
-                out_n = [0]
-                neg = [-math.inf]  # the strongest anti-correlation in this track
-                assert t.index is not None and t.resp_keep is not None
-                assert t.energy is not None and t.resp_band is not None
-                # the track's side floored where the clip has lost its energy (_track_view):
-                # the needle conj(Y) / sqrt(P_y P_f), the variance weights 1 / (|C|^2 P_f)
-                level = _EVIDENCE * self._evidence_level(t, p_native)
-                resp2 = t.resp_band[: n_bands * _BAND_BINS]
-                p_f = np.maximum(py_band, level / resp2)
-                r_keep = np.abs(t.resp_keep[:keep]) ** 2
-                fac = np.sqrt(p_y[:keep] / np.maximum(p_y[:keep], level / np.maximum(r_keep, 1e-30)))
-                needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
-                g = 1.0 / (resp2 * p_f)
-                g[: self._low_bins(_FRAME)] = 0.0
-                weight = np.mean(g.reshape(n_bands, _BAND_BINS), axis=1)
-                cum = np.einsum("ij,j->i", t.energy[:, :n_bands], weight)  # not BLAS (slower here on 2 cores)
-                nf = cum.size - 1
-                j = np.arange(nf) - _E_MARGIN
-                e = cum[np.clip(j + n_win, 0, nf)] - cum[np.clip(j, 0, nf)]
-                e = np.maximum(e, _E_FLOOR * max(float(e.mean()), 1e-300))
-                inv = 1.0 / np.sqrt(e)
-                # only lags whose window overlaps the track by half the shorter of the two
-                # (as the refinement requires): the rest would be chunks of pure padding
-                h = max(min(seg.size, t.n) // 2, 1)
-                lag_lo, lag_hi = L - (seg.size - h), L + t.n - h  # padded lags of the clip start
-                f_lo, f_hi = max(lag_lo // _HOP, 0), max(lag_hi // _HOP + 1, 0)
-                for firsts, corr, counts in t.index.correlate_batches(needle_t, workers=1, decimate=decimate):
-                    # the scale is constant over a frame: each frame's best lag, then scale
-                    nb, valid = corr.shape
-                    fpb = valid // per  # frames per block (blocks start on frames)
-                    rows = corr.reshape(nb, fpb, per)  # a view (no copy of the strided slice)
-                    best = rows.argmax(axis=2)
-                    top = np.take_along_axis(rows, best[:, :, None], axis=2)[:, :, 0].astype(np.float64)
-                    local = np.arange(fpb)
-                    frame = firsts[:, None] // _HOP + local
-                    outside = (frame < f_lo) | (frame >= f_hi) | (local * per >= counts[:, None])
-                    outside |= ~np.any(top != 0.0, axis=1)[:, None]  # digital silence
-                    zf = top * inv[np.minimum(frame, nf - 1)]
-                    zf[outside] = -np.inf
-                    if anti:  # the strongest anti-correlation (for Matcher._inverted)
-                        bottom = rows.min(axis=2).astype(np.float64) * inv[np.minimum(frame, nf - 1)]
-                        bottom[outside] = np.inf
-                        neg[0] = max(neg[0], -float(bottom.min()))
-                    n_inside = int(outside.size - np.count_nonzero(outside))
-                    if n_inside == 0:
-                        continue
-                    out_n[0] += n_inside * per
-                    n_cb = -(-fpb // frames_per_chunk)  # chunks per block
-                    if n_cb * frames_per_chunk != fpb:
-                        zf = np.concatenate([zf, np.full((nb, n_cb * frames_per_chunk - fpb), -np.inf)], axis=1)
-                    flat = zf.reshape(nb * n_cb, frames_per_chunk)
-                    pick = flat.argmax(axis=1)
-                    z_c = flat[np.arange(flat.shape[0]), pick]
-                    ok = np.isfinite(z_c)  # chunks of the padding only are dropped
-                    blk = np.repeat(np.arange(nb), n_cb)[ok]
-                    fi = (np.tile(np.arange(n_cb), nb) * frames_per_chunk + pick)[ok]  # frame within its block
-                    out_z.append(z_c[ok])
-                    out_lag.append(firsts[blk] + (fi * per + best[blk, fi]) * decimate - s0)
-                    out_ti.append(np.full(blk.size, ti))
-                return out_z, out_lag, out_ti, out_n[0], neg[0]
+        py_band = p_ys[:, :: _NFFT // _FRAME][:, : n_bands * _BAND_BINS]
+        p_native = p_ys[:, np.arange(1, _PSD_SEG // 2) * (_NFFT // _PSD_SEG)]
+        sizes = np.array([seg.size for seg in segs], dtype=np.int64)
+        centred = np.zeros((R, int(sizes.max())))
+        for r, seg in enumerate(segs):
+            centred[r, : seg.size] = seg - seg.mean()
+        spec = low_band_spectrum(centred, _NFFT, keep, self.workers)
+        # the weighted needles conj(Y) / P_y (the index holds B / C: see _ensure_index)
+        needle_spec = (np.conj(spec) / p_ys[:, :keep]).astype(np.complex64)
+        needle_spec[:, : self._low_bins(_NFFT)] = 0.0
+        # frames a window of each segment touches, with a margin for the filter's spread
+        n_win = -(-sizes // _HOP) + 1 + 2 * _E_MARGIN
 
-            # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
-            # track's blocks are too few rows for a multithreaded FFT); results in track order
-            if self.workers > 1 and len(searched) > 1:
-                with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                    parts = list(pool.map(one_track, searched))
-            else:
-                parts = [one_track(ti) for ti in searched]
-            for pz, pl, pt, pn, pneg in parts:
-                z_neg = max(z_neg, pneg)
-                zs.extend(pz)
-                lags.extend(pl)
-                tis.extend(pt)
-                n_total += pn
-        if not zs:
-            return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
-        z_all = np.concatenate(zs)
-        if not fit:
-            return _Scan(z_all, np.concatenate(lags), np.concatenate(tis), 1.0, 1.0, n_total / chunk, z_neg)
-        extra = None
-        if z_all.size < _MIN_NULL:
-            extra = self._surrogate_null(y, decimate, seg_len, _MIN_NULL - z_all.size)
-        scan = _Scan.fitted(z_all, np.concatenate(lags), np.concatenate(tis), n_total / chunk, extra)
-        scan.z_neg = z_neg
-        return scan
+        def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], NDArray[np.int64], NDArray[np.float64]]:
+            t = self._tracks[ti]
+            out_row: list[NDArray[np.int64]] = []
+            out_z: list[NDArray[np.float64]] = []
+            out_lag: list[NDArray[np.int64]] = []
+            n_in = np.zeros(R, dtype=np.int64)
+            neg = np.full(R, -math.inf)  # the strongest anti-correlation in this track
+            assert t.index is not None and t.resp_keep is not None
+            assert t.energy is not None and t.resp_band is not None
+            # the track's side floored where the clip has lost its energy (_track_view):
+            # the needle conj(Y) / sqrt(P_y P_f), the variance weights 1 / (|C|^2 P_f)
+            level = _EVIDENCE * self._evidence_level(t, p_native)[:, None]
+            resp2 = t.resp_band[: n_bands * _BAND_BINS]
+            p_f = np.maximum(py_band, level / resp2)
+            r_keep = np.abs(t.resp_keep[:keep]) ** 2
+            fac = np.sqrt(p_ys[:, :keep] / np.maximum(p_ys[:, :keep], level / np.maximum(r_keep, 1e-30)))
+            needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
+            g = 1.0 / (resp2 * p_f)
+            g[:, : self._low_bins(_FRAME)] = 0.0
+            weight = np.mean(g.reshape(R, n_bands, _BAND_BINS), axis=2)
+            cum = np.einsum("ij,rj->ri", t.energy[:, :n_bands], weight)  # not BLAS (slower here on 2 cores)
+            nf = cum.shape[1] - 1
+            j = np.arange(nf) - _E_MARGIN
+            e = np.take_along_axis(cum, np.clip(j + n_win[:, None], 0, nf), axis=1) - cum[:, np.clip(j, 0, nf)]
+            e = np.maximum(e, _E_FLOOR * np.maximum(e.mean(axis=1, keepdims=True), 1e-300))
+            inv = 1.0 / np.sqrt(e)
+            # only lags whose window overlaps the track by half the shorter of the two
+            # (as the refinement requires): the rest would be chunks of pure padding
+            h = np.maximum(np.minimum(sizes, t.n) // 2, 1)
+            lag_lo, lag_hi = L - (sizes - h), L + t.n - h  # padded lags of the clip start
+            f_lo, f_hi = np.maximum(lag_lo // _HOP, 0)[:, None, None], np.maximum(lag_hi // _HOP + 1, 0)[:, None, None]
+            for firsts, corr, counts in t.index.correlate_batches(needle_t, workers=1, decimate=decimate):
+                # the scale is constant over a frame: each frame's best lag, then scale
+                _, nb, valid = corr.shape
+                fpb = valid // per  # frames per block (blocks start on frames)
+                best, top, bottom = frame_peaks(corr.reshape(R * nb, valid), per, lows=anti)
+                best = best.reshape(R, nb, fpb)
+                top = top.reshape(R, nb, fpb).astype(np.float64)
+                local = np.arange(fpb)
+                frame = firsts[:, None] // _HOP + local
+                scale = inv[:, np.minimum(frame, nf - 1)]
+                outside = (frame < f_lo) | (frame >= f_hi) | (local * per >= counts[:, None])
+                outside = outside | ~np.any(top != 0.0, axis=2)[:, :, None]  # digital silence
+                zf = top * scale
+                zf[outside] = -np.inf
+                if anti:  # the strongest anti-correlation (for Matcher._inverted)
+                    assert bottom is not None
+                    low = bottom.reshape(R, nb, fpb).astype(np.float64) * scale
+                    low[outside] = np.inf
+                    neg = np.maximum(neg, -low.min(axis=(1, 2)))
+                inside = np.count_nonzero(~outside, axis=(1, 2))
+                n_in += inside * per
+                n_cb = -(-fpb // frames_per_chunk)  # chunks per block
+                if n_cb * frames_per_chunk != fpb:
+                    zf = np.concatenate([zf, np.full((R, nb, n_cb * frames_per_chunk - fpb), -np.inf)], axis=2)
+                flat = zf.reshape(R, nb * n_cb, frames_per_chunk)
+                pick = flat.argmax(axis=2)
+                z_c = np.take_along_axis(flat, pick[:, :, None], axis=2)[:, :, 0]
+                # chunks of the padding only are dropped, and rows without a lag inside
+                ok = np.isfinite(z_c) & (inside > 0)[:, None]
+                r_i, c_i = np.nonzero(ok)
+                blk, fi = c_i // n_cb, (c_i % n_cb) * frames_per_chunk + pick[r_i, c_i]  # frame within its block
+                out_row.append(r_i)
+                out_z.append(z_c[r_i, c_i])
+                out_lag.append(firsts[blk] + (fi * per + best[r_i, blk, fi]) * decimate)
+            return out_row, out_z, out_lag, n_in, neg
+
+        # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
+        # track's blocks are too few rows for a multithreaded FFT); results in track order
+        if self.workers > 1 and len(searched) > 1:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                parts = list(pool.map(one_track, searched))
+        else:
+            parts = [one_track(ti) for ti in searched]
+        row_all = np.concatenate([r for part in parts for r in part[0]] or [np.zeros(0, np.int64)])
+        z_all = np.concatenate([z for part in parts for z in part[1]] or [np.zeros(0)])
+        lag_all = np.concatenate([lg for part in parts for lg in part[2]] or [np.zeros(0, np.int64)])
+        ti_all = np.concatenate([np.full(r.size, ti) for ti, part in zip(searched, parts) for r in part[0]]
+                                or [np.zeros(0, np.int64)])
+        order = np.argsort(row_all, kind="stable")  # row by row, tracks and blocks in order within
+        cuts = np.searchsorted(row_all[order], np.arange(R + 1))
+        n_total = np.sum([part[3] for part in parts], axis=0) if parts else np.zeros(R, np.int64)
+        z_neg = np.max([part[4] for part in parts], axis=0) if parts else np.full(R, -math.inf)
+        out = []
+        for r in range(R):
+            sel = order[cuts[r] : cuts[r + 1]]
+            out.append((z_all[sel], lag_all[sel].astype(np.int64), ti_all[sel].astype(np.int64), int(n_total[r]), chunk,
+                        float(z_neg[r])))
+        return out
 
     def _surrogate_null(self, y: NDArray[np.float64], decimate: int, seg_len: int, needed: int) -> NDArray[np.float64]:
         """At least ``needed`` chunk maxima of the catalog searched with surrogate clips
@@ -1882,11 +1913,14 @@ class Matcher:
                 break
         return np.concatenate(out) if out else np.zeros(0)
 
-    def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0) -> NDArray[np.float64]:
+    def _whitened_clip(self, y: NDArray[np.float64], band: float = 1.0, like: NDArray[np.float64] | None = None
+                       ) -> NDArray[np.float64]:
         """``u``: the clip divided by the square root of its own smoothed power spectrum (length kept),
         then levelled by the slow automatic gain the stored tracks went through (``_level``).
 
-        White when the clip is noise; ``band < 1`` keeps only that share of the band. The
+        White when the clip is noise; ``band < 1`` keeps only that share of the band;
+        ``like``: the clip whose spectrum divides (default ``y``; the speed refinement's
+        trials share their centre's). The
         levelling gives a clean clip the loudness profile of the stored track under it: the
         stored track is levelled, so without it a clip whose loudness changes (a fade, a loud
         entry after a quiet passage) scored far below 1 at its true place. Measured on an
@@ -1901,7 +1935,7 @@ class Matcher:
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
         spec = scipy.fft.rfft(y - y.mean(), nfft)
-        spec /= np.sqrt(self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft))
+        spec /= np.sqrt(self._clip_psd(y if like is None else like, np.arange(nfft // 2 + 1) / nfft))
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
@@ -1933,17 +1967,18 @@ class Matcher:
         k = np.arange(1, _PSD_SEG // 2)
         return (k * self.sr >= _F_LOW * _PSD_SEG) & (k * self.sr <= 0.45 * self.sr * _PSD_SEG)
 
-    def _evidence_level(self, t: _Track, p_native: NDArray[np.float64]) -> float:
+    def _evidence_level(self, t: _Track, p_native: NDArray[np.float64]) -> Any:
         """``g``: the clip's level on track ``t``'s long-term spectrum ``P_t = 1 / |C|^2``.
 
         ``p_native`` is the clip's spectrum at the Welch bins ``k / _PSD_SEG``,
-        ``k = 1 .. _PSD_SEG / 2 - 1``; the bins from ``_F_LOW`` to ``0.45 sr`` count.
+        ``k = 1 .. _PSD_SEG / 2 - 1`` (last axis; a stack of clips gives a level per row);
+        the bins from ``_F_LOW`` to ``0.45 sr`` count.
         """
         k = np.arange(1, _PSD_SEG // 2)
         inside = self._native_inside()
         # on a grid of 2 * _PSD_SEG points: the response of 257 taps, none folded over
         r2 = np.abs(self._response(t, 2 * _PSD_SEG)[2 * k]) ** 2
-        return _track_floor(p_native[inside], 1.0 / r2[inside])
+        return _track_floor(p_native[..., inside], 1.0 / r2[inside])
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
@@ -2041,7 +2076,7 @@ class Matcher:
         return cw[m:] - cw[:-m]
 
     def _refine(self, y: NDArray[np.float64], ti: int, lag0: int, radius: int, q: NDArray[np.float64] | None = None,
-                band: float = 1.0, wide: int = 0
+                band: float = 1.0, wide: int = 0, view: NDArray[np.float64] | None = None
                 ) -> tuple[float, float, int, NDArray[np.float64], Callable[[], float]]:
         """Exact scores around ``lag0``; returns (score, refined lag, overlap, whitened clip,
         a function computing the effective length of the score at the best integer lag,
@@ -2052,7 +2087,8 @@ class Matcher:
         by its own standard deviation at that lag. With ``wide > radius`` the best lag
         within ``+-wide`` of ``lag0`` is found first and the refinement centred there: the
         search's coarse statistic can prefer a neighbouring cycle of near-periodic music
-        (see ``_WIDE``).
+        (see ``_WIDE``). ``view``: the track's view from ``lag0 - max(radius, wide)`` on, if
+        already computed (at least ``2 * max(radius, wide) + len(q)`` samples).
         """
         t = self._tracks[ti]
         if q is None:
@@ -2060,7 +2096,8 @@ class Matcher:
         m = q.size
         reach = max(radius, wide)
         lo = lag0 - reach
-        view = self._track_view(t, y, lo, lag0 + reach + m, band)
+        if view is None:
+            view = self._track_view(t, y, lo, lag0 + reach + m, band)
         lags, scores, overlaps = self._scores(q, t, view, lo, 2 * reach + 1)
         c = reach
         if wide > radius:
@@ -2181,10 +2218,11 @@ class Matcher:
         # speed search: a stretch of the clip at a grid of speeds, in the lowest band
         seg_len = min(y.size, L, int(_SPEED_SEG * self.sr))
         grid = self._speed_grid(speed_range, seg_len)
-        scans = []
-        for f in grid:
-            yf = self._respeed(y[: int(seg_len * 1.05) + 2], float(f), order=1)
-            scans.append(self._search(yf[:seg_len], _SPEED_DECIMATE, seg_len, _psd_on_grid(yf, freqs), fit=False, anti=False))
+        stretched = [self._respeed(y[: int(seg_len * 1.05) + 2], float(f), order=1) for f in grid]
+        # every speed's stretch in one pass over the catalog (its own spectrum each)
+        rows = self._search_rows([yf[:seg_len] for yf in stretched], np.stack([_psd_on_grid(yf, freqs) for yf in stretched]),
+                                 _SPEED_DECIMATE, anti=False)
+        scans = [_Scan(z, lag, ti, 1.0, 1.0, n / chunk) for z, lag, ti, n, chunk, _ in rows]
         # one null for the whole grid: pooled chunk maxima, lags counted over all speeds
         z_all = np.concatenate([sc.z for sc in scans])
         n_chunks = sum(sc.n_chunks for sc in scans)
@@ -2206,7 +2244,15 @@ class Matcher:
                     break
         # round 1 of the refinement at every distinct place; rounds 2 and 3 at the best ones,
         # until _SPEED_PLACES of them give a match
-        first = [(self._speed_round(y, ti, lag - L, f0, step, 0), ti, z) for z, f0, ti, lag in distinct]
+        def round_one(d: tuple[float, float, int, int]) -> tuple[tuple[float, float, float, int, NDArray[np.float64]], int, float]:
+            z, f0, ti, lag = d
+            return self._speed_round(y, ti, lag - L, f0, step, 0), ti, z
+
+        if self.workers > 1 and len(distinct) > 1:  # the places on threads (memos are per thread)
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                first = list(pool.map(round_one, distinct))
+        else:
+            first = [round_one(d) for d in distinct]
         first.sort(key=lambda r: -r[0][0])
         p_best = 1.0
         for res, ti, z in first:
@@ -2307,10 +2353,16 @@ class Matcher:
         (1/8, 1/2, full). Returns the best trial: (score, speed, lag, overlap, whitened clip).
         """
         band, half, radius = ((1 / 8, step, _SPEED_DECIMATE + 8), (1 / 2, step / 4, 6), (1.0, step / 16, 3))[r]
+        speeds = f0 + np.linspace(-half, half, 9)
+        stretched = [self._respeed(y, float(f), order=3 if band == 1.0 else 1) for f in speeds]
+        # the trials share the spectrum of the centre speed (at most 0.2% away: 4 Hz at
+        # 2 kHz, within the clip spectrum's 31 Hz resolution), so the track's view is one
+        centre = stretched[4]
+        view = self._track_view(self._tracks[ti], centre, lag0 - radius, lag0 + radius + max(yf.size for yf in stretched), band)
         trials = []
-        for f in f0 + np.linspace(-half, half, 9):
-            yf = self._respeed(y, float(f), order=3 if band == 1.0 else 1)
-            score, lag, overlap, q, _ = self._refine(yf, ti, lag0, radius, band=band)
+        for f, yf in zip(speeds, stretched):
+            q = self._whitened_clip(yf, band, like=centre)
+            score, lag, overlap, q, _ = self._refine(yf, ti, lag0, radius, q, band=band, view=view)
             trials.append((score, float(f), lag, overlap, q))
         return max(trials, key=lambda t: t[0])
 
