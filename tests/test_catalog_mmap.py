@@ -89,6 +89,17 @@ def test_mapped_matcher_answers_as_in_memory(saved: str, tracks: dict[str, np.nd
     assert mapped.nbytes == ref.nbytes
 
 
+def test_a_subset_of_a_mapped_catalog_stays_mapped(saved: str, tracks: dict[str, np.ndarray]) -> None:
+    # a shard of a catalog file (tsconv.dask) maps its tracks' pages instead of copying them
+    mapped = Matcher.load(saved, mmap=True)
+    part, ref = mapped.subset(["t2", "t0"]), Matcher.load(saved).subset(["t2", "t0"])
+    assert all(isinstance(t.data, np.memmap) and np.shares_memory(t.data, mapped._tracks[i].data)
+               for t, i in zip(part._tracks, (0, 2)))
+    assert not any(isinstance(t.data, np.memmap) for t in ref._tracks)  # read into memory: copied
+    clip = tracks["t2"][SR : 4 * SR]
+    assert part.match(clip, SR) == ref.match(clip, SR) and part.match(clip, SR)[0].track == "t2"
+
+
 def _rewrite_as_version_1(src: str, dst: str) -> None:
     """The layout of a version-1 writer: zipfile.writestr with no alignment, ``version`` 1."""
     with zipfile.ZipFile(src) as zf:

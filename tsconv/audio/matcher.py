@@ -1438,8 +1438,10 @@ class Matcher:
     def subset(self, tracks: Iterable[str], *, workers: int | None = None) -> Matcher:
         """A matcher holding some of this catalog's tracks (a shard), with the same settings.
 
-        The stored samples are copied; the search index is built by the new matcher's
-        first query. Searched with ``catalog_lags=`` the whole catalog's
+        The stored samples are copied, unless they are mapped from a file
+        (``Matcher.load(path, mmap=True)``: the subset maps the same read-only pages, so a
+        shard of a large catalog file costs only its own tracks' pages); the search index
+        is built by the new matcher's first query. Searched with ``catalog_lags=`` the whole catalog's
         :attr:`search_lags`, its :meth:`candidates` are a part of the whole catalog's.
 
         The music null (:meth:`calibrate`) is dropped, not carried: it was measured on the
@@ -1483,7 +1485,8 @@ class Matcher:
         for t in self._tracks:
             if t.name in wanted:
                 out._names[t.name] = len(out._tracks)
-                out._tracks.append(_Track(t.name, t.n, np.array(t.data), t.kernel, t.acf, t.source))
+                data = t.data if isinstance(t.data, np.memmap) else np.array(t.data)  # a mapping is read-only
+                out._tracks.append(_Track(t.name, t.n, data, t.kernel, t.acf, t.source))
         return out
 
     def candidates(self, samples: ArrayLike, sr: int, *, catalog_lags: int | None = None,

@@ -64,7 +64,9 @@ def _shard_from_file(path: str, names: list[str], expected: str | None) -> Match
     and after reading it), else the shard's tracks would not be the catalog's.
     """
     _check_unchanged(path, expected)
-    shard = Matcher.load(path, workers=1).subset(names)
+    # mapped: the worker's memory holds its shard's index and the pages its tracks touch,
+    # never the whole catalog (the file is verified by streaming it once)
+    shard = Matcher.load(path, workers=1, mmap=True).subset(names)
     _check_unchanged(path, expected)
     return _built(shard)
 
@@ -274,7 +276,7 @@ class ShardedMatcher(Matcher):
     def _build(self) -> None:
         names = [[self._track_names[g] for g in grp] for grp in self._groups]
         if self._client == "threads":
-            source = self._source if self._source is not None else Matcher.load(self._path, workers=1)  # type: ignore[arg-type]
+            source = self._source if self._source is not None else Matcher.load(self._path, workers=1, mmap=True)  # type: ignore[arg-type]
             self._shards = [_built(source.subset(group, workers=1)) for group in names]
             return
         from distributed import wait
