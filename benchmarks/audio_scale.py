@@ -1,10 +1,10 @@
 """Catalog cost against catalog hours: build, file size, load, memory, query time, top-1.
 
-Usage: ``python benchmarks/audio_scale.py DEST --music CACHE [--hours 1 8 32] [--queries 20]``
+Usage: ``python benchmarks/audio_scale.py DEST --music CACHE [--hours 1 8 32] [--queries 20] [--shards H --memory-limit MIB]``
 
 Catalogs of the given hours are built in ``DEST`` from the decoded 8 kHz music cache
-(``--music``, ``.npy`` files named ``<package>__<file>.npy``; only the packages listed under
-``<music>/../data/catalog`` are catalog music). There are only about 4 h of catalog music:
+(``--music``, ``.npy`` files named ``<package>__<file>.npy``, decoded from
+``<music>/../data/catalog`` when missing; only the packages listed there are catalog music). There are only about 4 h of catalog music:
 larger catalogs repeat the tracks, each repeat through a different random EQ (3 peaking
 bands, +-3 dB, ``tsconv.audio.degrade.random_eq``) and a gain, so the repeats are distinct
 signals but near-duplicates of their source. A query clip is cut from a source track; its
@@ -14,8 +14,14 @@ Every build and every measurement runs in a fresh process so that its resident m
 (``/proc/self/status``: VmRSS = RssAnon + RssFile, VmHWM its peak) is its own. Each catalog
 is loaded read-into-memory and mapped (``Matcher.load(mmap=True)``), then queried with
 ``--queries`` 3 s clips (half clean, half in white noise at -15 dB SNR). The first query
-builds the search index and is reported apart. Temporary catalogs are deleted at the end
-unless ``--keep``. There is no peer in this section: no library in the environment
+builds the search index and is reported apart. With ``--shards H --memory-limit MIB`` a
+catalog of ``H`` hours is also served by ``tsconv.dask.ShardedMatcher`` from the file on a
+2-worker ``LocalCluster`` (one thread each, each worker's memory limited to ``MIB``, spilling
+off: Dask pauses a worker at 80% of its limit and restarts it at 95%): each
+worker maps its shard's tracks from the file and builds their index; the answers (tracks,
+offsets, scores, probabilities of the top 3) are compared with ``Matcher.load(mmap=True)``
+on one machine, and each worker's resident memory is read at the end. Temporary catalogs
+are deleted at the end unless ``--keep``. There is no peer in this section: no library in the environment
 holds an audio catalog (the matcher's peer, scipy's raw correlation, is in the matcher area).
 """
 
@@ -45,6 +51,21 @@ def _status() -> dict[str, float]:
             if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 out[key] = int(val.split()[0]) / 1024  # MiB
     return out
+
+
+def _decode_cache(music: str) -> None:
+    """Decode every catalog file of ``<music>/../data/catalog`` to ``<music>/<package>__<file>.npy`` (8 kHz
+    float32) unless it is there (written to a temporary name, then renamed)."""
+    from tsconv.audio.io import load
+
+    os.makedirs(music, exist_ok=True)
+    for f in sorted(glob.glob(os.path.join(music, "..", "data", "catalog", "*", "*"))):
+        key = os.path.join(music, os.path.basename(os.path.dirname(f)) + "__" + os.path.basename(f) + ".npy")
+        if not os.path.exists(key):
+            x, _ = load(f, sr=SR)
+            tmp = key + ".part.npy"
+            np.save(tmp, np.asarray(x, dtype=np.float32))
+            os.replace(tmp, key)
 
 
 def _sources(music: str) -> list[tuple[str, str]]:
@@ -81,21 +102,15 @@ def build(dest: str, hours: float, music: str) -> dict[str, float]:
             "build_s_per_hour": (t_add + t_save) / (total / 3600), "file_mb": os.path.getsize(dest) / 1e6}
 
 
-def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object]:
-    from tsconv.audio import Matcher
+def _clips(tracks: list[str], count: int, music: str) -> list[tuple[str, np.ndarray]]:
+    """``count`` 3 s clips (source track, clip) of the catalog's sources; every other one in white noise at -15 dB."""
     from tsconv.audio.degrade import add_noise
 
-    before = _status()
-    t0 = time.perf_counter()
-    m = Matcher.load(path, mmap=mmap)
-    load_s = time.perf_counter() - t0
-    after_load = _status()
     files = dict(_sources(music))
-    src = [(t[:-2], files[t[:-2]]) for t in m.tracks if t.endswith("#0")]  # tracks of this catalog
+    src = [(t[:-2], files[t[:-2]]) for t in tracks if t.endswith("#0")]  # tracks of this catalog
     rng = np.random.default_rng(7)
-    times, right = [], []
-    first = None
-    for q in range(queries + 1):
+    out = []
+    for q in range(count):
         name, f = src[int(rng.integers(len(src)))]
         x = np.load(f)
         n = 3 * SR
@@ -106,6 +121,67 @@ def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object
                 break
         if q % 2:
             clip = add_noise(clip, -15.0, "white", seed=rng)
+        out.append((name, clip))
+    return out
+
+
+def sharded(path: str, limit_mib: int, queries: int, music: str) -> dict[str, object]:
+    """The catalog file served by a 2-worker LocalCluster (each worker limited to ``limit_mib``)
+    against the same file on one machine: same answers, the workers' memory."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    from tsconv.audio import Matcher
+    from tsconv.dask import ShardedMatcher
+
+    single = Matcher.load(path, mmap=True)
+    clips = _clips(single.tracks, queries + 1, music)
+    # the limit holds (Dask pauses a worker at 80% of it and restarts it at 95%); spilling is
+    # off: a shard is the worker's state, not a result to write to disk
+    with dask.config.set({"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit=f"{limit_mib}MiB",
+                         dashboard_address=None) as cluster, Client(cluster) as client:
+        t0 = time.perf_counter()
+        sm = ShardedMatcher(path, client=client, timeout=300)  # a paused worker (over 80% of its limit) raises
+        start_s = time.perf_counter() - t0
+        same, right, t_sharded, t_single = 0, 0, [], []
+        for q, (name, clip) in enumerate(clips):
+            t = time.perf_counter()
+            a = sm.match(clip, SR, top_k=3)
+            dt_sharded = time.perf_counter() - t
+            t = time.perf_counter()
+            b = single.match(clip, SR, top_k=3)
+            dt_single = time.perf_counter() - t
+            if q == 0:
+                continue  # the first query builds the indexes
+            t_sharded.append(dt_sharded)
+            t_single.append(dt_single)
+            same += [(r.track, r.offset_samples, r.score, r.false_alarm_probability) for r in a] == \
+                [(r.track, r.offset_samples, r.score, r.false_alarm_probability) for r in b]
+            right += bool(a) and a[0].track.split("#")[0] == name
+        workers = client.run(_status)
+        limits = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
+        fractions = client.run(lambda: (dask.config.get("distributed.worker.memory.spill"),
+                                        dask.config.get("distributed.worker.memory.pause")))
+        sm.close()
+    return {"limit_mib": limit_mib, "catalog_nbytes_mb": single.nbytes / 1e6, "start_s": start_s,
+            "shards": [len(g) for g in sm.shards], "same": same, "queries": queries, "top1": right / queries,
+            "query_s_sharded": float(np.median(t_sharded)), "query_s_single": float(np.median(t_single)),
+            "workers": list(workers.values()), "worker_limits_bytes": list(limits.values()),
+            "worker_spill_pause": list(fractions.values())}
+
+
+def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object]:
+    from tsconv.audio import Matcher
+
+    before = _status()
+    t0 = time.perf_counter()
+    m = Matcher.load(path, mmap=mmap)
+    load_s = time.perf_counter() - t0
+    after_load = _status()
+    times, right = [], []
+    first = None
+    for q, (name, clip) in enumerate(_clips(m.tracks, queries + 1, music)):
         t = time.perf_counter()
         res = m.match(clip, SR, top_k=1)
         dt = time.perf_counter() - t
@@ -126,11 +202,15 @@ def main() -> int:
     ap.add_argument("dest")
     ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 8.0, 32.0])
     ap.add_argument("--queries", type=int, default=20)
-    ap.add_argument("--music", required=True, help="the decoded 8 kHz music cache (audio_calibration.py --cache)")
+    ap.add_argument("--music", required=True, help="the decoded 8 kHz music cache, beside fetch_music.py's data/ folder")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--shards", type=float, default=0.0,
+                    help="also serve a catalog of this many hours on a 2-worker LocalCluster (0: not)")
+    ap.add_argument("--memory-limit", type=int, default=0, help="each worker's memory limit, MiB (with --shards)")
     ap.add_argument("--_build", help=argparse.SUPPRESS)
     ap.add_argument("--_measure", help=argparse.SUPPRESS)
     ap.add_argument("--_mmap", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--_sharded", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._build:
         print(json.dumps(build(args._build, args.hours[0], args.music)))
@@ -138,9 +218,15 @@ def main() -> int:
     if args._measure:
         print(json.dumps(measure(args._measure, bool(args._mmap), args.queries, args.music)))
         return 0
+    if args._sharded:
+        print(json.dumps(sharded(args._sharded, args.memory_limit, args.queries, args.music)))
+        return 0
+    if args.shards and args.memory_limit <= 0:
+        ap.error("--shards needs --memory-limit (MiB per worker)")
 
     from _results import Results
 
+    _decode_cache(args.music)
     os.makedirs(args.dest, exist_ok=True)
     me = [sys.executable, os.path.abspath(__file__), args.dest, "--music", args.music, "--queries", str(args.queries)]
     rows, series = [], []
@@ -163,6 +249,24 @@ def main() -> int:
                          f"{r['top1_clean']:.2f} / {r['top1_noisy']:.2f}"])
         if not args.keep:
             os.unlink(path)
+    shard_rows = []
+    if args.shards:
+        path = os.path.join(args.dest, f"scale-{args.shards:g}h.tscat")
+        if not os.path.exists(path):
+            b = json.loads(subprocess.run(me + ["--hours", str(args.shards), "--_build", path], check=True,
+                                          capture_output=True, text=True).stdout)
+            print("build", b, flush=True)
+        r = json.loads(subprocess.run(me + ["--_sharded", path, "--memory-limit", str(args.memory_limit)], check=True,
+                                      capture_output=True, text=True).stdout)
+        print("sharded", r, flush=True)
+        series.append({"sharded": r})
+        shard_rows.append([f"{args.shards:g}", f"{r['catalog_nbytes_mb']:.0f}", f"{r['limit_mib']}",
+                           " / ".join(f"{w['VmHWM']:.0f}" for w in r["workers"]),
+                           " / ".join(f"{w['RssAnon']:.0f} / {w['RssFile']:.0f}" for w in r["workers"]),
+                           f"{r['same']}/{r['queries']}", f"{r['top1']:.2f}",
+                           f"{r['query_s_sharded']:.2f}", f"{r['query_s_single']:.2f}"])
+        if not args.keep:
+            os.unlink(path)
     res = Results("audio_scale", "Audio catalog: cost against catalog hours",
                   __doc__.split("\n\n", 1)[1])
     res.placeholders({args.dest: "DEST", "--music": "CACHE"})
@@ -170,6 +274,12 @@ def main() -> int:
                "RSS after queries anon/file MiB", "peak RSS MiB", "first query s (index)",
                "query s clean 3 s", "query s -15 dB", "top-1 clean / -15 dB"], rows,
               f"{args.queries} queries of 3 s per row (medians); machine shared")
+    if shard_rows:
+        res.table(["hours", "catalog in memory MB (samples + index)", "worker limit MiB", "workers' peak RSS MiB",
+                   "workers' RSS anon / file MiB", "same answers as one machine", "top-1",
+                   "query s sharded", "query s one machine"], shard_rows,
+                  f"The same file on a 2-worker LocalCluster (dask.distributed, one thread each), "
+                  f"each shard mapped from the file by its worker; {args.queries} queries")
     res.data("scale", series)
     res.save()
     return 0

@@ -1756,7 +1756,7 @@ class Matcher:
         ``tracks``: the indices of the tracks searched (default: all); the others add no
         chunk (``candidates(exclude=...)``). ``anti=False`` skips the strongest
         anti-correlation (``_Scan.z_neg`` stays ``-inf``): the speed grid and the surrogate
-        clips do not use it, and its per-frame minimum costs about a third of a low-band pass.
+        clips do not use it.
         """
         starts = self._segments(y.size, seg_len)
         rows = self._search_rows([y[s0 : s0 + seg_len] for s0 in starts], np.broadcast_to(p_y, (len(starts), p_y.size)),

@@ -158,8 +158,9 @@ class ShardedMatcher(Matcher):
         An in-memory matcher (each shard, a :meth:`~tsconv.audio.Matcher.subset` of it, is
         sent to a worker once; the scheduler keeps it to rebuild the shard if its worker
         dies) or the path of a catalog saved by ``Matcher.save`` on storage every worker
-        can read (each worker loads and verifies the file and keeps its shard's tracks; a
-        shard lost with its worker is rebuilt from the file).
+        can read (each worker maps and verifies the file and keeps its shard's tracks
+        mapped, so that it holds its shard's index and pages, not the catalog; a shard lost
+        with its worker is rebuilt from the file).
     client : dask.distributed.Client, 'threads' or None, default None
         Where the shards live. None: the default ``distributed`` client if one is
         running, else ``'threads'`` (shards in this process, searched on Dask's local
