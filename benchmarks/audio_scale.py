@@ -197,6 +197,15 @@ def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object
             "nbytes_mb": m.nbytes / 1e6}
 
 
+def _child(cmd: list[str]) -> dict[str, object]:
+    """Run one measurement in a fresh process; its JSON answer, or its error shown."""
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stderr[-4000:])
+        raise SystemExit(f"{' '.join(cmd[2:])} failed (exit {done.returncode})")
+    return json.loads(done.stdout)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("dest")
@@ -232,12 +241,10 @@ def main() -> int:
     rows, series = [], []
     for h in args.hours:
         path = os.path.join(args.dest, f"scale-{h:g}h.tscat")
-        b = json.loads(subprocess.run(me + ["--hours", str(h), "--_build", path], check=True,
-                                      capture_output=True, text=True).stdout)
+        b = _child(me + ["--hours", str(h), "--_build", path])
         print("build", b, flush=True)
         for mm in (0, 1):
-            r = json.loads(subprocess.run(me + ["--_measure", path, "--_mmap", str(mm)], check=True,
-                                          capture_output=True, text=True).stdout)
+            r = _child(me + ["--_measure", path, "--_mmap", str(mm)])
             print("measure", r, flush=True)
             series.append({"build": b, **r})
             rows.append([f"{b['hours']:.1f}", "mapped" if mm else "read", f"{b['build_s_per_hour']:.0f}",
@@ -253,11 +260,9 @@ def main() -> int:
     if args.shards:
         path = os.path.join(args.dest, f"scale-{args.shards:g}h.tscat")
         if not os.path.exists(path):
-            b = json.loads(subprocess.run(me + ["--hours", str(args.shards), "--_build", path], check=True,
-                                          capture_output=True, text=True).stdout)
+            b = _child(me + ["--hours", str(args.shards), "--_build", path])
             print("build", b, flush=True)
-        r = json.loads(subprocess.run(me + ["--_sharded", path, "--memory-limit", str(args.memory_limit)], check=True,
-                                      capture_output=True, text=True).stdout)
+        r = _child(me + ["--_sharded", path, "--memory-limit", str(args.memory_limit)])
         print("sharded", r, flush=True)
         series.append({"sharded": r})
         shard_rows.append([f"{args.shards:g}", f"{r['catalog_nbytes_mb']:.0f}", f"{r['limit_mib']}",
