@@ -12,7 +12,7 @@ import tsconv
 
 from tsconv.audio import Matcher
 from tsconv.audio import matcher as matcher_mod
-from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null
+from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, probe_places
 from tsconv.audio._synth import synth_track
 
 SR = 8000
@@ -81,6 +81,33 @@ def test_calibrate_equals_the_leave_one_out_subsets(catalog):
     np.testing.assert_allclose(m._music_null.log_p, ref.log_p, rtol=0, atol=1e-12)
     assert m._music_null.log_p_exact is not None
     np.testing.assert_allclose(m._music_null.log_p_exact, ref.log_p_exact, rtol=0, atol=1e-12)
+
+
+def test_calibrate_with_a_probe_budget_equals_the_leave_one_out_subsets(catalog):
+    # 5 tracks x 4 excerpts > 12: the budget's path (tracks drawn by length), same probes
+    m = catalog.subset(catalog.tracks)
+    m.calibrate(per_track=4, max_probes=12, seed=3)
+    ref = fit_music_null(_subset_probe(m), m.track_samples, SR, DURATIONS, 4, 3, max_probes=12)
+    assert m._music_null is not None and ref is not None and m._music_null.log_p.shape == (len(DURATIONS), 12)
+    np.testing.assert_allclose(m._music_null.log_p, ref.log_p, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m._music_null.log_p_exact, ref.log_p_exact, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="max_probes"):
+        m.calibrate(max_probes=5)
+
+
+def test_probe_places_under_and_over_the_budget():
+    lengths = [1000, 50, 3000, 2000]  # the second track is shorter than an excerpt
+    free = probe_places(lengths, 100, 5, seed=4)
+    assert probe_places(lengths, 100, 5, seed=4, max_probes=15) == free  # within the budget: unchanged
+    assert [ti for ti, _ in free] == [0] * 5 + [2] * 5 + [3] * 5
+    rng = np.random.default_rng(4)  # the per-track draws, in track order
+    assert [s for _, s in free] == [int(s) for n in (1000, 3000, 2000) for s in rng.integers(0, n - 100 + 1, size=5)]
+    many = probe_places(lengths, 100, 5, seed=4, max_probes=3000)
+    capped = probe_places(lengths, 100, 2000, seed=4, max_probes=3000)
+    assert len(capped) == 3000 and many == free and capped == probe_places(lengths, 100, 2000, seed=4, max_probes=3000)
+    assert all(ti != 1 and 0 <= s <= lengths[ti] - 100 for ti, s in capped)
+    share = np.bincount([ti for ti, _ in capped], minlength=4) / 3000
+    np.testing.assert_allclose(share, [901 / 5804, 0, 2901 / 5804, 1901 / 5804], atol=0.03)  # by number of starts
 
 
 def test_exclude_bad_input(catalog):

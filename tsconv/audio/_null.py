@@ -132,9 +132,20 @@ class MusicNull:
         return floor_p(max(p_query, 10.0**y))
 
 
-def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: int) -> list[tuple[int, int]]:
-    """``(track, start)`` of ``per_track`` excerpts of ``length`` samples in each long enough track (seeded)."""
+def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: int,
+                 max_probes: int | None = None) -> list[tuple[int, int]]:
+    """``(track, start)`` of ``per_track`` excerpts of ``length`` samples in each long enough track (seeded).
+
+    At most ``max_probes`` in all: when the tracks would give more, the track of each of
+    ``max_probes`` excerpts is drawn in proportion to its number of starts (each probe
+    searches the whole catalog, so a fixed number keeps the cost linear in its size).
+    """
     rng = np.random.default_rng(seed)
+    long = [ti for ti, n in enumerate(n_samples) if n >= length]
+    if max_probes is not None and per_track * len(long) > max_probes:
+        w = np.array([n_samples[ti] - length + 1 for ti in long], dtype=np.float64)
+        picks = np.sort(rng.choice(len(long), size=max_probes, p=w / w.sum()))
+        return [(long[k], int(rng.integers(0, n_samples[long[k]] - length + 1))) for k in picks]
     out: list[tuple[int, int]] = []
     for ti, n in enumerate(n_samples):
         if n < length:
@@ -145,10 +156,12 @@ def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: in
 
 
 def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]], n_samples: Sequence[int], sr: int,
-                   durations: Sequence[float] = DURATIONS, per_track: int = 8, seed: int = 0) -> MusicNull | None:
+                   durations: Sequence[float] = DURATIONS, per_track: int = 8, seed: int = 0,
+                   max_probes: int | None = None) -> MusicNull | None:
     """Record ``probe(track, start, length)`` (the per-query probability of that excerpt of
     ``track`` searched without it; or a pair, the probabilities of its search evidence and
-    of its best exact score) for ``per_track`` excerpts of every track and duration.
+    of its best exact score) for ``per_track`` excerpts of every track and duration (at most
+    ``max_probes`` per duration: :func:`probe_places`).
 
     None when fewer than two tracks or ten probes per duration are available.
     """
@@ -159,7 +172,7 @@ def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]]
     pairs = None
     for di, dur in enumerate(durations):
         length = int(round(dur * sr))
-        places = probe_places(n_samples, length, per_track, seed + di)
+        places = probe_places(n_samples, length, per_track, seed + di, max_probes)
         if len(places) < 10:
             continue
         got = [probe(ti, s, length) for ti, s in places]

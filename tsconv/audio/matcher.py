@@ -1106,7 +1106,7 @@ class Matcher:
         return added
 
     # -- the music null ----------------------------------------------------------------------
-    def calibrate(self, per_track: int = 8, *, seed: int = 0) -> None:
+    def calibrate(self, per_track: int = 8, *, max_probes: int = 256, seed: int = 0) -> None:
         """Measure the probabilities unrelated music gets in this catalog (the music null).
 
         ``per_track`` excerpts of each track, 1 s and 3 s long, are searched in the catalog
@@ -1118,7 +1118,10 @@ class Matcher:
         estimate): the per-query null describes noise-like clips, the music null
         the passages of real music that correlate with much of the catalog (near-silent
         stretches with clicks, pulsed passages). Saved with the catalog. Costs
-        ``2 * per_track`` coarse searches per track, each of the whole catalog's index with
+        ``2 * per_track`` coarse searches per track (at most ``max_probes`` per duration:
+        beyond ``max_probes / per_track`` tracks the probes' tracks are drawn in proportion
+        to their length, so that the cost grows linearly with the catalog, not as its
+        square), each of the whole catalog's index with
         the probe's own track left out (:meth:`candidates` with ``exclude``: the candidates
         of the leave-one-out catalog, whose index is never built), and the exact scores of
         the candidates :meth:`match` would score. Two probabilities are recorded per probe,
@@ -1140,6 +1143,7 @@ class Matcher:
         True
         """
         per_track = as_int(per_track, "per_track", minimum=1)
+        max_probes = as_int(max_probes, "max_probes", minimum=10)
         seed = as_int(seed, "seed", minimum=0)
         names = self.tracks
 
@@ -1166,7 +1170,7 @@ class Matcher:
             return found.p_query(float(np.max(found.z))), p_s
 
         order = sorted(range(len(names)), key=lambda k: k)
-        null = fit_music_null(probe, [self._tracks[k].n for k in order], self.sr, DURATIONS, per_track, seed)
+        null = fit_music_null(probe, [self._tracks[k].n for k in order], self.sr, DURATIONS, per_track, seed, max_probes)
         self._music_null = null if len(names) >= 2 else None
 
     def _probe_clip(self, ti: int, start: int, length: int) -> NDArray[np.float32]:
