@@ -24,7 +24,7 @@ __all__ = ["frame_peaks"]
 
 
 @_JIT.mark
-def _frame_peaks(corr, per, best, top, bottom, lows):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _frame_peaks(corr, per, best, top, bottom, lows):  # pragma: no cover - compiled
     rows, valid = corr.shape
     for r in range(rows):
         for f in range(valid // per):
