@@ -2423,9 +2423,10 @@ class Matcher:
             None uses the matcher's ``speed_range``. A grid of speeds (step ``40 / n`` for
             the first ``n = min(2.5 s, clip)`` samples) is searched in the lowest 16th of
             the band, then the speeds of the four best places are refined at the full rate
-            (the best two after a first round): about ``2 * speed_range * n / 40 + 1``
-            low-band catalog passes (23 for 0.021 and a 3 s clip). ``docs/audio.md`` has
-            the measured accuracy and cost.
+            (the best two after a first round): ``2 * speed_range * n / 40 + 1`` stretched
+            clips (23 for 0.021 and a 3 s clip) searched together in one low-band pass over
+            the catalog, about 2.6 normal queries in all. ``docs/audio.md`` has the
+            measured accuracy and cost.
         check_rate : bool, default False
             Suspect a wrong declared sample rate when no match is reported or the best
             is weak (exact score below 0.35; a clean clip at its true rate scores 0.8-1):
