@@ -266,7 +266,7 @@ class _Track:
     source: str = ""
     index: BlockIndex | None = None
     resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
-    energy: NDArray[np.float64] | None = None  # cumulative band energies of the zero-padded track (frames + 1, _N_BANDS)
+    energy: NDArray[np.float32] | None = None  # band energies of the zero-padded track, frame by frame (frames, _N_BANDS)
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
 
@@ -307,13 +307,15 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     return x / np.interp(np.arange(x.size), centres, rms)
 
 
-def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float64]:
-    """Cumulative band energies of ``x``: row ``j`` sums frames ``0 .. j-1``; shape ``(frames + 1, n_bands)``.
+def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float32]:
+    """Band energies of ``x`` frame by frame, float32: shape ``(frames, n_bands)``.
 
     Frame ``j`` is a Hann window of ``_FRAME`` samples centred on samples
     ``j*_HOP .. (j+1)*_HOP``; band ``b`` holds its periodogram bins
-    ``b*_BAND_BINS .. (b+1)*_BAND_BINS - 1``. The energy of ``x`` in band ``b`` over a
-    stretch of frames is a difference of two rows.
+    ``b*_BAND_BINS .. (b+1)*_BAND_BINS - 1``. A query weights the bands, then sums the
+    frames cumulatively in float64 (:meth:`Matcher._search_rows`): half the memory of
+    cumulative float64 rows, which a float32 store could not hold (its rounding grows
+    with the length of the track).
     """
     x = np.asarray(x, dtype=np.float32)
     n_frames = max(1, -(-x.size // _HOP))
@@ -322,12 +324,12 @@ def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float64]:
     padded[start : start + x.size] = x
     frames = np.lib.stride_tricks.sliding_window_view(padded, _FRAME)[::_HOP][:n_frames]
     window = scipy.signal.get_window("hann", _FRAME).astype(np.float32)
-    out = np.zeros((n_frames + 1, n_bands), np.float64)
+    out = np.empty((n_frames, n_bands), np.float32)
     for a in range(0, n_frames, 4096):
         spec = scipy.fft.rfft(frames[a : a + 4096] * window, axis=1)[:, : n_bands * _BAND_BINS]
         power = spec.real**2 + spec.imag**2
-        out[a + 1 : a + 1 + power.shape[0]] = power.reshape(power.shape[0], n_bands, _BAND_BINS).sum(axis=2)
-    return np.cumsum(out, axis=0, out=out)
+        out[a : a + power.shape[0]] = power.reshape(power.shape[0], n_bands, _BAND_BINS).sum(axis=2)
+    return out
 
 
 def _kernel_response(kernel: Kernel | None, nfft: int, keep: int) -> NDArray[np.complex128]:
@@ -1836,8 +1838,9 @@ class Matcher:
             g = 1.0 / (resp2 * p_f)
             g[:, : self._low_bins(_FRAME)] = 0.0
             weight = np.mean(g.reshape(R, n_bands, _BAND_BINS), axis=2)
-            cum = np.einsum("ij,rj->ri", t.energy[:, :n_bands], weight)  # not BLAS (slower here on 2 cores)
-            nf = cum.shape[1] - 1
+            nf = t.energy.shape[0]
+            cum = np.zeros((R, nf + 1))  # the weighted energies summed over frames 0 .. j - 1
+            np.cumsum(np.einsum("ij,rj->ri", t.energy[:, :n_bands], weight), axis=1, out=cum[:, 1:])  # not BLAS (slower here on 2 cores)
             j = np.arange(nf) - _E_MARGIN
             e = np.take_along_axis(cum, np.clip(j + n_win[:, None], 0, nf), axis=1) - cum[:, np.clip(j, 0, nf)]
             e = np.maximum(e, _E_FLOOR * np.maximum(e.mean(axis=1, keepdims=True), 1e-300))
