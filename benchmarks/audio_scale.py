@@ -160,6 +160,7 @@ def sharded(path: str, limit_mib: int, queries: int, music: str) -> dict[str, ob
                 [(r.track, r.offset_samples, r.score, r.false_alarm_probability) for r in b]
             right += bool(a) and a[0].track.split("#")[0] == name
         workers = client.run(_status)
+        here = _status()  # this process: the scheduler, and the whole catalog indexed for one machine
         limits = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
         fractions = client.run(lambda: (dask.config.get("distributed.worker.memory.spill"),
                                         dask.config.get("distributed.worker.memory.pause")))
@@ -167,7 +168,7 @@ def sharded(path: str, limit_mib: int, queries: int, music: str) -> dict[str, ob
     return {"limit_mib": limit_mib, "catalog_nbytes_mb": single.nbytes / 1e6, "start_s": start_s,
             "shards": [len(g) for g in sm.shards], "same": same, "queries": queries, "top1": right / queries,
             "query_s_sharded": float(np.median(t_sharded)), "query_s_single": float(np.median(t_single)),
-            "workers": list(workers.values()), "worker_limits_bytes": list(limits.values()),
+            "workers": list(workers.values()), "one_process": here, "worker_limits_bytes": list(limits.values()),
             "worker_spill_pause": list(fractions.values())}
 
 
@@ -265,7 +266,8 @@ def main() -> int:
         r = _child(me + ["--_sharded", path, "--memory-limit", str(args.memory_limit)])
         print("sharded", r, flush=True)
         series.append({"sharded": r})
-        shard_rows.append([f"{args.shards:g}", f"{r['catalog_nbytes_mb']:.0f}", f"{r['limit_mib']}",
+        shard_rows.append([f"{args.shards:g}", f"{r['catalog_nbytes_mb']:.0f}", f"{r['one_process']['VmHWM']:.0f}",
+                           f"{r['limit_mib']}",
                            " / ".join(f"{w['VmHWM']:.0f}" for w in r["workers"]),
                            " / ".join(f"{w['RssAnon']:.0f} / {w['RssFile']:.0f}" for w in r["workers"]),
                            f"{r['same']}/{r['queries']}", f"{r['top1']:.2f}",
@@ -280,7 +282,8 @@ def main() -> int:
                "query s clean 3 s", "query s -15 dB", "top-1 clean / -15 dB"], rows,
               f"{args.queries} queries of 3 s per row (medians); machine shared")
     if shard_rows:
-        res.table(["hours", "catalog in memory MB (samples + index)", "worker limit MiB", "workers' peak RSS MiB",
+        res.table(["hours", "catalog in memory MB (samples + index)", "one machine's peak RSS MiB (with the scheduler)",
+                   "worker limit MiB", "workers' peak RSS MiB",
                    "workers' RSS anon / file MiB", "same answers as one machine", "top-1",
                    "query s sharded", "query s one machine"], shard_rows,
                   f"The same file on a 2-worker LocalCluster (dask.distributed, one thread each), "
