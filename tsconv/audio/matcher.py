@@ -1765,14 +1765,13 @@ class Matcher:
         clips do not use it.
         """
         starts = self._segments(y.size, seg_len)
-        rows = self._search_rows([y[s0 : s0 + seg_len] for s0 in starts], np.broadcast_to(p_y, (len(starts), p_y.size)),
-                                 decimate, n_lags, tracks, anti)
-        chunk = rows[0][4]
+        rows, chunk = self._search_rows([y[s0 : s0 + seg_len] for s0 in starts], np.broadcast_to(p_y, (len(starts), p_y.size)),
+                                        decimate, n_lags, tracks, anti)
         z_all = np.concatenate([r[0] for r in rows])
         lag_all = np.concatenate([r[1] - s0 for r, s0 in zip(rows, starts)])
         ti_all = np.concatenate([r[2] for r in rows])
         n_total = sum(r[3] for r in rows)
-        z_neg = max(r[5] for r in rows)
+        z_neg = max(r[4] for r in rows)
         if not z_all.size:
             return _Scan.fitted(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), 1.0)
         if not fit:
@@ -1784,9 +1783,16 @@ class Matcher:
         scan.z_neg = z_neg
         return scan
 
+    def _threaded(self, f: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """``[f(x) for x in items]``, on the matcher's ``workers`` threads when there are two or more of each."""
+        if self.workers > 1 and len(items) > 1:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                return list(pool.map(f, items))
+        return [f(x) for x in items]
+
     def _search_rows(self, segs: list[NDArray[np.float64]], p_ys: NDArray[np.float64], decimate: int,
                      n_lags: int | None = None, tracks: list[int] | None = None, anti: bool = True
-                     ) -> list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], int, int, float]]:
+                     ) -> tuple[list[tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], int, float]], int]:
         """:meth:`_search`'s pass for a stack of needles, each with its own spectrum, in one go.
 
         ``segs[r]`` (its padded lags counted from its own start) is weighted by ``p_ys[r]``;
@@ -1794,7 +1800,7 @@ class Matcher:
         (:meth:`tsconv._fftcore.BlockSpectra.correlate_batches`), and the per-frame
         reduction is compiled (:func:`tsconv._peaks.frame_peaks`): the segments of a long
         clip share one pass, and the speed grid's stretched clips too. Returns, per row,
-        ``(z, lag, track, lags searched, chunk, strongest anti-correlation)``.
+        ``(z, lag, track, lags searched, strongest anti-correlation)``, and the lags per chunk.
         """
         searched = list(range(len(self._tracks))) if tracks is None else list(tracks)
         R = len(segs)
@@ -1888,11 +1894,7 @@ class Matcher:
 
         # tracks on ``workers`` threads (the FFTs and reductions release the GIL; one
         # track's blocks are too few rows for a multithreaded FFT); results in track order
-        if self.workers > 1 and len(searched) > 1:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                parts = list(pool.map(one_track, searched))
-        else:
-            parts = [one_track(ti) for ti in searched]
+        parts = self._threaded(one_track, searched)
         row_all = np.concatenate([r for part in parts for r in part[0]] or [np.zeros(0, np.int64)])
         z_all = np.concatenate([z for part in parts for z in part[1]] or [np.zeros(0)])
         lag_all = np.concatenate([lg for part in parts for lg in part[2]] or [np.zeros(0, np.int64)])
@@ -1905,9 +1907,9 @@ class Matcher:
         out = []
         for r in range(R):
             sel = order[cuts[r] : cuts[r + 1]]
-            out.append((z_all[sel], lag_all[sel].astype(np.int64), ti_all[sel].astype(np.int64), int(n_total[r]), chunk,
+            out.append((z_all[sel], lag_all[sel].astype(np.int64), ti_all[sel].astype(np.int64), int(n_total[r]),
                         float(z_neg[r])))
-        return out
+        return out, chunk
 
     def _surrogate_null(self, y: NDArray[np.float64], decimate: int, seg_len: int, needed: int) -> NDArray[np.float64]:
         """At least ``needed`` chunk maxima of the catalog searched with surrogate clips
@@ -2230,9 +2232,9 @@ class Matcher:
         grid = self._speed_grid(speed_range, seg_len)
         stretched = [self._respeed(y[: int(seg_len * 1.05) + 2], float(f), order=1) for f in grid]
         # every speed's stretch in one pass over the catalog (its own spectrum each)
-        rows = self._search_rows([yf[:seg_len] for yf in stretched], np.stack([_psd_on_grid(yf, freqs) for yf in stretched]),
-                                 _SPEED_DECIMATE, anti=False)
-        scans = [_Scan(z, lag, ti, 1.0, 1.0, n / chunk) for z, lag, ti, n, chunk, _ in rows]
+        rows, chunk = self._search_rows([yf[:seg_len] for yf in stretched],
+                                        np.stack([_psd_on_grid(yf, freqs) for yf in stretched]), _SPEED_DECIMATE, anti=False)
+        scans = [_Scan(z, lag, ti, 1.0, 1.0, n / chunk) for z, lag, ti, n, _ in rows]
         # one null for the whole grid: pooled chunk maxima, lags counted over all speeds
         z_all = np.concatenate([sc.z for sc in scans])
         n_chunks = sum(sc.n_chunks for sc in scans)
@@ -2258,11 +2260,7 @@ class Matcher:
             z, f0, ti, lag = d
             return self._speed_round(y, ti, lag - L, f0, step, 0), ti, z
 
-        if self.workers > 1 and len(distinct) > 1:  # the places on threads (memos are per thread)
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                first = list(pool.map(round_one, distinct))
-        else:
-            first = [round_one(d) for d in distinct]
+        first = self._threaded(round_one, distinct)  # the places on threads (memos are per thread)
         first.sort(key=lambda r: -r[0][0])
         p_best = 1.0
         for res, ti, z in first:
