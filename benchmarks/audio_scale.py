@@ -13,12 +13,14 @@ answer is counted right when the top match is that track or one of its repeats.
 Every build and every measurement runs in a fresh process so that its resident memory
 (``/proc/self/status``: VmRSS = RssAnon + RssFile, VmHWM its peak) is its own. Each catalog
 is loaded read-into-memory and mapped (``Matcher.load(mmap=True)``), then queried with
-``--queries`` 3 s clips (half clean, half in white noise at -15 dB SNR). The first query
-builds the search index and is reported apart. With ``--shards H --memory-limit MIB`` a
+``--queries`` 3 s clips (half clean, half in white noise at -15 dB SNR). The catalogs are
+saved with their search index (``Matcher.save``'s default: the build time includes making
+it), so no query builds one; the first query, which reads it from the file, is reported
+apart. With ``--shards H --memory-limit MIB`` a
 catalog of ``H`` hours is also served by ``tsconv.dask.ShardedMatcher`` from the file on a
 2-worker ``LocalCluster`` (one thread each, each worker's memory limited to ``MIB``, spilling
 off: Dask pauses a worker at 80% of its limit and restarts it at 95%): each
-worker maps its shard's tracks from the file and builds their index; the answers (tracks,
+worker maps its shard's tracks and their index from the file; the answers (tracks,
 offsets, scores, probabilities of the top 3) are compared with ``Matcher.load(mmap=True)``
 on one machine, and each worker's resident memory is read at the end. Temporary catalogs
 are deleted at the end unless ``--keep``. There is no peer in this section: no library in the environment
@@ -153,7 +155,7 @@ def sharded(path: str, limit_mib: int, queries: int, music: str) -> dict[str, ob
             b = single.match(clip, SR, top_k=3)
             dt_single = time.perf_counter() - t
             if q == 0:
-                continue  # the first query builds the indexes
+                continue  # the first query reads the indexes from the file
             t_sharded.append(dt_sharded)
             t_single.append(dt_single)
             same += [(r.track, r.offset_samples, r.score, r.false_alarm_probability) for r in a] == \
@@ -187,7 +189,7 @@ def measure(path: str, mmap: bool, queries: int, music: str) -> dict[str, object
         res = m.match(clip, SR, top_k=1)
         dt = time.perf_counter() - t
         if q == 0:
-            first = dt  # builds the index
+            first = dt  # reads the index from the file (page faults)
             continue
         times.append(dt)
         right.append(bool(res) and res[0].track.split("#")[0] == name)
@@ -278,7 +280,7 @@ def main() -> int:
                   __doc__.split("\n\n", 1)[1])
     res.placeholders({args.dest: "DEST", "--music": "CACHE"})
     res.table(["hours", "load", "build s/h", "file MB", "load s", "RSS after load anon/file MiB",
-               "RSS after queries anon/file MiB", "peak RSS MiB", "first query s (index)",
+               "RSS after queries anon/file MiB", "peak RSS MiB", "first query s",
                "query s clean 3 s", "query s -15 dB", "top-1 clean / -15 dB"], rows,
               f"{args.queries} queries of 3 s per row (medians); machine shared")
     if shard_rows:

@@ -25,7 +25,7 @@ RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs"
 PAGE = DOCS / "benchmarks.md"
 ORDER = ["apply", "tricks", "xcorr", "arima", "fit", "auto_arima", "dask", "matcher", "audio", "audio_calibration", "audio_speed", "audio_scale"]
-PLOTS = {"apply": "bench_apply.png", "matcher": "bench_matcher.png"}
+PLOTS = {"apply": "bench_apply.png", "matcher": "bench_matcher.png", "audio_scale": "bench_audio_scale.png"}
 
 HEADER = """\
 # Benchmarks
@@ -154,6 +154,38 @@ def plot_matcher(rec: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
+def plot_audio_scale(rec: dict[str, Any], path: Path) -> None:
+    """Query time and memory against catalog hours (the mapped catalogs of audio_scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = sorted((r for r in rec["data"]["scale"] if r.get("mmap") is True), key=lambda r: r["build"]["hours"])
+    h = [r["build"]["hours"] for r in d]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10.0, 4.0), dpi=150)
+    ax1.plot(h, [r["query_s_clean"] for r in d], "o-", label="3 s clip, clean")
+    ax1.plot(h, [r["query_s_noisy"] for r in d], "s--", label="3 s clip, white noise -15 dB")
+    ax1.set_ylabel("wall time per query (s, median, 2 threads)")
+    ax1.set_title("Query time (exhaustive search)")
+    ax2.plot(h, [r["after_queries"]["RssAnon"] / 1024 for r in d], "o-", label="process memory (anonymous)")
+    ax2.plot(h, [r["after_queries"]["RssFile"] / 1024 for r in d], "s--", label="mapped file pages (page cache)")
+    ax2.plot(h, [r["build"]["file_mb"] * 1e6 / 2**30 for r in d], "x:", label="catalog file")
+    ax2.set_ylabel("GiB after the queries")
+    ax2.set_title("Memory of a mapped catalog")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("catalog hours (8 kHz)")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only check that docs/benchmarks.md is up to date")
@@ -172,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             plot_apply(rec, DOCS / "_static" / PLOTS["apply"])
         if rec["area"] == "matcher" and rec["data"].get("cost"):
             plot_matcher(rec, DOCS / "_static" / PLOTS["matcher"])
+        if rec["area"] == "audio_scale" and rec["data"].get("scale"):
+            plot_audio_scale(rec, DOCS / "_static" / PLOTS["audio_scale"])
     print(f"wrote {PAGE.relative_to(HERE.parent)}")
     return 0
 

@@ -151,11 +151,11 @@ def test_calibrated_catalog_round_trip_and_version_1(hub_matcher, tmp_path, monk
     back = Matcher.load(path)
     assert back.calibrated
     np.testing.assert_array_equal(back._music_null.log_p, m._music_null.log_p)
-    assert catalog_mod.read_manifest(path)["version"] == 2
-    # a version-1 file (no music null) still loads, with a warning naming the version
+    assert catalog_mod.read_manifest(path)["version"] == catalog_mod.VERSION
+    # a version-1 file (no music null, no index) still loads, with a warning naming the version
     monkeypatch.setattr(catalog_mod, "VERSION", 1)
     old = tmp_path / "old.tscat"
-    hub_matcher.subset(["t0", "t1"]).save(old)
+    hub_matcher.subset(["t0", "t1"]).save(old, index=False)
     monkeypatch.undo()
     assert catalog_mod.read_manifest(old)["version"] == 1
     with pytest.warns(UserWarning, match="version 1 has no music null"):
@@ -164,11 +164,11 @@ def test_calibrated_catalog_round_trip_and_version_1(hub_matcher, tmp_path, monk
 
 
 def test_unknown_version_is_refused(hub_matcher, tmp_path, monkeypatch):
-    monkeypatch.setattr(catalog_mod, "VERSION", 3)
+    monkeypatch.setattr(catalog_mod, "VERSION", catalog_mod.VERSION + 1)
     path = tmp_path / "new.tscat"
     hub_matcher.subset(["t0"]).save(path)
     monkeypatch.undo()
-    with pytest.raises(CatalogError, match="version 3"):
+    with pytest.raises(CatalogError, match=f"version {catalog_mod.VERSION + 1}"):
         Matcher.load(path)
 
 

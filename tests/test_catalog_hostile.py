@@ -164,6 +164,22 @@ def crafted_catalogs(members: dict[str, bytes]):
     yield "samples longer", with_manifest(lambda man: None, {"samples": np.r_[samples, samples[:10]]})
     yield "whiteners longer", with_manifest(lambda man: None, {"whiteners": np.r_[whiteners, 0.0]})
     yield "acf wrong shape", with_manifest(lambda man: None, {"acf": acf[:, :5].copy()})
+    # the stored search index (version 3): values, rows, dtypes, the manifest's entry
+    spectra = np.lib.format.read_array(io.BytesIO(members["index_spectra.npy"]))
+    energy = np.lib.format.read_array(io.BytesIO(members["index_energy.npy"]))
+    bad = spectra.copy()
+    bad[1, 7] = complex(np.nan, 0.0)
+    yield "NaN in the index", with_manifest(lambda man: None, {"index_spectra": bad})
+    bad = energy.copy()
+    bad[-1, 0] = np.inf
+    yield "infinite band energy", with_manifest(lambda man: None, {"index_energy": bad})
+    yield "index a block short", with_manifest(lambda man: None, {"index_spectra": spectra[:-1].copy()})
+    yield "index a frame long", with_manifest(lambda man: None, {"index_energy": np.r_[energy, energy[:1]]})
+    yield "index as complex128", with_manifest(lambda man: None, {"index_spectra": spectra.astype(np.complex128)})
+    yield "band energies as float64", with_manifest(lambda man: None, {"index_energy": energy.astype(np.float64)})
+    yield "index entry not a mapping", with_manifest(setter("index", [1, 2]))
+    yield "index declared, arrays missing", with_manifest(
+        lambda man: [man["arrays"].pop("index_spectra"), man["arrays"].pop("index_energy")])
     # a .npy header that declares a huge shape over a few bytes (the manifest agreeing)
     data_at = len(members["samples.npy"]) - samples.nbytes  # the header's length
     hdr = {"descr": samples.dtype.str, "fortran_order": False, "shape": (10**12,)}
@@ -205,7 +221,8 @@ def crafted_catalogs(members: dict[str, bytes]):
         ("version true", members["manifest.json"].replace(_VERSION_FIELD, b'"version": true')),
         ("version 1.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 1.0')),
         ("version 2.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 2.0')),
-        ("version 3", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 3')),
+        ("version 3.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 3.0')),
+        ("version 4", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 4')),
     ]:
         mem = dict(members)
         mem["manifest.json"] = raw

@@ -1,13 +1,17 @@
-"""Memory-mapped catalogs (format version 2): ``Matcher.load(path, mmap=True)``.
+"""Memory-mapped catalogs (format versions 2 and 3): ``Matcher.load(path, mmap=True)``,
+and the search index stored in the file (version 3).
 
-The in-memory load is the reference: a mapped catalog must give identical answers. A
-version-1 file (the previous writer's layout: members not aligned, ``"version": 1``) is
-built here from a version-2 one by rewriting the ZIP with :mod:`zipfile`'s defaults.
+The in-memory load is the reference: a mapped catalog must give identical answers; a
+stored index must hold exactly what a query would build, and answer as a catalog that was
+never saved. A version-1 file (the previous writer's layout: members not aligned,
+``"version": 1``) is built here by rewriting the ZIP with :mod:`zipfile`'s defaults; a
+version-2 file is the writer with ``VERSION = 2`` and no index.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import struct
@@ -51,8 +55,8 @@ def _data_offsets(path: str) -> dict[str, int]:
     return out
 
 
-def test_version_2_members_are_aligned(saved: str) -> None:
-    assert catalog_mod.read_manifest(saved)["version"] == 2
+def test_members_are_aligned(saved: str) -> None:
+    assert catalog_mod.read_manifest(saved)["version"] == catalog_mod.VERSION
     offsets = _data_offsets(saved)
     for member, off in offsets.items():
         if member.endswith(".npy"):
@@ -101,11 +105,14 @@ def test_a_subset_of_a_mapped_catalog_stays_mapped(saved: str, tracks: dict[str,
 
 
 def _rewrite_as_version_1(src: str, dst: str) -> None:
-    """The layout of a version-1 writer: zipfile.writestr with no alignment, ``version`` 1."""
+    """The layout of a version-1 writer: zipfile.writestr with no alignment, ``version`` 1, no index."""
     with zipfile.ZipFile(src) as zf:
-        members = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+        members = {i.filename: zf.read(i.filename) for i in zf.infolist() if not i.filename.startswith("index_")}
     manifest = json.loads(members["manifest.json"])
     manifest["version"] = 1
+    manifest.pop("index")
+    for name in ("index_spectra", "index_energy"):
+        manifest["arrays"].pop(name)
     del manifest["manifest_sha256"]
     manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
     members["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -171,3 +178,110 @@ def test_load_flags_are_bools(saved: str) -> None:
         Matcher.load(saved, mmap=1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="verify=False"):
         Matcher.load(saved, verify=False)
+
+
+def _fresh(tracks: dict[str, np.ndarray]) -> Matcher:
+    m = Matcher(SR)
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    return m
+
+
+def _clips(tracks: dict[str, np.ndarray]) -> list[np.ndarray]:
+    rng = np.random.default_rng(9)
+    out = []
+    for x in tracks.values():
+        start = int(rng.integers(0, x.size - 3 * SR))
+        out.append(x[start : start + 3 * SR] + 0.3 * rng.standard_normal(3 * SR).astype(np.float32))
+    return out
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_the_stored_index_is_the_one_a_query_builds(saved: str, tracks: dict[str, np.ndarray], mmap: bool) -> None:
+    ref = _fresh(tracks)  # never saved: its first query builds the index
+    clips = _clips(tracks)
+    want = [ref.match(c, SR, top_k=3) for c in clips]
+    loaded = Matcher.load(saved, mmap=mmap)
+    assert all(t.index is not None for t in loaded._tracks)  # before any query
+    for a, b in zip(loaded._tracks, ref._tracks):
+        assert isinstance(a.index.spectra, np.memmap) is mmap and isinstance(a.energy, np.memmap) is mmap
+        np.testing.assert_array_equal(np.asarray(a.index.spectra), b.index.spectra)
+        np.testing.assert_array_equal(np.asarray(a.energy), b.energy)
+        np.testing.assert_array_equal(a.resp_keep, b.resp_keep)
+        assert (a.index.n, a.index.step, a.index.keep, a.index.n_blocks) == (b.index.n, b.index.step, b.index.keep,
+                                                                              b.index.n_blocks)
+    assert [loaded.match(c, SR, top_k=3) for c in clips] == want
+    assert loaded.nbytes == ref.nbytes
+
+
+def test_save_without_index(tmp_path: os.PathLike[str], tracks: dict[str, np.ndarray], saved: str) -> None:
+    m = _fresh(tracks)
+    path = os.path.join(tmp_path, "bare.tscat")
+    m.save(path, index=False)
+    man = catalog_mod.read_manifest(path)
+    assert "index" not in man and "index_spectra" not in man["arrays"]
+    assert os.path.getsize(path) < os.path.getsize(saved) / 2
+    loaded = Matcher.load(path, mmap=True)
+    assert all(t.index is None for t in loaded._tracks)
+    clips = _clips(tracks)
+    assert [loaded.match(c, SR) for c in clips] == [m.match(c, SR) for c in clips]
+    with pytest.raises(TypeError, match="index must be a bool"):
+        m.save(path, index=1)  # type: ignore[arg-type]
+
+
+def test_an_index_of_other_settings_is_rebuilt(saved: str, tmp_path: os.PathLike[str],
+                                               tracks: dict[str, np.ndarray]) -> None:
+    # a file written by a tsconv whose index layout differs (here: another block length)
+    manifest, arrays = catalog_mod.read_catalog(saved)
+    manifest = {k: v for k, v in manifest.items() if k not in ("arrays", "manifest_sha256", "format", "version")}
+    manifest["index"] = dict(manifest["index"], nfft=2 * manifest["index"]["nfft"])
+    other = os.path.join(tmp_path, "other.tscat")
+    catalog_mod.write_catalog(other, manifest, arrays)
+    loaded = Matcher.load(other, mmap=True)
+    assert all(t.index is None for t in loaded._tracks)
+    clips = _clips(tracks)
+    assert [loaded.match(c, SR) for c in clips] == [_fresh(tracks).match(c, SR) for c in clips]
+
+
+def test_version_2_file_loads_and_builds_its_index(tmp_path: os.PathLike[str], tracks: dict[str, np.ndarray],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = os.path.join(tmp_path, "v2.tscat")
+    with monkeypatch.context() as mp:
+        mp.setattr(catalog_mod, "VERSION", 2)
+        _fresh(tracks).save(path, index=False)
+    assert catalog_mod.read_manifest(path)["version"] == 2
+    loaded = Matcher.load(path, mmap=True)
+    clips = _clips(tracks)
+    assert [loaded.match(c, SR) for c in clips] == [_fresh(tracks).match(c, SR) for c in clips]
+
+
+def test_a_subset_of_a_mapped_catalog_maps_its_index(saved: str) -> None:
+    mapped = Matcher.load(saved, mmap=True)
+    part = mapped.subset(["t2", "t0"])
+    for t, i in zip(part._tracks, (0, 2)):
+        assert isinstance(t.index.spectra, np.memmap) and np.shares_memory(t.index.spectra, mapped._tracks[i].index.spectra)
+        assert np.shares_memory(t.energy, mapped._tracks[i].energy)
+    read = Matcher.load(saved).subset(["t2"])
+    assert read._tracks[0].index is None  # read into memory: copied samples, the index rebuilt
+
+
+def test_stacked_members_are_the_bytes_numpy_writes(tmp_path: os.PathLike[str]) -> None:
+    from tsconv._persist import NpyMember
+
+    rng = np.random.default_rng(3)
+    parts = [rng.standard_normal((n, 5)).astype(np.float32) for n in (3, 0, 7)]
+    whole = np.concatenate(parts)
+    member = NpyMember(parts)
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, whole, allow_pickle=False)
+    assert b"".join(bytes(c) for c in member.chunks(limit=16)) == buf.getvalue()
+    assert member.size == len(buf.getvalue()) and member.sha256() == hashlib.sha256(buf.getvalue()).hexdigest()
+    a, b = os.path.join(tmp_path, "a.tscat"), os.path.join(tmp_path, "b.tscat")
+    catalog_mod.write_catalog(a, {"k": 1}, {"x": member})
+    catalog_mod.write_catalog(b, {"k": 1}, {"x": whole})
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        assert fa.read() == fb.read()
+    with pytest.raises(ValueError, match="trailing shape"):
+        NpyMember([whole, whole[:, :2]])
+    with pytest.raises(TypeError, match="objects"):
+        NpyMember([np.array([{}], dtype=object)])

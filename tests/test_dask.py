@@ -450,8 +450,11 @@ def test_sharded_matcher_distributed_from_memory_and_file(client, catalog):
         assert len({w[0] for w in where.values()}) == 2
         _check_catalog(sm, m, tracks)
         assert client.who_has(sm._shards) == where  # queries moved no shard
-        # a shard built from the file maps its tracks from it (the worker holds no copy)
-        mapped = client.gather(client.map(lambda shard: all(isinstance(t.data, np.memmap) for t in shard._tracks), sm._shards))
+        # a shard built from the file maps its tracks and their stored index from it (the
+        # worker holds no copy and builds no index)
+        mapped = client.gather(client.map(
+            lambda shard: all(isinstance(t.data, np.memmap) and isinstance(t.index.spectra, np.memmap)
+                              and isinstance(t.energy, np.memmap) for t in shard._tracks), sm._shards))
         assert mapped == [source is path] * 2
         sm.close()
 

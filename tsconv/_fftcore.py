@@ -234,6 +234,25 @@ class BlockSpectra:
             spectra[b0:b1] = scipy.fft.rfft(block_view(x, b0 * self.step, b1 - b0, self.f, self.step), axis=-1)[:, : self.keep]
         self.spectra = spectra
 
+    @classmethod
+    def from_spectra(cls, spectra: NDArray[np.complexfloating], n: int, f: int, step: int) -> BlockSpectra:
+        """The block spectra of a signal of ``n`` samples, computed before (kept, or mapped
+        from a file): ``spectra`` as :attr:`spectra` would hold them, not copied."""
+        out = cls.__new__(cls)
+        out._adopt(spectra, n, f, step)
+        return out
+
+    def _adopt(self, spectra: NDArray[np.complexfloating], n: int, f: int, step: int) -> None:
+        if not 0 < step <= f:
+            raise ValueError(f"step must be in 1 .. f, got step={step} with f={f}")
+        blocks = max(1, -(-int(n) // int(step)))
+        if spectra.ndim != 2 or spectra.shape[0] != blocks or not 0 < spectra.shape[1] <= f // 2 + 1:
+            raise ValueError(f"spectra of {n} samples in blocks of {f} every {step} must have {blocks} rows "
+                             f"and at most {f // 2 + 1} bins, got shape {spectra.shape}")
+        self.f, self.step, self.keep = int(f), int(step), int(spectra.shape[1])
+        self.n, self.n_blocks = int(n), blocks
+        self.spectra = spectra
+
     @property
     def nbytes(self) -> int:
         return int(self.spectra.nbytes)

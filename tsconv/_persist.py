@@ -31,6 +31,7 @@ import secrets
 import stat
 import warnings
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,51 @@ def canonical_json(manifest: dict[str, Any]) -> bytes:
     the model files here and the audio catalog (:mod:`tsconv.audio.catalog`)."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
     return json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+class NpyMember:
+    """An ``.npy`` member made of ``parts`` stacked along the first axis, never concatenated.
+
+    The bytes are those :func:`numpy.save` writes for the stacked array (format 1.0 header,
+    C order), produced part by part: :attr:`size` and :meth:`sha256` without a copy,
+    :meth:`chunks` for a streaming write. A large catalog is saved without a second copy
+    of its arrays in memory. Object arrays are refused (nothing is ever pickled).
+    """
+
+    def __init__(self, parts: NDArray[Any] | list[NDArray[Any]], empty: NDArray[Any] | None = None) -> None:
+        parts = [np.asarray(parts)] if isinstance(parts, np.ndarray) else [np.asarray(p) for p in parts]
+        if not parts:
+            if empty is None:
+                raise ValueError("an empty list of parts needs an empty array giving the dtype and trailing shape")
+            parts = [np.asarray(empty)]
+        dtype, tail = parts[0].dtype, parts[0].shape[1:]
+        if dtype.hasobject:
+            raise TypeError(f"stored arrays must not hold Python objects, got dtype {dtype}")
+        for p in parts:
+            if p.dtype != dtype or p.ndim == 0 and len(parts) > 1 or p.shape[1:] != tail:
+                raise ValueError(f"parts must share dtype and trailing shape, got {dtype}{tail} and {p.dtype}{p.shape[1:]}")
+        self.dtype = dtype
+        self.shape = parts[0].shape if len(parts) == 1 else (sum(p.shape[0] for p in parts), *tail)
+        self.parts = parts
+        head = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            head, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": self.shape})
+        self.header = head.getvalue()
+        self.size = len(self.header) + sum(int(p.nbytes) for p in parts)
+
+    def chunks(self, limit: int = 64 * 2**20) -> Iterator[bytes | memoryview]:
+        """The member's bytes: the header, then each part in pieces of at most ``limit`` bytes."""
+        yield self.header
+        for p in self.parts:
+            flat = np.ascontiguousarray(p).reshape(-1).view(np.uint8).data
+            for a in range(0, len(flat), limit):
+                yield flat[a : a + limit]
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for c in self.chunks():
+            h.update(c)
+        return h.hexdigest()
 
 
 def npy_bytes(arr: NDArray[Any]) -> bytes:

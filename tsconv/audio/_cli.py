@@ -92,10 +92,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from tsconv.audio import CatalogError, Matcher
-    from tsconv.audio.catalog import VERSION
+    from tsconv.audio.catalog import read_manifest
 
     try:
-        m = Matcher.load(args.catalog)
+        # mapped: the file is verified by streaming it, not read into memory
+        m = Matcher.load(args.catalog, mmap=True)
+        manifest = read_manifest(args.catalog)
     except CatalogError as exc:
         return _err(f"bad catalog: {exc}")
     if args.action == "list":
@@ -107,8 +109,8 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
                 print(f"{r['name']}\t{r['seconds']:.3f}\t{r['source']}")
         return 0
     info = {
-        "catalog": os.path.abspath(args.catalog), "version": VERSION, "bytes": os.path.getsize(args.catalog),
-        "tracks": len(m), "seconds": m.duration, "sr": m.sr, "whitening": m.whitening, "storage": m.storage,
+        "catalog": os.path.abspath(args.catalog), "version": manifest["version"], "bytes": os.path.getsize(args.catalog),
+        "index": "index" in manifest, "tracks": len(m), "seconds": m.duration, "sr": m.sr, "whitening": m.whitening, "storage": m.storage,
         "max_needle": m.max_needle, "speed_range": m.speed_range,
     }
     if args.json:
@@ -178,8 +180,9 @@ def _cmd_match(args: argparse.Namespace) -> int:
     if todo:
         t0 = time.perf_counter()
         try:
-            m = Matcher.load(args.catalog, workers=max(1, 2 // args.workers))
-            m._ensure_index()  # the search index, once: the first clip is not slower than the next
+            # mapped: the samples and a stored index cost page cache, shared by concurrent runs
+            m = Matcher.load(args.catalog, workers=max(1, 2 // args.workers), mmap=True)
+            m._ensure_index()  # the search index, once (if the file has none): the first clip is not slower than the next
         except CatalogError as exc:
             return _err(f"bad catalog: {exc}")
         except (ValueError, OSError, MemoryError) as exc:

@@ -33,6 +33,30 @@ class BlockIndex(BlockSpectra):
     """
 
     def __init__(self, x: NDArray[np.float32], nfft: int, max_needle: int, decimate: int = 2, align: int = 16) -> None:
+        step, keep = self.layout(nfft, max_needle, decimate, align)
+        self.nfft = nfft
+        self.decimate = decimate
+        self.max_needle = max_needle
+        super().__init__(np.asarray(x, dtype=np.float32), nfft, step, keep)
+
+    @classmethod
+    def from_spectra(
+        cls, spectra: NDArray[np.complex64], n: int, nfft: int, max_needle: int, decimate: int = 2, align: int = 16
+    ) -> BlockIndex:
+        """The index of a signal of ``n`` samples from its kept block spectra (e.g. mapped
+        from a catalog file), as :attr:`spectra` of ``BlockIndex(x, nfft, max_needle,
+        decimate, align)`` holds them; not copied."""
+        step, keep = cls.layout(nfft, max_needle, decimate, align)
+        if spectra.ndim != 2 or spectra.shape[1] != keep:
+            raise ValueError(f"spectra must have {keep} bins, got shape {spectra.shape}")
+        out = cls.__new__(cls)
+        out.nfft, out.decimate, out.max_needle = nfft, decimate, max_needle
+        out._adopt(spectra, n, nfft, step)
+        return out
+
+    @staticmethod
+    def layout(nfft: int, max_needle: int, decimate: int, align: int) -> tuple[int, int]:
+        """``(step, keep)``: the block step and the bins kept for these settings."""
         if nfft % (2 * decimate):
             raise ValueError(f"nfft must be a multiple of 2*decimate, got nfft={nfft}, decimate={decimate}")
         if max_needle >= nfft // 2:
@@ -45,10 +69,7 @@ class BlockIndex(BlockSpectra):
         step -= step % align
         if step <= 0:
             raise ValueError(f"nfft={nfft} leaves no room for needles of {max_needle} samples aligned to {align}")
-        self.nfft = nfft
-        self.decimate = decimate
-        self.max_needle = max_needle
-        super().__init__(np.asarray(x, dtype=np.float32), nfft, step, nfft // (2 * decimate) + 1)
+        return step, nfft // (2 * decimate) + 1
 
     def correlate_batches(  # type: ignore[override]
         self, needle_spec: NDArray[np.complex64], workers: int = 1, batch: int = 8, decimate: int | None = None

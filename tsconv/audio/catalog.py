@@ -44,14 +44,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tsconv._persist import atomic_write, canonical_json, npy_bytes, remove_stale_temps
+from tsconv._persist import NpyMember, atomic_write, canonical_json, remove_stale_temps
 from tsconv.audio._null import MusicNull
 
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest", "read_music_null"]
 
 FORMAT = "tsconv-audio-catalog"
-VERSION = 2
-_READABLE = (1, 2)  # version 1: unaligned members, no music null (loaded with a warning by Matcher.load)
+VERSION = 3
+# version 1: unaligned members, no music null (loaded with a warning by Matcher.load);
+# version 2: no search index (the first query builds it)
+_READABLE = (1, 2, 3)
 _ALIGN = 64  # member data alignment of version 2 (bytes)
 _ALIGN_ID = 0xD935  # extra-field ID of the padding
 _CHUNK = 16 * 2**20  # bytes per read when verifying a mapped member
@@ -68,26 +70,29 @@ _MAX_MANIFEST = 64 * 2**20
 _MAX_NPY_HEADER = 10_000  # numpy's own default limit of an .npy header
 
 
-def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
+def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any],
+                  arrays: dict[str, NDArray[Any] | NpyMember]) -> None:
     """Write ``manifest`` and ``arrays`` atomically to ``path`` (see the module docstring).
 
-    The file gets the permissions of any new file (``0o666`` less the process's umask).
-    Temporary files left by killed saves of the same target are removed first.
+    An array may be given as a :class:`tsconv._persist.NpyMember` (parts stacked along the
+    first axis): it is hashed and written part by part, never copied whole. The file gets the
+    permissions of any new file (``0o666`` less the process's umask). Temporary files left by
+    killed saves of the same target are removed first.
     """
     path = os.fspath(path)
     manifest = dict(manifest)
     manifest["format"] = FORMAT
     manifest["version"] = VERSION
-    members: dict[str, bytes] = {}
+    members: dict[str, NpyMember] = {}
     entries = {}
     for name, arr in arrays.items():
-        data = npy_bytes(np.asarray(arr))
+        data = arr if isinstance(arr, NpyMember) else NpyMember(np.asarray(arr))
         members[f"{name}.npy"] = data
         entries[name] = {
             "file": f"{name}.npy",
-            "dtype": np.asarray(arr).dtype.str,
-            "shape": list(np.asarray(arr).shape),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "dtype": data.dtype.str,
+            "shape": list(data.shape),
+            "sha256": data.sha256(),
         }
     manifest["arrays"] = entries
     manifest["manifest_sha256"] = hashlib.sha256(canonical_json(manifest)).hexdigest()
@@ -106,19 +111,22 @@ def _atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     atomic_write(os.fspath(path), lambda fh: fh.write(data), _TMP_SUFFIX)
 
 
-def _write_member(zf: zipfile.ZipFile, member: str, data: bytes) -> None:
+def _write_member(zf: zipfile.ZipFile, member: str, data: NpyMember) -> None:
     # a separate function so that tests can simulate a crash in the middle of a save
     zinfo = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))
     zinfo.compress_type = zipfile.ZIP_STORED
     zinfo.external_attr = 0o644 << 16
+    zinfo.file_size = data.size  # before open(): zipfile decides on ZIP64 from it
     assert zf.fp is not None
     pos = zf.fp.tell()
     head = 30 + len(member.encode("utf-8"))
-    if len(data) * 1.05 > zipfile.ZIP64_LIMIT:  # zipfile adds a 20-byte ZIP64 extra field
+    if data.size * 1.05 > zipfile.ZIP64_LIMIT:  # zipfile adds a 20-byte ZIP64 extra field
         head += 20
     pad = (-(pos + head + 4)) % _ALIGN
     zinfo.extra = struct.pack("<HH", _ALIGN_ID, pad) + bytes(pad)
-    zf.writestr(zinfo, data)
+    with zf.open(zinfo, "w") as dest:
+        for chunk in data.chunks():
+            dest.write(chunk)
 
 
 def _no_constants(token: str) -> Any:
@@ -190,7 +198,7 @@ def _check_arrays_entry(path: str, entries: Any) -> dict[str, tuple[str, np.dtyp
 
 
 # the dtypes a catalog may hold (little-endian floats, as written on every platform tsconv runs on)
-_DTYPES = {"<f2", "<f4", "<f8"}
+_DTYPES = {"<f2", "<f4", "<f8", "<c8"}  # complex64: the stored search index (version 3)
 
 
 def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
