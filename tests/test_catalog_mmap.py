@@ -285,3 +285,22 @@ def test_stacked_members_are_the_bytes_numpy_writes(tmp_path: os.PathLike[str]) 
         NpyMember([whole, whole[:, :2]])
     with pytest.raises(TypeError, match="objects"):
         NpyMember([np.array([{}], dtype=object)])
+
+
+def test_reading_a_catalog_costs_its_size_not_twice(tmp_path: os.PathLike[str]) -> None:
+    # the member is streamed straight into its array (numpy's allocations are traced): the
+    # peak is the array and one 16 MiB read, not the member's bytes and a copy of them
+    import tracemalloc
+
+    path = os.path.join(tmp_path, "big.tscat")
+    catalog_mod.write_catalog(path, {"k": 1}, {"a": np.arange(8_000_000, dtype=np.float64)})
+    tracemalloc.start()
+    try:
+        _, arrays = catalog_mod.read_catalog(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = arrays["a"].nbytes
+    assert size == 64_000_000 and peak < 1.5 * size, peak
+    assert arrays["a"].flags.writeable and arrays["a"].flags.c_contiguous
+    np.testing.assert_array_equal(arrays["a"], np.arange(8_000_000, dtype=np.float64))

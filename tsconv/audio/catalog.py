@@ -201,16 +201,6 @@ def _check_arrays_entry(path: str, entries: Any) -> dict[str, tuple[str, np.dtyp
 _DTYPES = {"<f2", "<f4", "<f8", "<c8"}  # complex64: the stored search index (version 3)
 
 
-def _parse_npy(path: str, member: str, data: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> NDArray[Any]:
-    """Decode an ``.npy`` member after checking that its header agrees with the manifest and
-    with the member's length (so a header declaring a huge shape allocates nothing)."""
-    fortran, start = _npy_header(path, member, data[: _MAX_NPY_HEADER + 16], dtype, shape, len(data))
-    count = math.prod(shape)
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=start)
-    arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
-    return np.array(arr, order="C")  # owns its memory, writable
-
-
 def _open(path: str) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
     try:
         st = os.stat(path)
@@ -320,7 +310,9 @@ def read_catalog(
     Nothing is allocated from a size the file declares before that size is checked against
     the file: members must be stored (not compressed), and the members' sizes, the
     manifest's size and every ``.npy`` header's shape must fit the bytes actually there.
-    A catalog therefore costs at most a few times its own size in memory to read.
+    Every member is streamed once in 16 MiB reads (its SHA-256 and the finiteness of its
+    values checked on the way); a read member's values go straight into its array, so a
+    catalog costs its own size in memory to read, not twice that.
 
     Raises
     ------
@@ -351,14 +343,7 @@ def read_catalog(
                     f"{path!r}: {member!r} is {infos[member].file_size} bytes, too small for the "
                     f"shape {list(shape)} the manifest declares"
                 )
-            if mmap:
-                arrays[name] = _map_member(path, zf, infos[member], dtype, shape, digest, verify)
-                continue
-            data = _read_member(path, zf, member)
-            got = hashlib.sha256(data).hexdigest()
-            if got != digest:
-                raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
-            arrays[name] = _parse_npy(path, member, data, dtype, shape)
+            arrays[name] = _member_array(path, zf, infos[member], dtype, shape, digest, mmap, verify or not mmap)
     return manifest, arrays
 
 
@@ -371,10 +356,12 @@ def _read_member(path: str, zf: zipfile.ZipFile, member: str) -> bytes:
         raise CatalogError(f"{path!r}: member {member!r} is unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-def _map_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np.dtype[Any],
-                shape: tuple[int, ...], digest: str, verify: bool) -> NDArray[Any]:
-    """A read-only memory map of a stored ``.npy`` member, its checksum (and finiteness)
-    checked by streaming unless ``verify`` is false."""
+def _member_array(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np.dtype[Any],
+                  shape: tuple[int, ...], digest: str, mmap: bool, verify: bool) -> NDArray[Any]:
+    """A stored ``.npy`` member as an array: read into memory, or (``mmap``) a read-only
+    memory map of the file. The member is streamed once in ``_CHUNK`` reads, its SHA-256 and
+    the finiteness of its values checked on the way (for a map: unless ``verify`` is false);
+    a read member's values go straight into the array (no second copy of the member)."""
     member = info.filename
     assert zf.fp is not None
     fd = zf.fp.fileno()
@@ -391,7 +378,9 @@ def _map_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np
         raise CatalogError(f"{path!r}: member {member!r} is unreadable ({exc})") from exc
     fortran, skip = _npy_header(path, member, head, dtype, shape, info.file_size)
     count = math.prod(shape)
-    if verify:
+    out = None if mmap else np.empty(count, dtype=dtype)  # sized from the header, checked against the file
+    if verify or out is not None:
+        dest = None if out is None else out.view(np.uint8)
         h = hashlib.sha256()
         pos, end = 0, info.file_size
         finite = True
@@ -405,15 +394,21 @@ def _map_member(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dtype: np
             h.update(chunk)
             # the values of this chunk (the header is skipped; _CHUNK is a multiple of the itemsize)
             lo = max(skip - pos, 0)
-            if lo < len(chunk) and finite:
+            if lo < len(chunk):
                 vals = np.frombuffer(chunk, dtype=dtype, offset=lo, count=(len(chunk) - lo) // dtype.itemsize)
-                finite = bool(np.all(np.isfinite(vals)))
+                finite = finite and bool(np.all(np.isfinite(vals)))
+                if dest is not None:
+                    dest[pos + lo - skip : pos + len(chunk) - skip] = np.frombuffer(chunk, dtype=np.uint8, offset=lo)
+                del vals
             pos += len(chunk)
+            del chunk  # before the next read: one chunk in memory at a time
         got = h.hexdigest()
         if got != digest:
             raise CatalogError(f"{path!r}: checksum mismatch in {member!r}: expected sha256 {digest}, got {got}")
         if not finite:
             raise CatalogError(f"{path!r}: {member!r} holds NaN or infinite values")
+    if out is not None:
+        return np.ascontiguousarray(out.reshape(shape[::-1]).T) if fortran else out.reshape(shape)
     if count == 0:
         return np.zeros(shape, dtype=dtype)
     arr = np.memmap(path, dtype=dtype, mode="r", offset=start + skip, shape=shape[::-1] if fortran else shape)

@@ -1394,11 +1394,8 @@ class Matcher:
             raise CatalogError(f"the manifest declares {n_tracks} tracks and lists {len(entries)}: tracks are missing")
         if samples.size != total or acf.shape != (n_tracks, _ACF_LAGS + 1) or acf.dtype != np.float64:
             raise CatalogError("array sizes do not agree with the manifest's track list")
-        # NaN or infinite values would poison every score of every query
-        for name, arr in (("samples", samples), ("whiteners", whiteners), ("acf", acf)):
-            # a mapped array was checked while its checksum was (read_catalog's verify)
-            if not isinstance(arr, np.memmap) and not np.all(np.isfinite(arr)):
-                raise CatalogError(f"the {name} array holds NaN or infinite values")
+        # (NaN or infinite values, which would poison every score of every query, were
+        # refused by read_catalog while it checked the checksums)
         wpos = 0
         end = 0
         for i, entry in enumerate(entries):
@@ -1464,9 +1461,6 @@ class Matcher:
         if energy.dtype != np.float32 or energy.shape != (frames, _N_BANDS):
             raise CatalogError(f"the index_energy array has dtype {energy.dtype} and shape {list(energy.shape)}, "
                                f"the tracks need float32 and {[frames, _N_BANDS]}")
-        for name, arr in (("index_spectra", spectra), ("index_energy", energy)):
-            if not isinstance(arr, np.memmap) and not np.all(np.isfinite(arr)):
-                raise CatalogError(f"the {name} array holds NaN or infinite values")
         b = f = 0
         L = self._needle_len
         for t, (nb, nf) in zip(self._tracks, rows):
