@@ -207,7 +207,7 @@ def test_the_stored_index_is_the_one_a_query_builds(saved: str, tracks: dict[str
         assert isinstance(a.index.spectra, np.memmap) is mmap and isinstance(a.energy, np.memmap) is mmap
         np.testing.assert_array_equal(np.asarray(a.index.spectra), b.index.spectra)
         np.testing.assert_array_equal(np.asarray(a.energy), b.energy)
-        np.testing.assert_array_equal(a.resp_keep, b.resp_keep)
+        np.testing.assert_array_equal(a.resp_power, b.resp_power)
         assert (a.index.n, a.index.step, a.index.keep, a.index.n_blocks) == (b.index.n, b.index.step, b.index.keep,
                                                                               b.index.n_blocks)
     assert [loaded.match(c, SR, top_k=3) for c in clips] == want

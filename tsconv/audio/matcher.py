@@ -266,7 +266,7 @@ class _Track:
     acf: NDArray[np.float64]  # normalized autocorrelation of `data`, lags 0.._ACF_LAGS
     source: str = ""
     index: BlockIndex | None = None
-    resp_keep: NDArray[np.complex64] | None = None  # whitener response on the search grid
+    resp_power: NDArray[np.float32] | None = None  # |whitener response|^2 on the search grid
     energy: NDArray[np.float32] | None = None  # band energies of the zero-padded track, frame by frame (frames, _N_BANDS)
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
 
@@ -1228,7 +1228,7 @@ class Matcher:
             The catalog file (replaced atomically if it exists).
         index : bool
             Also store the search index (built first if no query has built it): the
-            overlap-save block spectra and band energies, about 95 MB per catalog hour
+            overlap-save block spectra and band energies, about 93 MB per catalog hour
             beside the samples' 58 MB. A catalog loaded with it answers its first query
             without building the index (0.8 s of CPU per catalog hour), and
             ``Matcher.load(path, mmap=True)`` maps it from the file instead of holding it in
@@ -1488,7 +1488,7 @@ class Matcher:
         """Bytes held by the catalog's arrays (stored samples, and the search index once built)."""
         total = 0
         for t in self._tracks:
-            for arr in (t.data, t.energy):
+            for arr in (t.data, t.energy, t.resp_power):
                 total += 0 if arr is None else int(arr.nbytes)
             total += 0 if t.index is None else int(t.index.nbytes)
         return total
@@ -1547,7 +1547,7 @@ class Matcher:
                 data = t.data if isinstance(t.data, np.memmap) else np.array(t.data)  # a mapping is read-only
                 out._tracks.append(_Track(t.name, t.n, data, t.kernel, t.acf, t.source))
                 if t.index is not None and isinstance(t.index.spectra, np.memmap) and t.energy is not None:
-                    out._attach_index(out._tracks[-1], t.index, t.energy, t.resp_keep)  # the same mapped pages
+                    out._attach_index(out._tracks[-1], t.index, t.energy, t.resp_power)  # the same mapped pages
         return out
 
     def candidates(self, samples: ArrayLike, sr: int, *, catalog_lags: int | None = None,
@@ -1775,13 +1775,15 @@ class Matcher:
                 # the float32 copy is dropped once indexed: nothing of a query reads it
                 energy = _band_energy(padded, _N_BANDS)
                 del padded
-                self._attach_index(t, index, energy, resp_keep)
+                self._attach_index(t, index, energy, np.abs(resp_keep) ** 2)
 
     @staticmethod
     def _attach_index(t: _Track, index: BlockIndex, energy: NDArray[np.float32],
-                      resp_keep: NDArray[np.complex64] | None = None) -> None:
+                      resp_power: NDArray[np.float32] | None = None) -> None:
         """Give track ``t`` its search index: the block spectra (whitener undone) and band energies."""
-        t.resp_keep = _kernel_response(t.kernel, _NFFT, index.keep).astype(np.complex64) if resp_keep is None else resp_keep
+        if resp_power is None:  # (from the complex64 response the index was divided by)
+            resp_power = np.abs(_kernel_response(t.kernel, _NFFT, index.keep).astype(np.complex64)) ** 2
+        t.resp_power = resp_power
         t.energy = energy
         t.resp_band = np.abs(_kernel_response(t.kernel, _FRAME, _N_BANDS * _BAND_BINS)) ** 2
         t.index = index  # last: a reader that sees the index sees all of it
@@ -1905,14 +1907,14 @@ class Matcher:
             out_lag: list[NDArray[np.int64]] = []
             n_in = np.zeros(R, dtype=np.int64)
             neg = np.full(R, -math.inf)  # the strongest anti-correlation in this track
-            assert t.index is not None and t.resp_keep is not None
+            assert t.index is not None and t.resp_power is not None
             assert t.energy is not None and t.resp_band is not None
             # the track's side floored where the clip has lost its energy (_track_view):
             # the needle conj(Y) / sqrt(P_y P_f), the variance weights 1 / (|C|^2 P_f)
             level = _EVIDENCE * self._evidence_level(t, p_native)[:, None]
             resp2 = t.resp_band[: n_bands * _BAND_BINS]
             p_f = np.maximum(py_band, level / resp2)
-            r_keep = np.abs(t.resp_keep[:keep]) ** 2
+            r_keep = t.resp_power[:keep]
             fac = np.sqrt(p_ys[:, :keep] / np.maximum(p_ys[:, :keep], level / np.maximum(r_keep, 1e-30)))
             needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
             g = 1.0 / (resp2 * p_f)
