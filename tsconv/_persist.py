@@ -109,11 +109,7 @@ class NpyMember:
 
 def npy_bytes(arr: NDArray[Any]) -> bytes:
     """``arr`` as a ``.npy`` member, refusing object arrays (nothing is ever pickled)."""
-    if arr.dtype.hasobject:
-        raise TypeError(f"stored arrays must not hold Python objects, got dtype {arr.dtype}")
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    return buf.getvalue()
+    return b"".join(bytes(c) for c in NpyMember(np.asarray(arr)).chunks())
 
 
 def _tmp_name(path: str, suffix: str) -> str:

@@ -1,7 +1,8 @@
 """The on-disk catalog format: one ZIP file holding a JSON manifest and ``.npy`` arrays.
 
-Format ``tsconv-audio-catalog``, version 2 (documented in ``docs/audio.md``; version 1
-files, which neither align members nor hold a music null, are still read):
+Format ``tsconv-audio-catalog``, version 3 (documented in ``docs/audio.md``; version 1
+files, which neither align members nor hold a music null, and version 2 files, which hold
+no search index, are still read):
 
 - the file is a ZIP archive with uncompressed (stored) members;
 - ``manifest.json`` (UTF-8 JSON) holds ``format``, ``version``, the matcher's settings,
@@ -10,9 +11,14 @@ files, which neither align members nor hold a music null, are still read):
   without that field, so a changed digit in the manifest is caught too;
 - each array member is a ``.npy`` file (NumPy format 1.0/2.0) readable with
   ``allow_pickle=False``; object arrays are refused on write and on read;
-- version 2: every member's data starts at a multiple of 64 bytes in the file (padding in
-  the local header's extra field, ID ``0xD935`` as zipalign uses), so that
-  ``read_catalog(path, mmap=True)`` maps the arrays straight from the file, aligned.
+- since version 2: every member's data starts at a multiple of 64 bytes in the file (padding
+  in the local header's extra field, ID ``0xD935`` as zipalign uses), so that
+  ``read_catalog(path, mmap=True)`` maps the arrays straight from the file, aligned;
+- version 3: complex64 arrays too (the matcher's stored search index).
+
+Large arrays are written part by part (:class:`tsconv._persist.NpyMember`) and read by
+streaming each member once straight into its array: neither a save nor a read holds a
+second copy of the catalog.
 
 Checksums of mapped arrays: ``read_catalog(path, mmap=True)`` still checks every SHA-256
 (and that every value is finite) at load, by streaming the member through the page cache
@@ -54,9 +60,9 @@ VERSION = 3
 # version 1: unaligned members, no music null (loaded with a warning by Matcher.load);
 # version 2: no search index (the first query builds it)
 _READABLE = (1, 2, 3)
-_ALIGN = 64  # member data alignment of version 2 (bytes)
+_ALIGN = 64  # member data alignment since version 2 (bytes)
 _ALIGN_ID = 0xD935  # extra-field ID of the padding
-_CHUNK = 16 * 2**20  # bytes per read when verifying a mapped member
+_CHUNK = 16 * 2**20  # bytes per read when streaming a member
 _MANIFEST = "manifest.json"
 
 
