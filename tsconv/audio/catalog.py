@@ -16,7 +16,7 @@ no search index, are still read):
   ``read_catalog(path, mmap=True)`` maps the arrays straight from the file, aligned;
 - version 3: complex64 arrays too (the matcher's stored search index).
 
-Large arrays are written part by part (:class:`tsconv._persist.NpyMember`) and read by
+Large arrays are written part by part (``tsconv._persist.NpyMember``) and read by
 streaming each member once straight into its array: neither a save nor a read holds a
 second copy of the catalog.
 
@@ -80,7 +80,7 @@ def write_catalog(path: str | os.PathLike[str], manifest: dict[str, Any],
                   arrays: dict[str, NDArray[Any] | NpyMember]) -> None:
     """Write ``manifest`` and ``arrays`` atomically to ``path`` (see the module docstring).
 
-    An array may be given as a :class:`tsconv._persist.NpyMember` (parts stacked along the
+    An array may be given as a ``tsconv._persist.NpyMember`` (parts stacked along the
     first axis): it is hashed and written part by part, never copied whole. The file gets the
     permissions of any new file (``0o666`` less the process's umask). Temporary files left by
     killed saves of the same target are removed first.
