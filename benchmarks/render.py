@@ -98,6 +98,25 @@ def render_markdown(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _linear_axes(ax: Any) -> None:
+    """Linear axes from zero, a light grid, a small legend."""
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Write ``fig`` to ``path`` atomically (a temporary file, then a rename) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def plot_apply(rec: dict[str, Any], path: Path) -> None:
     """Cost against N for each kernel width: tsconv beside the best of numpy and scipy."""
     import matplotlib
@@ -121,11 +140,7 @@ def plot_apply(rec: dict[str, Any], path: Path) -> None:
     ax.set_title("Gaussian smoothing, mode 'same': tsconv.apply vs numpy / scipy")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _save(fig, path)
 
 
 def plot_matcher(rec: dict[str, Any], path: Path) -> None:
@@ -143,15 +158,8 @@ def plot_matcher(rec: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("catalog duration (hours of audio at 8 kHz)")
     ax.set_ylabel("wall time per 3 s query (s, median)")
     ax.set_title("Audio search: cost against catalog size")
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    _linear_axes(ax)
+    _save(fig, path)
 
 
 def plot_audio_scale(rec: dict[str, Any], path: Path) -> None:
@@ -175,15 +183,8 @@ def plot_audio_scale(rec: dict[str, Any], path: Path) -> None:
     ax2.set_title("Memory of a mapped catalog")
     for ax in (ax1, ax2):
         ax.set_xlabel("catalog hours (8 kHz)")
-        ax.set_xlim(left=0)
-        ax.set_ylim(bottom=0)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+        _linear_axes(ax)
+    _save(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:
