@@ -1452,9 +1452,11 @@ class Matcher:
 
     def _adopt_index(self, spectra: NDArray[Any], energy: NDArray[Any]) -> None:
         """Give every track its part of a stored index (read or mapped from a catalog file, not copied)."""
-        rows = [self._index_rows(t.n) for t in self._tracks]
+        layout, L = self._index_layout(), self._needle_len
+        # a track of n samples has its n + L padded samples in blocks every `step`, frames every hop
+        rows = [(max(1, -(-(t.n + L) // layout["step"])), max(1, -(-(t.n + L) // _HOP))) for t in self._tracks]
         blocks, frames = sum(r[0] for r in rows), sum(r[1] for r in rows)
-        keep = self._index_layout()["keep"]
+        keep = layout["keep"]
         if spectra.dtype != np.complex64 or spectra.shape != (blocks, keep):
             raise CatalogError(f"the index_spectra array has dtype {spectra.dtype} and shape {list(spectra.shape)}, "
                                f"the tracks need complex64 and {[blocks, keep]}")
@@ -1462,7 +1464,6 @@ class Matcher:
             raise CatalogError(f"the index_energy array has dtype {energy.dtype} and shape {list(energy.shape)}, "
                                f"the tracks need float32 and {[frames, _N_BANDS]}")
         b = f = 0
-        L = self._needle_len
         for t, (nb, nf) in zip(self._tracks, rows):
             index = BlockIndex.from_spectra(spectra[b : b + nb], t.n + L, _NFFT, L, _DECIMATE, align=_HOP)
             self._attach_index(t, index, energy[f : f + nf])
@@ -1793,12 +1794,6 @@ class Matcher:
         step, keep = BlockIndex.layout(_NFFT, self._needle_len, _DECIMATE, _HOP)
         return {"nfft": _NFFT, "decimate": _DECIMATE, "needle": self._needle_len, "step": step, "keep": keep,
                 "hop": _HOP, "frame": _FRAME, "band_bins": _BAND_BINS, "n_bands": _N_BANDS}
-
-    def _index_rows(self, n: int) -> tuple[int, int]:
-        """Rows of a track of ``n`` samples in the stored index: (blocks, frames)."""
-        padded = n + self._needle_len
-        step = self._index_layout()["step"]
-        return max(1, -(-padded // step)), max(1, -(-padded // _HOP))
 
     def _n_lags(self) -> int:
         return sum(t.n + self._needle_len for t in self._tracks)
