@@ -224,15 +224,17 @@ class BlockSpectra:
     def __init__(self, x: NDArray[np.floating], f: int, step: int, keep: int, batch: int = 16) -> None:
         if not 0 < step <= f:
             raise ValueError(f"step must be in 1 .. f, got step={step} with f={f}")
-        self.f, self.step, self.keep = int(f), int(step), int(keep)
-        self.n = int(x.size)
-        self.n_blocks = max(1, -(-self.n // self.step))
-        spec_dtype = np.result_type(x.dtype, np.complex64)
-        spectra = np.empty((self.n_blocks, self.keep), dtype=spec_dtype)
-        for b0 in range(0, self.n_blocks, batch):
-            b1 = min(b0 + batch, self.n_blocks)
-            spectra[b0:b1] = scipy.fft.rfft(block_view(x, b0 * self.step, b1 - b0, self.f, self.step), axis=-1)[:, : self.keep]
-        self.spectra = spectra
+        n_blocks = self.blocks(x.size, step)
+        spectra = np.empty((n_blocks, int(keep)), dtype=np.result_type(x.dtype, np.complex64))
+        for b0 in range(0, n_blocks, batch):
+            b1 = min(b0 + batch, n_blocks)
+            spectra[b0:b1] = scipy.fft.rfft(block_view(x, b0 * step, b1 - b0, f, step), axis=-1)[:, : int(keep)]
+        self._adopt(spectra, x.size, f, step)
+
+    @staticmethod
+    def blocks(n: int, step: int) -> int:
+        """Blocks of a signal of ``n`` samples, one every ``step`` (at least one)."""
+        return max(1, -(-int(n) // int(step)))
 
     @classmethod
     def from_spectra(cls, spectra: NDArray[np.complexfloating], n: int, f: int, step: int) -> BlockSpectra:
@@ -245,7 +247,7 @@ class BlockSpectra:
     def _adopt(self, spectra: NDArray[np.complexfloating], n: int, f: int, step: int) -> None:
         if not 0 < step <= f:
             raise ValueError(f"step must be in 1 .. f, got step={step} with f={f}")
-        blocks = max(1, -(-int(n) // int(step)))
+        blocks = self.blocks(n, step)
         if spectra.ndim != 2 or spectra.shape[0] != blocks or not 0 < spectra.shape[1] <= f // 2 + 1:
             raise ValueError(f"spectra of {n} samples in blocks of {f} every {step} must have {blocks} rows "
                              f"and at most {f // 2 + 1} bins, got shape {spectra.shape}")

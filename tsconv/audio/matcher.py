@@ -308,6 +308,11 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     return x / np.interp(np.arange(x.size), centres, rms)
 
 
+def _n_frames(n: int) -> int:
+    """Frames of the band energies of ``n`` samples (one every ``_HOP``, at least one)."""
+    return max(1, -(-int(n) // _HOP))
+
+
 def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float32]:
     """Band energies of ``x`` frame by frame, float32: shape ``(frames, n_bands)``.
 
@@ -319,7 +324,7 @@ def _band_energy(x: NDArray[np.floating], n_bands: int) -> NDArray[np.float32]:
     with the length of the track).
     """
     x = np.asarray(x, dtype=np.float32)
-    n_frames = max(1, -(-x.size // _HOP))
+    n_frames = _n_frames(x.size)
     padded = np.zeros(n_frames * _HOP + _FRAME, np.float32)
     start = (_FRAME - _HOP) // 2
     padded[start : start + x.size] = x
@@ -1453,8 +1458,8 @@ class Matcher:
     def _adopt_index(self, spectra: NDArray[Any], energy: NDArray[Any]) -> None:
         """Give every track its part of a stored index (read or mapped from a catalog file, not copied)."""
         layout, L = self._index_layout(), self._needle_len
-        # a track of n samples has its n + L padded samples in blocks every `step`, frames every hop
-        rows = [(max(1, -(-(t.n + L) // layout["step"])), max(1, -(-(t.n + L) // _HOP))) for t in self._tracks]
+        # a track's rows: those of its n + L padded samples (see _ensure_index)
+        rows = [(BlockIndex.blocks(t.n + L, layout["step"]), _n_frames(t.n + L)) for t in self._tracks]
         blocks, frames = sum(r[0] for r in rows), sum(r[1] for r in rows)
         keep = layout["keep"]
         if spectra.dtype != np.complex64 or spectra.shape != (blocks, keep):
