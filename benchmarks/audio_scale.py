@@ -78,13 +78,15 @@ def _sources(music: str) -> list[tuple[str, str]]:
     return [(os.path.basename(f)[:-4], f) for f in files]
 
 
-def build(dest: str, hours: float, music: str) -> dict[str, float]:
+def catalog(hours: float, music: str):
+    """A :class:`tsconv.audio.Matcher` of at least ``hours`` of the catalog music, repeated
+    through random EQs and gains beyond the first pass (the module docstring)."""
     from tsconv.audio import Matcher
     from tsconv.audio.degrade import gain, random_eq
 
     src = _sources(music)
     m = Matcher(SR)
-    total, copy, t0 = 0.0, 0, time.perf_counter()
+    total, copy = 0.0, 0
     while total < hours * 3600:
         for name, f in src:
             if total >= hours * 3600:
@@ -96,6 +98,13 @@ def build(dest: str, hours: float, music: str) -> dict[str, float]:
             m.add(f"{name}#{copy}", x.astype(np.float32), SR)
             total += x.size / SR
         copy += 1
+    return m
+
+
+def build(dest: str, hours: float, music: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    m = catalog(hours, music)
+    total = m.duration
     t_add = time.perf_counter() - t0
     t1 = time.perf_counter()
     m.save(dest)

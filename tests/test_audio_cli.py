@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tsconv.audio import catalog as catalog_mod
 from tsconv.audio._synth import synth_track
 from tsconv.cli import main
 
@@ -178,7 +179,7 @@ def test_index_append_and_catalog_info(library, tmp_path, capsys):
     assert main(["index", str(more), "-o", str(cat), "--append", "--quiet"]) == 0
     assert main(["catalog", "info", str(cat), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["tracks"] == 4 and info["sr"] == SR and info["version"] == 3 and info["index"] is True
+    assert info["tracks"] == 4 and info["sr"] == SR and info["version"] == catalog_mod.VERSION and info["index"] is True
     assert info["seconds"] == pytest.approx(3 * 5.0 + 2.0, abs=0.01)
     assert main(["catalog", "list", str(cat)]) == 0
     assert capsys.readouterr().out.split("\n")[3].startswith("extra\t2.000\t")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import zipfile
@@ -134,6 +135,41 @@ def test_music_null_interpolates_in_log_duration():
     assert null.p(q, 0.5) == a and null.p(q, 10.0) == b  # clamped outside the probed durations
 
 
+def test_music_null_of_parts_is_the_union_bound_over_the_parts():
+    # probes that searched parts of lags L0, read for a catalog of r L0 lags:
+    # min(1, r * share(p / r)), the share counted directly over the probes (the slow twin),
+    # never below p; lags None (either side) or a smaller catalog: the probes' share itself
+    rng = np.random.default_rng(2)
+    lp = np.sort(-8 * rng.random(300) ** 2)  # hubs: the share falls slower than p
+    L0 = 3.6e7
+    part = MusicNull(np.asarray([3.0]), lp[None, :], lags=L0)
+    whole = MusicNull(np.asarray([3.0]), lp[None, :])
+    for q in (1e-4, 1e-3, 1e-2, 0.1):
+        for r in (1.0, 2.5, 10.0, 100.0):
+            x = q / r
+            share = np.count_nonzero(lp <= math.log10(x)) / lp.size
+            if share < 0.1:
+                continue  # the tail (tested above): the empirical share only
+            assert part.p(q, 3.0, lags=r * L0) == pytest.approx(max(q, min(1.0, r * share)), rel=1e-12)
+        assert part.p(q, 3.0) == part.p(q, 3.0, lags=0.5 * L0) == whole.p(q, 3.0, lags=100 * L0) == whole.p(q, 3.0)
+    # a probability, never below p_query, monotone in it; the exact-score row alike
+    qs = np.logspace(-12, 0, 25)
+    grid = np.array([[part.p(q, 3.0, lags=r * L0) for q in qs] for r in (1, 3, 30, 300)])
+    assert np.all(grid >= qs) and np.all(grid <= 1) and np.all(np.diff(grid, axis=1) >= 0)
+    both = MusicNull(np.asarray([3.0]), lp[None, :], lp[None, :] - 1.0, lags=L0)
+    assert both.p_exact(1e-3, 3.0, lags=7 * L0) == MusicNull(np.asarray([3.0]), lp[None, :] - 1.0, lags=L0).p(1e-3, 3.0, 7 * L0)
+    # probes calibrated on the part (share(x) = x) stay calibrated on the whole
+    flat = MusicNull(np.asarray([3.0]), np.log10(np.arange(1, 1001) / 1000)[None, :], lags=L0)
+    for q in (0.01, 0.05, 0.3):
+        assert flat.p(q, 3.0, lags=10 * L0) == pytest.approx(q, rel=1e-9)
+
+
+@pytest.mark.parametrize("lags", [0.0, -1.0, math.nan, math.inf, 5])
+def test_music_null_rejects_bad_lags(lags):
+    with pytest.raises(ValueError, match="lags"):
+        MusicNull(np.asarray([3.0]), np.zeros((1, 20)), lags=lags)
+
+
 @pytest.mark.parametrize(
     "durations, log_p",
     [([1.0], np.zeros((1, 5))), ([3.0, 1.0], np.zeros((2, 20))), ([1.0], np.full((1, 20), 0.5)), ([1.0], np.full((1, 20), np.nan))],
@@ -170,6 +206,58 @@ def test_unknown_version_is_refused(hub_matcher, tmp_path, monkeypatch):
     monkeypatch.undo()
     with pytest.raises(CatalogError, match=f"version {catalog_mod.VERSION + 1}"):
         Matcher.load(path)
+
+
+def _rewrite(path, edit) -> None:
+    """Rewrite the catalog at ``path`` with ``edit(manifest, arrays)`` applied (checksums redone)."""
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest.pop("manifest_sha256")
+    arrays = {n[:-4]: np.load(__import__("io").BytesIO(members[n])) for n in members if n.endswith(".npy")}
+    manifest.pop("arrays")
+    edit(manifest, arrays)
+    catalog_mod.write_catalog(path, manifest, arrays)
+
+
+def test_null_lags_round_trip_version_3_and_bad_values(hub_matcher, tmp_path, monkeypatch):
+    m = hub_matcher.subset(hub_matcher.tracks)
+    m.calibrate(per_track=4, probe_hours=30 / 3600)
+    assert m._music_null.lags is not None
+    path = tmp_path / "c.tscat"
+    m.save(path)
+    assert catalog_mod.read_manifest(path)["version"] == 4
+    for back in (Matcher.load(path), Matcher.load(path, mmap=True), None):
+        null = catalog_mod.read_music_null(path)[1] if back is None else back._music_null
+        assert null.lags == m._music_null.lags
+        np.testing.assert_array_equal(null.log_p, m._music_null.log_p)
+        np.testing.assert_array_equal(null.log_p_exact, m._music_null.log_p_exact)
+    # a version-3 catalog: its null holds no lags (its probes searched the whole catalog)
+    monkeypatch.setattr(catalog_mod, "VERSION", 3)
+    old = tmp_path / "v3.tscat"
+    m3 = hub_matcher.subset(hub_matcher.tracks)
+    m3._music_null = dataclasses.replace(m._music_null, lags=None)
+    m3.save(old)
+    monkeypatch.undo()
+    assert catalog_mod.read_manifest(old)["version"] == 3
+    assert Matcher.load(old)._music_null.lags is None
+    for bad in (np.array([0.0]), np.array([-5.0]), np.array([1.0, 2.0]), np.array(3.0), np.array(["x"])):
+        p = tmp_path / "bad.tscat"
+        p.write_bytes(path.read_bytes())
+        _rewrite(p, lambda man, arr, bad=bad: arr.__setitem__("null_lags", bad))
+        with pytest.raises(CatalogError):
+            Matcher.load(p)
+        with pytest.raises(CatalogError):
+            catalog_mod.read_music_null(p)
+
+
+def test_calibrate_bad_probe_hours(hub_matcher):
+    m = hub_matcher.subset(["t0", "t1"])
+    for bad, exc in ((0, ValueError), (-1.0, ValueError), (math.nan, ValueError), (math.inf, ValueError),
+                     ("1", TypeError), (True, TypeError)):
+        with pytest.raises(exc, match=f"probe_hours.*{bad!r}" if exc is TypeError else "probe_hours"):
+            m.calibrate(per_track=2, probe_hours=bad)
+    assert not m.calibrated
 
 
 def test_declared_null_without_arrays_is_refused(hub_matcher, tmp_path):

@@ -4,6 +4,7 @@ with ``candidates(exclude=...)`` instead of one subset catalog per track."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import tsconv
 
 from tsconv.audio import Matcher
 from tsconv.audio import matcher as matcher_mod
-from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, probe_places
+from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, probe_places, probe_tracks
 from tsconv.audio._synth import synth_track
 
 SR = 8000
@@ -26,12 +27,18 @@ def catalog() -> Matcher:
     return m
 
 
-def _subset_probe(m: Matcher):
-    """Today's probe, the slow twin: the leave-one-out catalog built as a subset, searched whole."""
+def _subset_probe(m: Matcher, hours: float | None = None, seed: int = 0):
+    """Today's probe, the slow twin: the leave-one-out catalog (or the probe's part of it,
+    ``probe_tracks`` of ``hours``) built as a subset, searched whole."""
     names = m.tracks
+    lags = [n + m._needle_len for n in m.track_samples]
 
     def probe(ti: int, start: int, length: int) -> float:
-        sub = m.subset([n for k, n in enumerate(names) if k != ti])
+        if hours is None:
+            sub = m.subset([n for k, n in enumerate(names) if k != ti])
+        else:
+            sub = m.subset([names[k] for k in probe_tracks(lags, ti, int(math.ceil(hours * 3600 * SR)),
+                                                            (seed, ti, start, length))])
         clip = m._probe_clip(ti, start, length)
         found = sub.candidates(clip, SR).fitted()
         if not len(found):
@@ -93,6 +100,42 @@ def test_calibrate_with_a_probe_budget_equals_the_leave_one_out_subsets(catalog)
     np.testing.assert_allclose(m._music_null.log_p_exact, ref.log_p_exact, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="max_probes"):
         m.calibrate(max_probes=5)
+
+
+def test_calibrate_on_parts_equals_the_parts_built_as_subsets(catalog):
+    # 5 tracks of 15 s, 21 s of lags each (the 6 s needle's); 50 s per probe: each probe
+    # searches 3 of the 4 other tracks
+    m = catalog.subset(catalog.tracks)
+    hours = 50 / 3600
+    m.calibrate(per_track=3, probe_hours=hours, seed=5)
+    ref = fit_music_null(_subset_probe(m, hours, 5), m.track_samples, SR, DURATIONS, 3, 5)
+    np.testing.assert_allclose(m._music_null.log_p, ref.log_p, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(m._music_null.log_p_exact, ref.log_p_exact, rtol=0, atol=1e-12)
+    part = 3 * (15 * SR + m._needle_len)
+    assert m._music_null.lags == part  # every probe searched three tracks
+    # the whole catalog's probabilities are read through the union bound over parts of that size
+    found = m.candidates(synth_track(15.0, SR, seed=99)[: 3 * SR], SR).fitted()
+    z = float(found.z.max())
+    assert found.lags == 5 * (15 * SR + m._needle_len)
+    assert found.p(z) == m._music_null.p(found.p_query(z), 3.0, found.lags) >= m._music_null.p(found.p_query(z), 3.0)
+    # leave-one-out within the budget: the probes searched the 4 other tracks
+    m.calibrate(per_track=3, probe_hours=1.0, seed=5)
+    assert m._music_null.lags == 4 * (15 * SR + m._needle_len)
+
+
+def test_probe_tracks():
+    lags = [100, 300, 200, 400, 50]
+    assert probe_tracks(lags, 2, None, (0,)) == probe_tracks(lags, 2, 850, (0,)) == [0, 1, 3, 4]
+    seen = set()
+    for s in range(200):
+        got = probe_tracks(lags, 2, 450, (s, 1))
+        assert got == sorted(got) and 2 not in got and got == probe_tracks(lags, 2, 450, (s, 1))
+        total = sum(lags[k] for k in got)
+        # the shortest prefix of a random order reaching the budget: without any one of
+        # its tracks, the last drawn, it falls short
+        assert total >= 450 and min(total - lags[k] for k in got) < 450
+        seen.add(tuple(got))
+    assert {k for g in seen for k in g} == {0, 1, 3, 4} and len(seen) > 4
 
 
 def test_probe_places_under_and_over_the_budget():

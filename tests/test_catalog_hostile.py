@@ -222,7 +222,9 @@ def crafted_catalogs(members: dict[str, bytes]):
         ("version 1.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 1.0')),
         ("version 2.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 2.0')),
         ("version 3.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 3.0')),
-        ("version 4", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 4')),
+        ("version 4.0", members["manifest.json"].replace(_VERSION_FIELD, b'"version": 4.0')),
+        ("the next version", members["manifest.json"].replace(_VERSION_FIELD,
+                                                              f'"version": {catalog_mod.VERSION + 1}'.encode())),
     ]:
         mem = dict(members)
         mem["manifest.json"] = raw

@@ -16,6 +16,15 @@ rare a probability of 1e-6 is among unrelated songs, and the bound errs on the s
 larger ``p`` (a two-point line through the smallest probe, the earlier tail, let 2 of 300
 out-of-catalog 3 s clips through at p <= 1e-3 on a one-hour catalog). Noise stays
 calibrated by the first term, music by the second.
+
+In a large catalog each probe searches a random part of it (:func:`probe_tracks`, about
+``probe_hours`` of music without the probe's track), so that the null costs the same at any
+catalog size. A catalog of ``r`` times the probes' lags is ``r`` such parts: an unrelated
+clip's per-query probability there is about ``r`` times the part's (it counts ``r`` times
+the chunks, ``matcher._Scan.p``), and the chance that one of ``r`` parts gives a share ``x``
+is at most ``r x`` (the union bound, whatever their dependence). The share is therefore read
+as ``min(1, r P(p_probe <= p / r))``: equal to the probes' share where they are calibrated
+(``P(p_probe <= q) = q``), larger where hubs make it fall slower than ``q``.
 """
 
 from __future__ import annotations
@@ -75,6 +84,9 @@ class MusicNull:
     # (d, n) sorted log10 per-query probabilities of the probes' best exact score, or None
     # (a catalog calibrated before the exact score was evidence: its probabilities are the search's)
     log_p_exact: NDArray[np.float64] | None = None
+    # the catalog lags a probe searched (their mean over the probes), or None: the whole
+    # catalog less the probe's track (catalogs of format version 3 and before)
+    lags: float | None = None
 
     def __post_init__(self) -> None:
         if self.durations.ndim != 1 or self.log_p.ndim != 2 or self.log_p.shape[0] != self.durations.size:
@@ -92,6 +104,8 @@ class MusicNull:
                 raise ValueError(f"{name} must have the shape of log_p {self.log_p.shape}, got {a.shape}")
             if not np.all(np.isfinite(a)) or np.any(a > 0) or np.any(a < _LOG_TINY - 1):
                 raise ValueError(f"{name} must hold finite log10 probabilities (<= 0)")
+        if self.lags is not None and not (isinstance(self.lags, float) and math.isfinite(self.lags) and self.lags > 0):
+            raise ValueError(f"lags must be None or a positive finite float, got {self.lags!r}")
 
     def _row_p(self, row: NDArray[np.float64], lp: float) -> float:
         """log10 of the share of probes with log10 p <= lp (below the smallest ``_TAIL`` of
@@ -105,20 +119,23 @@ class MusicNull:
         s = tail_exponent(row, kt)
         return min(math.log10(kt / n) + s * (lp - float(row[kt - 1])), math.log10(max(k, 1) / n))
 
-    def p(self, p_query: float, duration: float) -> float:
+    def p(self, p_query: float, duration: float, lags: float | None = None) -> float:
         """The recalibrated probability of a clip of ``duration`` seconds whose search
-        evidence has per-query probability ``p_query``."""
-        return self._map(self.log_p, p_query, duration)
+        evidence has per-query probability ``p_query`` in a catalog of ``lags`` lags
+        (None: the catalog the probes searched)."""
+        return self._map(self.log_p, p_query, duration, lags)
 
-    def p_exact(self, p_query: float, duration: float) -> float:
+    def p_exact(self, p_query: float, duration: float, lags: float | None = None) -> float:
         """The same for the per-query probability of an exact score (``log_p_exact``)."""
         if self.log_p_exact is None:
             raise ValueError("this music null holds no exact-score probes (log_p_exact is None)")
-        return self._map(self.log_p_exact, p_query, duration)
+        return self._map(self.log_p_exact, p_query, duration, lags)
 
-    def _map(self, rows: NDArray[np.float64], p_query: float, duration: float) -> float:
+    def _map(self, rows: NDArray[np.float64], p_query: float, duration: float, lags: float | None) -> float:
         p_query = floor_p(p_query)
-        lp = math.log10(p_query)
+        # r parts of the probes' size: r P(p_probe <= p / r) (the module docstring)
+        lr = 0.0 if lags is None or self.lags is None else math.log10(max(float(lags) / self.lags, 1.0))
+        lp = math.log10(p_query) - lr
         d = self.durations
         x = math.log(min(max(duration, float(d[0])), float(d[-1])))
         i = int(np.searchsorted(d, math.exp(x), side="left"))
@@ -129,7 +146,7 @@ class MusicNull:
         else:
             w = (x - math.log(d[i - 1])) / (math.log(d[i]) - math.log(d[i - 1]))
             y = (1 - w) * self._row_p(rows[i - 1], lp) + w * self._row_p(rows[i], lp)
-        return floor_p(max(p_query, 10.0**y))
+        return floor_p(max(p_query, 10.0 ** min(y + lr, 0.0)))
 
 
 def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: int,
@@ -153,6 +170,29 @@ def probe_places(n_samples: Sequence[int], length: int, per_track: int, seed: in
         starts = rng.integers(0, n - length + 1, size=per_track)
         out.extend((ti, int(s)) for s in starts)
     return out
+
+
+def probe_tracks(track_lags: Sequence[int], own: int, budget: int | None, seed: Sequence[int]) -> list[int]:
+    """The tracks one probe of track ``own`` searches: all the others when their lags
+    (``track_lags``, per track) sum to at most ``budget`` (or ``budget`` is None), else the
+    first of them in a random order (``seed``: the probe's own seed sequence) whose lags reach
+    ``budget``; in catalog order.
+
+    A probe searches a part of the catalog rather than the whole of it so that the music null
+    of a catalog of any size costs the same; :meth:`MusicNull.p` reads it for the whole
+    catalog (the module docstring). The part is drawn anew for every probe, so the probes'
+    shares are averages over the catalog's parts.
+    """
+    others = [k for k in range(len(track_lags)) if k != own]
+    if budget is None or sum(track_lags[k] for k in others) <= budget:
+        return others
+    picked, total = [], 0
+    for k in np.random.default_rng(list(seed)).permutation(others):
+        picked.append(int(k))
+        total += int(track_lags[int(k)])
+        if total >= budget:
+            break
+    return sorted(picked)
 
 
 def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]], n_samples: Sequence[int], sr: int,

@@ -1,8 +1,9 @@
 """The on-disk catalog format: one ZIP file holding a JSON manifest and ``.npy`` arrays.
 
-Format ``tsconv-audio-catalog``, version 3 (documented in ``docs/audio.md``; version 1
-files, which neither align members nor hold a music null, and version 2 files, which hold
-no search index, are still read):
+Format ``tsconv-audio-catalog``, version 4 (documented in ``docs/audio.md``; version 1
+files, which neither align members nor hold a music null, version 2 files, which hold no
+search index, and version 3 files, whose music null was probed on the whole catalog, are
+still read):
 
 - the file is a ZIP archive with uncompressed (stored) members;
 - ``manifest.json`` (UTF-8 JSON) holds ``format``, ``version``, the matcher's settings,
@@ -14,7 +15,10 @@ no search index, are still read):
 - since version 2: every member's data starts at a multiple of 64 bytes in the file (padding
   in the local header's extra field, ID ``0xD935`` as zipalign uses), so that
   ``read_catalog(path, mmap=True)`` maps the arrays straight from the file, aligned;
-- version 3: complex64 arrays too (the matcher's stored search index).
+- version 3: complex64 arrays too (the matcher's stored search index);
+- version 4: the music null's ``null_lags`` (float64, shape ``(1,)``): the catalog lags its
+  probes searched, a part of the catalog's (``Matcher.calibrate``'s ``probe_hours``); a
+  version-3 reader would read such a null as if its probes had searched the whole catalog.
 
 Large arrays are written part by part (``tsconv._persist.NpyMember``) and read by
 streaming each member once straight into its array: neither a save nor a read holds a
@@ -56,10 +60,12 @@ from tsconv.audio._null import MusicNull
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest", "read_music_null"]
 
 FORMAT = "tsconv-audio-catalog"
-VERSION = 3
+VERSION = 4
 # version 1: unaligned members, no music null (loaded with a warning by Matcher.load);
-# version 2: no search index (the first query builds it)
-_READABLE = (1, 2, 3)
+# version 2: no search index (the first query builds it); version 3: no null_lags (the
+# music null's probes searched the whole catalog less their own track)
+_READABLE = (1, 2, 3, 4)
+_NULL_MEMBERS = ("null_durations", "null_log_p", "null_log_p_exact", "null_lags")
 _ALIGN = 64  # member data alignment since version 2 (bytes)
 _ALIGN_ID = 0xD935  # extra-field ID of the padding
 _CHUNK = 16 * 2**20  # bytes per read when streaming a member
@@ -274,21 +280,37 @@ def read_music_null(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Music
     CatalogError
         As :func:`read_catalog`, and when the declared null's arrays are missing or malformed.
     """
-    manifest, arrays = read_catalog(path, only=("null_durations", "null_log_p", "null_log_p_exact"))
+    manifest, arrays = read_catalog(path, only=_NULL_MEMBERS)
+    try:
+        return manifest, _music_null_of(manifest, arrays)
+    except CatalogError as exc:
+        raise CatalogError(f"{os.fspath(path)!r}: {exc}") from exc
+
+
+def _music_null_of(manifest: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> MusicNull | None:
+    """The music null a catalog's manifest declares, from its arrays (None when it declares none).
+
+    Raises
+    ------
+    CatalogError
+        A ``music_null`` flag that is not a bool, missing or malformed null arrays.
+    """
     flag = manifest.get("music_null", False)
     if flag is False:
-        return manifest, None
-    where = repr(os.fspath(path))
+        return None
     if flag is not True:
-        raise CatalogError(f"{where}: the manifest's music_null must be true or false, got {flag!r:.40}")
+        raise CatalogError(f"the manifest's music_null must be true or false, got {flag!r:.40}")
     if "null_durations" not in arrays or "null_log_p" not in arrays:
-        raise CatalogError(f"{where}: the manifest declares a music null and the archive has no null arrays")
+        raise CatalogError("the manifest declares a music null and the archive has no null arrays")
     try:
-        exact = arrays.get("null_log_p_exact")
-        return manifest, MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
-                                   None if exact is None else exact.astype(np.float64))
-    except ValueError as exc:
-        raise CatalogError(f"{where}: the music null is malformed ({exc})") from exc
+        exact, lags = arrays.get("null_log_p_exact"), arrays.get("null_lags")
+        if lags is not None and lags.shape != (1,):
+            raise ValueError(f"null_lags must have shape (1,), got {lags.shape}")
+        return MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
+                         None if exact is None else exact.astype(np.float64),
+                         None if lags is None else float(lags[0]))
+    except (ValueError, TypeError) as exc:
+        raise CatalogError(f"the music null is malformed ({exc})") from exc
 
 
 def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:

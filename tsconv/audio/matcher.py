@@ -41,9 +41,9 @@ from tsconv._persist import NpyMember
 from tsconv._peaks import frame_peaks
 from tsconv._validation import as_float_array, as_int, check_option
 from tsconv._welch import welch_psd
-from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p
+from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p, probe_tracks
 from tsconv.audio._search import BlockIndex
-from tsconv.audio.catalog import CatalogError, read_catalog, write_catalog
+from tsconv.audio.catalog import CatalogError, _music_null_of, read_catalog, write_catalog
 from tsconv.audio.io import _check_sr, load, resample_to, to_mono
 from tsconv.correlation import false_alarm_probability, ncc
 from tsconv.kernel import Kernel
@@ -756,16 +756,17 @@ class Candidates:
         p_z = self._scan().p(float(z))
         null = self.music_null if music else None
         duration = self.clip_samples / self.sr if self.sr else 0.0
+        lags = self.lags if self.lags > 0 else None  # the catalog's size, for a null probed on parts of it
         if score is None and length is None:
-            return (p_z if null is None else null.p(p_z, duration)), math.inf
+            return (p_z if null is None else null.p(p_z, duration, lags)), math.inf
         p_s = self._p_exact(score, length)
         if self.lags <= 0:  # the chances of the exact score unknown: it is no evidence
-            return (p_z if null is None else null.p(p_z, duration)), math.inf
+            return (p_z if null is None else null.p(p_z, duration, lags)), math.inf
         if null is None:
             return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
         if null.log_p_exact is None:
-            return null.p(p_z, duration), math.inf
-        return null.p(p_z, duration) / (1.0 - _EXACT_WEIGHT), null.p_exact(p_s, duration) / _EXACT_WEIGHT
+            return null.p(p_z, duration, lags), math.inf
+        return null.p(p_z, duration, lags) / (1.0 - _EXACT_WEIGHT), null.p_exact(p_s, duration, lags) / _EXACT_WEIGHT
 
     def _p_exact(self, score: Any, length: Any) -> float:
         """``false_alarm_probability(score, length, lags)`` (validated)."""
@@ -1114,30 +1115,49 @@ class Matcher:
         return added
 
     # -- the music null ----------------------------------------------------------------------
-    def calibrate(self, per_track: int = 8, *, max_probes: int = 256, seed: int = 0) -> None:
+    def calibrate(self, per_track: int = 8, *, max_probes: int = 256, probe_hours: float | None = 1.0,
+                  seed: int = 0) -> None:
         """Measure the probabilities unrelated music gets in this catalog (the music null).
 
-        ``per_track`` excerpts of each track, 1 s and 3 s long, are searched in the catalog
-        without that track (leave-one-track-out); the probability each gets is recorded.
-        :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`tsconv.audio.Candidates.p` then
-        report ``max(p, P(p_probe <= p))`` for a
-        clip of that duration (interpolated in log-duration; below the smallest tenth of the
-        probes a power tail whose exponent is the 95% lower confidence bound of its Hill
-        estimate): the per-query null describes noise-like clips, the music null
-        the passages of real music that correlate with much of the catalog (near-silent
-        stretches with clicks, pulsed passages). Saved with the catalog. Costs
-        ``2 * per_track`` coarse searches per track (at most ``max_probes`` per duration:
-        beyond ``max_probes / per_track`` tracks the probes' tracks are drawn in proportion
-        to their length, so that the cost grows linearly with the catalog, not as its
-        square), each of the whole catalog's index with
-        the probe's own track left out (:meth:`candidates` with ``exclude``: the candidates
-        of the leave-one-out catalog, whose index is never built), and the exact scores of
-        the candidates :meth:`match` would score. Two probabilities are recorded per probe,
-        that of its best chunk and that of its best exact score, and each of the two tests
-        of :meth:`tsconv.audio.Candidates.p_query` is recalibrated by its own probes before
-        they are united (:meth:`tsconv.audio.Candidates.p`). The excerpts are the
-        stored samples with the whitening undone (music as it sounds, levelled). A catalog
-        of fewer than two tracks gets no music null.
+        Excerpts of the tracks, 1 s and 3 s long, are searched in the catalog without their
+        own track (leave-one-track-out); the probability each gets is recorded.
+        :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`tsconv.audio.Candidates.p`
+        then report ``max(p, P(p_probe <= p))`` for a clip of that duration (interpolated in
+        log-duration; below the smallest tenth of the probes a power tail whose exponent is
+        the 95% lower confidence bound of its Hill estimate): the per-query null describes
+        noise-like clips, the music null the passages of real music that correlate with much
+        of the catalog (near-silent stretches with clicks, pulsed passages). Saved with the
+        catalog. A catalog of fewer than two tracks gets no music null.
+
+        Each probe is one :meth:`match` without its own track: the coarse search
+        (:meth:`candidates` with ``exclude``, whose leave-one-out index is never built) and
+        the exact scores of the candidates :meth:`match` would score. Two probabilities are
+        recorded per probe, that of its best chunk and that of its best exact score, and
+        each of the two tests of :meth:`tsconv.audio.Candidates.p_query` is recalibrated by
+        its own probes before they are united (:meth:`tsconv.audio.Candidates.p`). The
+        excerpts are the stored samples with the whitening undone (music as it sounds,
+        levelled).
+
+        Parameters
+        ----------
+        per_track : int, default 8
+            Excerpts of each track per duration.
+        max_probes : int, default 256
+            At most this many excerpts per duration: beyond ``max_probes / per_track``
+            tracks, the excerpts' tracks are drawn in proportion to their length.
+        probe_hours : float or None, default 1.0
+            Hours of music each probe searches: in a larger catalog, a random set of tracks
+            (drawn anew for every probe, never its own) of about that length; the
+            probabilities are then read for the whole catalog by the union bound over its
+            parts of that size (``r P(p_probe <= p / r)``, ``r`` the catalog's lags over the
+            probes'). The null's cost is then at most ``2 * max_probes`` searches of
+            ``probe_hours`` of music, whatever the catalog's size. None: every probe searches
+            the whole catalog (its cost grows with the catalog's length).
+
+        Raises
+        ------
+        ValueError, TypeError
+            A bad ``per_track``, ``max_probes``, ``probe_hours`` or ``seed``.
 
         Examples
         --------
@@ -1153,22 +1173,33 @@ class Matcher:
         per_track = as_int(per_track, "per_track", minimum=1)
         max_probes = as_int(max_probes, "max_probes", minimum=10)
         seed = as_int(seed, "seed", minimum=0)
+        budget = None
+        if probe_hours is not None:
+            if isinstance(probe_hours, bool) or not isinstance(probe_hours, (int, float, np.integer, np.floating)):
+                raise TypeError(f"probe_hours must be a number or None, got {probe_hours!r}")
+            if not (math.isfinite(probe_hours) and probe_hours > 0):
+                raise ValueError(f"probe_hours must be positive and finite, or None, got {probe_hours!r}")
+            budget = int(math.ceil(float(probe_hours) * 3600 * self.sr))
         names = self.tracks
+        track_lags = [t.n + self._needle_len for t in self._tracks]
+        searched: list[float] = []  # the lags of every probe's search
 
         def probe(ti: int, start: int, length: int) -> tuple[float, float]:
-            # the whole catalog's index, the probe's own track left out of the search: the
-            # per-query p of its best chunk (the same chunks, the same fit), and of the best
-            # exact score among the places match() scores
+            # the probe's part of the catalog (its own track left out): the per-query p of its
+            # best chunk (the same chunks, the same fit), and of the best exact score among
+            # the places match() scores
             clip = self._probe_clip(ti, start, length)
             if float(np.ptp(clip)) == 0.0:
                 return 1.0, 1.0
-            # (no check for a polarity-inverted clip: where match() would report nothing the
-            # probe keeps its p, the conservative side)
-            found = self.candidates(clip, self.sr, exclude=[names[ti]]).fitted()
+            kept = set(probe_tracks(track_lags, ti, budget, (seed, ti, start, length)))
+            found = self.candidates(clip, self.sr, exclude=[n for k, n in enumerate(names) if k not in kept]).fitted()
+            searched.append(found.lags)
             if not len(found):
                 return 1.0, 1.0
             y = self._query(clip, self.sr)
             p_s = 1.0
+            # (no check for a polarity-inverted clip: where match() would report nothing the
+            # probe keeps its p, the conservative side)
             for part, exact in self._verify(found, _PROBE_CANDIDATES, lambda c: self._exact(y, c), lambda ex: ex[0]):
                 for ex in exact:
                     # p_s at the overlap bounds it from below (the effective length is at
@@ -1177,8 +1208,9 @@ class Matcher:
                         p_s = min(p_s, part._p_exact(ex[0], ex[3]()))
             return found.p_query(float(np.max(found.z))), p_s
 
-        order = sorted(range(len(names)), key=lambda k: k)
-        null = fit_music_null(probe, [self._tracks[k].n for k in order], self.sr, DURATIONS, per_track, seed, max_probes)
+        null = fit_music_null(probe, [t.n for t in self._tracks], self.sr, DURATIONS, per_track, seed, max_probes)
+        if null is not None and searched:
+            null = dataclasses.replace(null, lags=float(np.mean(searched)))
         self._music_null = null if len(names) >= 2 else None
 
     def _probe_clip(self, ti: int, start: int, length: int) -> NDArray[np.float32]:
@@ -1221,7 +1253,7 @@ class Matcher:
     def _calibrated_p(self, p: float, n_samples: int) -> float:
         """``p`` of a clip of ``n_samples`` (working rate) under the music null, if any."""
         null = self.music_null
-        return floor_p(p) if null is None else null.p(p, n_samples / self.sr)
+        return floor_p(p) if null is None else null.p(p, n_samples / self.sr, float(self._n_lags()))
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], *, index: bool = True) -> None:
@@ -1270,6 +1302,8 @@ class Matcher:
             arrays["null_log_p"] = self._music_null.log_p
             if self._music_null.log_p_exact is not None:
                 arrays["null_log_p_exact"] = self._music_null.log_p_exact
+            if self._music_null.lags is not None:
+                arrays["null_lags"] = np.array([self._music_null.lags])
         layout = None
         if index:
             self._ensure_index()
@@ -1349,14 +1383,7 @@ class Matcher:
                           UserWarning, stacklevel=2)
         try:
             m = cls._from_manifest(manifest, arrays, workers)
-            if manifest.get("music_null", False) is True:
-                if "null_durations" not in arrays or "null_log_p" not in arrays:
-                    raise CatalogError("the manifest declares a music null and the archive has no null arrays")
-                exact = arrays.get("null_log_p_exact")
-                m._music_null = MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
-                                          None if exact is None else exact.astype(np.float64))
-            elif manifest.get("music_null", False) is not False:
-                raise CatalogError(f"the manifest's music_null must be true or false, got {manifest.get('music_null')!r:.40}")
+            m._music_null = _music_null_of(manifest, arrays)
             return m
         except CatalogError as exc:
             raise CatalogError(f"{where}: {exc}") from exc
