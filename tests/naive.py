@@ -462,3 +462,29 @@ def frame_peaks(rows, per):
             frames.append((vals.index(hi), hi, min(vals)))
         out.append(frames)
     return out
+
+
+def log_chance_correlation_tail(score, m):
+    """ln P(r >= score) for one lag of ``m`` independent Gaussian pairs, ``(r + 1) / 2 ~
+    Beta(m/2 - 1, m/2 - 1)``, by quadrature of the density scaled by its value at the
+    boundary (so that nothing underflows): ``ln f(x) + ln int_x^1 f(t) / f(x) dt``."""
+    import math
+
+    import scipy.integrate
+
+    a = m / 2.0 - 1.0
+    x = (score + 1.0) / 2.0
+    log_b = 2 * math.lgamma(a) - math.lgamma(2 * a)
+
+    def log_f(t):
+        return (a - 1) * math.log(t) + (a - 1) * math.log1p(-t) - log_b
+
+    ref = log_f(x)
+    # beyond x > 1/2 the density falls at least as fast as exp(-rate (t - x)) (log f is
+    # concave): past 60 / rate the rest is below e^-60 of the integral
+    rate = (a - 1) * (1 / (1 - x) - 1 / x)
+    hi = 1.0 if rate <= 0 else min(1.0, x + 60.0 / rate)
+    # f(t) / f(x) from the ratios t / x and (1 - t) / (1 - x), without cancellation
+    val, _ = scipy.integrate.quad(lambda t: math.exp((a - 1) * (math.log1p((t - x) / x) + math.log1p(-(t - x) / (1 - x)))),
+                                  x, hi, epsabs=0.0, epsrel=1e-12, limit=500)
+    return ref + math.log(val)

@@ -66,6 +66,34 @@ def test_unrelated_music_on_hub_passages(hub_matcher):
     assert r and r[0].track == "t2" and 0.0 < r[0].false_alarm_probability <= 1e-6
 
 
+def test_probabilities_below_the_smallest_double_keep_their_order():
+    # probes that found the same music in another track (the same theme in two files of a
+    # soundtrack) get probabilities far below the smallest double. Floored at 5e-324, they
+    # tied with every strong true match, whose recalibrated p was then at least their share
+    # (here 10 of 200); as log10 values computed without underflow (the probes' and the
+    # query's, Matcher.calibrate and Candidates.p), a match far stronger lies below them.
+    rng = np.random.default_rng(4)
+    row = np.sort(np.r_[np.log10(rng.random(190)), -rng.uniform(400.0, 900.0, 10)])
+    null = MusicNull(np.asarray([3.0]), row[None, :])
+    floor = math.log10(TINY)
+    floored = MusicNull(np.asarray([3.0]), np.maximum(row, floor)[None, :])
+    assert floored.p(0.0, 3.0) > 0.01  # a query underflowed to 0, tied with the 10: never reported at 0.01
+    assert null.p_log10(-3000.0, 3.0) < floored.p(0.0, 3.0) / 10
+    lq = np.linspace(-5000.0, 0.0, 101)
+    got = np.array([null.p_log10(v, 3.0) for v in lq])
+    assert np.all(np.diff(got) >= 0) and np.all(got > 0) and np.all(got >= 10.0 ** lq)
+    assert null.p_log10(-2.0, 3.0) == null.p(0.01, 3.0)  # p() is p_log10() of log10(p)
+    # the matcher records its probes so: a catalog holding a noisy copy of one of its tracks
+    m = Matcher()
+    base = synth_track(20.0, SR, seed=0)
+    m.add("theme", base, SR)
+    m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
+    for i in range(1, 4):
+        m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
+    m.calibrate(per_track=4)
+    assert m.music_null.log_p_exact.min() < floor - 100
+
+
 def test_strong_match_probability_is_positive():
     m = Matcher()
     x = synth_track(30.0, SR, seed=5)

@@ -42,17 +42,18 @@ def _subset_probe(m: Matcher, hours: float | None = None, seed: int = 0):
         clip = m._probe_clip(ti, start, length)
         found = sub.candidates(clip, SR).fitted()
         if not len(found):
-            return 1.0, 1.0
-        # the best chunk's p, and the best exact score's among what match() scores (the best
-        # 12 places, more tracks when the best score is weak)
-        p_s = 1.0
+            return 0.0, 0.0
+        # log10 of the best chunk's p, and of the best exact score's among what match()
+        # scores (the best 12 places, more tracks when the best score is weak), without underflow
+        lp_s = 0.0
         y = sub._query(clip, SR)
         for part, exact in sub._verify(found, 12, lambda c: sub._exact(y, c), lambda ex: ex[0]):
             for ex in exact:
                 if ex is not None:
                     score, _, _, length = ex
-                    p_s = min(p_s, tsconv.false_alarm_probability(min(score, 1.0), length(), int(part.lags)))
-        return found.p_query(float(np.max(found.z))), p_s
+                    lp = tsconv.false_alarm_probability(min(score, 1.0), length(), int(part.lags), log=True)
+                    lp_s = min(lp_s, lp / math.log(10.0))
+        return found._scan().log10_p(float(np.max(found.z))), lp_s
 
     return probe
 
@@ -183,7 +184,9 @@ def test_every_reported_probability_carries_the_music_null(calibrated):
     assert found.music_null is null and found.sr == SR
     z = float(found.z.max())
     assert found.p_query(z) < 1e-10  # a true match: the raw p is tiny
-    assert found.p(z) == null.p(found.p_query(z), 3.0) > 100 * found.p_query(z)
+    # (the null reads log10 p computed without underflow: equal to the log of p_query to rounding)
+    assert found.p(z) == pytest.approx(null.p(found.p_query(z), 3.0), rel=1e-12)
+    assert found.p(z) > 100 * found.p_query(z)
     picked = found.top(4)
     scored = m.score(clip, SR, picked)
     y = m._query(clip, SR)
@@ -197,12 +200,12 @@ def test_every_reported_probability_carries_the_music_null(calibrated):
         assert mt.false_alarm_probability == found.p(zi, score, length)
         # a music null without exact-score probes (a catalog calibrated before they were
         # recorded) recalibrates the search's evidence alone
-        assert mt.false_alarm_probability == null.p(found.p_query(zi), 3.0)
+        assert mt.false_alarm_probability == pytest.approx(null.p(found.p_query(zi), 3.0), rel=1e-12)
         # with them: each test by its own probes, then the weighted union
         both = MusicNull(null.durations, null.log_p, null.log_p - 5.0)
         p_s = tsconv.false_alarm_probability(min(score, 1.0), length, int(found.lags))
         want = max(min(1.0, both.p(found.p_query(zi), 3.0) / 0.99, both.p_exact(p_s, 3.0) / 0.01), 5e-324)
-        assert dataclasses.replace(found, music_null=both).p(zi, score, length) == want
+        assert dataclasses.replace(found, music_null=both).p(zi, score, length) == pytest.approx(want, rel=1e-12)
     best = m.match(clip, SR, top_k=3, max_false_alarm=1.0)
     assert best[0].track == "t3"
     assert best[0].false_alarm_probability == min(mt.false_alarm_probability for mt in scored if mt.track == "t3")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -354,6 +356,33 @@ def test_false_alarm_probability_vectorised_and_monotone():
     p = false_alarm_probability(s, 100, 1000)
     assert p.shape == (21,) and np.all(np.diff(p) <= 0)
     assert false_alarm_probability(0.3, 100, 10) < false_alarm_probability(0.3, 100, 1000)
+
+
+def test_false_alarm_probability_log_where_the_probability_underflows():
+    # log=True is the log of the probability where that is a normal double, and goes on
+    # below it: against quadrature of the Beta density (tests/naive.py) on both sides of the
+    # switch to the continued fraction (ln 1e-280 = -645)
+    for m, score in ((30, 0.7), (500, 0.7), (500, 0.95), (4000, 0.3), (4000, 0.6), (4000, 0.9), (1e6, 0.1)):
+        lp = false_alarm_probability(score, m, 1, log=True)
+        assert lp == pytest.approx(naive.log_chance_correlation_tail(score, m), rel=1e-10)
+        p = false_alarm_probability(score, m, 1)
+        if p > 1e-300:
+            assert lp == pytest.approx(math.log(p), rel=1e-9)
+        else:
+            assert p == 0.0 and lp < math.log(1e-300)
+    # n lags: ln(1 - (1 - p1)^n), ln(n p1) when that is tiny; vectorised, monotone, finite at 1
+    s = np.linspace(-1, 1, 41)
+    lp = false_alarm_probability(s, 200, 1000, log=True)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(lp[lp > -600], np.log(false_alarm_probability(s, 200, 1000))[lp > -600], rtol=1e-9, atol=1e-12)
+    assert lp.shape == (41,) and np.all(np.isfinite(lp)) and np.all(np.diff(lp) <= 0) and lp[0] == 0.0
+    assert np.all(np.diff(lp[lp < -1e-9]) < 0)
+    assert false_alarm_probability(0.9, 4000, 10**6, log=True) == pytest.approx(
+        false_alarm_probability(0.9, 4000, 1, log=True) + math.log(10**6), rel=1e-12)
+    both = false_alarm_probability(-0.95, 500, 1, tail="both", log=True)
+    assert both == pytest.approx(math.log(2) + naive.log_chance_correlation_tail(0.95, 500), rel=1e-9)
+    with pytest.raises(TypeError, match="log must be True or False"):
+        false_alarm_probability(0.5, 100, 10, log=1)
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import scipy.fft
 import scipy.ndimage
 import scipy.optimize
 import scipy.signal
+import scipy.special
 import scipy.stats
 from numpy.typing import ArrayLike, NDArray
 
@@ -740,7 +741,49 @@ def best_lag(
 # ---------------------------------------------------------------------------------------
 # significance
 # ---------------------------------------------------------------------------------------
-def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Tail = "upper") -> Any:
+_LOG_CUTOFF = 1e-280  # below this, scipy's beta tail is near its underflow: the log-space tail takes over
+
+
+def _log_beta_lower_tail(y: NDArray[np.float64], a: float) -> NDArray[np.float64]:
+    """``log I_y(a, a)``, the natural log of ``P(B <= y)`` for ``B ~ Beta(a, a)``, ``0 < y < 1/2``,
+    without underflow: ``y^a (1 - y)^a / (a B(a, a))`` times the continued fraction of the
+    incomplete beta function (modified Lentz; it converges fast for ``y < 1/2``), all but the
+    fraction in logs. (SciPy's ``betainc`` has no log form; its value underflows to 0 below
+    about 1e-308, where this one goes on.)
+    """
+    tiny = 1e-300
+    qab, qap, qam = 2.0 * a, a + 1.0, a - 1.0
+    c = np.ones_like(y)
+    d = 1.0 - qab * y / qap
+    d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+    h = d.copy()
+    for k in range(1, 10_001):
+        k2 = 2 * k
+        for aa in (k * (a - k) * y / ((qam + k2) * (a + k2)), -(a + k) * (qab + k) * y / ((a + k2) * (qap + k2))):
+            d = 1.0 + aa * d
+            d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
+            c = 1.0 + aa / np.where(np.abs(c) < tiny, tiny, c)
+            c = np.where(np.abs(c) < tiny, tiny, c)
+            step = d * c
+            h = h * step
+        if np.all(np.abs(step - 1.0) < 1e-15):
+            break
+    return a * np.log(y) + a * np.log1p(-y) - scipy.special.betaln(a, a) - np.log(a) + np.log(h)
+
+
+def _log_p1(s: NDArray[np.float64], a: float) -> NDArray[np.float64]:
+    """``log P((r + 1) / 2 >= (s + 1) / 2)`` under ``Beta(a, a)``: SciPy's tail where it is not
+    near underflow, the continued fraction below (``s = 1`` exactly: the tail at ``y = 1e-300``)."""
+    with np.errstate(divide="ignore"):
+        out = np.log(scipy.stats.beta.sf((s + 1.0) / 2.0, a, a))
+    deep = ~(out > np.log(_LOG_CUTOFF))
+    if np.any(deep):
+        y = np.maximum((1.0 - s[deep]) / 2.0, 1e-300)
+        out[deep] = _log_beta_lower_tail(y, a)
+    return out
+
+
+def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Tail = "upper", log: bool = False) -> Any:
     """Probability that the best of ``n_lags`` chance correlations reaches ``score``.
 
     Parameters
@@ -755,12 +798,18 @@ def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Ta
     tail : {'upper', 'both'}, default 'upper'
         ``'upper'``: the best value is the maximum of ``r``; ``'both'``: the maximum of
         ``|r|`` (a polarity-inverted match counts too).
+    log : bool, default False
+        Return the natural log of the probability, computed without underflow: a strong
+        match's probability is below the smallest double (a score of 0.7 over 4,000
+        samples: about 1e-580), where the probability itself is 0; its log still orders
+        such matches (as ``scipy.stats`` distributions' ``logsf``).
 
     Returns
     -------
     float or ndarray
         ``1 - (1 - p1)**n_lags``, computed without cancellation, where ``p1`` is the
-        chance that one lag reaches ``score``.
+        chance that one lag reaches ``score``; with ``log=True`` its natural log, finite
+        for every score (a score of exactly 1 counts as ``1 - 2e-300``).
 
     Raises
     ------
@@ -791,6 +840,10 @@ def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Ta
     '5.90e-04'
     >>> round(float(false_alarm_probability(0.0, m=100, n_lags=1)), 6)
     0.5
+    >>> float(false_alarm_probability(0.7, m=4000, n_lags=10**6))  # underflows
+    0.0
+    >>> f"{false_alarm_probability(0.7, m=4000, n_lags=10**6, log=True) / np.log(10):.1f}"  # its log10
+    '-580.6'
     """
     tail = check_option(tail, Tail, "tail")
     s = as_float_array(score, "score", allow_empty=True, keep_float32=False)
@@ -801,8 +854,20 @@ def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Ta
     if m <= 2:
         raise ValueError(f"m must be > 2 (the needle length or its effective length), got {m}")
     n_lags = as_int(n_lags, "n_lags", minimum=1)
+    if not isinstance(log, bool):
+        raise TypeError(f"log must be True or False, got {_describe(log)}")
     a = float(m) / 2.0 - 1.0
     s = np.clip(s, -1.0, 1.0)
+    if log:
+        x = np.abs(s) if tail == "both" else s
+        lp1 = _log_p1(np.atleast_1d(x).astype(np.float64), a) + (np.log(2.0) if tail == "both" else 0.0)
+        lp1 = np.minimum(lp1, 0.0)
+        # log(1 - (1 - p1)^n): log(n p1) where n p1 is tiny (relative error n p1 / 2), else directly
+        with np.errstate(divide="ignore"):
+            direct = np.log(-np.expm1(n_lags * np.log1p(-np.exp(lp1))))
+        small = lp1 + np.log(n_lags) < -30.0
+        lp = np.where(small, lp1 + np.log(n_lags), direct)
+        return float(lp[0]) if np.ndim(s) == 0 else lp.reshape(np.shape(s))
     if tail == "upper":
         p1 = scipy.stats.beta.sf((s + 1.0) / 2.0, a, a)
     else:

@@ -72,6 +72,7 @@ _SPEED_STEP = 2.5
 _SPEED_CANDIDATES = 4
 _SPEED_PLACES = 2
 _M_REF = 10**6  # see _Scan.p
+_LN10 = math.log(10.0)
 _CHUNK = 1024  # lags per chunk of the coarse pass (its maxima fit the null)
 _ACF_LAGS = 32  # autocorrelation lags stored per track (diagnostic: how white the stored signal is)
 _PSD_SEG = 256  # Welch segment of the clip's power spectrum (31 Hz at 8 kHz)
@@ -485,6 +486,13 @@ class _Scan:
         n = max(int(round(self.n_c * self.n_chunks)), 1)
         return floor_p(float(false_alarm_probability(r, _M_REF, n)))
 
+    def log10_p(self, z: float) -> float:
+        """``log10`` of :meth:`p` computed without underflow (the music null orders the
+        probabilities of strong matches, far below the smallest double)."""
+        r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
+        n = max(int(round(self.n_c * self.n_chunks)), 1)
+        return float(false_alarm_probability(r, _M_REF, n, log=True)) / _LN10
+
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
         order = np.argsort(-self.z, kind="stable")
         chosen: list[int] = []
@@ -753,23 +761,34 @@ class Candidates:
         """``(a, b)``: the search's and the exact score's terms of the union ``min(1, a, b)``
         (``b = inf`` without an exact score, or with a music null that has no exact-score
         probes), each recalibrated by the music null when ``music``."""
-        p_z = self._scan().p(float(z))
         null = self.music_null if music else None
-        duration = self.clip_samples / self.sr if self.sr else 0.0
-        lags = self.lags if self.lags > 0 else None  # the catalog's size, for a null probed on parts of it
+        if null is not None:
+            return self._music_terms(null, z, score, length)
+        p_z = self._scan().p(float(z))
         if score is None and length is None:
-            return (p_z if null is None else null.p(p_z, duration, lags)), math.inf
+            return p_z, math.inf
         p_s = self._p_exact(score, length)
         if self.lags <= 0:  # the chances of the exact score unknown: it is no evidence
-            return (p_z if null is None else null.p(p_z, duration, lags)), math.inf
-        if null is None:
-            return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
-        if null.log_p_exact is None:
-            return null.p(p_z, duration, lags), math.inf
-        return null.p(p_z, duration, lags) / (1.0 - _EXACT_WEIGHT), null.p_exact(p_s, duration, lags) / _EXACT_WEIGHT
+            return p_z, math.inf
+        return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
 
-    def _p_exact(self, score: Any, length: Any) -> float:
-        """``false_alarm_probability(score, length, lags)`` (validated)."""
+    def _music_terms(self, null: MusicNull, z: float, score: float | None, length: float | None) -> tuple[float, float]:
+        """:meth:`_terms` recalibrated by the music null, from the log10 probabilities of the
+        two tests (computed without underflow: a strong match keeps its place below the
+        probes, whose probabilities are recorded the same way)."""
+        duration = self.clip_samples / self.sr if self.sr else 0.0
+        lags = self.lags if self.lags > 0 else None  # the catalog's size, for a null probed on parts of it
+        a = null.p_log10(self._scan().log10_p(float(z)), duration, lags)
+        if score is None and length is None:
+            return a, math.inf
+        lp_s = self._p_exact(score, length, log10=True)
+        if self.lags <= 0 or null.log_p_exact is None:  # the exact score is no evidence
+            return a, math.inf
+        return a / (1.0 - _EXACT_WEIGHT), null.p_exact_log10(lp_s, duration, lags) / _EXACT_WEIGHT
+
+    def _p_exact(self, score: Any, length: Any, *, log10: bool = False) -> float:
+        """``false_alarm_probability(score, length, lags)`` (validated); its log10, computed
+        without underflow, with ``log10``."""
         if score is None or length is None:
             raise TypeError(f"score and length must be given together, got score={score!r}, length={length!r}")
         for value, name in ((score, "score"), (length, "length")):
@@ -778,6 +797,8 @@ class Candidates:
         if not (math.isfinite(float(score)) and float(length) > 2.0):
             raise ValueError(f"score must be finite and length a number above 2, got score={score!r}, length={length!r}")
         r = min(max(float(score), -1.0), 1.0)
+        if log10:
+            return float(false_alarm_probability(r, float(length), max(int(self.lags), 1), log=True)) / _LN10
         return float(false_alarm_probability(r, float(length), max(int(self.lags), 1)))
 
     @property
@@ -1185,28 +1206,28 @@ class Matcher:
         searched: list[float] = []  # the lags of every probe's search
 
         def probe(ti: int, start: int, length: int) -> tuple[float, float]:
-            # the probe's part of the catalog (its own track left out): the per-query p of its
-            # best chunk (the same chunks, the same fit), and of the best exact score among
-            # the places match() scores
+            # the probe's part of the catalog (its own track left out): the log10 per-query p
+            # of its best chunk (the same chunks, the same fit), and of the best exact score
+            # among the places match() scores, computed without underflow
             clip = self._probe_clip(ti, start, length)
             if float(np.ptp(clip)) == 0.0:
-                return 1.0, 1.0
+                return 0.0, 0.0
             kept = set(probe_tracks(track_lags, ti, budget, (seed, ti, start, length)))
             found = self.candidates(clip, self.sr, exclude=[n for k, n in enumerate(names) if k not in kept]).fitted()
             searched.append(found.lags)
             if not len(found):
-                return 1.0, 1.0
+                return 0.0, 0.0
             y = self._query(clip, self.sr)
-            p_s = 1.0
+            lp_s = 0.0
             # (no check for a polarity-inverted clip: where match() would report nothing the
             # probe keeps its p, the conservative side)
             for part, exact in self._verify(found, _PROBE_CANDIDATES, lambda c: self._exact(y, c), lambda ex: ex[0]):
                 for ex in exact:
                     # p_s at the overlap bounds it from below (the effective length is at
                     # most the overlap): the length's FFT only where the minimum can move
-                    if ex is not None and part._p_exact(ex[0], float(ex[2])) < p_s:
-                        p_s = min(p_s, part._p_exact(ex[0], ex[3]()))
-            return found.p_query(float(np.max(found.z))), p_s
+                    if ex is not None and part._p_exact(ex[0], float(ex[2]), log10=True) < lp_s:
+                        lp_s = min(lp_s, part._p_exact(ex[0], ex[3](), log10=True))
+            return found._scan().log10_p(float(np.max(found.z))), lp_s
 
         null = fit_music_null(probe, [t.n for t in self._tracks], self.sr, DURATIONS, per_track, seed, max_probes)
         if null is not None and searched:
@@ -1250,10 +1271,12 @@ class Matcher:
         """
         return self._music_null
 
-    def _calibrated_p(self, p: float, n_samples: int) -> float:
-        """``p`` of a clip of ``n_samples`` (working rate) under the music null, if any."""
+    def _calibrated_p(self, scan: _Scan, z: float, n_samples: int) -> float:
+        """``scan.p(z)`` of a clip of ``n_samples`` (working rate) under the music null, if any."""
         null = self.music_null
-        return floor_p(p) if null is None else null.p(p, n_samples / self.sr, float(self._n_lags()))
+        if null is None:
+            return scan.p(z)
+        return null.p_log10(scan.log10_p(z), n_samples / self.sr, float(self._n_lags()))
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], *, index: bool = True) -> None:
@@ -2367,7 +2390,7 @@ class Matcher:
         first.sort(key=lambda r: -r[0][0])
         p_best = 1.0
         for res, ti, z in first:
-            p = self._calibrated_p(pooled.p(z), y.size)  # the music null, as Candidates.p applies it
+            p = self._calibrated_p(pooled, z, y.size)  # the music null, as Candidates.p applies it
             p_best = min(p_best, p)
             if len(matches) >= _SPEED_PLACES:
                 continue
