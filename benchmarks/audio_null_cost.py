@@ -89,13 +89,13 @@ def calibration(args: argparse.Namespace, res: Results) -> None:
         m.calibrate(probe_hours=ph)
         t = time.perf_counter() - t0
         null = nulls[label] = m.music_null
-        floor = np.log10(np.nextafter(0.0, 1.0)) + 1e-9  # probabilities that underflowed
+        floor = np.log10(np.nextafter(0.0, 1.0))  # below it, a probability underflows as a double
         at_floor = [f"{int(np.sum(rows[i] <= floor))} / {int(np.sum(rows[i] < -6))} of {rows.shape[1]}"
                     for rows in (null.log_p, null.log_p_exact) for i in range(len(null.durations))]
         cost.append([label, f"{null.lags / SR / 3600:.2f}", f"{t:.0f}", f"{t / hours:.1f}"] + at_floor)
         print(cost[-1], flush=True)
     res.table(["probes search", "hours per probe (mean)", "music null, s", "s per catalog hour"]
-              + [f"{test} probes {d:g} s at p = 5e-324 / p < 1e-6" for test in ("search", "exact-score")
+              + [f"{test} probes {d:g} s below 5e-324 / 1e-6" for test in ("search", "exact-score")
                  for d in nulls[next(iter(nulls))].durations], cost,
               f"calibration catalog: {len(cat)} distinct tracks, {hours:.2f} h")
     shared = SharedSearch(m)
