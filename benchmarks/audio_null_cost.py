@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                   "Matcher.calibrate's probes searching parts of the catalog (probe_hours) against the whole catalog: "
                   "calibration on real out-of-catalog music and in-catalog sensitivity with the same queries under each "
                   "null, on every distinct catalog track there is; then the null's cost against catalog hours (catalogs of "
-                  "repeated music, cost only). No peer: no other library in the environment calibrates an audio catalog.")
+                  "repeated music, cost only). There is no peer in this section: no other library in the environment "
+                  "calibrates an audio catalog.")
     res.placeholders({args.dest: "DEST", "--cache": "CACHE"})
     if args.probe_hours is not None:
         calibration(args, res)
