@@ -482,16 +482,17 @@ class _Scan:
         That is :func:`tsconv.false_alarm_probability` of ``n_c * n_chunks`` independent
         lags, in its Gaussian regime (``m = _M_REF``, score ``z / (sigma sqrt(m))``).
         """
-        r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
-        n = max(int(round(self.n_c * self.n_chunks)), 1)
-        return floor_p(float(false_alarm_probability(r, _M_REF, n)))
+        return floor_p(float(false_alarm_probability(*self._score_and_lags(z))))
 
     def log10_p(self, z: float) -> float:
         """``log10`` of :meth:`p` computed without underflow (the music null orders the
         probabilities of strong matches, far below the smallest double)."""
+        return float(false_alarm_probability(*self._score_and_lags(z), log=True)) / _LN10
+
+    def _score_and_lags(self, z: float) -> tuple[float, int, int]:
+        """``(score, m, n_lags)`` of :func:`tsconv.false_alarm_probability` for ``z`` (:meth:`p`)."""
         r = min(max(z / self.sigma, 0.0) / math.sqrt(_M_REF), 1.0)
-        n = max(int(round(self.n_c * self.n_chunks)), 1)
-        return float(false_alarm_probability(r, _M_REF, n, log=True)) / _LN10
+        return r, _M_REF, max(int(round(self.n_c * self.n_chunks)), 1)
 
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
         order = np.argsort(-self.z, kind="stable")
