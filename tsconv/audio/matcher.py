@@ -798,9 +798,8 @@ class Candidates:
         if not (math.isfinite(float(score)) and float(length) > 2.0):
             raise ValueError(f"score must be finite and length a number above 2, got score={score!r}, length={length!r}")
         r = min(max(float(score), -1.0), 1.0)
-        if log10:
-            return float(false_alarm_probability(r, float(length), max(int(self.lags), 1), log=True)) / _LN10
-        return float(false_alarm_probability(r, float(length), max(int(self.lags), 1)))
+        p = float(false_alarm_probability(r, float(length), max(int(self.lags), 1), log=log10))
+        return p / _LN10 if log10 else p
 
     @property
     def inverted(self) -> bool:
