@@ -10,7 +10,8 @@ Calibration: one catalog of distinct real music (every catalog track of DEST up 
 ``--minutes``: about 4.3 hours, all there is), calibrated with its probes searching the
 whole catalog less their own track (``probe_hours=None``, the reference) and parts of it
 (each ``--probe-hours``; the probabilities then read for the whole catalog by the union
-bound over parts). Every query is answered once per null: the coarse candidates of a clip
+bound over parts), and once more with parts of 1 h as ``calibrate`` was before a probe that
+found its passage in another track was searched again without it ("shared kept"). Every query is answered once per null: the coarse candidates of a clip
 are computed once and shared (a null changes probabilities only, not the search), then
 ``match(top_k=5)`` with each null. Cells: clean out-of-catalog clips of 3 s and 1 s
 (negatives: soundtracks not in the catalog) and white noise, share of clips reported at
@@ -29,6 +30,7 @@ catalog.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import glob
 import hashlib
@@ -39,6 +41,7 @@ import time
 import numpy as np
 
 from tsconv.audio import Matcher, degrade
+from tsconv.audio import matcher as matcher_mod
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _results import Results  # noqa: E402
@@ -73,6 +76,18 @@ class SharedSearch:
         return out
 
 
+@contextlib.contextmanager
+def _shared_passages(probe_again: bool):
+    """``calibrate`` as it is (True), or as it was before its probes were searched again
+    without a track holding their passage too (False: the comparison of the record)."""
+    kept = matcher_mod._SHARED_TRACKS
+    matcher_mod._SHARED_TRACKS = kept if probe_again else 0
+    try:
+        yield
+    finally:
+        matcher_mod._SHARED_TRACKS = kept
+
+
 def calibration(args: argparse.Namespace, res: Results) -> None:
     negs = [_decoded(f, args.cache) for f in sorted(glob.glob(os.path.join(args.dest, "negatives", "*", "*")))]
     negs = [x for x in negs if x.size > 4 * SR]
@@ -83,10 +98,12 @@ def calibration(args: argparse.Namespace, res: Results) -> None:
     m.candidates(np.random.default_rng(0).standard_normal(SR), SR)  # the index, built once
     hours = m.duration / 3600
     nulls, cost = {}, []
-    for ph in [None] + list(args.probe_hours):
-        label = "whole catalog" if ph is None else f"parts of {ph:g} h"
+    runs = [(None, True)] + [(ph, True) for ph in args.probe_hours] + [(1.0, False)]
+    for ph, probe_again in runs:
+        label = ("whole catalog" if ph is None else f"parts of {ph:g} h") + ("" if probe_again else ", shared kept")
         t0 = time.perf_counter()
-        m.calibrate(probe_hours=ph)
+        with _shared_passages(probe_again):
+            m.calibrate(probe_hours=ph)
         t = time.perf_counter() - t0
         null = nulls[label] = m.music_null
         floor = np.log10(np.nextafter(0.0, 1.0))  # below it, a probability underflows as a double
@@ -186,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     res = Results("audio_null", "Audio: the music null probed on parts of the catalog",
                   "Matcher.calibrate's probes searching parts of the catalog (probe_hours) against the whole catalog: "
                   "calibration on real out-of-catalog music and in-catalog sensitivity with the same queries under each "
-                  "null, on every distinct catalog track there is; then the null's cost against catalog hours (catalogs of "
+                  "null, on every distinct catalog track there is (and the null as it was before probes that found their passage "
+                  "in another track were searched again without it); then the null's cost against catalog hours (catalogs of "
                   "repeated music, cost only). There is no peer in this section: no other library in the environment "
                   "calibrates an audio catalog.")
     res.placeholders({args.dest: "DEST", "--cache": "CACHE"})

@@ -13,7 +13,8 @@ import scipy.stats
 
 from tsconv.audio import CatalogError, Matcher
 from tsconv.audio import catalog as catalog_mod
-from tsconv.audio._null import TINY, MusicNull
+from tsconv.audio import matcher as matcher_mod
+from tsconv.audio._null import TINY, MusicNull, neighbour_places
 from tsconv.audio._synth import synth_track
 
 SR = 8000
@@ -66,7 +67,7 @@ def test_unrelated_music_on_hub_passages(hub_matcher):
     assert r and r[0].track == "t2" and 0.0 < r[0].false_alarm_probability <= 1e-6
 
 
-def test_probabilities_below_the_smallest_double_keep_their_order():
+def test_probabilities_below_the_smallest_double_keep_their_order(monkeypatch):
     # probes that found the same music in another track (the same theme in two files of a
     # soundtrack) get probabilities far below the smallest double. Floored at 5e-324, they
     # tied with every strong true match, whose recalibrated p was then at least their share
@@ -90,8 +91,69 @@ def test_probabilities_below_the_smallest_double_keep_their_order():
     m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
     for i in range(1, 4):
         m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
+    monkeypatch.setattr(matcher_mod, "_SHARED_TRACKS", 0)  # keep the probes that found the copy (below)
     m.calibrate(per_track=4)
     assert m.music_null.log_p_exact.min() < floor - 100
+
+
+def _theme_catalog() -> Matcher:
+    """Five tracks of 20 s, two of them the same music (the second a noisy copy of the first)."""
+    rng = np.random.default_rng(4)
+    m = Matcher()
+    base = synth_track(20.0, SR, seed=0)
+    m.add("theme", base, SR)
+    m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
+    for i in range(1, 4):
+        m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
+    return m
+
+
+def test_a_passage_two_tracks_share_is_not_unrelated_music(monkeypatch):
+    # the probes of "theme" find it in "theme again" (and back) at probabilities below 1e-100.
+    # Read as unrelated music, they are 2 of the 5 tracks' probes: a clean clip of t2 then got
+    # p >= their share, and match() reported nothing at 0.01. Each is probed again without the
+    # track holding its passage (Matcher._shares_passage).
+    clip = synth_track(20.0, SR, seed=2)[SR : 4 * SR]
+    m = _theme_catalog()
+    m.calibrate(per_track=4)
+    r = m.match(clip, SR)
+    assert r and r[0].track == "t2" and 0.0 < r[0].false_alarm_probability <= 1e-6
+    assert m.music_null.log_p_exact.min() > -100
+    with monkeypatch.context() as mp:  # without probing again: the failure
+        mp.setattr(matcher_mod, "_SHARED_TRACKS", 0)
+        m.calibrate(per_track=4)
+    r = m.match(clip, SR, max_false_alarm=1.0)
+    assert r[0].track == "t2" and r[0].false_alarm_probability > 0.1
+    # the two tracks share every passage; unrelated tracks share none, hub passages neither
+    names = m.tracks
+    theme, again, t1 = names.index("theme"), names.index("theme again"), names.index("t1")
+    assert m._shares_passage(theme, 6 * SR, SR, again, 6 * SR)
+    assert m._shares_passage(again, 3 * SR, 3 * SR, theme, 3 * SR + 0.4)
+    assert not m._shares_passage(theme, 6 * SR, SR, again, 6 * SR + 40)  # not the same relative place
+    assert not m._shares_passage(theme, 6 * SR, SR, t1, 6 * SR)
+    assert not m._shares_passage(theme, 9 * SR, 9 * SR, again, 9 * SR)  # no excerpt 18 s away fits
+
+
+def test_shared_passage_check_ignores_hub_passages(hub_matcher):
+    # unrelated music's best places in the click and pulse passages are not confirmed by the
+    # excerpts two lengths away (they are in catalog order: clicks, pulses, t0..t3)
+    m = hub_matcher
+    for i in range(10):
+        x = synth_track(12.0, SR, seed=200 + i)
+        found = m.candidates(x[4 * SR : 5 * SR], SR).fitted().top(1)
+        assert not m._shares_passage(2 + i % 4, 8 * SR, SR, m.tracks.index(found.tracks[int(found.track[0])]),
+                                     float(found.lag[0]))
+
+
+def test_neighbour_places():
+    # two lengths after, then before, where both excerpts lie inside their tracks
+    assert neighbour_places(1000, 5000, 100, 2000, 9000) == [(1200, 5200), (800, 4800)]
+    assert neighbour_places(100, 5000, 100, 2000, 9000) == [(300, 5200)]  # none before the track's start
+    assert neighbour_places(1000, 100, 100, 2000, 9000) == [(1200, 300)]  # none before the other's start
+    assert neighbour_places(1000, 8750, 100, 2000, 9000) == [(800, 8550)]  # none after the other's end
+    assert neighbour_places(1750, 5000, 100, 2000, 9000) == [(1550, 4800)]  # none after the track's end
+    assert neighbour_places(1700, 5000, 100, 2000, 9000) == [(1900, 5200), (1500, 4800)]  # ends at the last sample
+    assert neighbour_places(0, 0, 100, 250, 250) == []
 
 
 def test_strong_match_probability_is_positive():

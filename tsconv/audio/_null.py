@@ -22,7 +22,11 @@ Probabilities are compared as log10 values computed without underflow
 at the smallest double (5e-324), as they were before, every probe that found the same music
 in another track (the same theme in two files of a soundtrack) tied with every strong true
 match, whose recalibrated probability was then at least their share, often above 0.01
-(``docs/audio.md``: the measurements on 4.3 hours of real music).
+(``docs/audio.md``: the measurements on 4.3 hours of real music). Such probes are not
+unrelated music at all: the music they found is in the catalog. A probe whose best place
+lies in a track that holds its passage too (an excerpt two probe lengths away scores at the
+same relative place there, :func:`neighbour_places`) is searched again without that track
+(``Matcher.calibrate``).
 
 In a large catalog each probe searches a random part of it (:func:`probe_tracks`, about
 ``probe_hours`` of music without the probe's track), so that the null costs the same at any
@@ -208,6 +212,23 @@ def probe_tracks(track_lags: Sequence[int], own: int, budget: int | None, seed: 
         if total >= budget:
             break
     return sorted(picked)
+
+
+def neighbour_places(start: int, lag: int, length: int, n_own: int, n_other: int) -> list[tuple[int, int]]:
+    """``(start, lag)`` of the excerpts of a probe's track two lengths after and before the
+    probe (``start``, ``length`` samples, in a track of ``n_own``), each with its place in the
+    other track (of ``n_other``) at the probe's relative offset from ``lag``, where both lie
+    wholly inside their tracks.
+
+    Two lengths, not one: adjacent excerpts meet at a sample, and a click there lies in both
+    (a hub's click then confirms itself).
+    """
+    out = []
+    for d in (2 * length, -2 * length):
+        s, k = start + d, lag + d
+        if 0 <= s and s + length <= n_own and 0 <= k and k + length <= n_other:
+            out.append((s, k))
+    return out
 
 
 def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]], n_samples: Sequence[int], sr: int,
