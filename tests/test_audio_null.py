@@ -67,6 +67,18 @@ def test_unrelated_music_on_hub_passages(hub_matcher):
     assert r and r[0].track == "t2" and 0.0 < r[0].false_alarm_probability <= 1e-6
 
 
+def _theme_catalog() -> Matcher:
+    """Five tracks of 20 s, two of them the same music (the second a noisy copy of the first)."""
+    rng = np.random.default_rng(4)
+    m = Matcher()
+    base = synth_track(20.0, SR, seed=0)
+    m.add("theme", base, SR)
+    m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
+    for i in range(1, 4):
+        m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
+    return m
+
+
 def test_probabilities_below_the_smallest_double_keep_their_order(monkeypatch):
     # probes that found the same music in another track (the same theme in two files of a
     # soundtrack) get probabilities far below the smallest double. Floored at 5e-324, they
@@ -85,27 +97,10 @@ def test_probabilities_below_the_smallest_double_keep_their_order(monkeypatch):
     assert np.all(np.diff(got) >= 0) and np.all(got > 0) and np.all(got >= 10.0 ** lq)
     assert null.p_log10(-2.0, 3.0) == null.p(0.01, 3.0)  # p() is p_log10() of log10(p)
     # the matcher records its probes so: a catalog holding a noisy copy of one of its tracks
-    m = Matcher()
-    base = synth_track(20.0, SR, seed=0)
-    m.add("theme", base, SR)
-    m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
-    for i in range(1, 4):
-        m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
+    m = _theme_catalog()
     monkeypatch.setattr(matcher_mod, "_SHARED_TRACKS", 0)  # keep the probes that found the copy (below)
     m.calibrate(per_track=4)
     assert m.music_null.log_p_exact.min() < floor - 100
-
-
-def _theme_catalog() -> Matcher:
-    """Five tracks of 20 s, two of them the same music (the second a noisy copy of the first)."""
-    rng = np.random.default_rng(4)
-    m = Matcher()
-    base = synth_track(20.0, SR, seed=0)
-    m.add("theme", base, SR)
-    m.add("theme again", (base + 0.3 * rng.standard_normal(base.size) * float(np.std(base))).astype(np.float32), SR)
-    for i in range(1, 4):
-        m.add(f"t{i}", synth_track(20.0, SR, seed=i), SR)
-    return m
 
 
 def test_a_passage_two_tracks_share_is_not_unrelated_music(monkeypatch):
