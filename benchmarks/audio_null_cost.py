@@ -11,9 +11,10 @@ Calibration: one catalog of distinct real music (every catalog track of DEST up 
 whole catalog less their own track (``probe_hours=None``, the reference) and parts of it
 (each ``--probe-hours``; the probabilities then read for the whole catalog by the union
 bound over parts), and once more with parts of 1 h as ``calibrate`` was before a probe that
-found its passage in another track was searched again without it ("shared kept"). Every query is answered once per null: the coarse candidates of a clip
-are computed once and shared (a null changes probabilities only, not the search), then
-``match(top_k=5)`` with each null. Cells: clean out-of-catalog clips of 3 s and 1 s
+found its passage in another track was searched again without it ("shared kept"). Every
+query is answered once per null: the coarse candidates of a clip are computed once and
+shared (a null changes probabilities only, not the search), then ``match(top_k=5)`` with
+each null. Cells: clean out-of-catalog clips of 3 s and 1 s
 (negatives: soundtracks not in the catalog) and white noise, share of clips reported at
 p <= 1e-2 .. 1e-6; in-catalog clips (3 s clean, 3 s and 1 s in white noise at -15 dB):
 top-1, share whose true track is reported at p <= 0.01, and TPR at the empirical FPR 1% of
