@@ -119,8 +119,8 @@ class MusicNull:
 
     def _row_p(self, row: NDArray[np.float64], lp: float) -> float:
         """log10 of the share of probes with log10 p <= lp (below the smallest ``_TAIL`` of
-        them, at least ``_TAIL_MIN``, the power tail of :func:`tail_exponent`, never below
-        the probes' own share)."""
+        them, at least ``_TAIL_MIN``, the power tail of :func:`tail_exponent`, capped at the
+        probes' own share there, counting at least one probe)."""
         n = row.size
         k = int(np.searchsorted(row, lp, side="right"))
         kt = min(n, max(_TAIL_MIN, int(_TAIL * n)))
