@@ -23,7 +23,7 @@ import numpy as np
 import scipy.signal
 
 from tsconv.audio import Matcher
-from _results import Results  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 SR = 8000
 TRACK_S = 180.0
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", default="0.25,0.5,1,2")
     ap.add_argument("--queries", type=int, default=7)
+    add_out_option(ap)
     args = ap.parse_args(argv)
     hours = [float(h) for h in args.hours.split(",")]
     rng = np.random.default_rng(0)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     res.table(["catalog hours", "tracks", "tsconv match s", "tsconv s per catalog hour", "scipy correlate s",
                "scipy / tsconv", "build s per hour", "right track and offset"], rows)
     res.data("cost", data)
-    res.save()
+    res.save(args.out)
     return 0
 
 
