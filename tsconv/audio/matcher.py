@@ -264,6 +264,11 @@ def _exact_number(value: Any, name: str) -> float:
     return float(value)
 
 
+def _log10_false_alarm(score: float, m: float, n_lags: int) -> float:
+    """log10 of :func:`tsconv.false_alarm_probability`, computed without underflow."""
+    return float(false_alarm_probability(score, m, n_lags, log=True)) / _LN10
+
+
 def _rank_by_probability(r: Match) -> tuple[float, float, str]:
     return (r.false_alarm_probability, -r.score, r.track)
 
@@ -504,7 +509,7 @@ class _Scan:
     def log10_p(self, z: float) -> float:
         """``log10`` of :meth:`p` computed without underflow (the music null orders the
         probabilities of strong matches, far below the smallest double)."""
-        return float(false_alarm_probability(*self._score_and_lags(z), log=True)) / _LN10
+        return _log10_false_alarm(*self._score_and_lags(z))
 
     def _score_and_lags(self, z: float) -> tuple[float, int, int]:
         """``(score, m, n_lags)`` of :func:`tsconv.false_alarm_probability` for ``z`` (:meth:`p`)."""
@@ -815,8 +820,8 @@ class Candidates:
         if not (math.isfinite(float(score)) and float(length) > 2.0):
             raise ValueError(f"score must be finite and length a number above 2, got score={score!r}, length={length!r}")
         r = min(max(float(score), -1.0), 1.0)
-        p = float(false_alarm_probability(r, float(length), max(int(self.lags), 1), log=log10))
-        return p / _LN10 if log10 else p
+        n = max(int(self.lags), 1)
+        return _log10_false_alarm(r, float(length), n) if log10 else float(false_alarm_probability(r, float(length), n))
 
     @property
     def inverted(self) -> bool:
@@ -1235,7 +1240,7 @@ class Matcher:
                 return 0.0, 0.0
             kept = set(probe_tracks(track_lags, ti, budget, (seed, ti, start, length)))
             y = self._query(clip, self.sr)
-            for _ in range(_SHARED_TRACKS + 1):
+            for attempt in range(_SHARED_TRACKS + 1):
                 found = self.candidates(clip, self.sr, exclude=[n for k, n in enumerate(names) if k not in kept]).fitted()
                 if not len(found):
                     searched.append(found.lags)
@@ -1251,7 +1256,7 @@ class Matcher:
                             lp = part._p_exact(ex[0], ex[3](), log10=True)
                             if lp < lp_s:
                                 lp_s, place = lp, (self._names[part.tracks[int(part.track[k])]], ex[1])
-                if place is None or not self._shares_passage(ti, start, length, *place):
+                if place is None or attempt == _SHARED_TRACKS or not self._shares_passage(ti, start, length, *place):
                     break
                 kept.discard(place[0])
             searched.append(found.lags)
@@ -1278,9 +1283,7 @@ class Matcher:
             if float(np.ptp(clip)) == 0.0:
                 continue
             score, at, _, _, eff = self._refine(self._query(clip, self.sr), tj, k2, radius)
-            if abs(at - k2) <= _SHARED_DRIFT and (
-                float(false_alarm_probability(score, eff(), 2 * radius + 1, log=True)) / _LN10 <= _SHARED_LOG10_P
-            ):
+            if abs(at - k2) <= _SHARED_DRIFT and _log10_false_alarm(score, eff(), 2 * radius + 1) <= _SHARED_LOG10_P:
                 return True
         return False
 
