@@ -750,6 +750,54 @@ def test_evidence_level_equals_naive(matcher, tracks):
     assert ours == pytest.approx(scale * ref, rel=1e-9)
 
 
+def test_evidence_levels_of_the_catalog_equal_each_tracks(matcher, tracks):
+    """The search's levels of every track at once (``_evidence_levels``, one quantile call)
+    equal each track's own ``_evidence_level``, bit for bit, for one clip and for a stack."""
+    from tsconv.audio import matcher as mt
+
+    native = np.arange(1, mt._PSD_SEG // 2) / mt._PSD_SEG
+    ys = [degrade.band_limit(_clip(tracks["song2"], 7000, 2.0), SR, 300.0, 3400.0), _clip(tracks["song1"], 100, 3.0)]
+    p = np.stack([_psd_on_grid(y, native) for y in ys])
+    together = matcher._evidence_levels(matcher._tracks, p)
+    assert together.shape == (2, len(matcher._tracks))
+    for j, t in enumerate(matcher._tracks):
+        assert np.array_equal(together[:, j], matcher._evidence_level(t, p))
+        assert together[0, j] == matcher._evidence_level(t, p[0])
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_floored_needle_equals_the_formula(rows):
+    """``_floored_needle`` computes the floor only in the groups of bins its bound cannot
+    rule out; it must equal the formula over every bin, bit for bit: a clip that floors no
+    bin, a band-limited one (a few groups), one that floors every bin, one near the threshold
+    in every bin, and zeros in the track's response (clamped at 1e-30)."""
+    from tsconv.audio.matcher import _BOUND_BINS, _floored_needle, _group_min
+
+    rng = np.random.default_rng(rows)
+    n = 7 * _BOUND_BINS + 123  # a shorter last group
+    f = np.arange(n) / n
+    resp = (0.2 + rng.random(n)).astype(np.float32)
+    resp[50:60] = 0.0
+    needle = (rng.normal(size=(rows, n)) + 1j * rng.normal(size=(rows, n))).astype(np.complex64)
+    band = np.where((f > 0.1) & (f < 0.6), 1.0, 1e-4)  # a phone-band-like clip spectrum
+    # a response constant over each group, a clip just below and above its threshold in
+    # every group: a bound any looser than exact skips floored bins
+    steps = np.repeat(0.2 + rng.random(n // _BOUND_BINS + 1), _BOUND_BINS)[:n].astype(np.float32)
+    near = rng.uniform(0.97, 3.0, (rows, n)) / steps
+    cases = ((np.ones((rows, n)), 1e-3, resp), (band * np.ones((rows, 1)), 1e-2, resp), (np.ones((rows, n)), 1e3, resp),
+             (near, 1.0, steps))
+    for p_y, lv, resp in cases:
+        level = lv * (1.0 + 0.01 * rng.random((rows, 1)))
+        p_y = p_y * (1.0 + 0.001 * rng.random((rows, n)))
+        p_min = np.minimum.reduceat(p_y, np.arange(0, n, _BOUND_BINS), axis=1)
+        ours = _floored_needle(needle, p_y, p_min, level, resp, _group_min(resp))
+        ref = (needle * np.sqrt(p_y / np.maximum(p_y, level / np.maximum(resp, 1e-30)))).astype(np.complex64)
+        assert ours.dtype == np.complex64 and np.array_equal(ours, ref)
+    flat = np.ones(n, dtype=np.float32)
+    assert _floored_needle(needle, np.ones((rows, n)), np.ones((rows, 8)), np.full((rows, 1), 1e-3), flat,
+                           _group_min(flat)) is needle  # nothing floored: no copy
+
+
 def test_band_limit_room_speaker_room():
     """degrade's channels against scipy.signal directly: a 4th-order Butterworth's gain at
     its corner is -3 dB (1/sqrt(2)), its stopband; the room keeps the direct path."""

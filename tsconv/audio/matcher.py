@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -155,6 +155,7 @@ _RATE_SCORE = 0.5
 _SHARED_LOG10_P = -20.0
 _SHARED_DRIFT = 1.0
 _SHARED_TRACKS = 3
+_BOUND_BINS = 512  # bins per group of the needle floor's bound (Matcher._search_rows)
 
 
 class RateMismatchWarning(UserWarning):
@@ -292,6 +293,12 @@ class _Track:
     resp_power: NDArray[np.float32] | None = None  # |whitener response|^2 on the search grid
     energy: NDArray[np.float32] | None = None  # band energies of the zero-padded track, frame by frame (frames, _N_BANDS)
     resp_band: NDArray[np.float64] | None = None  # |whitener response|^2 on the frame grid (search band)
+    # the long-term spectrum 1 / |C|^2 at the Welch bins Matcher._native_inside selects
+    # (computed at the first query: Matcher._track_spectrum)
+    native: NDArray[np.float64] | None = None
+    # keep -> the smallest of max(resp_power[:keep], 1e-30) in each _BOUND_BINS bins
+    # (Matcher._search_rows: which bins of the needle its floor can change)
+    bound: dict[int, NDArray[np.float32]] = dataclasses.field(default_factory=dict)
 
 
 def _acf(x: NDArray[np.floating], nlags: int) -> NDArray[np.float64]:
@@ -392,6 +399,40 @@ def _psd_on_grid(y: NDArray[np.float64], freqs: NDArray[np.float64],
     """
     w = whitener if fitted else _clip_whitener(y)
     return np.ones_like(freqs, dtype=np.float64) if w is None else w.spectrum(freqs)
+
+
+def _group_min(resp_power: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The smallest of ``max(resp_power, 1e-30)`` in each group of ``_BOUND_BINS`` bins (the last one shorter)."""
+    return np.minimum.reduceat(np.maximum(resp_power, 1e-30), np.arange(0, resp_power.size, _BOUND_BINS))
+
+
+def _floored_needle(needle: NDArray[np.complex64], p_y: NDArray[np.float64], p_min: NDArray[np.float64],
+                    level: NDArray[np.float64], resp_power: NDArray[np.float32], r_min: NDArray[np.float32]
+                    ) -> NDArray[np.complex64]:
+    """The search's needle of a track: ``needle * sqrt(P_y / max(P_y, level / max(|C|^2, 1e-30)))``
+    (complex64), the clip's spectrum floored at its level on the track (:meth:`Matcher._track_view`).
+
+    ``needle``, ``p_y`` ``(rows, bins)``, ``level`` ``(rows, 1)``, ``resp_power`` ``(bins,)``;
+    ``p_min`` and ``r_min`` are the smallest ``p_y`` of each row and :func:`_group_min` of
+    ``resp_power`` in each group of ``_BOUND_BINS`` bins. The factor is exactly 1 in a group
+    where the smallest ``P_y`` reaches ``level`` over the smallest ``|C|^2`` (the largest
+    threshold: a correctly rounded division is monotone), so only the other groups are
+    computed: the same values for a fraction of the work (most clips floor no bin of most
+    tracks). ``needle`` itself is returned when nothing changes. The slow twin is the formula
+    (``tests/test_audio.py``).
+    """
+    groups = np.flatnonzero(np.any(p_min < level / r_min, axis=0))
+    if not groups.size:
+        return needle
+    n = p_y.shape[1]
+    bins = np.concatenate([np.arange(g * _BOUND_BINS, min((g + 1) * _BOUND_BINS, n)) for g in groups])
+    p_sub = p_y[:, bins]
+    fac = np.sqrt(p_sub / np.maximum(p_sub, level / np.maximum(resp_power[bins], 1e-30)))
+    if np.all(fac == 1.0):
+        return needle
+    out = needle.copy()
+    out[:, bins] = (needle[:, bins] * fac).astype(np.complex64)
+    return out
 
 
 def _track_floor(p_clip: NDArray[np.float64], p_track: NDArray[np.float64]) -> Any:
@@ -2002,6 +2043,9 @@ class Matcher:
         needle_spec[:, : self._low_bins(_NFFT)] = 0.0
         # frames a window of each segment touches, with a margin for the filter's spread
         n_win = -(-sizes // _HOP) + 1 + 2 * _E_MARGIN
+        levels = _EVIDENCE * self._evidence_levels([self._tracks[ti] for ti in searched], p_native)
+        py_min = np.minimum.reduceat(p_ys[:, :keep], np.arange(0, keep, _BOUND_BINS), axis=1)
+        column = {ti: c for c, ti in enumerate(searched)}
 
         def one_track(ti: int) -> tuple[list[Any], list[Any], list[Any], NDArray[np.int64], NDArray[np.float64]]:
             t = self._tracks[ti]
@@ -2014,12 +2058,13 @@ class Matcher:
             assert t.energy is not None and t.resp_band is not None
             # the track's side floored where the clip has lost its energy (_track_view):
             # the needle conj(Y) / sqrt(P_y P_f), the variance weights 1 / (|C|^2 P_f)
-            level = _EVIDENCE * self._evidence_level(t, p_native)[:, None]
+            level = levels[:, column[ti], None]
             resp2 = t.resp_band[: n_bands * _BAND_BINS]
             p_f = np.maximum(py_band, level / resp2)
-            r_keep = t.resp_power[:keep]
-            fac = np.sqrt(p_ys[:, :keep] / np.maximum(p_ys[:, :keep], level / np.maximum(r_keep, 1e-30)))
-            needle_t = needle_spec if np.all(fac == 1.0) else (needle_spec * fac).astype(np.complex64)
+            r_min = t.bound.get(keep)
+            if r_min is None:
+                r_min = t.bound[keep] = _group_min(t.resp_power[:keep])
+            needle_t = _floored_needle(needle_spec, p_ys[:, :keep], py_min, level, t.resp_power[:keep], r_min)
             g = 1.0 / (resp2 * p_f)
             g[:, : self._low_bins(_FRAME)] = 0.0
             weight = np.mean(g.reshape(R, n_bands, _BAND_BINS), axis=2)
@@ -2126,7 +2171,7 @@ class Matcher:
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
         spec = scipy.fft.rfft(y - y.mean(), nfft)
-        spec /= np.sqrt(self._clip_psd(y if like is None else like, np.arange(nfft // 2 + 1) / nfft))
+        spec /= np.sqrt(self._clip_psd(y if like is None else like, nfft))
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
@@ -2146,12 +2191,20 @@ class Matcher:
         """
         return int(math.ceil(_F_LOW / self.sr * nfft))
 
-    def _clip_psd(self, y: NDArray[np.float64], freqs: NDArray[np.float64]) -> NDArray[np.float64]:
-        """:func:`_psd_on_grid`, the Whitener of the last clip kept (every view of a query uses it)."""
+    def _clip_psd(self, y: NDArray[np.float64], nfft: int | None) -> NDArray[np.float64]:
+        """:func:`_psd_on_grid` on the grid of an ``nfft``-point real FFT, or (None) at the
+        Welch bins ``k / _PSD_SEG``, ``k = 1 .. _PSD_SEG / 2 - 1``; the Whitener and the grids of
+        the last clip kept (every view of a query uses them). Read-only."""
         memo = getattr(self._local, "psd", None)
         if memo is None or memo[0] is not y:
-            memo = self._local.psd = (y, _clip_whitener(y))
-        return _psd_on_grid(y, freqs, memo[1], fitted=True)
+            grids: dict[int | None, NDArray[np.float64]] = {}
+            memo = self._local.psd = (y, _clip_whitener(y), grids)
+        grid = memo[2].get(nfft)
+        if grid is None:
+            freqs = np.arange(1, _PSD_SEG // 2) / _PSD_SEG if nfft is None else np.arange(nfft // 2 + 1) / nfft
+            grid = memo[2][nfft] = _psd_on_grid(y, freqs, memo[1], fitted=True)
+            grid.flags.writeable = False
+        return grid
 
     def _native_inside(self) -> NDArray[np.bool_]:
         """Which Welch bins ``k / _PSD_SEG``, ``k = 1 .. _PSD_SEG / 2 - 1``, lie from ``_F_LOW`` to ``0.45 sr``."""
@@ -2165,11 +2218,24 @@ class Matcher:
         ``k = 1 .. _PSD_SEG / 2 - 1`` (last axis; a stack of clips gives a level per row);
         the bins from ``_F_LOW`` to ``0.45 sr`` count.
         """
-        k = np.arange(1, _PSD_SEG // 2)
+        return self._evidence_levels([t], p_native)[..., 0]
+
+    def _evidence_levels(self, tracks: Sequence[_Track], p_native: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`_evidence_level` of every track of ``tracks`` at once: ``(..., len(tracks))``
+        (one quantile call for the catalog's search instead of one per track)."""
         inside = self._native_inside()
-        # on a grid of 2 * _PSD_SEG points: the response of 257 taps, none folded over
-        r2 = np.abs(self._response(t, 2 * _PSD_SEG)[2 * k]) ** 2
-        return _track_floor(p_native[..., inside], 1.0 / r2[inside])
+        p_t = np.stack([self._track_spectrum(t) for t in tracks]) if tracks else np.ones((0, int(inside.sum())))
+        return np.asarray(_track_floor(p_native[..., None, inside], p_t))
+
+    def _track_spectrum(self, t: _Track) -> NDArray[np.float64]:
+        """``P_t = 1 / |C|^2`` of track ``t`` at the Welch bins :meth:`_native_inside` selects
+        (kept on the track: the same at every query)."""
+        if t.native is None:
+            k = np.arange(1, _PSD_SEG // 2)
+            # on a grid of 2 * _PSD_SEG points: the response of 257 taps, none folded over
+            r2 = np.abs(self._response(t, 2 * _PSD_SEG)[2 * k]) ** 2
+            t.native = 1.0 / r2[self._native_inside()]
+        return t.native
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
         key = (id(t), nfft)
@@ -2201,8 +2267,8 @@ class Matcher:
         nfft = scipy.fft.next_fast_len(seg.size, real=True)
         spec = scipy.fft.rfft(seg, nfft)
         resp = self._response(t, nfft)
-        p_y = self._clip_psd(y, np.arange(nfft // 2 + 1) / nfft)
-        p_native = self._clip_psd(y, np.arange(1, _PSD_SEG // 2) / _PSD_SEG)
+        p_y = self._clip_psd(y, nfft)
+        p_native = self._clip_psd(y, None)
         g = self._evidence_level(t, p_native)
         # the track's filter: 1 / (C sqrt(max(P_y, g P_t))), P_t = 1 / |C|^2 (see _track_floor)
         spec /= resp * np.sqrt(np.maximum(p_y, _EVIDENCE * g / np.abs(resp) ** 2))
