@@ -10,7 +10,8 @@ out-of-catalog clips (negatives from other soundtracks) reported at p <= 1e-2, 1
 with a second, wrong track at p <= 0.01; white noise -15 dB TPR at the empirical FPR 1% of
 the out-of-catalog clips at -15 dB (3 s and 1 s); for every in-catalog cell the share whose
 true track is reported at p <= 0.01 (the price of the music null on true matches).
-``--dump FILE.npz`` also writes every query's per-query p (and each catalog's music null).
+``--dump FILE.npz`` also writes every query's p, per-query and with the music null (keys ending
+``|after``, ``_after``), and each catalog's music null.
 "before" is the per-query null alone, "after" with the music null: every query is matched
 twice, without and with the catalog's music null (the music null recalibrates the search's
 evidence and the exact score's separately before uniting them, so the calibrated p is not a
@@ -125,6 +126,7 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
                 before_p.append(p)
                 after_p.append(p_a)
             raw[f"{label}|{kind} {seconds:g}s"] = np.asarray(before_p)
+            raw[f"{label}|{kind} {seconds:g}s|after"] = np.asarray(after_p)
             for tag, ps in (("before", before_p), ("after", after_p)):
                 arr = np.asarray(ps)
                 shares = [float(np.mean(arr <= lv)) for lv in LEVELS]
@@ -162,6 +164,7 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
         raw[f"{label}|{cell}|where"] = np.asarray(where, dtype=np.float64)
         raw[f"{label}|{cell}|ok"], raw[f"{label}|{cell}|p_true"] = np.asarray(ok), np.asarray(true_b)
         raw[f"{label}|{cell}|p_best"], raw[f"{label}|{cell}|p_wrong"] = np.asarray(pos_b), np.asarray(wrong_raw)
+        raw[f"{label}|{cell}|p_true_after"], raw[f"{label}|{cell}|p_best_after"] = np.asarray(true_a), np.asarray(pos_a)
         true_share = [float(np.mean(np.asarray(v) <= 0.01)) for v in (true_b, true_a)]
         line = [label, f"in-catalog {seconds:g} s " + ("clean" if snr is None else f"white {snr:g} dB"), n_in,
                 f"{np.mean(ok):.1%}", f"{true_share[0]:.1%}", f"{true_share[1]:.1%}"]
@@ -177,7 +180,7 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
                 p, _, p_a, _ = _both(m, null, degrade.add_noise(clip, snr, "white", seed=rng), q_times)
                 neg_b.append(p)
                 neg_a.append(p_a)
-            raw[f"{label}|{cell}|neg"] = np.asarray(neg_b)
+            raw[f"{label}|{cell}|neg"], raw[f"{label}|{cell}|neg_after"] = np.asarray(neg_b), np.asarray(neg_a)
             tprs = []
             for neg, pos in ((neg_b, pos_b), (neg_a, pos_a)):
                 srt = np.sort(neg)
