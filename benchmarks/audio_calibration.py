@@ -91,7 +91,7 @@ def _both(m: Matcher, null, clip: np.ndarray, times: list[float]) -> tuple[float
 
 
 def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.ndarray], n_out: int, n_in: int,
-                res: Results, raw: dict | None = None) -> dict:
+                res: Results, raw: dict | None = None, seed: int = 1) -> dict:
     t0 = time.perf_counter()
     m = Matcher()
     for name, x in cat:
@@ -107,9 +107,11 @@ def run_catalog(label: str, cat: list[tuple[str, np.ndarray]], negs: list[np.nda
         raw[f"{label}|null_durations"], raw[f"{label}|null_log_p"] = null.durations, null.log_p
         if null.log_p_exact is not None:
             raw[f"{label}|null_log_p_exact"] = null.log_p_exact
+        if null.log_p_query is not None:
+            raw[f"{label}|null_log_p_query"] = null.log_p_query
     print(f"# {label}: {len(cat)} tracks, {m.duration / 60:.1f} min; built {t_build:.0f} s, "
           f"music null {t_cal:.0f} s ({t_cal / hours:.0f} s per catalog hour)", flush=True)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
 
     rows, out = [], {"tracks": len(cat), "minutes": m.duration / 60, "calibrate_s_per_hour": t_cal / hours}
     q_times = []
@@ -206,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=60.0, help="catalog minutes (default 60)")
     ap.add_argument("--dump", help="also write every query's per-query p (and the music null) to this .npz, optional")
     ap.add_argument("--cache", help="folder of decoded 8 kHz .npy files (<package>__<file>.npy), optional")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the clips (default 1; another draws held-out clips)")
     args = ap.parse_args(argv)
     negs = [_decoded(f, args.cache) for f in sorted(glob.glob(os.path.join(args.dest, "negatives", "*", "*")))]
     negs = [x for x in negs if x.size > 4 * SR]
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, packages, must in (("A (colobot hubs)", None, ("music002", "music004", "music013")),
                                   ("B (no colobot)", ["nexuiz-music", "drascula-music", "singularity-music"], ())):
         cat = _catalog(args.dest, packages, must, args.minutes, args.cache)
-        data[label] = run_catalog(label, cat, negs, args.clips, args.in_clips, res, raw)
+        data[label] = run_catalog(label, cat, negs, args.clips, args.in_clips, res, raw, args.seed)
         if args.dump:
             np.savez(args.dump, **raw)
     res.table(["catalog", "music null build, s per catalog hour", "median query, s per catalog hour"],

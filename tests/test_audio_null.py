@@ -314,12 +314,14 @@ def test_null_lags_round_trip_version_3_and_bad_values(hub_matcher, tmp_path, mo
     assert m._music_null.lags is not None
     path = tmp_path / "c.tscat"
     m.save(path)
-    assert catalog_mod.read_manifest(path)["version"] == 4
+    assert catalog_mod.read_manifest(path)["version"] == catalog_mod.VERSION == 5
+    assert m._music_null.log_p_query is not None
     for back in (Matcher.load(path), Matcher.load(path, mmap=True), None):
         null = catalog_mod.read_music_null(path)[1] if back is None else back._music_null
         assert null.lags == m._music_null.lags
         np.testing.assert_array_equal(null.log_p, m._music_null.log_p)
         np.testing.assert_array_equal(null.log_p_exact, m._music_null.log_p_exact)
+        np.testing.assert_array_equal(null.log_p_query, m._music_null.log_p_query)
     # a version-3 catalog: its null holds no lags (its probes searched the whole catalog)
     monkeypatch.setattr(catalog_mod, "VERSION", 3)
     old = tmp_path / "v3.tscat"
@@ -329,14 +331,107 @@ def test_null_lags_round_trip_version_3_and_bad_values(hub_matcher, tmp_path, mo
     monkeypatch.undo()
     assert catalog_mod.read_manifest(old)["version"] == 3
     assert Matcher.load(old)._music_null.lags is None
-    for bad in (np.array([0.0]), np.array([-5.0]), np.array([1.0, 2.0]), np.array(3.0), np.array(["x"])):
+    bad_rows = m._music_null.log_p_query
+    for key, bad in [("null_lags", b) for b in (np.array([0.0]), np.array([-5.0]), np.array([1.0, 2.0]), np.array(3.0),
+                                               np.array(["x"]))] + [
+            ("null_log_p_query", b) for b in (bad_rows[:, :-1], bad_rows + 1.0, np.where(bad_rows < -1, np.nan, bad_rows))]:
         p = tmp_path / "bad.tscat"
         p.write_bytes(path.read_bytes())
-        _rewrite(p, lambda man, arr, bad=bad: arr.__setitem__("null_lags", bad))
+        _rewrite(p, lambda man, arr, key=key, bad=bad: arr.__setitem__(key, bad))
         with pytest.raises(CatalogError):
             Matcher.load(p)
         with pytest.raises(CatalogError):
             catalog_mod.read_music_null(p)
+
+
+def test_version_4_null_recalibrates_the_two_tests_apart(hub_matcher, tmp_path, monkeypatch):
+    # a version-4 catalog (no united probes) loads and reports min(1, a / (1 - w), b / w),
+    # each test recalibrated by its own probes, as version 4 did; a version-5 null gives the
+    # three-test union of MusicNull.terms
+    m = hub_matcher.subset(hub_matcher.tracks)
+    m.calibrate(per_track=4)
+    monkeypatch.setattr(catalog_mod, "VERSION", 4)
+    old = tmp_path / "v4.tscat"
+    m4 = hub_matcher.subset(hub_matcher.tracks)
+    m4._music_null = dataclasses.replace(m._music_null, log_p_query=None)
+    m4.save(old)
+    monkeypatch.undo()
+    assert catalog_mod.read_manifest(old)["version"] == 4
+    back = Matcher.load(old)
+    assert back._music_null.log_p_query is None and back._music_null.log_p_exact is not None
+    clip = _hubs(5)[1][: 3 * SR]
+    w, v = matcher_mod._EXACT_WEIGHT, matcher_mod._QUERY_WEIGHT
+    for matcher, united in ((back, False), (m, True)):
+        found = matcher.candidates(clip, SR).fitted()
+        null, dur = found.music_null, 3.0
+        for i in range(min(len(found), 5)):
+            z = float(found.z[i])
+            for score, length in ((0.2, 500.0), (0.05, 2000.0)):
+                lz = found._scan().log10_p(z)
+                ls = found._p_exact(score, length, log10=True)
+                a, b = null.p_log10(lz, dur, found.lags), null.p_exact_log10(ls, dur, found.lags)
+                if united:
+                    u = null.p_query_log10(min(lz - math.log10(1 - w), ls - math.log10(w)), dur, found.lags)
+                    want = min(1.0, a / ((1 - w) * (1 - v)), b / (w * (1 - v)), u / v)
+                else:
+                    want = min(1.0, a / (1 - w), b / w)
+                assert found.p(z, score, length) == pytest.approx(max(want, TINY), rel=1e-12)
+
+
+def _paired_probes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """log10 per-query p of (search, exact score) of ``n`` unrelated clips: correlated, with
+    a heavy lower tail (hubs: P(p_probe <= p) falls far slower than p)."""
+    common = rng.random(n) ** 3
+    lz = -12 * (0.7 * common + 0.3 * rng.random(n) ** 3)
+    ls = -14 * (0.7 * common + 0.3 * rng.random(n) ** 3)
+    return lz, ls
+
+
+def test_three_test_union_is_the_whole_union_recalibrated_and_holds_its_level():
+    # MusicNull.terms splits the recalibrated per-query union into a term of each test;
+    # the slow twin recalibrates the union whole. Then the level: probes of fresh unrelated
+    # clips from the same distribution get p <= alpha in at most about alpha of cases
+    from tsconv.audio._null import fit_music_null
+
+    rng = np.random.default_rng(3)
+    w, v = 0.01, 0.25
+    lz0, ls0 = _paired_probes(rng, 2 * 300)
+
+    def probe(ti, start, length):
+        k = ti * 10 + start  # one stored pair per place
+        a, b = float(lz0[k]), float(ls0[k])
+        return a, b, min(0.0, a - math.log10(1 - w), b - math.log10(w))
+
+    # 30 tracks of 10 samples: probe_places draws each start in 0..9 of the 10 samples' 1-sample clips
+    null = fit_music_null(lambda ti, s, n: probe(ti, s % 10, n), [10] * 60, 1, durations=(1.0,), per_track=10)
+    assert null is not None and null.log_p_query is not None and null.log_p.shape == (1, 600)
+    # the third row is the sorted unions of the pairs the probe returned (one pair per probe)
+    lzs, lss = [], []
+    for ti, s in __import__("tsconv.audio._null", fromlist=["probe_places"]).probe_places([10] * 60, 1, 10, 0):
+        a, b, _ = probe(ti, s % 10, 1)
+        lzs.append(a)
+        lss.append(b)
+    lzs, lss = np.array(lzs), np.array(lss)
+    np.testing.assert_array_equal(null.log_p_query[0], np.sort(np.minimum(0, np.minimum(lzs - math.log10(1 - w), lss - math.log10(w)))))
+    np.testing.assert_array_equal(null.log_p[0], np.sort(lzs))
+    for lz, ls in zip(rng.uniform(-20, 0, 300), rng.uniform(-20, 0, 300)):
+        a, b = null.terms(lz, ls, 1.0, None, w, v)
+        u = null.p_query_log10(min(lz - math.log10(1 - w), ls - math.log10(w)), 1.0)
+        whole = min(1.0, null.p_log10(lz, 1.0) / ((1 - w) * (1 - v)), null.p_exact_log10(ls, 1.0) / (w * (1 - v)), u / v)
+        assert min(1.0, a, b) == pytest.approx(whole, rel=1e-12)
+        b2 = null.terms(lz, ls + 0.5, 1.0, None, w, v)[1]
+        assert b2 >= b  # the exact score's term only grows with its probability
+    # the level, on a null of 4000 probes (the share a null of n probes lets through varies
+    # by sqrt(alpha / n) around alpha) and 20000 fresh clips; the two tests apart (version 4) too
+    n, m = 4000, 20000
+    pz, ps = _paired_probes(rng, n)
+    pu = np.minimum(0, np.minimum(pz - math.log10(1 - w), ps - math.log10(w)))
+    big = MusicNull(np.asarray([1.0]), np.sort(pz)[None], np.sort(ps)[None], log_p_query=np.sort(pu)[None])
+    fz, fs = _paired_probes(rng, m)
+    for null_, alphas in ((big, (0.01, 0.05, 0.2)), (dataclasses.replace(big, log_p_query=None), (0.05, 0.2))):
+        p = np.array([min(1.0, *null_.terms(a, b, 1.0, None, w, v)) for a, b in zip(fz, fs)])
+        for alpha in alphas:
+            assert np.mean(p <= alpha) <= alpha + 3 * math.sqrt(alpha * (1 / n + 1 / m))
 
 
 def test_calibrate_bad_probe_hours(hub_matcher):

@@ -36,6 +36,15 @@ the chunks, ``matcher._Scan.p``), and the chance that one of ``r`` parts gives a
 is at most ``r x`` (the union bound, whatever their dependence). The share is therefore read
 as ``min(1, r P(p_probe <= p / r))``: equal to the probes' share where they are calibrated
 (``P(p_probe <= q) = q``), larger where hubs make it fall slower than ``q``.
+
+Three rows per duration are recorded from the same probes (``MusicNull``): the probability
+of the search's evidence, that of the best exact score, and the per-query probability that
+unites them (``matcher.Candidates.p_query``). Each row calibrates its own test; the matcher
+unites the three recalibrated tests by a weighted Bonferroni bound (:meth:`MusicNull.terms`):
+the first two alone recalibrate each test's tail but lose the pairing (a probe strong on
+one test and weak on the other counts in both tails), the third keeps the per-query ranking
+of the two, which separates true matches in noise from unrelated music better (measured on
+two hours of real music: ``docs/audio.md``).
 """
 
 from __future__ import annotations
@@ -97,6 +106,10 @@ class MusicNull:
     # the catalog lags a probe searched (their mean over the probes), or None: the whole
     # catalog less the probe's track (catalogs of format version 3 and before)
     lags: float | None = None
+    # (d, n) sorted log10 of the probes' per-query probability of the two tests united
+    # (``min(0, log_p - log10(1 - w), log_p_exact - log10(w))`` of each probe before sorting),
+    # or None (catalogs of format version 4 and before)
+    log_p_query: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         if self.durations.ndim != 1 or self.log_p.ndim != 2 or self.log_p.shape[0] != self.durations.size:
@@ -107,7 +120,9 @@ class MusicNull:
             raise ValueError(f"the music null needs at least 10 probes of one duration, got shape {self.log_p.shape}")
         if not (np.all(np.isfinite(self.durations)) and np.all(np.diff(self.durations) > 0) and self.durations[0] > 0):
             raise ValueError(f"durations must be positive and increasing, got {self.durations.tolist()}")
-        for name, a in (("log_p", self.log_p), ("log_p_exact", self.log_p_exact)):
+        if self.log_p_query is not None and self.log_p_exact is None:
+            raise ValueError("log_p_query needs log_p_exact: the united probability of a null without exact scores")
+        for name, a in (("log_p", self.log_p), ("log_p_exact", self.log_p_exact), ("log_p_query", self.log_p_query)):
             if a is None:
                 continue
             if a.shape != self.log_p.shape:
@@ -149,6 +164,38 @@ class MusicNull:
         if self.log_p_exact is None:
             raise ValueError("this music null holds no exact-score probes (log_p_exact is None)")
         return self._map(self.log_p_exact, log10_p_query, duration, lags)
+
+    def p_query_log10(self, log10_p_query: float, duration: float, lags: float | None = None) -> float:
+        """:meth:`p_log10` for the per-query probability of the two tests united (``log_p_query``)."""
+        if self.log_p_query is None:
+            raise ValueError("this music null holds no united per-query probabilities (log_p_query is None)")
+        return self._map(self.log_p_query, log10_p_query, duration, lags)
+
+    def terms(self, log10_p_search: float, log10_p_exact: float, duration: float, lags: float | None,
+              exact_weight: float, query_weight: float) -> tuple[float, float]:
+        """``(a, b)``: the terms of the recalibrated probability ``min(1, a, b)`` of a clip
+        whose search evidence and exact score have per-query probabilities ``10**log10_p_search``
+        and ``10**log10_p_exact``; ``a`` depends on the first only, ``b`` on the second only.
+
+        Without ``log_p_query``: each test recalibrated by its own probes, united with
+        weights ``1 - w`` and ``w`` (``w = exact_weight``). With it, a third test: the
+        per-query union ``u = min(1, p_search / (1 - w), p_exact / w)`` recalibrated by the
+        probes' own ``u``; the three are united with weights ``(1 - v)(1 - w)``,
+        ``(1 - v) w`` and ``v = query_weight`` (a weighted Bonferroni bound: each test holds
+        its share of the level, so the union holds the level). The recalibration is
+        monotone, so it commutes with ``u``'s minimum: the third test splits into a term of
+        each probability, joined to that test's term (``b`` still only grows with
+        ``log10_p_exact``).
+        """
+        w = exact_weight
+        a = self.p_log10(log10_p_search, duration, lags)
+        b = self.p_exact_log10(log10_p_exact, duration, lags)
+        if self.log_p_query is None:
+            return a / (1.0 - w), b / w
+        v = query_weight
+        ua = self.p_query_log10(log10_p_search - math.log10(1.0 - w), duration, lags)
+        ub = self.p_query_log10(log10_p_exact - math.log10(w), duration, lags)
+        return min(a / ((1.0 - w) * (1.0 - v)), ua / v), min(b / (w * (1.0 - v)), ub / v)
 
     def _map(self, rows: NDArray[np.float64], log10_p_query: float, duration: float, lags: float | None) -> float:
         lq = min(float(log10_p_query), 0.0)
@@ -231,29 +278,32 @@ def neighbour_places(start: int, lag: int, length: int, n_own: int, n_other: int
     return out
 
 
-def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]], n_samples: Sequence[int], sr: int,
+def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, ...]], n_samples: Sequence[int], sr: int,
                    durations: Sequence[float] = DURATIONS, per_track: int = 8, seed: int = 0,
                    max_probes: int | None = None) -> MusicNull | None:
     """Record ``probe(track, start, length)`` (the log10 of the per-query probability of that
-    excerpt of ``track`` searched without it, computed without underflow; or a pair, those
-    of its search evidence and of its best exact score) for ``per_track`` excerpts of every
-    track and duration (at most ``max_probes`` per duration: :func:`probe_places`).
+    excerpt of ``track`` searched without it, computed without underflow; or a tuple: those
+    of its search evidence and of its best exact score, and optionally of the two united)
+    for ``per_track`` excerpts of every track and duration (at most ``max_probes`` per
+    duration: :func:`probe_places`). The rows are sorted each on its own.
 
     None when fewer than two tracks or ten probes per duration are available.
     """
     if len(n_samples) < 2:
         return None
-    rows: list[list[NDArray[np.float64]]] = [[], []]
+    rows: list[list[NDArray[np.float64]]] = [[], [], []]
     kept: list[float] = []
-    pairs = None
+    width = 1
     for di, dur in enumerate(durations):
         length = int(round(dur * sr))
         places = probe_places(n_samples, length, per_track, seed + di, max_probes)
         if len(places) < 10:
             continue
         got = [probe(ti, s, length) for ti, s in places]
-        pairs = isinstance(got[0], tuple)
-        for k in range(2 if pairs else 1):
+        width = len(got[0]) if isinstance(got[0], tuple) else 1
+        if not 1 <= width <= 3:
+            raise ValueError(f"probe must return a number or a tuple of 1 to 3 numbers, got {got[0]!r:.60}")
+        for k in range(width):
             lp = [min(float(g[k] if isinstance(g, tuple) else g), 0.0) for g in got]
             rows[k].append(np.sort(np.asarray(lp, dtype=np.float64)))
         kept.append(float(dur))
@@ -261,8 +311,12 @@ def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, float]]
         return None
     n = min(r.size for r in rows[0])
 
-    def table(rs: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    def table(rs: list[NDArray[np.float64]]) -> NDArray[np.float64] | None:
         # equal row lengths: keep an evenly spread subset of the sorted probes of a longer row
+        if not rs:
+            return None
         return np.stack([r if r.size == n else r[np.round(np.linspace(0, r.size - 1, n)).astype(int)] for r in rs])
 
-    return MusicNull(np.asarray(kept), table(rows[0]), table(rows[1]) if pairs else None)
+    first = table(rows[0])
+    assert first is not None
+    return MusicNull(np.asarray(kept), first, table(rows[1]), log_p_query=table(rows[2]))

@@ -1,9 +1,9 @@
 """The on-disk catalog format: one ZIP file holding a JSON manifest and ``.npy`` arrays.
 
-Format ``tsconv-audio-catalog``, version 4 (documented in ``docs/audio.md``; version 1
+Format ``tsconv-audio-catalog``, version 5 (documented in ``docs/audio.md``; version 1
 files, which neither align members nor hold a music null, version 2 files, which hold no
-search index, and version 3 files, whose music null was probed on the whole catalog, are
-still read):
+search index, version 3 files, whose music null was probed on the whole catalog, and version 4
+files, whose music null recalibrates two tests, are still read):
 
 - the file is a ZIP archive with uncompressed (stored) members;
 - ``manifest.json`` (UTF-8 JSON) holds ``format``, ``version``, the matcher's settings,
@@ -18,7 +18,10 @@ still read):
 - version 3: complex64 arrays too (the matcher's stored search index);
 - version 4: the music null's ``null_lags`` (float64, shape ``(1,)``): the catalog lags its
   probes searched, a part of the catalog's (``Matcher.calibrate``'s ``probe_hours``); a
-  version-3 reader would read such a null as if its probes had searched the whole catalog.
+  version-3 reader would read such a null as if its probes had searched the whole catalog;
+- version 5: the music null's ``null_log_p_query`` (float64, the shape of ``null_log_p``):
+  the probes' per-query probabilities of the two tests united, a third recalibrated test
+  (``Matcher.calibrate``); a version-4 reader would give other probabilities.
 
 Large arrays are written part by part (``tsconv._persist.NpyMember``) and read by
 streaming each member once straight into its array: neither a save nor a read holds a
@@ -60,12 +63,13 @@ from tsconv.audio._null import MusicNull
 __all__ = ["CatalogError", "FORMAT", "VERSION", "write_catalog", "read_catalog", "read_manifest", "read_music_null"]
 
 FORMAT = "tsconv-audio-catalog"
-VERSION = 4
+VERSION = 5
 # version 1: unaligned members, no music null (loaded with a warning by Matcher.load);
 # version 2: no search index (the first query builds it); version 3: no null_lags (the
-# music null's probes searched the whole catalog less their own track)
-_READABLE = (1, 2, 3, 4)
-_NULL_MEMBERS = ("null_durations", "null_log_p", "null_log_p_exact", "null_lags")
+# music null's probes searched the whole catalog less their own track); version 4: no
+# null_log_p_query (the music null recalibrates the search and the exact score only)
+_READABLE = (1, 2, 3, 4, 5)
+_NULL_MEMBERS = ("null_durations", "null_log_p", "null_log_p_exact", "null_lags", "null_log_p_query")
 _ALIGN = 64  # member data alignment since version 2 (bytes)
 _ALIGN_ID = 0xD935  # extra-field ID of the padding
 _CHUNK = 16 * 2**20  # bytes per read when streaming a member
@@ -303,12 +307,13 @@ def _music_null_of(manifest: dict[str, Any], arrays: dict[str, NDArray[Any]]) ->
     if "null_durations" not in arrays or "null_log_p" not in arrays:
         raise CatalogError("the manifest declares a music null and the archive has no null arrays")
     try:
-        exact, lags = arrays.get("null_log_p_exact"), arrays.get("null_lags")
+        exact, lags, united = arrays.get("null_log_p_exact"), arrays.get("null_lags"), arrays.get("null_log_p_query")
         if lags is not None and lags.shape != (1,):
             raise ValueError(f"null_lags must have shape (1,), got {lags.shape}")
         return MusicNull(arrays["null_durations"].astype(np.float64), arrays["null_log_p"].astype(np.float64),
                          None if exact is None else exact.astype(np.float64),
-                         None if lags is None else float(lags[0]))
+                         None if lags is None else float(lags[0]),
+                         None if united is None else united.astype(np.float64))
     except (ValueError, TypeError) as exc:
         raise CatalogError(f"the music null is malformed ({exc})") from exc
 

@@ -136,6 +136,11 @@ _MORE_TRACKS = 4  # tracks whose best candidate match() also scores when the bes
 # 0.35 it was not verified. Clean clips at their place score 0.8-1, so this costs nothing there
 _VERIFY_MORE_BELOW = 0.6
 _EXACT_WEIGHT = 0.01  # the exact score's share of the level in Candidates.p_query's union of two tests
+# the share of the level of the per-query union's own recalibration in Candidates.p (a music
+# null with united probes): measured on two catalogs of real music (docs/audio.md), any
+# share from 0.2 to 0.25 left every detection rate at p <= 0.01 as the two recalibrated
+# tests alone gave it, while 0.3 and above lost a third of the 1 s clips in noise
+_QUERY_WEIGHT = 0.25
 _PROBE_CANDIDATES = 12  # candidates a probe of calibrate() scores: match's with its default top_k=5
 _RATE_SCORE = 0.5
 # calibrate(): a probe whose best place lies in a track holding its passage too (the same
@@ -785,9 +790,13 @@ class Candidates:
         has one (``max(p, P(p_probe <= p))`` over the probes' probabilities of that test, see
         :meth:`Matcher.calibrate`), then united as in :meth:`p_query`: the probability that
         a clip unrelated to the catalog, noise or real music, gets evidence as strong. A
-        music null measured before exact scores were evidence (no exact-score probes)
-        recalibrates ``z`` alone and the exact score is not used. Needs the fitted null
-        (:meth:`fitted`).
+        music null of format version 5 also recalibrates :meth:`p_query`'s union itself by
+        the probes' own unions, a third test holding a quarter of the level (the two tests
+        then share the other three quarters as :meth:`p_query` shares the level): on real
+        music it ranks true matches in noise above unrelated songs better than the two tests
+        recalibrated apart. A music null measured before exact scores were evidence (no
+        exact-score probes) recalibrates ``z`` alone and the exact score is not used. Needs
+        the fitted null (:meth:`fitted`).
         """
         return floor_p(min(1.0, *self._terms(z, score, length, music=True)))
 
@@ -837,18 +846,18 @@ class Candidates:
         return p_z / (1.0 - _EXACT_WEIGHT), p_s / _EXACT_WEIGHT
 
     def _music_terms(self, null: MusicNull, z: float, score: float | None, length: float | None) -> tuple[float, float]:
-        """:meth:`_terms` recalibrated by the music null, from the log10 probabilities of the
-        two tests (computed without underflow: a strong match keeps its place below the
-        probes, whose probabilities are recorded the same way)."""
+        """:meth:`_terms` recalibrated by the music null (:meth:`MusicNull.terms`), from the
+        log10 probabilities of the two tests (computed without underflow: a strong match
+        keeps its place below the probes, whose probabilities are recorded the same way)."""
         duration = self.clip_samples / self.sr if self.sr else 0.0
         lags = self.lags if self.lags > 0 else None  # the catalog's size, for a null probed on parts of it
-        a = null.p_log10(self._scan().log10_p(float(z)), duration, lags)
+        lz = self._scan().log10_p(float(z))
         if score is None and length is None:
-            return a, math.inf
+            return null.p_log10(lz, duration, lags), math.inf
         lp_s = self._p_exact(score, length, log10=True)
         if self.lags <= 0 or null.log_p_exact is None:  # the exact score is no evidence
-            return a, math.inf
-        return a / (1.0 - _EXACT_WEIGHT), null.p_exact_log10(lp_s, duration, lags) / _EXACT_WEIGHT
+            return null.p_log10(lz, duration, lags), math.inf
+        return null.terms(lz, lp_s, duration, lags, _EXACT_WEIGHT, _QUERY_WEIGHT)
 
     def _p_exact(self, score: Any, length: Any, *, log10: bool = False) -> float:
         """``false_alarm_probability(score, length, lags)`` (validated); its log10, computed
@@ -1218,10 +1227,11 @@ class Matcher:
         the exact scores of the candidates :meth:`match` would score. A probe whose best place
         lies in a track holding its passage too (the same theme in two files; an excerpt two
         probe lengths away scores at the same relative place there) is searched again without
-        that track: the null describes music that is not in the catalog. Two probabilities are
-        recorded per probe, that of its best chunk and that of its best exact score, and
-        each of the two tests of :meth:`tsconv.audio.Candidates.p_query` is recalibrated by
-        its own probes before they are united (:meth:`tsconv.audio.Candidates.p`). The
+        that track: the null describes music that is not in the catalog. Three probabilities
+        are recorded per probe, that of its best chunk, that of its best exact score and the
+        two united as :meth:`tsconv.audio.Candidates.p_query` unites them; each of the two
+        tests and their union is recalibrated by its own probes before the three are united
+        (:meth:`tsconv.audio.Candidates.p`). The
         excerpts are the stored samples with the whitening undone (music as it sounds,
         levelled).
 
@@ -1271,21 +1281,22 @@ class Matcher:
         track_lags = [t.n + self._needle_len for t in self._tracks]
         searched: list[float] = []  # the lags of every probe's search
 
-        def probe(ti: int, start: int, length: int) -> tuple[float, float]:
+        def probe(ti: int, start: int, length: int) -> tuple[float, float, float]:
             # the probe's part of the catalog (its own track left out): the log10 per-query p
-            # of its best chunk (the same chunks, the same fit), and of the best exact score
-            # among the places match() scores, computed without underflow; searched again
-            # without a track that holds the probe's passage too (_shares_passage)
+            # of its best chunk (the same chunks, the same fit), of the best exact score
+            # among the places match() scores, computed without underflow, and of the two
+            # united as Candidates.p_query unites them; searched again without a track that
+            # holds the probe's passage too (_shares_passage)
             clip = self._probe_clip(ti, start, length)
             if float(np.ptp(clip)) == 0.0:
-                return 0.0, 0.0
+                return 0.0, 0.0, 0.0
             kept = set(probe_tracks(track_lags, ti, budget, (seed, ti, start, length)))
             y = self._query(clip, self.sr)
             for attempt in range(_SHARED_TRACKS + 1):
                 found = self.candidates(clip, self.sr, exclude=[n for k, n in enumerate(names) if k not in kept]).fitted()
                 if not len(found):
                     searched.append(found.lags)
-                    return 0.0, 0.0
+                    return 0.0, 0.0, 0.0
                 lp_s, place = 0.0, None
                 # (no check for a polarity-inverted clip: where match() would report nothing the
                 # probe keeps its p, the conservative side)
@@ -1301,7 +1312,8 @@ class Matcher:
                     break
                 kept.discard(place[0])
             searched.append(found.lags)
-            return found._scan().log10_p(float(np.max(found.z))), lp_s
+            lz = found._scan().log10_p(float(np.max(found.z)))
+            return lz, lp_s, min(0.0, lz - math.log10(1.0 - _EXACT_WEIGHT), lp_s - math.log10(_EXACT_WEIGHT))
 
         null = fit_music_null(probe, [t.n for t in self._tracks], self.sr, DURATIONS, per_track, seed, max_probes)
         if null is not None and searched:
@@ -1421,6 +1433,8 @@ class Matcher:
                 arrays["null_log_p_exact"] = self._music_null.log_p_exact
             if self._music_null.lags is not None:
                 arrays["null_lags"] = np.array([self._music_null.lags])
+            if self._music_null.log_p_query is not None:
+                arrays["null_log_p_query"] = self._music_null.log_p_query
         layout = None
         if index:
             self._ensure_index()
