@@ -14,8 +14,9 @@ true track is reported at p <= 0.01 (the price of the music null on true matches
 ``|after``, ``_after``), and each catalog's music null.
 "before" is the per-query null alone, "after" with the music null: every query is matched
 twice, without and with the catalog's music null (the music null recalibrates the search's
-evidence and the exact score's separately before uniting them, so the calibrated p is not a
-function of the per-query p alone); the query time is that of the calibrated query.
+evidence, the exact score's and their per-query union each by its own probes before uniting
+the three, so the calibrated p is not a function of the per-query p alone); the query time
+is that of the calibrated query. ``--seed`` draws other clips (default 1, the record's).
 """
 
 from __future__ import annotations
