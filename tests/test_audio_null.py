@@ -308,6 +308,18 @@ def _rewrite(path, edit) -> None:
     catalog_mod.write_catalog(path, manifest, arrays)
 
 
+def _saved_as_version(matcher, null, version, tmp_path, monkeypatch):
+    """The path of ``matcher``'s catalog with music null ``null``, written as format ``version`` writes it."""
+    monkeypatch.setattr(catalog_mod, "VERSION", version)
+    path = tmp_path / f"v{version}.tscat"
+    m = matcher.subset(matcher.tracks)
+    m._music_null = null
+    m.save(path)
+    monkeypatch.undo()
+    assert catalog_mod.read_manifest(path)["version"] == version
+    return path
+
+
 def test_null_lags_round_trip_version_3_and_bad_values(hub_matcher, tmp_path, monkeypatch):
     m = hub_matcher.subset(hub_matcher.tracks)
     m.calibrate(per_track=4, probe_hours=30 / 3600)
@@ -323,13 +335,7 @@ def test_null_lags_round_trip_version_3_and_bad_values(hub_matcher, tmp_path, mo
         np.testing.assert_array_equal(null.log_p_exact, m._music_null.log_p_exact)
         np.testing.assert_array_equal(null.log_p_query, m._music_null.log_p_query)
     # a version-3 catalog: its null holds no lags (its probes searched the whole catalog)
-    monkeypatch.setattr(catalog_mod, "VERSION", 3)
-    old = tmp_path / "v3.tscat"
-    m3 = hub_matcher.subset(hub_matcher.tracks)
-    m3._music_null = dataclasses.replace(m._music_null, lags=None)
-    m3.save(old)
-    monkeypatch.undo()
-    assert catalog_mod.read_manifest(old)["version"] == 3
+    old = _saved_as_version(hub_matcher, dataclasses.replace(m._music_null, lags=None), 3, tmp_path, monkeypatch)
     assert Matcher.load(old)._music_null.lags is None
     bad_rows = m._music_null.log_p_query
     for key, bad in [("null_lags", b) for b in (np.array([0.0]), np.array([-5.0]), np.array([1.0, 2.0]), np.array(3.0),
@@ -350,13 +356,7 @@ def test_version_4_null_recalibrates_the_two_tests_apart(hub_matcher, tmp_path, 
     # three-test union of MusicNull.terms
     m = hub_matcher.subset(hub_matcher.tracks)
     m.calibrate(per_track=4)
-    monkeypatch.setattr(catalog_mod, "VERSION", 4)
-    old = tmp_path / "v4.tscat"
-    m4 = hub_matcher.subset(hub_matcher.tracks)
-    m4._music_null = dataclasses.replace(m._music_null, log_p_query=None)
-    m4.save(old)
-    monkeypatch.undo()
-    assert catalog_mod.read_manifest(old)["version"] == 4
+    old = _saved_as_version(hub_matcher, dataclasses.replace(m._music_null, log_p_query=None), 4, tmp_path, monkeypatch)
     back = Matcher.load(old)
     assert back._music_null.log_p_query is None and back._music_null.log_p_exact is not None
     clip = _hubs(5)[1][: 3 * SR]
