@@ -2182,9 +2182,6 @@ class Matcher:
         the same clips in white noise at -15 dB within 0.005. A noisy clip's loudness is the
         noise's, nearly flat, and so is its gain.
         """
-        memo = getattr(self._local, "whitened", None)  # the last clip's (every candidate of a query uses it)
-        if like is None and memo is not None and memo[0] is y and memo[1] == band:
-            return memo[2]
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
         spec = scipy.fft.rfft(y - y.mean(), nfft)
@@ -2192,11 +2189,7 @@ class Matcher:
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
-        u = _level(scipy.fft.irfft(spec, nfft)[:n], self.sr)
-        if like is None:
-            u.flags.writeable = False
-            self._local.whitened = (y, band, u)
-        return u
+        return _level(scipy.fft.irfft(spec, nfft)[:n], self.sr)
 
     def _low_bins(self, nfft: int) -> int:
         """Bins of an ``nfft``-point spectrum below ``_F_LOW``: left out of the search and the score.
@@ -2290,13 +2283,7 @@ class Matcher:
         resp = self._response(t, nfft)
         p_y = self._clip_psd(y, nfft)
         p_native = self._clip_psd(y, None)
-        memo = getattr(self._local, "levels", None)  # the clip's level on each track it is verified in
-        if memo is None or memo[0] is not p_native:
-            memo = self._local.levels = (p_native, {})
-        kept = memo[1].get(id(t))
-        if kept is None or kept[0] is not t:
-            kept = memo[1][id(t)] = (t, self._evidence_level(t, p_native))
-        g = kept[1]
+        g = self._evidence_level(t, p_native)
         # the track's filter: 1 / (C sqrt(max(P_y, g P_t))), P_t = 1 / |C|^2 (see _track_floor)
         spec /= resp * np.sqrt(np.maximum(p_y, _EVIDENCE * g / np.abs(resp) ** 2))
         spec[: self._low_bins(nfft)] = 0.0
@@ -2330,11 +2317,11 @@ class Matcher:
         nfft = scipy.fft.next_fast_len(v.size, real=True)
         memo = getattr(self._local, "needle", None)  # the same clip meets every candidate at this length
         if memo is None or memo[0] is not q or memo[1] != nfft:
-            memo = self._local.needle = (q, nfft, np.conj(scipy.fft.rfft(q, nfft)),
-                                         np.concatenate(([0.0], np.cumsum(q))), np.concatenate(([0.0], np.cumsum(q * q))))
+            memo = self._local.needle = (q, nfft, np.conj(scipy.fft.rfft(q, nfft)))
         # sum_j q[j] v[k + j]: no wrap-around, k + j < len(v) <= nfft
         s_qv = scipy.fft.irfft(scipy.fft.rfft(v, nfft) * memo[2], nfft)[:n_lags]
-        cq, cqq = memo[3], memo[4]
+        cq = np.concatenate(([0.0], np.cumsum(q)))
+        cqq = np.concatenate(([0.0], np.cumsum(q * q)))
         s_q, s_qq = cq[jh] - cq[jl], cqq[jh] - cqq[jl]
         cv = np.concatenate(([0.0], np.cumsum(v)))
         cvv = np.concatenate(([0.0], np.cumsum(v * v)))
