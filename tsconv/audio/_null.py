@@ -293,7 +293,6 @@ def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, ...]], 
         return None
     rows: list[list[NDArray[np.float64]]] = [[], [], []]
     kept: list[float] = []
-    width = 1
     for di, dur in enumerate(durations):
         length = int(round(dur * sr))
         places = probe_places(n_samples, length, per_track, seed + di, max_probes)
@@ -311,12 +310,9 @@ def fit_music_null(probe: Callable[[int, int, int], float | tuple[float, ...]], 
         return None
     n = min(r.size for r in rows[0])
 
-    def table(rs: list[NDArray[np.float64]]) -> NDArray[np.float64] | None:
+    def table(rs: list[NDArray[np.float64]]) -> NDArray[np.float64]:
         # equal row lengths: keep an evenly spread subset of the sorted probes of a longer row
-        if not rs:
-            return None
         return np.stack([r if r.size == n else r[np.round(np.linspace(0, r.size - 1, n)).astype(int)] for r in rs])
 
-    first = table(rows[0])
-    assert first is not None
-    return MusicNull(np.asarray(kept), first, table(rows[1]), log_p_query=table(rows[2]))
+    exact, united = (table(rows[k]) if rows[k] else None for k in (1, 2))
+    return MusicNull(np.asarray(kept), table(rows[0]), exact, log_p_query=united)
