@@ -176,3 +176,29 @@ def test_candidates_without_lags_ignore_the_exact_score(catalogs):
     assert fitted.p(z, score=0.3, length=2000.0) < fitted.p(z)  # the real one: evidence
     by_hand = dataclasses.replace(fitted, lags=0.0)
     assert by_hand.p(z, score=0.3, length=2000.0) == by_hand.p(z) == fitted.p(z)
+
+
+def _top_by_full_sort(scan, k, min_sep):
+    """_Scan.top's definition: the stable descending order of all z, its first 50 k + 100
+    taken greedily at distinct places."""
+    chosen = []
+    for i in np.argsort(-scan.z, kind="stable")[: 50 * k + 100]:
+        if all(scan.track[i] != scan.track[j] or abs(int(scan.lag[i]) - int(scan.lag[j])) >= min_sep for j in chosen):
+            chosen.append(int(i))
+            if len(chosen) >= k:
+                break
+    return chosen
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scan_top_equals_the_full_stable_sort_with_ties(seed):
+    # top() sorts only the z at or above the (50 k + 100)-th largest: the same places, in
+    # the same order, as the stable sort of all of them, ties at the cut included
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    z = np.round(rng.normal(size=n), int(rng.integers(0, 3)))  # rounded: many ties
+    scan = mt._Scan(z, rng.integers(0, 50_000, n), rng.integers(0, 4, n), 1.0, 1.0, float(n))
+    for k in (1, 3, 10, 60):
+        for sep in (1, 400, 20_000):
+            assert scan.top(k, sep).tolist() == _top_by_full_sort(scan, k, sep)
+

@@ -564,9 +564,12 @@ class _Scan:
         return r, _M_REF, max(int(round(self.n_c * self.n_chunks)), 1)
 
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
-        order = np.argsort(-self.z, kind="stable")
+        # the first 50 k + 100 of the stable descending order of z, without sorting all of
+        # it: every z at or above the (50 k + 100)-th largest, in index order, sorted stably
+        n = min(50 * k + 100, self.z.size)
+        best = np.flatnonzero(-self.z <= np.partition(-self.z, n - 1)[n - 1]) if 0 < n < self.z.size else np.arange(n)
         chosen: list[int] = []
-        for i in order[: 50 * k + 100]:
+        for i in best[np.argsort(-self.z[best], kind="stable")][:n]:
             if all(self.track[i] != self.track[j] or abs(int(self.lag[i]) - int(self.lag[j])) >= min_sep for j in chosen):
                 chosen.append(int(i))
                 if len(chosen) >= k:
