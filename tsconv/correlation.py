@@ -23,6 +23,7 @@ import scipy.signal
 import scipy.special
 from numpy.typing import ArrayLike, NDArray
 
+from tsconv._compat import beta_sf
 from tsconv._ncc import NCCPlan
 from tsconv._validation import _describe, as_float_array, as_int, as_workers, check_option, first_nonfinite
 
@@ -774,7 +775,7 @@ def _log_p1(s: NDArray[np.float64], a: float) -> NDArray[np.float64]:
     """``log P((r + 1) / 2 >= (s + 1) / 2)`` under ``Beta(a, a)``: SciPy's tail where it is not
     near underflow, the continued fraction below (``s = 1`` exactly: the tail at ``y = 1e-300``)."""
     with np.errstate(divide="ignore"):
-        out = np.log(scipy.special.betaincc(a, a, (s + 1.0) / 2.0))
+        out = np.log(beta_sf((s + 1.0) / 2.0, a))
     deep = ~(out > np.log(_LOG_CUTOFF))
     if np.any(deep):
         y = np.maximum((1.0 - s[deep]) / 2.0, 1e-300)
@@ -867,12 +868,10 @@ def false_alarm_probability(score: ArrayLike, m: float, n_lags: int, *, tail: Ta
         small = lp1 + np.log(n_lags) < -30.0
         lp = np.where(small, lp1 + np.log(n_lags), direct)
         return float(lp[0]) if np.ndim(s) == 0 else lp.reshape(np.shape(s))
-    # Beta(a, a)'s tail: scipy.special.betaincc is scipy.stats.beta.sf without the
-    # distribution's argument handling (a test pins that they agree), about 10x cheaper per call
     if tail == "upper":
-        p1 = scipy.special.betaincc(a, a, (s + 1.0) / 2.0)
+        p1 = beta_sf((s + 1.0) / 2.0, a)
     else:
-        p1 = 2.0 * scipy.special.betaincc(a, a, (np.abs(s) + 1.0) / 2.0)
+        p1 = 2.0 * beta_sf((np.abs(s) + 1.0) / 2.0, a)
     p1 = np.clip(p1, 0.0, 1.0)
     # 1 - (1 - p1)^n without cancellation for tiny p1 (and exactly 1 when p1 == 1)
     with np.errstate(divide="ignore"):
