@@ -26,10 +26,9 @@ Usage::
 
 Everything after the script name that ``ab.py`` does not know is passed to the script. The
 working tree's script must run on the ref's package: on ``54ae9c1`` (the default), before
-the API changes of issue 15, ``bench_apply.py``, ``bench_xcorr.py``, ``bench_fit.py`` and
-``bench_matcher.py`` do; ``bench_arima.py`` (``simulate(seed=)``), ``bench_dask.py`` (its
-panel section) and ``bench_tricks.py`` (``apply(workers=)``) do not: compare those with a
-later ``--ref``.
+the API changes of issue 15, ``bench_apply.py``, ``bench_xcorr.py``, ``bench_fit.py``,
+``bench_arima.py`` and ``bench_matcher.py`` do; ``bench_dask.py`` (its panel section) and
+``bench_tricks.py`` (``apply(workers=)``) do not: compare those with a later ``--ref``.
 ``--records DIR`` compares the records a previous ``--keep DIR`` left, without running.
 Exit status 0 (flagged cells are a finding, not an error) unless a run fails.
 """

@@ -50,6 +50,15 @@ def timeit(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return float(np.median(times)), out
 
 
+def _simulate(m: ARIMA, n: int, seed: int) -> np.ndarray:
+    """``m.simulate(n, seed=seed)``; tsconv before issue 15's API (``benchmarks/ab.py``'s
+    default ref) took ``rng=``, given a Generator of the same seed."""
+    try:
+        return m.simulate(n, seed=seed)
+    except TypeError:
+        return m.simulate(n, rng=np.random.default_rng(seed))  # type: ignore[call-arg]
+
+
 def tsconv_job(m: ARIMA, y: np.ndarray, h: int) -> Any:
     e = m.residuals(y)
     p = m.predict(y)
@@ -96,7 +105,7 @@ def main() -> None:
         ("SARIMA(1,1,1)(0,1,1,12)", ARIMA((1, 1, 1), (0, 1, 1, 12), ar=[0.4], ma=[-0.3], seasonal_ma=[-0.6], sigma2=1.0)),
     ]
     for name, m in cases:
-        y = m.simulate(n, seed=1)
+        y = _simulate(m, n, 1)
         # cold: a new model object each time (builds its innovations factor and diffuse head)
         t_cold, _ = timeit(lambda: tsconv_one_call(eval(repr(m), {"ARIMA": ARIMA}), y, h), rep_fast)
         tsconv_one_call(m, y, h)  # warm-up: the model caches its factor
@@ -128,7 +137,7 @@ def main() -> None:
 
     # 300 airline series x 240 points, forecast from new data
     m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)
-    Y = 5.0 + np.stack([m.simulate(240, seed=i) for i in range(n_series)])
+    Y = 5.0 + np.stack([_simulate(m, 240, i) for i in range(n_series)])
     m.forecast(Y, h)  # warm-up
     t_ts, fc = timeit(lambda: m.forecast(Y, h), rep_fast)
     c_ts = timeit.cpu
