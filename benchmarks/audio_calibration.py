@@ -11,7 +11,8 @@ with a second, wrong track at p <= 0.01; white noise -15 dB TPR at the empirical
 the out-of-catalog clips at -15 dB (3 s and 1 s); for every in-catalog cell the share whose
 true track is reported at p <= 0.01 (the price of the music null on true matches).
 ``--dump FILE.npz`` also writes every query's p, per-query and with the music null (keys ending
-``|after``, ``_after``), and each catalog's music null.
+``|after``, ``_after``), and each catalog's music null; ``--out FILE.json`` writes the record
+there instead of ``benchmarks/results`` (a held-out draw leaves the record alone).
 "before" is the per-query null alone, "after" with the music null: every query is matched
 twice, without and with the catalog's music null (the music null recalibrates the search's
 evidence, the exact score's and their per-query union each by its own probes before uniting
@@ -33,7 +34,7 @@ from tsconv.audio import Matcher, degrade
 from tsconv.audio.io import load
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _results import Results  # noqa: E402
+from _results import Results, add_out_option  # noqa: E402
 
 SR = 8000
 LEVELS = (1e-2, 1e-3, 1e-4, 1e-6)
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", help="also write every query's per-query p (and the music null) to this .npz, optional")
     ap.add_argument("--cache", help="folder of decoded 8 kHz .npy files (<package>__<file>.npy), optional")
     ap.add_argument("--seed", type=int, default=1, help="seed of the clips (default 1; another draws held-out clips)")
+    add_out_option(ap)
     args = ap.parse_args(argv)
     negs = [_decoded(f, args.cache) for f in sorted(glob.glob(os.path.join(args.dest, "negatives", "*", "*")))]
     negs = [x for x in negs if x.size > 4 * SR]
@@ -230,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
             np.savez(args.dump, **raw)
     res.table(["catalog", "music null build, s per catalog hour", "median query, s per catalog hour"],
               [[k, f"{v['calibrate_s_per_hour']:.0f}", f"{v['query_s_per_hour']:.3f}"] for k, v in data.items()],
-              "cost (machine shared, loaded)")
+              "cost")
     res.data("cells", data)
-    res.save()
+    res.save(args.out)
     return 0
 
 
