@@ -178,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         and this one. {'Catalog: ' + f'{h * 60:.1f} min of real music (fetch_music.py catalog, drawn as eval_audio.py draws it)' if args.audio_dir else f'Catalog: {h * 60:.1f} min of synthetic tracks'};
         ``Matcher(sr=8000, whitening='spectral', storage='float16')``, two threads per query
         (the default); clips of 3 s and 1 s, random gain, clean or in white noise at -5, -10,
-        -15 dB. Ratios are this / base, per query, then their median (and geometric mean).""")
+        -15 dB. Ratios are this / base, per query, then their median (and geometric mean).
+        There is no peer in this section: the comparison is with tsconv itself at the base.""")
     res.placeholders({args.base: "BASE"} | ({"--audio-dir": "DEST/catalog"} if args.audio_dir else {}))
     res.table(["clips", "queries", "base median wall", "this median wall", "this, s per catalog hour",
                "wall ratio (median)", "wall ratio (geometric mean)", "CPU ratio (median)"], rows)
