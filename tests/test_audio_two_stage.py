@@ -201,4 +201,3 @@ def test_scan_top_equals_the_full_stable_sort_with_ties(seed):
     for k in (1, 3, 10, 60):
         for sep in (1, 400, 20_000):
             assert scan.top(k, sep).tolist() == _top_by_full_sort(scan, k, sep)
-
