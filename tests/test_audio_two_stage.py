@@ -190,6 +190,46 @@ def _top_by_full_sort(scan, k, min_sep):
     return chosen
 
 
+class _Places:
+    """Stands in for Candidates in Matcher._other_tracks: ``z``, ``track``, ``take`` (the indices)."""
+
+    def __init__(self, z, track):
+        self.z, self.track = z, track
+
+    def take(self, indices):
+        return np.asarray(indices).tolist()
+
+
+def _other_tracks_by_full_sort(found, picked):
+    """Matcher._other_tracks' definition: down the stable descending order of all z, the
+    first place of each track ``picked`` has none of, _MORE_TRACKS of them."""
+    seen, extra = set(picked.track.tolist()), []
+    for i in np.argsort(-found.z, kind="stable"):
+        if int(found.track[i]) not in seen:
+            seen.add(int(found.track[i]))
+            extra.append(int(i))
+            if len(extra) >= mt._MORE_TRACKS:
+                break
+    return extra
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_other_tracks_equal_the_full_stable_sort(seed):
+    # the best places are looked at first, all of them when the other tracks lie deeper
+    # (a few hub tracks holding the best thousands of places), ties included
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 6000))
+    n_tracks = int(rng.integers(1, 12))
+    z = np.round(rng.normal(size=n), int(rng.integers(0, 3)))
+    track = rng.integers(0, n_tracks, n)
+    hubs = rng.integers(0, n_tracks, int(rng.integers(0, 3)))
+    if hubs.size and seed % 2:  # the hubs' places above every other track's
+        z = np.where(np.isin(track, hubs), z + 100.0, z)
+    found = _Places(z, track)
+    for picked in (hubs, np.arange(0), np.arange(n_tracks)):
+        assert mt.Matcher._other_tracks(found, _Places(None, picked)) == _other_tracks_by_full_sort(found, _Places(None, picked))
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_scan_top_equals_the_full_stable_sort_with_ties(seed):
     # top() sorts only the z at or above the (50 k + 100)-th largest: the same places, in

@@ -564,12 +564,8 @@ class _Scan:
         return r, _M_REF, max(int(round(self.n_c * self.n_chunks)), 1)
 
     def top(self, k: int, min_sep: int) -> NDArray[np.int64]:
-        # the first 50 k + 100 of the stable descending order of z, without sorting all of
-        # it: every z at or above the (50 k + 100)-th largest, in index order, sorted stably
-        n = min(50 * k + 100, self.z.size)
-        best = np.flatnonzero(-self.z <= np.partition(-self.z, n - 1)[n - 1]) if 0 < n < self.z.size else np.arange(n)
         chosen: list[int] = []
-        for i in best[np.argsort(-self.z[best], kind="stable")][:n]:
+        for i in _best_first(self.z, 50 * k + 100):
             if all(self.track[i] != self.track[j] or abs(int(self.lag[i]) - int(self.lag[j])) >= min_sep for j in chosen):
                 chosen.append(int(i))
                 if len(chosen) >= k:
@@ -588,6 +584,17 @@ class _Scan:
                 hi = mid
         hits = np.flatnonzero(self.z >= hi)
         return hits[np.argsort(-self.z[hits], kind="stable")]
+
+
+def _best_first(z: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+    """The first ``n`` indices of the stable descending order of ``z``
+    (``np.argsort(-z, kind="stable")[:n]``) without sorting all of it: every ``z`` at or
+    above the ``n``-th largest, in index order, sorted stably."""
+    n = min(n, z.size)
+    if not 0 < n < z.size:
+        return np.argsort(-z, kind="stable")[:n]
+    best = np.flatnonzero(-z <= np.partition(-z, n - 1)[n - 1])
+    return best[np.argsort(-z[best], kind="stable")][:n]
 
 
 @dataclass(frozen=True, eq=False)
@@ -2586,17 +2593,20 @@ class Matcher:
         candidates scored were hubs and ``match`` answered another track (0.094). When the
         best exact score is weak, :meth:`match` also scores these.
         """
-        seen = set(picked.track.tolist())
-        order = np.argsort(-found.z, kind="stable")
-        extra: list[int] = []
-        for i in order:
-            ti = int(found.track[i])
-            if ti not in seen:
-                seen.add(ti)
-                extra.append(int(i))
-                if len(extra) >= _MORE_TRACKS:
-                    break
-        return found.take(np.array(extra, dtype=np.int64))
+        n = 64 * _MORE_TRACKS  # the best places first; all of them if the next tracks lie deeper
+        while True:
+            seen = set(picked.track.tolist())
+            extra: list[int] = []
+            for i in _best_first(found.z, n):
+                ti = int(found.track[i])
+                if ti not in seen:
+                    seen.add(ti)
+                    extra.append(int(i))
+                    if len(extra) >= _MORE_TRACKS:
+                        break
+            if len(extra) >= _MORE_TRACKS or n >= found.z.size:
+                return found.take(np.array(extra, dtype=np.int64))
+            n *= 8
 
     def _inverted_exact(self, samples: ArrayLike, sr: Any, found: Candidates) -> bool:
         """Confirm the coarse verdict ``found.inverted`` by exact scores at the best few places.
