@@ -534,6 +534,26 @@ def test_search_on_two_threads_equals_one(tracks):
     assert a == b and a[0].track == "song3"
 
 
+def test_per_clip_memos_follow_the_clips_samples(tracks):
+    # the clip's spectrum, whitened clip and filters are kept between the stages of a query
+    # and recognised by their samples: a clip of the same length, or the same array changed
+    # in place, must get a fresh matcher's answer (every matcher's first query is fresh)
+    def fresh():
+        m = Matcher()
+        for name, x in tracks.items():
+            m.add(name, x, SR)
+        return m
+
+    used = fresh()
+    a = degrade.add_noise(_clip(tracks["song3"], 5000, 1.5), -5.0, seed=4)
+    b = degrade.add_noise(_clip(tracks["song1"], 9000, 1.5), -5.0, seed=5)
+    for y in (a, b, a):
+        assert used.match(y, SR, top_k=3, max_false_alarm=1.0) == fresh().match(y, SR, top_k=3, max_false_alarm=1.0)
+    a[:] = b  # in place
+    assert used.match(a, SR, top_k=3, max_false_alarm=1.0) == fresh().match(b, SR, top_k=3, max_false_alarm=1.0)
+    assert used.match(a, SR)[0].track == "song1"
+
+
 def test_band_energy_equals_frame_loop():
     # the stored band energies (float32, frame by frame) against a frame-by-frame loop:
     # Hann frames of _FRAME samples centred on each hop of _HOP samples, periodogram bins

@@ -344,6 +344,30 @@ def _level(x: NDArray[np.float64], sr: int) -> NDArray[np.float64]:
     return x / np.interp(np.arange(x.size), centres, rms)
 
 
+def _same(a: NDArray[np.float64] | None, b: NDArray[np.float64] | None) -> bool:
+    """Is ``b`` the clip ``a`` (the same array, or equal samples: each stage of a query
+    prepares its own copy of the clip, and the per-clip memos serve them all)?"""
+    return a is b or (a is not None and b is not None and a.shape == b.shape and bool(np.array_equal(a, b)))
+
+
+def _window_sums(x: NDArray[np.float64], m: int) -> NDArray[np.float64]:
+    """``sum(x[k : k + m])`` for ``k = 0 .. len(x) - m``: the first by ``np.sum`` (pairwise),
+    each next one by adding the sample that enters and subtracting the one that leaves.
+
+    The exact scores want the sums of a clip's length (thousands of samples) at a few
+    thousand lags: a running sum over the lags only, not a prefix sum over the whole window
+    (its rounding error grows with the steps taken, far below the sums' own).
+
+    >>> _window_sums(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 3).tolist()
+    [6.0, 9.0, 12.0]
+    """
+    out = np.empty(x.size - m + 1)
+    out[0] = 0.0
+    np.cumsum(x[m:] - x[:-m], out=out[1:])
+    out += np.sum(x[:m])
+    return out
+
+
 def _n_frames(n: int) -> int:
     """Frames of the band energies of ``n`` samples (one every ``_HOP``, at least one)."""
     return max(1, -(-int(n) // _HOP))
@@ -1021,7 +1045,7 @@ class Matcher:
         self.workers = as_int(workers, "workers", minimum=1)
         self._tracks: list[_Track] = []
         self._names: dict[str, int] = {}
-        self._resp_cache: dict[tuple[int, int], NDArray[np.complex128]] = {}
+        self._resp_cache: dict[tuple[int, int], tuple[NDArray[np.complex128], NDArray[np.float64]]] = {}
         self._music_null: MusicNull | None = None  # see calibrate()
         self._init_sync()
 
@@ -1815,7 +1839,7 @@ class Matcher:
             return Candidates(names, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), 0.0, -math.inf,
                               spacing, int(y.size), empty_sur, music_null=music_null, sr=self.sr, lags=lags)
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
-        scan = self._search(y, _DECIMATE, L, _psd_on_grid(y, freqs), fit=False, n_lags=n_lags, tracks=kept)
+        scan = self._search(y, _DECIMATE, L, self._clip_psd(y, _NFFT), fit=False, n_lags=n_lags, tracks=kept)
         found: list[NDArray[np.float64]] = []
         if surrogates is not None:  # a part of a catalog: exactly that many copies
             for sur in itertools.islice(_surrogate_clips(y), surrogates):
@@ -1918,6 +1942,7 @@ class Matcher:
         the clip would overlap the track by less than half the shorter of the two."""
         out: list[tuple[float, float, int, Callable[[], float]] | None] = []
         q = None  # the whitened clip, the same for every track
+        self._clip_levels(y, [self._tracks[self._names[candidates.tracks[int(g)]]] for g in candidates.track])
         for i in range(len(candidates)):
             ti = self._names[candidates.tracks[int(candidates.track[i])]]
             score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
@@ -2193,6 +2218,9 @@ class Matcher:
         the same clips in white noise at -15 dB within 0.005. A noisy clip's loudness is the
         noise's, nearly flat, and so is its gain.
         """
+        memo = getattr(self._local, "whitened", None)  # the clip's last one (score() may run twice a query)
+        if memo is not None and _same(memo[0], y) and _same(memo[1], like) and memo[2] == band:
+            return memo[3]
         n = y.size
         nfft = scipy.fft.next_fast_len(n + 2048, real=True)
         spec = scipy.fft.rfft(y - y.mean(), nfft)
@@ -2200,7 +2228,10 @@ class Matcher:
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:  # low-pass: a wider correlation peak, tolerant of a speed error
             spec[int(band * spec.size) :] = 0.0
-        return _level(scipy.fft.irfft(spec, nfft)[:n], self.sr)
+        u = _level(scipy.fft.irfft(spec, nfft)[:n], self.sr)
+        u.flags.writeable = False
+        self._local.whitened = (y, like, band, u)
+        return u
 
     def _low_bins(self, nfft: int) -> int:
         """Bins of an ``nfft``-point spectrum below ``_F_LOW``: left out of the search and the score.
@@ -2221,15 +2252,42 @@ class Matcher:
         Welch bins ``k / _PSD_SEG``, ``k = 1 .. _PSD_SEG / 2 - 1``; the Whitener and the grids of
         the last clip kept (every view of a query uses them). Read-only."""
         memo = getattr(self._local, "psd", None)
-        if memo is None or memo[0] is not y:
+        if memo is None or not _same(memo[0], y):
             grids: dict[int | None, NDArray[np.float64]] = {}
-            memo = self._local.psd = (y, _clip_whitener(y), grids)
+            memo = self._local.psd = (y, _clip_whitener(y), grids, {}, {})  # {}: _clip_levels, _clip_filter
         grid = memo[2].get(nfft)
         if grid is None:
             freqs = np.arange(1, _PSD_SEG // 2) / _PSD_SEG if nfft is None else np.arange(nfft // 2 + 1) / nfft
             grid = memo[2][nfft] = _psd_on_grid(y, freqs, memo[1], fitted=True)
             grid.flags.writeable = False
         return grid
+
+    def _clip_filter(self, y: NDArray[np.float64], t: _Track, nfft: int) -> NDArray[np.complex128]:
+        """``C sqrt(max(P_y, g / |C|^2))`` on an ``nfft``-point grid, the divisor of
+        :meth:`_track_view`; kept with the clip's spectrum for the query's other places on
+        the same track. Read-only."""
+        self._clip_psd(y, None)
+        kept: dict[tuple[int, int], tuple[_Track, NDArray[np.complex128]]] = self._local.psd[4]
+        hit = kept.get((id(t), nfft))
+        if hit is None or hit[0] is not t:
+            g = self._clip_levels(y, [t])[0]
+            f = self._response(t, nfft) * np.sqrt(np.maximum(self._clip_psd(y, nfft), _EVIDENCE * g / self._response_power(t, nfft)))
+            f.flags.writeable = False
+            hit = kept[(id(t), nfft)] = (t, f)
+        return hit[1]
+
+    def _clip_levels(self, y: NDArray[np.float64], tracks: Sequence[_Track]) -> list[Any]:
+        """:meth:`_evidence_level` of the clip ``y`` on each of ``tracks``, kept with the clip's
+        spectrum (:meth:`_clip_psd`): the places of a query share them, and the levels of
+        tracks not yet seen are computed in one call."""
+        self._clip_psd(y, None)
+        kept: dict[int, tuple[_Track, Any]] = self._local.psd[3]
+        new = list({id(t): t for t in tracks if id(t) not in kept or kept[id(t)][0] is not t}.values())
+        if new:
+            levels = self._evidence_levels(new, self._clip_psd(y, None))
+            for k, t in enumerate(new):
+                kept[id(t)] = (t, levels[..., k])
+        return [kept[id(t)][1] for t in tracks]
 
     def _native_inside(self) -> NDArray[np.bool_]:
         """Which Welch bins ``k / _PSD_SEG``, ``k = 1 .. _PSD_SEG / 2 - 1``, lie from ``_F_LOW`` to ``0.45 sr``."""
@@ -2263,15 +2321,24 @@ class Matcher:
         return t.native
 
     def _response(self, t: _Track, nfft: int) -> NDArray[np.complex128]:
+        """The frequency response ``C`` of track ``t``'s whitener on an ``nfft``-point grid (kept)."""
+        return self._responses(t, nfft)[0]
+
+    def _response_power(self, t: _Track, nfft: int) -> NDArray[np.float64]:
+        """``|C|^2`` of :meth:`_response` (kept with it)."""
+        return self._responses(t, nfft)[1]
+
+    def _responses(self, t: _Track, nfft: int) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
         key = (id(t), nfft)
-        resp = self._resp_cache.get(key)
-        if resp is None:
+        hit = self._resp_cache.get(key)
+        if hit is None:
             resp = _kernel_response(t.kernel, nfft, nfft // 2 + 1)
+            hit = (resp, np.abs(resp) ** 2)
             with self._cache_lock:
-                self._resp_cache[key] = resp
+                self._resp_cache[key] = hit
                 if len(self._resp_cache) > 64:
                     self._resp_cache.pop(next(iter(self._resp_cache)))
-        return resp
+        return hit
 
     def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0) -> NDArray[np.float64]:
         """``v``: the track's samples ``lo .. hi - 1`` as the clip's filter sees them.
@@ -2291,12 +2358,8 @@ class Matcher:
             seg[c - a : d - a] = np.asarray(t.data[c:d], dtype=np.float64)
         nfft = scipy.fft.next_fast_len(seg.size, real=True)
         spec = scipy.fft.rfft(seg, nfft)
-        resp = self._response(t, nfft)
-        p_y = self._clip_psd(y, nfft)
-        p_native = self._clip_psd(y, None)
-        g = self._evidence_level(t, p_native)
         # the track's filter: 1 / (C sqrt(max(P_y, g P_t))), P_t = 1 / |C|^2 (see _track_floor)
-        spec /= resp * np.sqrt(np.maximum(p_y, _EVIDENCE * g / np.abs(resp) ** 2))
+        spec /= self._clip_filter(y, t, nfft)
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:
             spec[int(band * spec.size) :] = 0.0
@@ -2310,7 +2373,8 @@ class Matcher:
         ``lo + i`` (``len(view) >= n_lags + m - 1``). Samples outside the track are masked,
         so each lag's sums run over its overlap with the track, and the correlation there is
         ``(S_qv - S_q S_v / n) / sqrt((S_qq - S_q^2 / n) (S_vv - S_v^2 / n))``, every ``S``
-        a window sum: one FFT for ``S_qv``, prefix sums for the rest. Equal to the
+        a window sum: one FFT for ``S_qv``, running sums over the lags for the track's
+        (:func:`_window_sums`), the clip's prefix sums for the clip's. Equal to the
         lag-by-lag definition to about 1e-11 (tested against ``naive.pearson_lags``).
         Each score is then multiplied by ``sqrt(min(1, power / _QUIET))``, ``power`` the
         mean square of the stored samples over the lag's overlap.
@@ -2331,12 +2395,12 @@ class Matcher:
             memo = self._local.needle = (q, nfft, np.conj(scipy.fft.rfft(q, nfft)))
         # sum_j q[j] v[k + j]: no wrap-around, k + j < len(v) <= nfft
         s_qv = scipy.fft.irfft(scipy.fft.rfft(v, nfft) * memo[2], nfft)[:n_lags]
-        cq = np.concatenate(([0.0], np.cumsum(q)))
-        cqq = np.concatenate(([0.0], np.cumsum(q * q)))
+        sums = getattr(self._local, "clip_sums", None)  # ... and its prefix sums
+        if sums is None or sums[0] is not q:
+            sums = self._local.clip_sums = (q, np.concatenate(([0.0], np.cumsum(q))), np.concatenate(([0.0], np.cumsum(q * q))))
+        cq, cqq = sums[1], sums[2]
         s_q, s_qq = cq[jh] - cq[jl], cqq[jh] - cqq[jl]
-        cv = np.concatenate(([0.0], np.cumsum(v)))
-        cvv = np.concatenate(([0.0], np.cumsum(v * v)))
-        s_v, s_vv = cv[m:] - cv[:-m], cvv[m:] - cvv[:-m]  # the masked samples add nothing
+        s_v, s_vv = _window_sums(v, m), _window_sums(v * v, m)  # the masked samples add nothing
         nn = np.maximum(n, 1)
         cov = s_qv - s_q * s_v / nn
         den = np.sqrt(np.maximum(s_qq - s_q * s_q / nn, 0.0) * np.maximum(s_vv - s_v * s_v / nn, 0.0))
@@ -2354,8 +2418,7 @@ class Matcher:
         a, b = max(lo, 0), min(lo + w.size, t.n)
         if b > a:
             w[a - lo : b - lo] = np.asarray(t.data[a:b], dtype=np.float64) ** 2
-        cw = np.concatenate(([0.0], np.cumsum(w)))
-        return cw[m:] - cw[:-m]
+        return _window_sums(w, m)
 
     def _refine(self, y: NDArray[np.float64], ti: int, lag0: int, radius: int, q: NDArray[np.float64] | None = None,
                 band: float = 1.0, wide: int = 0, view: NDArray[np.float64] | None = None
@@ -2415,26 +2478,25 @@ class Matcher:
         (synthetic catalog: unrelated 3 s probes scored 0.05-0.07 with ``n = 24000``, 8-11
         standard deviations; their effective lengths were 4,600-10,600).
         """
-        u = q[jl:jh] - q[jl:jh].mean()
         v = v - v.mean()
-        n = u.size
+        n = jh - jl
         nfft = scipy.fft.next_fast_len(2 * n, real=True)
         memo = getattr(self._local, "clip_power", None)  # the same clip meets every candidate
         if memo is None or memo[0] is not q or memo[1:3] != (jl, jh) or memo[3] != nfft:
-            pu = np.abs(scipy.fft.rfft(u, nfft)) ** 2
-            memo = self._local.clip_power = (q, jl, jh, nfft, pu)
-        pu = memo[4]
+            u = q[jl:jh] - q[jl:jh].mean()
+            w = np.full(nfft // 2 + 1, 2.0)  # the one-sided spectrum: every bin but 0 (and nfft/2) twice
+            w[0] = 1.0
+            if nfft % 2 == 0:
+                w[-1] = 1.0
+            memo = self._local.clip_power = (q, jl, jh, nfft, w * np.abs(scipy.fft.rfft(u, nfft)) ** 2, float(np.sum(u * u)))
+        wpu, uu = memo[4], memo[5]
         pv = np.abs(scipy.fft.rfft(v, nfft)) ** 2
-        w = np.full(pu.size, 2.0)  # the one-sided spectrum: every bin but 0 (and nfft/2) twice
-        w[0] = 1.0
-        if nfft % 2 == 0:
-            w[-1] = 1.0
         # sums, not np.dot: a BLAS call wakes OpenBLAS's threads, whose spinning slowed the
         # next search by 30% on 2 cores (0.127 -> 0.164 s per query on an hour of music)
-        den = float(np.sum(u * u)) * float(np.sum(v * v))
+        den = uu * float(np.sum(v * v))
         if den <= 0.0:
             return 3.0
-        s = float(np.sum(w * pu * pv)) / (nfft * den)
+        s = float(np.sum(wpu * pv)) / (nfft * den)
         return float(min(max(n / s, 3.0), n)) if s > 0 else float(n)
 
     def _min_overlap(self, m: int, t: _Track) -> int:
