@@ -455,7 +455,9 @@ def _floored_needle(needle: NDArray[np.complex64], p_y: NDArray[np.float64], p_m
     if not groups.size:
         return needle
     n = p_y.shape[1]
-    bins = np.concatenate([np.arange(g * _BOUND_BINS, min((g + 1) * _BOUND_BINS, n)) for g in groups])
+    in_group = np.zeros(r_min.size, dtype=bool)
+    in_group[groups] = True
+    bins = np.flatnonzero(np.repeat(in_group, _BOUND_BINS)[:n])
     p_sub = p_y[:, bins]
     fac = np.sqrt(p_sub / np.maximum(p_sub, level / np.maximum(resp_power[bins], 1e-30)))
     if np.all(fac == 1.0):
