@@ -420,6 +420,46 @@ def test_exact_scores_of_quiet_places_are_scaled_by_their_stored_power():
     assert quiet > 20  # the floor was reached
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_window_sums_equal_the_sums_and_keep_silence_exact(seed):
+    # the running sums against math.fsum window by window; squares of a signal with loud
+    # stretches and digital silence (silence must sum to exactly 0, never below)
+    import math
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(3000) * 10.0 ** rng.uniform(-3, 3, 3000)
+    for a in rng.integers(0, 2800, 4):
+        x[a : a + int(rng.integers(100, 400))] = 0.0
+    m = int(rng.integers(1, 200))
+    def passed(v):  # the magnitude the running sum has carried up to each window
+        return np.r_[0.0, np.cumsum(np.abs(v[m:]) + np.abs(v[:-m]))] + np.sum(np.abs(v[:m]))
+
+    got = matcher_mod._window_sums(x, m)
+    ref = np.array([math.fsum(x[k : k + m]) for k in range(x.size - m + 1)])
+    assert np.all(np.abs(got - ref) <= 1e-13 * passed(x))
+    sq = matcher_mod._window_sums(x * x, m, nonnegative=True)
+    ref_sq = np.array([math.fsum(x[k : k + m] ** 2) for k in range(x.size - m + 1)])
+    assert np.all(np.abs(sq - ref_sq) <= 1e-13 * passed(x * x))
+    assert np.all(sq >= 0) and np.array_equal(sq == 0, ref_sq == 0)
+
+
+def test_exact_scores_in_digital_silence_after_sound_are_zero():
+    # a clip over a track's trailing digital silence (colobot music006 ends so): the
+    # Pearson correlation has no variance there and scores 0, not a ratio of rounding errors
+    x = np.r_[synth_track(3.0, SR, seed=7) * 30.0, np.zeros(2 * SR, np.float32)]
+    m = Matcher()
+    m.add("ends", x, SR)
+    t = m._tracks[0]
+    stored = np.asarray(t.data, dtype=np.float64)
+    q = np.random.default_rng(4).standard_normal(800)
+    lo, n_lags = 3 * SR - 900, 1800  # from sound into a second of silence
+    view = stored[lo : lo + n_lags + q.size - 1].copy()
+    lags, got, _ = m._scores(q, t, view, lo, n_lags)
+    silent = np.all(np.lib.stride_tricks.sliding_window_view(view, q.size)[:n_lags] == 0, axis=1)
+    assert silent.sum() > 500 and not silent[0]
+    assert np.all(np.isfinite(got)) and np.all(got[silent] == 0.0)
+
+
 @pytest.mark.parametrize("start", [40000, 70000])
 def test_a_track_end_does_not_outrank_a_high_passed_bass_clip(start):
     """A clip of bass-heavy music high-passed at 300 Hz keeps little but the filter's onset,
