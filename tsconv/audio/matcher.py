@@ -1958,9 +1958,9 @@ class Matcher:
         the clip would overlap the track by less than half the shorter of the two."""
         out: list[tuple[float, float, int, Callable[[], float]] | None] = []
         q = None  # the whitened clip, the same for every track
-        self._clip_levels(y, [self._tracks[self._names[candidates.tracks[int(g)]]] for g in candidates.track])
-        for i in range(len(candidates)):
-            ti = self._names[candidates.tracks[int(candidates.track[i])]]
+        tis = [self._names[candidates.tracks[int(g)]] for g in candidates.track]
+        self._clip_levels(y, [self._tracks[ti] for ti in tis])  # one call for every track's level
+        for i, ti in enumerate(tis):
             score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
             out.append(None if overlap < self._min_overlap(y.size, self._tracks[ti]) else (score, lag, overlap, length))
         return out
