@@ -212,6 +212,59 @@ def test_music_null_tail_is_conservative_on_power_law_probes():
     assert 0.90 * trials <= covered <= 0.99 * trials
 
 
+def test_music_null_share_bound_is_the_binomial_upper_confidence_bound():
+    # the slow twin: b such that k or fewer of n draws at share b has probability 5%
+    from tsconv.audio._null import share_bound
+
+    for n in (10, 152, 1000):
+        assert share_bound(0, n) == pytest.approx(1 - 0.05 ** (1 / n), rel=1e-10)
+        for k in (1, 3, n // 10, n - 1):
+            b = share_bound(k, n)
+            assert scipy.stats.binom.cdf(k, n, b) == pytest.approx(0.05, rel=1e-8)
+            assert b > k / n
+        assert share_bound(n, n) == 1.0
+
+
+def test_music_null_is_not_optimistic_just_beyond_the_probes():
+    # probes of an exact power tail, P(p_probe <= p) = p^0.4, 150 per duration; a query whose
+    # true share is 1.5 / n lies beyond all probes, or all but one, in most nulls: one
+    # probe's share, 1 / n (the floor before), was optimistic in 55% of nulls; floored at
+    # the tail's share at the most extreme probe, 17%
+    rng = np.random.default_rng(0)
+    s_true, n, trials = 0.4, 150, 400
+    share = 1.5 / n
+    q = share ** (1 / s_true)
+    optimistic = 0
+    for _ in range(trials):
+        lp = np.sort(np.log10(rng.random(n)) / s_true)
+        optimistic += _null([lp], [3.0]).p(q, 3.0) < share * (1 - 1e-9)
+    assert optimistic <= 0.25 * trials
+
+
+@pytest.mark.parametrize("seed, binding", [(0, "tail"), (7, "bound"), (3, "one probe")])
+def test_music_null_below_the_probes_is_the_tail_and_above_them_the_count(seed, binding):
+    # the slow twin of the share below the smallest tenth of the probes: the tail through
+    # the 15th smallest, the count floored at the tail's share at the most extreme probe
+    # (at most the count's bound for no probe); these draws exercise each of the three
+    from tsconv.audio._null import share_bound, tail_exponent
+
+    rng = np.random.default_rng(seed)
+    lp = np.sort(np.log10(rng.random(150)) / 0.4)
+    null = _null([lp], [3.0])
+    s = tail_exponent(lp, 15)
+
+    def tail(x: float) -> float:
+        return 15 / 150 * 10 ** (s * (x - lp[14]))
+
+    floor = min(tail(lp[0]), share_bound(0, 150))
+    for x in np.concatenate([lp[:16] - 1e-9, lp[:16] + 1e-9, [lp[0] - 3, lp[0] - 10]]):
+        k = np.count_nonzero(lp <= x)
+        want = k / 150 if k >= 15 else min(tail(x), max(max(k, 1) / 150, floor))
+        assert null.p(10**x, 3.0) == pytest.approx(max(10**x, want), rel=1e-9)
+    at_edge = tail(lp[0])
+    assert binding == ("one probe" if max(floor, 1 / 150) == 1 / 150 else "tail" if floor == at_edge else "bound")
+
+
 def test_music_null_interpolates_in_log_duration():
     lp1 = np.linspace(-8, 0, 100)
     lp3 = np.linspace(-4, 0, 100)
@@ -246,10 +299,17 @@ def test_music_null_of_parts_is_the_union_bound_over_the_parts():
     assert np.all(grid >= qs) and np.all(grid <= 1) and np.all(np.diff(grid, axis=1) >= 0)
     both = MusicNull(np.asarray([3.0]), lp[None, :], lp[None, :] - 1.0, lags=L0)
     assert both.p_exact(1e-3, 3.0, lags=7 * L0) == MusicNull(np.asarray([3.0]), lp[None, :] - 1.0, lags=L0).p(1e-3, 3.0, 7 * L0)
-    # probes calibrated on the part (share(x) = x) stay calibrated on the whole
+    # probes calibrated on the part (share(x) = x) stay calibrated on the whole where the
+    # share is counted; in the tail (below the smallest tenth) the bound is no smaller and
+    # no larger than r times the count's upper confidence bound
+    from tsconv.audio._null import share_bound
+
     flat = MusicNull(np.asarray([3.0]), np.log10(np.arange(1, 1001) / 1000)[None, :], lags=L0)
+    for q, r in ((0.3, 2.0), (0.5, 2.0), (0.9, 3.0)):
+        assert flat.p(q, 3.0, lags=r * L0) == pytest.approx(q, rel=1e-9)
     for q in (0.01, 0.05, 0.3):
-        assert flat.p(q, 3.0, lags=10 * L0) == pytest.approx(q, rel=1e-9)
+        k = round(q / 10 * 1000)
+        assert q * (1 - 1e-12) <= flat.p(q, 3.0, lags=10 * L0) <= 10 * share_bound(k, 1000)
 
 
 @pytest.mark.parametrize("lags", [0.0, -1.0, math.nan, math.inf, 5])

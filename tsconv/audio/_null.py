@@ -14,8 +14,13 @@ through the ``k``-th smallest probe, whose exponent ``s`` is the one-sided 95% l
 confidence bound of its maximum-likelihood (Hill) estimate from those ``k`` probes: a few hundred probes cannot say how
 rare a probability of 1e-6 is among unrelated songs, and the bound errs on the side of a
 larger ``p`` (a two-point line through the smallest probe, the earlier tail, let 2 of 300
-out-of-catalog 3 s clips through at p <= 1e-3 on a one-hour catalog). Noise stays
-calibrated by the first term, music by the second.
+out-of-catalog 3 s clips through at p <= 1e-3 on a one-hour catalog). There the share
+is the smaller of the tail and the probes' count, the count floored at the tail's share at
+the most extreme probe: a clip beyond all probes, or all but one, used to get one probe's
+share, ``1 / n``, which is no bound (on a one-hour catalog, clips of other soundtracks
+beyond the most extreme of its 152 probes got the search test's ``1 / 152``, and 2.7% of
+the clean 1 s out-of-catalog clips were reported at p <= 0.01). Noise stays calibrated by
+the first term, music by the second.
 
 Probabilities are compared as log10 values computed without underflow
 (``false_alarm_probability(..., log=True)``), the probes' and the query's alike. Floored
@@ -55,6 +60,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.special
 import scipy.stats
 from numpy.typing import NDArray
 
@@ -87,6 +93,17 @@ def tail_exponent(row: NDArray[np.float64], k: int) -> float:
     if not total > 0.0:
         return 1.0
     return min(_chi2_low(2 * (k - 1)) / (2.0 * total), 1.0)
+
+
+@functools.lru_cache(maxsize=1024)
+def share_bound(k: int, n: int) -> float:
+    """The one-sided ``_CONFIDENCE`` upper confidence bound of a share seen in ``k`` of ``n``
+    draws (Clopper-Pearson: the ``_CONFIDENCE`` quantile of Beta(k + 1, n - k), the share
+    ``b`` at which ``k`` or fewer of ``n`` is as unlikely as ``1 - _CONFIDENCE``); 1 when
+    ``k >= n``. For ``k = 0``: ``1 - (1 - _CONFIDENCE)^(1 / n)``, about ``3 / n``."""
+    if k >= n:
+        return 1.0
+    return float(scipy.special.betaincinv(k + 1, n - k, _CONFIDENCE))
 
 
 def floor_p(p: float) -> float:
@@ -133,16 +150,28 @@ class MusicNull:
             raise ValueError(f"lags must be None or a positive finite float, got {self.lags!r}")
 
     def _row_p(self, row: NDArray[np.float64], lp: float) -> float:
-        """log10 of the share of probes with log10 p <= lp (below the smallest ``_TAIL`` of
-        them, at least ``_TAIL_MIN``, the power tail of :func:`tail_exponent`, capped at the
-        probes' own share there, counting at least one probe)."""
+        """log10 of the share of probes with log10 p <= lp, ``k / n``; below the smallest
+        ``_TAIL`` of them (at least ``_TAIL_MIN``), the smaller of that count and the power
+        tail of :func:`tail_exponent`, the count floored at the tail's share at the most
+        extreme probe (at most the count's 95% upper confidence bound for no probe,
+        :func:`share_bound`).
+
+        The floor: beyond the most extreme probe the count says nothing, and one probe in
+        ``n`` (``1 / n``, the floor before) is no bound of the share there: on probes of an
+        exact power tail, a clip whose true share was ``1.5 / n`` got less than that in 55%
+        of nulls (17% with the tail's floor; ``tests/test_audio_null.py``). With ``n``
+        near 150, the shares that can carry a clip under ``match``'s level of 0.01 alone
+        are those of no probe or one. Above them the count is the estimate, as before.
+        """
         n = row.size
         k = int(np.searchsorted(row, lp, side="right"))
         kt = min(n, max(_TAIL_MIN, int(_TAIL * n)))
         if k >= kt:
             return math.log10(k / n)
         s = tail_exponent(row, kt)
-        return min(math.log10(kt / n) + s * (lp - float(row[kt - 1])), math.log10(max(k, 1) / n))
+        anchor = float(row[kt - 1])
+        floor = min(math.log10(kt / n) + s * (float(row[0]) - anchor), math.log10(share_bound(0, n)))
+        return min(math.log10(kt / n) + s * (lp - anchor), max(math.log10(max(k, 1) / n), floor))
 
     def p(self, p_query: float, duration: float, lags: float | None = None) -> float:
         """The recalibrated probability of a clip of ``duration`` seconds whose search

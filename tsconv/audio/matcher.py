@@ -1267,11 +1267,13 @@ class Matcher:
         own track (leave-one-track-out); the probability each gets is recorded.
         :meth:`match`, :meth:`find_all`, :meth:`score` and :meth:`tsconv.audio.Candidates.p`
         then report ``max(p, P(p_probe <= p))`` for a clip of that duration (interpolated in
-        log-duration; below the smallest tenth of the probes a power tail whose exponent is
-        the 95% lower confidence bound of its Hill estimate): the per-query null describes
-        noise-like clips, the music null the passages of real music that correlate with much
-        of the catalog (near-silent stretches with clicks, pulsed passages). Saved with the
-        catalog. A catalog of fewer than two tracks gets no music null.
+        log-duration; below the smallest tenth of the probes the smaller of that share and
+        a power tail whose exponent is the 95% lower confidence bound of its Hill estimate,
+        the share floored at the tail's value at the most extreme probe, since one probe in
+        ``n`` is no bound of the share beyond it): the per-query null describes noise-like
+        clips, the music null the passages of real music that correlate with much of the
+        catalog (near-silent stretches with clicks, pulsed passages). Saved with the catalog.
+        A catalog of fewer than two tracks gets no music null.
 
         Each probe is one :meth:`match` without its own track: the coarse search
         (:meth:`candidates` with ``exclude``, whose leave-one-out index is never built) and
