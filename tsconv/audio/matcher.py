@@ -1259,7 +1259,7 @@ class Matcher:
         return added
 
     # -- the music null ----------------------------------------------------------------------
-    def calibrate(self, per_track: int = 16, *, max_probes: int = 256, probe_hours: float | None = 1.0,
+    def calibrate(self, per_track: int = 8, *, max_probes: int = 256, probe_hours: float | None = 1.0,
                   seed: int = 0) -> None:
         """Measure the probabilities unrelated music gets in this catalog (the music null).
 
@@ -1290,14 +1290,15 @@ class Matcher:
 
         Parameters
         ----------
-        per_track : int, default 16
-            Excerpts of each track per duration. A catalog of 16 tracks or more gets
-            ``max_probes``: with fewer probes the null is coarse where ``match``'s level
-            of 0.01 is decided (a share of 1/152 is one probe), and the shares beyond the
-            most extreme probe come from the tail alone (on the one-hour catalogs of
-            ``benchmarks/audio_calibration.py``, 8 per track, 152 probes, reported the true
-            track of 1 s clips in white noise at -15 dB at p <= 0.01 in 30% of cases on
-            catalog B, 16, 256 probes, in 66%; twice the build time).
+        per_track : int, default 8
+            Excerpts of each track per duration. More probes make the null finer where
+            ``match``'s level of 0.01 is decided (one probe in 152 is a share of 0.0066),
+            for more build time, but no truer for music of other soundtracks: on the
+            one-hour catalogs of ``benchmarks/audio_calibration.py`` (19 tracks), 16 per
+            track (256 probes) reported the true track of 1 s clips in white noise at
+            -15 dB at p <= 0.01 in 66% of cases on catalog B instead of 30%, but 3.3% of
+            the clean out-of-catalog 1 s clips of catalog A's third draw instead of 0.7%,
+            for twice the build time (``docs/audio.md``).
         max_probes : int, default 256
             At most this many excerpts per duration: beyond ``max_probes / per_track``
             tracks, the excerpts' tracks are drawn in proportion to their length.
