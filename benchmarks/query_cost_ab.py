@@ -18,6 +18,11 @@ without it, synthetic tracks (``bench_matcher.py``'s) of ``--minutes``.
 Usage::
 
     python benchmarks/query_cost_ab.py BASE [--audio-dir DEST/catalog] [--minutes 60] [--queries 80] [--rounds 2]
+                                            [--step CHECKOUT ...]
+
+``--step`` (repeatable) adds checkouts of commits between the base and this one, each a
+worker matching the same clips in the same rotation: a second table gives every step's
+ratios to the base, which says what each stretch of history did to the cost.
 """
 
 from __future__ import annotations
@@ -120,9 +125,20 @@ def _commit(checkout: str) -> str:
         return "unknown"
 
 
+def _subject(checkout: str) -> str:
+    try:
+        s = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=checkout, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return s if len(s) <= 90 else s[:89] + "..."
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base", nargs="?", help="a checkout of the earlier commit (git worktree add DIR COMMIT)")
+    ap.add_argument("--step", action="append", default=[], metavar="CHECKOUT",
+                    help="a checkout of a commit between BASE and this one, measured in the same run (repeatable)")
     ap.add_argument("--audio-dir", default=None)
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--queries", type=int, default=80)
@@ -136,10 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.base or not (Path(args.base) / "tsconv" / "__init__.py").is_file():
         ap.error(f"base must be a checkout holding tsconv/, got {args.base!r}")
+    for step in args.step:
+        if not (Path(step) / "tsconv" / "__init__.py").is_file():
+            ap.error(f"--step must be a checkout holding tsconv/, got {step!r}")
     if args.queries < 2 or args.rounds < 1:
         ap.error(f"need --queries >= 2 and --rounds >= 1, got {args.queries} and {args.rounds}")
     names, tracks, clips, lengths = _draw(args)
-    sides = {"base": str(Path(args.base).resolve()), "this": str(HERE.parent)}
+    sides = {"base": str(Path(args.base).resolve())} | {f"step{k}": str(Path(d).resolve()) for k, d in enumerate(args.step)}
+    sides["this"] = str(HERE.parent)
+    order = list(sides)
     wall: dict[str, list[float]] = {s: [] for s in sides}
     cpu: dict[str, list[float]] = {s: [] for s in sides}
     kind: list[float] = []
@@ -152,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         hours = {s: float(_read(p)[1]) for s, p in procs.items()}
         for r in range(args.rounds):
             for i in range(2, len(clips)):
-                for s in (("base", "this") if (i + r) % 2 == 0 else ("this", "base")):
+                k = (i + r) % len(order)  # who goes first rotates
+                for s in order[k:] + order[:k]:
                     w, c = (float(v) for v in _ask(procs[s], i))
                     wall[s].append(w)
                     cpu[s].append(c)
@@ -173,18 +195,26 @@ def main(argv: list[str] | None = None) -> int:
         data_out.append(dict(clips=label, n=int(sel.sum()), wall_ratio=float(np.median(rw)), cpu_ratio=float(np.median(rc))))
         print(" | ".join(row), flush=True)
     res = Results("matcher_ab", "Matcher query cost against an earlier commit", f"""
-        The same {args.queries} clips ({args.rounds} rounds) matched by two checkouts, query by query
-        in two worker processes that alternate which goes first: the base, commit {base_commit},
-        and this one. {'Catalog: ' + f'{h * 60:.1f} min of real music (fetch_music.py catalog, drawn as eval_audio.py draws it)' if args.audio_dir else f'Catalog: {h * 60:.1f} min of synthetic tracks'};
+        The same {args.queries} clips ({args.rounds} rounds) matched by {len(sides)} checkouts, query by query
+        in one worker process each, taking turns at going first: the base, commit {base_commit},
+        {'the commits of the steps table, ' if args.step else ''}and this one. {'Catalog: ' + f'{h * 60:.1f} min of real music (fetch_music.py catalog, drawn as eval_audio.py draws it)' if args.audio_dir else f'Catalog: {h * 60:.1f} min of synthetic tracks'};
         ``Matcher(sr=8000, whitening='spectral', storage='float16')``, two threads per query
         (the default); clips of 3 s and 1 s, random gain, clean or in white noise at -5, -10,
         -15 dB. Ratios are this / base, per query, then their median (and geometric mean).
         There is no peer in this section: the comparison is with tsconv itself at the base.""")
-    res.placeholders({args.base: "BASE"} | ({"--audio-dir": "DEST/catalog"} if args.audio_dir else {}))
+    res.placeholders({args.base: "BASE"} | ({"--audio-dir": "DEST/catalog"} if args.audio_dir else {})
+                     | {d: f"STEP{k}" for k, d in enumerate(args.step)})
     res.table(["clips", "queries", "base median wall", "this median wall", "this, s per catalog hour",
                "wall ratio (median)", "wall ratio (geometric mean)", "CPU ratio (median)"], rows)
     res.data("ratios", data_out)
     res.record["base_commit"] = base_commit
+    if args.step:
+        steps = [s for s in order if s != "base"]
+        res.table(["commit", "subject", "wall ratio (median)", "CPU ratio (median)"],
+                  [[_commit(sides[s]), _subject(sides[s]),
+                    f"{np.median(np.array(wall[s]) / np.array(wall['base'])):.3f}",
+                    f"{np.median(np.array(cpu[s]) / np.array(cpu['base'])):.3f}"] for s in steps],
+                  f"Each step against the base {base_commit}, all clips, same queries (this one last)")
     res.save(args.out)
     return 0
 
