@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py)
-from query_cost_ab import _commit  # noqa: E402
+from _results import Results  # noqa: E402  (benchmarks/_results.py)
+from query_cost_ab import _commit, parse_ab  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SR = 8000
@@ -105,14 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--speed-queries", type=int, default=0,
                     help="clips per speed cell (0.99, 0.995, 1.005, 1.01; top-1 with speed_range=0.011); 0: none")
-    ap.add_argument("--worker", nargs=3, metavar=("CHECKOUT", "DATA", "OUT"), help=argparse.SUPPRESS)
-    add_out_option(ap)
-    args = ap.parse_args(argv)
-    if args.worker:
-        _worker(*args.worker)
+    args = parse_ab(ap, argv, _worker, ("CHECKOUT", "DATA", "OUT"))
+    if args is None:
         return 0
-    if not args.base or not (Path(args.base) / "tsconv" / "__init__.py").is_file():
-        ap.error(f"base must be a checkout holding tsconv/, got {args.base!r}")
     if not args.audio_dir or not Path(args.audio_dir).is_dir():
         ap.error(f"--audio-dir must be a folder of music (fetch_music.py DEST/catalog), got {args.audio_dir!r}")
     if args.queries < 1:

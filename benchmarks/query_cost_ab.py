@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,26 @@ def _commit(checkout: str) -> str:
         return "unknown"
 
 
+def check_checkout(ap: argparse.ArgumentParser, name: str, path: str | None) -> None:
+    """``ap.error`` unless ``path`` is a checkout of tsconv (a folder holding tsconv/)."""
+    if not path or not (Path(path) / "tsconv" / "__init__.py").is_file():
+        ap.error(f"{name} must be a checkout holding tsconv/, got {path!r}")
+
+
+def parse_ab(ap: argparse.ArgumentParser, argv: list[str] | None, worker: Callable[..., None],
+             metavar: tuple[str, ...]) -> argparse.Namespace | None:
+    """The arguments of an A/B script (``BASE`` checked, ``--out`` added), or None when this
+    process was started as one of its workers (``--worker``; it has then done its work)."""
+    ap.add_argument("--worker", nargs=len(metavar), metavar=metavar, help=argparse.SUPPRESS)
+    add_out_option(ap)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(*args.worker)
+        return None
+    check_checkout(ap, "base", args.base)
+    return args
+
+
 def _subject(checkout: str) -> str:
     try:
         s = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=checkout, capture_output=True, text=True,
@@ -144,17 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=80)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--worker", nargs=2, metavar=("CHECKOUT", "DATA"), help=argparse.SUPPRESS)
-    add_out_option(ap)
-    args = ap.parse_args(argv)
-    if args.worker:
-        _worker(*args.worker)
+    args = parse_ab(ap, argv, _worker, ("CHECKOUT", "DATA"))
+    if args is None:
         return 0
-    if not args.base or not (Path(args.base) / "tsconv" / "__init__.py").is_file():
-        ap.error(f"base must be a checkout holding tsconv/, got {args.base!r}")
     for step in args.step:
-        if not (Path(step) / "tsconv" / "__init__.py").is_file():
-            ap.error(f"--step must be a checkout holding tsconv/, got {step!r}")
+        check_checkout(ap, "--step", step)
     if args.queries < 2 or args.rounds < 1:
         ap.error(f"need --queries >= 2 and --rounds >= 1, got {args.queries} and {args.rounds}")
     names, tracks, clips, lengths = _draw(args)
