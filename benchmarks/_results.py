@@ -39,17 +39,22 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def git(cwd: str | Path, *args: str) -> str | None:
+    """``git args`` run in ``cwd``: its output, stripped; None when git or the checkout is missing."""
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def _commit() -> str:
     """The commit of the checkout whose tsconv this run imported (``+changes``: edited)."""
     tree = Path(_tsconv_path()).parent if _tsconv_path() != "unknown" else REPO
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=tree, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "tsconv"], cwd=tree,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + ("+changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
+    head = git(tree, "rev-parse", "--short=10", "HEAD")
+    dirty = git(tree, "status", "--porcelain", "--untracked-files=no", "tsconv")
+    if head is None or dirty is None:
         return "unknown"
+    return head + ("+changes" if dirty else "")
 
 
 # options that say where a run writes its files, not how it was measured

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py)
+from _results import Results, add_out_option, git  # noqa: E402  (benchmarks/_results.py)
 
 HERE = Path(__file__).resolve().parent
 SR = 8000
@@ -119,11 +119,7 @@ def _ask(p: subprocess.Popen[str], i: int | None) -> list[str]:
 
 
 def _commit(checkout: str) -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=checkout, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+    return git(checkout, "rev-parse", "--short=10", "HEAD") or "unknown"
 
 
 def check_checkout(ap: argparse.ArgumentParser, name: str, path: str | None) -> None:
@@ -147,11 +143,7 @@ def parse_ab(ap: argparse.ArgumentParser, argv: list[str] | None, worker: Callab
 
 
 def _subject(checkout: str) -> str:
-    try:
-        s = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=checkout, capture_output=True, text=True,
-                           check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
+    s = git(checkout, "log", "-1", "--format=%s") or ""
     return s if len(s) <= 90 else s[:89] + "..."
 
 
