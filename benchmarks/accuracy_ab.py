@@ -7,10 +7,11 @@ by two checkouts (``BASE``, e.g. ``git worktree add /tmp/base 54ae9c1``, and thi
 in a worker process that builds the same catalog (``Matcher(sr=8000, whitening='spectral',
 storage='float16')``). Because both answer the same clips, a change in a cell is a change of
 answers, not of draws. Reported per cell: top-1 (the right track) and the right offset
-(within +-1 sample) of both, and the clips whose offset one side got and the other put at
-another place of the right track, with the correlation of the two places' clean excerpts:
-music repeats itself (loops, refrains), and a clip in noise cannot tell two near-identical
-passages apart. Totals: clips gained and lost, and a sign test of the two.
+(within +-1 sample) of both, the right passage (within +-1 sample or at a place whose clean
+excerpt correlates at least 0.9 with the true one's), and the clips whose offset one side got
+and the other put at another place of the right track, with the correlation of the two
+places' clean excerpts: music repeats itself (loops, refrains), and a clip in noise cannot
+tell two near-identical passages apart. Totals: clips gained and lost, and a sign test of the two.
 
 Usage::
 
@@ -135,6 +136,17 @@ def main(argv: list[str] | None = None) -> int:
     off_err = {s: np.array([a[1] - t[2] if a[0] == t[1] else np.nan for a, t in zip(answers[s], truth)]) for s in sides}
     place_ok = {s: track_ok[s] & (np.abs(np.nan_to_num(off_err[s], nan=np.inf)) <= 1.0) for s in sides}
     cell = np.array([t[0] for t in truth])
+    normal = np.array([cells[t[0]][4] == 1.0 for t in truth])
+
+    def passage(side: str) -> np.ndarray:
+        """The clips ``side`` placed within +-1 sample or at a near-copy of the true place."""
+        ok = place_ok[side].copy()
+        for i in np.flatnonzero(normal & track_ok[side] & ~place_ok[side]):
+            ci, k, off = truth[i]
+            ok[i] = _corr(tracks[k], off, int(round(off + off_err[side][i])), int(cells[ci][0] * SR)) >= NEAR
+        return ok
+
+    passage_ok = {s: passage(s) for s in sides}
 
     def moved(frm: str, to: str, sel: np.ndarray) -> tuple[int, list[float]]:
         """Clips ``frm`` placed right and ``to`` placed elsewhere in the right track: count, and correlations."""
@@ -153,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         near = sum(c >= NEAR for c in c_lost + c_gain)
         if speed != 1.0:  # the offset of a clip played at another speed is not the question here
             rows.append([f"{seconds:g} s at speed {speed:g}", color, "", "yes" if eq else "no",
-                         int(track_ok["base"][sel].sum()), int(track_ok["this"][sel].sum()), "", "", "", ""])
+                         int(track_ok["base"][sel].sum()), int(track_ok["this"][sel].sum()), "", "", "", "", "", ""])
             data_out.append(dict(seconds=seconds, speed=speed, n=int(sel.sum()),
                                  top1=[int(track_ok[s][sel].sum()) for s in sides]))
             print(" | ".join(str(v) for v in rows[-1]), flush=True)
@@ -161,14 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         rows.append([f"{seconds:g} s", color, f"{snr:g} dB", "yes" if eq else "no",
                      int(track_ok["base"][sel].sum()), int(track_ok["this"][sel].sum()),
                      int(place_ok["base"][sel].sum()), int(place_ok["this"][sel].sum()),
+                     int(passage_ok["base"][sel].sum()), int(passage_ok["this"][sel].sum()),
                      f"{n_lost} / {n_gain}", f"{near} of {n_lost + n_gain}"])
         data_out.append(dict(seconds=seconds, noise=color, snr=snr, eq=eq, n=int(sel.sum()),
                              top1=[int(track_ok[s][sel].sum()) for s in sides],
-                             offset=[int(place_ok[s][sel].sum()) for s in sides], moved=[n_lost, n_gain]))
+                             offset=[int(place_ok[s][sel].sum()) for s in sides],
+                             passage=[int(passage_ok[s][sel].sum()) for s in sides], moved=[n_lost, n_gain]))
         print(" | ".join(str(v) for v in rows[-1]), flush=True)
     totals = []
-    normal = np.array([cells[t[0]][4] == 1.0 for t in truth])
-    for label, ok, sel in (("top-1", track_ok, np.ones(len(truth), bool)), ("offset within +-1 sample", place_ok, normal)):
+    for label, ok, sel in (("top-1", track_ok, np.ones(len(truth), bool)), ("offset within +-1 sample", place_ok, normal),
+                           (f"the right passage (+-1 sample or a near-copy, >= {NEAR})", passage_ok, normal)):
         ok = {s: v[sel] for s, v in ok.items()}
         gained = int(np.sum(ok["this"] & ~ok["base"]))
         lost = int(np.sum(ok["base"] & ~ok["this"]))
@@ -185,11 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         the clips one side placed within +-1 sample and the other at another place of the right track
         (base right and this one elsewhere / the reverse); of those, how many went to a place whose clean
         excerpt correlates at least {NEAR} with the true one: a repeat of the passage in the music, which
-        a clip in noise cannot tell from the true place. There is no peer in this section: the
+        a clip in noise cannot tell from the true place. "Passage" counts the clips placed within +-1 sample
+        or at such a near-copy (the same passage of the music). There is no peer in this section: the
         comparison is with tsconv itself at the base.""")
     res.placeholders({args.base: "BASE", "--audio-dir": "DEST/catalog"})
     res.table(["clip", "noise", "SNR", "EQ", "top-1 base", "top-1 this", "offset base", "offset this",
-               "moved (lost / gained)", "moved to a near-copy"], rows,
+               "passage base", "passage this", "moved (lost / gained)", "moved to a near-copy"], rows,
               f"Clips per cell: {args.queries}" + (f" ({args.speed_queries} per speed cell)" if args.speed_queries else ""))
     res.table(["", "clips", "base", "this", "gained", "lost", "sign test p"], totals, "All cells")
     res.data("cells", data_out)
