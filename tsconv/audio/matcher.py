@@ -2592,12 +2592,12 @@ class Matcher:
         y = self._query(samples, sr)
         if not self._tracks or float(np.ptp(y)) == 0.0:
             return [], y.size
-        matches = self._speed_search(y, speed_range, _SPEED_DECIMATE)
-        if max((mt.score for mt in matches), default=0.0) < _SPEED_WIDER_BELOW:
+        matches = self._speed_search(y, speed_range, _SPEED_DECIMATE)  # best first
+        if (matches[0].score if matches else 0.0) < _SPEED_WIDER_BELOW:
             # a weak answer: search again in twice the band, keep the better, and count the
             # two searches in the probability (Bonferroni)
             wider = self._speed_search(y, speed_range, _SPEED_DECIMATE // 2)
-            if max((mt.score for mt in wider), default=0.0) > max((mt.score for mt in matches), default=0.0):
+            if wider and (not matches or wider[0].score > matches[0].score):
                 matches = wider
             matches = [dataclasses.replace(mt, false_alarm_probability=min(1.0, 2.0 * mt.false_alarm_probability))
                        for mt in matches]
@@ -2605,7 +2605,8 @@ class Matcher:
 
     def _speed_search(self, y: NDArray[np.float64], speed_range: float, decimate: int) -> list[Match]:
         """The speed search of the clip ``y`` (at the working rate) with the grid in the lowest
-        ``1 / decimate`` of the band: the grid pass, then the refinement of its best places."""
+        ``1 / decimate`` of the band: the grid pass, then the refinement of its best places.
+        The matches are sorted by exact score, best first."""
         L = self._needle_len
         freqs = np.arange(_NFFT // 2 + 1) / _NFFT
         # speed search: a stretch of the clip at a grid of speeds, in the lowest band
