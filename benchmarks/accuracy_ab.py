@@ -138,24 +138,22 @@ def main(argv: list[str] | None = None) -> int:
     cell = np.array([t[0] for t in truth])
     normal = np.array([cells[t[0]][4] == 1.0 for t in truth])
 
-    def passage(side: str) -> np.ndarray:
-        """The clips ``side`` placed within +-1 sample or at a near-copy of the true place."""
-        ok = place_ok[side].copy()
+    def place_corr(side: str) -> np.ndarray:
+        """Per clip that ``side`` placed elsewhere in the right track: the correlation of the clean
+        excerpts at its place and at the true one (nan for the other clips)."""
+        out = np.full(len(truth), np.nan)
         for i in np.flatnonzero(normal & track_ok[side] & ~place_ok[side]):
             ci, k, off = truth[i]
-            ok[i] = _corr(tracks[k], off, int(round(off + off_err[side][i])), int(cells[ci][0] * SR)) >= NEAR
-        return ok
+            out[i] = _corr(tracks[k], off, int(round(off + off_err[side][i])), int(cells[ci][0] * SR))
+        return out
 
-    passage_ok = {s: passage(s) for s in sides}
+    corr = {s: place_corr(s) for s in sides}
+    passage_ok = {s: place_ok[s] | (np.nan_to_num(corr[s], nan=-1.0) >= NEAR) for s in sides}
 
     def moved(frm: str, to: str, sel: np.ndarray) -> tuple[int, list[float]]:
         """Clips ``frm`` placed right and ``to`` placed elsewhere in the right track: count, and correlations."""
         idx = np.flatnonzero(sel & place_ok[frm] & track_ok[to] & ~place_ok[to])
-        cs = []
-        for i in idx:
-            ci, k, off = truth[i]
-            cs.append(_corr(tracks[k], off, int(round(off + off_err[to][i])), int(cells[ci][0] * SR)))
-        return idx.size, cs
+        return idx.size, [float(corr[to][i]) for i in idx]
 
     rows, data_out = [], []
     for ci, (seconds, color, snr, eq, speed) in enumerate(cells):
