@@ -116,14 +116,6 @@ _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher
 # 1 s 76 / 93%
 _EVIDENCE = 0.3
 _EVIDENCE_Q = 0.15
-# the floor's price is paid back where it can be seen: a reported match whose exact score is
-# below _CLIP_PLACE_BELOW (a weak answer, the clip's bands mostly noise) is placed again by
-# the clip's own filter (P_f = P_y, no floor; Matcher._clip_place) at its track's
-# _CLIP_PLACES best places, each within +-_WIDE; the place moves when that filter scores
-# higher than the floored one did (a clip that lost a band scores lower without the floor,
-# and keeps its place). MEASURED
-_CLIP_PLACE_BELOW = 0.2
-_CLIP_PLACES = 3
 _FIT_EXCLUDE = 2**15  # lags around the best chunk left out of the null fit (4 s at 8 kHz)
 # fewer chunk maxima than this (a catalog under about a minute) and the null fit is topped
 # up with surrogate clips (Matcher._surrogate_null); at most _MAX_SURROGATES of them
@@ -235,8 +227,7 @@ class Match:
         of its own power spectrum with the track seen through the same filter, floored in
         the bands the clip has lost, and scaled down where the stored track is near silent
         (see ``docs/audio.md``; 1 = identical up to gain; about ``N(0, 1/overlap)`` when
-        the clip is unrelated noise). A weak match that :meth:`Matcher.match` placed by
-        the clip's own filter (no floor) has that filter's score, which was higher.
+        the clip is unrelated noise).
     false_alarm_probability : float
         Probability that a clip unrelated to the catalog produces, somewhere in the
         catalog, search evidence as strong as the strongest found in this track
@@ -1910,7 +1901,7 @@ class Matcher:
                           float(scan.z_neg), spacing, int(y.size), tuple(found), music_null=music_null, sr=self.sr,
                           lags=lags)
 
-    def score(self, samples: ArrayLike, sr: int, candidates: Candidates, *, floor: bool = True) -> list[Match | None]:
+    def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:
         """Stage 2 of :meth:`match`: exact scores of given candidates of the same clip.
 
         Each candidate is re-scored at the full rate by the exact Pearson correlation of the
@@ -1926,12 +1917,6 @@ class Matcher:
         candidates : Candidates
             Fitted candidates (:meth:`Candidates.fitted`, then ``top``/``above``/``take``),
             on tracks of this matcher.
-        floor : bool, default True
-            False: the track is seen through the clip's own filter alone, without the floor
-            in the bands the clip lacks (:attr:`Match.score`): the matched filter of a clip
-            that kept every band, with which :meth:`match` places its weak matches. The
-            probabilities are then those of the search evidence alone (the exact score's
-            null was calibrated with the floor).
 
         Returns
         -------
@@ -1968,14 +1953,11 @@ class Matcher:
             raise ValueError(
                 f"candidates are of a clip of {candidates.clip_samples} samples at {self.sr} Hz, got one of {y.size}"
             )
-        if not isinstance(floor, bool):
-            raise TypeError(f"floor must be True or False, got {floor!r}")
-        return self._to_matches(candidates, self._exact(y, candidates, floor), floor)
+        return self._to_matches(candidates, self._exact(y, candidates))
 
-    def _to_matches(self, candidates: Candidates, exact: list[tuple[float, float, int, Callable[[], float]] | None],
-                    floor: bool = True) -> list[Match | None]:
-        """The matches of candidates from their exact scores (:meth:`_exact`), with
-        probabilities (``floor=False``: the search's alone)."""
+    def _to_matches(self, candidates: Candidates, exact: list[tuple[float, float, int, Callable[[], float]] | None]
+                    ) -> list[Match | None]:
+        """The matches of candidates from their exact scores (:meth:`_exact`), with probabilities."""
         out: list[Match | None] = []
         for i, ex in enumerate(exact):
             if ex is None:
@@ -1983,34 +1965,28 @@ class Matcher:
                 continue
             score, lag, overlap, length = ex
             z = float(candidates.z[i])
-            if floor:
-                # the effective length is at most the overlap, and the exact score's term of
-                # the union grows as it shrinks: when the overlap's term does not bind, the
-                # effective length's does not either (the same probability without the
-                # length's FFT, the common case)
-                a, b = candidates._terms(z, score, float(overlap), music=True)
-                if b < min(1.0, a):
-                    a, b = candidates._terms(z, score, length(), music=True)
-                p = floor_p(min(1.0, a, b))
-            else:  # the exact score's null was calibrated with the floor
-                p = candidates.p(z)
+            # the effective length is at most the overlap, and the exact score's term of the
+            # union grows as it shrinks: when the overlap's term does not bind, the effective
+            # length's does not either (the same probability without the length's FFT, the
+            # common case)
+            a, b = candidates._terms(z, score, float(overlap), music=True)
+            if b < min(1.0, a):
+                a, b = candidates._terms(z, score, length(), music=True)
             name = candidates.tracks[int(candidates.track[i])]
-            out.append(Match(name, float(lag / self.sr), float(lag), float(score), p, 1.0))
+            out.append(Match(name, float(lag / self.sr), float(lag), float(score), floor_p(min(1.0, a, b)), 1.0))
         return out
 
-    def _exact(self, y: NDArray[np.float64], candidates: Candidates, floor: bool = True
+    def _exact(self, y: NDArray[np.float64], candidates: Candidates
                ) -> list[tuple[float, float, int, Callable[[], float]] | None]:
         """``(score, lag, overlap, effective length)`` of each candidate (:meth:`_refine`; the
-        clip ``y`` at the working rate, the candidates on this matcher's tracks; ``floor``:
-        the view's filter), None where the clip would overlap the track by less than half
-        the shorter of the two."""
+        clip ``y`` at the working rate, the candidates on this matcher's tracks), None where
+        the clip would overlap the track by less than half the shorter of the two."""
         out: list[tuple[float, float, int, Callable[[], float]] | None] = []
         q = None  # the whitened clip, the same for every track
         tis = [self._names[candidates.tracks[int(g)]] for g in candidates.track]
         self._clip_levels(y, [self._tracks[ti] for ti in tis])  # one call for every track's level
         for i, ti in enumerate(tis):
-            score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE,
-                                                          floor=floor)
+            score, lag, overlap, q, length = self._refine(y, ti, int(candidates.lag[i]), _DECIMATE + 2, q, wide=_WIDE)
             out.append(None if overlap < self._min_overlap(y.size, self._tracks[ti]) else (score, lag, overlap, length))
         return out
 
@@ -2327,20 +2303,18 @@ class Matcher:
             grid.flags.writeable = False
         return grid
 
-    def _clip_filter(self, y: NDArray[np.float64], t: _Track, nfft: int, floor: bool = True) -> NDArray[np.complex128]:
+    def _clip_filter(self, y: NDArray[np.float64], t: _Track, nfft: int) -> NDArray[np.complex128]:
         """``C sqrt(max(P_y, g / |C|^2))`` on an ``nfft``-point grid, the divisor of
-        :meth:`_track_view` (``floor=False``: ``C sqrt(P_y)``, the clip's own filter); kept
-        with the clip's spectrum for the query's other places on the same track. Read-only."""
+        :meth:`_track_view`; kept with the clip's spectrum for the query's other places on
+        the same track. Read-only."""
         self._clip_psd(y, None)
-        kept: dict[tuple[int, int, bool], tuple[_Track, NDArray[np.complex128]]] = self._local.psd[4]
-        hit = kept.get((id(t), nfft, floor))
+        kept: dict[tuple[int, int], tuple[_Track, NDArray[np.complex128]]] = self._local.psd[4]
+        hit = kept.get((id(t), nfft))
         if hit is None or hit[0] is not t:
-            p = self._clip_psd(y, nfft)
-            if floor:
-                p = np.maximum(p, _EVIDENCE * self._clip_levels(y, [t])[0] / self._response_power(t, nfft))
-            f = self._response(t, nfft) * np.sqrt(p)
+            g = self._clip_levels(y, [t])[0]
+            f = self._response(t, nfft) * np.sqrt(np.maximum(self._clip_psd(y, nfft), _EVIDENCE * g / self._response_power(t, nfft)))
             f.flags.writeable = False
-            hit = kept[(id(t), nfft, floor)] = (t, f)
+            hit = kept[(id(t), nfft)] = (t, f)
         return hit[1]
 
     def _clip_levels(self, y: NDArray[np.float64], tracks: Sequence[_Track]) -> list[Any]:
@@ -2407,8 +2381,7 @@ class Matcher:
                     self._resp_cache.pop(next(iter(self._resp_cache)))
         return hit
 
-    def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0, floor: bool = True
-                    ) -> NDArray[np.float64]:
+    def _track_view(self, t: _Track, y: NDArray[np.float64], lo: int, hi: int, band: float = 1.0) -> NDArray[np.float64]:
         """``v``: the track's samples ``lo .. hi - 1`` as the clip's filter sees them.
 
         The stored (whitened, levelled) track is filtered by ``1 / (C sqrt(P_f))``: its
@@ -2416,9 +2389,8 @@ class Matcher:
         floored at the clip's level on the track's spectrum, ``P_f = max(P_y, g / |C|^2)``
         (``g``: :meth:`_evidence_level`), so that ``<u, v>`` is the matched filter's
         ``sum_f Y conj(S) / sqrt(P_y P_f)`` and ``|v|^2`` its variance when the clip is
-        unrelated (``floor=False``: ``P_f = P_y``, the clip's own filter, :meth:`_clip_place`).
-        Samples outside the track are zero; ``_VIEW_PAD`` samples of context on each side
-        absorb the filter's spread.
+        unrelated. Samples outside the track are
+        zero; ``_VIEW_PAD`` samples of context on each side absorb the filter's spread.
         """
         a, b = lo - _VIEW_PAD, hi + _VIEW_PAD
         seg = np.zeros(b - a)
@@ -2428,7 +2400,7 @@ class Matcher:
         nfft = scipy.fft.next_fast_len(seg.size, real=True)
         spec = scipy.fft.rfft(seg, nfft)
         # the track's filter: 1 / (C sqrt(max(P_y, g P_t))), P_t = 1 / |C|^2 (see _track_floor)
-        spec /= self._clip_filter(y, t, nfft, floor)
+        spec /= self._clip_filter(y, t, nfft)
         spec[: self._low_bins(nfft)] = 0.0
         if band < 1.0:
             spec[int(band * spec.size) :] = 0.0
@@ -2490,7 +2462,7 @@ class Matcher:
         return _window_sums(w, m, nonnegative=True)
 
     def _refine(self, y: NDArray[np.float64], ti: int, lag0: int, radius: int, q: NDArray[np.float64] | None = None,
-                band: float = 1.0, wide: int = 0, view: NDArray[np.float64] | None = None, floor: bool = True
+                band: float = 1.0, wide: int = 0, view: NDArray[np.float64] | None = None
                 ) -> tuple[float, float, int, NDArray[np.float64], Callable[[], float]]:
         """Exact scores around ``lag0``; returns (score, refined lag, overlap, whitened clip,
         a function computing the effective length of the score at the best integer lag,
@@ -2502,8 +2474,7 @@ class Matcher:
         within ``+-wide`` of ``lag0`` is found first and the refinement centred there: the
         search's coarse statistic can prefer a neighbouring cycle of near-periodic music
         (see ``_WIDE``). ``view``: the track's view from ``lag0 - max(radius, wide)`` on, if
-        already computed (at least ``2 * max(radius, wide) + len(q)`` samples). ``floor``: the
-        view's filter (:meth:`_track_view`).
+        already computed (at least ``2 * max(radius, wide) + len(q)`` samples).
         """
         t = self._tracks[ti]
         if q is None:
@@ -2512,7 +2483,7 @@ class Matcher:
         reach = max(radius, wide)
         lo = lag0 - reach
         if view is None:
-            view = self._track_view(t, y, lo, lag0 + reach + m, band, floor)
+            view = self._track_view(t, y, lo, lag0 + reach + m, band)
         lags, scores, overlaps = self._scores(q, t, view, lo, 2 * reach + 1)
         c = reach
         if wide > radius:
@@ -2607,10 +2578,8 @@ class Matcher:
         return scipy.ndimage.map_coordinates(y, [pos], order=order, mode="nearest")
 
     def _run(self, samples: ArrayLike, sr: Any, n_candidates: int, threshold_p: float | None,
-             speed_range: float | None) -> tuple[list[Match], int, list[tuple[Candidates, int] | None]]:
-        """The matches of a clip before the per-track merge, the clip's length at the working
-        rate, and the candidates each match was scored from (the part of the search's
-        candidates given to :meth:`score`, and its index there; None after a speed search).
+             speed_range: float | None) -> tuple[list[Match], int]:
+        """The matches of a clip before the per-track merge, and the clip's length at the working rate.
 
         Without a speed search this is the two public stages (:meth:`candidates`, then
         :meth:`score`), whichever class implements them. The probabilities are final (the
@@ -2620,17 +2589,15 @@ class Matcher:
         if speed_range == 0.0:
             found = self.candidates(samples, sr).fitted()
             if not len(found) or (found.inverted and self._inverted_exact(samples, sr, found)):
-                return [], found.clip_samples, []
-            parts = self._verify(found, n_candidates, lambda c: self.score(samples, sr, c), lambda mt: mt.score)
+                return [], found.clip_samples
+            out = self._verified(samples, sr, found, n_candidates)
             if threshold_p is not None:  # and every place whose search evidence alone passes
-                above = found.above(threshold_p)
-                parts.append((above, self.score(samples, sr, above)))
-            pairs = [(mt, (part, i)) for part, scored in parts for i, mt in enumerate(scored) if mt is not None]
-            return [mt for mt, _ in pairs], found.clip_samples, [row for _, row in pairs]
+                out += [mt for mt in self.score(samples, sr, found.above(threshold_p)) if mt is not None]
+            return out, found.clip_samples
         self._ensure_index()
         y = self._query(samples, sr)
         if not self._tracks or float(np.ptp(y)) == 0.0:
-            return [], y.size, []
+            return [], y.size
         matches = self._speed_search(y, speed_range, _SPEED_DECIMATE)  # best first
         if (matches[0].score if matches else 0.0) < _SPEED_WIDER_BELOW:
             # a weak answer: search again in twice the band, keep the better, and count the
@@ -2640,7 +2607,7 @@ class Matcher:
                 matches = wider
             matches = [dataclasses.replace(mt, false_alarm_probability=min(1.0, 2.0 * mt.false_alarm_probability))
                        for mt in matches]
-        return matches, y.size, [None] * len(matches)
+        return matches, y.size
 
     def _speed_search(self, y: NDArray[np.float64], speed_range: float, decimate: int) -> list[Match]:
         """The speed search of the clip ``y`` (at the working rate) with the grid in the lowest
@@ -2698,6 +2665,12 @@ class Matcher:
         if matches:  # the winner by exact score carries the best search probability
             matches[0] = dataclasses.replace(matches[0], false_alarm_probability=p_best)
         return matches
+
+    def _verified(self, samples: ArrayLike, sr: Any, found: Candidates, n_candidates: int) -> list[Match]:
+        """The matches of the candidates :meth:`_verify` picks, scored by :meth:`score` (a
+        :class:`tsconv.dask.ShardedMatcher` scores on its shards)."""
+        parts = self._verify(found, n_candidates, lambda c: self.score(samples, sr, c), lambda mt: mt.score)
+        return [mt for _, scored in parts for mt in scored if mt is not None]
 
     def _verify(self, found: Candidates, n_candidates: int, score_of: Callable[[Candidates], list[Any]],
                 value: Callable[[Any], float]) -> list[tuple[Candidates, list[Any]]]:
@@ -2872,11 +2845,7 @@ class Matcher:
         Without a speed search this is the two public stages: :meth:`candidates`, fitted
         (:meth:`Candidates.fitted`), the best ``max(2 top_k + 2, 10)`` places
         (:meth:`Candidates.top`) scored by :meth:`score`, then one match per track (its
-        best score, with the track's smallest false-alarm probability). A reported match
-        scoring below 0.2 is then placed again by the clip's own filter, without the floor
-        in the bands the clip lacks: at its track's three best places, each within 1024
-        samples, the match moves where that filter scores higher than the floored one did
-        (``docs/audio.md``, *Bands the clip has lost*).
+        best score, with the track's smallest false-alarm probability).
 
         Raises
         ------
@@ -2887,7 +2856,7 @@ class Matcher:
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
         if not isinstance(check_rate, bool):
             raise TypeError(f"check_rate must be True or False, got {check_rate!r}")
-        matches, n, rows = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
+        matches, n = self._run(samples, sr, max(2 * top_k + 2, 10), None, speed_range)
         # one match per track: its best-scoring place, with the track's strongest search
         # evidence as its probability; reported when that passes, best score first
         p_track: dict[str, float] = {}
@@ -2898,41 +2867,9 @@ class Matcher:
             for mt in self._dedupe(matches, 1.0, per_track=True)
         ]
         reported = [mt for mt in best if mt.false_alarm_probability <= max_false_alarm][:top_k]
-        reported = self._placed(samples, sr, reported, matches, rows)
         if check_rate and (not reported or (reported[0].score < _WEAK_SCORE and reported[0].speed == 1.0)):
             return self._rate_check(samples, int(sr), top_k, max_false_alarm, reported)
         return reported
-
-    def _placed(self, samples: ArrayLike, sr: Any, reported: list[Match], matches: list[Match],
-                rows: list[tuple[Candidates, int] | None]) -> list[Match]:
-        """``reported`` (one match per track, :meth:`match`) with every weak match (exact score
-        below ``_CLIP_PLACE_BELOW``) placed again by the clip's own filter; best score first.
-
-        The floored filter (:meth:`_track_view`) weights a band the passage holds less of
-        than its track's long-term spectrum below the clip's own weight. A weak clip's
-        evidence can sit there, and a near-copy of the passage elsewhere in the track (a
-        repeat, the next cycle of a pulse) then scores as high as the true place. The
-        ``_CLIP_PLACES`` best places of the match's track (``matches``, their candidates
-        ``rows``: the part of the search's candidates each was scored from, and its index
-        there) are scored again by :meth:`score` with ``floor=False``; when the best of
-        these scores is higher than the match's floored one, the match moves there, with
-        that score and its track's probability. A clip that has lost a band scores lower
-        without the floor and keeps its place.
-        """
-        out = []
-        for mt in reported:
-            mine = sorted(((o, row) for o, row in zip(matches, rows) if o.track == mt.track and row is not None),
-                          key=lambda pair: _RANK_KEY(pair[0]))[:_CLIP_PLACES]
-            if mt.score < _CLIP_PLACE_BELOW and mine:
-                part = mine[0][1][0]  # (a track's places are in one part: see _verify)
-                idx = [row[1] for _, row in mine if row[0] is part]
-                own = [o for o in self.score(samples, sr, part.take(idx), floor=False)
-                       if o is not None]
-                top = max(own, key=lambda o: o.score, default=None)
-                if top is not None and top.score > mt.score:
-                    mt = dataclasses.replace(mt, offset=top.offset, offset_samples=top.offset_samples, score=top.score)
-            out.append(mt)
-        return sorted(out, key=_RANK_KEY)
 
     def _rate_check(self, samples: ArrayLike, sr: int, top_k: int, max_false_alarm: float,
                     weak: list[Match]) -> list[Match]:
@@ -2967,7 +2904,7 @@ class Matcher:
         track order, then offset.
         """
         max_false_alarm = self._check_probability(max_false_alarm, "max_false_alarm")
-        matches, n, _ = self._run(samples, sr, 10, max_false_alarm, 0.0)
+        matches, n = self._run(samples, sr, 10, max_false_alarm, 0.0)
         good = [mt for mt in matches if mt.false_alarm_probability <= max_false_alarm]
         good = self._dedupe(good, 0.5 * n, per_track=False)
         rank = {name: i for i, name in enumerate(self.tracks)}  # catalog order (a sharded catalog's too)
@@ -2991,5 +2928,5 @@ class Matcher:
 
     def scores(self, samples: ArrayLike, sr: int) -> Iterable[tuple[str, float]]:  # pragma: no cover - debugging aid
         """(track, best exact score) for every track."""
-        matches, _, _ = self._run(samples, sr, 10**6, None, 0.0)
+        matches, _ = self._run(samples, sr, 10**6, None, 0.0)
         return [(mt.track, mt.score) for mt in self._dedupe(matches, 1.0, per_track=True)]

@@ -77,8 +77,8 @@ def _candidates_on(shard: Matcher, samples: Any, sr: int, catalog_lags: int, sur
     return shard.candidates(samples, sr, catalog_lags=catalog_lags, surrogates=surrogates, exclude=mine)
 
 
-def _score_on(shard: Matcher, samples: Any, sr: int, picked: Candidates, floor: bool = True) -> list[Match | None]:
-    return shard.score(samples, sr, picked, floor=floor)
+def _score_on(shard: Matcher, samples: Any, sr: int, picked: Candidates) -> list[Match | None]:
+    return shard.score(samples, sr, picked)
 
 
 def _trace_on(shard: Matcher, samples: Any, sr: int, track: str) -> NDArray[np.float64]:
@@ -399,7 +399,7 @@ class ShardedMatcher(Matcher):
                 return dataclasses.replace(found, music_null=self._catalog_null) if whole else found
             k = 8 if k == 0 else 2 * k  # a small catalog: more copies of the clip for its null fit
 
-    def score(self, samples: ArrayLike, sr: int, candidates: Candidates, *, floor: bool = True) -> list[Match | None]:
+    def score(self, samples: ArrayLike, sr: int, candidates: Candidates) -> list[Match | None]:
         """Stage 2 on the shards holding the candidates (:meth:`tsconv.audio.Matcher.score`)."""
         if not isinstance(candidates, Candidates):
             raise TypeError(f"candidates must be a tsconv.audio.Candidates, got {type(candidates).__name__}")
@@ -412,7 +412,7 @@ class ShardedMatcher(Matcher):
         for s in sorted(set(owner.tolist())):
             sel = np.flatnonzero(owner == s)
             # the surrogate maxima served the fit on the client: the shards need the null only
-            work.append((s, (samples, sr, dataclasses.replace(candidates.take(sel), surrogates=()), floor)))
+            work.append((s, (samples, sr, dataclasses.replace(candidates.take(sel), surrogates=()))))
             slots.append(sel)
         out: list[Match | None] = [None] * len(candidates)
         for sel, part in zip(slots, self._map(_score_on, work)):
