@@ -85,14 +85,12 @@ def statsmodels_spec(results: Any) -> dict[str, Any]:
         model = inner.model
         if model.seasonal or model.exog is not None or model.deterministic is not None:
             raise ValueError("from_statsmodels supports AutoReg without seasonal dummies, exog or custom deterministic terms")
-        names = list(model.exog_names)
         params = np.asarray(inner.params, dtype=float)
         trend = model.trend
         k_ar_trend = {"n": 0, "c": 1, "t": 1, "ct": 2}.get(trend)
         if k_ar_trend is None:
             raise ValueError(f"AutoReg trend {trend!r} is not supported (use 'n', 'c', 't' or 'ct')")
         lags = list(model.ar_lags) if model.ar_lags is not None else []
-        del names
         return dict(
             order=(lags if _holes(lags) else len(lags), 0, 0),
             ar=params[k_ar_trend:], trend=trend, trend_params=params[:k_ar_trend],

@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._fftcore import convolve_full, low_band_spectrum
 from tsconv._persist import NpyMember
 from tsconv._peaks import frame_peaks
-from tsconv._validation import as_float_array, as_int, check_option
+from tsconv._validation import as_int, check_option
 from tsconv._welch import welch_psd
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p, neighbour_places, probe_tracks
 from tsconv.audio._search import BlockIndex

@@ -95,7 +95,7 @@ def _kernel_same(op: Kernel, x: da.Array, method: Method, nan_policy: NanPolicy)
 
 def _kernel(op: Kernel, x: da.Array, mode: Mode, method: Method, nan_policy: NanPolicy) -> da.Array:
     n = x.shape[-1]
-    m, o = len(op), op.origin
+    m = len(op)
     if nan_policy == "omit":
         total, scale = float(op.coef.sum()), float(np.abs(op.coef).sum())
         if total == 0.0 or abs(total) <= 1e-12 * scale:
