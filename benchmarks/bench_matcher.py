@@ -8,9 +8,15 @@ cross-correlation of the clip with every track by ``scipy.signal.correlate(metho
 (no whitening, no normalization, no peak statistics): the plain way to try every lag of every
 track at the full rate, where the matcher's first pass searches a decimated band. The build time per hour is reported too.
 
+Then the search's floor on the ``--floor-hours`` catalog, one core (``Matcher(workers=1)``,
+CPU time): a whole query (median), against the arithmetic every query must do at least once,
+the block products and inverse FFTs of one pass over the catalog's kept block spectra (the
+index's own ``correlate_batches``, its output not read), the inverse FFTs alone on the same
+shapes, and one read of the kept spectra (the memory bandwidth they stream at).
+
 Usage::
 
-    python benchmarks/bench_matcher.py [--hours 0.25,0.5,1,2] [--queries 7]
+    python benchmarks/bench_matcher.py [--hours 0.25,0.5,1,2] [--queries 7] [--floor-hours 1]
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ import sys
 import time
 
 import numpy as np
+import scipy.fft
 import scipy.signal
 
 from tsconv.audio import Matcher
+from tsconv.audio import matcher as matcher_mod
 from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 SR = 8000
@@ -38,10 +46,68 @@ def make_track(seed: int) -> np.ndarray:
     return (x * env / np.max(np.abs(x * env)) * 0.9).astype(np.float32)
 
 
+def _cpu(f, repeats: int = 5) -> float:
+    """Median CPU seconds of ``f()`` (this process, one thread doing the work)."""
+    out = []
+    for _ in range(repeats):
+        t = time.process_time()
+        f()
+        out.append(time.process_time() - t)
+    return float(np.median(out))
+
+
+def floor(tracks: dict[str, np.ndarray], queries: int, rng: np.random.Generator) -> tuple[list[str], dict]:
+    """The search's floor on the catalog of ``tracks``, one core: CPU seconds per catalog hour
+    of a whole query, of one pass of block products and inverse FFTs, of the inverse FFTs
+    alone, and of one read of the kept block spectra."""
+    m = Matcher(sr=SR, workers=1)
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    names = list(tracks)
+    clips = []
+    for _ in range(queries):
+        x = tracks[names[int(rng.integers(len(names)))]]
+        at = int(rng.integers(0, x.size - 3 * SR))
+        clips.append(x[at : at + 3 * SR].astype(float) + rng.normal(scale=np.std(x) * 10 ** 0.5, size=3 * SR))
+    m.match(clips[0], SR)  # the index, built once
+    t_query = float(np.median([_cpu(lambda c=c: m.match(c, SR, top_k=1), 1) for c in clips]))
+    d = matcher_mod._DECIMATE  # the search's first pass
+    keep = matcher_mod._NFFT // (2 * d) + 1
+    needle = (rng.normal(size=(1, keep)) + 1j * rng.normal(size=(1, keep))).astype(np.complex64)
+    indexes = [t.index for t in m._tracks]  # the kept block spectra (private: this floor is about them)
+
+    def products_and_ffts() -> None:
+        for ix in indexes:
+            for _ in ix.correlate_batches(needle, workers=1, decimate=d):
+                pass
+
+    blocks = sum(ix.n_blocks for ix in indexes)
+    prod = np.ones((1, 8, keep), dtype=np.complex64)
+    n_out = matcher_mod._NFFT // d
+
+    def ffts() -> None:
+        for _ in range(-(-blocks // 8)):
+            scipy.fft.irfft(prod, n=n_out, axis=-1)
+
+    def stream() -> None:  # a column sum: every byte read once, little arithmetic
+        for ix in indexes:
+            np.add.reduce(ix.spectra[:, :keep].view(np.float32), axis=0)
+
+    hours = m.duration / 3600
+    nbytes = sum(ix.spectra[:, :keep].nbytes for ix in indexes)
+    t_pass, t_fft, t_read = _cpu(products_and_ffts), _cpu(ffts), _cpu(stream)
+    row = [f"{hours:.2f}", f"{t_query / hours:.3f}", f"{t_pass / hours:.3f}", f"{t_fft / hours:.3f}",
+           f"{nbytes / 1e6 / hours:.0f} MB in {t_read / hours:.4f} s ({nbytes / t_read / 1e9:.1f} GB/s)",
+           f"{t_query / t_pass:.2f}"]
+    print("floor:", row, flush=True)
+    return row, {"hours": hours, "query": t_query, "pass": t_pass, "ffts": t_fft, "read": t_read, "bytes": nbytes}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", default="0.25,0.5,1,2")
     ap.add_argument("--queries", type=int, default=7)
+    ap.add_argument("--floor-hours", type=float, default=1.0, help="catalog of the floor section (0: skip it)")
     add_out_option(ap)
     args = ap.parse_args(argv)
     hours = [float(h) for h in args.hours.split(",")]
@@ -91,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     res.table(["catalog hours", "tracks", "tsconv match s", "tsconv s per catalog hour", "scipy correlate s",
                "scipy / tsconv", "build s per hour", "right track and offset"], rows)
     res.data("cost", data)
+    if args.floor_hours > 0:
+        while len(tracks) < max(1, round(args.floor_hours * 3600 / TRACK_S)):
+            tracks[f"track{len(tracks):04d}"] = make_track(len(tracks))
+        part = dict(list(tracks.items())[: max(1, round(args.floor_hours * 3600 / TRACK_S))])
+        row, fl = floor(part, args.queries, rng)
+        res.table(["catalog hours", "query, CPU s per catalog hour", "one pass of block products and inverse FFTs",
+                   "the inverse FFTs alone", "one read of the kept block spectra, per catalog hour", "query / pass"], [row],
+                  "The search's floor, one core (CPU seconds per catalog hour, medians): a whole query against one pass "
+                  "over the kept block spectra, the arithmetic every query does at least once")
+        res.data("floor", fl)
     res.save(args.out)
     return 0
 
