@@ -15,7 +15,8 @@ def convolve(x, coef, origin=0, mode="same"):
     ``mode='same'``: t = 0..n-1, NaN unless every x index lies in [0, n); ``'valid'``:
     only the complete windows, in order of their last sample (numpy's 'valid');
     ``'full'``: the full convolution ``sum_k coef[k] x[j - k]``, j = 0..n+m-2, zeros
-    outside the series. A non-finite sample in a window makes the output NaN.
+    outside the series. A non-finite sample under a nonzero tap makes the output NaN (a
+    zero tap does not read its sample).
     """
     x = [float(v) for v in x]
     c = [float(v) for v in coef]
@@ -26,7 +27,7 @@ def convolve(x, coef, origin=0, mode="same"):
             s, bad = 0.0, False
             for k in range(m):
                 i = j - k
-                if 0 <= i < n:
+                if 0 <= i < n and c[k] != 0.0:
                     if not math.isfinite(x[i]):
                         bad = True
                     else:
@@ -39,6 +40,8 @@ def convolve(x, coef, origin=0, mode="same"):
             s, bad = 0.0, False
             for k in range(m):
                 v = x[j - k]
+                if c[k] == 0.0:
+                    continue
                 if not math.isfinite(v):
                     bad = True
                 else:
@@ -50,10 +53,11 @@ def convolve(x, coef, origin=0, mode="same"):
         s, ok = 0.0, True
         for k in range(m):
             i = t - k + origin
-            if not 0 <= i < n or not math.isfinite(x[i]):
+            if not 0 <= i < n or (c[k] != 0.0 and not math.isfinite(x[i])):
                 ok = False
                 break
-            s += c[k] * x[i]
+            if c[k] != 0.0:
+                s += c[k] * x[i]
         out.append(s if ok else math.nan)
     return out
 

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import naive
+import tsconv
 from tsconv import Kernel, Stream, Transfer, apply, choose_method, stochastic_apply
 from tsconv import engine
 
@@ -697,3 +698,19 @@ def test_concurrent_screen_at_the_size_it_runs(bad):
     if bad is not None:
         with pytest.raises(ValueError, match=f"index {at}"):
             apply(Kernel(coef, origin=1), x, nan_policy="raise", workers=2)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_zero_taps_do_not_read_their_samples(method):
+    # delta(k) and seasonal_difference read two samples, as pandas' shift and diff do
+    # (one NaN blanks two outputs of sdiff(12), not thirteen); the naive double loop agrees
+    s = pd.Series(RNG.normal(size=60))
+    s[[5, 30, 31]] = np.nan
+    for k in (1, 2, 12):
+        pd.testing.assert_series_equal(apply(tsconv.delta(k), s, method=method), s.shift(k), rtol=1e-12)
+        pd.testing.assert_series_equal(apply(tsconv.seasonal_difference(k), s, method=method), s.diff(k), rtol=1e-12)
+    x = s.to_numpy()
+    for coef, o in (([0.0, 1.0, 0.0, 0.0, -2.0, 0.5], 2), ([1.0, 0.0, 0.0, 1.0], 0), ([0.0, 0.0, 3.0], -1)):
+        for mode in ("same", "valid", "full"):
+            assert_matches(apply(Kernel(coef, o), x, mode=mode, method=method), naive.convolve(x, coef, o, mode), 1e-12 * 60)
+

@@ -313,6 +313,26 @@ def _window_hits(mask: NDArray[np.bool_], m: int, j0: int, j1: int) -> NDArray[n
     return cs[:, np.clip(j + 1, 0, n)] - cs[:, np.clip(j - m + 1, 0, n)]
 
 
+def _support_hits(mask: NDArray[np.bool_], c: NDArray[np.floating], j0: int, j1: int) -> NDArray[np.bool_]:
+    """Whether a flagged sample meets a nonzero tap of ``c`` in the window of each full
+    index ``j`` in [j0, j1) (a zero tap does not read its sample: ``delta(k)`` and
+    ``seasonal_difference`` read two, as pandas' ``shift`` and ``diff`` do)."""
+    nz = c != 0
+    m = c.size
+    if nz.all() or not nz.any():
+        return _window_hits(mask, m, j0, j1) > 0
+    # runs of nonzero taps a .. b: the samples x[j - b .. j - a]
+    edges = np.flatnonzero(np.diff(np.r_[0, nz.astype(np.int8), 0]))
+    n = mask.shape[-1]
+    cs = np.zeros((mask.shape[0], n + 1), dtype=np.int64)
+    np.cumsum(mask, axis=-1, dtype=np.int64, out=cs[:, 1:])
+    j = np.arange(j0, j1)
+    out = np.zeros((mask.shape[0], j.size), dtype=bool)
+    for a, b in zip(edges[::2], edges[1::2] - 1):
+        out |= (cs[:, np.clip(j - a + 1, 0, n)] - cs[:, np.clip(j - b, 0, n)]) > 0
+    return out
+
+
 def _screen(x2: NDArray[np.floating]) -> NDArray[np.bool_] | None:
     """Mask of the non-finite samples, or None when there is none.
 
@@ -386,7 +406,7 @@ def _apply_kernel(
     if mask is not None:
         j0, j1 = _output_range(n, m, o, mode)
         t0 = j0 - o if mode == "same" else 0
-        hits = _window_hits(mask, m, j0, j1) > 0
+        hits = _support_hits(mask, c, j0, j1)
         out[:, t0 : t0 + (j1 - j0)][hits] = np.nan
     return out
 
@@ -455,7 +475,7 @@ def _apply_kernel_omit(
     obs = (~mask).astype(x2.dtype)
     num = _full_range(np.where(mask, x2.dtype.type(0), x2), c, j0, j1, method)
     den = _full_range(obs, c, j0, j1, method)
-    seen = _window_hits(~mask, m, j0, j1) > 0
+    seen = _support_hits(~mask, c, j0, j1)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = num / den * c.dtype.type(total)
     # no observation in the window, or observed weights that cancel: undefined. The
@@ -602,7 +622,8 @@ def apply(
         The time axis of an n-D array; the other axes are independent series.
     nan_policy : {'propagate', 'raise', 'omit'}, default 'propagate'
         Non-finite values (NaN, +-inf) are missing values. ``'propagate'``: every output
-        whose window holds one is NaN (for a Transfer, every later output).
+        whose window holds one under a nonzero tap is NaN (a zero tap does not read its
+        sample; for a Transfer, every later output).
         ``'raise'``: ``ValueError`` naming the first one. ``'omit'``: the weights are
         renormalized over the observed values of each window so that they keep their
         sum (samples outside the series count as missing too, so ``'same'`` has no NaN
