@@ -714,3 +714,15 @@ def test_zero_taps_do_not_read_their_samples(method):
         for mode in ("same", "valid", "full"):
             assert_matches(apply(Kernel(coef, o), x, mode=mode, method=method), naive.convolve(x, coef, o, mode), 1e-12 * 60)
 
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_omit_ema_holds_its_value_over_long_gaps_as_pandas_does(dtype):
+    # a gap decays num and den alike: the output keeps its last value (pandas ewm); a cut-off
+    # on den alone had made it NaN after ~40 missing values at span 3, after one at alpha=1
+    for x in (np.r_[1.0, 2.0, 3.0, [np.nan] * 40, 4.0], np.r_[np.nan, 1.0, [np.nan] * 2000, 5.0], np.r_[1.0, np.nan, 3.0]):
+        s = pd.Series(x)
+        for kw in ({"span": 3}, {"span": 10}, {"alpha": 0.9}, {"alpha": 1.0}):
+            got = apply(tsconv.ema(**kw), s.astype(dtype), nan_policy="omit")
+            want = s.ewm(**kw).mean()
+            np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)
+            assert (np.isnan(got) == np.isnan(want)).all()

@@ -534,6 +534,15 @@ def check_transfer_options(mode: str, method: str) -> None:
         )
 
 
+def _carry_forward(y: NDArray[np.floating], seen: NDArray[np.bool_]) -> NDArray[np.floating]:
+    """NaN of every row replaced by the row's last non-NaN value, where ``seen``."""
+    ok = ~np.isnan(y)
+    last = np.where(ok, np.arange(y.shape[-1]), 0)
+    np.maximum.accumulate(last, axis=-1, out=last)
+    filled = np.take_along_axis(y, last, axis=-1)
+    return np.where(seen & ~ok, filled, y)
+
+
 def _apply_transfer(
     tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
 ) -> NDArray[np.floating]:
@@ -557,6 +566,12 @@ def _apply_transfer(
         with np.errstate(divide="ignore", invalid="ignore"):
             y = num / den * x.dtype.type(gain)
         seen = np.cumsum(~mask, axis=-1) > 0
+        if b.size == 1 and a.size == 2 and b[0] > 0 and a[0] > 0 and 0 <= -a[1] / a[0] < 1:
+            # a decaying exponential (ema): a sum of positive terms, no cancellation. Over a
+            # gap num and den decay alike, so the output holds its last value; where den
+            # underflows to 0 (a long gap, or a pole at 0) it is that value, carried on
+            y[~seen | (den <= 0)] = np.nan
+            return _carry_forward(y, seen)
         tiny = float(np.finfo(x.dtype).eps) ** 0.75 * abs(gain)
         y[~seen | (np.abs(den) <= tiny)] = np.nan
         return y
