@@ -715,6 +715,22 @@ def test_zero_taps_do_not_read_their_samples(method):
             assert_matches(apply(Kernel(coef, o), x, mode=mode, method=method), naive.convolve(x, coef, o, mode), 1e-12 * 60)
 
 
+def test_raise_names_the_caller_s_index_on_any_axis():
+    x = np.zeros((5, 3))
+    x[4, 1] = np.nan
+    for axis in (0, -2):
+        with pytest.raises(ValueError, match=r"at index \(4, 1\)"):
+            apply(Kernel([1.0, 1.0]), x, axis=axis, nan_policy="raise")
+    y = np.zeros((2, 5, 3))
+    y[1, 4, 2] = np.inf
+    for op in (Kernel([1.0, 1.0]), Transfer([1.0], [1.0, -0.5])):
+        with pytest.raises(ValueError, match=r"at index \(1, 4, 2\)"):
+            apply(op, y, axis=1, nan_policy="raise")
+    frame = pd.DataFrame(x, columns=list("abc"), index=pd.date_range("2000-01-01", periods=5))
+    with pytest.raises(ValueError, match=r"index label Timestamp\('2000-01-05 00:00:00'\), column 'b'"):
+        apply(Kernel([1.0, 1.0]), frame, nan_policy="raise")
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_omit_ema_holds_its_value_over_long_gaps_as_pandas_does(dtype):
     # a gap decays num and den alike: the output keeps its last value (pandas ewm); a cut-off

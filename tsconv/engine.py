@@ -354,11 +354,18 @@ def _screen(x2: NDArray[np.floating]) -> NDArray[np.bool_] | None:
     return mask if mask.any() else None
 
 
-def _raise_nonfinite(x2: NDArray[np.floating], shape: tuple[int, ...]) -> None:
+def _raise_nonfinite(x2: NDArray[np.floating], shape: tuple[int, ...], axis: int = -1) -> None:
+    """The first non-finite sample, named by its index in the caller's array (``shape``:
+    its shape with time moved last; ``axis``: where time was)."""
     bad = first_nonfinite(x2)
     assert bad is not None
     row, t = bad
-    where = t if x2.shape[0] == 1 else tuple(int(i) for i in np.unravel_index(row, shape[:-1])) + (t,)
+    if x2.shape[0] == 1 and len(shape) <= 1:
+        where: Any = t
+    else:
+        lead = [int(i) for i in np.unravel_index(row, shape[:-1])]
+        lead.insert(axis % len(shape), t)
+        where = tuple(lead)
     raise ValueError(f"x has a non-finite value {float(x2[bad])!r} at index {where} (nan_policy='raise')")
 
 
@@ -367,7 +374,8 @@ def _too_short(n: int, m: int) -> ValueError:
 
 
 def _apply_kernel(
-    k: Kernel, x2: NDArray[np.floating], mode: Mode, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+    k: Kernel, x2: NDArray[np.floating], mode: Mode, method: str, nan_policy: str, shape: tuple[int, ...] = (),
+    axis: int = -1,
 ) -> NDArray[np.floating]:
     """Apply a Kernel to each row of the C-contiguous 2-D array ``x2``."""
     rows, n = x2.shape
@@ -398,7 +406,7 @@ def _apply_kernel(
     else:
         mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
-        _raise_nonfinite(x2, shape or x2.shape)
+        _raise_nonfinite(x2, shape or x2.shape, axis)
     if nan_policy == "omit" and (mask is not None or mode == "same"):
         return _apply_kernel_omit(c, o, x2, mask, mode, method)
     xin = x2 if mask is None else np.where(mask, x2.dtype.type(0), x2)
@@ -544,14 +552,15 @@ def _carry_forward(y: NDArray[np.floating], seen: NDArray[np.bool_]) -> NDArray[
 
 
 def _apply_transfer(
-    tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = ()
+    tr: Transfer, x: NDArray[np.floating], mode: str, method: str, nan_policy: str, shape: tuple[int, ...] = (),
+    axis: int = -1,
 ) -> NDArray[np.floating]:
     check_transfer_options(mode, method)
     b = tr.num.coef if x.dtype == np.float64 else tr.num.coef.astype(x.dtype)
     a = tr.den.coef if x.dtype == np.float64 else tr.den.coef.astype(x.dtype)
     mask = _screen(x)
     if mask is not None and nan_policy == "raise":
-        _raise_nonfinite(x, shape or x.shape)
+        _raise_nonfinite(x, shape or x.shape, axis)
     if nan_policy == "omit":
         gain = float(b.sum()) / float(a.sum()) if a.sum() != 0 else np.inf
         if not np.isfinite(gain) or gain == 0.0:
@@ -593,9 +602,9 @@ def _apply_array(
     if x2.shape[-1] == 0:
         raise ValueError(f"x must not be empty along axis {axis}, got shape {x.shape}")
     if isinstance(op, Transfer):
-        y2 = _apply_transfer(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
+        y2 = _apply_transfer(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]), axis)
     else:
-        y2 = _apply_kernel(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]))
+        y2 = _apply_kernel(op, x2, mode, method, nan_policy, (*lead, x2.shape[-1]), axis)
     if y2.dtype != x.dtype:
         y2 = y2.astype(x.dtype)
     if x.ndim == 1:
@@ -744,6 +753,10 @@ def _apply_pandas(op: Kernel | Transfer, x: Any, mode: Mode, method: str, axis: 
     if mode == "full":
         raise ValueError("mode='full' runs past the index of a pandas input; use mode='same' or 'valid', or pass x.to_numpy()")
     vals = _pandas_values(x)
+    if nan_policy == "raise" and not np.isfinite(vals).all():
+        r, *col = np.argwhere(~np.isfinite(vals))[0]
+        at = f"index label {x.index[r]!r}" + (f", column {x.columns[col[0]]!r}" if col else "")
+        raise ValueError(f"x has a non-finite value {float(vals[(r, *col)])!r} at {at} (nan_policy='raise')")
     y = _apply_array(op, vals, mode, method, 0, nan_policy)
     index = x.index
     if mode == "valid":
