@@ -105,3 +105,41 @@ def test_dataframe_correlation_and_prewhitening_column_by_column(series):
         out = getattr(df.tsconv, method)(arg)
         for c in df:
             pd.testing.assert_series_equal(out[c], getattr(df[c].tsconv, method)(arg), check_names=False)
+
+
+def test_ema_adjust_false_on_small_integers_matches_pandas():
+    # x - x_0 was computed in the Series' own dtype and wrapped around
+    for vals, dtype in (([200, 10, 250], np.uint8), ([30000, -30000, 5], np.int16)):
+        s = pd.Series(np.array(vals, dtype=dtype))
+        pd.testing.assert_series_equal(s.tsconv.ema(alpha=0.5, adjust=False), s.ewm(alpha=0.5, adjust=False).mean())
+    frame = pd.DataFrame({"a": np.array([200, 10, 250], dtype=np.uint8), "b": [1.0, 2.0, 4.0]})
+    pd.testing.assert_frame_equal(frame.tsconv.ema(span=3, adjust=False), frame.ewm(span=3, adjust=False).mean())
+    long = pd.DataFrame({"unique_id": ["a"] * 3, "ds": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="needs a wide frame"):
+        long.tsconv.ema(span=2, adjust=False)
+
+
+def test_frames_mixing_numpy_and_nullable_columns():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": pd.array([1.0, 2.0, None, 4.0], dtype="Float64"),
+                          "c": np.arange(4)})
+    want = frame.astype(float).rolling(2).mean()
+    pd.testing.assert_frame_equal(frame.tsconv.sma(2), want)
+
+
+def test_repeated_column_names_stay_repeated():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(48, 2)), columns=["a", "a"], index=pd.date_range("2000-01-01", periods=48, freq="MS"))
+    got = frame.tsconv.xcorr(np.ones(3))
+    assert got.columns.tolist() == ["a", "a"]
+    pd.testing.assert_series_equal(got.iloc[:, 1], frame.iloc[:, 1].tsconv.xcorr(np.ones(3)), check_names=False)
+    parts = frame.tsconv.decompose()
+    assert parts.columns.get_level_values(0).tolist() == ["a"] * 8
+    pd.testing.assert_frame_equal(parts.iloc[:, 4:].droplevel(0, axis=1), frame.iloc[:, 1].tsconv.decompose())
+
+
+def test_xcorr_accessor_keeps_a_complex_other():
+    s = pd.Series([0.0, 1.0, 0.0, 0.0])
+    other = np.array([1j, 1.0])
+    got = s.tsconv.xcorr(other)
+    np.testing.assert_array_equal(got.to_numpy(), tsconv.xcorr(s.to_numpy(), other))
+    assert got.to_numpy()[2] == -1j

@@ -55,11 +55,17 @@ class _Common:
         return self._ema_recursive(tr)
 
     def _ema_recursive(self, tr: Any) -> Any:
-        obj = self._obj
-        if not np.all(np.isfinite(obj.to_numpy(dtype=float))):
+        from tsconv.engine import _pandas_values
+
+        if isinstance(self._obj, pd.DataFrame):
+            self._wide()  # type: ignore[attr-defined]  # a long panel is refused as apply refuses it
+        vals = _pandas_values(self._obj)  # float (an integer x - x_0 would wrap around)
+        if not np.all(np.isfinite(vals)):
             raise ValueError("ema(adjust=False) needs finite data; use adjust=True to skip missing values")
         # the recursion started at y_0 = x_0: the filter has DC gain 1, so run it from zero
         # state on x - x_0 and add x_0 back (the identity tsconv.ema documents)
+        obj = self._obj.__class__(vals, index=self._obj.index, **(
+            {"name": self._obj.name} if isinstance(self._obj, pd.Series) else {"columns": self._obj.columns}))
         first = obj.iloc[0]
         return apply(tr, obj - first) + first
 
@@ -129,10 +135,12 @@ class SeriesAccessor(_Common):
         """Cross-correlation with ``other`` (:func:`tsconv.xcorr`), indexed by lag."""
         from tsconv.correlation import correlation_lags, xcorr
 
-        y = np.asarray(other.to_numpy() if isinstance(other, pd.Series) else other, dtype=float)
-        x = self._obj.to_numpy(dtype=float)
+        from tsconv.engine import _pandas_values
+
+        y = other.to_numpy() if isinstance(other, pd.Series) else other
+        x = _pandas_values(self._obj)
         c = xcorr(x, y, mode=mode)
-        return pd.Series(c, index=pd.Index(correlation_lags(x.size, y.size, mode), name="lag"), name="xcorr")
+        return pd.Series(c, index=pd.Index(correlation_lags(x.size, np.size(y), mode), name="lag"), name="xcorr")
 
     def ncc(self, needle: Any) -> pd.Series:
         """Normalized cross-correlation of ``needle`` with every window (:func:`tsconv.ncc`).
@@ -282,11 +290,17 @@ class DataFrameAccessor(_Common):
     def decompose(self, period: int | None = None, model: DecomposeModel = "additive") -> pd.DataFrame:
         """Classical decomposition of every column: columns ``(column, component)``."""
         frame = self._wide()
-        return pd.concat({c: frame[c].tsconv.decompose(period, model=model) for c in frame.columns}, axis=1)
+        # by position: repeated column names stay repeated, as pandas keeps them
+        parts = [frame.iloc[:, j].tsconv.decompose(period, model=model) for j in range(frame.shape[1])]
+        return pd.concat(parts, axis=1, keys=list(frame.columns))
 
     def _columns(self, method: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
         frame = self._wide()
-        return pd.DataFrame({c: getattr(frame[c].tsconv, method)(*args, **kwargs) for c in frame.columns})
+        # by position: repeated column names stay repeated, as pandas keeps them
+        parts = [getattr(frame.iloc[:, j].tsconv, method)(*args, **kwargs) for j in range(frame.shape[1])]
+        out = pd.concat(parts, axis=1)
+        out.columns = frame.columns
+        return out
 
     def xcorr(self, other: Any, mode: Mode = "full") -> pd.DataFrame:
         """Cross-correlation of every column with ``other``, indexed by lag."""

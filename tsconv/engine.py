@@ -737,13 +737,16 @@ def apply(
 def _pandas_values(x: Any) -> NDArray[np.floating]:
     """The float values of a Series/DataFrame (nullable numeric dtypes: NA becomes NaN)."""
     dtypes = [x.dtype] if isinstance(x, pd.Series) else list(x.dtypes)
-    if dtypes and all(
-        isinstance(d, pd.api.extensions.ExtensionDtype)
-        and pd.api.types.is_numeric_dtype(d)
-        and not pd.api.types.is_bool_dtype(d)
-        for d in dtypes
-    ):
+    nullable = [
+        isinstance(d, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(d)
+        and not pd.api.types.is_bool_dtype(d) for d in dtypes
+    ]
+    if dtypes and all(nullable):
         return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    if any(nullable):  # numpy columns beside nullable ones: each column on its own
+        cols = [x.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) if nb else as_float_array(x.iloc[:, j].to_numpy(), "x")
+                for j, nb in enumerate(nullable)]
+        return np.column_stack(cols).astype(np.result_type(*cols), copy=False)
     return as_float_array(x.to_numpy(), "x", ndim=(1, 2))
 
 
