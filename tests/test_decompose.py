@@ -45,3 +45,18 @@ def test_decompose_bad_input():
         tsconv.decompose(np.arange(30.0) - 5, 4, model="multiplicative")
     with pytest.raises(ValueError, match="period must be given"):
         pd.Series(np.arange(30.0)).tsconv.decompose()
+
+
+def test_period_from_the_index_frequency_offset():
+    # 'ms' (milliseconds) had been read as 'MS' (month start): a silent period of 12
+    from tsconv.decompose import _period_of
+
+    want = {"MS": 12, "ME": 12, "BMS": 12, "QS": 4, "QE-FEB": 4, "D": 7, "B": 5, "h": 24,
+            "ms": None, "us": None, "s": None, "min": None, "W": None, "2MS": None, "YS": None}
+    for freq, period in want.items():
+        assert _period_of(pd.date_range("2020-01-01", periods=30, freq=freq)) == period, freq
+    assert _period_of(pd.period_range("2020-01", periods=30, freq="M")) == 12
+    assert _period_of(pd.period_range("2020Q1", periods=30, freq="Q")) == 4
+    s = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq="ms"))
+    with pytest.raises(ValueError, match="period must be given"):
+        s.tsconv.decompose()

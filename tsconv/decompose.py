@@ -91,8 +91,13 @@ def decompose(x: ArrayLike, period: int, model: DecomposeModel = "additive") -> 
 
 def _period_of(index: Any) -> int | None:
     """The natural season length of a DatetimeIndex's frequency, if it has one."""
-    freq = getattr(index, "freqstr", None)
-    if not freq:
-        return None
-    base = freq.split("-")[0].rstrip("S").upper()
-    return {"M": 12, "ME": 12, "MS": 12, "Q": 4, "QE": 4, "QS": 4, "D": 7, "B": 5, "H": 24, "h": 24}.get(base)
+    off = getattr(index, "freq", None)
+    if not isinstance(off, pd.DateOffset) or off.n != 1:
+        return None  # no frequency, or a multiple (2 months, 3 hours): no natural season
+    o = pd.offsets
+    for kinds, period in (((o.MonthEnd, o.MonthBegin, o.BusinessMonthEnd, o.BusinessMonthBegin), 12),
+                          ((o.QuarterEnd, o.QuarterBegin, o.BQuarterEnd, o.BQuarterBegin), 4),
+                          ((o.Day,), 7), ((o.BusinessDay,), 5), ((o.Hour,), 24)):
+        if isinstance(off, kinds):
+            return period
+    return None
