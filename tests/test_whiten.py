@@ -333,3 +333,21 @@ def test_batched_welch_is_scipy_welch(monkeypatch, nperseg, nfft):
     x = np.random.default_rng(3).standard_normal(5000).cumsum()
     _, expected = scipy.signal.welch(x, nperseg=nperseg, nfft=nfft, window="hann", detrend="constant", scaling="density")
     np.testing.assert_allclose(_welch.welch_psd(x, nperseg, nfft), expected, rtol=1e-12, atol=0)
+
+
+def test_spectral_whiten_a_frame_column_by_column():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(np.cumsum(rng.normal(size=(256, 2)), axis=0), columns=["a", "b"],
+                         index=pd.date_range("2000-01-01", periods=256, freq="D"))
+    got = spectral_whiten(frame, 3)
+    assert isinstance(got, pd.DataFrame) and got.index.equals(frame.index)
+    for c in frame.columns:
+        np.testing.assert_array_equal(got[c].to_numpy(), spectral_whiten(frame[c].to_numpy(), 3))
+
+
+def test_numpy_scalars_are_numbers():
+    x = np.cumsum(np.random.default_rng(6).normal(size=512))
+    np.testing.assert_array_equal(spectral_whiten(x, floor=np.float32(1e-8)), spectral_whiten(x, floor=float(np.float32(1e-8))))
+    assert Whitener(floor=np.float64(1e-6)).floor == 1e-6
+    with pytest.raises(ValueError, match="floor must be a number in"):
+        spectral_whiten(x, floor=True)

@@ -9,6 +9,7 @@ signal in coloured Gaussian noise (see ``docs/correlation.md``).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -163,13 +164,19 @@ def prewhiten(
 # ---------------------------------------------------------------------------------------
 # spectral whitening
 # ---------------------------------------------------------------------------------------
+def _is_real(value: Any) -> bool:
+    """A real number (NumPy scalars included), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: float = 1e-8) -> Any:
     """Flatten the magnitude spectrum of a whole series, keeping its phase.
 
     Parameters
     ----------
-    x : array_like or pandas.Series
-        Real, finite data; n-D arrays are whitened along ``axis``.
+    x : array_like, pandas.Series or pandas.DataFrame
+        Real, finite data; n-D arrays are whitened along ``axis``, a DataFrame column by
+        column (time down the index).
     smoothing : int, default 1
         Width (odd, in frequency bins) of the moving average of ``|X(f)|`` that the
         spectrum is divided by. ``1`` divides by ``|X(f)|`` itself: every frequency
@@ -182,7 +189,7 @@ def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: 
 
     Returns
     -------
-    ndarray or pandas.Series
+    ndarray, pandas.Series or pandas.DataFrame
         Same shape and precision, scaled to about unit variance.
 
     Raises
@@ -216,11 +223,14 @@ def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: 
     smoothing = as_int(smoothing, "smoothing", minimum=1)
     if smoothing % 2 == 0:
         raise ValueError(f"smoothing must be an odd number of bins, got {smoothing}")
-    if not (isinstance(floor, (int, float)) and 0 < floor < 1):
+    if not (_is_real(floor) and 0 < floor < 1):
         raise ValueError(f"floor must be a number in (0, 1), got {_describe(floor)}")
     if isinstance(x, pd.Series):
         vals = spectral_whiten(x.to_numpy(), smoothing, floor=floor)
         return pd.Series(vals, index=x.index, name=x.name)
+    if isinstance(x, pd.DataFrame):  # one series per column, time down the index
+        vals = spectral_whiten(x.to_numpy(), smoothing, axis=0, floor=floor)
+        return pd.DataFrame(vals, index=x.index, columns=x.columns)
     arr = as_float_array(x, "x", finite=True)
     if arr.ndim == 0:
         raise ValueError("x must have at least one dimension, got a scalar")
@@ -320,7 +330,7 @@ class Whitener:
         if self.n_taps % 2 == 0:
             raise ValueError(f"n_taps must be odd, got {n_taps}")
         self.order = as_int(order, "order", minimum=1)
-        if not (isinstance(floor, (int, float)) and 0 < floor < 1):
+        if not (_is_real(floor) and 0 < floor < 1):
             raise ValueError(f"floor must be a number in (0, 1), got {_describe(floor)}")
         self.floor = float(floor)
         self.normalize = check_option(normalize, WhitenNorm, "normalize")
@@ -417,7 +427,7 @@ def _channel_whiten(X: Any, eps: float, zca: bool, return_matrix: bool) -> Any:
     k, n = arr.shape
     if n < k + 1:
         raise ValueError(f"X needs more samples than channels (rows are channels, time along the last axis), got shape {arr.shape}")
-    if not (isinstance(eps, (int, float)) and eps >= 0):
+    if not (_is_real(eps) and eps >= 0):
         raise ValueError(f"eps must be a number >= 0, got {_describe(eps)}")
     mean = arr.mean(axis=1, keepdims=True)
     xc = arr - mean
