@@ -392,3 +392,8 @@ def test_roots_ignore_negligible_trailing_coefficients():
     r = Kernel([1.0, -0.5, 1e-320]).roots()
     np.testing.assert_allclose(r, [2.0])
     np.testing.assert_allclose(np.sort(Kernel([1.0, -1.5, 0.5]).roots().real), [1.0, 2.0])
+
+
+def test_negative_zero_hashes_as_zero():
+    a, b = -Kernel([1.0, 0.0, -1.0]), Kernel([-1.0, 0.0, 1.0])
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import scipy.signal
 import scipy.special
+import scipy.stats
 from hypothesis import given
 from hypothesis import strategies as st
 from statsmodels.tsa.seasonal import seasonal_decompose
@@ -484,3 +485,17 @@ BAD = [
 def test_bad_input_names_the_parameter(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_binomial_beyond_the_double_range_of_two_to_the_n():
+    # 2**(n - 1) overflows from n = 1025: the binomial law's pmf (scipy) takes over
+    k = binomial(2001)
+    np.testing.assert_allclose(k.coef, scipy.stats.binom.pmf(np.arange(2001), 2000, 0.5), rtol=1e-12, atol=0)
+    assert k.origin == 1000
+    np.testing.assert_allclose(binomial(1023).coef, scipy.stats.binom.pmf(np.arange(1023), 1022, 0.5), rtol=1e-9, atol=1e-300)
+
+
+def test_gaussian_names_a_std_too_small_for_its_length():
+    with pytest.raises(ValueError, match=r"std=0.01 is too small for n=6"):
+        gaussian(6, 0.01)
+    np.testing.assert_array_equal(gaussian(5, 0.01).coef, [0.0, 0.0, 1.0, 0.0, 0.0])

@@ -186,7 +186,7 @@ class Kernel:
 
     def __hash__(self) -> int:
         t = self.trimmed()
-        return hash((t._origin, t._coef.tobytes()))
+        return hash((t._origin, (t._coef + 0.0).tobytes()))  # + 0.0: -0.0 == 0.0 must hash alike
 
     def __repr__(self) -> str:
         return f"Kernel({self._coef.tolist()!r}, origin={self._origin})"

@@ -36,6 +36,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.signal
 import scipy.special
+import scipy.stats
 
 from tsconv._validation import as_int
 from tsconv.kernel import Kernel, Transfer
@@ -410,6 +411,8 @@ def gaussian(n: int, std: float, *, center: bool = True) -> Kernel:
         raise ValueError(f"std must be > 0, got {std!r}")
     center = _bool(center, "center")
     w = scipy.signal.windows.gaussian(n, s, sym=True)
+    if not w.sum() > 0:  # an even n and a tiny std: every weight underflows to 0
+        raise ValueError(f"std={std!r} is too small for n={n}: every weight of the window underflows to 0")
     return Kernel(w / w.sum(), _window_origin(n, center))
 
 
@@ -532,8 +535,11 @@ def binomial(n: int) -> Kernel:
     array([1., 4., 6., 4., 1.])
     """
     n = _odd(n, "n")
-    w = scipy.special.comb(n - 1, np.arange(n), exact=False)
-    return Kernel(w / 2.0 ** (n - 1), (n - 1) // 2)
+    if n <= 1023:
+        w = scipy.special.comb(n - 1, np.arange(n), exact=False) / 2.0 ** (n - 1)
+    else:  # 2**(n - 1) overflows a double from n = 1025: the binomial law's own pmf
+        w = scipy.stats.binom.pmf(np.arange(n), n - 1, 0.5)
+    return Kernel(w, (n - 1) // 2)
 
 
 def window(name: str | tuple[Any, ...], n: int, *args: Any, center: bool = True) -> Kernel:
