@@ -469,3 +469,12 @@ def test_other_bad_inputs():
         false_alarm_probability(0.5, 10, 0)
 
 
+
+
+@pytest.mark.parametrize("weighting", ["phat", "scot", "roth", "ht"])
+def test_gcc_refuses_a_signal_without_spectrum(weighting):
+    ones = np.random.default_rng(8).normal(size=64)
+    for x, y, name in ((np.zeros(64), ones, "x"), (ones, np.zeros(64), "y")):
+        with pytest.raises(ValueError, match=f"{name} is zero everywhere"):
+            gcc(x, y, weighting=weighting)
+    assert np.all(gcc(np.zeros(64), ones, weighting=None)[1] == 0)

@@ -442,6 +442,9 @@ def gcc(
     Y = scipy.fft.rfft(b, nfft)
     G = X * np.conj(Y)
     if weighting is not None:
+        for name, v in (("x", a), ("y", b)):
+            if not v.any():  # a weighting divides by its spectrum
+                raise ValueError(f"{name} is zero everywhere: it has no spectrum to weight by (weighting={weighting!r})")
         tiny = 1e-12
         if weighting == "phat":
             mag = np.abs(G)
