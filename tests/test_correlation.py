@@ -478,3 +478,14 @@ def test_gcc_refuses_a_signal_without_spectrum(weighting):
         with pytest.raises(ValueError, match=f"{name} is zero everywhere"):
             gcc(x, y, weighting=weighting)
     assert np.all(gcc(np.zeros(64), ones, weighting=None)[1] == 0)
+
+
+def test_flag_options_must_be_bools():
+    from tsconv import best_lag, find_peaks, lpc
+
+    x = np.random.default_rng(9).normal(size=64)
+    for call in (lambda: best_lag(x, subsample="no"), lambda: best_lag(x, absolute=1),
+                 lambda: find_peaks(x, subsample="no"), lambda: lpc(x, 2, demean="no")):
+        with pytest.raises(TypeError, match="must be True or False"):
+            call()
+    assert best_lag(x, subsample=np.bool_(False)).index == int(np.argmax(x))

@@ -154,6 +154,13 @@ def check_option(value: _Option, alias: Any, name: str) -> _Option:
     return value
 
 
+def as_bool(value: Any, name: str) -> bool:
+    """``value`` as a bool: True / False (NumPy's included) only, nothing truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     """An integer (Python or numpy, not bool, not float), optionally bounded below."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._compat import beta_sf
 from tsconv._ncc import NCCPlan
-from tsconv._validation import _describe, as_float_array, as_int, as_workers, check_option, first_nonfinite
+from tsconv._validation import _describe, as_bool, as_float_array, as_int, as_workers, check_option, first_nonfinite
 
 __all__ = [
     "xcorr",
@@ -650,6 +650,7 @@ def find_peaks(
     n_peaks = as_int(n_peaks, "n_peaks", minimum=1)
     min_distance = as_int(min_distance, "min_distance", minimum=1)
     interpolation = check_option(interpolation, Interpolation, "interpolation")
+    subsample, absolute = as_bool(subsample, "subsample"), as_bool(absolute, "absolute")
     if exclude is not None:
         exclude = as_int(exclude, "exclude", minimum=1)
     lag_of = _lag_mapper(lags, c.size)
@@ -730,6 +731,7 @@ def best_lag(
     """
     c = _as_corr(corr)
     interpolation = check_option(interpolation, Interpolation, "interpolation")
+    subsample, absolute = as_bool(subsample, "subsample"), as_bool(absolute, "absolute")
     if exclude is not None:
         exclude = as_int(exclude, "exclude", minimum=1)
     lag_of = _lag_mapper(lags, c.size)

@@ -38,6 +38,7 @@ import scipy.signal
 import scipy.special
 import scipy.stats
 
+from tsconv._validation import as_bool as _bool
 from tsconv._validation import as_int
 from tsconv.kernel import Kernel, Transfer
 
@@ -82,12 +83,6 @@ def _real(value: Any, name: str) -> float:
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return v
-
-
-def _bool(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _window_origin(n: int, center: bool) -> int:

@@ -19,7 +19,7 @@ import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import _describe, as_axis, as_float_array, as_int, check_option
+from tsconv._validation import _describe, as_axis, as_bool, as_float_array, as_int, check_option
 from tsconv._welch import welch_psd
 from tsconv.engine import Mode, apply
 from tsconv.kernel import Kernel
@@ -97,7 +97,7 @@ def lpc(x: ArrayLike, order: int, *, demean: bool = True) -> Kernel:
     order = as_int(order, "order", minimum=1)
     if order >= arr.size:
         raise ValueError(f"order must be < len(x) = {arr.size}, got {order}")
-    if demean:
+    if as_bool(demean, "demean"):
         arr = arr - arr.mean()
     r = _autocovariance(arr, order)
     if not r[0] > 0:
