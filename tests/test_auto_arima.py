@@ -678,3 +678,169 @@ def test_conformal_intervals_fall_back_to_the_model_intervals_with_too_few_score
     assert model.interval_factors[80] == pytest.approx(c80, rel=1e-3)  # (restarts: see above)
     assert model.interval_factors[95] == pytest.approx(max(1.959963984540054, model.interval_factors[80]), rel=1e-12)
     assert np.all(fc["lo-95"] <= fc["lo-80"]) and np.all(fc["hi-80"] <= fc["hi-95"])
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs auto_arima validated differently from fit_arima (each test failed before the fix)
+# ---------------------------------------------------------------------------------------
+def _monthly():
+    v = 10 + np.random.default_rng(0).standard_normal(60).cumsum()
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    return pd.Series(v, index=idx), pd.DataFrame({"unique_id": "a", "ds": idx, "y": v})
+
+
+@pytest.fixture
+def no_search(monkeypatch):
+    """Makes the model search fail: a refusal must come before it."""
+    from tsconv import _stepwise
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the search ran")
+
+    monkeypatch.setattr(_stepwise, "search", boom)
+
+
+@pytest.mark.parametrize("how, match", [("shuffled", "must be increasing"), ("reversed", "must be increasing"),
+                                        ("repeated", "must be unique")])
+def test_auto_arima_refuses_a_series_index_out_of_order_or_repeated_as_fit_arima(how, match, no_search):
+    from tsconv import auto_arima
+
+    y, _ = _monthly()
+    bad = {"shuffled": y.sample(frac=1, random_state=1), "reversed": y[::-1],
+           "repeated": pd.concat([y, y.iloc[-3:]])}[how]
+    with pytest.raises(ValueError, match=match):
+        fit_arima(bad, (0, 1, 0))
+    with pytest.raises(ValueError, match=f"the index of data {match}"):
+        auto_arima(bad, h=2)
+    with pytest.raises(ValueError, match=f"the index of data {match}"):
+        auto_arima(pd.DataFrame({"a": bad, "b": bad.to_numpy()}), h=2)  # a wide frame
+
+
+def test_auto_arima_refuses_repeated_ds_within_a_series_as_fit_arima(no_search):
+    from tsconv import auto_arima
+
+    _, df = _monthly()
+    bad = pd.concat([df, df.iloc[-3:]])
+    with pytest.raises(ValueError, match="ds must be unique within a series"):
+        fit_arima(bad, (0, 1, 0))
+    with pytest.raises(ValueError, match=r"ds must be unique within a series, got repeated .* in unique_id='a'"):
+        auto_arima(bad, h=2)
+
+
+def test_auto_arima_parses_iso_string_ds_and_refuses_other_strings_as_fit_arima(no_search, monkeypatch):
+    from tsconv import auto_arima
+
+    _, df = _monthly()
+    with pytest.raises(ValueError, match="ISO 8601"):
+        auto_arima(df.assign(ds=df.ds.dt.strftime("%m/%d/%Y")), h=2)
+    monkeypatch.undo()
+    iso = auto_arima(df.assign(ds=df.ds.dt.strftime("%Y-%m-%d")), h=2)
+    pd.testing.assert_frame_equal(iso, auto_arima(df, h=2))
+    assert list(iso["ds"].dt.strftime("%Y-%m-%d")) == ["2005-01-01", "2005-02-01"]
+
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@pytest.mark.parametrize("labels", [[f"t{i}" for i in range(60)],
+                                    [f"{m} {1980 + i // 12}" for i, m in enumerate(_MONTHS * 5)]])
+def test_auto_arima_labels_the_forecasts_of_a_series_with_text_labels_by_position_as_fit_arima(labels):
+    # fit_arima takes a Series indexed by labels that are neither dates nor numbers (R's
+    # wineind as pmdarima loads it: "Jan 1980", ...) and numbers its forecasts n, n + 1, ...
+    from tsconv import auto_arima
+
+    y, _ = _monthly()
+    y = pd.Series(y.to_numpy(), index=labels)
+    fc = auto_arima(y, h=2, intervals="model")
+    want = fit_arima(y, (0, 1, 0)).forecast(2).to_frame().index
+    assert list(fc.index) == list(want) == [60, 61] and fc.index.name == "ds"
+    assert np.isfinite(fc.to_numpy()).all()
+
+
+@pytest.mark.parametrize("level, match", [(0.95, r"percentages in \[1, 100\)"),
+                                          ([0.8, 0.95], r"percentages in \[1, 100\)"),
+                                          ([], "at least one percentage")])
+def test_auto_arima_level_is_in_percent_as_fit_arima(level, match, no_search):
+    from tsconv import AutoARIMA, auto_arima
+
+    y, _ = _monthly()
+    with pytest.raises(ValueError, match=match):
+        fit_arima(y, (0, 1, 0)).forecast(1, level=level)
+    with pytest.raises(ValueError, match=match):
+        auto_arima(y, h=1, level=level)  # refused before the search
+    with pytest.raises(TypeError, match="level must be a percentage"):
+        auto_arima(y, h=1, level="95")
+    with pytest.raises(ValueError, match=match):
+        AutoARIMA().fit(np.asarray(N0657[:3]) * 0 + 1.0).forecast(1, level=level)
+
+
+@pytest.mark.parametrize("n, want", [(1, ["2000-02-01", "2000-03-01", "2000-04-01"]),
+                                     (2, ["2000-03-01", "2000-04-01", "2000-05-01"])])
+def test_auto_arima_short_series_continue_the_frequency_of_their_index(n, want):
+    from tsconv import auto_arima
+
+    y, _ = _monthly()
+    fc = auto_arima(y.iloc[:n], h=3)
+    assert list(fc.index.strftime("%Y-%m-%d")) == want
+    wide = auto_arima(pd.DataFrame({"a": y.iloc[:n]}), h=3)
+    assert list(wide["ds"].dt.strftime("%Y-%m-%d")) == want
+    months = pd.period_range("2000-01", periods=n, freq="M")
+    per = auto_arima(pd.Series(y.iloc[:n].to_numpy(), index=months), h=3)
+    assert [str(p) for p in per.index] == [w[:7] for w in want]
+
+
+def test_auto_arima_one_date_without_a_frequency_gets_no_made_up_dates():
+    # one time stamp and no frequency: the next dates are unknown (NaT), not the same date again
+    from tsconv import auto_arima
+
+    one = pd.DataFrame({"unique_id": "a", "ds": pd.to_datetime(["2000-01-01"]), "y": [3.0]})
+    fc = auto_arima(one, h=2)
+    assert fc["ds"].isna().all() and (fc["mean"] == 3.0).all()
+
+
+def test_auto_arima_searches_three_observations_by_aic_as_r():
+    # forecast::auto.arima: "if (serieslength <= 3L) ic <- 'aic'" (AICc won't work for tiny
+    # samples: with a mean it is infinite, and the zero-mean model won). R's
+    # auto.arima(c(105, 106, 104)): ARIMA(0,0,0) with non-zero mean, forecast 105.
+    from tsconv import AutoARIMA, auto_arima
+
+    y = np.array([105.0, 106.0, 104.0])
+    fc = auto_arima(y, h=2, intervals="model")
+    np.testing.assert_allclose(fc["mean"], 105.0, rtol=1e-6)
+    np.testing.assert_allclose(fc["hi-95"] - fc["mean"], 1.959963984540054 * np.sqrt(2 / 3), rtol=1e-4)
+    row = AutoARIMA().fit(y).summary().iloc[0]
+    assert row["order"] == (0, 0, 0) and row["trend"] == "c" and row["fallback"] == ""
+    # four observations keep the AICc
+    four = AutoARIMA(stepwise=False).fit(np.array([105.0, 106.0, 104.0, 105.5]))
+    assert np.isfinite(four.summary().iloc[0]["aicc"])
+
+
+def test_auto_arima_ignores_unused_categories_of_unique_id():
+    from tsconv import auto_arima
+
+    _, df = _monthly()
+    df2 = pd.concat([df, df.assign(unique_id="b")])
+    df2["unique_id"] = df2.unique_id.astype("category")
+    df2 = df2[df2.unique_id == "a"]  # category "b" unused
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fc = auto_arima(df2, h=2)
+    assert list(fc["unique_id"]) == ["a", "a"] and pd.api.types.is_datetime64_dtype(fc["ds"])
+    np.testing.assert_allclose(fc["mean"], auto_arima(df, h=2)["mean"])
+
+
+def test_auto_arima_refuses_y_that_is_not_real_numeric_as_fit_arima(no_search):
+    from tsconv import auto_arima
+
+    y, df = _monthly()
+    for bad in (pd.Series(y.to_numpy() > 10), pd.Series(y.to_numpy()).astype(str)):
+        with pytest.raises(TypeError, match="y must be real numeric"):
+            fit_arima(bad, (0, 1, 0))
+        with pytest.raises(TypeError, match="data must be real numeric, got dtype (bool|object)"):
+            auto_arima(bad, h=2)
+        with pytest.raises(TypeError, match="data must be real numeric"):
+            auto_arima(bad.to_numpy(), h=2)
+        with pytest.raises(TypeError, match="column 'y' of data must be real numeric"):
+            auto_arima(df.assign(y=bad.to_numpy()), h=2)
+        with pytest.raises(TypeError, match="column 'a' of data must be real numeric"):
+            auto_arima(pd.DataFrame({"a": bad.to_numpy()}), h=2)

@@ -11,7 +11,6 @@ Differences from R's ``forecast::auto.arima`` are listed in the documentation
 
 from __future__ import annotations
 
-import numbers
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +22,10 @@ import scipy.stats
 from numpy.typing import NDArray
 
 from tsconv import _conformal, _stepwise
-from tsconv._validation import as_int, check_option
-from tsconv.estimate import InfoCriterion, _batch_residuals, _future_stamps
+from tsconv._validation import as_int, check_option, check_real_dtype
+from tsconv.arima import check_time_index
+from tsconv.estimate import InfoCriterion, _batch_residuals, _future_stamps, _parse_ds
+from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
 
@@ -34,18 +35,28 @@ __all__ = ["AutoARIMA", "auto_arima"]
 # ---------------------------------------------------------------------------------------
 class _Panel:
     """Series (leading and trailing NaN trimmed), their labels, time stamps and
-    regressors (the other columns of a long DataFrame)."""
+    regressors (the other columns of a long DataFrame).
+
+    The inputs are checked as :func:`tsconv.fit_arima` checks them, with its helpers: a
+    Series' (wide frame's) index increasing and unique when it holds dates, periods or
+    numbers; ``ds`` of a long frame parsed by :func:`tsconv.estimate._parse_ds` (ISO
+    8601 strings) and unique within a series; the values real numeric (not bool, not
+    strings). A Series (wide frame) indexed by labels that are neither dates, periods nor
+    numbers is forecast at positions ``n, n + 1, ...``, as :func:`tsconv.fit_arima`.
+    """
 
     def __init__(self, data: Any) -> None:
         self.kind = "array"
         self.index: Any = None
         self.xnames: list[Any] = []
+        self.freq: Any = None  # the frequency of a Series' (wide frame's) dates
         xraw: list[NDArray[np.float64]] = []
+        self.stamps: list[Any] | None = None
         if isinstance(data, pd.Series):
             self.kind = "series"
             self.ids = [data.name if data.name is not None else "y"]
-            raw = [data.to_numpy()]
-            self.stamps: list[Any] | None = [data.index.to_numpy()]
+            raw = [_real_values(data, "data")]
+            self.stamps = self._index_stamps(data.index, 1)
         elif isinstance(data, pd.DataFrame) and "unique_id" in data.columns:
             self.kind = "long"
             missing = [c for c in ("ds", "y") if c not in data.columns]
@@ -55,10 +66,17 @@ class _Panel:
             for c in self.xnames:
                 if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
                     raise TypeError(f"regressor column {c!r} must be numeric, got dtype {data[c].dtype}")
+            yall = _real_values(data["y"], "column 'y' of data")
+            data = data.assign(ds=_parse_ds(data["ds"]), y=yall)
             self.ids, raw, self.stamps = [], [], []
             xraw = []
-            for uid, g in data.groupby("unique_id", sort=True):
+            # observed=True: the unused categories of a categorical unique_id are no series
+            for uid, g in data.groupby("unique_id", sort=True, observed=True):
                 g = g.sort_values("ds")
+                if g["ds"].duplicated().any():  # fit_arima's check (estimate._panel_from_long)
+                    dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
+                    raise ValueError(f"ds must be unique within a series, got repeated {dup} "
+                                     f"in unique_id={uid!r}")
                 self.ids.append(uid)
                 raw.append(g["y"].to_numpy())
                 self.stamps.append(g["ds"].to_numpy())
@@ -66,8 +84,8 @@ class _Panel:
         elif isinstance(data, pd.DataFrame):
             self.kind = "wide"
             self.ids = list(data.columns)
-            raw = [data[c].to_numpy() for c in data.columns]
-            self.stamps = [data.index.to_numpy()] * len(raw)
+            raw = [_real_values(data[c], f"column {c!r} of data") for c in data.columns]
+            self.stamps = self._index_stamps(data.index, len(raw))
         else:
             arr = data if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1 else np.asarray(data)
             if isinstance(arr, np.ndarray) and arr.ndim == 1:
@@ -79,8 +97,9 @@ class _Panel:
                 raw = list(arr)
             else:
                 raise ValueError(f"data must be a Series, a DataFrame or a 1-D / 2-D array, got {np.ndim(arr)}-D")
+            for j, v in enumerate(raw):
+                check_real_dtype(np.asarray(v).dtype, "data" if isinstance(arr, np.ndarray) else f"data[{j}]")
             self.ids = list(range(len(raw)))
-            self.stamps = None
         self.values: list[NDArray[np.float64]] = []
         self.offsets: list[int] = []
         for uid, v in zip(self.ids, raw):
@@ -122,7 +141,21 @@ class _Panel:
         """Series that can share a batched fit: equal length and kept regressors."""
         return (self.values[i].size, self.xkeep[i]) if self.x(i) is not None else None
 
+    def _index_stamps(self, index: pd.Index, k: int) -> list[Any] | None:
+        """The time stamps of a Series or wide frame (``k`` series) from its index, checked
+        as :func:`tsconv.fit_arima` checks a Series' index (increasing and unique); None
+        for labels that are neither dates, periods nor numbers (forecast by position)."""
+        check_time_index(index, "data")
+        if isinstance(index, pd.DatetimeIndex):
+            self.freq = index.freq  # periods need none: a period plus j is the j-th next one
+        elif not isinstance(index, pd.PeriodIndex) and not pd.api.types.is_numeric_dtype(index):
+            return None
+        return [index.to_numpy()] * k
+
     def future(self, i: int, h: int) -> list[Any]:
+        """The ``h`` time stamps after series ``i``: its index's frequency when it has one,
+        else as :func:`tsconv.fit_arima`'s panels (``estimate._future_stamps``); one date
+        without a frequency gives NaT (the next dates are unknown)."""
         n = self.values[i].size
         if self.stamps is None:
             start = self.offsets[i] + n
@@ -132,9 +165,23 @@ class _Panel:
             st = self.stamps[i]
         if st.size == 0:
             return list(range(1, h + 1))
-        if st.size == 1:
-            return [st[-1]] * h if not np.issubdtype(st.dtype, np.number) else list(st[-1] + np.arange(1, h + 1))
-        return _future_stamps(st, h)
+        if st.size == 1 and self.freq is None and pd.api.types.is_datetime64_any_dtype(pd.Index(st)):
+            return [pd.NaT] * h
+        return _future_stamps(st, h, self.freq)
+
+
+def _real_values(values: pd.Series, name: str) -> NDArray[Any]:
+    """The values of a pandas column, refused unless real numeric (bool and strings are not:
+    fit_arima's check, ``_validation.check_real_dtype``); pandas' nullable numeric dtypes
+    give floats with NaN for their missing values."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)
+        raise TypeError(f"{name} must be real numeric, got dtype {dtype}")
+    out = values.to_numpy()
+    check_real_dtype(out.dtype, name)
+    return out
 
 
 def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -156,7 +203,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
     if missing:
         raise ValueError(f"X_df lacks the columns {missing} (the future values of the regressors "
                          f"{list(panel.xnames)}), got columns {list(X_df.columns)}")
-    groups = {uid: g.sort_values("ds") for uid, g in X_df.groupby("unique_id", sort=False)}
+    groups = {uid: g.sort_values("ds") for uid, g in X_df.groupby("unique_id", sort=False, observed=True)}
     out = {}
     for i in rows:
         uid = panel.ids[i]
@@ -177,20 +224,6 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
     return out
 
 
-def _levels(level: Any) -> list[float]:
-    lv = [level] if isinstance(level, numbers.Real) else list(level)
-    out = []
-    for v in lv:
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < float(v) < 100:
-            raise ValueError(f"level must be numbers in (0, 100), got {level!r}")
-        out.append(float(v))
-    return sorted(set(out))
-
-
-def _level_name(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else str(v)
-
-
 def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArray[np.float64], levels: list[float],
                     fallback: list[str], factors: dict[float, NDArray[np.float64]] | None = None) -> pd.DataFrame:
     """The one place the output frame is built: long ``unique_id``, ``ds``, ``mean``,
@@ -200,8 +233,8 @@ def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArra
     cols: dict[str, Any] = {"mean": mean.ravel()}
     for v in levels:
         z = scipy.stats.norm.ppf(0.5 + v / 200.0) if factors is None else factors[v][:, None]
-        cols[f"lo-{_level_name(v)}"] = (mean - z * se).ravel()
-        cols[f"hi-{_level_name(v)}"] = (mean + z * se).ravel()
+        cols[f"lo-{level_label(v)}"] = (mean - z * se).ravel()
+        cols[f"hi-{level_label(v)}"] = (mean + z * se).ravel()
     ds: list[Any] = []
     for i in range(len(panel.ids)):
         ds.extend(panel.future(i, h))
@@ -237,6 +270,9 @@ class AutoARIMA:
         None: searched (a mean when ``d + D = 0``, a drift when ``d + D = 1``), as
         R's ``allowmean`` / ``allowdrift``; True / False: always / never.
     ic : {'aicc', 'aic', 'bic'}, default 'aicc'
+        As in R, a series of 3 or fewer observations is searched by AIC whatever
+        ``ic`` (R's ``auto.arima``: "AICc won't work for tiny samples"; with a mean it
+        is infinite there).
     method : {'css-ml', 'ml', 'css'}, default 'css-ml'
         Estimation of every candidate (see :func:`tsconv.fit_arima`).
     approximation : bool, optional
@@ -297,6 +333,15 @@ class AutoARIMA:
     (its last value, intervals from the variance of its differences; NaN when it has
     fewer than two values). Leading and trailing missing values are trimmed (ragged
     wide frames).
+
+    The data are checked as :func:`tsconv.fit_arima` checks them: the index of a
+    Series (wide frame) increasing and unique, ``ds`` unique within a series of a long
+    frame, and string ``ds`` parsed as ISO 8601 dates (other strings refused); the
+    values real numeric (bool and strings refused). The future dates follow the
+    frequency of the index when it has one, else the one inferred from the time stamps
+    (else their last spacing); a series with a single date and no frequency gets NaT.
+    A Series indexed by labels that are neither dates, periods nor numbers is forecast
+    at the positions ``n, n + 1, ...``, as :func:`tsconv.fit_arima` does.
 
     Conformal intervals (the default) answer the model intervals' known optimism: they
     ignore the uncertainty of the estimated parameters and of the chosen orders, and
@@ -460,9 +505,10 @@ class AutoARIMA:
         crit = np.full(k, np.inf)
         # with regressors a lockstep panel holds series of one length (the batched fits
         # stack their regressors); the search path of a series does not depend on its panel
-        parts: dict[int, list[int]] = {}
+        # and one criterion (R: AIC for series of 3 or fewer observations, see _ic_of)
+        parts: dict[Any, list[int]] = {}
         for i in ok:
-            parts.setdefault(panel.xgroup(i), []).append(i)
+            parts.setdefault((panel.xgroup(i), self._ic_of(panel.values[i])), []).append(i)
         chunks = [part[j :: self.n_jobs] for part in parts.values() for j in range(min(self.n_jobs, len(part)))]
         chunks = [c for c in chunks if c]
 
@@ -480,7 +526,8 @@ class AutoARIMA:
             b, t = _stepwise.search(
                 [panel.values[i] for i in rows], dd[rows], DD[rows], s, stepwise=self.stepwise,
                 max_p=max_p, max_q=max_q, max_P=self.max_P, max_Q=self.max_Q, max_order=self.max_order,
-                constant=self.constant, ic=self.ic, method=meths, maxiter=self.maxiter,
+                constant=self.constant, ic=self._ic_of(panel.values[rows[0]]), method=meths,
+                maxiter=self.maxiter,
                 max_models=self.max_models, exog=None if panel.xgroup(rows[0]) is None else panel.xs(rows),
             )
             return rows, b, t
@@ -503,17 +550,18 @@ class AutoARIMA:
         self._batches: list[tuple[Any, NDArray[np.intp]]] = []
         self._where: dict[int, tuple[int, int]] = {}
         self._scores: dict[int, NDArray[np.float64]] = {}
-        groups: dict[tuple[Any, int, int, Any], list[int]] = {}
+        groups: dict[tuple[Any, int, int, Any, str], list[int]] = {}
         for i in range(k):
             if best[i] is None and not fallback[i]:
                 fallback[i] = "naive"
             if best[i] is not None:
-                groups.setdefault((best[i], int(dd[i]), int(DD[i]), panel.xgroup(i)), []).append(i)
-        for (cand, d, D, xg), members in groups.items():
+                key = (best[i], int(dd[i]), int(DD[i]), panel.xgroup(i), self._ic_of(panel.values[i]))
+                groups.setdefault(key, []).append(i)
+        for (cand, d, D, xg, ic), members in groups.items():
             exog = None if xg is None else np.stack(panel.xs(members))
             names = None if xg is None else [str(c) for c, keep in zip(panel.xnames, xg[1]) if keep]
             c2, batch, fitted_rows = _stepwise.fit_group([panel.values[i] for i in members], cand, d, D, s, self.method,
-                                                         self.maxiter, self.ic, restarts=True, exog=exog,
+                                                         self.maxiter, ic, restarts=True, exog=exog,
                                                          exog_names=names)
             if batch is None:
                 for i in members:
@@ -530,6 +578,11 @@ class AutoARIMA:
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
         self._finalists = finalists
         return self
+
+    def _ic_of(self, y: NDArray[np.float64]) -> str:
+        """The criterion of the search of series ``y``: ``ic``, but AIC for 3 or fewer
+        observations (R's ``auto.arima``: "AICc won't work for tiny samples")."""
+        return "aic" if y.size <= 3 else self.ic
 
     def _differencing(self, y: NDArray[np.float64], X: NDArray[np.float64] | None) -> tuple[int, int]:
         """``(d, D)`` of the series ``y`` (regressors ``X`` ``(n, m)`` or None), as
@@ -601,7 +654,7 @@ class AutoARIMA:
         """
         panel = self._check_fitted()
         h = as_int(h, "h", minimum=1)
-        levels = _levels(level)
+        levels = list(check_level(level))  # fit_arima's: percentages in [1, 100)
         k = len(panel.ids)
         if panel.xnames and X_df is None:
             raise ValueError(f"X_df is required: the models have the regressors {list(panel.xnames)}; pass their "
@@ -721,4 +774,6 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
     >>> fc["ds"].dt.strftime("%Y-%m").tolist()
     ['2005-01', '2005-02', '2005-01', '2005-02']
     """
+    h = as_int(h, "h", minimum=1)
+    check_level(level)  # refused before the search, not after it
     return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level, X_df=X_df)
