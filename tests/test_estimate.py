@@ -961,3 +961,48 @@ def test_safe_inverse_of_a_stack_with_a_singular_and_a_non_finite_matrix():
     np.testing.assert_allclose(got[0], 0.5 * np.eye(2))
     assert np.all(np.isnan(got[1]))
     np.testing.assert_allclose(got[2], np.linalg.pinv(np.ones((2, 2))))
+
+
+# -- future time stamps, regressors and categories of long frames -----------------------------------
+def _walk(n: int = 60) -> np.ndarray:
+    return 10 + np.random.default_rng(0).standard_normal(n).cumsum()
+
+
+def test_long_frame_forecasts_of_tz_aware_stamps_keep_the_frequency_and_the_timezone():
+    # tz-aware stamps were an object array, so the future dates were "last gap x j":
+    # 2004-12-31, 2005-01-30, 2005-03-01 for a monthly series, 23:00 after a DST change
+    v = _walk()
+    ytz = pd.Series(v, index=pd.date_range("2000-01-01", periods=60, freq="MS", tz="UTC"))
+    want = pd.date_range("2005-01-01", periods=3, freq="MS", tz="UTC")
+    assert list(fit_arima(ytz, (1, 1, 0)).forecast(3).mean.index) == list(want)
+    got = ytz.to_frame("a").tsconv.arima((1, 1, 0)).forecast(3).to_frame()
+    assert list(got["ds"]) == list(want)
+    assert str(got["ds"].dtype) == "datetime64[ns, UTC]"
+    long = ytz.rename_axis("ds").reset_index(name="y").assign(unique_id="a")
+    assert list(tsconv.auto_arima(long, h=3)["ds"]) == list(want)  # the same helper
+    # a daily series ending just before the October DST change in Paris: midnights
+    paris = pd.date_range("2020-08-27", "2020-10-24", freq="D", tz="Europe/Paris")
+    frame = pd.DataFrame({"unique_id": "p", "ds": paris, "y": _walk(len(paris))})
+    got = fit_arima(frame, (1, 1, 0)).forecast(3).to_frame()["ds"]
+    assert list(got) == list(pd.date_range("2020-10-25", periods=3, freq="D", tz="Europe/Paris"))
+    assert all(t.hour == 0 for t in got)
+
+
+def test_a_series_with_a_numeric_index_forecasts_on_the_next_labels_of_its_step():
+    # the future labels were last + 1, 2, ... (1996, 1997, 1998) for an index stepping by 5,
+    # and positions n, n + 1, ... for a float index
+    v = _walk()
+    yi = pd.Series(v, index=np.arange(1700, 2000, 5))
+    got = fit_arima(yi, (1, 1, 0)).forecast(3)
+    assert list(got.mean.index) == [2000, 2005, 2010]
+    assert list(got.to_frame().index) == list(tsconv.auto_arima(yi, h=3).index)
+    yf = pd.Series(v, index=np.arange(60) * 0.5)
+    assert list(fit_arima(yf, (1, 1, 0)).forecast(3).mean.index) == [30.0, 30.5, 31.0]
+    # an irregular index: the step is asked for, not guessed (as for irregular dates)
+    irregular = yi.drop(yi.index[[5, 17, 30]])
+    fit = fit_arima(irregular, (1, 1, 0))
+    with pytest.raises(ValueError, match="pass freq="):
+        fit.forecast(3)
+    assert list(fit.forecast(3, freq=10).mean.index) == [2005, 2015, 2025]
+    with pytest.raises(ValueError, match="freq"):
+        fit.forecast(3, freq="D")

@@ -1089,6 +1089,27 @@ def _future_index(index: pd.Index, h: int, freq: Any = None) -> pd.Index:
         return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
     if isinstance(index, pd.RangeIndex):
         return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
-    if pd.api.types.is_integer_dtype(index) and len(index):
-        return pd.RangeIndex(int(index[-1]) + 1, int(index[-1]) + 1 + h)
+    if pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index) and len(index):
+        return pd.Index(_next_numbers(index.to_numpy(), h, freq, regular=True))
     return pd.RangeIndex(len(index), len(index) + h)
+
+
+def _next_numbers(arr: NDArray[Any], h: int, step: Any = None, *, regular: bool = False) -> list[Any]:
+    """The ``h`` numbers after the numeric stamps ``arr``: with the step ``step`` (a positive
+    number), else with the spacing of the last two (1 after a single stamp). ``regular``
+    (the index of one Series): a ValueError asking for ``freq=`` when the steps differ,
+    instead of taking the last one."""
+    if step is not None:
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not np.isfinite(float(step)) or step <= 0:
+            raise ValueError(f"freq of a numeric index must be a positive number (its step), got {step!r}")
+        return [arr[-1] + step * j for j in range(1, h + 1)]
+    if len(arr) < 2:
+        return [arr[-1] + j for j in range(1, h + 1)]
+    last = arr[-1] - arr[-2]
+    if regular:
+        gaps = np.diff(arr)
+        if not np.allclose(gaps, last, rtol=1e-9, atol=0.0):
+            a0, a1, g0, g1, g = (np.asarray(v).item() for v in (arr[0], arr[-1], gaps.min(), gaps.max(), last))
+            raise ValueError(f"the step of the index {a0!r} ... {a1!r} cannot be inferred (irregular: steps from "
+                             f"{g0!r} to {g1!r}); pass freq=, e.g. forecast(h, freq={g!r})")
+    return [arr[-1] + last * j for j in range(1, h + 1)]

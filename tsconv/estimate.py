@@ -27,7 +27,7 @@ from tsconv import _boxcox, _persist
 from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
 from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, parse_orders
-from tsconv.arima import ARIMA, check_time_index, model_label
+from tsconv.arima import ARIMA, _next_numbers, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
@@ -511,8 +511,9 @@ class ARIMABatch:
             rows per series.
         level : float or sequence of float, default (95,)
             Coverage of the central (Gaussian) prediction intervals, in percent.
-        freq : str or pandas offset, optional
-            Spacing of the future ``ds`` of datetime stamps; default inferred per series
+        freq : str, pandas offset or number, optional
+            Spacing of the future ``ds``: an offset for datetime stamps (time zone aware
+            ones too), a positive number for numeric ones; default inferred per series
             (else the spacing of its last two stamps).
 
         Returns
@@ -677,16 +678,51 @@ def _stamp_freq(idx: pd.DatetimeIndex) -> Any:
     return None
 
 
-def _future_stamps(ds: NDArray[Any], h: int, freq: Any = None) -> list[Any]:
-    """The ``h`` stamps after ``ds``: dates at ``freq`` (given, or inferred, gaps allowed:
-    :func:`_stamp_freq`), else the same spacing as the last two stamps."""
-    if np.issubdtype(np.asarray(ds).dtype, np.datetime64) and (freq is not None or len(ds) >= 3):
-        idx = pd.DatetimeIndex(ds)
-        freq = _stamp_freq(idx) if freq is None else freq
-        if freq is not None:
-            return list(pd.date_range(idx[-1], periods=h + 1, freq=freq)[1:])
-    step = ds[-1] - ds[-2] if len(ds) >= 2 else 1
-    return [ds[-1] + step * j for j in range(1, h + 1)]
+def _as_dates(ds: Any) -> pd.DatetimeIndex | None:
+    """``ds`` as a DatetimeIndex when it holds dates: datetime64 values, or the
+    ``Timestamp`` objects (an object array) that time zone aware stamps become; else None."""
+    if isinstance(ds, pd.DatetimeIndex):
+        return ds
+    arr = np.asarray(ds)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return pd.DatetimeIndex(arr)
+    if arr.dtype == object and arr.size and all(isinstance(v, pd.Timestamp) for v in arr):
+        try:
+            return pd.DatetimeIndex(arr)  # one time zone: an aware index; mixed zones: refused
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _future_stamps(ds: Any, h: int, freq: Any = None, *, regular: bool = False) -> list[Any]:
+    """The ``h`` stamps after ``ds``.
+
+    Dates (time zone aware ones too, in their zone) continue at ``freq`` (given, or
+    inferred, gaps allowed: :func:`_stamp_freq`), else with the spacing of the last two
+    stamps. Numbers continue with the step ``freq`` (a positive number), else with the
+    spacing of the last two. ``regular=True`` (the index of one Series) asks for ``freq``
+    with a ValueError instead of guessing from the last two stamps when the stamps are not
+    evenly spaced (dates whose frequency cannot be inferred, numbers with uneven steps).
+    """
+    dates = _as_dates(ds)
+    if dates is not None:
+        if freq is not None or len(dates) >= 3:
+            freq = _stamp_freq(dates) if freq is None else freq
+            if freq is not None:
+                return list(pd.date_range(dates[-1], periods=h + 1, freq=freq)[1:])
+        if regular or len(dates) < 2:
+            raise ValueError(
+                f"the frequency of the dates {dates[0]} ... {dates[-1]} cannot be inferred (irregular or too few); "
+                "pass freq=, e.g. forecast(h, freq='D')"
+            )
+        step = dates[-1] - dates[-2]
+        return [dates[-1] + step * j for j in range(1, h + 1)]
+    arr = np.asarray(ds)
+    if not len(arr):
+        return list(range(1, h + 1))
+    if freq is not None and not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"freq is the spacing of dates; time stamps of dtype {arr.dtype} take none, got {freq!r}")
+    return _next_numbers(arr, h, freq, regular=regular and np.issubdtype(arr.dtype, np.number))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1360,13 +1396,18 @@ class FittedARIMA(ARIMA):
             Coverage of the central prediction intervals, in percent.
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`tsconv.ARIMA.forecast`.
-        freq : str or pandas offset, optional
-            Spacing of the future dates; default inferred from the series' index.
+        freq : str, pandas offset or number, optional
+            Spacing of the future dates; default inferred from the series' index. For a
+            numeric index (other than a RangeIndex) the step, a positive number: by default
+            the index's own step, and needed when its steps are uneven (a ValueError asks
+            for it, as for dates whose frequency cannot be inferred).
 
         Returns
         -------
         Forecast
-            On the future dates when the series had a DatetimeIndex or PeriodIndex.
+            On the future dates when the series had a DatetimeIndex or PeriodIndex, on
+            the next labels of its step for a numeric index (1700, 1705, ..., 1995: 2000,
+            2005, ...).
 
         Examples
         --------
