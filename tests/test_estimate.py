@@ -1006,3 +1006,12 @@ def test_a_series_with_a_numeric_index_forecasts_on_the_next_labels_of_its_step(
     assert list(fit.forecast(3, freq=10).mean.index) == [2005, 2015, 2025]
     with pytest.raises(ValueError, match="freq"):
         fit.forecast(3, freq="D")
+
+
+def test_nan_in_exog_is_named_with_its_position():
+    y = pd.Series(_walk(), index=pd.date_range("2000-01-01", periods=60, freq="MS"))
+    x = np.where(np.arange(60) == 3, np.nan, np.arange(60.0))
+    with pytest.raises(ValueError, match=r"exog must be finite, got nan at index 3"):
+        fit_arima(y, (1, 0, 0), exog=x)
+    with pytest.raises(ValueError, match=r"exog must be finite"):
+        fit_arima(np.stack([_walk(), _walk()]), (1, 0, 0), exog=x)

@@ -958,7 +958,8 @@ def _fit_panel(
             raise ValueError(f"method={method!r} does not take exog")
         if method == "ols" and d and trend != "n":
             raise ValueError(f"method='ols' with d > 0 takes trend 'n' (difference the series first for AutoReg's terms), got {trend!r}")
-    ex2 = None if exog is None else as_float_array(exog, "exog", ndim=(1, 2, 3), keep_float32=False)
+    # finite as exog_future must be (a NaN row would break the least-squares start later)
+    ex2 = None if exog is None else as_float_array(exog, "exog", ndim=(1, 2, 3), keep_float32=False, finite=True)
     n_reg = len(_trend_names(trend)) + (0 if ex2 is None else (1 if ex2.ndim == 1 else ex2.shape[-1]))
     spec = _ep.Spec(ar, d, ma, sar, D, sma, s, n_reg)
     n_ex = n_reg - len(_trend_names(trend))
