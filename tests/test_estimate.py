@@ -1015,3 +1015,24 @@ def test_nan_in_exog_is_named_with_its_position():
         fit_arima(y, (1, 0, 0), exog=x)
     with pytest.raises(ValueError, match=r"exog must be finite"):
         fit_arima(np.stack([_walk(), _walk()]), (1, 0, 0), exog=x)
+
+
+def test_unused_categories_of_unique_id_are_ignored():
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    df = pd.DataFrame({"unique_id": "a", "ds": idx, "y": _walk()})
+    both = pd.concat([df, df.assign(unique_id="b")])
+    both["unique_id"] = both["unique_id"].astype("category")
+    only_a = both[both["unique_id"] == "a"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # no "observed=False" deprecation either
+        got = fit_arima(only_a, (1, 1, 0))
+    assert got.ids == ["a"]
+    np.testing.assert_array_equal(got.forecast(3).mean, fit_arima(df, (1, 1, 0)).forecast(3).mean)
+    # with a regressor column too (its frame grouped the same way), and a long exog_future
+    x = np.random.default_rng(1).standard_normal(60)
+    dfx = df.assign(y=df["y"] + 5 * x, x=x)
+    catx = pd.concat([dfx, dfx.assign(unique_id="b")]).astype({"unique_id": "category"})
+    catx = catx[catx["unique_id"] == "a"]
+    fut = pd.DataFrame({"unique_id": pd.Categorical(["a"] * 3, categories=["a", "b"]), "x": [0.1, 0.2, 0.3]})
+    np.testing.assert_allclose(fit_arima(catx, (1, 1, 0)).forecast(3, exog_future=fut).mean,
+                               fit_arima(dfx, (1, 1, 0)).forecast(3, exog_future=fut.astype({"unique_id": str})).mean)

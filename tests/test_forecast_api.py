@@ -503,3 +503,46 @@ def test_a_hand_typed_arima_has_a_summary_with_statsmodels_names():
     for name, v in zip(m.param_names(), m.to_statsmodels_params()):
         assert f"{name:12s}{v:12.4f}" in text
     assert "stationary: True   invertible: True" in text
+
+
+def test_cross_validation_uses_the_regressor_columns_as_fit_arima_does():
+    # the regressor columns of a long frame were dropped: the forecasts of y without x
+    v = 10 + np.random.default_rng(0).standard_normal(60).cumsum()
+    x = np.random.default_rng(0).standard_normal(60)
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    dfx = pd.DataFrame({"unique_id": "a", "ds": idx, "y": v + 5 * x, "x": x})
+    h, step, n_windows = 3, 2, 3
+    cv = tsconv.cross_validation(dfx, h, step, n_windows, order=(1, 1, 0), level=(80, 95))
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]
+    for w in range(n_windows):
+        end = 60 - h - (n_windows - 1 - w) * step
+        # each window: fitted with the regressor up to its cutoff, forecast with its known future values
+        fit = fit_arima(dfx.iloc[:end], (1, 1, 0))
+        assert fit.to_frame()["x"].iloc[0] == pytest.approx(5.0, abs=1.0)
+        fc = fit.forecast(h, exog_future=dfx.iloc[end : end + h][["unique_id", "ds", "x"]], level=(80, 95)).to_frame()
+        got = cv[cv.cutoff == idx[end - 1]]
+        np.testing.assert_array_equal(got["ds"].to_numpy(), idx[end : end + h].to_numpy())
+        np.testing.assert_array_equal(got["y"].to_numpy(), dfx["y"].to_numpy()[end : end + h])
+        for col in ("mean", "lo-80", "hi-95"):
+            np.testing.assert_allclose(got[col].to_numpy(), fc[col].to_numpy(), rtol=1e-12)
+    # two series, rows in any order: each gets its own regressor values
+    two = pd.concat([dfx, dfx.assign(unique_id="b", y=v - 3 * x)]).sample(frac=1.0, random_state=0)
+    cv2 = tsconv.cross_validation(two, h, step, n_windows, order=(1, 1, 0), level=(80, 95))
+    np.testing.assert_allclose(cv2[cv2.unique_id == "a"]["mean"].to_numpy(), cv["mean"].to_numpy(), rtol=1e-9)
+    # a non-numeric extra column is refused by name, as fit_arima refuses it
+    with pytest.raises(TypeError, match="note"):
+        tsconv.cross_validation(dfx.assign(note="x"), h, order=(1, 1, 0))
+
+
+def test_cross_validation_ignores_unused_categories_of_unique_id():
+    v = 10 + np.random.default_rng(0).standard_normal(60).cumsum()
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"), "y": v})
+    both = pd.concat([df, df.assign(unique_id="b")])
+    both["unique_id"] = both["unique_id"].astype("category")
+    only_a = both[both["unique_id"] == "a"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        cv = tsconv.cross_validation(only_a, h=3, n_windows=2, order=(1, 1, 0))
+    ref = tsconv.cross_validation(df, h=3, n_windows=2, order=(1, 1, 0))
+    assert list(cv["unique_id"].astype(str)) == ["a"] * 6
+    pd.testing.assert_frame_equal(cv.drop(columns="unique_id"), ref.drop(columns="unique_id"))

@@ -22,12 +22,14 @@ __all__ = ["cross_validation"]
 
 
 def _long(data: Any) -> pd.DataFrame:
-    """A long frame ``unique_id``, ``ds``, ``y`` sorted by series then time."""
+    """A long frame ``unique_id``, ``ds``, ``y`` (and a DataFrame's regressor columns)."""
     if isinstance(data, pd.DataFrame):
         missing = [c for c in ("unique_id", "ds", "y") if c not in data.columns]
         if missing:
             raise ValueError(f"data as a DataFrame must be long with columns unique_id, ds, y; missing {missing}")
-        return data[["unique_id", "ds", "y"]]
+        if "_pos" in data.columns:
+            raise ValueError("data has a column named '_pos', which cross_validation uses itself; rename it")
+        return data
     if isinstance(data, pd.Series):
         idx = data.index
         ds = idx.to_timestamp() if isinstance(idx, pd.PeriodIndex) else idx
@@ -55,7 +57,10 @@ def cross_validation(
     data : pandas.DataFrame, pandas.Series or array_like
         A long panel (``unique_id``, ``ds``, ``y``), one series (a Series: ``ds`` is its
         index; an array: positions ``0..n-1``), a 2-D array (one series per row) or a list
-        of series.
+        of series. The other columns of a long panel are regressors, as in
+        :func:`tsconv.fit_arima` (series of equal length): each window is fitted with their
+        values up to its cutoff and forecast with their known values over its ``h`` test
+        steps (statsforecast's ``cross_validation`` with exogenous columns).
     h : int
         Horizon of each window (>= 1).
     step : int, optional
@@ -79,7 +84,8 @@ def cross_validation(
     Raises
     ------
     ValueError
-        A bad ``h``, ``step``, ``n_windows`` or ``level``; a series too short for the windows.
+        A bad ``h``, ``step``, ``n_windows`` or ``level``; a series too short for the windows;
+        regressor columns with missing values or over series of unequal length.
 
     Examples
     --------
@@ -99,8 +105,11 @@ def cross_validation(
     long = _long(data)
     # each series in time order (fit_arima parses and sorts ds the same way)
     long = long.assign(ds=parse_ds(long["ds"])).sort_values(["unique_id", "ds"], kind="stable")
-    long = long.assign(_pos=long.groupby("unique_id", sort=False).cumcount())
-    n = long.groupby("unique_id", sort=False)["y"].transform("size").to_numpy()
+    # observed=True: categories of unique_id without rows are no series
+    long = long.assign(_pos=long.groupby("unique_id", sort=False, observed=True).cumcount())
+    n = long.groupby("unique_id", sort=False, observed=True)["y"].transform("size").to_numpy()
+    # the regressors, as fit_arima takes them: the columns other than unique_id, ds and y
+    xcols = [c for c in long.columns if c not in ("unique_id", "ds", "y", "_pos")]
     span = h + (n_windows - 1) * step
     short = long.loc[n <= span, "unique_id"].unique().tolist()
     if short:
@@ -110,11 +119,14 @@ def cross_validation(
     pos = long["_pos"].to_numpy()
     for w in range(n_windows):
         end = n - span + w * step  # training length of each row's series
-        train = long[pos < end][["unique_id", "ds", "y"]]
-        test = long[(pos >= end) & (pos < end + h)]
+        train = long[pos < end][["unique_id", "ds", "y", *xcols]]
+        test = long[(pos >= end) & (pos < end + h)].sort_values(["unique_id", "_pos"], kind="stable")
         cut = long[pos == end - 1].set_index("unique_id")["ds"]
-        fc = fit_arima(train, order, seasonal_order=seasonal_order, **fit_kwargs).forecast(h, level=levels).to_frame()
-        test = test.sort_values(["unique_id", "_pos"], kind="stable")
+        fit = fit_arima(train, order, seasonal_order=seasonal_order, **fit_kwargs)
+        # each window's model forecasts with the regressors' known values over its test part
+        # (statsforecast's cross_validation with exogenous columns)
+        future = test[["unique_id", "ds", *xcols]] if xcols else None
+        fc = fit.forecast(h, exog_future=future, level=levels).to_frame()
         if not np.array_equal(fc["unique_id"].to_numpy(), test["unique_id"].to_numpy()):
             raise AssertionError("forecasts and held-out values are not aligned")  # pragma: no cover
         frame = fc.drop(columns="ds")

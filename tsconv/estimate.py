@@ -91,7 +91,7 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
         raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
     df = df.assign(ds=_parse_ds(df["ds"]))
     ids, series, stamps = [], [], []
-    for uid, g in df.groupby("unique_id", sort=True):
+    for uid, g in df.groupby("unique_id", sort=True, observed=True):  # not unused categories
         g = g.sort_values("ds")
         if g["ds"].duplicated().any():
             dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
@@ -131,7 +131,7 @@ def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | N
     names = [str(c) for c in df.columns if c not in ("unique_id", "ds", "y")]
     if not names:
         return None
-    groups = dict(tuple(df.groupby("unique_id", sort=False)))
+    groups = dict(tuple(df.groupby("unique_id", sort=False, observed=True)))  # not unused categories
     unknown = [u for u in groups if u not in set(ids)]
     if unknown:
         raise ValueError(f"{what} has unique_id values the model was not fitted to: {unknown[:10]}")
