@@ -1036,3 +1036,19 @@ def test_unused_categories_of_unique_id_are_ignored():
     fut = pd.DataFrame({"unique_id": pd.Categorical(["a"] * 3, categories=["a", "b"]), "x": [0.1, 0.2, 0.3]})
     np.testing.assert_allclose(fit_arima(catx, (1, 1, 0)).forecast(3, exog_future=fut).mean,
                                fit_arima(dfx, (1, 1, 0)).forecast(3, exog_future=fut.astype({"unique_id": str})).mean)
+
+
+def test_forecast_with_applies_a_fits_box_cox_transform_to_the_series_it_forecasts():
+    # what series.tsconv.plot_forecast(fit, h) draws: fit.model alone is the log-scale model
+    from tsconv.estimate import _forecast_with
+
+    air = load("airline").astype(float)
+    fit = fit_arima(air, (0, 1, 1), (0, 1, 1, 12), boxcox=0.0)
+    pd.testing.assert_frame_equal(_forecast_with(fit, air, 2).to_frame(), fit.forecast(2).to_frame())
+    np.testing.assert_allclose(_forecast_with(fit, air, 2).mean, [450.42, 425.72], atol=0.01)
+    other = air.iloc[:-24]
+    np.testing.assert_allclose(_forecast_with(fit, other, 3).mean, np.exp(fit.model.forecast(np.log(other), 3).mean))
+    with pytest.raises(ValueError, match="strictly positive"):
+        _forecast_with(fit, other - 200.0, 3)
+    plain = fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
+    pd.testing.assert_frame_equal(_forecast_with(plain, other, 3).to_frame(), plain.model.forecast(other, 3).to_frame())

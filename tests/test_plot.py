@@ -223,3 +223,26 @@ def test_accessor_plot_methods_are_shells_over_tsconv_plot():
         np.testing.assert_array_equal(la.get_ydata(), lb.get_ydata())
     dec = y.tsconv.plot_decomposition(12)
     assert dec.get_suptitle() == "Classical decomposition of log air passengers"
+
+
+def test_accessor_plot_forecast_of_a_box_cox_fit_draws_the_fits_own_forecast():
+    # it forecast the raw series with fit.model (the log-scale model): mean 447.06 / 426.35
+    # with a band about +-0.07 wide, where fit.forecast(2) is 450.42 / 425.72, 95% band 419-484
+    air = load("airline").astype(float)
+    fit = air.tsconv.arima((0, 1, 1), (0, 1, 1, 12), boxcox=0.0)
+    want = fit.forecast(2).to_frame()
+    ax = air.tsconv.plot_forecast(fit, 2).axes[0]
+    mean = next(line for line in ax.lines if line.get_label() == "forecast mean")
+    np.testing.assert_allclose(mean.get_ydata(), want["mean"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mean.get_ydata(), [450.42, 425.72], atol=0.01)
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == pytest.approx(want["lo-95"].min()) and band.max() == pytest.approx(want["hi-95"].max())
+    assert np.isclose(band, 419.15, atol=0.01).any() and band.max() == pytest.approx(484.03, abs=0.01)  # step 1
+    assert ax.get_title() == "airline: 2-step forecast, ARIMA(0,1,1)(0,1,1)[12]"
+    # a fit used on another series (its coefficients and its transform): the same as
+    # forecasting the log of that series with the log-scale model, back-transformed
+    other = air.iloc[:-24]
+    ax = other.tsconv.plot_forecast(fit, 2).axes[0]
+    mean = next(line for line in ax.lines if line.get_label() == "forecast mean")
+    log_fc = fit.model.forecast(np.log(other), 2)
+    np.testing.assert_allclose(mean.get_ydata(), np.exp(log_fc.mean.to_numpy()), rtol=1e-12)

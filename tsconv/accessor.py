@@ -191,11 +191,12 @@ class SeriesAccessor(_Common):
         >>> fig.axes[0].get_title()
         'stock (units): 8-step forecast, ARIMA(0,1,1)'
         """
+        from tsconv.estimate import _forecast_with
         from tsconv.plot import plot_forecast
 
-        model = getattr(model, "model", model)
-        fc = model.forecast(self._obj, h, level=level)
-        return plot_forecast(fc, self._obj, model=model, last=last, **kwargs)
+        # a fit's own transform (Box-Cox) applies: its model alone works on the transformed scale
+        fc = _forecast_with(model, self._obj, h, level=level)
+        return plot_forecast(fc, self._obj, model=getattr(model, "model", model), last=last, **kwargs)
 
     def plot_decomposition(self, period: int | None = None, model: DecomposeModel = "additive", **kwargs: Any) -> Any:
         """Draw the classical decomposition (:func:`tsconv.plot.plot_decomposition`), titled by the series' name.

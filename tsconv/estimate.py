@@ -1328,6 +1328,32 @@ def _make_model(batch: ARIMABatch, i: int, data: Any = None) -> Any:
                        exog=exog, boxcox=lam, **kw)
 
 
+def _back_transformed(fc: Forecast, lam: float, history: Any) -> Forecast:
+    """The forecast ``fc`` of a Box-Cox transformed series on the original scale: the mean
+    and the interval bounds back-transformed (``se`` stays on the transformed scale)."""
+    bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in fc.bounds.items()}
+    return dataclasses.replace(fc, mean=_boxcox.inverse(fc.mean, lam), bounds=bounds, history=history)
+
+
+def _forecast_with(model: Any, y: Any, h: Any, *, level: Any = (95,)) -> Forecast:
+    """Forecast the series ``y`` ``h`` steps ahead with ``model``.
+
+    ``model`` is a :class:`tsconv.ARIMA` with known coefficients, a fitted model (of
+    :func:`fit_arima`: its coefficients and its Box-Cox transform, applied to ``y``, and the
+    forecast back-transformed; on its own data, exactly ``model.forecast(h)``) or an object
+    holding one as ``model`` (a statsmodels fit bound to a series). What
+    ``series.tsconv.plot_forecast(model, h)`` draws.
+    """
+    if isinstance(model, FittedARIMA):
+        if model.data is y:
+            return model.forecast(h, level=level)
+        if model.boxcox is not None:
+            lam = _boxcox.choose_lambda(np.asarray(y, dtype=float), model.boxcox, 0, "y")  # positive y
+            return _back_transformed(model.model.forecast(_boxcox.transform(y, lam), h, level=level), lam, y)
+    model = getattr(model, "model", model)
+    return model.forecast(y, h, level=level)
+
+
 class FittedARIMA(ARIMA):
     """A :class:`tsconv.ARIMA` estimated by :func:`tsconv.fit_arima`: the model, its data
     and its estimates.
@@ -1429,11 +1455,7 @@ class FittedARIMA(ARIMA):
         if h is None:
             raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
         fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start, freq=freq)
-        if self.boxcox is None:
-            return fc
-        lam = self.boxcox
-        bounds = {v: (_boxcox.inverse(lo, lam), _boxcox.inverse(hi, lam)) for v, (lo, hi) in fc.bounds.items()}
-        return dataclasses.replace(fc, mean=_boxcox.inverse(fc.mean, lam), bounds=bounds, history=self.data)
+        return fc if self.boxcox is None else _back_transformed(fc, self.boxcox, self.data)
 
     @property
     def _work(self) -> Any:
