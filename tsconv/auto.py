@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
-from tsconv.estimate import InfoCriterion, _batch_residuals, _future_stamps, _parse_ds
+from tsconv.estimate import InfoCriterion, _batch_residuals, _future_stamps, _one_series, _parse_ds
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -72,11 +72,7 @@ class _Panel:
             xraw = []
             # observed=True: the unused categories of a categorical unique_id are no series
             for uid, g in data.groupby("unique_id", sort=True, observed=True):
-                g = g.sort_values("ds")
-                if g["ds"].duplicated().any():  # fit_arima's check (estimate._panel_from_long)
-                    dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
-                    raise ValueError(f"ds must be unique within a series, got repeated {dup} "
-                                     f"in unique_id={uid!r}")
+                g = _one_series(g, uid)  # fit_arima's order and check
                 self.ids.append(uid)
                 raw.append(g["y"].to_numpy())
                 self.stamps.append(g["ds"].to_numpy())

@@ -85,6 +85,15 @@ def _check_series(x: NDArray[np.float64], label: str) -> None:
         raise ValueError(f"{label} must be finite, got {x[bad]} at index {bad[-1]} (drop or fill missing values first)")
 
 
+def _one_series(g: pd.DataFrame, uid: Any) -> pd.DataFrame:
+    """The rows of series ``uid`` of a long frame in time order; its ``ds`` must be unique."""
+    g = g.sort_values("ds")
+    if g["ds"].duplicated().any():
+        dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
+        raise ValueError(f"ds must be unique within a series, got repeated {dup} in unique_id={uid!r}")
+    return g
+
+
 def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float64]], list[Any]]:
     missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
     if missing:
@@ -92,10 +101,7 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
     df = df.assign(ds=_parse_ds(df["ds"]))
     ids, series, stamps = [], [], []
     for uid, g in df.groupby("unique_id", sort=True, observed=True):  # not unused categories
-        g = g.sort_values("ds")
-        if g["ds"].duplicated().any():
-            dup = g["ds"][g["ds"].duplicated()].iloc[:3].tolist()
-            raise ValueError(f"ds must be unique within a series, got repeated {dup} in unique_id={uid!r}")
+        g = _one_series(g, uid)
         vals = as_float_array(g["y"].to_numpy(), "y", ndim=1, keep_float32=False)
         _check_series(vals, f"y of unique_id={uid!r}")
         ids.append(uid)
