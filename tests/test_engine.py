@@ -742,3 +742,35 @@ def test_omit_ema_holds_its_value_over_long_gaps_as_pandas_does(dtype):
             want = s.ewm(**kw).mean()
             np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)
             assert (np.isnan(got) == np.isnan(want)).all()
+
+
+def test_sparse_kernels_are_summed_over_their_nonzero_taps():
+    # the direct sum of a sparse kernel reads one shifted copy of the series per nonzero
+    # tap: the double loop's answer in every mode, origin and row layout
+    rng = np.random.default_rng(11)
+    for _ in range(150):
+        m = int(rng.integers(8, 60))
+        c = np.zeros(m)
+        taps = rng.choice(m, size=int(rng.integers(1, m // 4 + 1)), replace=False)
+        c[taps] = rng.normal(size=taps.size)
+        o, n = int(rng.integers(-3, m + 3)), int(rng.integers(1, 80))
+        x = rng.normal(size=n)
+        if rng.random() < 0.3:
+            x[rng.integers(0, n)] = np.nan
+        assert engine._sparse_taps(c) is not None
+        for mode in ("same", "valid", "full"):
+            if mode == "valid" and n < m:
+                continue
+            y = apply(Kernel(c, o), np.vstack([x, x[::-1]]), mode=mode, method="direct")
+            assert_matches(y[0], naive.convolve(x, c, o, mode), 1e-12)
+            assert_matches(y[1], naive.convolve(x[::-1], c, o, mode), 1e-12)
+            assert_matches(apply(Kernel(c, o), x, mode=mode, method="direct"), naive.convolve(x, c, o, mode), 1e-12)
+
+
+def test_seasonal_difference_is_exact_and_direct():
+    # two taps: auto sums them directly, so x[t] - x[t - s] is one exact subtraction, as
+    # pandas' diff; the FFT path rounded at the data's magnitude (1e-6 at 1e9)
+    s = pd.Series(1e9 + np.random.default_rng(12).normal(size=5000).cumsum())
+    k = tsconv.seasonal_difference(365)
+    assert choose_method(k, s.size) == "direct"
+    pd.testing.assert_series_equal(apply(k, s), s.diff(365), rtol=0, atol=0)

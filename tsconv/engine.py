@@ -173,6 +173,16 @@ def _direct_seconds(n: int, m: int, size: int) -> float:
     return n * per * 1e-9
 
 
+def _sparse_taps(c: NDArray[np.floating]) -> NDArray[np.intp] | None:
+    """The nonzero taps of a sparse kernel (a quarter of its taps or fewer, at most 64:
+    ``seasonal_difference(s)``, ``delta(k)``), summed directly one shifted copy of the
+    series at a time; None for other kernels."""
+    if c.size < 8:
+        return None
+    nz = np.flatnonzero(c)
+    return nz if 4 * nz.size <= c.size and nz.size <= 64 else None
+
+
 def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Method:
     """The method ``apply(..., method="auto")`` uses for a series of length ``n``.
 
@@ -192,7 +202,8 @@ def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Met
 
     Notes
     -----
-    A Kernel of ``m`` taps costs about ``n m`` multiply-adds directly and about
+    A Kernel of ``m`` taps costs about ``n m`` multiply-adds directly (``n`` times its
+    nonzero taps for a sparse kernel, which the direct sum reads alone) and about
     ``n F log2(F) / (F - m + 1)`` operations by overlap-save with blocks of ``F`` points;
     the constants of both (module-level ``DIRECT_*`` and ``FFT_*``) were measured by
     ``benchmarks/bench_apply.py --calibrate``. Kernels longer than ``MAX_DIRECT`` taps
@@ -210,6 +221,9 @@ def choose_method(op: Kernel | Transfer, n: int, dtype: Any = np.float64) -> Met
     if isinstance(op, Transfer):
         return "recursive"
     m = len(op)
+    taps = _sparse_taps(op.coef)
+    if taps is not None:
+        m = taps.size  # the direct sum reads the nonzero taps only
     if m > MAX_DIRECT:
         return "fft"
     n = max(int(n), 1)
@@ -287,7 +301,23 @@ def _full_range_serial(
         out[...] = 0.0
     if b <= a:
         return
-    if method == "direct":
+    taps = _sparse_taps(c) if method == "direct" else None
+    if taps is not None:
+        # one shifted copy of the series per nonzero tap: full[j] += c[k] x[j - k], the
+        # first written in place (zeros where it does not reach), the others added
+        seg = out[:, a - j0 : b - j0]
+        tmp = None
+        for i, k in enumerate(int(t) for t in taps):
+            lo, hi = max(a, k) - a, max(min(b, n + k) - a, max(a, k) - a)
+            if i == 0:
+                seg[:, :lo] = 0.0
+                seg[:, hi:] = 0.0
+                np.multiply(x2[:, lo + a - k : hi + a - k], c[k], out=seg[:, lo:hi])
+            elif hi > lo:
+                tmp = np.empty_like(seg) if tmp is None else tmp
+                np.multiply(x2[:, lo + a - k : hi + a - k], c[k], out=tmp[:, lo:hi])
+                seg[:, lo:hi] += tmp[:, lo:hi]
+    elif method == "direct":
         # only the samples x[a - m + 1 .. b - 1] reach outputs a .. b - 1
         s0, s1 = max(a - m + 1, 0), min(b, n)
         for r in range(rows):
@@ -439,7 +469,7 @@ def _convolve_kernel(
     if mode == "same":
         # one row, direct, lag 0 inside the kernel: the full convolution holds the answer
         # as a slice, so no copy is made
-        if method == "direct" and rows == 1 and 0 <= o <= m - 1 and not _parallel(n, method, m):
+        if method == "direct" and rows == 1 and 0 <= o <= m - 1 and not _parallel(n, method, m) and _sparse_taps(c) is None:
             y = np.convolve(xin[0], c, "full")[o : o + n]
             if m - 1 - o > 0:
                 y[: m - 1 - o] = np.nan
@@ -453,7 +483,7 @@ def _convolve_kernel(
             out[:, t1:] = np.nan
             if t1 > t0:
                 _full_range_into(xin, c, j0, j1, method, out[:, t0:t1])
-    elif method == "direct" and rows == 1 and not _parallel(j1 - j0, method, m):
+    elif method == "direct" and rows == 1 and not _parallel(j1 - j0, method, m) and _sparse_taps(c) is None:
         out = np.convolve(xin[0], c, mode)[None, :]
     else:
         out = _full_range(xin, c, j0, j1, method)
