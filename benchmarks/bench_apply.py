@@ -7,7 +7,9 @@ W taps (std W/6) applied in mode 'same', timed in the same run as
   ``scipy.signal.oaconvolve(x, c, 'same')`` -- the best of these is the target;
 * ``pandas.Series.rolling(W, win_type='gaussian', center=True).mean(std=W/6)``;
 * ``rolling(W).mean()`` vs ``apply(sma(W))`` and ``ewm(alpha).mean()`` vs the exact EMA
-  Transfer on N = 1e7.
+  Transfer on N = 1e7;
+* ``Series.diff(s)`` vs ``apply(seasonal_difference(s))`` (a sparse kernel: two nonzero taps
+  of ``s + 1``), with the largest difference of the two on data of magnitude 1e9.
 
 A peer whose pilot run (on N/100 points) predicts more than ``--budget`` seconds (5) for one
 call is skipped and marked as such. Medians of ``--repeats`` runs; the machine is shared, so
@@ -210,6 +212,25 @@ def run_rolling(ns: list[int], ws: list[int], repeats: int) -> list[dict]:
     return rows
 
 
+def run_sdiff(ns: list[int], periods: list[int], repeats: int) -> list[dict]:
+    """``apply(seasonal_difference(s))`` against ``Series.diff(s)``: times, the method auto
+    chose and the largest difference of the two outputs on a random walk around 1e9."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for n in ns:
+        x = 1e9 + rng.normal(size=n).cumsum()
+        s = pd.Series(x)
+        for period in periods:
+            k = tsconv.seasonal_difference(period)
+            got = time_all({"tsconv": lambda: apply(k, x), "pandas": lambda: s.diff(period)}, repeats)
+            diff = float(np.nanmax(np.abs(apply(k, x) - s.diff(period).to_numpy())))
+            rows.append({"N": n, "s": period, "tsconv": got["tsconv"], "pandas": got["pandas"],
+                         "chosen": choose_method(k, n), "max_abs_diff": diff})
+            print(f"SDIFF N={n:>8} s={period:>4} apply {fmt(got['tsconv']):>9} diff {fmt(got['pandas']):>9} "
+                  f"max |diff| {diff:.1e}", flush=True)
+    return rows
+
+
 def run_ema(n: int, repeats: int) -> dict:
     x = np.random.default_rng(2).normal(size=n)
     s = pd.Series(x)
@@ -348,7 +369,8 @@ def markdown(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[
     return "\n".join(lines)
 
 
-def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[dict], repeats: int, out: str | None = None) -> None:
+def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: list[dict], repeats: int, out: str | None = None,
+                 sdiff: list[dict] | None = None) -> None:
     """The same tables as ``markdown``, as ``benchmarks/results/apply.json`` for render.py."""
     res = Results("apply", "apply engine", f"""
         A centred Gaussian kernel of W taps (std W/6) applied in mode 'same' to N float64
@@ -369,6 +391,12 @@ def save_results(grid: list[dict], rolling: list[dict], ema: dict | None, mem: l
         res.table(["N", "W", "apply(sma(W))", "method", "rolling(W).mean()", "tsconv / pandas"],
                   [[f"{r['N']:.0e}", r["W"], fmt(r["tsconv"]), r["chosen"], fmt(r["pandas"]),
                     f"{r['tsconv'] / r['pandas']:.2f}"] for r in rolling], "Simple moving average")
+    if sdiff:
+        res.table(["N", "s", "apply(seasonal_difference(s))", "method", "Series.diff(s)", "tsconv / pandas",
+                   "max |tsconv - pandas| (data ~1e9)"],
+                  [[f"{r['N']:.0e}", r["s"], fmt(r["tsconv"]), r["chosen"], fmt(r["pandas"]),
+                    f"{r['tsconv'] / r['pandas']:.2f}", f"{r['max_abs_diff']:.1e}"] for r in sdiff],
+                  "Seasonal difference (a sparse kernel: the direct sum reads its two nonzero taps)")
     if ema:
         res.table(["N", "apply(ema)", "bare lfilter", "ewm(adjust=False)", "ewm(adjust=True)", "ewm(adjust=False) / tsconv"],
                   [[f"{ema['N']:.0e}", fmt(ema["tsconv"]), fmt(ema["lfilter"]), fmt(ema["pandas adjust=False"]),
@@ -390,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--budget", type=float, default=5.0, help="skip a peer predicted slower than this (s)")
     p.add_argument("--calibrate", action="store_true", help="measure the cost-model constants and stop")
-    p.add_argument("--only", default="grid,rolling,ema,memory")
+    p.add_argument("--only", default="grid,rolling,sdiff,ema,memory")
     add_out_option(p)
     p.add_argument("--ns", default=None, help="comma-separated series lengths for the grid (default 1e4,1e6,1e7)")
     p.add_argument("--ws", default=None, help="comma-separated kernel widths for the grid (default 5,21,101,1001,10001)")
@@ -407,12 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     grid = run_grid(ns, ws, repeats, args.budget) if "grid" in only else []
     rolling = run_rolling(ns[1:], [5, 101, 1001], repeats) if "rolling" in only else []
+    sdiff = run_sdiff(ns[1:], [12, 365], repeats) if "sdiff" in only else []
     ema = run_ema(ns[-1], repeats) if "ema" in only else None
     mem = run_memory(ns[-1], [5, 101, 10001]) if "memory" in only else []
     print(f"# load average at the end: {load()}")
     print()
     print(markdown(grid, rolling, ema, mem))
-    save_results(grid, rolling, ema, mem, repeats, args.out)
+    save_results(grid, rolling, ema, mem, repeats, args.out, sdiff)
     return 0
 
 
