@@ -264,7 +264,9 @@ class AutoARIMA:
     max_d, max_D : int, default 2 and 1
     constant : bool, optional
         None: searched (a mean when ``d + D = 0``, a drift when ``d + D = 1``), as
-        R's ``allowmean`` / ``allowdrift``; True / False: always / never.
+        R's ``allowmean`` / ``allowdrift``; True / False: always / never. With
+        ``d + D >= 2`` there is no constant whatever this says, as in R (its
+        ``include.constant``: a quadratic or higher polynomial trend, deliberately not).
     ic : {'aicc', 'aic', 'bic'}, default 'aicc'
         As in R, a series of 3 or fewer observations is searched by AIC whatever
         ``ic`` (R's ``auto.arima``: "AICc won't work for tiny samples"; with a mean it
