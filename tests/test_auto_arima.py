@@ -512,6 +512,20 @@ def test_auto_arima_regressors_need_their_future_values():
         auto_arima(hole, 6, X_df=future)
 
 
+def test_auto_arima_x_df_must_hold_the_dates_after_each_series():
+    # regressors are used in time order: X_df shifted in time was used silently
+    from tsconv import AutoARIMA
+
+    train, future = _regression_panel()
+    model = AutoARIMA().fit(train)
+    ok = model.forecast(6, X_df=future)
+    iso = model.forecast(6, X_df=future.assign(ds=future.ds.dt.strftime("%Y-%m-%d")))
+    pd.testing.assert_frame_equal(ok, iso)
+    for shift in (pd.DateOffset(years=5), pd.DateOffset(months=-1)):
+        with pytest.raises(ValueError, match=r"X_df must hold the 6 dates after unique_id='a' ends"):
+            model.forecast(6, X_df=future.assign(ds=future.ds + shift))
+
+
 # ---------------------------------------------------------------------------------------
 # Intervals (issue 13: 95% coverage 0.80-0.88 on M3): equal to statsmodels' at the same
 # parameters, so the shortfall is the model class's, not the interval's

@@ -24,7 +24,8 @@ from numpy.typing import NDArray
 from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
-from tsconv.estimate import InfoCriterion, _batch_residuals, _future_stamps, _one_series, _parse_ds
+from tsconv.estimate import (InfoCriterion, _as_dates, _batch_residuals, _future_stamps, _one_series, _parse_ds,
+                             _stamp_freq)
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -188,6 +189,24 @@ def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDA
     return np.asarray(y - A @ coef, dtype=np.float64)
 
 
+def _check_future_stamps(ds: pd.Series, panel: _Panel, i: int, h: int) -> None:
+    """``X_df``'s time stamps of series ``i`` must be its ``h`` next ones: the dates of its
+    frequency when it has one, else stamps after its last one. Regressors are used in
+    time order, so shifted ones would be used silently."""
+    if panel.stamps is None:
+        return
+    st = panel.stamps[i][panel.offsets[i] : panel.offsets[i] + panel.values[i].size]
+    last, got, want = st[-1], ds.to_numpy(), panel.future(i, h)
+    dates = _as_dates(st)
+    if dates is not None and len(dates) >= 3 and _stamp_freq(dates) is not None:
+        if not pd.DatetimeIndex(got).equals(pd.DatetimeIndex(want)):
+            raise ValueError(f"X_df must hold the {h} dates after unique_id={panel.ids[i]!r} ends ({want[0]} ... "
+                             f"{want[-1]}), got {got[0]} ... {got[-1]}")
+    elif not got[0] > last:
+        raise ValueError(f"X_df's ds of unique_id={panel.ids[i]!r} must come after its last time stamp {last}, "
+                         f"got {got[0]} first")
+
+
 def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dict[int, NDArray[np.float64]]:
     """The future regressors ``(h, m)`` of the series ``rows`` from the long frame ``X_df``
     (``unique_id``, ``ds``, the regressor columns; ``h`` rows per series)."""
@@ -199,6 +218,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
     if missing:
         raise ValueError(f"X_df lacks the columns {missing} (the future values of the regressors "
                          f"{list(panel.xnames)}), got columns {list(X_df.columns)}")
+    X_df = X_df.assign(ds=_parse_ds(X_df["ds"]))
     groups = {uid: g.sort_values("ds") for uid, g in X_df.groupby("unique_id", sort=False, observed=True)}
     out = {}
     for i in rows:
@@ -207,6 +227,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
         got = 0 if g is None else len(g)
         if g is None or got != h:
             raise ValueError(f"X_df must have h={h} rows for every series, got {got} for unique_id={uid!r}")
+        _check_future_stamps(g["ds"], panel, i, h)
         x = g[panel.xnames]
         for c in panel.xnames:
             if not pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]):
@@ -643,8 +664,8 @@ class AutoARIMA:
 
         ``X_df``: the future values of the regressors of a model fitted to a long
         DataFrame with regressor columns (statsforecast's convention): a long DataFrame
-        ``unique_id``, ``ds`` and those columns, ``h`` rows per series; required then,
-        refused otherwise.
+        ``unique_id``, ``ds`` and those columns, ``h`` rows per series, on the series'
+        next ``h`` time stamps; required then, refused otherwise.
 
         Returns, for a single series, a DataFrame on the future dates (index ``ds``)
         with ``mean``, ``lo-<level>``, ``hi-<level>``; for a panel, a long DataFrame
@@ -743,8 +764,9 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
         Interval levels in percent.
     X_df : pandas.DataFrame, optional
         The future values of the regressor columns of ``data``: a long DataFrame
-        ``unique_id``, ``ds`` and those columns, ``h`` rows per series (statsforecast's
-        convention); required when ``data`` has regressor columns.
+        ``unique_id``, ``ds`` and those columns, ``h`` rows per series on its next ``h``
+        time stamps (statsforecast's convention); required when ``data`` has regressor
+        columns.
     **options
         Passed to :class:`AutoARIMA`; among them ``intervals``: ``'conformal'`` (default,
         the model's standard errors scaled by a factor calibrated on window refits of
