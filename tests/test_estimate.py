@@ -596,6 +596,9 @@ def test_long_dataframe_extra_columns_are_the_regressors():
         b.forecast(4, exog_future=fut[~((fut.unique_id == "s0") & (fut.ds == n))])
     with pytest.raises(ValueError, match="no rows for unique_id='s2'"):
         b.forecast(4, exog_future=fut[fut.unique_id != "s2"])
+    # the regressors are used in time order: stamps that are not the next ones are refused
+    with pytest.raises(ValueError, match=r"exog_future's ds of unique_id='s0' must come after its last time stamp 99"):
+        b.forecast(4, exog_future=fut.assign(ds=fut.ds - 50))
     with pytest.raises(ValueError, match="exog columns .* need series of equal length"):
         fit_arima(df[~((df.unique_id == "s1") & (df.ds == 0))], (1, 0, 0), trend="c")
     with pytest.raises(TypeError):
@@ -1052,3 +1055,17 @@ def test_forecast_with_applies_a_fits_box_cox_transform_to_the_series_it_forecas
         _forecast_with(fit, other - 200.0, 3)
     plain = fit_arima(air, (0, 1, 1), (0, 1, 1, 12))
     pd.testing.assert_frame_equal(_forecast_with(plain, other, 3).to_frame(), plain.model.forecast(other, 3).to_frame())
+
+
+def test_a_long_exog_future_must_hold_the_next_dates():
+    # regressors are used in time order: an exog_future shifted in time was used silently
+    idx = pd.date_range("2000-01-01", periods=60, freq="MS")
+    x = np.random.default_rng(13).standard_normal(60)
+    df = pd.DataFrame({"unique_id": "a", "ds": idx, "y": _walk() + 5 * x, "x": x})
+    b = fit_arima(df, (1, 1, 0))
+    fut = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2005-01-01", periods=3, freq="MS"), "x": [0.1, 0.2, 0.3]})
+    ok = b.forecast(3, exog_future=fut).to_frame()
+    assert ok["ds"].dt.strftime("%Y-%m").tolist() == ["2005-01", "2005-02", "2005-03"]
+    for shift in (pd.DateOffset(years=5), pd.DateOffset(months=-2)):
+        with pytest.raises(ValueError, match=r"exog_future must hold the 3 dates after unique_id='a' ends"):
+            b.forecast(3, exog_future=fut.assign(ds=fut.ds + shift))

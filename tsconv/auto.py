@@ -24,8 +24,7 @@ from numpy.typing import NDArray
 from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
-from tsconv.estimate import (InfoCriterion, _as_dates, _batch_residuals, _future_stamps, _one_series, _parse_ds,
-                             _stamp_freq)
+from tsconv.estimate import InfoCriterion, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_ds
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -190,21 +189,11 @@ def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDA
 
 
 def _check_future_stamps(ds: pd.Series, panel: _Panel, i: int, h: int) -> None:
-    """``X_df``'s time stamps of series ``i`` must be its ``h`` next ones: the dates of its
-    frequency when it has one, else stamps after its last one. Regressors are used in
-    time order, so shifted ones would be used silently."""
-    if panel.stamps is None:
-        return
-    st = panel.stamps[i][panel.offsets[i] : panel.offsets[i] + panel.values[i].size]
-    last, got, want = st[-1], ds.to_numpy(), panel.future(i, h)
-    dates = _as_dates(st)
-    if dates is not None and len(dates) >= 3 and _stamp_freq(dates) is not None:
-        if not pd.DatetimeIndex(got).equals(pd.DatetimeIndex(want)):
-            raise ValueError(f"X_df must hold the {h} dates after unique_id={panel.ids[i]!r} ends ({want[0]} ... "
-                             f"{want[-1]}), got {got[0]} ... {got[-1]}")
-    elif not got[0] > last:
-        raise ValueError(f"X_df's ds of unique_id={panel.ids[i]!r} must come after its last time stamp {last}, "
-                         f"got {got[0]} first")
+    """``X_df``'s time stamps of series ``i`` must be its ``h`` next ones
+    (:func:`tsconv.estimate._check_next_stamps`)."""
+    if panel.stamps is not None:
+        st = panel.stamps[i][panel.offsets[i] : panel.offsets[i] + panel.values[i].size]
+        _check_next_stamps(ds.to_numpy(), st, panel.future(i, h), "X_df", panel.ids[i])
 
 
 def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dict[int, NDArray[np.float64]]:

@@ -550,6 +550,13 @@ class ARIMABatch:
             if missing:
                 raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
             keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
+            if "ds" in exog_future.columns and self._stamps is not None:
+                exog_future = exog_future.assign(ds=_parse_ds(exog_future["ds"]))
+                given = dict(tuple(exog_future.groupby("unique_id", sort=False, observed=True)))
+                for uid, st in zip(self._ids, self._stamps):
+                    if uid in given and len(given[uid]) == h:
+                        got = given[uid]["ds"].sort_values().to_numpy()
+                        _check_next_stamps(got, st, _future_stamps(st, h, freq), "exog_future", uid)
             found = _long_exog(exog_future[keep], list(self._ids), "exog_future", h)
             assert found is not None
             exog_future = found[0]
@@ -698,6 +705,21 @@ def _as_dates(ds: Any) -> pd.DatetimeIndex | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+def _check_next_stamps(got: Any, stamps: Any, want: list[Any], what: str, uid: Any) -> None:
+    """The time stamps ``got`` that ``what`` gives for the next steps of series ``uid``
+    (time stamps ``stamps``) must be those steps: ``want`` (:func:`_future_stamps`) when
+    the series' dates have a frequency, else stamps after its last one. Future regressors
+    are used in time order, so shifted ones would be used silently."""
+    dates = _as_dates(stamps)
+    if dates is not None and len(dates) >= 3 and _stamp_freq(dates) is not None:
+        if not pd.DatetimeIndex(got).equals(pd.DatetimeIndex(want)):
+            raise ValueError(f"{what} must hold the {len(want)} dates after unique_id={uid!r} ends ({want[0]} ... "
+                             f"{want[-1]}), got {got[0]} ... {got[-1]}")
+    elif not got[0] > stamps[-1]:
+        raise ValueError(f"{what}'s ds of unique_id={uid!r} must come after its last time stamp {stamps[-1]}, "
+                         f"got {got[0]} first")
 
 
 def _future_stamps(ds: Any, h: int, freq: Any = None, *, regular: bool = False) -> list[Any]:
