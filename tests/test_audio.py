@@ -245,6 +245,11 @@ def test_wrongly_declared_sample_rate_is_noticed(matcher, tracks, recwarn):
     assert found[0].track == "song2"
     assert abs(found[0].offset_samples - 8000) <= 1.0
     assert found[0].speed == pytest.approx(48000 / 44100)
+    # a stereo clip in either layout, (frames, channels) or (channels, frames), as match reads both
+    stereo = np.stack([clip, clip], axis=1)
+    for layout in (stereo, stereo.T):
+        with pytest.warns(RateMismatchWarning):
+            assert matcher.match(layout, 48000, check_rate=True) == found
     # the same clip declared at its true rate: the same place, speed 1
     true = matcher.match(clip, 44100)[0]
     assert (true.track, true.speed) == ("song2", 1.0)

@@ -2892,8 +2892,9 @@ class Matcher:
                     weak: list[Match]) -> list[Match]:
         """The matches at the likeliest true rate when they are far stronger (``match(check_rate=True)``)."""
         best: tuple[float, int, list[Match]] | None = None
+        frames = max(np.shape(samples)[:2])  # (frames, channels) or (channels, frames), as to_mono reads them
         for rate in _rate_alternatives(sr):
-            if np.shape(samples)[0] / rate < 0.1:
+            if frames / rate < 0.1:
                 continue
             found = self.match(samples, rate, top_k, max_false_alarm=max_false_alarm, speed_range=0.0)
             if found and found[0].score >= max(_RATE_SCORE, 2.0 * (weak[0].score if weak else 0.0)) and (best is None or found[0].score > best[0]):
