@@ -957,3 +957,19 @@ def test_short_clips_verify_enough_places_to_find_their_own():
         got = m.match(clip, SR)
         assert got and got[0].track == name and abs(got[0].offset_samples - at) <= 1
         assert got[0].false_alarm_probability <= 0.01
+
+
+def test_working_rates_above_21_8_khz_get_a_needle_their_search_block_holds():
+    # the default 6 s needle did not fit the search block (2**17 samples) above 21,845 Hz:
+    # the first query failed with 'max_needle must be < nfft/2'
+    x = synth_track(20.0, 44100, seed=5)
+    m = Matcher(sr=44100)
+    assert m.max_needle == 2.97
+    m.add("a", x, 44100)
+    got = m.match(x[5 * 44100 : 8 * 44100], 44100)
+    assert got[0].track == "a" and abs(got[0].offset_samples - 5 * 44100) <= 1
+    assert Matcher(sr=8000).max_needle == 6.0
+    with pytest.raises(ValueError, match=r"max_needle=3.0 s at sr=44100 .* pass max_needle <= 2.97"):
+        Matcher(sr=44100, max_needle=3.0)
+    with pytest.raises(ValueError, match="max_needle must be a number"):
+        Matcher(max_needle=True)

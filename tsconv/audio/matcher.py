@@ -17,6 +17,7 @@ import fnmatch
 import hashlib
 import itertools
 import math
+import numbers
 import os
 import stat
 import sys
@@ -992,10 +993,11 @@ class Matcher:
         raw signal (correlation then has broad peaks and music-dependent side lobes).
     lpc_order : int, default 32
         Order of the LPC whitener.
-    max_needle : float, default 6.0
+    max_needle : float, optional
         Longest stretch of a clip (seconds) correlated against the whole catalog in one
         pass; a longer clip is searched by up to three such stretches and then scored
-        over its whole length.
+        over its whole length. Default: 6 s, or the most the search block holds at a
+        working rate above 21.8 kHz (fewer than 131,072 samples: 2.97 s at 44.1 kHz).
     storage : {'float16', 'float32'}, default 'float16'
         Precision of the stored whitened samples (float16 halves the file; the
         levelled whitened signal has unit power, far from float16's limits).
@@ -1071,7 +1073,7 @@ class Matcher:
         whitening: Whitening | None = "spectral",
         *,
         lpc_order: int = 32,
-        max_needle: float = 6.0,
+        max_needle: float | None = None,
         storage: StorageDtype = "float16",
         speed_range: float = 0.0,
         workers: int = 2,
@@ -1079,8 +1081,16 @@ class Matcher:
         self.sr = _check_sr(sr)
         self.whitening: Whitening = check_option("none" if whitening is None else whitening, Whitening, "whitening")
         self.lpc_order = as_int(lpc_order, "lpc_order", minimum=1)
-        if not (isinstance(max_needle, (int, float)) and 0.25 <= max_needle <= 10.0):
+        # the search block (_NFFT samples) holds needles of fewer than _NFFT / 2 samples
+        most = math.floor((_NFFT // 2 - 1) / self.sr * 100) / 100
+        if max_needle is None:
+            max_needle = min(6.0, most)
+        if (isinstance(max_needle, (bool, np.bool_)) or not isinstance(max_needle, numbers.Real)
+                or not 0.25 <= max_needle <= 10.0):
             raise ValueError(f"max_needle must be a number of seconds in [0.25, 10], got {max_needle!r}")
+        if max_needle > most:
+            raise ValueError(f"max_needle={max_needle!r} s at sr={self.sr} is {max_needle * self.sr:.0f} samples; the search "
+                             f"block holds fewer than {_NFFT // 2}: pass max_needle <= {most} (or a lower sr)")
         self.max_needle = float(max_needle)
         self.storage: StorageDtype = check_option(storage, StorageDtype, "storage")
         self.speed_range = self._check_speed_range(speed_range)
