@@ -343,3 +343,27 @@ def test_the_audio_benchmark_script_runs_to_its_cost_table(tmp_path):
     info = json.loads(out.read_text())["info"]
     for key in ("build_s_per_hour", "mb_per_hour", "load_s_per_hour", "samples_mb_per_hour", "spectra_mb_per_hour", "energy_mb_per_hour"):
         assert info[key] > 0, key
+
+
+def test_cli_refusals_exit_2_with_one_line(library, tmp_path, capsys):
+    # each of these had ended in a traceback (exit 1) or done something else than asked
+    d, _, _ = library
+    short = tmp_path / "short"
+    short.mkdir()
+    for i in range(2):
+        sf.write(short / f"s{i}.wav", synth_track(2.0, SR, seed=90 + i), SR)
+    cat = tmp_path / "short.tsca"
+    assert main(["index", str(short), "-o", str(cat), "--quiet", "--no-calibrate"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(cat), "--queries", "2", "--sections", "snr"]) == 2
+    assert "no catalog track is longer than 3.3 s" in capsys.readouterr().err
+    a_file = tmp_path / "taken"
+    a_file.write_text("")
+    assert main(["demo", "--quick", "-o", str(a_file)]) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
+    # --append keeps the catalog's settings: other ones asked for are refused, not ignored
+    assert main(["index", str(d), "-o", str(cat), "--append", "--sr", "16000", "--storage", "float32", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--sr 16000 (the catalog has 8000)" in err and "--storage 'float32'" in err
+    assert main(["index", str(short), "-o", str(cat), "--append", "--quiet", "--no-calibrate"]) == 2
+    assert "already holds the 2 tracks" in capsys.readouterr().err

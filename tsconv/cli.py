@@ -28,6 +28,9 @@ def _cmd_kernels(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from tsconv._demo import run_demo
 
+    if os.path.lexists(args.outdir) and not os.path.isdir(args.outdir):
+        print(f"tsconv: error: -o/--outdir {args.outdir!r} exists and is not a directory", file=sys.stderr)
+        return 2
     return run_demo(outdir=args.outdir, quick=args.quick)
 
 

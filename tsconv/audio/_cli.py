@@ -61,14 +61,22 @@ def _cmd_index(args: argparse.Namespace) -> int:
         if args.append and os.path.exists(args.output):
             m = Matcher.load(args.output)
             before = len(m)
+            given = {"--sr": (args.sr, m.sr), "--whitening": (args.whitening, m.whitening), "--storage": (args.storage, m.storage)}
+            clash = [f"{k} {v!r} (the catalog has {w!r})" for k, (v, w) in given.items() if v is not None and v != w]
+            if clash:
+                return _err("--append adds to the catalog with its own settings; got " + ", ".join(clash))
         else:
-            m = Matcher(sr=args.sr, whitening=args.whitening, storage=args.storage)
+            m = Matcher(sr=8000 if args.sr is None else args.sr, whitening=args.whitening or "spectral",
+                        storage=args.storage or "float16")
             before = 0
         t0 = time.perf_counter()
         if not args.quiet:
             print(f"tsconv: indexing {args.dir} ...", file=sys.stderr, flush=True)
         names = m.add_directory(args.dir, args.pattern, progress=None if not args.quiet else False)
         if not names:
+            if before:
+                return _err(f"no new audio files matching {args.pattern!r} under {args.dir!r}: the catalog "
+                            f"already holds the {before} tracks it has")
             return _err(f"no decodable audio files matching {args.pattern!r} under {args.dir!r}")
         t_cal = time.perf_counter()
         if not args.no_calibrate:
@@ -241,6 +249,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from tsconv.audio import CatalogError, Matcher
+    from tsconv.audio._eval import EvalInputError as _EvalInputError
     from tsconv.audio._eval import Source, catalog_sources, real_sources, run_eval
 
     # every argument is checked before any work
@@ -268,7 +277,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, OSError) as exc:
         return _err(str(exc))
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
-    rep = run_eval(m, sources, args.queries, args.seed, quick=args.queries < 100, sections=sections, log=log)
+    try:
+        rep = run_eval(m, sources, args.queries, args.seed, quick=args.queries < 100, sections=sections, log=log)
+    except _EvalInputError as exc:
+        return _err(str(exc))
     doc = {"catalog": os.path.abspath(args.catalog), "rows": rep.rows, "info": rep.info}
     if args.output is not None:
         from tsconv.audio.catalog import _atomic_write_bytes
@@ -290,9 +302,9 @@ def register(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing catalog")
     p.add_argument("--append", action="store_true", help="add the directory's files to an existing catalog")
     p.add_argument("--pattern", default="*", help="file-name pattern (default '*')")
-    p.add_argument("--sr", type=int, default=8000, help="working sample rate in Hz (default 8000)")
-    p.add_argument("--whitening", default="spectral", choices=["spectral", "lpc", "none"])
-    p.add_argument("--storage", default="float16", choices=["float16", "float32"])
+    p.add_argument("--sr", type=int, default=None, help="working sample rate in Hz (default 8000; with --append the catalog's)")
+    p.add_argument("--whitening", default=None, choices=["spectral", "lpc", "none"], help="default spectral")
+    p.add_argument("--storage", default=None, choices=["float16", "float32"], help="default float16")
     p.add_argument("--no-calibrate", action="store_true",
                    help="skip the music null (Matcher.calibrate): faster, but unrelated music then gets too small probabilities")
     p.add_argument("-q", "--quiet", action="store_true")

@@ -24,6 +24,10 @@ from tsconv.audio.matcher import Matcher
 __all__ = ["Source", "Report", "synthetic_sources", "real_sources", "catalog_sources", "make_clip", "run_eval"]
 
 
+class EvalInputError(ValueError):
+    """The catalog or the sources cannot give the clips an evaluation needs."""
+
+
 @dataclass
 class Source:
     name: str
@@ -144,6 +148,9 @@ def _cell(matcher: Matcher, sources: list[Source], rng: np.random.Generator, n: 
     of the excerpt (music loops and repeats).
     """
     inside = [s for s in sources if s.in_catalog and s.x.size > seconds * 8000 * 1.1 + 100]
+    if not inside:
+        raise EvalInputError(f"no catalog track is longer than {seconds * 1.1:.1f} s: the {seconds:g} s clips "
+                             "of the evaluation need one")
     by_name = {s.name: s for s in sources if s.in_catalog}
     weights = np.array([s.x.size for s in inside], dtype=float)
     weights /= weights.sum()
