@@ -973,3 +973,14 @@ def test_working_rates_above_21_8_khz_get_a_needle_their_search_block_holds():
         Matcher(sr=44100, max_needle=3.0)
     with pytest.raises(ValueError, match="max_needle must be a number"):
         Matcher(max_needle=True)
+
+
+def test_numpy_numbers_are_numbers_and_a_string_is_not_a_list_of_names(matcher, tracks):
+    clip = _clip(tracks["song1"], 8000, 3.0)
+    want = matcher.match(clip, SR)
+    assert matcher.match(clip, SR, max_false_alarm=np.float32(0.01)) == want
+    assert matcher.match(clip, SR, speed_range=np.float64(0.0)) == want
+    with pytest.raises(ValueError, match="max_false_alarm must be a probability"):
+        matcher.match(clip, SR, max_false_alarm=np.bool_(True))
+    with pytest.raises(TypeError, match="the string 'song1'"):
+        matcher.subset("song1")

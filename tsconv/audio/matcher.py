@@ -1121,7 +1121,7 @@ class Matcher:
     # -- catalog ---------------------------------------------------------------------------
     @staticmethod
     def _check_speed_range(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 0.05:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 0.05:
             raise ValueError(f"speed_range must be a number in [0, 0.05], got {value!r}")
         return float(value)
 
@@ -1781,6 +1781,8 @@ class Matcher:
         ------
         ValueError
             If a name is not a track of this catalog.
+        TypeError
+            If ``tracks`` is a single string.
 
         Examples
         --------
@@ -1792,6 +1794,8 @@ class Matcher:
         >>> m.subset(["t2", "t0"]).tracks
         ['t0', 't2']
         """
+        if isinstance(tracks, (str, bytes)):  # its characters are not names
+            raise TypeError(f"tracks must be an iterable of track names, got the string {tracks!r}")
         wanted = set()
         for name in tracks:
             if name not in self._names:
@@ -2950,7 +2954,7 @@ class Matcher:
 
     @staticmethod
     def _check_probability(p: Any, name: str) -> float:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 < p <= 1.0:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 < p <= 1.0:
             raise ValueError(f"{name} must be a probability in (0, 1], got {p!r}")
         return float(p)
 
