@@ -984,3 +984,17 @@ def test_numpy_numbers_are_numbers_and_a_string_is_not_a_list_of_names(matcher, 
         matcher.match(clip, SR, max_false_alarm=np.bool_(True))
     with pytest.raises(TypeError, match="the string 'song1'"):
         matcher.subset("song1")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x: degrade.add_noise(x, np.nan), "snr_db"), (lambda x: degrade.add_noise(x, -np.inf), "snr_db"),
+    (lambda x: degrade.gain(x, np.nan), "db"), (lambda x: degrade.peaking_eq(x, SR, 1000.0, 6.0, q=-1.0), "q"),
+    (lambda x: degrade.peaking_eq(x, SR, 1000.0, np.nan), "gain_db"), (lambda x: degrade.random_eq(x, 100), "sr"),
+    (lambda x: degrade.random_eq(x, SR, n_bands=-2), "n_bands"), (lambda x: degrade.colored_noise(0), "n"),
+    (lambda x: degrade.resample(x, np.nan, SR), "sr_in"), (lambda x: degrade.band_limit(x, np.nan, 300.0), "sr"),
+    (lambda x: degrade.speaker_room(x, SR, snr_db=np.nan), "snr_db"), (lambda x: degrade.band_limit(x, SR, low=True), "low"),
+])
+def test_degrade_names_a_bad_parameter(call, name):
+    # each of these had returned NaN samples, silently applied nothing, or failed deep in scipy
+    with pytest.raises(ValueError, match=rf"^{name} must be"):
+        call(np.sin(np.arange(SR) * 0.1))

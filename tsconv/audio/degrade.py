@@ -16,6 +16,8 @@ Every function takes a 1-D signal and returns a new float64 array; the random on
 
 from __future__ import annotations
 
+import math
+import numbers
 from fractions import Fraction
 from typing import Literal
 
@@ -23,7 +25,7 @@ import numpy as np
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_float_array, check_option
+from tsconv._validation import as_float_array, as_int, check_option
 
 __all__ = ["NoiseColor", "add_noise", "colored_noise", "peaking_eq", "random_eq", "gain", "resample", "speed", "clip",
            "band_limit", "room", "speaker_room"]
@@ -39,6 +41,14 @@ def _signal(x: ArrayLike) -> NDArray[np.float64]:
     return np.array(as_float_array(x, "x", ndim=1, keep_float32=False, finite=True), dtype=np.float64)
 
 
+def _real(value: float, name: str, *, positive: bool = False) -> float:
+    """A finite real number (NumPy's too, not a bool); ``positive``: above 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or (positive and not value > 0):
+        raise ValueError(f"{name} must be a finite{' positive' if positive else ''} number, got {value!r}")
+    return float(value)
+
+
 def colored_noise(n: int, color: NoiseColor = "white", seed: int | np.random.Generator | None = None) -> NDArray[np.float64]:
     """Unit-variance Gaussian noise whose power spectrum falls as ``1/f**beta``.
 
@@ -52,6 +62,7 @@ def colored_noise(n: int, color: NoiseColor = "white", seed: int | np.random.Gen
     ((4096,), 1.0)
     """
     check_option(color, NoiseColor, "color")
+    n = as_int(n, "n", minimum=1)
     rng = _rng(seed)
     white = rng.standard_normal(n)
     if color == "white":
@@ -83,6 +94,7 @@ def add_noise(
     -10.0
     """
     x = _signal(x)
+    snr_db = _real(snr_db, "snr_db")
     p = float(np.mean(x**2))
     noise = colored_noise(x.size, color, seed)
     noise *= np.sqrt(p / np.mean(noise**2) * 10 ** (-snr_db / 10)) if p > 0 else 0.0
@@ -109,6 +121,7 @@ def peaking_eq(x: ArrayLike, sr: float, f0: float, gain_db: float, q: float = 1.
     1.0
     """
     x = _signal(x)
+    sr, f0, gain_db, q = _real(sr, "sr", positive=True), _real(f0, "f0"), _real(gain_db, "gain_db"), _real(q, "q", positive=True)
     if not 0 < f0 < sr / 2:
         raise ValueError(f"f0 must be in (0, sr/2) = (0, {sr / 2}), got {f0}")
     return scipy.signal.sosfilt(_peaking_sos(sr, f0, gain_db, q), x)
@@ -120,6 +133,9 @@ def random_eq(
     """``n_bands`` peaking filters at log-uniform centres (60 Hz to 0.45 sr) with gains uniform in ±max_db."""
     rng = _rng(seed)
     y = _signal(x)
+    sr, max_db, n_bands = _real(sr, "sr", positive=True), _real(max_db, "max_db"), as_int(n_bands, "n_bands", minimum=0)
+    if 0.45 * sr <= 60.0:
+        raise ValueError(f"sr must be above {60.0 / 0.45:.0f} Hz for bands from 60 Hz to 0.45 sr, got {sr!r}")
     for _ in range(n_bands):
         f0 = float(np.exp(rng.uniform(np.log(60.0), np.log(0.45 * sr))))
         y = peaking_eq(y, sr, f0, float(rng.uniform(-max_db, max_db)), float(rng.uniform(0.5, 2.0)))
@@ -128,7 +144,7 @@ def random_eq(
 
 def gain(x: ArrayLike, db: float) -> NDArray[np.float64]:
     """Multiply by ``10**(db/20)``."""
-    return _signal(x) * 10 ** (db / 20)
+    return _signal(x) * 10 ** (_real(db, "db") / 20)
 
 
 def _ratio(factor: float, max_den: int = 4000) -> Fraction:
@@ -138,8 +154,7 @@ def _ratio(factor: float, max_den: int = 4000) -> Fraction:
 def resample(x: ArrayLike, sr_in: float, sr_out: float) -> NDArray[np.float64]:
     """Resample from ``sr_in`` to ``sr_out`` Hz (polyphase filter, ``scipy.signal.resample_poly``)."""
     x = _signal(x)
-    if sr_in <= 0 or sr_out <= 0:
-        raise ValueError(f"sample rates must be positive, got sr_in={sr_in}, sr_out={sr_out}")
+    sr_in, sr_out = _real(sr_in, "sr_in", positive=True), _real(sr_out, "sr_out", positive=True)
     r = _ratio(sr_out / sr_in)
     if r == 1:
         return x.copy()
@@ -154,7 +169,7 @@ def speed(x: ArrayLike, factor: float) -> NDArray[np.float64]:
     >>> speed(np.zeros(2010), 1.005).shape
     (2000,)
     """
-    if not 0.5 <= factor <= 2.0:
+    if not 0.5 <= _real(factor, "factor") <= 2.0:
         raise ValueError(f"factor must be in [0.5, 2], got {factor}")
     x = _signal(x)
     r = _ratio(1.0 / factor)
@@ -166,7 +181,7 @@ def speed(x: ArrayLike, factor: float) -> NDArray[np.float64]:
 def clip(x: ArrayLike, level: float = 0.5) -> NDArray[np.float64]:
     """Hard-clip at ``level`` times the peak absolute value (``0 < level <= 1``)."""
     x = _signal(x)
-    if not 0 < level <= 1:
+    if not 0 < _real(level, "level") <= 1:
         raise ValueError(f"level must be in (0, 1], got {level}")
     lim = level * float(np.max(np.abs(x)))
     return np.clip(x, -lim, lim)
@@ -186,9 +201,10 @@ def band_limit(x: ArrayLike, sr: float, low: float | None = None, high: float | 
     True
     """
     x = _signal(x)
+    sr, order = _real(sr, "sr", positive=True), as_int(order, "order", minimum=1)
     for name, v in (("low", low), ("high", high)):
-        if v is not None and not (isinstance(v, (int, float)) and 0 < v):
-            raise ValueError(f"{name} must be a positive frequency in Hz or None, got {v!r}")
+        if v is not None:
+            _real(v, name, positive=True)
     if high is not None and high >= sr / 2:
         high = None
     if low is not None and low >= sr / 2:
@@ -219,8 +235,8 @@ def room(x: ArrayLike, sr: float, rt60: float = 0.3, length: float = 0.15, refle
     1.0
     """
     x = _signal(x)
-    if not (rt60 > 0 and length > 0):
-        raise ValueError(f"rt60 and length must be positive seconds, got rt60={rt60}, length={length}")
+    sr, rt60, length = _real(sr, "sr", positive=True), _real(rt60, "rt60", positive=True), _real(length, "length", positive=True)
+    reflections = _real(reflections, "reflections")
     n = max(int(length * sr), 1)
     t = np.arange(n) / sr
     h = _rng(seed).standard_normal(n) * reflections * np.exp(-t * np.log(1000.0) / rt60)
