@@ -448,3 +448,14 @@ def test_temp_files_of_killed_saves_are_removed_by_the_next_save_or_load(small, 
     other.write_bytes(b"x")
     Matcher.load(target).save(target)
     assert sorted(f for f in os.listdir(tmp_path) if f.startswith(".tmp-")) == sorted([live.name, other.name])
+
+
+def test_saving_into_a_missing_directory_names_the_catalog(tmp_path):
+    from tsconv.audio import Matcher
+    from tsconv.audio._synth import synth_track
+
+    m = Matcher()
+    m.add("a", synth_track(2.0, 8000, seed=1), 8000)
+    target = tmp_path / "nowhere" / "c.tsca"
+    with pytest.raises(FileNotFoundError, match=r"cannot write .*c\.tsca.*does not exist"):
+        m.save(target)

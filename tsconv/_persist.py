@@ -173,6 +173,8 @@ def atomic_write(path: str, write: Any, suffix: str) -> None:
     removed and ``path`` is left as it was.
     """
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # named here: the temporary file's name means nothing to a caller
+        raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
     remove_stale_temps(path, suffix)
     tmp = _tmp_name(path, suffix)
     # os.open applies the umask (tempfile.mkstemp would force 0600)
