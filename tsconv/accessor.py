@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tsconv.decompose import DecomposeModel, _period_of, decompose
-from tsconv.engine import apply
+from tsconv.engine import _pandas_values, apply
 
 if TYPE_CHECKING:
     from tsconv.correlation import Mode
@@ -55,8 +55,6 @@ class _Common:
         return self._ema_recursive(tr)
 
     def _ema_recursive(self, tr: Any) -> Any:
-        from tsconv.engine import _pandas_values
-
         if isinstance(self._obj, pd.DataFrame):
             self._wide()  # type: ignore[attr-defined]  # a long panel is refused as apply refuses it
         vals = _pandas_values(self._obj)  # float (an integer x - x_0 would wrap around)
@@ -134,8 +132,6 @@ class SeriesAccessor(_Common):
     def xcorr(self, other: Any, mode: Mode = "full") -> pd.Series:
         """Cross-correlation with ``other`` (:func:`tsconv.xcorr`), indexed by lag."""
         from tsconv.correlation import correlation_lags, xcorr
-
-        from tsconv.engine import _pandas_values
 
         y = other.to_numpy() if isinstance(other, pd.Series) else other
         x = _pandas_values(self._obj)
