@@ -722,15 +722,13 @@ def _check_next_stamps(got: Any, stamps: Any, want: list[Any], what: str, uid: A
                          f"got {got[0]} first")
 
 
-def _future_stamps(ds: Any, h: int, freq: Any = None, *, regular: bool = False) -> list[Any]:
-    """The ``h`` stamps after ``ds``.
+def _future_stamps(ds: Any, h: int, freq: Any = None) -> list[Any]:
+    """The ``h`` stamps after the stamps ``ds`` of a panel's series.
 
     Dates (time zone aware ones too, in their zone) continue at ``freq`` (given, or
     inferred, gaps allowed: :func:`_stamp_freq`), else with the spacing of the last two
-    stamps. Numbers continue with the step ``freq`` (a positive number), else with the
-    spacing of the last two. ``regular=True`` (the index of one Series) asks for ``freq``
-    with a ValueError instead of guessing from the last two stamps when the stamps are not
-    evenly spaced (dates whose frequency cannot be inferred, numbers with uneven steps).
+    stamps (a single date: a ValueError asking for ``freq``). Numbers continue with the
+    step ``freq`` (a positive number), else with the spacing of the last two.
     """
     dates = _as_dates(ds)
     if dates is not None:
@@ -738,7 +736,7 @@ def _future_stamps(ds: Any, h: int, freq: Any = None, *, regular: bool = False) 
             freq = _stamp_freq(dates) if freq is None else freq
             if freq is not None:
                 return list(pd.date_range(dates[-1], periods=h + 1, freq=freq)[1:])
-        if regular or len(dates) < 2:
+        if len(dates) < 2:
             raise ValueError(
                 f"the frequency of the dates {dates[0]} ... {dates[-1]} cannot be inferred (irregular or too few); "
                 "pass freq=, e.g. forecast(h, freq='D')"
@@ -750,7 +748,7 @@ def _future_stamps(ds: Any, h: int, freq: Any = None, *, regular: bool = False) 
         return list(range(1, h + 1))
     if freq is not None and not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"freq is the spacing of dates; time stamps of dtype {arr.dtype} take none, got {freq!r}")
-    return _next_numbers(arr, h, freq, regular=regular and np.issubdtype(arr.dtype, np.number))
+    return _next_numbers(arr, h, freq)
 
 
 # ---------------------------------------------------------------------------------------
