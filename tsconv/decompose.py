@@ -92,7 +92,7 @@ def decompose(x: ArrayLike, period: int, model: DecomposeModel = "additive") -> 
 def _period_of(index: Any) -> int | None:
     """The natural season length of a DatetimeIndex's frequency, if it has one."""
     off = getattr(index, "freq", None)
-    if not isinstance(off, pd.DateOffset) or off.n != 1:
+    if not isinstance(off, pd.offsets.BaseOffset) or off.n != 1:
         return None  # no frequency, or a multiple (2 months, 3 hours): no natural season
     o = pd.offsets
     for kinds, period in (((o.MonthEnd, o.MonthBegin, o.BusinessMonthEnd, o.BusinessMonthBegin), 12),
