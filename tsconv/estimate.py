@@ -551,8 +551,8 @@ class ARIMABatch:
                 raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
             keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
             if "ds" in exog_future.columns and self._stamps is not None:
-                exog_future = exog_future.assign(ds=_parse_ds(exog_future["ds"]))
-                given = dict(tuple(exog_future.groupby("unique_id", sort=False, observed=True)))
+                dated = exog_future.assign(ds=_parse_ds(exog_future["ds"]))
+                given = dict(tuple(dated.groupby("unique_id", sort=False, observed=True)))
                 for uid, st in zip(self._ids, self._stamps):
                     if uid in given and len(given[uid]) == h:
                         got = given[uid]["ds"].sort_values().to_numpy()

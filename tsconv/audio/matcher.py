@@ -1086,15 +1086,15 @@ class Matcher:
         if max_needle is None:
             max_needle = min(6.0, most)
         if (isinstance(max_needle, (bool, np.bool_)) or not isinstance(max_needle, numbers.Real)
-                or not 0.25 <= max_needle <= 10.0):
+                or not 0.25 <= float(max_needle) <= 10.0):
             raise ValueError(f"max_needle must be a number of seconds in [0.25, 10], got {max_needle!r}")
-        if max_needle > most:
-            raise ValueError(f"max_needle={max_needle!r} s at sr={self.sr} is {max_needle * self.sr:.0f} samples; the search "
-                             f"block holds fewer than {_NFFT // 2}: pass max_needle <= {most} (or a lower sr)")
-        self.max_needle = float(max_needle)
+        if float(max_needle) > most:
+            raise ValueError(f"max_needle={max_needle!r} s at sr={self.sr} is {float(max_needle) * self.sr:.0f} samples; the "
+                             f"search block holds fewer than {_NFFT // 2}: pass max_needle <= {most} (or a lower sr)")
+        self.max_needle: float = float(max_needle)
         self.storage: StorageDtype = check_option(storage, StorageDtype, "storage")
-        self.speed_range = self._check_speed_range(speed_range)
-        self.workers = as_int(workers, "workers", minimum=1)
+        self.speed_range: float = self._check_speed_range(speed_range)
+        self.workers: int = as_int(workers, "workers", minimum=1)
         self._tracks: list[_Track] = []
         self._names: dict[str, int] = {}
         self._resp_cache: dict[tuple[int, int], tuple[NDArray[np.complex128], NDArray[np.float64]]] = {}
@@ -1121,7 +1121,7 @@ class Matcher:
     # -- catalog ---------------------------------------------------------------------------
     @staticmethod
     def _check_speed_range(value: Any) -> float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 0.05:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 0.05:
             raise ValueError(f"speed_range must be a number in [0, 0.05], got {value!r}")
         return float(value)
 
@@ -2954,7 +2954,7 @@ class Matcher:
 
     @staticmethod
     def _check_probability(p: Any, name: str) -> float:
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 < p <= 1.0:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 < float(p) <= 1.0:
             raise ValueError(f"{name} must be a probability in (0, 1], got {p!r}")
         return float(p)
 
