@@ -51,12 +51,15 @@ def test_period_from_the_index_frequency_offset():
     # 'ms' (milliseconds) had been read as 'MS' (month start): a silent period of 12
     from tsconv.decompose import _period_of
 
-    want = {"MS": 12, "ME": 12, "BMS": 12, "QS": 4, "QE-FEB": 4, "D": 7, "B": 5, "h": 24,
-            "ms": None, "us": None, "s": None, "min": None, "W": None, "2MS": None, "YS": None}
-    for freq, period in want.items():
+    o = pd.offsets  # offsets, not strings: the aliases differ between pandas 2.0 and 3
+    want = [(o.MonthBegin(), 12), (o.MonthEnd(), 12), (o.BusinessMonthBegin(), 12), (o.QuarterBegin(startingMonth=1), 4),
+            (o.QuarterEnd(startingMonth=2), 4), (o.Day(), 7), (o.BusinessDay(), 5), (o.Hour(), 24), (o.Milli(), None),
+            (o.Micro(), None), (o.Second(), None), (o.Minute(), None), (o.Week(), None), (o.MonthBegin(2), None),
+            (o.YearBegin(), None)]
+    for freq, period in want:
         assert _period_of(pd.date_range("2020-01-01", periods=30, freq=freq)) == period, freq
     assert _period_of(pd.period_range("2020-01", periods=30, freq="M")) == 12
     assert _period_of(pd.period_range("2020Q1", periods=30, freq="Q")) == 4
-    s = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq="ms"))
+    s = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq=pd.offsets.Milli()))
     with pytest.raises(ValueError, match="period must be given"):
         s.tsconv.decompose()
