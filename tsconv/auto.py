@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
+from tsconv.engine import _pandas_values
 from tsconv.estimate import InfoCriterion, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_ds
 from tsconv.forecast import check_level, level_label
 
@@ -55,7 +56,7 @@ class _Panel:
         if isinstance(data, pd.Series):
             self.kind = "series"
             self.ids = [data.name if data.name is not None else "y"]
-            raw = [_real_values(data, "data")]
+            raw = [_pandas_values(data, "data")]
             self.stamps = self._index_stamps(data.index, 1)
         elif isinstance(data, pd.DataFrame) and "unique_id" in data.columns:
             self.kind = "long"
@@ -66,7 +67,7 @@ class _Panel:
             for c in self.xnames:
                 if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
                     raise TypeError(f"regressor column {c!r} must be numeric, got dtype {data[c].dtype}")
-            yall = _real_values(data["y"], "column 'y' of data")
+            yall = _pandas_values(data["y"], "column 'y' of data")
             data = data.assign(ds=_parse_ds(data["ds"]), y=yall)
             self.ids, raw, self.stamps = [], [], []
             xraw = []
@@ -80,7 +81,7 @@ class _Panel:
         elif isinstance(data, pd.DataFrame):
             self.kind = "wide"
             self.ids = list(data.columns)
-            raw = [_real_values(data[c], f"column {c!r} of data") for c in data.columns]
+            raw = [_pandas_values(data[c], f"column {c!r} of data") for c in data.columns]
             self.stamps = self._index_stamps(data.index, len(raw))
         else:
             arr = data if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1 else np.asarray(data)
@@ -164,20 +165,6 @@ class _Panel:
         if st.size == 1 and self.freq is None and pd.api.types.is_datetime64_any_dtype(pd.Index(st)):
             return [pd.NaT] * h
         return _future_stamps(st, h, self.freq)
-
-
-def _real_values(values: pd.Series, name: str) -> NDArray[Any]:
-    """The values of a pandas column, refused unless real numeric (bool and strings are not:
-    fit_arima's check, ``_validation.check_real_dtype``); pandas' nullable numeric dtypes
-    give floats with NaN for their missing values."""
-    dtype = values.dtype
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
-        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            return values.to_numpy(dtype=np.float64, na_value=np.nan)
-        raise TypeError(f"{name} must be real numeric, got dtype {dtype}")
-    out = values.to_numpy()
-    check_real_dtype(out.dtype, name)
-    return out
 
 
 def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDArray[np.float64]:

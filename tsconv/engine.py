@@ -764,8 +764,9 @@ def apply(
             _WORKERS.reset(token)
 
 
-def _pandas_values(x: Any) -> NDArray[np.floating]:
-    """The float values of a Series/DataFrame (nullable numeric dtypes: NA becomes NaN)."""
+def _pandas_values(x: Any, name: str = "x") -> NDArray[np.floating]:
+    """The float values of a Series/DataFrame (nullable numeric dtypes: NA becomes NaN);
+    a TypeError naming ``name`` unless they are real numeric."""
     dtypes = [x.dtype] if isinstance(x, pd.Series) else list(x.dtypes)
     nullable = [
         isinstance(d, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(d)
@@ -774,10 +775,10 @@ def _pandas_values(x: Any) -> NDArray[np.floating]:
     if dtypes and all(nullable):
         return x.to_numpy(dtype=np.float64, na_value=np.nan)
     if any(nullable):  # numpy columns beside nullable ones: each column on its own
-        cols = [x.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) if nb else as_float_array(x.iloc[:, j].to_numpy(), "x")
+        cols = [x.iloc[:, j].to_numpy(dtype=np.float64, na_value=np.nan) if nb else as_float_array(x.iloc[:, j].to_numpy(), name)
                 for j, nb in enumerate(nullable)]
         return np.column_stack(cols).astype(np.result_type(*cols), copy=False)
-    return as_float_array(x.to_numpy(), "x", ndim=(1, 2))
+    return as_float_array(x.to_numpy(), name, ndim=(1, 2))
 
 
 def _apply_pandas(op: Kernel | Transfer, x: Any, mode: Mode, method: str, axis: Any, nan_policy: str) -> Any:
