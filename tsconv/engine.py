@@ -308,7 +308,8 @@ def _full_range_serial(
         seg = out[:, a - j0 : b - j0]
         tmp = None
         for i, k in enumerate(int(t) for t in taps):
-            lo, hi = max(a, k) - a, max(min(b, n + k) - a, max(a, k) - a)
+            lo = max(a, k) - a
+            hi = max(min(b, n + k) - a, lo)  # outputs a + lo .. a + hi - 1 reach x[0 .. n - 1]
             if i == 0:
                 seg[:, :lo] = 0.0
                 seg[:, hi:] = 0.0
@@ -334,24 +335,15 @@ def _full_range(x2: NDArray[np.floating], c: NDArray[np.floating], j0: int, j1: 
     return out
 
 
-def _window_hits(mask: NDArray[np.bool_], m: int, j0: int, j1: int) -> NDArray[np.int64]:
-    """How many flagged samples fall in the window ``x[j - m + 1 .. j]`` of each ``j`` in [j0, j1)."""
-    n = mask.shape[-1]
-    cs = np.zeros((mask.shape[0], n + 1), dtype=np.int64)
-    np.cumsum(mask, axis=-1, dtype=np.int64, out=cs[:, 1:])
-    j = np.arange(j0, j1)
-    return cs[:, np.clip(j + 1, 0, n)] - cs[:, np.clip(j - m + 1, 0, n)]
-
-
 def _support_hits(mask: NDArray[np.bool_], c: NDArray[np.floating], j0: int, j1: int) -> NDArray[np.bool_]:
-    """Whether a flagged sample meets a nonzero tap of ``c`` in the window of each full
-    index ``j`` in [j0, j1) (a zero tap does not read its sample: ``delta(k)`` and
-    ``seasonal_difference`` read two, as pandas' ``shift`` and ``diff`` do)."""
+    """Whether a flagged sample meets a nonzero tap of ``c`` in the window
+    ``x[j - m + 1 .. j]`` of each full index ``j`` in [j0, j1) (a zero tap does not read
+    its sample: ``delta(k)`` and ``seasonal_difference`` read two, as pandas' ``shift`` and
+    ``diff`` do; an all-zero kernel counts its whole window)."""
     nz = c != 0
-    m = c.size
-    if nz.all() or not nz.any():
-        return _window_hits(mask, m, j0, j1) > 0
-    # runs of nonzero taps a .. b: the samples x[j - b .. j - a]
+    if not nz.any():
+        nz = np.ones_like(nz)
+    # runs of nonzero taps a .. b: the samples x[j - b .. j - a], counted by prefix sums
     edges = np.flatnonzero(np.diff(np.r_[0, nz.astype(np.int8), 0]))
     n = mask.shape[-1]
     cs = np.zeros((mask.shape[0], n + 1), dtype=np.int64)
