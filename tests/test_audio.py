@@ -998,3 +998,24 @@ def test_degrade_names_a_bad_parameter(call, name):
     # each of these had returned NaN samples, silently applied nothing, or failed deep in scipy
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         call(np.sin(np.arange(SR) * 0.1))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-30, 1e40, 1e300])
+def test_any_finite_level_is_matched_as_at_full_scale(scale):
+    # the answers do not depend on the level: a clip (or track) whose peak float32 cannot
+    # hold, or whose float32 spectra underflow, was a silent [] (1e-30 and 1e40 both)
+    x = synth_track(8.0, SR, seed=51)
+    m = Matcher()
+    m.add("a", x, SR)
+    m.add("b", synth_track(8.0, SR, seed=52), SR)
+    clip = np.asarray(x[8000:32000], dtype=np.float64)
+    want = [(mt.track, mt.offset_samples, mt.score) for mt in m.match(clip, SR)]
+    assert want[0][0] == "a" and round(want[0][1]) == 8000
+    got = m.match(clip * scale, SR)
+    assert [mt.track for mt in got] == [w[0] for w in want]
+    assert [mt.offset_samples for mt in got] == pytest.approx([w[1] for w in want], abs=1e-3)
+    assert [mt.score for mt in got] == pytest.approx([w[2] for w in want], abs=1e-6)
+    quiet = Matcher()
+    quiet.add("a", np.asarray(x, dtype=np.float64) * scale, SR)
+    quiet.add("b", synth_track(8.0, SR, seed=52), SR)
+    assert [(mt.track, round(mt.offset_samples)) for mt in quiet.match(clip, SR)][:1] == [("a", 8000)]

@@ -30,12 +30,26 @@ def _check_sr(sr: Any, name: str = "sr") -> int:
     return int(sr)
 
 
-def to_mono(samples: ArrayLike, name: str = "samples") -> NDArray[np.float32]:
+#: Peaks outside this range are brought to [0.5, 1) by :func:`to_mono` (``rescale=True``):
+#: below it the float32 spectra of the matcher underflow (a clip at 1e-30 found nothing), above
+#: it float32 overflows (3.4e38) or comes near it. No audio format reaches either end (16-bit
+#: PCM's smallest step is 2**-15 of full scale, 32-bit integer PCM peaks at 2**31).
+_PEAK_RANGE = (2.0**-16, 2.0**64)
+
+
+def to_mono(samples: ArrayLike, name: str = "samples", *, rescale: bool = False) -> NDArray[np.float32]:
     """Mix a signal to mono float32: 1-D stays, 2-D ``(frames, channels)`` is averaged.
 
     A 2-D array with more columns than rows is taken as ``(channels, frames)``.
+    ``rescale=True`` multiplies a signal whose peak lies outside ``_PEAK_RANGE`` by the power
+    of two that brings it to [0.5, 1) (exact: for consumers whose answers do not depend on
+    the level, as the matcher's, which would otherwise lose such a signal in float32).
     """
     x = as_float_array(samples, name, ndim=(1, 2), finite=True)
+    if rescale and x.size:
+        peak = float(np.max(np.abs(x)))
+        if peak > 0.0 and not _PEAK_RANGE[0] <= peak <= _PEAK_RANGE[1]:
+            x = np.ldexp(x, -np.frexp(peak)[1])
     if x.ndim == 2:
         axis = 1 if x.shape[1] <= x.shape[0] else 0
         x = x.mean(axis=axis)

@@ -1167,7 +1167,7 @@ class Matcher:
 
     def _prepare(self, samples: ArrayLike, sr: Any, name: str = "samples") -> NDArray[np.float32]:
         sr = _check_sr(sr)
-        x = to_mono(samples, name)
+        x = to_mono(samples, name, rescale=True)  # the answers do not depend on the level
         return resample_to(x, sr, self.sr)
 
     def add(self, name: str, samples: ArrayLike, sr: int, *, source: str = "") -> None:
