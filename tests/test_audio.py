@@ -207,9 +207,35 @@ def test_speed_search_counts_both_searches_in_the_probability():
     narrow = m._speed_search(y, 0.01, matcher_mod._SPEED_DECIMATE)
     wide = m._speed_search(y, 0.01, matcher_mod._SPEED_DECIMATE // 2)
     assert max(mt.score for mt in narrow) < matcher_mod._SPEED_WIDER_BELOW < wide[0].score
+    plain, _ = m._run(clip, SR, 10, None, 0.0)  # the plain search runs first (weak here)
+    assert max(mt.score for mt in plain) < matcher_mod._SPEED_PLAIN_SCORE
     best = m.match(clip, SR, speed_range=0.01, max_false_alarm=1.0)[0]
     assert best.score == wide[0].score
-    assert best.false_alarm_probability == min(1.0, 2.0 * wide[0].false_alarm_probability)
+    # three searches in all: the plain one and the speed search's two (doubled twice)
+    p_plain = min([mt.false_alarm_probability for mt in plain if mt.track == best.track], default=1.0)
+    assert best.false_alarm_probability == min(1.0, 2.0 * p_plain, 4.0 * wide[0].false_alarm_probability)
+
+
+def test_speed_search_keeps_a_strong_match_at_speed_one(monkeypatch):
+    # a clip at its true speed: the plain search (the whole band) places it; the speed grid,
+    # whose evidence is the lowest band's, is not run (on real music it lost such clips'
+    # places and reported them at p 0.04-0.25 where the plain search gives p < 1e-300)
+    x = synth_track(8.0, SR, seed=47)
+    m = Matcher()
+    m.add("same", x, SR)
+    m.add("other", synth_track(8.0, SR, seed=48), SR)
+    clip = np.asarray(x[8000:32000])
+    plain = m.match(clip, SR, max_false_alarm=1.0)
+
+    def no_grid(*args, **kwargs):
+        raise AssertionError("the speed grid ran for a strong match at speed 1")
+
+    monkeypatch.setattr(m, "_speed_search", no_grid)
+    searched = m.match(clip, SR, speed_range=0.01, max_false_alarm=1.0)
+    assert [(mt.track, mt.offset_samples, mt.score, mt.speed) for mt in searched] == \
+        [(mt.track, mt.offset_samples, mt.score, mt.speed) for mt in plain]
+    assert searched[0].false_alarm_probability == min(1.0, 2.0 * plain[0].false_alarm_probability)  # two searches
+    assert (searched[0].track, round(searched[0].offset_samples), searched[0].speed) == ("same", 8000, 1.0)
 
 
 def test_speed_search_refines_the_best_places_like_all(monkeypatch):
@@ -227,9 +253,11 @@ def test_speed_search_refines_the_best_places_like_all(monkeypatch):
     monkeypatch.setattr(matcher_module, "_SPEED_PLACES", matcher_module._SPEED_CANDIDATES)
     every, _ = m._run(clip, SR, 10, None, 0.021)
     assert len(every) > len(pruned) >= 1  # the pruning dropped places
-    assert pruned[0] == every[0]
-    assert pruned[0].track == "moved" and pruned[0].speed == pytest.approx(0.985, abs=5e-4)
-    assert pruned[0].false_alarm_probability == min(r.false_alarm_probability for r in every)
+    best = max(pruned, key=lambda mt: mt.score)  # the plain search's matches come first, weak
+    assert best == max(every, key=lambda mt: mt.score)
+    assert best.track == "moved" and best.speed == pytest.approx(0.985, abs=5e-4)
+    # the speed search's winner carries its best search probability
+    assert best.false_alarm_probability == min(r.false_alarm_probability for r in every if r.speed != 1.0)
 
 
 def test_wrongly_declared_sample_rate_is_noticed(matcher, tracks, recwarn):
