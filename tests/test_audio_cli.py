@@ -367,3 +367,12 @@ def test_cli_refusals_exit_2_with_one_line(library, tmp_path, capsys):
     assert "--sr 16000 (the catalog has 8000)" in err and "--storage 'float32'" in err
     assert main(["index", str(short), "-o", str(cat), "--append", "--quiet", "--no-calibrate"]) == 2
     assert "already holds the 2 tracks" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0.5", "-0.01", "nan"])
+def test_match_refuses_a_bad_speed_range_once_before_any_clip(tmp_path, capsys, value):
+    # it was checked per clip, after the clips were decoded and the catalog loaded: one error per clip
+    clips = [tmp_path / f"missing{i}.wav" for i in range(3)]
+    assert main(["match", str(tmp_path / "missing.tsca"), *map(str, clips), "--speed-range", value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("--speed-range") == 1 and value in err and "missing" not in err

@@ -171,6 +171,11 @@ def _cmd_match(args: argparse.Namespace) -> int:
         return _err(f"--top-k must be >= 1, got {args.top_k}")
     if not 0.0 < args.max_false_alarm <= 1.0:
         return _err(f"--max-false-alarm must be a probability in (0, 1], got {args.max_false_alarm}")
+    if args.speed_range is not None:  # before any clip is opened (not once per clip)
+        try:
+            Matcher._check_speed_range(args.speed_range)
+        except ValueError:
+            return _err(f"--speed-range must be a number in [0, 0.05], got {args.speed_range}")
     try:
         paths, _ = _clip_paths(args)
     except ValueError as exc:
