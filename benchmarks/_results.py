@@ -13,13 +13,30 @@ import importlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def median_times(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
+    """``(wall, cpu, result)``: the median wall and CPU seconds (``time.process_time``: every
+    thread of this process, not waiting for a core) of ``repeats`` calls of ``fn``, and the
+    last call's result. For scripts that time one candidate at a time; ``bench_apply`` and
+    ``bench_xcorr`` interleave theirs."""
+    walls, cpus, out = [], [], None
+    for _ in range(repeats):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), out
 
 
 def _load() -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
 import warnings
 from typing import Any, Callable
 
@@ -32,22 +31,16 @@ import scipy
 import statsmodels
 
 from tsconv import ARIMA
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option, median_times  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 CPU: dict[int, float] = {}
 
 
 def timeit(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median wall time; the median CPU time (process_time) is kept in CPU[id(result)]."""
-    times, cpus, out = [], [], None
-    for _ in range(repeats):
-        c0, t0 = time.process_time(), time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-    timeit.cpu = float(np.median(cpus))  # type: ignore[attr-defined]
-    return float(np.median(times)), out
+    """Median wall time and the last result; the median CPU time is kept in ``timeit.cpu``."""
+    wall, timeit.cpu, out = median_times(fn, repeats)  # type: ignore[attr-defined]
+    return wall, out
 
 
 def _simulate(m: ARIMA, n: int, seed: int) -> np.ndarray:

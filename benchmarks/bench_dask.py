@@ -37,7 +37,7 @@ import scipy.signal
 
 import tsconv
 import tsconv.dask as td
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option, median_times  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 # ---------------------------------------------------------------------------------------
@@ -156,15 +156,6 @@ def parallel_capacity() -> float:
     return 2 * one / two
 
 
-def median_time(fn: Any, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
 def machine() -> str:
     import pandas
     import scipy
@@ -235,13 +226,13 @@ def bench_series(n: int, chunk: int, workdir: str) -> list[str]:
         # the reference: the in-memory engine on the first ref_n points; a causal op's
         # outputs there (and a centred FIR's, but the last h) equal the out-of-core ones
         xs = np.fromfile(src, dtype=np.float32, count=ref_n)
-        t_mem = median_time(lambda: tsconv.apply(op, xs), 3)
+        t_mem = median_times(lambda: tsconv.apply(op, xs), 3)[0]
         # the peer: scipy's own call for the same operator (lfilter; convolve, which picks
         # direct or FFT), on the same slice
         if isinstance(op, tsconv.Transfer):
-            t_sp = median_time(lambda: scipy.signal.lfilter(op.num.coef, op.den.coef, xs), 3)
+            t_sp = median_times(lambda: scipy.signal.lfilter(op.num.coef, op.den.coef, xs), 3)[0]
         else:
-            t_sp = median_time(lambda: scipy.signal.convolve(xs, op.coef.astype(np.float32), mode="full"), 3)
+            t_sp = median_times(lambda: scipy.signal.convolve(xs, op.coef.astype(np.float32), mode="full"), 3)[0]
         ref = tsconv.apply(op, xs)
         got = np.fromfile(dst, dtype=np.float32, count=ref_n)
         h = max(op.origin, 0) if isinstance(op, tsconv.Kernel) else 0
@@ -360,7 +351,7 @@ def bench_catalog(hours: float, track_s: float, workdir: str, n_queries: int = 8
     t_single = {}
     for w in (1, 2):
         m.workers = w
-        t_single[w] = median_time(lambda: [m.match(c, 8000) for _, _, c in clips], 1) / len(clips)
+        t_single[w] = median_times(lambda: [m.match(c, 8000) for _, _, c in clips], 1)[0] / len(clips)
     path = os.path.join(workdir, "catalog.tsc")
     m.save(path)
     size = os.path.getsize(path)

@@ -22,7 +22,6 @@ Usage: ``python benchmarks/bench_fit.py [--quick]``.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
@@ -31,17 +30,7 @@ from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 from statsmodels.tsa.arima_process import arma_generate_sample
 
 import tsconv
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
-
-
-def timed(fn, repeats):
-    walls, cpus, out = [], [], None
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        out = fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return float(np.median(walls)), float(np.median(cpus)), out
+from _results import Results, add_out_option, median_times  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 
 def panel(kind, k, n, rng):
@@ -81,7 +70,7 @@ def main(argv=None):
             return b, b.forecast(h)
 
         tsconv.fit_arima(Y[:20], order, trend=trend)  # warm caches
-        w_ts, c_ts, (b, fc) = timed(ts_run, reps)
+        w_ts, c_ts, (b, fc) = median_times(ts_run, reps)
 
         def sm_run():
             out = []
@@ -94,7 +83,7 @@ def main(argv=None):
                     out.append(r)
             return out
 
-        w_sm, c_sm, sm_res = timed(sm_run, 1 if args.quick else 2)
+        w_sm, c_sm, sm_res = median_times(sm_run, 1 if args.quick else 2)
         w_sm, c_sm = w_sm * k / sm_sub, c_sm * k / sm_sub
         # the same exact likelihood: statsmodels on the differenced series for d > 0
         with warnings.catch_warnings():
@@ -112,7 +101,7 @@ def main(argv=None):
             mdl = SFARIMA(order=order, include_mean=trend == "c", method="CSS-ML")
             StatsForecast(models=[mdl], freq=1).forecast(h=h, df=long_frame(Y[:5]), level=[95])  # numba warm-up
             df = long_frame(Y[:sf_sub])
-            w_sf, c_sf, _ = timed(lambda: StatsForecast(models=[mdl], freq=1).forecast(h=h, df=df, level=[95]), 1 if args.quick else 2)
+            w_sf, c_sf, _ = median_times(lambda: StatsForecast(models=[mdl], freq=1).forecast(h=h, df=df, level=[95]), 1 if args.quick else 2)
             row["statsforecast wall s"] = w_sf * k / sf_sub
             row["sf/ts wall"] = w_sf * k / sf_sub / w_ts
             row["sf/ts cpu"] = c_sf * k / sf_sub / c_ts
@@ -126,17 +115,17 @@ def main(argv=None):
     # ---- one long series ---------------------------------------------------------------
     y = 10 + arma_generate_sample([1, -1.2, 0.4], [1, 0.5], 100_000, distrvs=np.random.default_rng(1).standard_normal)
     tsconv.fit_arima(y[:2000], (2, 0, 1), trend="c")
-    w_ts, c_ts, m = timed(lambda: tsconv.fit_arima(y, (2, 0, 1), trend="c"), reps)
+    w_ts, c_ts, m = median_times(lambda: tsconv.fit_arima(y, (2, 0, 1), trend="c"), reps)
     out = {"tsconv": (w_ts, c_ts, m.llf)}
     if StatsForecast is not None:
         sfm = SFARIMA(order=(2, 0, 1), include_mean=True, method="CSS-ML")
         SFARIMA(order=(2, 0, 1), include_mean=True, method="CSS-ML").fit(y[:500])
-        w_sf, c_sf, f = timed(lambda: SFARIMA(order=(2, 0, 1), include_mean=True, method="CSS-ML").fit(y), 1 if args.quick else 3)
+        w_sf, c_sf, f = median_times(lambda: SFARIMA(order=(2, 0, 1), include_mean=True, method="CSS-ML").fit(y), 1 if args.quick else 3)
         out["statsforecast"] = (w_sf, c_sf, float(f.model_["loglik"]))
         del sfm
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        w_sm, c_sm, r = timed(lambda: SMARIMA(y, order=(2, 0, 1), trend="c").fit(), 1)
+        w_sm, c_sm, r = median_times(lambda: SMARIMA(y, order=(2, 0, 1), trend="c").fit(), 1)
     out["statsmodels"] = (w_sm, c_sm, r.llf)
     t2 = pd.DataFrame(
         {name: {"wall s": v[0], "cpu s": v[1], "llf": v[2], "llf - tsconv": v[2] - m.llf, "x tsconv (wall)": v[0] / w_ts,

@@ -31,7 +31,7 @@ import scipy.signal
 
 from tsconv.audio import Matcher
 from tsconv.audio import matcher as matcher_mod
-from _results import Results, add_out_option  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
+from _results import Results, add_out_option, median_times  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
 SR = 8000
 TRACK_S = 180.0
@@ -44,16 +44,6 @@ def make_track(seed: int) -> np.ndarray:
     x = scipy.signal.lfilter([1.0], [1.0, -0.95], r.normal(size=n))
     env = np.interp(np.arange(n), np.linspace(0, n, 40), np.exp(r.normal(scale=0.7, size=40)))
     return (x * env / np.max(np.abs(x * env)) * 0.9).astype(np.float32)
-
-
-def _cpu(f, repeats: int = 5) -> float:
-    """Median CPU seconds of ``f()`` (this process, one thread doing the work)."""
-    out = []
-    for _ in range(repeats):
-        t = time.process_time()
-        f()
-        out.append(time.process_time() - t)
-    return float(np.median(out))
 
 
 def floor(tracks: dict[str, np.ndarray], queries: int, rng: np.random.Generator) -> tuple[list[str], dict]:
@@ -70,7 +60,7 @@ def floor(tracks: dict[str, np.ndarray], queries: int, rng: np.random.Generator)
         at = int(rng.integers(0, x.size - 3 * SR))
         clips.append(x[at : at + 3 * SR].astype(float) + rng.normal(scale=np.std(x) * 10 ** 0.5, size=3 * SR))
     m.match(clips[0], SR)  # the index, built once
-    t_query = float(np.median([_cpu(lambda c=c: m.match(c, SR, top_k=1), 1) for c in clips]))
+    t_query = float(np.median([median_times(lambda c=c: m.match(c, SR, top_k=1), 1)[1] for c in clips]))
     d = matcher_mod._DECIMATE  # the search's first pass
     keep = matcher_mod._NFFT // (2 * d) + 1
     needle = (rng.normal(size=(1, keep)) + 1j * rng.normal(size=(1, keep))).astype(np.complex64)
@@ -95,7 +85,7 @@ def floor(tracks: dict[str, np.ndarray], queries: int, rng: np.random.Generator)
 
     hours = m.duration / 3600
     nbytes = sum(ix.spectra[:, :keep].nbytes for ix in indexes)
-    t_pass, t_fft, t_read = _cpu(products_and_ffts), _cpu(ffts), _cpu(stream)
+    t_pass, t_fft, t_read = (median_times(f, 5)[1] for f in (products_and_ffts, ffts, stream))
     row = [f"{hours:.2f}", f"{t_query / hours:.3f}", f"{t_pass / hours:.3f}", f"{t_fft / hours:.3f}",
            f"{nbytes / 1e6 / hours:.0f} MB in {t_read / hours:.4f} s ({nbytes / t_read / 1e9:.1f} GB/s)",
            f"{t_query / t_pass:.2f}"]
