@@ -829,6 +829,30 @@ def test_auto_arima_searches_three_observations_by_aic_as_r():
     assert np.isfinite(four.summary().iloc[0]["aicc"])
 
 
+def test_conformal_window_refits_of_three_observations_rank_by_aic(monkeypatch):
+    # the rolling-origin refits that calibrate the intervals replay the search: a window cut
+    # to 3 or fewer observations ranks its finalists by AIC, as the search of such a series
+    # does (they used the AICc, infinite there for a model with a mean)
+    from tsconv import AutoARIMA, _stepwise
+
+    seen = []
+    fit_group = _stepwise.fit_group
+
+    def spy(series, *args, **kwargs):
+        seen.append((len(series[0]), args[6]))  # (observations, ic)
+        return fit_group(series, *args, **kwargs)
+
+    monkeypatch.setattr(_stepwise, "fit_group", spy)
+    rng = np.random.default_rng(3)
+    panel = pd.DataFrame({"unique_id": np.repeat(np.arange(40), 6), "ds": np.tile(np.arange(6), 40),
+                          "y": 100.0 + rng.standard_normal(240)})
+    m = AutoARIMA(n_windows=3).fit(panel)
+    seen.clear()
+    m.forecast(1, level=95)  # enough window scores for a 95% factor (the conformal path)
+    assert {n for n, _ in seen} == {5, 4, 3}
+    assert all(ic == ("aic" if n <= 3 else "aicc") for n, ic in seen), seen
+
+
 def test_auto_arima_ignores_unused_categories_of_unique_id():
     from tsconv import auto_arima
 

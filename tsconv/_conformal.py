@@ -33,27 +33,30 @@ from tsconv.estimate import _batch_residuals
 def window_scores(
     series: list[NDArray[np.float64]], finalists: list[list[Any]],
     differencing: Callable[[NDArray[np.float64], Any], tuple[int, int]], s: int, h: int, n_windows: int,
-    method: str, maxiter: int, ic: str, exog: NDArray[np.float64] | None = None, exog_names: list[str] | None = None,
+    method: str, maxiter: int, ic_of: Callable[[NDArray[np.float64]], str], exog: NDArray[np.float64] | None = None,
+    exog_names: list[str] | None = None,
     scaled: bool = False,
 ) -> NDArray[np.float64]:
     """Scores ``(n_windows, len(series), h)`` (NaN where a shortened series is too short
     for every finalist or no finalist could be fitted). ``finalists[j]``: the candidates
     of series ``j``, its chosen one first. ``differencing(y, X)``: the ``(d, D)`` the
-    search chooses for the series ``y`` (regressors ``X`` ``(n, m)`` or None).
+    search chooses for the series ``y`` (regressors ``X`` ``(n, m)`` or None), ``ic_of(y)``
+    the criterion it ranks the finalists by (the search's: AIC for 3 or fewer observations).
     ``exog``: regressors ``(k, n, m)`` of series of equal length ``n``. ``scaled``: each
     score is also divided by :func:`recent_scale` of its refit's residuals (``m = h``)."""
     out = np.full((n_windows, len(series), h), np.nan)
     for w in range(1, n_windows + 1):
         cut = w * h
-        groups: dict[tuple[Any, int, int], list[int]] = {}
+        groups: dict[tuple[Any, int, int, str], list[int]] = {}
         for j, v in enumerate(series):
             if v.size - cut >= 2 and np.ptp(v[: v.size - cut]) > 0:
                 d, D = differencing(v[: v.size - cut], None if exog is None else exog[j, : v.size - cut])
+                ic = ic_of(v[: v.size - cut])
                 for cand in dict.fromkeys(_stepwise.canonical(c, d, D) for c in finalists[j]):
-                    groups.setdefault((cand, d, D), []).append(j)
+                    groups.setdefault((cand, d, D, ic), []).append(j)
         # per series: (rank of the finalist's criterion, finalist position, scores)
         best: dict[int, tuple[float, int, NDArray[np.float64]]] = {}
-        for (cand, d, D), rows in groups.items():
+        for (cand, d, D, ic), rows in groups.items():
             short = [series[j][: series[j].size - cut] for j in rows]
             ex = None if exog is None else exog[rows][:, : exog.shape[1] - cut]
             crit, batch, fitted = _stepwise.fit_group(short, cand, d, D, s, method, maxiter, ic, exog=ex,

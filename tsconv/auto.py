@@ -714,7 +714,7 @@ class AutoARIMA:
                 names = None if xg is None else [str(c) for c, keep in zip(panel.xnames, xg[1]) if keep]
                 parts.append(_conformal.window_scores(
                     [panel.values[i] for i in rows], [self._finalists[i] for i in rows], self._differencing,
-                    self.season_length, h, self.n_windows, self.method, self.maxiter, self.ic, exog=ex,
+                    self.season_length, h, self.n_windows, self.method, self.maxiter, self._ic_of, exog=ex,
                     exog_names=names, scaled=self.recent_scale).ravel())
             self._scores[h] = np.concatenate(parts) if parts else np.zeros(0)
         return self._scores[h]
