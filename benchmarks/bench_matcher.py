@@ -12,7 +12,10 @@ Then the search's floor on the ``--floor-hours`` catalog, one core (``Matcher(wo
 CPU time): a whole query (median), against the arithmetic every query must do at least once,
 the block products and inverse FFTs of one pass over the catalog's kept block spectra (the
 index's own ``correlate_batches``, its output not read), the inverse FFTs alone on the same
-shapes, and one read of the kept spectra (the memory bandwidth they stream at).
+shapes, and one read of the kept spectra (the memory bandwidth they stream at). And the part
+of a query a sharded catalog's client does over the shards' answers (``d`` in
+docs/scaling.md): combining the candidates (``Candidates.combine``), fitting the pooled null
+and picking the best places (``fitted().top``), per catalog hour, against the whole query.
 
 Usage::
 
@@ -29,7 +32,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from tsconv.audio import Matcher
+from tsconv.audio import Candidates, Matcher
 from tsconv.audio import matcher as matcher_mod
 from _results import Results, add_out_option, median_times  # noqa: E402  (benchmarks/_results.py: the JSON for render.py)
 
@@ -83,14 +86,18 @@ def floor(tracks: dict[str, np.ndarray], queries: int, rng: np.random.Generator)
         for ix in indexes:
             np.add.reduce(ix.spectra[:, :keep].view(np.float32), axis=0)
 
+    # the client's share of a sharded query: combine the shards' candidates, fit, pick
+    found = [m.candidates(c, SR) for c in clips]
+    t_client = float(np.median([median_times(lambda f=f: Candidates.combine([f]).fitted().top(10), 5)[1] for f in found]))
     hours = m.duration / 3600
     nbytes = sum(ix.spectra[:, :keep].nbytes for ix in indexes)
     t_pass, t_fft, t_read = (median_times(f, 5)[1] for f in (products_and_ffts, ffts, stream))
     row = [f"{hours:.2f}", f"{t_query / hours:.3f}", f"{t_pass / hours:.3f}", f"{t_fft / hours:.3f}",
            f"{nbytes / 1e6 / hours:.0f} MB in {t_read / hours:.4f} s ({nbytes / t_read / 1e9:.1f} GB/s)",
-           f"{t_query / t_pass:.2f}"]
+           f"{t_query / t_pass:.2f}", f"{t_client / hours:.4f} ({t_client / t_query:.1%})"]
     print("floor:", row, flush=True)
-    return row, {"hours": hours, "query": t_query, "pass": t_pass, "ffts": t_fft, "read": t_read, "bytes": nbytes}
+    return row, {"hours": hours, "query": t_query, "pass": t_pass, "ffts": t_fft, "read": t_read, "bytes": nbytes,
+                 "client": t_client}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         part = dict(list(tracks.items())[: max(1, round(args.floor_hours * 3600 / TRACK_S))])
         row, fl = floor(part, args.queries, rng)
         res.table(["catalog hours", "query, CPU s per catalog hour", "one pass of block products and inverse FFTs",
-                   "the inverse FFTs alone", "one read of the kept block spectra, per catalog hour", "query / pass"], [row],
+                   "the inverse FFTs alone", "one read of the kept block spectra, per catalog hour", "query / pass",
+                   "a sharded query's client share: combine, fit, top (share of the query)"], [row],
                   "The search's floor, one core (CPU seconds per catalog hour, medians): a whole query against one pass "
                   "over the kept block spectra, the arithmetic every query does at least once")
         res.data("floor", fl)
