@@ -126,7 +126,33 @@ def test_a_passage_two_tracks_share_is_not_unrelated_music(monkeypatch):
     assert m._shares_passage(again, 3 * SR, 3 * SR, theme, 3 * SR + 0.4)
     assert not m._shares_passage(theme, 6 * SR, SR, again, 6 * SR + 40)  # not the same relative place
     assert not m._shares_passage(theme, 6 * SR, SR, t1, 6 * SR)
-    assert not m._shares_passage(theme, 9 * SR, 9 * SR, again, 9 * SR)  # no excerpt 18 s away fits
+    # no excerpt 18 s away fits, but the probe's own pieces are copied there
+    assert m._shares_passage(theme, 9 * SR, 9 * SR, again, 9 * SR)
+    with monkeypatch.context() as mp:
+        mp.setattr(matcher_mod, "_SHARED_PIECE", 9.0)  # one piece: the neighbours alone
+        assert not m._shares_passage(theme, 9 * SR, 9 * SR, again, 9 * SR)
+
+
+def test_a_passage_copied_into_other_tracks_is_not_unrelated_music():
+    # 3 s of t2 recur in t0 (twice, once at 0.3x) and t1: a passage shared for less than two
+    # probe lengths, so no excerpt two lengths away confirms it. The probes that met the
+    # copies counted as unrelated music at p < 1e-100: every clean clip of t3 went unreported
+    # (p 0.149) and find_all(the passage) found nothing. The probe's own pieces are the copy.
+    tracks = {f"t{i}": synth_track(30.0, SR, seed=70 + i) for i in range(4)}
+    jingle = tracks["t2"][100000:124000].copy()
+    tracks["t0"][20000:44000] = jingle
+    tracks["t0"][150000:174000] = 0.3 * jingle
+    tracks["t1"][60000:84000] = 2 * jingle
+    m = Matcher()
+    for name, x in tracks.items():
+        m.add(name, x, SR)
+    m.calibrate()
+    for off in (30000, 120000, 200000):
+        r = m.match(tracks["t3"][off : off + 3 * SR], SR)
+        assert r and (r[0].track, round(r[0].offset_samples)) == ("t3", off)
+        assert 0.0 < r[0].false_alarm_probability <= 1e-6
+    found = [(h.track, round(h.offset_samples)) for h in m.find_all(jingle, SR)]
+    assert found == [("t0", 20000), ("t0", 150000), ("t1", 60000), ("t2", 100000)]
 
 
 def test_shared_passage_check_ignores_hub_passages(hub_matcher):
