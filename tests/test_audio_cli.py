@@ -376,3 +376,26 @@ def test_match_refuses_a_bad_speed_range_once_before_any_clip(tmp_path, capsys, 
     assert main(["match", str(tmp_path / "missing.tsca"), *map(str, clips), "--speed-range", value]) == 2
     err = capsys.readouterr().err
     assert err.count("--speed-range") == 1 and value in err and "missing" not in err
+
+
+def test_text_output_escapes_control_characters_in_track_names(tmp_path, capsys):
+    # a file name may hold a newline or a tab: `catalog list` printed such a track on two
+    # lines (or in shifted columns), `match` likewise; --json keeps the names as they are
+    from tsconv.audio import Matcher
+
+    m = Matcher()
+    x = synth_track(5.0, SR, seed=81)
+    m.add("two\nlines", x, SR)
+    m.add("tab\there", synth_track(5.0, SR, seed=82), SR)
+    cat = tmp_path / "odd.tsca"
+    m.save(cat)
+    assert main(["catalog", "list", str(cat)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [["two\\nlines", "5.000"], ["tab\\there", "5.000"]]
+    assert main(["catalog", "list", str(cat), "--json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["two\nlines", "tab\there"]
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, x[SR : 3 * SR], SR)
+    assert main(["match", str(cat), str(clip)]) == 0
+    out = capsys.readouterr().out
+    assert "two\\nlines" in out and len(out.splitlines()) == 2  # the header and one match

@@ -98,6 +98,13 @@ def _cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(text: str) -> str:
+    """``text`` for a line of the text output: control characters (a newline or a tab in a
+    track name, which a file name may hold) escaped as Python writes them (``\\n``), so that
+    one track stays one line and its columns stay apart; ``--json`` gives names as they are."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _cmd_catalog(args: argparse.Namespace) -> int:
     from tsconv.audio import CatalogError, Matcher
     from tsconv.audio.catalog import read_manifest
@@ -114,7 +121,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=1))
         else:
             for r in rows:
-                print(f"{r['name']}\t{r['seconds']:.3f}\t{r['source']}")
+                print(f"{_shown(r['name'])}\t{r['seconds']:.3f}\t{_shown(r['source'])}")
         return 0
     info = {
         "catalog": os.path.abspath(args.catalog), "version": manifest["version"], "bytes": os.path.getsize(args.catalog),
@@ -245,7 +252,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
                 print(head.rstrip(" "))
             print(f"{'rank':>4}  {'track':<30} {'offset s':>10} {'score':>7} {'p false alarm':>14} {'speed':>7}")
             for i, mt in enumerate(r["matches"], 1):
-                print(f"{i:>4}  {mt['track']:<30} {mt['offset']:10.4f} {mt['score']:7.3f} "
+                print(f"{i:>4}  {_shown(mt['track']):<30} {mt['offset']:10.4f} {mt['score']:7.3f} "
                       f"{mt['false_alarm_probability']:14.3g} {mt['speed']:7.4f}")
     if any("error" in r for r in results):
         return 2
