@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs"
 PAGE = DOCS / "benchmarks.md"
-ORDER = ["apply", "tricks", "xcorr", "arima", "fit", "auto_arima", "dask", "matcher", "matcher_ab", "accuracy_ab", "audio", "audio_calibration", "audio_null", "audio_speed", "audio_scale", "audio_superposition"]
+ORDER = ["apply", "tricks", "xcorr", "arima", "fit", "compile", "auto_arima", "dask", "matcher", "matcher_ab", "accuracy_ab", "audio", "audio_calibration", "audio_null", "audio_speed", "audio_scale", "audio_superposition"]
 PLOTS = {"apply": "bench_apply.png", "matcher": "bench_matcher.png", "audio_scale": "bench_audio_scale.png"}
 
 HEADER = """\
