@@ -2894,7 +2894,8 @@ class Matcher:
             the catalog. When the best exact score is below 0.2, the search runs again in
             the lowest 8th of the band (twice the speeds, about four times the grid's
             cost), the better answer is kept and its probability doubled (two searches).
-            About 3.4 normal queries in all (median on an hour of real music);
+            About 4.7 normal queries in all for a clip played at another speed, one for a
+            clip at its true speed (medians on an hour of real music);
             ``docs/audio.md`` has the measured accuracy and cost.
         check_rate : bool, default False
             Suspect a wrong declared sample rate when no match is reported or the best
