@@ -9,8 +9,9 @@ new environment (an empty ``NUMBA_CACHE_DIR``: every compiled function is compil
 cached), a first fit in a new process with that cache (the machine code loaded from disk),
 and the next fit in that process. The fit: the airline model of the airline passengers (``datasets.load("airline")``),
 ``fit_arima(log(y), (0, 1, 1), (0, 1, 1, 12))`` (CSS-ML). Also ``import tsconv`` alone,
-and whether it imports numba. Medians over ``--repeats`` fresh caches. No peer:
-statsforecast compiles its own numba code at import (not comparable), statsmodels none.
+and whether it imports numba. Medians over ``--repeats`` fresh caches. There is no peer in
+this section: statsforecast compiles its own numba code at import (not comparable),
+statsmodels compiles none.
 """
 
 from __future__ import annotations
