@@ -116,7 +116,7 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     except CatalogError as exc:
         return _err(f"bad catalog: {exc}")
     if args.action == "list":
-        rows = [{"name": t.name, "seconds": t.n / m.sr, "source": t.source} for t in m._tracks]
+        rows: list[dict[str, Any]] = [{"name": t.name, "seconds": t.n / m.sr, "source": t.source} for t in m._tracks]
         if args.json:
             print(json.dumps(rows, indent=1))
         else:
