@@ -8,7 +8,6 @@ back-transformed forecast distribution and maps interval bounds to interval boun
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -16,12 +15,14 @@ import scipy.optimize
 import scipy.special
 from numpy.typing import NDArray
 
+from tsconv._validation import is_real
+
 
 def check_boxcox(value: Any) -> Any:
     """None, ``"auto"`` or a finite number; a ValueError naming ``boxcox`` otherwise."""
     if value is None or (isinstance(value, str) and value == "auto"):
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(float(value)):
+    if not is_real(value) or not np.isfinite(float(value)):
         raise ValueError(f"boxcox must be None, 'auto' or a finite lambda, got {value!r}")
     return float(value)
 

@@ -18,6 +18,7 @@ __all__ = [
     "as_float_array",
     "as_coefficients",
     "check_option",
+    "is_real",
     "as_int",
     "as_positive_int",
     "as_axis",
@@ -159,6 +160,11 @@ def as_bool(value: Any, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def is_real(value: Any) -> bool:
+    """A real number, Python's or NumPy's (integers too), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:

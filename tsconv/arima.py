@@ -17,7 +17,6 @@ Coefficients follow statsmodels in meaning and sign:
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ from tsconv._rowfilter import fir_rows, lfilter_zi
 from tsconv._sarimax import diffuse_head
 from tsconv._compat import infer_freq
 from tsconv._likelihood import GainPath, gain_path
-from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, parse_orders
+from tsconv._validation import as_float_array, as_int, as_positive_int, check_option, is_real, parse_orders
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 from tsconv.kernel import Kernel, Transfer
 
@@ -202,7 +201,7 @@ class ARIMA:
             self.exog_params = np.zeros(0)
         else:
             self.exog_params = as_float_array(np.atleast_1d(exog_params), "exog_params", ndim=1, keep_float32=False, finite=True).astype(float)
-        if isinstance(sigma2, bool) or not isinstance(sigma2, numbers.Real) or not (np.isfinite(sigma2) and sigma2 > 0):
+        if not is_real(sigma2) or not (np.isfinite(sigma2) and sigma2 > 0):
             raise ValueError(f"sigma2 must be a finite number > 0, got {sigma2!r}")
         self.sigma2 = float(sigma2)
         s = max(self.s, 1)
@@ -375,7 +374,7 @@ class ARIMA:
         >>> ARIMA((0, 0, 1), ma=[0.5]).burn_in(1e-3)   # 0.5**10 < 1e-3 <= 0.5**9
         10
         """
-        if not (isinstance(tol, numbers.Real) and 0 < tol < 1):
+        if not (is_real(tol) and 0 < tol < 1):
             raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
         if not self.is_invertible:
             raise ValueError("burn_in needs an invertible MA part: the pi weights of this model do not decay")
@@ -1100,7 +1099,7 @@ def _next_numbers(arr: NDArray[Any], h: int, step: Any = None, *, regular: bool 
     (the index of one Series): a ValueError asking for ``freq=`` when the steps differ,
     instead of taking the last one."""
     if step is not None:
-        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not np.isfinite(float(step)) or step <= 0:
+        if not is_real(step) or not np.isfinite(float(step)) or step <= 0:
             raise ValueError(f"freq of a numeric index must be a positive number (its step), got {step!r}")
         return [arr[-1] + step * j for j in range(1, h + 1)]
     if len(arr) < 2:

@@ -26,7 +26,7 @@ from tsconv import _batchfit as _ep
 from tsconv import _boxcox, _persist
 from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
 from tsconv._compat import infer_freq
-from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, parse_orders
+from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, is_real, parse_orders
 from tsconv.arima import ARIMA, _next_numbers, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
@@ -288,7 +288,7 @@ class FitResult:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals ``params -/+ z_(1-alpha/2) bse``: columns 0 and 1, as statsmodels."""
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 < alpha < 1:
+        if not is_real(alpha) or not 0 < alpha < 1:
             raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
         z = scipy.stats.norm.ppf(1 - alpha / 2)
         bse = self.bse.reindex(self.params.index)

@@ -10,7 +10,6 @@ frame ``unique_id``, ``ds``, ``mean``, ``lo-80``, ...
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -18,6 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.special
 from numpy.typing import NDArray
+
+from tsconv._validation import is_real
 
 __all__ = ["Forecast", "BatchForecast"]
 
@@ -42,11 +43,11 @@ def check_level(level: Any) -> tuple[float, ...]:
     A level below 1 is refused: it is almost certainly an ``alpha`` (0.05) or a fraction
     (0.95) passed where a percentage is expected.
     """
-    values = [level] if isinstance(level, numbers.Real) else level
+    values = [level] if is_real(level) else level
     try:
         out = []
         for v in values:
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            if not is_real(v):
                 raise TypeError
             out.append(float(v))
     except TypeError:

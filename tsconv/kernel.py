@@ -29,7 +29,7 @@ import scipy.signal
 from numpy.polynomial import Polynomial
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_coefficients, as_float_array, as_int, as_positive_int
+from tsconv._validation import as_coefficients, as_float_array, as_int, as_positive_int, is_real
 
 __all__ = ["Kernel", "Transfer"]
 
@@ -163,7 +163,7 @@ class Kernel:
     def __mul__(self, scalar: Any) -> Kernel:
         if isinstance(scalar, (Kernel, Transfer)):
             raise TypeError("use '@' to compose operators; '*' only scales by a number")
-        if isinstance(scalar, bool) or not isinstance(scalar, numbers.Real):
+        if not is_real(scalar):
             return NotImplemented
         if not math.isfinite(scalar):
             raise ValueError(f"scalar must be finite, got {scalar}")
@@ -172,7 +172,7 @@ class Kernel:
     __rmul__ = __mul__
 
     def __truediv__(self, scalar: Any) -> Kernel:
-        if isinstance(scalar, bool) or not isinstance(scalar, numbers.Real):
+        if not is_real(scalar):
             return NotImplemented
         if scalar == 0 or not math.isfinite(scalar):
             raise ValueError(f"scalar must be finite and non-zero, got {scalar}")
@@ -224,7 +224,7 @@ class Kernel:
         sum to 1, usable by :func:`tsconv.stochastic_apply`. Lower temperatures
         concentrate the mass on the largest coefficients.
         """
-        if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not (
+        if not is_real(temperature) or not (
             np.isfinite(temperature) and temperature > 0
         ):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
@@ -457,7 +457,7 @@ class Transfer:
         return NotImplemented
 
     def __mul__(self, scalar: Any) -> Transfer:
-        if isinstance(scalar, bool) or not isinstance(scalar, numbers.Real):
+        if not is_real(scalar):
             return NotImplemented
         return Transfer(self._num * scalar, self._den)
 

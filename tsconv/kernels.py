@@ -30,7 +30,6 @@ representative kernel; ``tsconv kernels`` prints it.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np
@@ -39,7 +38,7 @@ import scipy.special
 import scipy.stats
 
 from tsconv._validation import as_bool as _bool
-from tsconv._validation import as_int
+from tsconv._validation import as_int, is_real
 from tsconv.kernel import Kernel, Transfer
 
 __all__ = [
@@ -77,7 +76,7 @@ def _odd(value: Any, name: str, minimum: int = 1) -> int:
 
 def _real(value: Any, name: str) -> float:
     """A finite real number (not bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     v = float(value)
     if not math.isfinite(v):

@@ -9,7 +9,6 @@ signal in coloured Gaussian noise (see ``docs/correlation.md``).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -19,7 +18,7 @@ import scipy.integrate
 import scipy.ndimage
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import _describe, as_axis, as_bool, as_float_array, as_int, check_option
+from tsconv._validation import _describe, as_axis, as_bool, as_float_array, as_int, check_option, is_real
 from tsconv._welch import welch_psd
 from tsconv.engine import Mode, apply
 from tsconv.kernel import Kernel
@@ -164,11 +163,6 @@ def prewhiten(
 # ---------------------------------------------------------------------------------------
 # spectral whitening
 # ---------------------------------------------------------------------------------------
-def _is_real(value: Any) -> bool:
-    """A real number (NumPy scalars included), not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
 def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: float = 1e-8) -> Any:
     """Flatten the magnitude spectrum of a whole series, keeping its phase.
 
@@ -223,7 +217,7 @@ def spectral_whiten(x: ArrayLike, smoothing: int = 1, *, axis: int = -1, floor: 
     smoothing = as_int(smoothing, "smoothing", minimum=1)
     if smoothing % 2 == 0:
         raise ValueError(f"smoothing must be an odd number of bins, got {smoothing}")
-    if not (_is_real(floor) and 0 < floor < 1):
+    if not (is_real(floor) and 0 < floor < 1):
         raise ValueError(f"floor must be a number in (0, 1), got {_describe(floor)}")
     if isinstance(x, pd.Series):
         vals = spectral_whiten(x.to_numpy(), smoothing, floor=floor)
@@ -330,7 +324,7 @@ class Whitener:
         if self.n_taps % 2 == 0:
             raise ValueError(f"n_taps must be odd, got {n_taps}")
         self.order = as_int(order, "order", minimum=1)
-        if not (_is_real(floor) and 0 < floor < 1):
+        if not (is_real(floor) and 0 < floor < 1):
             raise ValueError(f"floor must be a number in (0, 1), got {_describe(floor)}")
         self.floor = float(floor)
         self.normalize = check_option(normalize, WhitenNorm, "normalize")
@@ -427,7 +421,7 @@ def _channel_whiten(X: Any, eps: float, zca: bool, return_matrix: bool) -> Any:
     k, n = arr.shape
     if n < k + 1:
         raise ValueError(f"X needs more samples than channels (rows are channels, time along the last axis), got shape {arr.shape}")
-    if not (_is_real(eps) and eps >= 0):
+    if not (is_real(eps) and eps >= 0):
         raise ValueError(f"eps must be a number >= 0, got {_describe(eps)}")
     mean = arr.mean(axis=1, keepdims=True)
     xc = arr - mean

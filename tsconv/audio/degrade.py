@@ -17,7 +17,6 @@ Every function takes a 1-D signal and returns a new float64 array; the random on
 from __future__ import annotations
 
 import math
-import numbers
 from fractions import Fraction
 from typing import Literal
 
@@ -25,7 +24,7 @@ import numpy as np
 import scipy.signal
 from numpy.typing import ArrayLike, NDArray
 
-from tsconv._validation import as_float_array, as_int, check_option
+from tsconv._validation import as_float_array, as_int, check_option, is_real
 
 __all__ = ["NoiseColor", "add_noise", "colored_noise", "peaking_eq", "random_eq", "gain", "resample", "speed", "clip",
            "band_limit", "room", "speaker_room"]
@@ -43,7 +42,7 @@ def _signal(x: ArrayLike) -> NDArray[np.float64]:
 
 def _real(value: float, name: str, *, positive: bool = False) -> float:
     """A finite real number (NumPy's too, not a bool); ``positive``: above 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+    if not is_real(value) or not math.isfinite(value) \
             or (positive and not value > 0):
         raise ValueError(f"{name} must be a finite{' positive' if positive else ''} number, got {value!r}")
     return float(value)

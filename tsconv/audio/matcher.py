@@ -17,7 +17,6 @@ import fnmatch
 import hashlib
 import itertools
 import math
-import numbers
 import os
 import stat
 import sys
@@ -40,7 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv._fftcore import convolve_full, low_band_spectrum
 from tsconv._persist import NpyMember
 from tsconv._peaks import frame_peaks
-from tsconv._validation import as_int, check_option
+from tsconv._validation import as_int, check_option, is_real
 from tsconv._welch import welch_psd
 from tsconv.audio._null import DURATIONS, MusicNull, fit_music_null, floor_p, neighbour_places, probe_tracks
 from tsconv.audio._search import BlockIndex
@@ -1102,7 +1101,7 @@ class Matcher:
         most = math.floor((_NFFT // 2 - 1) / self.sr * 100) / 100
         if max_needle is None:
             max_needle = min(6.0, most)
-        if (isinstance(max_needle, (bool, np.bool_)) or not isinstance(max_needle, numbers.Real)
+        if (not is_real(max_needle)
                 or not 0.25 <= float(max_needle) <= 10.0):
             raise ValueError(f"max_needle must be a number of seconds in [0.25, 10], got {max_needle!r}")
         if float(max_needle) > most:
@@ -1138,7 +1137,7 @@ class Matcher:
     # -- catalog ---------------------------------------------------------------------------
     @staticmethod
     def _check_speed_range(value: Any) -> float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 0.05:
+        if not is_real(value) or not 0.0 <= float(value) <= 0.05:
             raise ValueError(f"speed_range must be a number in [0, 0.05], got {value!r}")
         return float(value)
 
@@ -2998,7 +2997,7 @@ class Matcher:
 
     @staticmethod
     def _check_probability(p: Any, name: str) -> float:
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 < float(p) <= 1.0:
+        if not is_real(p) or not 0.0 < float(p) <= 1.0:
             raise ValueError(f"{name} must be a probability in (0, 1], got {p!r}")
         return float(p)
 
