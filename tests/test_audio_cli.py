@@ -141,6 +141,9 @@ def test_match_many_clips_files_folders_list_workers_json(library, tmp_path, cap
     assert clips["clip.wav"]["matches"][0]["track"] == "tune1"
     assert clips["noise.wav"]["matches"] == []
     assert "does not exist" in clips["missing.wav"]["error"]
+    for c in doc["clips"]:  # every clip has the keys docs/audio.md lists, an unreadable one too
+        assert set(c) == {"clip", "sr", "seconds", "error", "matches"}
+    assert clips["missing.wav"]["sr"] is None and clips["tune0.wav"]["sr"] == 22050
     assert doc["load_s"] > 0 and doc["catalog"] == str(cat.resolve())
     # without the missing clip: 1 (the noise clip has no match); the found clips alone: 0
     assert main(["match", str(cat), str(folder), str(noise)]) == 1

@@ -238,7 +238,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
                   f"{best['implied_sr']:.0f} Hz would match)", file=sys.stderr)
     if args.json:
         print(json.dumps({"catalog": os.path.abspath(args.catalog), "decode_s": decode_s, "load_s": load_s,
-                          "clips": [dict({"matches": [], "error": None, "seconds": None}, **r) for r in results]},
+                          "clips": [dict({"sr": None, "seconds": None, "error": None, "matches": []}, **r) for r in results]},
                          indent=1))
     else:
         for r in results:
