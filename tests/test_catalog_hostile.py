@@ -459,3 +459,25 @@ def test_saving_into_a_missing_directory_names_the_catalog(tmp_path):
     target = tmp_path / "nowhere" / "c.tsca"
     with pytest.raises(FileNotFoundError, match=r"cannot write .*c\.tsca.*does not exist"):
         m.save(target)
+
+
+def test_saving_to_an_empty_path_or_a_directory_names_it_before_writing(tmp_path, monkeypatch):
+    # '' used to write the whole catalog beside the working directory, then fail to move it
+    # there; a directory failed only after the whole file was written, naming the temp file
+    import tsconv
+    from tsconv.audio import Matcher
+    from tsconv.audio._synth import synth_track
+
+    m = Matcher()
+    m.add("a", synth_track(2.0, 8000, seed=1), 8000)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"path must name a file, got ''"):
+        m.save("")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"cannot write .*folder.*: it is a directory"):
+        m.save(tmp_path / "folder")
+    fit = tsconv.fit_arima(np.sin(np.arange(60.0)) + np.arange(60.0), (1, 0, 0))
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        fit.save(tmp_path / "folder")  # models are written by the same function
+    assert sorted(os.listdir(tmp_path)) == ["folder"] and os.listdir(tmp_path / "folder") == []
+    assert not any(f.startswith(".tmp-") for f in os.listdir(tmp_path.parent))

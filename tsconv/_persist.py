@@ -172,6 +172,10 @@ def atomic_write(path: str, write: Any, suffix: str) -> None:
     gets ``0o666`` less the umask. On any exception (Ctrl-C included) the temporary file is
     removed and ``path`` is left as it was.
     """
+    if not path:  # abspath('') is the working directory: the file would be written, then not moved
+        raise ValueError(f"path must name a file, got {path!r}")
+    if os.path.isdir(path):  # checked before writing: os.replace would refuse only after the whole file
+        raise IsADirectoryError(f"cannot write {path!r}: it is a directory")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # named here: the temporary file's name means nothing to a caller
         raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
