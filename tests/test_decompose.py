@@ -57,9 +57,33 @@ def test_period_from_the_index_frequency_offset():
             (o.Micro(), None), (o.Second(), None), (o.Minute(), None), (o.Week(), None), (o.MonthBegin(2), None),
             (o.YearBegin(), None)]
     for freq, period in want:
-        assert _period_of(pd.date_range("2020-01-01", periods=30, freq=freq)) == period, freq
+        idx = pd.date_range("2020-01-01", periods=30, freq=freq)
+        if period is None:  # a frequency without a whole-number season: named, period= asked for
+            with pytest.raises(ValueError, match=f"frequency {idx.freqstr} has no whole-number season"):
+                _period_of(idx)
+        else:
+            assert _period_of(idx) == period, freq
     assert _period_of(pd.period_range("2020-01", periods=30, freq="M")) == 12
     assert _period_of(pd.period_range("2020Q1", periods=30, freq="Q")) == 4
     s = pd.Series(np.arange(60.0), index=pd.date_range("2020-01-01", periods=60, freq=pd.offsets.Milli()))
     with pytest.raises(ValueError, match="period must be given"):
         s.tsconv.decompose()
+
+
+def test_period_of_a_frequency_without_a_season_is_asked_for_by_name():
+    # weekly data said "the index has no frequency to infer it from", though it has one
+    s = pd.Series(np.arange(200.0) % 7, index=pd.date_range("2020-01-05", periods=200, freq="W-SUN"))
+    with pytest.raises(ValueError, match="frequency W-SUN has no whole-number season.*pass period="):
+        s.tsconv.decompose()
+    pd.testing.assert_frame_equal(s.tsconv.decompose(period=7), tsconv.decompose(s, 7))
+
+
+def test_period_inferred_from_a_regular_index_without_freq():
+    # monthly dates without .freq set: inferred as fit_arima infers them, period 12
+    idx = pd.DatetimeIndex(pd.date_range("2020-01-01", periods=60, freq="MS").tolist())
+    assert idx.freq is None
+    s = pd.Series(np.arange(60.0) % 12 + np.arange(60.0) / 10, index=idx)
+    pd.testing.assert_frame_equal(s.tsconv.decompose(), tsconv.decompose(s, 12))
+    # no frequency at all: the accessor's message
+    with pytest.raises(ValueError, match="no frequency to infer it from"):
+        s.drop(s.index[[3, 30]]).tsconv.decompose()

@@ -712,9 +712,13 @@ class ARIMA:
             (``(h, k_exog)`` or ``(k, h, k_exog)``).
         level : float or sequence of float, default (95,)
             Coverage of the central prediction intervals, in percent.
-        freq : str or pandas offset, optional
-            Spacing of the future dates of a DatetimeIndex; default inferred from the
-            index (a ValueError asks for it when it cannot be).
+        freq : str, pandas offset or number, optional
+            Spacing of the future dates of a DatetimeIndex (``'MS'``, ``pd.DateOffset(months=1)``,
+            a Timedelta); default inferred from the index (a ValueError asks for it when
+            it cannot be). The first future date is the first of its grid after the last
+            date (dates on the 15th with ``'MS'``: the 1st of the next month). A
+            PeriodIndex takes only its own frequency; a numeric index (a RangeIndex too)
+            a positive number, its step.
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`residuals`. ``'exact'`` gives the exact Gaussian forecast and its
             mean squared error given the finite history; ``'conditional'`` continues the
@@ -1074,23 +1078,85 @@ def check_time_index(index: pd.Index, name: str) -> None:
 
 
 def _future_index(index: pd.Index, h: int, freq: Any = None) -> pd.Index:
-    """The ``h`` index values after ``index``: dates at ``freq`` (default: inferred from the
-    index; a ValueError asking for ``freq=`` when it cannot be), or integers."""
+    """The ``h`` index values after ``index``: dates as :func:`_future_dates`; periods at
+    the index's own frequency (``freq`` may repeat it, nothing else); numbers with the
+    step ``freq`` (a positive number), else their own regular step; positions otherwise."""
     if isinstance(index, pd.PeriodIndex):
-        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq if freq is None else freq)
+        if freq is not None:
+            try:
+                same = pd.PeriodDtype(freq) == index.dtype
+            except (TypeError, ValueError, AttributeError):
+                same = False
+            if not same:
+                raise ValueError(f"freq of a PeriodIndex must be its own frequency {index.freqstr!r} (or None), "
+                                 f"got {freq!r}")
+        return pd.period_range(index[-1] + 1, periods=h, freq=index.freq)
     if isinstance(index, pd.DatetimeIndex):
-        freq = infer_freq(index) if freq is None else freq
-        if freq is None:
-            raise ValueError(
-                f"the frequency of the dates {index[0]} ... {index[-1]} cannot be inferred (irregular or too few); "
-                "pass freq=, e.g. forecast(h, freq='D')"
-            )
-        return pd.date_range(index[-1], periods=h + 1, freq=freq)[1:]
-    if isinstance(index, pd.RangeIndex):
-        return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
+        return _future_dates(index, h, freq)
     if pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index) and len(index):
+        if isinstance(index, pd.RangeIndex) and freq is None:
+            return pd.RangeIndex(index.stop, index.stop + h * index.step, index.step)
         return pd.Index(_next_numbers(index.to_numpy(), h, freq, regular=True))
+    if freq is not None:
+        raise ValueError(f"freq is the spacing of dates or numbers; an index of dtype {index.dtype} takes none, got {freq!r}")
     return pd.RangeIndex(len(index), len(index) + h)
+
+
+def _date_freq(index: pd.DatetimeIndex, gaps: bool = False) -> Any:
+    """The frequency of the dates ``index`` (a pandas offset) or None: the index's own, else
+    pandas' inference from all its dates. ``gaps``: when that fails because some periods
+    are missing (a month without a row), also a frequency pandas infers for three
+    consecutive dates on whose grid (first to last date) every date lies, the tightest
+    such grid: business days with a holiday missing get 'B', not 'D' (a superset), and
+    monthly dates on the 15th none."""
+    freq = infer_freq(index)
+    if freq is not None or not gaps or len(index) < 4:
+        return freq
+    wall = index.tz_localize(None) if index.tz is not None else index
+    steps = np.diff(wall.asi8)
+    keys = zip(steps[:-1], steps[1:], wall.dayofweek[:-2], (wall - wall.normalize()).asi8[:-2])
+    best, size, seen, tried = None, 0, set(), set()
+    for j, key in enumerate(keys):  # one window per pattern of steps, weekday and time of day
+        if key in seen:
+            continue
+        seen.add(key)
+        f = infer_freq(index[j : j + 3])
+        if f is None or f in tried:
+            continue
+        tried.add(f)
+        if isinstance(f, pd.offsets.Tick) and index[-1] - index[0] > pd.Timedelta(f) * 1_000_000:
+            continue  # not building a grid of millions of dates (three stamps a minute apart in years)
+        grid = pd.date_range(index[0], index[-1], freq=f)
+        if (best is None or len(grid) < size) and index.isin(grid).all():
+            best, size = f, len(grid)
+    return best
+
+
+def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, gaps: bool = False, where: str = "") -> pd.DatetimeIndex:
+    """The ``h`` dates after ``index`` (time zone aware ones in their zone): at ``freq``
+    (given, else :func:`_date_freq`), starting with the first date of its grid after the
+    last one (data on the 15th with ``freq='MS'``: the 1st of the next month, none
+    skipped); without a frequency, dates of constant spacing (two dates) continue it, and
+    otherwise a ValueError asks for ``freq=`` (``where``: which series, for the message)."""
+    if freq is None:
+        freq = _date_freq(index, gaps)
+    else:
+        try:
+            freq = pd.tseries.frequencies.to_offset(freq)
+        except (TypeError, ValueError):
+            raise ValueError(f"freq of dates must be a pandas frequency ('D', 'MS', pd.DateOffset(months=1), ...), "
+                             f"got {freq!r}") from None
+    last = index[-1]
+    if freq is not None:
+        out = pd.date_range(last, periods=h + 1, freq=freq)  # starts at last when last is on the grid
+        return out[1:] if out[0] == last else out[:h]
+    steps = np.diff(index.asi8)
+    if steps.size and (steps == steps[-1]).all():
+        return pd.DatetimeIndex([last + (last - index[-2]) * j for j in range(1, h + 1)])
+    raise ValueError(
+        f"the frequency of the dates{where} {index[0]} ... {last} cannot be inferred (irregular or too few); "
+        "pass freq=, e.g. forecast(h, freq='D')"
+    )
 
 
 def _next_numbers(arr: NDArray[Any], h: int, step: Any = None, *, regular: bool = False) -> list[Any]:

@@ -25,7 +25,7 @@ from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
 from tsconv.engine import _pandas_values
-from tsconv.estimate import InfoCriterion, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_ds
+from tsconv.estimate import InfoCriterion, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -40,9 +40,9 @@ class _Panel:
 
     The inputs are checked as :func:`tsconv.fit_arima` checks them, with its helpers: a
     Series' (wide frame's) index increasing and unique when it holds dates, periods or
-    numbers; ``ds`` of a long frame parsed by :func:`tsconv.estimate._parse_ds` (ISO
-    8601 strings) and unique within a series; the values real numeric (not bool, not
-    strings). A Series (wide frame) indexed by labels that are neither dates, periods nor
+    numbers; ``ds`` of a long frame parsed by :func:`tsconv.estimate._parse_long` (ISO
+    8601 strings; no missing ``unique_id`` or ``ds``) and unique within a series; the
+    values real numeric (not bool, not strings). A Series (wide frame) indexed by labels that are neither dates, periods nor
     numbers is forecast at positions ``n, n + 1, ...``, as :func:`tsconv.fit_arima`.
     """
 
@@ -68,7 +68,7 @@ class _Panel:
                 if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
                     raise TypeError(f"regressor column {c!r} must be numeric, got dtype {data[c].dtype}")
             yall = _pandas_values(data["y"], "column 'y' of data")
-            data = data.assign(ds=_parse_ds(data["ds"]), y=yall)
+            data = _parse_long(data, "data").assign(y=yall)
             self.ids, raw, self.stamps = [], [], []
             xraw = []
             # observed=True: the unused categories of a categorical unique_id are no series
@@ -149,10 +149,11 @@ class _Panel:
             return None
         return [index.to_numpy()] * k
 
-    def future(self, i: int, h: int) -> list[Any]:
-        """The ``h`` time stamps after series ``i``: its index's frequency when it has one,
-        else as :func:`tsconv.fit_arima`'s panels (``estimate._future_stamps``); one date
-        without a frequency gives NaT (the next dates are unknown)."""
+    def future(self, i: int, h: int, freq: Any = None) -> list[Any]:
+        """The ``h`` time stamps after series ``i``: at ``freq`` when given, else its
+        index's frequency when it has one, else as :func:`tsconv.fit_arima`'s panels
+        (``estimate._future_stamps``: a ValueError asks for ``freq`` when it cannot be
+        inferred); one date without a frequency gives NaT (the next dates are unknown)."""
         n = self.values[i].size
         if self.stamps is None:
             start = self.offsets[i] + n
@@ -162,9 +163,10 @@ class _Panel:
             st = self.stamps[i]
         if st.size == 0:
             return list(range(1, h + 1))
-        if st.size == 1 and self.freq is None and pd.api.types.is_datetime64_any_dtype(pd.Index(st)):
+        freq = self.freq if freq is None else freq
+        if st.size == 1 and freq is None and pd.api.types.is_datetime64_any_dtype(pd.Index(st)):
             return [pd.NaT] * h
-        return _future_stamps(st, h, self.freq)
+        return _future_stamps(st, h, freq, None if self.kind == "series" else self.ids[i])
 
 
 def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -175,15 +177,15 @@ def _regression_residuals(y: NDArray[np.float64], X: NDArray[np.float64]) -> NDA
     return np.asarray(y - A @ coef, dtype=np.float64)
 
 
-def _check_future_stamps(ds: pd.Series, panel: _Panel, i: int, h: int) -> None:
+def _check_future_stamps(ds: pd.Series, panel: _Panel, i: int, h: int, freq: Any = None) -> None:
     """``X_df``'s time stamps of series ``i`` must be its ``h`` next ones
     (:func:`tsconv.estimate._check_next_stamps`)."""
     if panel.stamps is not None:
         st = panel.stamps[i][panel.offsets[i] : panel.offsets[i] + panel.values[i].size]
-        _check_next_stamps(ds.to_numpy(), st, panel.future(i, h), "X_df", panel.ids[i])
+        _check_next_stamps(ds.to_numpy(), st, panel.future(i, h, freq), "X_df", panel.ids[i])
 
 
-def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dict[int, NDArray[np.float64]]:
+def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int, freq: Any = None) -> dict[int, NDArray[np.float64]]:
     """The future regressors ``(h, m)`` of the series ``rows`` from the long frame ``X_df``
     (``unique_id``, ``ds``, the regressor columns; ``h`` rows per series)."""
     if not isinstance(X_df, pd.DataFrame):
@@ -194,7 +196,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
     if missing:
         raise ValueError(f"X_df lacks the columns {missing} (the future values of the regressors "
                          f"{list(panel.xnames)}), got columns {list(X_df.columns)}")
-    X_df = X_df.assign(ds=_parse_ds(X_df["ds"]))
+    X_df = _parse_long(X_df, "X_df")
     groups = {uid: g.sort_values("ds") for uid, g in X_df.groupby("unique_id", sort=False, observed=True)}
     out = {}
     for i in rows:
@@ -203,7 +205,7 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
         got = 0 if g is None else len(g)
         if g is None or got != h:
             raise ValueError(f"X_df must have h={h} rows for every series, got {got} for unique_id={uid!r}")
-        _check_future_stamps(g["ds"], panel, i, h)
+        _check_future_stamps(g["ds"], panel, i, h, freq)
         x = g[panel.xnames]
         for c in panel.xnames:
             if not pd.api.types.is_numeric_dtype(x[c]) or pd.api.types.is_bool_dtype(x[c]):
@@ -218,19 +220,20 @@ def _future_regressors(X_df: Any, panel: _Panel, rows: list[int], h: int) -> dic
 
 
 def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArray[np.float64], levels: list[float],
-                    fallback: list[str], factors: dict[float, NDArray[np.float64]] | None = None) -> pd.DataFrame:
+                    fallback: list[str], factors: dict[float, NDArray[np.float64]] | None = None,
+                    ds: list[Any] | None = None) -> pd.DataFrame:
     """The one place the output frame is built: long ``unique_id``, ``ds``, ``mean``,
     ``lo-<level>``, ``hi-<level>`` (and ``fallback``) for panels; for one series a
-    frame on its future dates (index ``ds``). ``factors``: per level, the multiplier of
-    ``se`` for every series (default: the normal quantile)."""
+    frame on its future dates (index ``ds``: given, else :meth:`_Panel.future`).
+    ``factors``: per level, the multiplier of ``se`` for every series (default: the
+    normal quantile)."""
     cols: dict[str, Any] = {"mean": mean.ravel()}
     for v in levels:
         z = scipy.stats.norm.ppf(0.5 + v / 200.0) if factors is None else factors[v][:, None]
         cols[f"lo-{level_label(v)}"] = (mean - z * se).ravel()
         cols[f"hi-{level_label(v)}"] = (mean + z * se).ravel()
-    ds: list[Any] = []
-    for i in range(len(panel.ids)):
-        ds.extend(panel.future(i, h))
+    if ds is None:
+        ds = [t for i in range(len(panel.ids)) for t in panel.future(i, h)]
     if panel.kind == "series":
         return pd.DataFrame(cols, index=pd.Index(ds, name="ds"))
     out = pd.DataFrame({"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h), "ds": ds, **cols})
@@ -332,9 +335,12 @@ class AutoARIMA:
     The data are checked as :func:`tsconv.fit_arima` checks them: the index of a
     Series (wide frame) increasing and unique, ``ds`` unique within a series of a long
     frame, and string ``ds`` parsed as ISO 8601 dates (other strings refused); the
-    values real numeric (bool and strings refused). The future dates follow the
-    frequency of the index when it has one, else the one inferred from the time stamps
-    (else their last spacing); a series with a single date and no frequency gets NaT.
+    values real numeric (bool and strings refused); rows without a ``unique_id`` or a
+    ``ds`` refused. The future dates follow ``freq`` of :meth:`forecast`, else the
+    frequency of the index when it has one, else the one inferred from all the time
+    stamps of the series (some periods may be missing), else their spacing when it is
+    constant; otherwise (dates on the 15th of each month, irregular dates) a ValueError
+    asks for ``freq``. A series with a single date and no frequency gets NaT.
     A Series indexed by labels that are neither dates, periods nor numbers is forecast
     at the positions ``n, n + 1, ...``, as :func:`tsconv.fit_arima` does.
 
@@ -635,13 +641,21 @@ class AutoARIMA:
         return pd.DataFrame(rows, index=pd.Index(panel.ids, name="unique_id"))
 
     # -- forecasting ----------------------------------------------------------------------
-    def forecast(self, h: int, level: Sequence[float] | float = (95,), X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+    def forecast(self, h: int, level: Sequence[float] | float = (95,), X_df: pd.DataFrame | None = None, *,
+                 freq: Any = None) -> pd.DataFrame:
         """Forecasts ``h`` steps ahead with Gaussian intervals at every ``level`` (%).
 
         ``X_df``: the future values of the regressors of a model fitted to a long
         DataFrame with regressor columns (statsforecast's convention): a long DataFrame
         ``unique_id``, ``ds`` and those columns, ``h`` rows per series, on the series'
         next ``h`` time stamps; required then, refused otherwise.
+
+        ``freq``: the spacing of the future ``ds`` (``'MS'``, ``pd.DateOffset(months=1)``;
+        a positive number for numeric stamps), as in :meth:`tsconv.ARIMABatch.forecast`.
+        Default: the index's frequency, else inferred per series from all its dates
+        (some periods may be missing), else their spacing when constant; dates without
+        either (monthly on the 15th, irregular) raise a ValueError naming the series and
+        asking for ``freq``.
 
         Returns, for a single series, a DataFrame on the future dates (index ``ds``)
         with ``mean``, ``lo-<level>``, ``hi-<level>``; for a panel, a long DataFrame
@@ -656,7 +670,8 @@ class AutoARIMA:
                              f"future values as a long DataFrame (unique_id, ds, {', '.join(map(str, panel.xnames))})")
         if not panel.xnames and X_df is not None:
             raise ValueError("X_df was given but the data had no regressor columns")
-        future = _future_regressors(X_df, panel, sorted(self._where), h) if panel.xnames else {}
+        future = _future_regressors(X_df, panel, sorted(self._where), h, freq) if panel.xnames else {}
+        ds = [t for i in range(k) for t in panel.future(i, h, freq)]  # a bad or missing freq: before the work
         mean = np.full((k, h), np.nan)
         se = np.full((k, h), np.nan)
         for batch, rows in self._batches:
@@ -697,7 +712,7 @@ class AutoARIMA:
             if dv.size:
                 se[i] = np.sqrt(np.mean(dv**2) * np.arange(1, h + 1))
         self.interval_scales = pd.Series(scales, index=pd.Index(panel.ids, name="unique_id"))
-        return _forecast_frame(panel, h, mean, se * scales[:, None], levels, self._fallback, factors)
+        return _forecast_frame(panel, h, mean, se * scales[:, None], levels, self._fallback, factors, ds)
 
     def _window_scores(self, h: int) -> NDArray[np.float64]:
         """The conformal scores ``|error| / se`` of the rolling-origin replays of every
@@ -721,10 +736,10 @@ class AutoARIMA:
 
 
 def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[float] | float = (95,),
-               X_df: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
+               X_df: pd.DataFrame | None = None, freq: Any = None, **options: Any) -> pd.DataFrame:
     """Forecasts from automatically chosen seasonal ARIMA models, one call.
 
-    ``AutoARIMA(season_length, **options).fit(data).forecast(h, level)``: see
+    ``AutoARIMA(season_length, **options).fit(data).forecast(h, level, X_df, freq=freq)``: see
     :class:`AutoARIMA` for the options and the accepted ``data``.
 
     Parameters
@@ -743,6 +758,8 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
         ``unique_id``, ``ds`` and those columns, ``h`` rows per series on its next ``h``
         time stamps (statsforecast's convention); required when ``data`` has regressor
         columns.
+    freq : str, pandas offset or number, optional
+        Spacing of the future dates (default inferred): see :meth:`AutoARIMA.forecast`.
     **options
         Passed to :class:`AutoARIMA`; among them ``intervals``: ``'conformal'`` (default,
         the model's standard errors scaled by a factor calibrated on window refits of
@@ -772,4 +789,4 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
     """
     h = as_int(h, "h", minimum=1)
     check_level(level)  # refused before the search, not after it
-    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level, X_df=X_df)
+    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level, X_df=X_df, freq=freq)

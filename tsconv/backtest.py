@@ -14,7 +14,7 @@ import pandas as pd
 
 from tsconv._validation import as_int
 from tsconv.arima import check_time_index
-from tsconv.estimate import _parse_ds as parse_ds
+from tsconv.estimate import _parse_long
 from tsconv.estimate import fit_arima
 from tsconv.forecast import check_level
 
@@ -85,7 +85,8 @@ def cross_validation(
     ------
     ValueError
         A bad ``h``, ``step``, ``n_windows`` or ``level``; a series too short for the windows;
-        regressor columns with missing values or over series of unequal length.
+        regressor columns with missing values or over series of unequal length; rows
+        of a long panel without a ``unique_id`` or a ``ds``.
 
     Examples
     --------
@@ -103,8 +104,9 @@ def cross_validation(
     if isinstance(data, pd.Series):
         check_time_index(data.index, "data")
     long = _long(data)
-    # each series in time order (fit_arima parses and sorts ds the same way)
-    long = long.assign(ds=parse_ds(long["ds"])).sort_values(["unique_id", "ds"], kind="stable")
+    # each series in time order (fit_arima parses and sorts ds the same way); rows without
+    # a unique_id or a ds refused, not dropped by the groupby below
+    long = _parse_long(long, "data").sort_values(["unique_id", "ds"], kind="stable")
     # observed=True: categories of unique_id without rows are no series
     long = long.assign(_pos=long.groupby("unique_id", sort=False, observed=True).cumcount())
     n = long.groupby("unique_id", sort=False, observed=True)["y"].transform("size").to_numpy()

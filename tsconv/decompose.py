@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option
 from tsconv.engine import apply
 
@@ -90,14 +91,19 @@ def decompose(x: ArrayLike, period: int, model: DecomposeModel = "additive") -> 
 
 
 def _period_of(index: Any) -> int | None:
-    """The natural season length of a DatetimeIndex's frequency, if it has one."""
-    off = getattr(index, "freq", None)
-    if not isinstance(off, pd.offsets.BaseOffset) or off.n != 1:
-        return None  # no frequency, or a multiple (2 months, 3 hours): no natural season
+    """The natural season length of an index's frequency: its ``freq``, else the one pandas
+    infers from its dates (as :func:`tsconv.fit_arima`); None without a frequency. A
+    frequency without a whole-number season (weekly: 52.18 weeks a year; multiples such as
+    2 months or 3 hours) is a ValueError naming it and asking for ``period``."""
+    off = infer_freq(index)
+    if off is None:
+        return None
     o = pd.offsets
-    for kinds, period in (((o.MonthEnd, o.MonthBegin, o.BusinessMonthEnd, o.BusinessMonthBegin), 12),
-                          ((o.QuarterEnd, o.QuarterBegin, o.BQuarterEnd, o.BQuarterBegin), 4),
-                          ((o.Day,), 7), ((o.BusinessDay,), 5), ((o.Hour,), 24)):
-        if isinstance(off, kinds):
-            return period
-    return None
+    if off.n == 1:
+        for kinds, period in (((o.MonthEnd, o.MonthBegin, o.BusinessMonthEnd, o.BusinessMonthBegin), 12),
+                              ((o.QuarterEnd, o.QuarterBegin, o.BQuarterEnd, o.BQuarterBegin), 4),
+                              ((o.Day,), 7), ((o.BusinessDay,), 5), ((o.Hour,), 24)):
+            if isinstance(off, kinds):
+                return period
+    raise ValueError(f"period must be given: the index's frequency {off.freqstr} has no whole-number season "
+                     "to take as the period; pass period=, e.g. decompose(period=...)")

@@ -25,9 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 from tsconv import _batchfit as _ep
 from tsconv import _boxcox, _persist
 from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
-from tsconv._compat import infer_freq
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, is_real, parse_orders
-from tsconv.arima import ARIMA, _next_numbers, check_time_index, model_label
+from tsconv.arima import ARIMA, _date_freq, _future_dates, _next_numbers, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
@@ -98,7 +97,7 @@ def _panel_from_long(df: pd.DataFrame) -> tuple[list[Any], list[NDArray[np.float
     missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
     if missing:
         raise ValueError(f"a long DataFrame needs columns 'unique_id', 'ds', 'y'; missing {missing}")
-    df = df.assign(ds=_parse_ds(df["ds"]))
+    df = _parse_long(df)
     ids, series, stamps = [], [], []
     for uid, g in df.groupby("unique_id", sort=True, observed=True):  # not unused categories
         g = _one_series(g, uid)
@@ -130,13 +129,35 @@ def _parse_ds(ds: pd.Series) -> pd.Series:
     return ds
 
 
+def _parse_long(df: pd.DataFrame, what: str = "y") -> pd.DataFrame:
+    """The long frame ``df`` (``what``, for messages) with its ``ds`` parsed by
+    :func:`_parse_ds`: the one place a long frame's time stamps are read, so that every
+    use sorts by the same dates. A ValueError for rows without a ``unique_id`` (groupby
+    would drop them) or without a ``ds`` (NaT would be sorted last, out of time order)."""
+    missing_id = df["unique_id"].isna()
+    if missing_id.any():
+        raise ValueError(f"unique_id of {what} is missing (NaN or None) in {int(missing_id.sum())} row(s); every row "
+                         "needs the unique_id of its series")
+    if "ds" not in df.columns:
+        return df
+    df = df.assign(ds=_parse_ds(df["ds"]))
+    missing_ds = df["ds"].isna()
+    if missing_ds.any():
+        uid = df.loc[missing_ds, "unique_id"].iloc[0]
+        raise ValueError(f"ds of {what} is missing (NaT or NaN) in {int(missing_ds.sum())} row(s), the first of "
+                         f"unique_id={uid!r}; drop or fill them")
+    return df
+
+
 def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | None = None) -> tuple[NDArray[np.float64], list[str]] | None:
     """The regressors of a long DataFrame: its columns other than ``unique_id``, ``ds``
-    and ``y``, as ``(k, n, m)`` in the order of ``ids`` (each series sorted by ``ds``), or
-    None without such columns. ``steps``: every series must have that many rows."""
+    and ``y``, as ``(k, n, m)`` in the order of ``ids`` (each series sorted by its parsed
+    ``ds``, as ``y``: :func:`_parse_long`), or None without such columns. ``steps``: every
+    series must have that many rows."""
     names = [str(c) for c in df.columns if c not in ("unique_id", "ds", "y")]
     if not names:
         return None
+    df = _parse_long(df, what)
     groups = dict(tuple(df.groupby("unique_id", sort=False, observed=True)))  # not unused categories
     unknown = [u for u in groups if u not in set(ids)]
     if unknown:
@@ -145,7 +166,7 @@ def _long_exog(df: pd.DataFrame, ids: list[Any], what: str = "y", steps: int | N
     for uid in ids:
         if uid not in groups:
             raise ValueError(f"{what} has no rows for unique_id={uid!r}")
-        g = groups[uid].sort_values("ds") if "ds" in groups[uid].columns else groups[uid]
+        g = _one_series(groups[uid], uid) if "ds" in df.columns else groups[uid]
         if steps is not None and len(g) != steps:
             raise ValueError(f"{what} must have {steps} rows for each series, got {len(g)} for unique_id={uid!r}")
         vals = as_float_array(g[names].to_numpy(), f"the exog columns {names} of {what}", ndim=2, keep_float32=False, finite=True)
@@ -519,8 +540,11 @@ class ARIMABatch:
             Coverage of the central (Gaussian) prediction intervals, in percent.
         freq : str, pandas offset or number, optional
             Spacing of the future ``ds``: an offset for datetime stamps (time zone aware
-            ones too), a positive number for numeric ones; default inferred per series
-            (else the spacing of its last two stamps).
+            ones too; the first future date is the first of its grid after the last
+            one), a positive number for numeric ones. Default: inferred per series from
+            all its dates, some periods may be missing (a gap month), else the spacing
+            of its stamps when constant; dates without either (monthly on the 15th,
+            irregular) raise a ValueError naming the series and asking for ``freq``.
 
         Returns
         -------
@@ -550,18 +574,18 @@ class ARIMABatch:
             if missing:
                 raise ValueError(f"exog_future lacks the regressor columns {missing} (has {list(exog_future.columns)})")
             keep = ["unique_id", *(["ds"] if "ds" in exog_future.columns else []), *wanted]
-            if "ds" in exog_future.columns and self._stamps is not None:
-                dated = exog_future.assign(ds=_parse_ds(exog_future["ds"]))
+            dated = _parse_long(exog_future, "exog_future")
+            if "ds" in dated.columns and self._stamps is not None:
                 given = dict(tuple(dated.groupby("unique_id", sort=False, observed=True)))
                 for uid, st in zip(self._ids, self._stamps):
                     if uid in given and len(given[uid]) == h:
                         got = given[uid]["ds"].sort_values().to_numpy()
-                        _check_next_stamps(got, st, _future_stamps(st, h, freq), "exog_future", uid)
-            found = _long_exog(exog_future[keep], list(self._ids), "exog_future", h)
+                        _check_next_stamps(got, st, _future_stamps(st, h, freq, uid), "exog_future", uid)
+            found = _long_exog(dated[keep], list(self._ids), "exog_future", h)
             assert found is not None
             exog_future = found[0]
         mean, se = _batch_forecast(self, h, exog_future)
-        ds = [_future_stamps(st, h, freq) for st in self._stamps] if self._stamps is not None else None
+        ds = [_future_stamps(st, h, freq, uid) for uid, st in zip(self.ids, self._stamps)] if self._stamps is not None else None
         bounds = gaussian_bounds(mean, se, levels)
         if self._lambdas is not None:
             lam = self._lambdas[:, None]
@@ -674,23 +698,6 @@ class ARIMABatch:
         )
 
 
-def _stamp_freq(idx: pd.DatetimeIndex) -> Any:
-    """The pandas frequency of time stamps, also when some periods are missing (a gap
-    month): inferred from the whole index, else from its last or first three stamps,
-    and accepted only when every stamp lies on that frequency's grid."""
-    freq = infer_freq(idx)
-    if freq is not None:
-        return freq
-    for part in (idx[-3:], idx[:3]):
-        try:
-            f = infer_freq(part)
-        except (TypeError, ValueError):
-            f = None
-        if f is not None and idx.isin(pd.date_range(idx[0], idx[-1], freq=f)).all():
-            return f
-    return None
-
-
 def _as_dates(ds: Any) -> pd.DatetimeIndex | None:
     """``ds`` as a DatetimeIndex when it holds dates: datetime64 values, or the
     ``Timestamp`` objects (an object array) that time zone aware stamps become; else None."""
@@ -713,7 +720,7 @@ def _check_next_stamps(got: Any, stamps: Any, want: list[Any], what: str, uid: A
     the series' dates have a frequency, else stamps after its last one. Future regressors
     are used in time order, so shifted ones would be used silently."""
     dates = _as_dates(stamps)
-    if dates is not None and len(dates) >= 3 and _stamp_freq(dates) is not None:
+    if dates is not None and _date_freq(dates, gaps=True) is not None:
         if not pd.DatetimeIndex(got).equals(pd.DatetimeIndex(want)):
             raise ValueError(f"{what} must hold the {len(want)} dates after unique_id={uid!r} ends ({want[0]} ... "
                              f"{want[-1]}), got {got[0]} ... {got[-1]}")
@@ -722,27 +729,17 @@ def _check_next_stamps(got: Any, stamps: Any, want: list[Any], what: str, uid: A
                          f"got {got[0]} first")
 
 
-def _future_stamps(ds: Any, h: int, freq: Any = None) -> list[Any]:
-    """The ``h`` stamps after the stamps ``ds`` of a panel's series.
+def _future_stamps(ds: Any, h: int, freq: Any = None, uid: Any = None) -> list[Any]:
+    """The ``h`` stamps after the stamps ``ds`` of a panel's series ``uid``.
 
-    Dates (time zone aware ones too, in their zone) continue at ``freq`` (given, or
-    inferred, gaps allowed: :func:`_stamp_freq`), else with the spacing of the last two
-    stamps (a single date: a ValueError asking for ``freq``). Numbers continue with the
-    step ``freq`` (a positive number), else with the spacing of the last two.
+    Dates: :func:`tsconv.arima._future_dates` (the one rule of a Series' index too), some
+    periods may be missing (a gap month); a ValueError naming ``uid`` asks for ``freq``
+    when the frequency cannot be inferred and the spacing is not constant. Numbers
+    continue with the step ``freq`` (a positive number), else with the spacing of the last two.
     """
     dates = _as_dates(ds)
     if dates is not None:
-        if freq is not None or len(dates) >= 3:
-            freq = _stamp_freq(dates) if freq is None else freq
-            if freq is not None:
-                return list(pd.date_range(dates[-1], periods=h + 1, freq=freq)[1:])
-        if len(dates) < 2:
-            raise ValueError(
-                f"the frequency of the dates {dates[0]} ... {dates[-1]} cannot be inferred (irregular or too few); "
-                "pass freq=, e.g. forecast(h, freq='D')"
-            )
-        step = dates[-1] - dates[-2]
-        return [dates[-1] + step * j for j in range(1, h + 1)]
+        return list(_future_dates(dates, h, freq, gaps=True, where="" if uid is None else f" of unique_id={uid!r}"))
     arr = np.asarray(ds)
     if not len(arr):
         return list(range(1, h + 1))
@@ -828,7 +825,8 @@ def fit_arima(
         Orders that are not non-negative integers or lag lists, a seasonal model with
         ``s < 2``, too few observations for the order (the message says how many are
         needed), a constant series, NaN or infinity (the index is named), an AR-only
-        method with MA or seasonal terms, or a trend term removed by differencing.
+        method with MA or seasonal terms, or a trend term removed by differencing; a long
+        DataFrame with rows whose ``unique_id`` or ``ds`` is missing (NaN, None, NaT).
     TypeError
         Non-numeric ``y``.
 
@@ -1450,10 +1448,13 @@ class FittedARIMA(ARIMA):
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`tsconv.ARIMA.forecast`.
         freq : str, pandas offset or number, optional
-            Spacing of the future dates; default inferred from the series' index. For a
-            numeric index (other than a RangeIndex) the step, a positive number: by default
-            the index's own step, and needed when its steps are uneven (a ValueError asks
-            for it, as for dates whose frequency cannot be inferred).
+            Spacing of the future dates; default inferred from the series' index. The
+            first future date is the first of its grid after the last date (dates on the
+            15th with ``freq='MS'``: the 1st of the next month; ``pd.DateOffset(months=1)``:
+            the 15th). A PeriodIndex takes only its own frequency. For a numeric index the
+            step, a positive number: by default the index's own step, and needed when its
+            steps are uneven (a ValueError asks for it, as for dates whose frequency cannot
+            be inferred).
 
         Returns
         -------
