@@ -1114,7 +1114,7 @@ def _date_freq(index: pd.DatetimeIndex, gaps: bool = False) -> Any:
         return freq
     wall = index.tz_localize(None) if index.tz is not None else index
     steps = np.diff(wall.asi8)
-    keys = zip(steps[:-1], steps[1:], wall.dayofweek[:-2], (wall - wall.normalize()).asi8[:-2])
+    keys = zip(steps[:-1], steps[1:], wall.day_of_week[:-2], (wall - wall.normalize()).asi8[:-2])
     best, size, seen, tried = None, 0, set(), set()
     for j, key in enumerate(keys):  # one window per pattern of steps, weekday and time of day
         if key in seen:
