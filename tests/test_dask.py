@@ -449,7 +449,11 @@ def test_sharded_matcher_distributed_from_memory_and_file(client, catalog):
         assert sorted(len(w) for w in where.values()) == [1, 1]
         assert len({w[0] for w in where.values()}) == 2
         _check_catalog(sm, m, tracks)
-        assert client.who_has(sm._shards) == where  # queries moved no shard
+        # queries took no shard away from its worker. Dask's work stealing may copy one to
+        # an idle worker when the copy looks cheaper than waiting: this catalog's shards are a
+        # few MB (it did, on distributed 2026.11, once queries scored a few more places)
+        now = client.who_has(sm._shards)
+        assert all(set(where[k]) <= set(now[k]) for k in where)
         # a shard built from the file maps its tracks and their stored index from it (the
         # worker holds no copy and builds no index)
         mapped = client.gather(client.map(
