@@ -2776,8 +2776,8 @@ class Matcher:
             strong = picked.take(np.flatnonzero(picked.z >= found._scan().z_at(_SHADOWED_P, found.p)))
             hidden = self._shadowed(found, strong, [c for c, _ in parts], _SHADOWED, float(picked.z.min()))
             other = self._other_tracks(found, picked)
-            both = dataclasses.replace(other, **{f: np.concatenate([getattr(hidden, f), getattr(other, f)])
-                                                 for f in ("track", "lag", "z")})  # one round of scores
+            both = dataclasses.replace(other, track=np.concatenate([hidden.track, other.track]),  # one round of scores
+                                       lag=np.concatenate([hidden.lag, other.lag]), z=np.concatenate([hidden.z, other.z]))
             parts.append((both, score_of(both)))
         return parts
 
