@@ -59,7 +59,7 @@ def test_freq_off_the_grid_continues_from_the_first_grid_date_after_the_last():
     s = pd.Series(_walk(36), index=idx)
     fit = fit_arima(s, (1, 1, 0))
     batch = fit_arima(pd.DataFrame({"unique_id": "a", "ds": idx, "y": s.to_numpy()}), (1, 1, 0))
-    for freq in ("MS", "ME", "W", pd.DateOffset(months=1), pd.Timedelta("30D")):
+    for freq in ("MS", pd.offsets.MonthEnd(), "W", pd.DateOffset(months=1), pd.Timedelta("30D")):
         off = _OFF(freq)
         want = list(pd.date_range(idx[-1] + off, periods=3, freq=off))
         assert list(fit.forecast(3, freq=freq).mean.index) == want, freq
@@ -71,11 +71,11 @@ def test_freq_on_the_grid_keeps_the_dates_it_gave():
     # on-grid last dates: exactly what date_range(last, periods=h + 1, freq)[1:] gave,
     # time zone aware ones too (midnights through a DST change)
     cases = [(pd.date_range("2000-01-01", periods=40, freq="MS"), "MS"),
-             (pd.date_range("2000-01-31", periods=40, freq="ME"), "ME"),
+             (pd.date_range("2000-01-31", periods=40, freq=pd.offsets.MonthEnd()), pd.offsets.MonthEnd()),
              (pd.date_range("2000-01-01", periods=40, freq="QS"), "QS"),
              (pd.date_range("2020-09-16", "2020-10-25", freq="D", tz="Europe/Paris"), "D"),
              (pd.date_range("2020-01-05", periods=40, freq="W-SUN", tz="UTC"), pd.DateOffset(weeks=1)),
-             (pd.date_range("2020-01-01", periods=40, freq="h"), pd.Timedelta("1h"))]
+             (pd.date_range("2020-01-01", periods=40, freq=pd.offsets.Hour()), pd.Timedelta("1h"))]
     for idx, freq in cases:
         s = pd.Series(_walk(len(idx)), index=idx)
         fit = fit_arima(s, (1, 1, 0))
