@@ -256,6 +256,22 @@ def test_panel_goes_on_past_series_that_cannot_be_modelled():
     assert np.all(by["s1"]["lo-95"] < lo) and np.all(lo < by["s1"]["mean"]) and np.all(hi < by["s1"]["hi-95"])
 
 
+@pytest.mark.parametrize("where", [30, 59])
+def test_an_infinite_value_is_refused_not_trimmed_as_missing(where):
+    # inside the series it was taken for a gap (naive fallback); at the end it was
+    # trimmed, so the forecast started on the date of the bad value
+    from tsconv import auto_arima
+
+    df, _ = _panel_frame()
+    bad = df.index[df["unique_id"] == "s1"][where]
+    df.loc[bad, "y"] = -np.inf
+    with pytest.raises(ValueError, match=rf"series 's1' has 1 infinite value\(s\), the first at position {where}"):
+        auto_arima(df, h=4, season_length=12)
+    y = pd.Series(df.loc[df["unique_id"] == "s1", "y"].to_numpy(), name="sales")
+    with pytest.raises(ValueError, match="series 'sales' has 1 infinite"):
+        auto_arima(y, h=4)
+
+
 def test_wide_frame_with_ragged_columns_equals_the_long_frame():
     from tsconv import auto_arima
 

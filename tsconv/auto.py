@@ -106,6 +106,10 @@ class _Panel:
                 raise TypeError(f"the values of series {uid!r} must be numeric, got dtype {np.asarray(v).dtype}") from None
             if a.ndim != 1:
                 raise ValueError(f"series {uid!r} must be 1-D, got shape {a.shape}")
+            inf = np.flatnonzero(np.isinf(a))
+            if inf.size:  # not a missing value: trimming or skipping it would hide bad data
+                raise ValueError(f"series {uid!r} has {inf.size} infinite value(s), the first at position "
+                                 f"{int(inf[0])} ({a[inf[0]]}): replace them by NaN (missing) or a finite value")
             fin = np.flatnonzero(np.isfinite(a))
             lo, hi = (int(fin[0]), int(fin[-1]) + 1) if fin.size else (0, 0)
             self.values.append(a[lo:hi])
@@ -330,7 +334,8 @@ class AutoARIMA:
     inside, too short for any candidate, or for which no candidate could be fitted
     (its last value, intervals from the variance of its differences; NaN when it has
     fewer than two values). Leading and trailing missing values are trimmed (ragged
-    wide frames).
+    wide frames); an infinite value is no missing value and gets a ValueError naming
+    the series.
 
     The data are checked as :func:`tsconv.fit_arima` checks them: the index of a
     Series (wide frame) increasing and unique, ``ds`` unique within a series of a long
