@@ -482,13 +482,22 @@ def test_sort_and_freq_when_asked():
     fit = fit_arima(shuffled, (1, 1, 0), sort=True)
     ref = fit_arima(y, (1, 1, 0))
     pd.testing.assert_frame_equal(fit.forecast(3).to_frame(), ref.forecast(3).to_frame())
-    # irregular dates: the frequency is asked for, not guessed
-    irregular = y.drop(y.index[[5, 17, 30]])
+    # days missing: the grid that holds every date ('D'), as a long frame of the same
+    # data gets (it was refused for a Series)
+    gapped = y.drop(y.index[[5, 17, 30]])
+    fit = fit_arima(gapped, (1, 1, 0))
+    want = list(pd.date_range("2021-03-02", periods=3, freq="D"))
+    assert list(fit.forecast(3).mean.index) == want
+    long = pd.DataFrame({"unique_id": "a", "ds": gapped.index, "y": gapped.to_numpy()})
+    assert list(fit_arima(long, (1, 1, 0)).forecast(3).to_frame()["ds"]) == want
+    # irregular dates (no grid holds them): the frequency is asked for, not guessed
+    irregular = y.iloc[[0, 1, 3, 4, 7, 9, 10, 14]]
+    irregular.index = irregular.index + pd.to_timedelta([0, 0, 0, 5, 0, 0, 3, 0], unit="h")
     fit = fit_arima(irregular, (1, 1, 0))
     with pytest.raises(ValueError, match="pass freq="):
         fit.forecast(3)
     fc = fit.forecast(3, freq="D")
-    assert list(fc.mean.index) == list(pd.date_range("2021-03-02", periods=3, freq="D"))
+    assert list(fc.mean.index) == list(pd.date_range("2021-01-16", periods=3, freq="D"))
 
 
 def test_a_hand_typed_arima_has_a_summary_with_statsmodels_names():

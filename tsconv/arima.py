@@ -714,8 +714,10 @@ class ARIMA:
             Coverage of the central prediction intervals, in percent.
         freq : str, pandas offset or number, optional
             Spacing of the future dates of a DatetimeIndex (``'MS'``, ``pd.DateOffset(months=1)``,
-            a Timedelta); default inferred from the index (a ValueError asks for it when
-            it cannot be). The first future date is the first of its grid after the last
+            a Timedelta); default inferred from the index, from all its dates (some
+            periods may be missing: the tightest grid that holds them, business days for
+            business days with a holiday); a ValueError asks for it when it cannot be
+            (monthly on the 15th, irregular). The first future date is the first of its grid after the last
             date (dates on the 15th with ``'MS'``: the 1st of the next month). A
             PeriodIndex takes only its own frequency; a numeric index (a RangeIndex too)
             a positive number, its step.
@@ -1102,15 +1104,15 @@ def _future_index(index: pd.Index, h: int, freq: Any = None) -> pd.Index:
     return pd.RangeIndex(len(index), len(index) + h)
 
 
-def _date_freq(index: pd.DatetimeIndex, gaps: bool = False) -> Any:
+def _date_freq(index: pd.DatetimeIndex) -> Any:
     """The frequency of the dates ``index`` (a pandas offset) or None: the index's own, else
-    pandas' inference from all its dates. ``gaps``: when that fails because some periods
-    are missing (a month without a row), also a frequency pandas infers for three
+    pandas' inference from all its dates; when that fails because some periods are
+    missing (a month without a row), a frequency pandas infers for three
     consecutive dates on whose grid (first to last date) every date lies, the tightest
     such grid: business days with a holiday missing get 'B', not 'D' (a superset), and
     monthly dates on the 15th none."""
     freq = infer_freq(index)
-    if freq is not None or not gaps or len(index) < 4:
+    if freq is not None or len(index) < 4:
         return freq
     wall = index.tz_localize(None) if index.tz is not None else index
     steps = np.diff(wall.asi8)
@@ -1132,14 +1134,14 @@ def _date_freq(index: pd.DatetimeIndex, gaps: bool = False) -> Any:
     return best
 
 
-def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, gaps: bool = False, where: str = "") -> pd.DatetimeIndex:
+def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, where: str = "") -> pd.DatetimeIndex:
     """The ``h`` dates after ``index`` (time zone aware ones in their zone): at ``freq``
     (given, else :func:`_date_freq`), starting with the first date of its grid after the
     last one (data on the 15th with ``freq='MS'``: the 1st of the next month, none
     skipped); without a frequency, dates of constant spacing (two dates) continue it, and
     otherwise a ValueError asks for ``freq=`` (``where``: which series, for the message)."""
     if freq is None:
-        freq = _date_freq(index, gaps)
+        freq = _date_freq(index)
     else:
         try:
             freq = pd.tseries.frequencies.to_offset(freq)

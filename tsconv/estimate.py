@@ -720,7 +720,7 @@ def _check_next_stamps(got: Any, stamps: Any, want: list[Any], what: str, uid: A
     the series' dates have a frequency, else stamps after its last one. Future regressors
     are used in time order, so shifted ones would be used silently."""
     dates = _as_dates(stamps)
-    if dates is not None and _date_freq(dates, gaps=True) is not None:
+    if dates is not None and _date_freq(dates) is not None:
         if not pd.DatetimeIndex(got).equals(pd.DatetimeIndex(want)):
             raise ValueError(f"{what} must hold the {len(want)} dates after unique_id={uid!r} ends ({want[0]} ... "
                              f"{want[-1]}), got {got[0]} ... {got[-1]}")
@@ -739,7 +739,7 @@ def _future_stamps(ds: Any, h: int, freq: Any = None, uid: Any = None) -> list[A
     """
     dates = _as_dates(ds)
     if dates is not None:
-        return list(_future_dates(dates, h, freq, gaps=True, where="" if uid is None else f" of unique_id={uid!r}"))
+        return list(_future_dates(dates, h, freq, where="" if uid is None else f" of unique_id={uid!r}"))
     arr = np.asarray(ds)
     if not len(arr):
         return list(range(1, h + 1))
@@ -1448,7 +1448,8 @@ class FittedARIMA(ARIMA):
         start : {'exact', 'conditional'}, default 'exact'
             As in :meth:`tsconv.ARIMA.forecast`.
         freq : str, pandas offset or number, optional
-            Spacing of the future dates; default inferred from the series' index. The
+            Spacing of the future dates; default inferred from the series' index, some
+            periods may be missing (as :meth:`tsconv.ARIMA.forecast`). The
             first future date is the first of its grid after the last date (dates on the
             15th with ``freq='MS'``: the 1st of the next month; ``pd.DateOffset(months=1)``:
             the 15th). A PeriodIndex takes only its own frequency. For a numeric index the
