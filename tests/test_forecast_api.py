@@ -555,3 +555,18 @@ def test_cross_validation_ignores_unused_categories_of_unique_id():
     ref = tsconv.cross_validation(df, h=3, n_windows=2, order=(1, 1, 0))
     assert list(cv["unique_id"].astype(str)) == ["a"] * 6
     pd.testing.assert_frame_equal(cv.drop(columns="unique_id"), ref.drop(columns="unique_id"))
+
+
+@pytest.mark.parametrize("freq", ["Q-DEC", "W-SUN", "M"])
+def test_cross_validation_of_a_period_index_gives_periods(freq):
+    # ds and cutoff were Timestamps (the periods' starts); a DatetimeIndex of those starts
+    # gives the same forecasts
+    v = 10 + np.random.default_rng(1).standard_normal(40).cumsum()
+    y = pd.Series(v, index=pd.period_range("2001-01-01", periods=40, freq=freq), name="s")
+    cv = tsconv.cross_validation(y, h=3, step=2, n_windows=2, order=(1, 1, 0))
+    assert cv["ds"].dtype == y.index.dtype and cv["cutoff"].dtype == y.index.dtype
+    assert list(cv["ds"]) == list(y.index[[-5, -4, -3, -3, -2, -1]])
+    assert list(cv["cutoff"]) == [y.index[-6]] * 3 + [y.index[-4]] * 3
+    ref = tsconv.cross_validation(y.to_timestamp(), h=3, step=2, n_windows=2, order=(1, 1, 0))
+    assert ref["ds"].dtype.kind == "M"
+    pd.testing.assert_frame_equal(cv.drop(columns=["ds", "cutoff"]), ref.drop(columns=["ds", "cutoff"]))

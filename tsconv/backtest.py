@@ -56,7 +56,7 @@ def cross_validation(
     ----------
     data : pandas.DataFrame, pandas.Series or array_like
         A long panel (``unique_id``, ``ds``, ``y``), one series (a Series: ``ds`` is its
-        index; an array: positions ``0..n-1``), a 2-D array (one series per row) or a list
+        index, periods of a PeriodIndex too; an array: positions ``0..n-1``), a 2-D array (one series per row) or a list
         of series. The other columns of a long panel are regressors, as in
         :func:`tsconv.fit_arima` (series of equal length): each window is fitted with their
         values up to its cutoff and forecast with their known values over its ``h`` test
@@ -136,4 +136,8 @@ def cross_validation(
         frame.insert(2, "cutoff", cut.reindex(frame["unique_id"]).to_numpy())
         frame.insert(3, "y", test["y"].to_numpy())
         out.append(frame)
-    return pd.concat(out, ignore_index=True).sort_values(["unique_id", "cutoff", "ds"], kind="stable").reset_index(drop=True)
+    cv = pd.concat(out, ignore_index=True).sort_values(["unique_id", "cutoff", "ds"], kind="stable").reset_index(drop=True)
+    if isinstance(data, pd.Series) and isinstance(data.index, pd.PeriodIndex):  # periods in, periods out
+        for c in ("ds", "cutoff"):
+            cv[c] = cv[c].dt.to_period(data.index.freq)
+    return cv
