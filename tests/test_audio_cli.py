@@ -152,6 +152,30 @@ def test_match_many_clips_files_folders_list_workers_json(library, tmp_path, cap
     assert "tune0.wav" in text and "tune2" in text and "no match" in text
 
 
+def test_match_skips_a_folder_s_files_that_are_no_audio_as_index_does(library, tmp_path, capsys):
+    # a cover image or a text file in a folder of clips made the whole run exit 2
+    d, clip, _ = library
+    cat = tmp_path / "lib.tsca"
+    assert main(["index", str(d), "-o", str(cat), "--quiet"]) == 0
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    sf.write(folder / "a.wav", sf.read(clip)[0], sf.info(clip).samplerate)
+    (folder / "notes.txt").write_text("where these clips come from")
+    capsys.readouterr()
+    assert main(["match", str(cat), str(folder), "--json"]) == 0
+    out = capsys.readouterr()
+    assert [os.path.basename(c["clip"]) for c in json.loads(out.out)["clips"]] == ["a.wav"]
+    assert "skipping" in out.err and "notes.txt" in out.err
+    # named on the command line, the same file is an error
+    assert main(["match", str(cat), str(folder / "a.wav"), str(folder / "notes.txt")]) == 2
+    assert "error" in capsys.readouterr().err
+    # a folder with nothing to decode is an error too, before the catalog is read
+    (folder / "a.wav").unlink()
+    assert main(["match", str(tmp_path / "no-catalog.tsca"), str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "no clip could be decoded" in err and "no-catalog" not in err
+
+
 def test_index_checks_the_output_first_and_refuses_to_overwrite(library, tmp_path, capsys):
     d, _, _ = library
     r = _run(["index", d, "-o", tmp_path / "no" / "such" / "dir" / "x.tsca"])

@@ -136,10 +136,10 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clip_paths(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
-    """The clips named on the command line: files, folders (recursively) and ``--list`` files."""
+def _clip_paths(args: argparse.Namespace) -> tuple[list[str], list[bool]]:
+    """The clips named on the command line: files, folders (recursively) and ``--list``
+    files; and for each, whether it was found in a folder (not named)."""
     named = list(args.clips)
-    errors: list[dict[str, Any]] = []
     if args.list:
         try:
             with open(args.list, encoding="utf-8") as fh:
@@ -147,13 +147,17 @@ def _clip_paths(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read --list {args.list!r}: {exc}") from exc
     paths: list[str] = []
+    walked: list[bool] = []
     for p in named:
         if os.path.isdir(p):
             for dirpath, _, names in os.walk(p):
-                paths += sorted(os.path.join(dirpath, n) for n in names if not n.startswith("."))
+                found = sorted(os.path.join(dirpath, n) for n in names if not n.startswith("."))
+                paths += found
+                walked += [True] * len(found)
         else:
             paths.append(p)
-    return paths, errors
+            walked.append(False)
+    return paths, walked
 
 
 def _open_clip(path: str) -> dict[str, Any]:
@@ -184,7 +188,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
         except ValueError:
             return _err(f"--speed-range must be a number in [0, 0.05], got {args.speed_range}")
     try:
-        paths, _ = _clip_paths(args)
+        paths, walked = _clip_paths(args)
     except ValueError as exc:
         return _err(str(exc))
     if not paths:
@@ -194,6 +198,15 @@ def _cmd_match(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         clips = list(pool.map(_open_clip, paths))
     decode_s = time.perf_counter() - t0
+    # a file of a folder that is no audio (a cover image, a text file) is skipped, as
+    # `tsconv index` skips it; a file named on the command line or in --list stays an error
+    skip = [w and "error" in c for c, w in zip(clips, walked)]
+    for c, sk in zip(clips, skip):
+        if sk:
+            print(f"tsconv: skipping {c['clip']}: {c['error']}", file=sys.stderr)
+    clips = [c for c, sk in zip(clips, skip) if not sk]
+    if not clips:
+        return _err(f"no clip could be decoded: the {len(paths)} file(s) of the folders given were skipped")
     results: list[dict[str, Any]] = [{"clip": c["clip"], "error": c["error"]} for c in clips if "error" in c]
     todo = [c for c in clips if "error" not in c]
     load_s = 0.0
