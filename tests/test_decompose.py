@@ -47,6 +47,35 @@ def test_decompose_bad_input():
         pd.Series(np.arange(30.0)).tsconv.decompose()
 
 
+@pytest.mark.parametrize("model", ["additive", "multiplicative"])
+def test_an_infinite_value_is_refused_not_taken_for_missing(model):
+    # -inf went past the multiplicative positivity check and came out as a NaN trend
+    x = np.r_[np.arange(1.0, 16.0), -np.inf, np.arange(17.0, 31.0)]
+    with pytest.raises(ValueError, match="x must be finite except for NaN, got -inf at index 15"):
+        tsconv.decompose(x, 4, model=model)
+
+
+def test_a_period_index_with_a_missing_period_is_refused(co2_monthly):
+    # the seasons are positions: with a month dropped, every later month took the season
+    # of the month before it, silently (a DatetimeIndex with the same gap is refused)
+    y = co2_monthly.to_period("M")
+    gappy = y.drop(y.index[100])
+    with pytest.raises(ValueError, match="PeriodIndex must hold consecutive periods"):
+        gappy.tsconv.decompose()
+    with pytest.raises(ValueError, match="PeriodIndex must hold consecutive periods"):
+        tsconv.decompose(gappy, 12)
+    with pytest.raises(ValueError, match="period must be given"):
+        gappy.to_timestamp().tsconv.decompose()
+    # reindexed on the full range (NaN where missing), as the message says
+    filled = gappy.reindex(pd.period_range(y.index[0], y.index[-1], freq="M"))
+    parts = filled.tsconv.decompose()
+    assert (parts["seasonal"].groupby(parts.index.month).nunique() == 1).all()  # one value per calendar month
+    np.testing.assert_array_equal(parts.to_numpy(), tsconv.decompose(filled.to_numpy(), 12).to_numpy())
+    # every-other-month periods are consecutive at their own step
+    two = pd.Series(np.arange(1.0, 25.0) % 6 + 1, index=pd.period_range("2000-01", periods=24, freq="2M"))
+    assert tsconv.decompose(two, 6)["seasonal"].notna().all()
+
+
 def test_period_from_the_index_frequency_offset():
     # 'ms' (milliseconds) had been read as 'MS' (month start): a silent period of 12
     from tsconv.decompose import _period_of

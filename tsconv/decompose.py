@@ -46,8 +46,10 @@ def decompose(x: ArrayLike, period: int, model: DecomposeModel = "additive") -> 
     Raises
     ------
     ValueError
-        If ``period < 2``, the series holds fewer than two full periods, or a
-        multiplicative model meets a non-positive value.
+        If ``period < 2``, the series holds fewer than two full periods, an infinite
+        value, or a PeriodIndex with periods missing (each season's values would be
+        averaged with its neighbours'), or a multiplicative model meets a non-positive
+        value.
 
     Notes
     -----
@@ -71,7 +73,16 @@ def decompose(x: ArrayLike, period: int, model: DecomposeModel = "additive") -> 
     period = as_int(period, "period", minimum=2)
     model = check_option(model, DecomposeModel, "model")
     index = x.index if isinstance(x, pd.Series) else None
+    if isinstance(index, pd.PeriodIndex) and len(index) > 1 and not np.all(np.diff(index.asi8) == index.freq.n):
+        # the seasons are taken by position: a missing period shifts every later one
+        raise ValueError(f"x's PeriodIndex must hold consecutive periods in order, got {len(index)} periods from "
+                         f"{index[0]} to {index[-1]} (freq {index.freqstr}) with some missing or out of order; "
+                         f"reindex it first, e.g. on pd.period_range({str(index[0])!r}, {str(index[-1])!r}, "
+                         f"freq={index.freqstr!r}) (missing values NaN)")
     arr = as_float_array(x.to_numpy() if isinstance(x, pd.Series) else x, "x", ndim=1, keep_float32=False)
+    inf = np.flatnonzero(np.isinf(arr))
+    if inf.size:  # not a missing value (NaN is)
+        raise ValueError(f"x must be finite except for NaN, got {arr[inf[0]]} at index {int(inf[0])}")
     n = arr.size
     if n < 2 * period:
         raise ValueError(f"x must hold at least two full periods ({2 * period} observations), got {n}")
