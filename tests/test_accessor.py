@@ -119,6 +119,16 @@ def test_ema_adjust_false_on_small_integers_matches_pandas():
         long.tsconv.ema(span=2, adjust=False)
 
 
+@pytest.mark.parametrize("adjust", ["False", None, 0])
+def test_ema_adjust_must_be_a_bool(adjust):
+    # the string "False" ran adjust=True and None ran adjust=False, silently
+    s = pd.Series([1.0, 2.0, 4.0])
+    with pytest.raises(TypeError, match=f"adjust must be True or False, got {adjust!r}"):
+        s.tsconv.ema(span=3, adjust=adjust)
+    with pytest.raises(TypeError, match="adjust must be True or False"):
+        s.to_frame().tsconv.ema(span=3, adjust=adjust)
+
+
 def test_frames_mixing_numpy_and_nullable_columns():
     frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": pd.array([1.0, 2.0, None, 4.0], dtype="Float64"),
                           "c": np.arange(4)})

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tsconv._validation import as_bool
 from tsconv.decompose import DecomposeModel, _period_of, decompose
 from tsconv.engine import _pandas_values, apply
 
@@ -49,6 +50,7 @@ class _Common:
         """
         from tsconv.kernels import ema
 
+        adjust = as_bool(adjust, "adjust")
         tr = ema(**kwargs)
         if adjust:
             return self.apply(tr, nan_policy="omit")
