@@ -744,6 +744,19 @@ def test_omit_ema_holds_its_value_over_long_gaps_as_pandas_does(dtype):
             assert (np.isnan(got) == np.isnan(want)).all()
 
 
+@pytest.mark.parametrize(("dtype", "alpha", "gap"), [(np.float32, 0.3, 300), (np.float32, 0.9, 45),
+                                                    (np.float64, 0.999, 300), (np.float64, 0.9, 320)])
+def test_omit_ema_holds_its_value_where_num_and_den_are_subnormal(dtype, alpha, gap):
+    # gaps where num and den decay into subnormal floats (not yet 0): their ratio drifted
+    # (float32, alpha 0.3: 1.0 to 37.0 between readings of 20 and 21; float64 went above
+    # every observation)
+    s = pd.Series(np.r_[20.0, 21.0, np.full(gap, np.nan), 22.0, np.full(gap, np.nan)])
+    got = apply(tsconv.ema(alpha=alpha), s.astype(dtype), nan_policy="omit")
+    want = s.ewm(alpha=alpha).mean()
+    np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-6)
+    assert got.iloc[2 : gap + 2].nunique() == 1  # the value of the last reading, held
+
+
 def test_sparse_kernels_are_summed_over_their_nonzero_taps():
     # the direct sum of a sparse kernel reads one shifted copy of the series per nonzero
     # tap: the double loop's answer in every mode, origin and row layout
