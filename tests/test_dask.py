@@ -160,6 +160,22 @@ def test_transfer_missing_values(name):
         assert_same(y, ref)
 
 
+@pytest.mark.parametrize("chunks", [(2, 1), (1, 37), (2, 300), (1, 1000)])
+def test_omit_equals_in_memory_over_long_gaps(chunks):
+    # an ema holds its last value over a gap, across chunks (the ratio of the decayed
+    # filtered data and indicator gave inf or NaN there); a general Transfer is NaN where
+    # the engine finds its indicator ~0
+    x = np.r_[np.nan, 20.0, 21.0, np.full(300, np.nan), 22.0, np.full(50, np.nan), 23.0, np.full(7, np.nan)]
+    rows = np.stack([x, np.roll(x, 101)])
+    for tr, dtype in [(tsconv.ema(alpha=0.3), np.float32), (tsconv.ema(alpha=0.999), np.float64),
+                      (tsconv.ema(alpha=1.0), np.float64), (tsconv.Transfer([1.0, -0.5], [1.0, -0.2]), np.float64)]:
+        ref = tsconv.apply(tr, rows.astype(dtype), nan_policy="omit")
+        y = td.apply(tr, da.from_array(rows.astype(dtype), chunks=chunks), nan_policy="omit").compute(scheduler="sync")
+        assert y.dtype == ref.dtype
+        np.testing.assert_array_equal(np.isnan(y), np.isnan(ref))
+        np.testing.assert_allclose(y, ref, rtol=1e-12 if dtype == np.float64 else 1e-6)
+
+
 def test_transfer_chunks_longer_than_the_response_of_a_slow_pole():
     # chunks of 50,000 samples on a pole at 0.998: each chunk adds the zero-input response
     # of its carried state only until it has fallen to tsconv._recursion.SETTLE (1e-18) of

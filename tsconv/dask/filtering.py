@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from tsconv import _recursion
 from tsconv._validation import as_axis, check_option, check_real_dtype
-from tsconv.engine import Method, Mode, NanPolicy, _as_op, check_transfer_options, choose_method
+from tsconv.engine import Method, Mode, NanPolicy, _as_op, _carry_forward, _holds_over_gaps, _omit_ratio, check_transfer_options, choose_method
 from tsconv.engine import apply as _apply_memory
 from tsconv.kernel import Kernel, Transfer
 
@@ -240,19 +240,43 @@ def _transfer(tr: Transfer, x: da.Array, mode: Mode, method: Method, nan_policy:
             "nan_policy='omit' renormalizes the weights over observed values and needs a finite, "
             f"non-zero DC gain num(1)/den(1), got {gain!r}"
         )
-    # the engine's rule: filter the zero-filled data and the observed indicator
+    # the engine's rule: filter the zero-filled data and the observed indicator, and take
+    # their ratio as the engine does (an ema holds its last value over a gap)
     obs = da.isfinite(x)
     num = _iir(tr, da.where(obs, x, x.dtype.type(0)))[0]
     den = _iir(tr, obs.astype(x.dtype))[0]
-    seen = da.cumsum(obs, axis=-1) > 0
-    return da.map_blocks(_omit_ratio, num, den, seen, x.dtype.type(gain), dtype=x.dtype)
+    holds = _holds_over_gaps(b, a)
+    y = da.map_blocks(_omit_ratio, num, den, ~obs, gain, holds, dtype=x.dtype)
+    return _carry_forward_chunked(y) if holds else y
 
 
-def _omit_ratio(num: Any, den: Any, seen: Any, gain: Any) -> NDArray[np.floating]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = num / den * gain
-    y[~seen] = np.nan
-    return y.astype(num.dtype, copy=False)
+def _carry_forward_chunked(y: da.Array) -> da.Array:
+    """:func:`tsconv.engine._carry_forward` along the last axis of a chunked array: within
+    every chunk, then each chunk's leading NaN from the last value of the chunks before it
+    (a scan over one value per chunk and row)."""
+    local = da.map_blocks(_carry_forward, y, dtype=y.dtype)
+    n = local.numblocks[-1]
+    if n == 1:
+        return local
+    last = da.map_blocks(_last_column, local, chunks=(*local.chunks[:-1], (1,) * n), dtype=y.dtype)
+    carry = da.map_blocks(_carried_in, last.rechunk({last.ndim - 1: -1}), dtype=y.dtype).rechunk({last.ndim - 1: 1})
+    spread = da.map_blocks(_spread, carry, chunks=local.chunks, dtype=y.dtype)  # each chunk's carry, at its size
+    return da.where(da.isnan(local), spread, local)
+
+
+def _last_column(block: NDArray[np.floating]) -> NDArray[np.floating]:
+    return block[..., -1:]
+
+
+def _carried_in(last: NDArray[np.floating]) -> NDArray[np.floating]:
+    """From each chunk's last value (after its own carry), the value carried into it: the
+    last non-NaN of the chunks before it (NaN for the first)."""
+    shifted = np.concatenate([np.full(last.shape[:-1] + (1,), np.nan, last.dtype), last[..., :-1]], axis=-1)
+    return _carry_forward(shifted)
+
+
+def _spread(carry: NDArray[np.floating], block_info: Any = None) -> NDArray[np.floating]:
+    return np.broadcast_to(carry, block_info[None]["chunk-shape"])
 
 
 # ---------------------------------------------------------------------------------------
