@@ -333,6 +333,13 @@ def test_omit_renormalizes_over_observed_values(method, dtype):
     y = apply(k, clean, nan_policy="omit", method=method)
     np.testing.assert_allclose(y[1:-1], apply(k, clean)[1:-1])
     assert y[0] == pytest.approx(4.0 * (2 * clean[0] + clean[1]) / 3.0)
+    # 'full' reaches outside the series too: its edges are renormalized with or without a
+    # missing value inside (they were zero-padded when nothing was missing); the same as
+    # 'valid' on the series padded with missing values
+    yf = apply(k, clean, nan_policy="omit", mode="full", method=method)
+    assert yf[0] == pytest.approx(4.0 * clean[0]) and yf[-1] == pytest.approx(4.0 * clean[-1])
+    padded = np.r_[np.full(2, np.nan), clean, np.full(2, np.nan)]
+    np.testing.assert_allclose(yf, apply(k, padded, nan_policy="omit", mode="valid", method=method), rtol=1e-10)
 
 
 def test_omit_with_transfer_matches_renormalized_weights():

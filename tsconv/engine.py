@@ -429,7 +429,7 @@ def _apply_kernel(
         mask = _screen(x2)
     if mask is not None and nan_policy == "raise":
         _raise_nonfinite(x2, shape or x2.shape, axis)
-    if nan_policy == "omit" and (mask is not None or mode == "same"):
+    if nan_policy == "omit" and (mask is not None or mode != "valid"):  # 'same' and 'full' reach outside
         return _apply_kernel_omit(c, o, x2, mask, mode, method)
     xin = x2 if mask is None else np.where(mask, x2.dtype.type(0), x2)
     out = _convolve_kernel(c, o, xin, mode, method)
@@ -686,7 +686,8 @@ def apply(
         ``'raise'``: ``ValueError`` naming the first one. ``'omit'``: the weights are
         renormalized over the observed values of each window so that they keep their
         sum (samples outside the series count as missing too, so ``'same'`` has no NaN
-        edges); it needs a kernel whose weights do not sum to zero.
+        edges and the edges of ``'full'`` are means of the samples they reach, with or
+        without a missing value inside); it needs a kernel whose weights do not sum to zero.
     workers : int or None, default None
         Threads for long work, as in :func:`scipy.fft.fft`: ``None`` lets the engine
         decide (up to ``min(os.cpu_count(), 4)`` threads, and only for series long
