@@ -601,7 +601,8 @@ def test_panel_forecast_equals_in_memory(method, tol, local_shuffle):
 def test_panel_fit_equals_in_memory_and_index_partitioning(local_shuffle):
     pdf = _ragged_panel(dates=False)
     ref = tsconv.fit_arima(pdf, (1, 0, 1), trend="c", method="css").to_frame().sort_index()
-    # a frame indexed by unique_id with known divisions is used as it is (no shuffle)
+    # a frame indexed by unique_id with known divisions (shuffled too: divisions do not
+    # promise a series lies in one partition)
     indexed = dd.from_pandas(pdf, npartitions=3).set_index("unique_id")
     assert indexed.known_divisions
     for ddf in (dd.from_pandas(pdf, npartitions=5), indexed):
@@ -609,6 +610,49 @@ def test_panel_fit_equals_in_memory_and_index_partitioning(local_shuffle):
         assert got.index.tolist() == ref.index.tolist() and got.columns.tolist() == ref.columns.tolist()
         # css with an MA term iterates: a batch's stopping point moves estimates by ~1e-11
         np.testing.assert_allclose(got.to_numpy(dtype=float), ref.to_numpy(dtype=float), rtol=1e-8)
+
+
+def test_panel_from_parquet_files_that_split_a_series(local_shuffle, tmp_path):
+    # two files split by size: series b in both, read with divisions ('a', 'b', 'c')
+    # that looked like a partitioning by series; b was fitted twice, on each half
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(3)
+    pdf = pd.concat([pd.DataFrame({"unique_id": u, "ds": np.arange(200), "y": rng.standard_normal(200).cumsum() * 0.1})
+                     for u in "abc"], ignore_index=True)
+    pdf.iloc[:300].to_parquet(tmp_path / "part.0.parquet", index=False)
+    pdf.iloc[300:].to_parquet(tmp_path / "part.1.parquet", index=False)
+    panel = dd.read_parquet(str(tmp_path), index="unique_id", calculate_divisions=True)
+    assert panel.known_divisions and panel.npartitions == 2
+    got = td.fit_arima(panel, (1, 0, 0), trend="c", method="css").compute(scheduler="sync").sort_index()
+    ref = tsconv.fit_arima(pdf, (1, 0, 0), trend="c", method="css").to_frame().sort_index()
+    assert got.index.tolist() == ["a", "b", "c"]
+    np.testing.assert_allclose(got.to_numpy(dtype=float), ref.to_numpy(dtype=float), rtol=1e-8)
+
+
+def test_panel_refuses_regressor_columns_and_defaults_as_in_memory(local_shuffle):
+    # other columns were dropped silently: in memory they are regressors
+    pdf = _ragged_panel(k=6).assign(promo=1.0)
+    with pytest.raises(ValueError, match=r"columns other than 'unique_id', 'ds' and 'y': \['promo'\]"):
+        td.fit_arima(dd.from_pandas(pdf, npartitions=2), (1, 0, 0))
+    with pytest.raises(ValueError, match="promo"):
+        td.verify(dd.from_pandas(pdf, npartitions=2), 3, (1, 0, 0))
+    # maxiter: the in-memory default (it was 200 against 100)
+    import inspect
+
+    want = inspect.signature(tsconv.fit_arima).parameters["maxiter"].default
+    for f in (td.fit_arima, td.forecast, td.verify):
+        assert inspect.signature(f).parameters["maxiter"].default == want
+
+
+def test_panel_verify_with_a_categorical_unique_id(local_shuffle):
+    # a partition without rows of some categories failed in pandas (length mismatch)
+    pdf = _ragged_panel(k=9)
+    pdf["unique_id"] = pdf["unique_id"].astype("category")
+    got = td.verify(dd.from_pandas(pdf, npartitions=3), 4, (1, 0, 0), method="css").compute(scheduler="sync")
+    ref = td.verify(dd.from_pandas(pdf.astype({"unique_id": str}), npartitions=3), 4, (1, 0, 0),
+                    method="css").compute(scheduler="sync")
+    got = got.astype({"unique_id": str}).set_index("unique_id").sort_index()
+    pd.testing.assert_frame_equal(got, ref.set_index("unique_id").sort_index(), check_dtype=False, check_index_type=False)
 
 
 def test_panel_series_never_split_across_partitions(local_shuffle):

@@ -25,11 +25,14 @@ _LONG = ("unique_id", "ds", "y")
 
 
 def _by_series(df: Any) -> Any:
-    """The panel with every series in exactly one partition, ``unique_id`` a column.
+    """The panel with every series in exactly one partition, ``unique_id`` a column:
+    shuffled on ``unique_id`` (a hash partitioning: whole series move, none is split).
 
-    A frame indexed by ``unique_id`` with known divisions is already partitioned by
-    series (sorted index); anything else is shuffled on ``unique_id`` (a hash
-    partitioning: whole series move, none is split).
+    Known divisions are no guarantee: ``read_parquet(..., calculate_divisions=True)``
+    of files split by size gives divisions ``('a', 'b', 'c')`` with series ``'b'`` in
+    both partitions, which fitted it twice, on each half. Columns other than
+    ``unique_id``, ``ds`` and ``y`` (regressors, to :func:`tsconv.fit_arima`) are
+    refused: these functions fit without regressors.
     """
     import dask.dataframe as dd
 
@@ -44,9 +47,12 @@ def _by_series(df: Any) -> Any:
         raise ValueError(f"df needs columns 'unique_id', 'ds' and 'y' (unique_id may be the index); missing {missing}")
     if df["y"].dtype.kind not in "iuf":
         raise TypeError(f"df['y'] must be real numeric, got dtype {df['y'].dtype}")
+    extra = [c for c in df.columns if c not in _LONG]
+    if extra:
+        raise ValueError(f"df has columns other than 'unique_id', 'ds' and 'y': {extra[:10]}; tsconv.dask fits "
+                         "without regressors (tsconv.fit_arima in memory takes them as regressors): drop them, "
+                         "e.g. df[['unique_id', 'ds', 'y']]")
     if indexed:
-        if df.known_divisions:
-            return df.reset_index()[list(_LONG)]
         df = df.reset_index()
     return df[list(_LONG)].shuffle(on="unique_id")
 
@@ -83,7 +89,8 @@ def _verify_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: 
     if len(pdf) == 0:
         return meta
     pdf = _sorted_panel(pdf)
-    from_end = pdf.groupby("unique_id", sort=False).cumcount(ascending=False).to_numpy()
+    # observed=True: the categories of a categorical unique_id this partition has no rows of are no series
+    from_end = pdf.groupby("unique_id", sort=False, observed=True).cumcount(ascending=False).to_numpy()
     train, test = pdf[from_end >= h], pdf[from_end < h]
     short = sorted(set(test["unique_id"]) - set(train["unique_id"]), key=str)
     if short:
@@ -98,10 +105,10 @@ def _verify_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: 
     lab = level_label(cover)
     inside = (fc[f"lo-{lab}"].to_numpy() <= y) & (y <= fc[f"hi-{lab}"].to_numpy())
     scores = pd.DataFrame({"unique_id": fc["unique_id"].to_numpy(), "err": err, "abs": np.abs(err), "sq": err**2, "inside": inside})
-    g = scores.groupby("unique_id", sort=True)
+    g = scores.groupby("unique_id", sort=True, observed=True)
     out = pd.DataFrame(
         {
-            "n_train": train.groupby("unique_id", sort=True).size().to_numpy(),
+            "n_train": train.groupby("unique_id", sort=True, observed=True).size().to_numpy(),
             "bias": g["err"].mean().to_numpy(),
             "mae": g["abs"].mean().to_numpy(),
             "rmse": np.sqrt(g["sq"].mean().to_numpy()),
@@ -139,7 +146,7 @@ def fit_arima(
     trend: str = "n",
     method: str = "css-ml",
     *,
-    maxiter: int = 200,
+    maxiter: int = 100,
 ) -> Any:
     """Fit one SARIMA order to every series of a long Dask DataFrame.
 
@@ -208,7 +215,7 @@ def forecast(
     method: str = "css-ml",
     *,
     level: Any = (95,),
-    maxiter: int = 200,
+    maxiter: int = 100,
     **old: Any,
 ) -> Any:
     """Fit every series of a long Dask DataFrame and forecast it ``h`` steps ahead.
@@ -279,7 +286,7 @@ def verify(
     method: str = "css-ml",
     *,
     alpha: float = 0.05,
-    maxiter: int = 200,
+    maxiter: int = 100,
 ) -> Any:
     """Forecast verification: hold out the last ``h`` points of every series and score.
 
