@@ -297,6 +297,14 @@ def test_bad_input():
     y = td.apply(KERNELS["causal-5"], da.from_array(bad, chunks=(1, 4)), nan_policy="raise")
     with pytest.raises(ValueError, match=r"index \(1, 6\)"):
         y.compute(scheduler="sync")
+    # time on axis 0: the index in the caller's array, as tsconv.apply names it (it named
+    # the transposed array's (6, 1))
+    for op in (KERNELS["causal-5"], tsconv.ema(alpha=0.3)):
+        with pytest.raises(ValueError, match=r"non-finite value nan at index \(6, 1\)") as mem:
+            tsconv.apply(op, bad.T, axis=0, nan_policy="raise")
+        y = td.apply(op, da.from_array(bad.T, chunks=(4, 1)), axis=0, nan_policy="raise")
+        with pytest.raises(ValueError, match=str(mem.value).replace("(", r"\(").replace(")", r"\)")):
+            y.compute(scheduler="sync")
 
 
 def test_short_series_all_nan_like_in_memory():

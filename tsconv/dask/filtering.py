@@ -61,7 +61,7 @@ def _check_finite_block(block: NDArray[np.floating], block_info: Any = None) -> 
         loc = block_info[0]["array-location"] if block_info else [(0, 0)] * block.ndim
         index = tuple(int(i) + int(lo) for i, (lo, _) in zip(local, loc))
         shown = index if len(index) > 1 else index[0]
-        raise ValueError(f"x has a non-finite value {block[local]!r} at index {shown} (nan_policy='raise')")
+        raise ValueError(f"x has a non-finite value {float(block[local])!r} at index {shown} (nan_policy='raise')")
     return block
 
 
@@ -377,10 +377,10 @@ def apply(
     nan_policy = check_option(nan_policy, NanPolicy, "nan_policy")
     arr = _as_dask_float(x, "x")
     ax = as_axis(axis, arr.ndim)
-    moved = da.moveaxis(arr, ax, -1) if ax != arr.ndim - 1 else arr
-    if nan_policy == "raise":
-        moved = da.map_blocks(_check_finite_block, moved, dtype=moved.dtype)
+    if nan_policy == "raise":  # checked before time moves last: the index is the caller's
+        arr = da.map_blocks(_check_finite_block, arr, dtype=arr.dtype)
         nan_policy = "propagate"
+    moved = da.moveaxis(arr, ax, -1) if ax != arr.ndim - 1 else arr
     if isinstance(op, Transfer):
         y = _transfer(op, moved, mode, method, nan_policy)
     else:
