@@ -652,6 +652,19 @@ def test_panel_refuses_regressor_columns_and_defaults_as_in_memory(local_shuffle
         assert inspect.signature(f).parameters["maxiter"].default == want
 
 
+def test_panel_fit_of_a_long_lag_model(local_shuffle):
+    # the output's columns come from a throwaway fit on 200-point probes, which refused a
+    # model the user's 3,000-point series support ("needs at least 342, got 200 in row 0")
+    rng = np.random.default_rng(0)
+    pdf = pd.concat([pd.DataFrame({"unique_id": u, "ds": np.arange(3000), "y": rng.standard_normal(3000)}) for u in "ab"],
+                    ignore_index=True)
+    order = ([1, 24, 168, 336], 0, 0)
+    got = td.fit_arima(dd.from_pandas(pdf, npartitions=2), order, method="css").compute(scheduler="sync").sort_index()
+    ref = tsconv.fit_arima(pdf, order, method="css").to_frame().sort_index()
+    assert got.columns.tolist() == ref.columns.tolist()
+    np.testing.assert_allclose(got.to_numpy(dtype=float), ref.to_numpy(dtype=float), rtol=1e-8)
+
+
 def test_panel_verify_with_a_categorical_unique_id(local_shuffle):
     # a partition without rows of some categories failed in pandas (length mismatch)
     pdf = _ragged_panel(k=9)

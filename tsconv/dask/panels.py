@@ -124,7 +124,16 @@ def _meta_fit(df: Any, kw: dict[str, Any]) -> Any:
     from tsconv.estimate import fit_arima
 
     s = int(kw["seasonal_order"][3]) if len(kw["seasonal_order"]) == 4 else 0
+
+    def span(part: Any) -> int:  # an order's reach: p, or its largest lag when given as a list
+        return int(max(part, default=0)) if isinstance(part, (list, tuple, np.ndarray)) else int(part)
+
     n = 200 + 20 * s
+    try:  # long enough for the model (a long-lag one too): the probe says only which columns
+        (p, d, q), (P, D, Q) = kw["order"], kw["seasonal_order"][:3]
+        n += 2 * (span(p) + int(d) + span(q) + s * (span(P) + int(D) + span(Q)))
+    except (TypeError, ValueError):
+        pass  # a bad order: the probe's fit names it
     rng = np.random.default_rng(0)
     probe = fit_arima(np.cumsum(rng.standard_normal((2, n)), axis=-1) * 0.1 + rng.standard_normal((2, n)), **kw)
     frame = probe.to_frame().iloc[:0]
