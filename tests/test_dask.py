@@ -665,6 +665,18 @@ def test_panel_fit_of_a_long_lag_model(local_shuffle):
     np.testing.assert_allclose(got.to_numpy(dtype=float), ref.to_numpy(dtype=float), rtol=1e-8)
 
 
+def test_panel_forecast_of_iso_string_dates_gives_dates(local_shuffle):
+    # the forecast's ds were cast back to the input's string dtype ('2000-01-03 00:00:00',
+    # the ISO "T" dropped); in memory they are Timestamps
+    rng = np.random.default_rng(0)
+    pdf = pd.DataFrame({"unique_id": "a", "y": rng.standard_normal(48),
+                        "ds": pd.date_range("2000-01-01", periods=48, freq="h").strftime("%Y-%m-%dT%H:%M")})
+    ref = tsconv.fit_arima(pdf, (1, 0, 0), method="css").forecast(2).to_frame()
+    got = td.forecast(dd.from_pandas(pdf, npartitions=1), 2, (1, 0, 0), method="css").compute(scheduler="sync")
+    assert pd.api.types.is_datetime64_any_dtype(got["ds"])
+    assert got["ds"].tolist() == ref["ds"].tolist() == list(pd.date_range("2000-01-03", periods=2, freq="h"))
+
+
 def test_panel_verify_with_a_categorical_unique_id(local_shuffle):
     # a partition without rows of some categories failed in pandas (length mismatch)
     pdf = _ragged_panel(k=9)

@@ -80,7 +80,10 @@ def _forecast_partition(pdf: Any, h: int, level: tuple[float, ...], kw: dict[str
     if len(pdf) == 0:
         return meta
     fc = fit_arima(pdf, **kw).forecast(h, level=level).to_frame()
-    return fc.astype(meta.dtypes.to_dict())
+    kinds = meta.dtypes.to_dict()
+    if pd.api.types.is_datetime64_any_dtype(fc["ds"]):  # dates (parsed from strings too) stay as fit_arima gives them
+        kinds.pop("ds")
+    return fc.astype(kinds)
 
 
 def _verify_partition(pdf: Any, h: int, alpha: float, kw: dict[str, Any], meta: Any) -> Any:
@@ -276,10 +279,13 @@ def forecast(
     kw = _fit_kwargs(order, seasonal_order, trend, method, maxiter)
     panel = _by_series(df)
     cols = ["mean"] + [f"{side}-{level_label(v)}" for v in levels for side in ("lo", "hi")]
+    ds_kind = panel["ds"].dtype
+    if pd.api.types.is_object_dtype(ds_kind) or pd.api.types.is_string_dtype(ds_kind):
+        ds_kind = np.dtype("datetime64[ns]")  # ISO 8601 strings: fit_arima forecasts dates
     meta = pd.DataFrame(
         {
             "unique_id": pd.Series([], dtype=panel["unique_id"].dtype),
-            "ds": pd.Series([], dtype=panel["ds"].dtype),
+            "ds": pd.Series([], dtype=ds_kind),
             **{c: pd.Series([], dtype=np.float64) for c in cols},
         }
     )
