@@ -244,7 +244,7 @@ def test_stream_equals_apply_and_in_memory_stream(name, missing):
     x = RNG.standard_normal((2, 4000))
     if missing:
         x[1, 100] = np.nan
-    cuts = [0, 1, 4, 130, 131, 1700, 4000]
+    cuts = [0, 0, 1, 4, 130, 130, 131, 1700, 4000]  # empty pushes too (first and in the middle), as tsconv.Stream takes
     parts = _pushed(td.Stream(op), x, cuts, lambda a: da.from_array(a, chunks=(1, 97)))
     y = da.concatenate(parts, axis=-1).compute(scheduler="threads")
     assert_same(y, tsconv.apply(op, x))

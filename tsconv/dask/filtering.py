@@ -35,8 +35,9 @@ StreamNanPolicy = Literal["propagate", "raise"]
 # ---------------------------------------------------------------------------------------
 # Input funnel
 # ---------------------------------------------------------------------------------------
-def _as_dask_float(x: Any, name: str = "x") -> da.Array:
-    """A floating dask array with the dtype rules of ``as_float_array`` (lazily cast)."""
+def _as_dask_float(x: Any, name: str = "x", allow_empty: bool = False) -> da.Array:
+    """A floating dask array with the dtype rules of ``as_float_array`` (lazily cast);
+    ``allow_empty``: of no samples too (a stream's chunk, as :class:`tsconv.Stream`)."""
     if not isinstance(x, da.Array):
         raise TypeError(
             f"{name} must be a dask.array.Array, got {type(x).__name__} "
@@ -47,7 +48,7 @@ def _as_dask_float(x: Any, name: str = "x") -> da.Array:
         raise ValueError(f"{name} must have at least one dimension, got a scalar")
     if any(math.isnan(s) for s in x.shape):
         raise ValueError(f"{name} must have known chunk sizes, got shape {x.shape} (call x.compute_chunk_sizes())")
-    if x.size == 0:
+    if x.size == 0 and not (allow_empty and x.shape[-1] == 0):
         raise ValueError(f"{name} must not be empty, got shape {x.shape}")
     target = np.float32 if x.dtype.kind == "f" and x.dtype.itemsize <= 4 else np.float64
     return x if x.dtype == target else x.astype(target)
@@ -433,7 +434,7 @@ class Stream:
         self._dtype: Any = None
 
     def _check_chunk(self, chunk: Any) -> da.Array:
-        arr = _as_dask_float(chunk, "chunk")
+        arr = _as_dask_float(chunk, "chunk", allow_empty=True)
         if self._lead is None:
             self._lead, self._dtype = arr.shape[:-1], arr.dtype
         elif arr.shape[:-1] != self._lead:
@@ -454,9 +455,12 @@ class Stream:
         return arr
 
     def push(self, chunk: da.Array) -> da.Array:
-        """Feed the next samples (a Dask array, time on the last axis); return the outputs now final."""
+        """Feed the next samples (a Dask array, time on the last axis; none, as
+        :class:`tsconv.Stream` takes too); return the outputs now final."""
         x = self._check_chunk(chunk)
         L = x.shape[-1]
+        if L == 0:  # nothing new: no output is final now (tsconv.Stream takes it too)
+            return da.zeros((*x.shape[:-1], 0), dtype=self._dtype)
         if isinstance(self.op, Transfer):
             if self._state is None and self._seen == 0:
                 y, self._state = _iir(self.op, x)
