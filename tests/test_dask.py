@@ -106,6 +106,8 @@ def test_kernel_method_matches_whole_series_choice():
     x = RNG.standard_normal(10_000)
     y = td.apply(k, da.from_array(x, chunks=999)).compute(scheduler="sync")
     np.testing.assert_array_equal(y, tsconv.apply(k, x))
+    v = td.apply(k, da.from_array(x, chunks=999), mode="valid").compute(scheduler="sync")
+    np.testing.assert_array_equal(v, tsconv.apply(k, x, mode="valid"))  # docs/scaling.md says so
 
 
 def test_axis_and_ndim_and_dtype():
