@@ -141,6 +141,27 @@ def test_ncc_zero_variance_windows_give_zero(small_batches):
     assert np.all(got[100:261] == 0.0) and np.all(got[400:461] == 0.0)
 
 
+@pytest.mark.parametrize("at", [19_000, 19_001, 10_000])
+def test_ncc_before_a_huge_outlier_is_exact(at):
+    # one sentinel (-99999 in data of scale 1e-3) after an exact copy: windows before it
+    # were taken for flat (NCC 0 at the copy; 99.7% of the chunk 0) against the chunk's
+    # total energy, and where the sentinel fell in the anchor's sample (at 19,000 and
+    # 10,000, every 4th sample) a mean anchor left errors of 2e-5
+    rng = np.random.default_rng(0)
+    h = 1e-3 * rng.standard_normal(20_000)
+    q = h[5_000:5_050].copy()
+    h[at] = -99_999.0
+    got = ncc(q, h)
+    before = at - q.size + 1  # windows that do not hold the sentinel
+    want = np.array(naive.pearson_lags(q, h[: before + q.size - 1]))
+    # in the sentinel's FFT block the transform's rounding grows with its energy (measured
+    # 1.8e-10 at 1e8 times the data's scale); before that block, the float64 promise
+    far = before - private.block_length(q.size)
+    np.testing.assert_allclose(got[:far], want[:far], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:before], want, rtol=0, atol=1e-9)
+    assert best_lag(got).index == 5_000 and got[5_000] == pytest.approx(1.0, abs=1e-12)
+
+
 def test_ncc_exact_copy_scores_one():
     h = RNG.standard_normal(10_000)
     got = ncc(h[7000:7300] * -2.5 + 3.0, h)

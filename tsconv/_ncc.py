@@ -64,7 +64,9 @@ def window_norms(
     The window sums ``S1 = sum x`` and ``S2 = sum x^2`` are differences of prefix sums
     in float64, restarted every ``chunk`` outputs (re-anchored: the rounding error is
     bounded by ``chunk + m`` samples, never by the haystack length) and taken about an
-    anchor near the chunk's mean, so that ``S2 - S1^2 / m`` does not cancel.
+    anchor at the chunk's median (of a sample), so that ``S2 - S1^2 / m`` does not cancel
+    (an outlier would pull a mean away from the data). A window is flat when its
+    variance is below the rounding its own prefix sums carry.
     """
     chunk = STATS_CHUNK
     eps = np.finfo(np.float64).eps
@@ -90,7 +92,9 @@ def window_norms(
         n = min(chunk, hi - s)
         seg = x[s : s + n + m - 1]
         k = seg.size
-        anchor = float(np.mean(seg[:: max(1, k // 4096)], dtype=np.float64))
+        # the median: an outlier (a sentinel) in the sample would pull a mean far from the
+        # data, and every window would cancel about it
+        anchor = float(np.median(seg[:: max(1, k // 4096)]))
         np.subtract(seg, anchor, out=pairs[:k, 0])
         np.square(pairs[:k, 0], out=pairs[:k, 1])
         cc = c[: k + 1]
@@ -99,11 +103,16 @@ def window_norms(
         sxx = np.square(d.real, out=ws["sxx"][:n])
         sxx *= -inv_m
         sxx += d.imag  # S2 - S1^2 / m
-        # the prefix sums carry an absolute error of a few eps * (their total): below
-        # that the window is flat (constant stretch, digital silence) and gets inf
-        floor = 64.0 * eps * float(cc[-1].imag)
-        flat = np.less_equal(sxx, floor, out=ws["flat"][:n])
+        # a window's sums carry an absolute error of a few eps * (the prefix sum of
+        # squares at its end): below that the window is flat (constant stretch, digital
+        # silence) and gets inf. First against the chunk's total (one compare), then, for
+        # the few below it, against their own prefix: a window before a loud passage (a
+        # -99999 sentinel in data of scale 1e-3) does not carry its rounding, and was
+        # taken for flat (NCC 0 at an exact copy 14,000 samples before the sentinel)
+        flat = np.less_equal(sxx, 64.0 * eps * float(cc[-1].imag), out=ws["flat"][:n])
         if flat.any():  # rare: a masked sqrt would cost 4x a plain one on every chunk
+            idx = np.flatnonzero(flat)
+            flat[idx[sxx[idx] > 64.0 * eps * cc[m + idx].imag]] = False
             sxx[flat] = np.inf
         np.sqrt(sxx, out=out[s : s + n], casting="same_kind")
 
