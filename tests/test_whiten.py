@@ -286,6 +286,12 @@ def test_channel_whitening_dataframe_eps_and_errors():
     assert list(z.columns) == ["a", "b", "c"] and z.index.equals(df.index)
     np.testing.assert_allclose(z.to_numpy().T, zca_whiten(X), atol=1e-12)
     assert list(pca_whiten(df).columns) == ["pc0", "pc1", "pc2"]
+    # nullable columns (Float64, Int64) as tsconv.apply reads them (refused as dtype object)
+    nullable = df.astype({"a": "Float64", "b": "Float64"})
+    np.testing.assert_allclose(zca_whiten(nullable).to_numpy(), z.to_numpy(), atol=1e-12)
+    nullable.iloc[5, 1] = pd.NA
+    with pytest.raises(ValueError, match="X must be finite, got nan"):
+        pca_whiten(nullable)
     singular = np.vstack([X[:2], X[0] + X[1]])
     with pytest.raises(ValueError, match="singular"):
         zca_whiten(singular)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from tsconv._validation import _describe, as_axis, as_bool, as_float_array, as_int, check_option, is_real
 from tsconv._welch import welch_psd
-from tsconv.engine import Mode, apply
+from tsconv.engine import Mode, _pandas_values, apply
 from tsconv.kernel import Kernel
 
 __all__ = ["lpc", "prewhiten", "spectral_whiten", "Whitener", "pca_whiten", "zca_whiten"]
@@ -417,7 +417,8 @@ class Whitener:
 # ---------------------------------------------------------------------------------------
 def _channel_whiten(X: Any, eps: float, zca: bool, return_matrix: bool) -> Any:
     frame = isinstance(X, pd.DataFrame)
-    arr = as_float_array(X.to_numpy().T if frame else X, "X", ndim=2, finite=True, keep_float32=False)
+    # a frame's nullable columns (Float64, Int64) as the engine reads them: NA is NaN
+    arr = as_float_array(_pandas_values(X, "X").T if frame else X, "X", ndim=2, finite=True, keep_float32=False)
     k, n = arr.shape
     if n < k + 1:
         raise ValueError(f"X needs more samples than channels (rows are channels, time along the last axis), got shape {arr.shape}")
