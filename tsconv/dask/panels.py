@@ -167,8 +167,9 @@ def fit_arima(
     df : dask.dataframe.DataFrame
         Long format: columns ``unique_id``, ``ds`` (time stamps) and ``y`` (finite
         values); ``unique_id`` may be the index. Series may have different lengths.
-        A frame indexed by ``unique_id`` with known divisions is used as partitioned;
-        otherwise it is shuffled so that every series lies in one partition.
+        It is shuffled on ``unique_id`` so that every series lies in one partition
+        (known divisions do not promise that). Other columns are refused: the fit has
+        no regressors.
     order, seasonal_order, trend, method, maxiter
         As in :func:`tsconv.fit_arima`.
 
