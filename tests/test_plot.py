@@ -93,6 +93,40 @@ def test_plot_bad_input():
         plot_match(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="missing"):
         plot_decomposition(pd.DataFrame({"observed": [1.0]}))
+    # a peak outside the trace was drawn at its end (-1) or failed in numpy; a negative
+    # rate gave negative offsets
+    for peak in (-1, 100, 2.5, True):
+        with pytest.raises(ValueError, match=r"peak must be an index of trace \(an integer in \[0, 100\)\)"):
+            plot_match(np.zeros(100), peak=peak)
+    for sr in (-8000, 0, "8k"):
+        with pytest.raises(ValueError, match="sr must be a positive number"):
+            plot_match(np.zeros(100), sr=sr)
+    from tsconv.plot import plot_diagnostics, plot_model_kernels
+
+    with pytest.raises(ValueError, match="resid must not be constant"):
+        plot_diagnostics(np.ones(50))
+    with pytest.raises(TypeError, match="model must be a tsconv.ARIMA"):
+        plot_model_kernels("x")
+    with pytest.raises(TypeError, match="model must be a tsconv.ARIMA"):
+        pd.Series(np.arange(20.0)).tsconv.plot_forecast("arima", 3)
+
+
+def test_forecast_plot_refuses_a_history_off_the_forecast_s_axis():
+    # an array's forecast (steps 1..12) drawn with a dated history put the forecast in 1970,
+    # silently; a dated forecast with an array history failed inside matplotlib
+    y = np.log(load("airline"))
+    m = tsconv.ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.56], sigma2=0.0013)
+    with pytest.raises(ValueError, match="history has dates"):
+        m.forecast(y.to_numpy(), 12).plot(y)
+    with pytest.raises(ValueError, match="history must be a Series on the axis the forecast continues"):
+        m.forecast(y, 12).plot(y.to_numpy())
+    # on the same axis both ways: the drawn forecast equals the forecast
+    for fc, hist in ((m.forecast(y, 12), y), (m.forecast(y.to_numpy(), 12), y.to_numpy())):
+        ax = fc.plot(hist).axes[0]
+        line = [ln for ln in ax.lines if ln.get_label() == "forecast mean"][0]
+        np.testing.assert_allclose(line.get_ydata(), fc.to_frame()["mean"].to_numpy())
+        observed = [ln for ln in ax.lines if ln.get_label() == "observed"][0]
+        assert np.asarray(observed.get_xdata())[-1] < np.asarray(line.get_xdata())[0]
 
 
 def test_plot_model_kernels_draws_psi_pi_and_spectrum():

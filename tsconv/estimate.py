@@ -1375,6 +1375,9 @@ def _forecast_with(model: Any, y: Any, h: Any, *, level: Any = (95,)) -> Forecas
             lam = _boxcox.choose_lambda(np.asarray(y, dtype=float), model.boxcox, 0, "y")  # positive y
             return _back_transformed(model.model.forecast(_boxcox.transform(y, lam), h, level=level), lam, y)
     model = getattr(model, "model", model)
+    if not isinstance(model, ARIMA):
+        raise TypeError(f"model must be a tsconv.ARIMA, a fitted model or a statsmodels fit bound to a series, "
+                        f"got {type(model).__name__}")
     return model.forecast(y, h, level=level)
 
 

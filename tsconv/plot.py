@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from tsconv._validation import as_positive_int
+from tsconv._validation import as_positive_int, is_real
 from tsconv.kernel import Kernel, Transfer
 
 #: Resolution of the figures these functions create (``savefig`` uses it by default).
@@ -183,6 +183,8 @@ def plot_model_kernels(model: Any, *, n: int = 48, ax: Any = None, title: str | 
     'ARIMA(1,1,0): psi and pi weights, spectral density'
     """
     n = as_positive_int(n, "n")
+    if not all(callable(getattr(model, name, None)) for name in ("psi", "pi", "spectral_density")):
+        raise TypeError(f"model must be a tsconv.ARIMA (or have psi, pi and spectral_density), got {type(model).__name__}")
     fig, (a0, a1, a2) = _axes(ax, 3, (12.0, 3.4))
     for a, name in ((a0, "psi"), (a1, "pi")):
         k = getattr(model, name)(n)
@@ -213,7 +215,9 @@ def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: i
         The forecast of one series.
     history : array_like or pandas.Series, optional
         The observed series; default the forecast's own ``history``. Its last ``last``
-        values are drawn and joined to the first forecast.
+        values are drawn and joined to the first forecast. On the forecast's axis: a
+        Series (dated if the forecast is) for the forecast of a Series, values (or a
+        Series without dates) for the forecast of an array; a ValueError otherwise.
     ax : matplotlib Axes, optional
     last : int or None, default 120
         How much history to show (None: all of it).
@@ -265,9 +269,21 @@ def plot_forecast(forecast: Any, history: Any = None, *, ax: Any = None, last: i
             name = "series"
     mean = frame["mean"].to_numpy()
     if history is not None:
-        h = history if isinstance(history, pd.Series) else pd.Series(np.asarray(history, dtype=float))
-        if not isinstance(history, pd.Series) and not isinstance(forecast.mean, pd.Series):
-            h.index = pd.RangeIndex(1 - len(h), 1)  # the forecast runs 1..h after the history
+        dated = (pd.DatetimeIndex, pd.PeriodIndex)
+        if not isinstance(forecast.mean, pd.Series):  # the forecast of an array runs 1..h after it
+            if isinstance(history, pd.Series) and isinstance(history.index, dated):
+                raise ValueError(f"history has dates ({type(history.index).__name__}) but the forecast has none (it "
+                                 "forecast an array: steps 1..h); forecast the Series itself, model.forecast(y, h), "
+                                 "or pass history.to_numpy()")
+            h = pd.Series(np.asarray(history, dtype=float))
+            h.index = pd.RangeIndex(1 - len(h), 1)
+        elif not isinstance(history, pd.Series) or isinstance(history.index, dated) != isinstance(frame.index, dated):
+            # the forecast of a Series continues its index: the history must be on that axis
+            got = type(history.index).__name__ if isinstance(history, pd.Series) else type(history).__name__
+            raise ValueError(f"history must be a Series on the axis the forecast continues ({type(frame.index).__name__}), "
+                             f"got {got}; pass the Series the model forecast")
+        else:
+            h = history
         if last is not None:
             h = h.iloc[-as_positive_int(last, "last") :]
         a.plot(_x(h.index), h.to_numpy(), color="k", lw=1.0, label="observed")
@@ -356,6 +372,8 @@ def plot_diagnostics(resid: Any, *, lags: int = 24, ax: Any = None) -> Any:
     r = r[np.isfinite(r.to_numpy(dtype=float))]
     if len(r) < 3:
         raise ValueError(f"resid must hold at least 3 finite values, got {len(r)}")
+    if not r.std(ddof=0) > 0:
+        raise ValueError(f"resid must not be constant (nothing to standardize), got {len(r)} values equal to {r.iloc[0]!r}")
     z = (r - r.mean()) / r.std(ddof=0)
     if ax is None:
         plt = _pyplot()
@@ -416,6 +434,10 @@ def plot_match(trace: Any, *, peak: int | None = None, threshold: float | None =
     tr = np.asarray(trace, dtype=float)
     if tr.ndim != 1 or tr.size == 0:
         raise ValueError(f"trace must be a non-empty 1-D array, got shape {tr.shape}")
+    if sr is not None and not (is_real(sr) and sr > 0):
+        raise ValueError(f"sr must be a positive number (samples per second) or None, got {sr!r}")
+    if peak is not None and not (isinstance(peak, (int, np.integer)) and not isinstance(peak, bool) and 0 <= peak < tr.size):
+        raise ValueError(f"peak must be an index of trace (an integer in [0, {tr.size})) or None, got {peak!r}")
     scale = 1.0 / sr if sr else 1.0
     lags = np.arange(tr.size) * scale
     a.plot(lags, tr, lw=0.6, color="0.3", label="NCC")
