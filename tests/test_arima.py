@@ -404,6 +404,22 @@ def test_from_statsmodels_fit_matches_default(data):
     np.testing.assert_allclose(m.to_statsmodels_params(), res.params, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("offset", [1, 5, 81])
+def test_from_statsmodels_sarimax_keeps_its_trend_offset(data, offset):
+    # SARIMAX's trend_offset lives on the model, not in the spec the conversion read
+    # (always 1): trend_offset=5 came out 11 away in-sample, and every res.extend(...)
+    # (trend_offset = nobs + 1) with a shifted trend
+    y = np.asarray(data["nile"], dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = SARIMAX(y, order=(1, 0, 0), trend="ct", trend_offset=offset, use_exact_diffuse=True,
+                      tolerance=0).fit(disp=0)
+    m = ARIMA.from_statsmodels(res)
+    sd = np.std(y)
+    np.testing.assert_allclose(m.predict(y), res.fittedvalues, rtol=0, atol=1e-9 * sd)
+    np.testing.assert_allclose(m.forecast(y, 5).mean, res.forecast(5), rtol=0, atol=1e-9 * sd)
+
+
 # -- shapes, pandas, many series --------------------------------------------------------------
 def test_many_series_equal_loop(data):
     m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)

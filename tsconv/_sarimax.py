@@ -69,7 +69,9 @@ def statsmodels_spec(results: Any) -> dict[str, Any]:
         s = int(spec.seasonal_periods)
         sorder = (list(spec.seasonal_ar_lags) if _holes(spec.seasonal_ar_lags) else len(spec.seasonal_ar_lags), spec.seasonal_diff,
                   list(spec.seasonal_ma_lags) if _holes(spec.seasonal_ma_lags) else len(spec.seasonal_ma_lags), s)
-        offset = int(spec.trend_offset)
+        # SARIMAX keeps its trend_offset on the model (its _spec always says 1: a fit
+        # with trend_offset=5, or any res.extend(...), came out with a shifted trend)
+        offset = int(spec.trend_offset if is_arima else model.trend_offset)
         return dict(
             order=order, seasonal_order=sorder,
             ar=split["ar_params"], ma=split["ma_params"],
