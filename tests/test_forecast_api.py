@@ -406,6 +406,17 @@ def test_guerrero_lambda_is_the_grid_minimum_of_r_criterion():
     assert abs(fit.boxcox - best) < 2e-4
 
 
+def test_guerrero_lambda_of_at_most_two_seasons_is_one_as_r():
+    # R's BoxCox.lambda: `if (length(x) <= 2 * frequency(x)) return(1)` (forecast's
+    # source); two subseries put the minimum on the bound, -0.99999997 on 24 months
+    from tsconv._boxcox import guerrero
+
+    x = load("airline").to_numpy().astype(float)
+    assert guerrero(x[:24], 12) == 1.0 and guerrero(x[:2], 1) == 1.0
+    assert guerrero(x[:25], 12) != 1.0  # one observation more: estimated
+    assert fit_arima(pd.Series(x[:24]), (0, 1, 0), (0, 1, 0, 12), boxcox="auto").boxcox == 1.0
+
+
 @pytest.mark.parametrize("lam", [0.0, "auto"])
 def test_boxcox_forecasts_are_statsmodels_intervals_back_transformed(lam):
     import scipy.special

@@ -32,8 +32,12 @@ def guerrero(x: NDArray[np.float64], period: int, lower: float = -1.0, upper: fl
 
     The series (its last whole periods) is cut into subseries of length ``max(2, period)``;
     lambda minimizes the coefficient of variation of ``sd_i / mean_i**(1 - lambda)`` over
-    ``[lower, upper]`` (bounded Brent search, as R's ``optimize``).
+    ``[lower, upper]`` (bounded Brent search, as R's ``optimize``). A series of at most
+    two seasons (``n <= 2 * period``) gets 1, as R's ("not enough data to do much more"):
+    two subseries give a criterion whose minimum sits on a bound (-1 on 24 months).
     """
+    if x.size <= 2 * max(1, int(round(period))):
+        return 1.0
     period = int(round(max(2, period)))
     n = x.size
     nyr = n // period
