@@ -365,6 +365,34 @@ def test_corrupt_or_foreign_model_files_raise_a_named_error(tmp_path, airline_fi
         ARIMABatch.load(path)
     with pytest.raises(ModelFileError, match="not found"):
         FittedARIMA.load(tmp_path / "missing.tsconv")
+    # one bit flipped in the central directory's entry of the manifest: zipfile reads an
+    # unknown compression (NotImplementedError), encryption (RuntimeError), a new version
+    cd = raw.index(b"PK\x01\x02")
+    for at, bit in ((10, 0x80), (8, 0x01), (6, 0x80)):
+        bad = bytearray(raw)
+        bad[cd + at] ^= bit
+        (tmp_path / "cd.tsconv").write_bytes(bytes(bad))
+        with pytest.raises(ModelFileError):
+            FittedARIMA.load(tmp_path / "cd.tsconv")
+    # a foreign manifest with a valid checksum but no usable list of arrays
+    import hashlib
+    import json
+    import zipfile
+
+    from tsconv._persist import canonical_json
+
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    name = next(iter(manifest["arrays"]))
+    for arrays in (None, [], {name: {"dtype": "<f8", "shape": [1]}}):
+        m = {k: v for k, v in manifest.items() if k not in ("arrays", "manifest_sha256")}
+        if arrays is not None:
+            m["arrays"] = arrays
+        m["manifest_sha256"] = hashlib.sha256(canonical_json(m)).hexdigest()
+        with zipfile.ZipFile(tmp_path / "foreign.tsconv", "w") as zf:
+            zf.writestr("manifest.json", json.dumps(m))
+        with pytest.raises(ModelFileError, match="list of arrays is malformed"):
+            FittedARIMA.load(tmp_path / "foreign.tsconv")
 
 
 def test_saving_is_atomic(tmp_path, airline_fit, monkeypatch):

@@ -234,16 +234,20 @@ def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"model file not found: {path!r}")
+    # what zipfile raises on a damaged archive besides BadZipFile: a flipped bit in the
+    # central directory reads as an unknown compression (NotImplementedError), encryption
+    # (RuntimeError) or a bad length (EOFError, ValueError)
+    damaged = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError)
     try:
         zf = zipfile.ZipFile(path, "r")
-    except (zipfile.BadZipFile, OSError) as exc:
+    except damaged as exc:
         raise ModelFileError(f"{path!r} is not a tsconv model file: not a ZIP archive, or truncated ({exc})") from exc
     with zf:
         try:
             manifest = json.loads(zf.read(_MANIFEST).decode("utf-8"))
         except KeyError:
             raise ModelFileError(f"{path!r} is not a tsconv model file: no {_MANIFEST}") from None
-        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (*damaged, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelFileError(f"{path!r}: the manifest is corrupt ({exc})") from exc
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise ModelFileError(f"{path!r} is not a tsconv model file (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
@@ -255,11 +259,15 @@ def read_model(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
             raise ModelFileError(f"{path!r}: the manifest does not match its checksum (edited or corrupt)")
         if manifest.get("kind") != kind:
             raise ModelFileError(f"{path!r} holds a {manifest.get('kind')!r} model, not a {kind!r} one")
+        listed = manifest.get("arrays")
+        if not isinstance(listed, dict) or not all(
+                isinstance(e, dict) and {"sha256", "dtype", "shape"} <= set(e) for e in listed.values()):
+            raise ModelFileError(f"{path!r}: the manifest's list of arrays is malformed")
         arrays = {}
-        for name, entry in manifest["arrays"].items():
+        for name, entry in listed.items():
             try:
                 data = zf.read(f"{name}.npy")
-            except (KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+            except (KeyError, *damaged) as exc:
                 raise ModelFileError(f"{path!r}: array {name!r} is missing or corrupt ({exc})") from exc
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 raise ModelFileError(f"{path!r}: array {name!r} does not match its checksum")
