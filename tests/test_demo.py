@@ -35,3 +35,27 @@ def test_demo_runs_without_matplotlib(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--quick", "-o", str(out)]) == 0
     assert "Figures skipped" in (out / "report.md").read_text()
     assert not list(out.glob("*.png"))
+
+
+def test_demo_refuses_an_output_folder_it_cannot_make_before_any_work(tmp_path, capsys):
+    # under a regular file, or in a folder without write permission: a traceback and exit 1
+    # (the code of a failed check), after the kernel section had run
+    (tmp_path / "afile").write_text("")
+    assert main(["demo", "--quick", "-o", str(tmp_path / "afile" / "sub")]) == 2
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        import os
+
+        if os.access(ro, os.W_OK):  # root writes anywhere: the permission case cannot be made here
+            targets = [tmp_path / "afile" / "sub2"]
+        else:
+            targets = [ro, ro / "demo"]
+        for target in targets:
+            assert main(["demo", "--quick", "-o", str(target)]) == 2
+    finally:
+        ro.chmod(0o755)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran
+    assert "cannot be created or written to" in captured.err and "Traceback" not in captured.err

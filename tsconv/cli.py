@@ -28,10 +28,26 @@ def _cmd_kernels(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from tsconv._demo import run_demo
 
+    import tempfile
+
     if os.path.lexists(args.outdir) and not os.path.isdir(args.outdir):
         print(f"tsconv: error: -o/--outdir {args.outdir!r} exists and is not a directory", file=sys.stderr)
         return 2
-    return run_demo(outdir=args.outdir, quick=args.quick)
+    try:  # the output folder is made and written to once before any work
+        os.makedirs(args.outdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=args.outdir):
+            pass
+    except OSError as exc:
+        print(f"tsconv: error: -o/--outdir {args.outdir!r} cannot be created or written to "
+              f"({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    try:
+        return run_demo(outdir=args.outdir, quick=args.quick)
+    except BrokenPipeError:  # a closed output pipe: main() ends quietly with 141
+        raise
+    except OSError as exc:  # the disk filled, the folder went away...
+        print(f"tsconv: error: writing to -o/--outdir {args.outdir!r} failed ({exc})", file=sys.stderr)
+        return 2
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
