@@ -59,3 +59,21 @@ def test_demo_refuses_an_output_folder_it_cannot_make_before_any_work(tmp_path, 
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing ran
     assert "cannot be created or written to" in captured.err and "Traceback" not in captured.err
+
+
+def test_kernels_half_power_frequency_is_solved_not_read_off_the_grid():
+    # the first grid point below dc/sqrt(2) was printed to 4 decimals, 1-3 units high in
+    # the last one; the reference is the gain itself at the printed frequency
+    import numpy as np
+
+    from tsconv._demo import _summary
+
+    solved = 0
+    for make in LIBRARY.values():
+        op = make()
+        _, _, dc, cutoff = _summary(op)
+        if np.isfinite(cutoff):
+            gain = abs(op.frequency_response(np.array([2 * np.pi * cutoff]))[1][0])
+            assert abs(gain - dc / np.sqrt(2.0)) < 1e-9
+            solved += 1
+    assert solved >= 10

@@ -30,8 +30,13 @@ def _summary(op: Kernel | Transfer) -> tuple[str, str, float, float]:
     cutoff = float("nan")
     if dc > 1e-9:
         below = np.flatnonzero(g < dc / np.sqrt(2.0))
-        if below.size:
-            cutoff = float(w[below[0]] / (2 * np.pi))
+        if below.size:  # the first crossing, bracketed by the grid, then solved (4 decimals are printed)
+            import scipy.optimize
+
+            def excess(f: float) -> float:
+                return float(np.abs(op.frequency_response(np.array([f]))[1][0])) - dc / np.sqrt(2.0)
+
+            cutoff = float(scipy.optimize.brentq(excess, w[below[0] - 1], w[below[0]], xtol=1e-12) / (2 * np.pi))
     if isinstance(op, Transfer):
         return "IIR", f"0..inf ({len(op.num)}/{len(op.den)} coefs)", dc, cutoff
     lags = op.lags
