@@ -282,6 +282,40 @@ def test_a_saved_fitted_model_keeps_its_dates(tmp_path, airline_fit):
     assert loaded.summary() == airline_fit.summary()
 
 
+def test_save_refuses_what_load_could_not_read_and_keeps_tuple_names(tmp_path):
+    # these saved without a word and then failed to load ("inconsistent model file")
+    import datetime
+
+    from tsconv.estimate import FittedARIMA
+
+    v = 100 + np.random.default_rng(4).standard_normal(60).cumsum()
+    named = pd.Series(v, index=pd.date_range("2001-01-01", periods=60, freq="MS"), name=("nile", "volume"))
+    fit = fit_arima(named, (1, 1, 0))
+    fit.save(tmp_path / "tuple.tsconv")
+    back = FittedARIMA.load(tmp_path / "tuple.tsconv")
+    assert back.data.name == ("nile", "volume")
+    pd.testing.assert_frame_equal(back.forecast(3).to_frame(), fit.forecast(3).to_frame())
+    holidays = pd.offsets.CustomBusinessDay(holidays=["2001-01-15"])
+    cases = {
+        "custom business days with holidays": pd.Series(v, index=pd.date_range("2001-01-02", periods=60, freq=holidays)),
+        "DateOffset(months=1)": pd.Series(v, index=pd.date_range("2001-01-01", periods=60, freq=pd.DateOffset(months=1))),
+        "a fixed-offset time zone object": pd.Series(v, index=pd.date_range(
+            "2001-01-01", periods=60, freq="D", tz=datetime.timezone(datetime.timedelta(minutes=90)))),
+    }
+    for what, y in cases.items():
+        path = tmp_path / "x.tsconv"
+        y_fit = fit_arima(y, (1, 1, 0))
+        try:
+            y_fit.save(path)
+        except TypeError as exc:
+            assert "would not read back" in str(exc), what
+            assert not path.exists(), what
+            continue
+        loaded = FittedARIMA.load(path)  # saved: it must read back as it is
+        pd.testing.assert_frame_equal(loaded.forecast(3).to_frame(), y_fit.forecast(3).to_frame())
+        path.unlink()
+
+
 def test_saved_and_loaded_fits_keep_the_full_covariance_matrix(tmp_path, airline_fit):
     from tsconv import ARIMABatch
 

@@ -310,8 +310,35 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"cannot save the label {value!r} ({type(value).__name__}): labels must be numbers or strings")
 
 
+def label_from_json(value: Any) -> Any:
+    """A label read back from :func:`jsonable`: lists are tuples again (a tuple, e.g. a
+    column of a MultiIndex, is a label; a list cannot be one)."""
+    return tuple(label_from_json(v) for v in value) if isinstance(value, list) else value
+
+
 def index_to_arrays(index: pd.Index) -> tuple[dict[str, Any], NDArray[Any]]:
-    """``(description, values)`` of a pandas index, for :func:`index_from_arrays`."""
+    """``(description, values)`` of a pandas index, for :func:`index_from_arrays`; a
+    TypeError, before anything is written, for an index whose frequency or time zone
+    cannot be written as text and read back (a custom business day with holidays,
+    ``pd.DateOffset(months=1)``, a pytz or dateutil fixed offset)."""
+    desc, values = _index_description(index)
+    try:
+        back = index_from_arrays(json.loads(json.dumps(desc)), values)
+        same = back.equals(index) and getattr(back, "freq", None) == getattr(index, "freq", None) and (
+            getattr(back, "tz", None) is None) == (getattr(index, "tz", None) is None)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        same, why = False, f" ({exc})"
+    else:
+        why = ""
+    if not same:
+        raise TypeError(f"cannot save the index {type(index).__name__} (freq {getattr(index, 'freqstr', None)!r}, "
+                        f"tz {str(getattr(index, 'tz', None))!r}): it would not read back as it is{why}; set a "
+                        "frequency or time zone pandas can name by a string (e.g. index.freq = None, "
+                        "index.tz_convert('UTC')) first")
+    return desc, values
+
+
+def _index_description(index: pd.Index) -> tuple[dict[str, Any], NDArray[Any]]:
     if isinstance(index, pd.PeriodIndex):
         return {"kind": "period", "freq": index.freqstr, "name": jsonable(index.name)}, index.asi8.copy()
     if isinstance(index, pd.DatetimeIndex):
@@ -329,14 +356,15 @@ def index_from_arrays(desc: dict[str, Any], values: NDArray[Any]) -> pd.Index:
     if kind == "period":
         # from ordinals (PeriodIndex.from_ordinals needs pandas 2.2; PeriodArray takes them on 2.0 too)
         dtype = pd.PeriodDtype(desc["freq"])
-        return pd.PeriodIndex(pd.arrays.PeriodArray(np.asarray(values, dtype=np.int64), dtype=dtype), name=desc["name"])
+        return pd.PeriodIndex(pd.arrays.PeriodArray(np.asarray(values, dtype=np.int64), dtype=dtype),
+                              name=label_from_json(desc["name"]))
     if kind == "datetime":
-        idx = pd.DatetimeIndex(values, name=desc["name"])
+        idx = pd.DatetimeIndex(values, name=label_from_json(desc["name"]))
         if desc["tz"] is not None:
             idx = idx.tz_localize("UTC").tz_convert(desc["tz"])
         if desc["freq"] is not None:
             idx.freq = desc["freq"]
         return idx
     if kind == "labels":
-        return pd.Index(desc["values"], name=desc["name"])
-    return pd.Index(values, name=desc["name"])
+        return pd.Index([label_from_json(v) for v in desc["values"]], name=label_from_json(desc["name"]), tupleize_cols=False)
+    return pd.Index(values, name=label_from_json(desc["name"]))

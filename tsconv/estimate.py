@@ -691,7 +691,7 @@ class ARIMABatch:
         except (KeyError, ValueError, TypeError) as exc:
             raise ModelFileError(f"{path!r}: inconsistent model file ({exc})") from exc
         return cls(
-            series=series, _ids=man["ids"], _stamps=stamps, spec=spec, order=order, seasonal_order=sorder,
+            series=series, _ids=None if man["ids"] is None else [_persist.label_from_json(u) for u in man["ids"]], _stamps=stamps, spec=spec, order=order, seasonal_order=sorder,
             trend=man["trend"], exog=exog, method=man["method"], params=arr["params"], param_names=list(man["param_names"]),
             sigma2=arr["sigma2"], llf=arr["llf"], converged=arr["converged"], iterations=arr["iterations"], nobs=nobs,
             nobs_effective=arr["nobs_effective"], _cov=cov, _lambdas=arr.get("boxcox"),
@@ -1669,7 +1669,8 @@ class FittedARIMA(ARIMA):
             )
             data: Any = arr["data"]
             if "index" in man:
-                data = pd.Series(data, index=_persist.index_from_arrays(man["index"], arr["index"]), name=man["name"])
+                data = pd.Series(data, index=_persist.index_from_arrays(man["index"], arr["index"]),
+                                 name=_persist.label_from_json(man["name"]))
             return cls(
                 tuple(man["order"]), tuple(man["seasonal_order"]), fit_result=fr, data=data, exog=arr.get("exog"),
                 ar=arr["ar"], ma=arr["ma"], seasonal_ar=arr["seasonal_ar"], seasonal_ma=arr["seasonal_ma"],
