@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -38,8 +37,12 @@ def make_panel(n_series: int, seed: int = 0) -> pd.DataFrame:
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write to a temporary file in the same directory, then rename over the target."""
+    if path.is_dir():  # before the work, not after it
+        raise IsADirectoryError(f"--out {str(path)!r} is a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    tmp = str(path.parent / f".{path.name}.{os.getpid()}.tmp")
+    # os.open applies the umask, as a plain open() would (tempfile.mkstemp forces 0600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", newline="") as fh:
             frame.to_csv(fh, index=False)
@@ -87,4 +90,8 @@ if __name__ == "__main__":
     parser.add_argument("--series", type=int, default=300)
     parser.add_argument("--out", default="forecasts.csv")
     args = parser.parse_args()
+    if args.series < 1:
+        parser.error(f"--series must be >= 1, got {args.series}")
+    if Path(args.out).is_dir():  # checked before the work
+        parser.error(f"--out {args.out!r} is a directory")
     main(args.series, args.out)
