@@ -273,6 +273,22 @@ def test_a_saved_and_loaded_panel_forecasts_bit_identically(tmp_path):
             np.lib.format.read_array(zf.open(n), allow_pickle=False)
 
 
+@pytest.mark.parametrize("tz", ["UTC", "US/Eastern"])
+def test_a_panel_with_time_zone_aware_dates_saves_and_loads(tmp_path, tz):
+    # refused: "cannot save time stamps of dtype object" although they are dates, which
+    # fit_arima and forecast take
+    from tsconv import ARIMABatch
+
+    panel = _long_panel()
+    panel["ds"] = pd.DatetimeIndex(panel["ds"]).tz_localize(tz)
+    b = fit_arima(panel, (1, 1, 1))
+    b.save(tmp_path / "tz.tsconv")
+    loaded = ARIMABatch.load(tmp_path / "tz.tsconv")
+    before, after = b.forecast(6).to_frame(), loaded.forecast(6).to_frame()
+    assert str(after["ds"].dt.tz) == tz
+    pd.testing.assert_frame_equal(after, before)
+
+
 def test_a_saved_fitted_model_keeps_its_dates(tmp_path, airline_fit):
     path = tmp_path / "airline.tsconv"
     airline_fit.save(path)

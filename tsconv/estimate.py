@@ -635,16 +635,29 @@ class ARIMABatch:
         >>> np.array_equal(ARIMABatch.load(path).forecast(5).mean, b.forecast(5).mean)
         True
         """
-        stamps = None
+        stamps, stamps_tz = None, None
         if self._stamps is not None:
             stamps = np.concatenate([np.asarray(st) for st in self._stamps])
-            if stamps.dtype.hasobject:
-                raise TypeError("cannot save time stamps of dtype object: use numbers or datetimes for ds")
+            if stamps.dtype.hasobject:  # time zone aware dates: stored in UTC with their zone's name
+                dates = _as_dates(stamps)
+                if dates is None or dates.tz is None:
+                    raise TypeError("cannot save time stamps of dtype object: use numbers or datetimes for ds")
+                stamps_tz = str(dates.tz)
+                try:
+                    same = dates.tz_convert(stamps_tz).equals(dates)
+                except (TypeError, ValueError, KeyError):
+                    same = False
+                if not same:
+                    raise TypeError(f"cannot save ds in the time zone {stamps_tz!r}: it would not read back; convert "
+                                    "ds to a named zone (e.g. 'UTC') first")
+                stamps = dates.tz_convert("UTC").tz_localize(None).to_numpy()
         manifest = {
             "order": _persist.jsonable(list(self.order)), "seasonal_order": _persist.jsonable(list(self.seasonal_order)),
             "trend": self.trend, "method": self.method, "param_names": list(self.param_names),
             "ids": None if self._ids is None else _persist.jsonable(list(self._ids)),
         }
+        if stamps_tz is not None:
+            manifest["stamps_tz"] = stamps_tz
         arrays: dict[str, Any] = {
             "series": np.concatenate(self.series), "nobs": np.asarray(self.nobs, np.int64),
             "params": self.params, "sigma2": self.sigma2, "llf": self.llf, "converged": np.asarray(self.converged, bool),
@@ -683,6 +696,8 @@ class ARIMABatch:
             cuts = np.cumsum(nobs)[:-1]
             series = [np.array(v) for v in np.split(arr["series"], cuts)]
             stamps = None if "stamps" not in arr else [np.array(v) for v in np.split(arr["stamps"], cuts)]
+            if stamps is not None and man.get("stamps_tz") is not None:  # aware dates, as fit_arima keeps them
+                stamps = [pd.DatetimeIndex(v).tz_localize("UTC").tz_convert(man["stamps_tz"]).to_numpy() for v in stamps]
             if arr["params"].shape != (len(series), spec.n_params):
                 raise ValueError(f"params have shape {arr['params'].shape}, expected {(len(series), spec.n_params)}")
             cov = _persist.covariance(man, arr, path)
