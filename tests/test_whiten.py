@@ -290,7 +290,8 @@ def test_channel_whitening_dataframe_eps_and_errors():
     nullable = df.astype({"a": "Float64", "b": "Float64"})
     np.testing.assert_allclose(zca_whiten(nullable).to_numpy(), z.to_numpy(), atol=1e-12)
     nullable.iloc[5, 1] = pd.NA
-    with pytest.raises(ValueError, match="X must be finite, got nan"):
+    # the index is the frame's (row, column) position, as the user holds it
+    with pytest.raises(ValueError, match=r"X must be finite, got nan at index \(5, 1\)"):
         pca_whiten(nullable)
     singular = np.vstack([X[:2], X[0] + X[1]])
     with pytest.raises(ValueError, match="singular"):

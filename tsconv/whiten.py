@@ -417,8 +417,11 @@ class Whitener:
 # ---------------------------------------------------------------------------------------
 def _channel_whiten(X: Any, eps: float, zca: bool, return_matrix: bool) -> Any:
     frame = isinstance(X, pd.DataFrame)
-    # a frame's nullable columns (Float64, Int64) as the engine reads them: NA is NaN
-    arr = as_float_array(_pandas_values(X, "X").T if frame else X, "X", ndim=2, finite=True, keep_float32=False)
+    # a frame's nullable columns (Float64, Int64) as the engine reads them: NA is NaN;
+    # checked as the user holds it (a bad value's index is (row, column)), then transposed
+    arr = as_float_array(_pandas_values(X, "X") if frame else X, "X", ndim=2, finite=True, keep_float32=False)
+    if frame:
+        arr = np.ascontiguousarray(arr.T)
     k, n = arr.shape
     if n < k + 1:
         raise ValueError(f"X needs more samples than channels (rows are channels, time along the last axis), got shape {arr.shape}")
