@@ -3,6 +3,7 @@ shape, immutable models, statsmodels-style results, dates that are right.
 
 Each test below failed on the code before the issue was fixed (noted per test)."""
 
+import os
 import warnings
 
 import numpy as np
@@ -460,6 +461,23 @@ def test_saving_is_atomic(tmp_path, airline_fit, monkeypatch):
         airline_fit.save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.tsconv"]
+
+
+def test_saving_over_a_read_only_file_is_refused(tmp_path, airline_fit, monkeypatch):
+    # os.replace succeeds over a file without write permission (the directory decides), so
+    # an atomic save overwrote a model file the user had protected; open(path, "wb")
+    # refuses. (os.access is faked: these tests may run as root, who may write anything.)
+    from tsconv import _persist
+
+    path = tmp_path / "m.tsconv"
+    airline_fit.save(path)
+    before = path.read_bytes()
+    real = _persist.os.access
+    monkeypatch.setattr(_persist.os, "access", lambda p, mode: False if os.fspath(p) == str(path) else real(p, mode))
+    with pytest.raises(PermissionError, match="read-only"):
+        airline_fit.save(path)
+    assert path.read_bytes() == before
+    airline_fit.save(tmp_path / "other.tsconv")  # a new file is written as before
 
 
 # -- Box-Cox --------------------------------------------------------------------------------------

@@ -176,6 +176,10 @@ def atomic_write(path: str, write: Any, suffix: str) -> None:
         raise ValueError(f"path must name a file, got {path!r}")
     if os.path.isdir(path):  # checked before writing: os.replace would refuse only after the whole file
         raise IsADirectoryError(f"cannot write {path!r}: it is a directory")
+    if os.path.isfile(path) and not os.path.islink(path) and not os.access(path, os.W_OK):
+        # os.replace would succeed over a read-only file (the directory decides): refuse,
+        # as open(path, "wb") would
+        raise PermissionError(f"cannot write {path!r}: the file is read-only")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # named here: the temporary file's name means nothing to a caller
         raise FileNotFoundError(f"cannot write {path!r}: directory {directory!r} does not exist")
