@@ -150,6 +150,27 @@ def test_find_all_every_occurrence():
     assert [(h.track, round(h.offset_samples)) for h in hits] == [("mix", SR), ("mix", 4 * SR)]
 
 
+@pytest.mark.parametrize("factor", [1.0001, 0.9999, 1.00015, 1.0002, 1.02, 0.98765])
+def test_degrade_speed_plays_at_the_factor_asked(factor):
+    # against the definition: a 50 Hz tone played `factor` times fast is a tone at 50 factor
+    # Hz (away from the filter's edges). A ratio limited to denominators of 4000 made
+    # 1.0001 an unchanged copy and played 1.00015 at 1.00025.
+    t = np.arange(8 * SR) / SR
+    y = degrade.speed(np.sin(2 * np.pi * 50 * t), factor)
+    assert abs(y.size - t.size / factor) <= 1
+    ref = np.sin(2 * np.pi * 50 * factor * np.arange(y.size) / SR)
+    assert np.abs(y - ref)[2000:-2000].max() < 2e-3
+
+
+def test_degrade_resample_by_the_exact_ratio_of_integer_rates():
+    x = np.sin(2 * np.pi * 50 * np.arange(44100) / 44100)
+    for sr_out in (44101, 47995, 22050):
+        y = degrade.resample(x, 44100, sr_out)
+        assert y.size == -(-44100 * sr_out // 44100)  # resample_poly: ceil(n up / down)
+        ref = np.sin(2 * np.pi * 50 * np.arange(y.size) / sr_out)
+        assert np.abs(y - ref)[2000:-2000].max() < 2e-3
+
+
 def test_speed_change_search():
     x = synth_track(8.0, SR, seed=41)
     m = Matcher()
