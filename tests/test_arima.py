@@ -420,6 +420,30 @@ def test_from_statsmodels_sarimax_keeps_its_trend_offset(data, offset):
     np.testing.assert_allclose(m.forecast(y, 5).mean, res.forecast(5), rtol=0, atol=1e-9 * sd)
 
 
+@pytest.mark.parametrize("trend, offset", [("ct", 1), ("t", 1), ("ct", 5), ("c", 1)])
+def test_from_statsmodels_reads_a_hamilton_trend_as_the_mean(data, trend, offset):
+    # SARIMAX(hamilton_representation=True) puts the trend in the observation equation as
+    # the process mean, its parameters divided by phi(1) Phi(1) (statsmodels' update):
+    # read as an intercept, 100 log real GDP AR(2)+ct forecast 5.2 (two se) low at h = 8
+    import statsmodels.api as sm
+
+    y = 100 * np.log(sm.datasets.macrodata.load_pandas().data["realgdp"].to_numpy())
+    params = {"ct": [0.5, 0.02], "t": [0.02], "c": [0.5]}[trend] + [1.3, -0.35, 0.2, 1.0]  # trend, ar, seasonal ar, sigma2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = SARIMAX(y, order=(2, 0, 0), seasonal_order=(1, 0, 0, 4), trend=trend, trend_offset=offset,
+                      hamilton_representation=True).filter(params)
+        harvey = SARIMAX(y, order=(2, 0, 0), seasonal_order=(1, 0, 0, 4), trend=trend, trend_offset=offset).filter(params)
+    if trend != "c":  # the statsmodels behaviour pinned: the same parameters are another model
+        assert np.max(np.abs(harvey.forecast(8) - res.forecast(8))) > 0.1
+    m = ARIMA.from_statsmodels(res)
+    sd = np.std(y)
+    fc = m.forecast(y, 8)
+    np.testing.assert_allclose(fc.mean, res.forecast(8), rtol=0, atol=1e-8 * sd)
+    np.testing.assert_allclose(fc.se, res.get_forecast(8).se_mean, rtol=1e-8)
+    np.testing.assert_allclose(m.predict(y)[20:], res.fittedvalues[20:], rtol=0, atol=1e-8 * sd)
+
+
 # -- shapes, pandas, many series --------------------------------------------------------------
 def test_many_series_equal_loop(data):
     m = ARIMA((0, 1, 1), (0, 1, 1, 12), ma=[-0.4], seasonal_ma=[-0.6], sigma2=0.0014)

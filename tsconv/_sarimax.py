@@ -72,16 +72,26 @@ def statsmodels_spec(results: Any) -> dict[str, Any]:
         # SARIMAX keeps its trend_offset on the model (its _spec always says 1: a fit
         # with trend_offset=5, or any res.extend(...), came out with a shifted trend)
         offset = int(spec.trend_offset if is_arima else model.trend_offset)
+        trend_params = exog_all[:k_trend]
+        # SARIMAX's trend is an intercept of the ARMA equation (its state intercept for
+        # y_t uses time t + trend_offset - 1, 0-based t); with hamilton_representation it is
+        # the mean at time t + trend_offset, its parameters divided by the AR polynomial at 1
+        # (statsmodels' SARIMAX.update): the same model for a constant, not for a time trend
+        mean_form = is_arima or (k_trend > 0 and bool(getattr(model, "hamilton_representation", False)))
+        if mean_form and not is_arima:
+            ar1 = (1.0 - float(np.sum(split["ar_params"]))) * (1.0 - float(np.sum(split["seasonal_ar_params"])))
+            if ar1 == 0.0:
+                raise ValueError("from_statsmodels: a Hamilton-representation trend with an AR unit root has no mean")
+            trend_params = trend_params / ar1
         return dict(
             order=order, seasonal_order=sorder,
             ar=split["ar_params"], ma=split["ma_params"],
             seasonal_ar=split["seasonal_ar_params"], seasonal_ma=split["seasonal_ma_params"],
-            trend=trend, trend_params=exog_all[:k_trend],
+            trend=trend, trend_params=trend_params,
             exog_params=exog_all[k_trend:] if exog_all.size > k_trend else None,
             sigma2=float(sigma2),
-            trend_form="mean" if is_arima else "intercept",
-            # SARIMAX's intercept for y_t uses time t + trend_offset - 1 (0-based t)
-            trend_offset=offset if is_arima else offset - 1,
+            trend_form="mean" if mean_form else "intercept",
+            trend_offset=offset if mean_form else offset - 1,
         )
     if isinstance(inner, AutoRegResults):
         model = inner.model
