@@ -101,6 +101,33 @@ def test_ols_forecast_equals_autoreg_forecast():
             np.testing.assert_allclose(np.asarray(b[i].forecast(6).mean), ref, rtol=1e-10)
 
 
+def test_an_ols_fit_with_a_non_stationary_ar_part_is_autoreg_s():
+    # OLS does not enforce stationarity: on pmdarima's heart rates (150 readings; AR(3) with
+    # a time trend, a root at modulus 1/0.996) forecast, resid, fittedvalues, ljung_box and
+    # summary raised "start='exact' needs a stationary AR part", while the panel forecast
+    # (and AutoReg) gave the numbers. The conditional start is AutoReg's.
+    import pmdarima.datasets
+
+    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    r = AutoReg(y, lags=3, trend="t").fit()
+    assert np.min(np.abs(r.roots)) < 1  # statsmodels' roots of the lag polynomial: non-stationary
+    f = fit_arima(y, (3, 0, 0), trend="t", method="ols")
+    assert not f.is_stationary
+    pr = r.get_prediction(start=y.size, end=y.size + 5)
+    fc = f.forecast(6)
+    np.testing.assert_allclose(np.asarray(fc.mean), pr.predicted_mean, rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(fc.se), np.sqrt(pr.var_pred_mean), rtol=1e-10)
+    np.testing.assert_allclose(np.asarray(f.resid)[3:], r.resid, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(f.fittedvalues)[3:], r.fittedvalues, rtol=0, atol=1e-9)
+    assert np.isnan(np.asarray(f.resid)[:3]).all()
+    assert "Ljung-Box" in f.summary()
+    # a stationary fit keeps the exact start, and asking for it explicitly still explains
+    with pytest.raises(ValueError, match="stationary AR part"):
+        f.forecast(6, start="exact")
+    g = fit_arima(y, (1, 0, 0), trend="c", method="ols")
+    assert g.is_stationary and not np.isnan(np.asarray(g.resid)[0])
+
+
 def test_ar_methods_on_a_ragged_panel_equal_single_fits():
     y = _ar_panel(k=4, n=200)
     ragged = [y[0], y[1, :120], y[2, :77], y[3, :120]]

@@ -1452,7 +1452,7 @@ class FittedARIMA(ARIMA):
     # override: by design a fitted model forecasts its own data, forecast(h), where a
     # known-coefficient ARIMA takes the history, forecast(y, h) (the one calling convention)
     def forecast(self, h: Any = None, exog_future: ArrayLike | None = None, *, level: Any = (95,),  # type: ignore[override]
-                 start: Any = "exact", freq: Any = None, **old: Any) -> Forecast:
+                 start: Any = None, freq: Any = None, **old: Any) -> Forecast:
         """Forecast the fitted series ``h`` steps ahead, with intervals at ``level`` percent.
 
         Parameters
@@ -1463,8 +1463,12 @@ class FittedARIMA(ARIMA):
             Regressors over the ``h`` future periods (required when the model has exog).
         level : float or sequence of float, default (95,)
             Coverage of the central prediction intervals, in percent.
-        start : {'exact', 'conditional'}, default 'exact'
-            As in :meth:`tsconv.ARIMA.forecast`.
+        start : {'exact', 'conditional'}, optional
+            As in :meth:`tsconv.ARIMA.forecast`. Default ``'exact'``; ``'conditional'``
+            for a conditional least-squares fit (``method='ols'`` or ``'css'``) whose AR
+            part is not stationary, which has no exact (stationary) start: the
+            estimator's own start, statsmodels ``AutoReg``'s for ``'ols'``. The same
+            start gives :attr:`resid` and :attr:`fittedvalues`.
         freq : str, pandas offset or number, optional
             Spacing of the future dates; default inferred from the series' index, some
             periods may be missing (as :meth:`tsconv.ARIMA.forecast`). The
@@ -1500,8 +1504,16 @@ class FittedARIMA(ARIMA):
         reject_old_keywords("forecast", old)
         if h is None:
             raise TypeError("forecast() needs the horizon h: forecast(h, level=(95,))")
+        start = self._start if start is None else start
         fc = ARIMA.forecast(self, self._work, h, exog_future, level=level, exog=self.exog, start=start, freq=freq)
         return fc if self.boxcox is None else _back_transformed(fc, self.boxcox, self.data)
+
+    @property
+    def _start(self) -> str:
+        """``'exact'``, or ``'conditional'`` for a conditional least-squares fit whose AR
+        part is not stationary (OLS on a trending series: AR roots at 0.996 on heart
+        rates): no stationary start exists, and the conditional one is the estimator's."""
+        return "conditional" if self.method in ("ols", "css") and not self.is_stationary else "exact"
 
     @property
     def _work(self) -> Any:
@@ -1534,13 +1546,16 @@ class FittedARIMA(ARIMA):
 
     @property
     def resid(self) -> Any:
-        """Residuals of the fitted series (exact start; NaN for the first ``d + s D``)."""
-        return self.residuals(self._work, exog=self.exog)
+        """Residuals of the fitted series (exact start; NaN for the first ``d + s D``; the
+        conditional start, NaN for the first ``d + s D + p + s P``, for a conditional
+        least-squares fit whose AR part is not stationary: see :meth:`forecast`)."""
+        return self.residuals(self._work, exog=self.exog, start=self._start)
 
     @property
     def fittedvalues(self) -> Any:
-        """One-step in-sample predictions of the fitted series (back-transformed with ``boxcox``)."""
-        pred = self.predict(self._work, exog=self.exog)
+        """One-step in-sample predictions of the fitted series (back-transformed with
+        ``boxcox``; the start of :attr:`resid`)."""
+        pred = self.predict(self._work, exog=self.exog, start=self._start)
         return pred if self.boxcox is None else _boxcox.inverse(pred, self.boxcox)
 
     def ljung_box(self, lags: int = 10, model_df: int | None = None) -> pd.DataFrame:
