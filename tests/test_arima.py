@@ -159,6 +159,22 @@ def test_simulate_moments_and_shapes():
     np.testing.assert_array_equal(m.simulate(50, seed=7), m.simulate(50, seed=7))
 
 
+@pytest.mark.parametrize("order, seasonal, kw", [((0, 0, 1), (0, 0, 0, 0), dict(ma=[0.9])),
+                                                 ((0, 0, 0), (0, 0, 1, 12), dict(seasonal_ma=[0.9])),
+                                                 ((1, 0, 1), (0, 0, 0, 0), dict(ar=[0.5], ma=[0.9]))])
+def test_simulate_starts_a_stationary_model_in_its_stationary_regime(order, seasonal, kw):
+    # every time step has the stationary variance (statsmodels' arma_acovf); a pure MA(q)
+    # started without its q pre-sample shocks had variance sigma2 for its first q values
+    # (MA(1)_12, 0.9: 1.00 for the first 12 instead of 1.81)
+    from statsmodels.tsa.arima_process import arma_acovf
+
+    m = ARIMA(order, seasonal, sigma2=1.0, **kw)
+    x = m.simulate(15, repetitions=40000, seed=3)
+    gamma0 = arma_acovf(m.ar_total.coef, m.ma_total.coef, nobs=1)[0]
+    # the variance estimate of 40,000 Gaussian draws has a relative sd of 0.7%
+    np.testing.assert_allclose(x.var(axis=0), gamma0, rtol=0.04)
+
+
 # -- the exact innovations core ------------------------------------------------------------
 @pytest.mark.parametrize("ar,ma", [([1, -0.5, 0.2], [1, 0.4, 0, 0, 0.3]), ([1.0], [1, -0.9]), ([1, -0.95], [1.0]), ([1, -0.3], [1, 1.6])])
 def test_exact_innovations_equal_dense_cholesky(ar, ma):

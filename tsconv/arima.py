@@ -928,6 +928,8 @@ class ARIMA:
             if r.size:
                 rho = 1.0 / float(np.min(np.abs(r)))
                 burn = min(int(np.log(1e-12) / np.log(rho)) + self._ma.size + 1, 10**6)
+            else:  # a pure MA(q) needs its q pre-sample shocks (without them the first q
+                burn = self._ma.size - 1  # values had variance sigma2 only)
         eps = rng.standard_normal((repetitions, n + burn)) * np.sqrt(self.sigma2)
         out = scipy.signal.lfilter(self._ma, self._ar_total, eps, axis=-1)[:, burn:]
         if self._powers:
