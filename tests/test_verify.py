@@ -175,3 +175,30 @@ def test_a_fit_without_enforce_stationarity_is_compared_as_a_diffuse_start():
         else:  # nothing of the fit is comparable; the exact rows still are, and say so
             assert (fit_rows["n"] == 0).all() and "diffuse" in rep.notes[0]
         assert (frame[frame["reference"] == "exact diffuse"]["ok"] == True).sum() == 5  # noqa: E712
+
+
+def test_a_fit_with_a_non_stationary_ar_part_is_compared_from_its_own_start(monkeypatch):
+    # OLS (AutoReg) and enforce_stationarity=False fits can end non-stationary: heart rates
+    # AR(2)+t has a root of modulus 0.9968. against_statsmodels raised (no exact start);
+    # the fit's own start is compared, the exact-diffuse rows are n/a with a note
+    import pmdarima.datasets
+    from statsmodels.tsa.ar_model import AutoReg
+
+    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    res = AutoReg(y, lags=2, trend="t").fit()
+    assert np.min(np.abs(res.roots)) < 1
+    rep = against_statsmodels(res)
+    frame = rep.to_frame()
+    assert rep.ok and (frame[frame["reference"] == "AutoReg fit"]["ok"] == True).sum() == 3  # noqa: E712
+    assert (frame[frame["reference"] == "exact diffuse"]["n"] == 0).all() and "not stationary" in rep.notes[0]
+    nile = load("nile").to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm_res = SARIMAX(nile, order=(1, 0, 1), enforce_stationarity=False).filter([1.001, -0.5, 20000.0])
+    rep = against_statsmodels(sm_res)
+    row = rep.to_frame().iloc[0]
+    assert rep.ok and row["quantity"] == "prediction > burn_in" and row["n"] > 50
+    # and a wrong model is still caught from that start
+    good = ARIMA.from_statsmodels
+    monkeypatch.setattr(ARIMA, "from_statsmodels", staticmethod(lambda r: good(r).replace(ma=[-0.49])))
+    assert not against_statsmodels(sm_res).ok

@@ -252,6 +252,11 @@ def against_statsmodels(
             # diffuse (approximately, or exactly with use_exact_diffuse): another start,
             # whose effect decays like the pi weights, slowly for MA roots near 1.
             starts = _state_starts(inner.model)
+            # a non-stationary AR part (enforce_stationarity=False) has no stationary start:
+            # ours is then the conditional one, statsmodels' a diffuse one, the same after
+            # the first p observations for the AR part and after burn_in for the MA part
+            stationary = model.is_stationary
+            start1 = "exact" if stationary else "conditional"
             if kind == "SARIMAX" and getattr(inner.model.ssm, "tolerance", 0) > 0:
                 # The results' Kalman filter froze its covariances at statsmodels'
                 # steady-state threshold (1e-19, absolute): with a small sigma2 that moves
@@ -263,14 +268,15 @@ def against_statsmodels(
                 if abs(float(again.llf) - float(inner.llf)) <= 1e-6 * max(1.0, abs(float(inner.llf))):
                     inner = again
             arma_stationary = all(t == "stationary" for t in starts[dd:])
-            exact_start = arma_stationary and all(t == "diffuse" for t in starts[:dd])
-            ours_p = model.predict(yv, exog=exv)
+            exact_start = stationary and arma_stationary and all(t == "diffuse" for t in starts[:dd])
+            ours_p = model.predict(yv, exog=exv, start=start1)
             theirs_p = np.asarray(inner.fittedvalues, dtype=float)
             if exact_start:
                 first = 0 if getattr(inner.model, "use_exact_diffuse", False) or dd == 0 else dd
                 tol_p, tol_f, tol_s, ref = TOL_EXACT, TOL_EXACT, TOL_EXACT, "fit (exact start)"
             else:
-                first = min(n, dd + model.burn_in(BURN_IN_TOL)) if model.is_invertible else n
+                p_red = 0 if stationary else model._ar_red.size - 1
+                first = min(n, dd + p_red + model.burn_in(BURN_IN_TOL)) if model.is_invertible else n
                 tol_p, tol_f, tol_s = TOL_APPROX_PREDICT, TOL_APPROX_FORECAST, TOL_APPROX_SE
                 ref = ("fit (approx. diffuse)" if "approximate_diffuse" in starts
                        else "fit (diffuse ARMA)" if "diffuse" in starts[dd:] else "fit (given start)")
@@ -286,7 +292,7 @@ def against_statsmodels(
                     "forecasts are another estimator's, not compared; the exact diffuse rows compare "
                     "the same parameters")
             elif can_forecast:
-                fc = model.forecast(yv, steps, exog=exv, exog_future=efut)
+                fc = model.forecast(yv, steps, exog=exv, exog_future=efut, start=start1)
                 # statsmodels' ARIMA class extends its own trend columns, from the time
                 # nobs + SARIMAX's trend_offset (always 1 there), not its own offset
                 fr = inner.get_forecast(steps, exog=efut)
@@ -305,8 +311,16 @@ def against_statsmodels(
                 rep._add("forecast se", ref, fc.se, fr.se_mean, np.asarray(fr.se_mean), tol_s)
 
         # (2) same parameters, exact diffuse start
-        ex_res, trend_cols = _exact_statsmodels(model, yv, exv)
         ref = "exact diffuse"
+        if not model.is_stationary:  # no stationary distribution: nothing to start from
+            for q in ("one-step prediction", "residual", "prediction variance", "forecast mean", "forecast se"):
+                rep._add(q, ref, [], [], sd, TOL_EXACT)
+            rep.notes.append(
+                f"the AR part is not stationary (its polynomial's roots have modulus {np.round(np.abs(model.roots()['ar']), 6).tolist()}; "
+                "stationary needs all above 1): "
+                "it has no exact (stationary) start, so only the fit's own start is compared")
+            return rep
+        ex_res, trend_cols = _exact_statsmodels(model, yv, exv)
         ours_p = model.predict(yv, exog=exv)
         ours_r = model.residuals(yv, exog=exv)
         rep._add("one-step prediction", ref, ours_p, np.asarray(ex_res.fittedvalues), sd, TOL_EXACT)
