@@ -1038,6 +1038,36 @@ def test_a_series_with_a_numeric_index_forecasts_on_the_next_labels_of_its_step(
         fit.forecast(3, freq="D")
 
 
+def test_regressors_the_differenced_data_cannot_tell_apart_are_refused():
+    # statsmodels' ARIMA refuses an exog equal to the trend's constant; tsconv estimated
+    # const -1.05e14 and x1 +1.05e14 with converged=True, and a constant exog under d = 1
+    # as exactly 0 with standard error 0 (US inflation, statsmodels macrodata)
+    import statsmodels.api as sm
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    y = sm.datasets.macrodata.load_pandas().data["infl"].to_numpy()
+    n = y.size
+    with pytest.raises(ValueError):  # the reference's behaviour, pinned
+        SMARIMA(y, exog=np.ones(n), order=(1, 0, 0), trend="c")
+    with pytest.raises(ValueError, match=r"not identified: 'x1' is a linear combination of \['const'\]"):
+        fit_arima(y, (1, 0, 0), trend="c", exog=np.ones(n))
+    with pytest.raises(ValueError, match=r"'x1' is zero after the model's differencing \(d=1, D=0\)"):
+        fit_arima(y, (1, 1, 0), exog=np.ones(n))
+    with pytest.raises(ValueError, match=r"'x2' is a linear combination of \['x1'\]"):
+        fit_arima(y, (1, 0, 0), exog=np.column_stack([np.arange(n), 2.0 * np.arange(n)]))
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], n), "ds": np.tile(pd.date_range("1959", periods=n, freq="QS"), 2),
+                       "y": np.r_[y, y], "promo": np.r_[rng.standard_normal(n), np.ones(n)]})
+    with pytest.raises(ValueError, match=r"in unique_id='b': 'promo' is a linear combination of \['const'\]"):
+        fit_arima(df, (1, 0, 0), trend="c")
+    # identified regressors fit as before, and automatic ARIMA keeps forecasting the panel
+    assert fit_arima(y, (1, 0, 0), trend="c", exog=rng.standard_normal(n)).converged
+    fut = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 4), "ds": np.tile(pd.date_range("2009-10", periods=4, freq="QS"), 2),
+                        "promo": np.r_[rng.standard_normal(4), np.ones(4)]})
+    out = tsconv.auto_arima(df, 4, season_length=4, X_df=fut)
+    assert len(out) == 8 and np.isfinite(out["mean"]).all()
+
+
 def test_nan_in_exog_is_named_with_its_position():
     y = pd.Series(_walk(), index=pd.date_range("2000-01-01", periods=60, freq="MS"))
     x = np.where(np.arange(60) == 3, np.nan, np.arange(60.0))

@@ -74,7 +74,7 @@ def fit_group(
     try:
         ex = None if exog is None else exog[rows]
         b = _fit_panel([series[j] for j in rows], None, None, parsed[:3], parsed[3:], tr, ex, method, maxiter,
-                       order, sorder, exog_names=exog_names, restarts=restarts)
+                       order, sorder, exog_names=exog_names, restarts=restarts, identified=False)
     except (ValueError, np.linalg.LinAlgError):
         return crit, None, np.zeros(0, np.intp)
     if method == "css":

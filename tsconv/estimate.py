@@ -982,7 +982,12 @@ def _fit_panel(
     sorder_in: tuple[Any, ...],
     exog_names: Sequence[str] | None = None,
     restarts: bool = True,
+    identified: bool = True,
 ) -> ARIMABatch:
+    """Fit one specification to every series (``fit_arima``'s engine). ``identified``:
+    refuse regressors the differenced data cannot tell apart (:func:`_check_identified`);
+    automatic ARIMA passes False, as its forecasts depend only on the identified
+    combination and one series' dummy must not stop a candidate for the whole panel."""
     ar, d, ma = order
     sar, D, sma, s = sorder
     k = len(series)
@@ -1043,6 +1048,8 @@ def _fit_panel(
             X = _regressors(trend, exog, int(n), k)
             if X.ndim == 3:
                 X = X[rows]
+            if exog is not None and identified:
+                _check_identified(X, spec, reg_names, [f"unique_id={ids[i]!r}" if ids is not None else f"row {i}" for i in rows], k)
             block = _ep.Block(Y, X, spec)
             out = _ep.fit_block(block, method, maxiter, restarts)
         params[rows] = out["params"]
@@ -1057,6 +1064,23 @@ def _fit_panel(
         sigma2=sigma2, llf=llf, converged=conv, iterations=iters, nobs=lengths, nobs_effective=n_eff,
         _cov=cov_direct if has_cov else None,
     )
+
+
+def _check_identified(X: NDArray[np.float64], spec: _ep.Spec, names: Sequence[str], labels: Sequence[str], k: int) -> None:
+    """Refuse regressors the differenced data cannot tell apart (statsmodels' ARIMA refuses
+    them too): an exog column equal to the trend's constant was estimated as +-1e14 with
+    ``converged=True``; a constant exog under d = 1 as exactly 0 with standard error 0."""
+    Xd = np.moveaxis(_ep.difference(np.moveaxis(X, -1, -2), spec.d, spec.D, spec.s), -2, -1)
+    ranks = np.atleast_1d(np.linalg.matrix_rank(Xd)) if Xd.shape[-2] >= Xd.shape[-1] else None
+    if ranks is not None and bool(np.all(ranks == Xd.shape[-1])):
+        return
+    b = 0 if ranks is None else int(np.flatnonzero(ranks < Xd.shape[-1])[0])
+    M = Xd if Xd.ndim == 2 else Xd[b]
+    j = next(j for j in range(1, M.shape[1] + 1) if j > M.shape[0] or np.linalg.matrix_rank(M[:, :j]) < j) - 1
+    diff = f" after the model's differencing (d={spec.d}, D={spec.D})" if spec.d + spec.D else ""
+    what = (f"is zero{diff}" if not np.any(M[:, j]) else f"is a linear combination of {list(names[:j])}{diff}")
+    where = "" if k == 1 else f" in {labels[b]}"
+    raise ValueError(f"exog: the regressors are not identified{where}: {names[j]!r} {what}")
 
 
 def _fit_ar_block(Y: NDArray[np.float64], spec: _ep.Spec, trend: str, method: str) -> dict[str, Any]:
