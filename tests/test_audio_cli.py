@@ -46,6 +46,15 @@ def test_index_and_match_in_process(library, tmp_path, capsys):
     assert 0 <= out[0]["false_alarm_probability"] < 1e-3
     assert main(["match", str(cat), str(clip)]) == 0
     assert "tune1" in capsys.readouterr().out
+    # options before the clips, or between them: the same clips in their order (argparse
+    # closed the clips at the first option: "unrecognized arguments", exit 2)
+    assert main(["match", str(cat), "--json", "--top-k", "2", str(clip), str(noise)]) == 1  # the noise: no match
+    assert [c["clip"] for c in json.loads(capsys.readouterr().out)["clips"]] == [str(clip), str(noise)]
+    assert main(["match", str(cat), str(noise), "--json", str(clip)]) == 1
+    assert [c["clip"] for c in json.loads(capsys.readouterr().out)["clips"]] == [str(noise), str(clip)]
+    with pytest.raises(SystemExit) as exc:  # an unknown option is still refused
+        main(["match", str(cat), "--json", str(clip), "--bogus"])
+    assert exc.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
     # nothing there: exit code 1 and an empty JSON list
     assert main(["match", str(cat), str(noise), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["clips"][0]["matches"] == []

@@ -84,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `tsconv match CATALOG --json a.ogg b.ogg`: argparse closes a nargs="*" positional at
+    # the first option, so clips after an option come back unparsed; they are clips
+    # (parse_intermixed_args would take them, but refuses parsers with subcommands)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "command", None) == "match":
+        args.clips = [*args.clips, *(a for a in extra if not a.startswith("-") or a == "-")]
+        extra = [a for a in extra if a.startswith("-") and a != "-"]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
