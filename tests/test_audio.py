@@ -333,6 +333,17 @@ def test_bad_input(matcher):
         matcher.match(np.ones(SR), SR, speed_range=0.5)
     with pytest.raises(ValueError, match="too short"):
         Matcher().add("tiny", np.ones(100), SR)
+    # one sample short of 0.1 s reads as such (it printed "0.100 s, need at least 0.1 s")
+    short = int(np.ceil(0.1 * SR)) - 1
+    with pytest.raises(ValueError, match=rf"too short: {short} samples at {SR} Hz .*\({short + 1} samples\)"):
+        Matcher().add("tiny", np.ones(short), SR)
+    with pytest.raises(ValueError, match=rf"got {short} samples"):
+        matcher.match(np.ones(short), SR)
+    found = matcher.candidates(np.ones(SR) + np.arange(SR) % 7, SR).fitted()
+    with pytest.raises(ValueError, match="z must be a number, got nan"):  # it said "score must be a correlation"
+        found.p(float("nan"))
+    with pytest.raises(TypeError, match="z must be a real number"):
+        found.p_query("1.0")
 
 
 @pytest.mark.parametrize("whitening", ["lpc", "none"])

@@ -949,6 +949,10 @@ class Candidates:
         """``(a, b)``: the search's and the exact score's terms of the union ``min(1, a, b)``
         (``b = inf`` without an exact score, or with a music null that has no exact-score
         probes), each recalibrated by the music null when ``music``."""
+        if not is_real(z):
+            raise TypeError(f"z must be a real number, got {z!r}")
+        if math.isnan(z):
+            raise ValueError("z must be a number, got nan")
         null = self.music_null if music else None
         if null is not None:
             return self._music_terms(null, z, score, length)
@@ -1234,7 +1238,8 @@ class Matcher:
 
     def _add_prepared(self, name: str, x: NDArray[np.float32], source: str = "") -> None:
         if x.size < 0.1 * self.sr:
-            raise ValueError(f"track {name!r} is too short: {x.size / self.sr:.3f} s, need at least 0.1 s")
+            raise ValueError(f"track {name!r} is too short: {x.size} samples at {self.sr} Hz ({x.size / self.sr:.4g} s), "
+                             f"need at least 0.1 s ({math.ceil(0.1 * self.sr)} samples)")
         if not np.all(np.isfinite(x)):
             raise ValueError(f"track {name!r} holds NaN or infinite samples")
         y, kernel = self._whiten(x)
@@ -2114,7 +2119,8 @@ class Matcher:
     def _query(self, samples: ArrayLike, sr: Any) -> NDArray[np.float64]:
         y = np.asarray(self._prepare(samples, sr, "samples"), dtype=np.float64)
         if y.size < 0.1 * self.sr:
-            raise ValueError(f"samples must be at least 0.1 s long, got {y.size / self.sr:.3f} s")
+            raise ValueError(f"samples must be at least 0.1 s long ({math.ceil(0.1 * self.sr)} samples at {self.sr} Hz), "
+                             f"got {y.size} samples ({y.size / self.sr:.4g} s)")
         return y
 
     def _segments(self, m: int, length: int) -> list[int]:
