@@ -1616,7 +1616,7 @@ class Matcher:
         Parameters
         ----------
         path : str or os.PathLike
-            The catalog file (format version 1, 2 or 3; a stored index is used when its
+            The catalog file (format version 1 to 5, :mod:`tsconv.audio.catalog`; a stored index is used when its
             settings are this tsconv's, else the first query builds one).
         workers : int
             Threads of a search.
