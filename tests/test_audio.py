@@ -259,6 +259,24 @@ def test_speed_search_keeps_a_strong_match_at_speed_one(monkeypatch):
     assert (searched[0].track, round(searched[0].offset_samples), searched[0].speed) == ("same", 8000, 1.0)
 
 
+@pytest.mark.parametrize("cycles", [-2, 1, 3])
+def test_speed_refinement_leaves_a_neighbouring_cycle_of_the_bass(cycles):
+    # the speed grid's lowest band can place a clip whole periods of a bass note from its
+    # place (real music, helper-measured: +-109 and +-218 samples, a 73 Hz note; clean
+    # clips played 1% fast reported there at p 4e-12 with score 0.59, the place scoring
+    # 0.95); the narrow radii of the refinement kept that cycle. The last round, at the
+    # full band, takes the best lag within _WIDE first, as Matcher.score does
+    x = synth_track(12.0, SR, seed=51)
+    m = Matcher()
+    m.add("a", x, SR)
+    off, f = 24000, 1.01
+    clip = degrade.speed(np.asarray(x[off : off + int(3 * SR * f) + 8]), f)[: 3 * SR]
+    y = m._query(clip, SR)
+    step = float(np.diff(m._speed_grid(0.021, int(2.5 * SR), 16))[0])
+    score, speed, lag, _, _ = m._speed_round(y, 0, off + 109 * cycles, 1 / f, step, 2, 16)
+    assert abs(lag - off) <= 1 and abs(speed - 1 / f) < 1e-4 and score > 0.9
+
+
 def test_speed_search_refines_the_best_places_like_all(monkeypatch):
     # the speed grid's places past the first round of the refinement are pruned to the best
     # _SPEED_PLACES: the answer must be the one refining every candidate place gives

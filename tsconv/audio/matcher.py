@@ -79,8 +79,12 @@ _SPEED_PLACES = 2
 # 99/94/93/97, 0.335 / 0.340 s; the lowest 8th alone 99/99/96/100, 0.706 s; the lowest 16th
 # with this fallback at 0.2 (12% of the clips) or 0.3 (17%) 99/99/96/100, 0.335 / 0.431 or
 # 0.465 s. Every clip the 16th lost scored at most 0.10 there: they went to passages of
-# other tracks (colobot's hubs) that fill the lowest band's best places
-_SPEED_WIDER_BELOW = 0.2
+# other tracks (colobot's hubs) that fill the lowest band's best places. Raised to 0.5: a
+# clean clip of colobot's Quite played 0.5% fast was answered at a wrong place of its track
+# (exact score 0.22, p 7e-8) whose true place only the lowest 8th found (0.87); with the
+# last refinement round's wide lag search, audio_speed's top-1 95 -> 96%, at its place
+# (+-1 sample) 76 -> 83%, median CPU 0.768 -> 0.780 s (the same 100 clips)
+_SPEED_WIDER_BELOW = 0.5
 # A speed search starts with the plain search (speed 1, the whole band): a match scoring at
 # least _SPEED_PLAIN_SCORE there is kept without searching speeds (a clip off by more than
 # 1 / (2 samples) in speed scores far lower at speed 1: its peak drifts over the clip). The
@@ -2884,16 +2888,21 @@ class Matcher:
         (1/8, 1/2, full). Returns the best trial: (score, speed, lag, overlap, whitened clip).
         """
         band, half, radius = ((1 / 8, step, decimate + 8), (1 / 2, step / 4, 6), (1.0, step / 16, 3))[r]
+        # the low band's lag can sit whole cycles of a bass note from the place (+-109 and
+        # +-218 samples: 73 Hz), which the narrow radii keep: the last round, at the full
+        # band and the refined speed, takes the best lag within _WIDE first, as score does
+        wide = _WIDE if r == 2 else 0
+        reach = max(radius, wide)
         speeds = f0 + np.linspace(-half, half, 9)
         stretched = [self._respeed(y, float(f), order=3 if band == 1.0 else 1) for f in speeds]
         # the trials share the spectrum of the centre speed (at most 0.2% away: 4 Hz at
         # 2 kHz, within the clip spectrum's 31 Hz resolution), so the track's view is one
         centre = stretched[4]
-        view = self._track_view(self._tracks[ti], centre, lag0 - radius, lag0 + radius + max(yf.size for yf in stretched), band)
+        view = self._track_view(self._tracks[ti], centre, lag0 - reach, lag0 + reach + max(yf.size for yf in stretched), band)
         trials = []
         for f, yf in zip(speeds, stretched):
             q = self._whitened_clip(yf, band, like=centre)
-            score, lag, overlap, q, _ = self._refine(yf, ti, lag0, radius, q, band=band, view=view)
+            score, lag, overlap, q, _ = self._refine(yf, ti, lag0, radius, q, band=band, wide=wide, view=view)
             trials.append((score, float(f), lag, overlap, q))
         return max(trials, key=lambda t: t[0])
 
@@ -2952,7 +2961,7 @@ class Matcher:
             the band, then the speeds of the four best places are refined at the full rate
             (the best two after a first round): ``2 * speed_range * n / 40 + 1`` stretched
             clips (23 for 0.021 and a 3 s clip) searched together in one low-band pass over
-            the catalog. When the best exact score is below 0.2, the search runs again in
+            the catalog. When the best exact score is below 0.5, the search runs again in
             the lowest 8th of the band (twice the speeds, about four times the grid's
             cost), the better answer is kept and its probability doubled (two searches).
             About 4.7 normal queries in all for a clip played at another speed, one for a
