@@ -202,3 +202,29 @@ def test_a_fit_with_a_non_stationary_ar_part_is_compared_from_its_own_start(monk
     good = ARIMA.from_statsmodels
     monkeypatch.setattr(ARIMA, "from_statsmodels", staticmethod(lambda r: good(r).replace(ma=[-0.49])))
     assert not against_statsmodels(sm_res).ok
+
+
+def test_the_exact_tolerance_grows_with_the_stationary_variance():
+    # heart rates (pmdarima), AutoReg with lag 2 only: phi = 0.99964, a root at modulus
+    # 1.00018. The predictions are known in closed form (the mean for t < 2, phi y_{t-2}
+    # after; variances sigma2 / (1 - phi^2), then sigma2): tsconv's are those to 1e-14,
+    # statsmodels' exact-diffuse reference 9e-8 sd(y) away, and a correct model was
+    # reported FAILED against 1e-9. The tolerance is scaled by sum psi^2 (1389 here).
+    import pmdarima.datasets
+    from statsmodels.tsa.ar_model import AutoReg
+
+    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    res = AutoReg(y, lags=[2], trend="n").fit()
+    phi, s2 = float(res.params[0]), float(res.sigma2)
+    m = ARIMA.from_statsmodels(res)
+    closed = np.r_[0.0, 0.0, phi * y[:-2]]
+    np.testing.assert_allclose(m.predict(y), closed, rtol=0, atol=1e-12 * np.std(y))
+    np.testing.assert_allclose(m.prediction_variance(y.size)[:3], np.array([1 / (1 - phi**2), 1 / (1 - phi**2), 1.0]) * s2, rtol=1e-12)
+    rep = against_statsmodels(res)
+    assert rep.ok, rep
+    exact = rep.to_frame().query("reference == 'exact diffuse'")
+    assert exact["tolerance"].iloc[0] == pytest.approx(1e-9 / (1 - phi**2), rel=1e-6)
+    # a model near white noise keeps the tight tolerance (the changes of the heart rate)
+    near_white = AutoReg(np.diff(y), lags=[2], trend="n").fit()
+    assert abs(near_white.params[0]) < 0.3
+    assert against_statsmodels(near_white).to_frame()["tolerance"].max() < 1.1e-9
