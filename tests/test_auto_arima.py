@@ -898,3 +898,29 @@ def test_auto_arima_refuses_y_that_is_not_real_numeric_as_fit_arima(no_search):
             auto_arima(df.assign(y=bad.to_numpy()), h=2)
         with pytest.raises(TypeError, match="column 'a' of data must be real numeric"):
             auto_arima(pd.DataFrame({"a": bad.to_numpy()}), h=2)
+
+
+def test_a_panel_held_in_the_index_is_read_as_the_long_frame():
+    # df.set_index(["unique_id", "ds"]) was read as a wide frame with one column: the
+    # series glued end to end, one forecast at positions 110, 111, ... (3 M3 quarterly
+    # series); unique_id as the index (statsforecast before 1.0) forecast the ds column
+    # as a series. Both are the long frame now, in auto_arima, fit_arima and cross_validation;
+    # other MultiIndexes and a frame with ds and y but no unique_id are refused
+    import tsconv
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], [30, 30, 34]),
+                       "ds": np.r_[np.tile(pd.date_range("2000", periods=30, freq="QS"), 2), pd.date_range("1999", periods=34, freq="QS")],
+                       "y": 100 + rng.standard_normal(94).cumsum()})
+    ref = tsconv.auto_arima(df, 4, season_length=4)
+    for held in (df.set_index(["unique_id", "ds"]), df.set_index(["unique_id", "ds"])["y"], df.set_index("unique_id"),
+                 df.set_index(["ds", "unique_id"])):
+        pd.testing.assert_frame_equal(tsconv.auto_arima(held, 4, season_length=4), ref)
+    np.testing.assert_array_equal(fit_arima(df.set_index(["unique_id", "ds"])["y"], (1, 1, 0)).params,
+                                  fit_arima(df, (1, 1, 0)).params)
+    pd.testing.assert_frame_equal(tsconv.cross_validation(df.set_index(["unique_id", "ds"])["y"], 2, order=(1, 1, 0)),
+                                  tsconv.cross_validation(df, 2, order=(1, 1, 0)))
+    with pytest.raises(ValueError, match="MultiIndex with levels \\['id', 'ds'\\]"):
+        tsconv.auto_arima(df.rename(columns={"unique_id": "id"}).set_index(["id", "ds"]), 4)
+    with pytest.raises(ValueError, match="columns 'ds' and 'y' but no 'unique_id'"):
+        tsconv.auto_arima(df.drop(columns="unique_id"), 4)

@@ -25,7 +25,7 @@ from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import check_time_index
 from tsconv.engine import _pandas_values
-from tsconv.estimate import InfoCriterion, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
+from tsconv.estimate import InfoCriterion, _as_long, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -47,6 +47,7 @@ class _Panel:
     """
 
     def __init__(self, data: Any) -> None:
+        data = _as_long(data)
         self.kind = "array"
         self.index: Any = None
         self.xnames: list[Any] = []

@@ -14,7 +14,7 @@ import pandas as pd
 
 from tsconv._validation import as_int
 from tsconv.arima import check_time_index
-from tsconv.estimate import _parse_long
+from tsconv.estimate import _as_long, _parse_long
 from tsconv.estimate import fit_arima
 from tsconv.forecast import check_level
 
@@ -101,6 +101,7 @@ def cross_validation(
     step = h if step is None else as_int(step, "step", minimum=1)
     n_windows = as_int(n_windows, "n_windows", minimum=1)
     levels = check_level(level)
+    data = _as_long(data)
     if isinstance(data, pd.Series):
         check_time_index(data.index, "data")
     long = _long(data)

@@ -203,6 +203,31 @@ def _as_panel(y: Any) -> tuple[list[NDArray[np.float64]], list[Any] | None, list
     return list(arr), None, None, False
 
 
+def _as_long(data: Any, name: str = "data") -> Any:
+    """A long panel held in the index, as a long DataFrame: a (``unique_id``, ``ds``)
+    MultiIndex, or ``unique_id`` as the index (statsforecast's layout before 1.0). Other
+    MultiIndexes, and frames with ``ds`` and ``y`` columns but no ``unique_id``, are refused:
+    read as wide frames they glued the panel's series into one, forecast at positions."""
+    if not isinstance(data, (pd.Series, pd.DataFrame)):
+        return data
+    if isinstance(data.index, pd.MultiIndex):
+        if sorted(map(str, data.index.names)) != ["ds", "unique_id"]:
+            raise ValueError(f"{name} has a MultiIndex with levels {list(data.index.names)}: a panel is a long DataFrame "
+                             "with columns 'unique_id', 'ds', 'y' (or indexed by the two levels 'unique_id' and 'ds')")
+        if isinstance(data, pd.Series):
+            data = data.rename("y").to_frame()
+        if "y" not in data.columns:
+            raise ValueError(f"a DataFrame indexed by 'unique_id' and 'ds' needs a column 'y', got {list(data.columns)}")
+        return data.reset_index()
+    if isinstance(data, pd.DataFrame) and "unique_id" not in data.columns:
+        if data.index.name == "unique_id":
+            return data.reset_index()
+        if "ds" in data.columns and "y" in data.columns:
+            raise ValueError(f"{name} has columns 'ds' and 'y' but no 'unique_id': a long DataFrame needs all three "
+                             "(a wide DataFrame has one column per series, the dates in its index)")
+    return data
+
+
 def _regressors(trend: str, exog: Any, n: int, k_series: int, offset: int = 1) -> NDArray[np.float64]:
     """Trend columns then exog: ``(n, m)`` shared or ``(k, n, m)`` per series."""
     D = _ep.trend_matrix(trend, n, offset)
@@ -929,6 +954,7 @@ def fit_arima(
     ar, d, ma, sar, D, sma, s = _parse_orders(order, seasonal_order)
     if not isinstance(sort, bool):
         raise TypeError(f"sort must be True or False, got {sort!r}")
+    y = _as_long(y, "y")
     if sort and isinstance(y, pd.Series):
         y = y.sort_index(kind="stable")
     series, ids, stamps, single = _as_panel(y)
