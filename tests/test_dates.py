@@ -186,3 +186,27 @@ def test_a_freq_that_is_no_frequency_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert tsconv.auto_arima(s, 2, intervals="model", freq="MS").index.equals(fit_arima(s, (1, 1, 0)).forecast(2).mean.index)
+
+
+@pytest.mark.parametrize("dates, future", [
+    (["2020-01-01", "2020-02-01"], ["2020-03-01", "2020-04-01", "2020-05-01"]),
+    (["2020-02-01", "2020-03-01"], ["2020-04-01", "2020-05-01", "2020-06-01"]),
+    (["2020-01-31", "2020-02-29"], ["2020-03-31", "2020-04-30", "2020-05-31"]),
+    (["2020-01-01", "2020-04-01"], ["2020-07-01", "2020-10-01", "2021-01-01"]),
+    (["2020-03-31", "2020-06-30"], ["2020-09-30", "2020-12-31", "2021-03-31"]),
+    (["2019-01-01", "2020-01-01"], ["2021-01-01", "2022-01-01", "2023-01-01"]),
+    (["2020-01-01", "2020-01-08"], ["2020-01-15", "2020-01-22", "2020-01-29"]),  # a fixed step goes on
+])
+def test_two_dates_on_a_month_quarter_or_year_grid_continue_on_it(dates, future):
+    # pandas infers a frequency from three dates or more; two month starts were continued
+    # by their 31-day spacing (2020-03-03, 2020-04-03, 2020-05-04) in a monthly panel.
+    # The reference: pandas' own date_range of the three or more dates' inferred frequency
+    ds = pd.DatetimeIndex(dates)
+    assert list(pd.date_range(ds[0], periods=5, freq=pd.infer_freq(pd.DatetimeIndex([*dates, future[0]])))[2:]) == list(pd.DatetimeIndex(future))
+    df = pd.DataFrame({"unique_id": ["short", "short"] + ["long"] * 24,
+                       "ds": [*ds, *pd.date_range("2018-01-01", periods=24, freq="MS")],
+                       "y": np.r_[1.0, 2.0, np.arange(24.0)]})
+    out = auto_arima(df, 3)
+    assert list(out.loc[out["unique_id"] == "short", "ds"]) == list(pd.DatetimeIndex(future))
+    fc = fit_arima(pd.Series([1.0, 2.0], index=ds), (0, 0, 0)).forecast(3)
+    assert list(fc.mean.index) == list(pd.DatetimeIndex(future))

@@ -1136,6 +1136,19 @@ def _date_freq(index: pd.DatetimeIndex) -> Any:
     return best
 
 
+def _calendar_step(a: pd.Timestamp, b: pd.Timestamp) -> Any:
+    """The calendar offset of months, quarters or years that goes from the date ``a`` on
+    its grid to ``b`` (two month starts: 'MS'), or None. pandas infers a frequency from three
+    dates or more; two dates a month apart continued by their spacing (31 days) drifted
+    off the month grid: 2020-01-01, 2020-02-01 went on 2020-03-03, 2020-04-03, 2020-05-04."""
+    for off in (pd.offsets.MonthBegin(), pd.offsets.MonthEnd(), pd.offsets.QuarterBegin(startingMonth=a.month),
+                pd.offsets.QuarterEnd(startingMonth=a.month), pd.offsets.YearBegin(month=a.month),
+                pd.offsets.YearEnd(month=a.month)):
+        if off.is_on_offset(a) and a + off == b:
+            return off
+    return None
+
+
 def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, where: str = "") -> pd.DatetimeIndex:
     """The ``h`` dates after ``index`` (time zone aware ones in their zone): at ``freq``
     (given, else :func:`_date_freq`), starting with the first date of its grid after the
@@ -1144,6 +1157,8 @@ def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, where: s
     otherwise a ValueError asks for ``freq=`` (``where``: which series, for the message)."""
     if freq is None:
         freq = _date_freq(index)
+        if freq is None and len(index) == 2:
+            freq = _calendar_step(index[0], index[1])
     else:
         try:
             freq = pd.tseries.frequencies.to_offset(freq)
