@@ -692,6 +692,12 @@ class AutoARIMA:
         most = np.zeros(len(self._where) * h * self.n_windows)
         if self.intervals == "conformal" and self._where and np.isfinite(_conformal.factor(most, min(levels))):
             sc = self._window_scores(h)
+        else:
+            sc = np.zeros(0)
+        # the possible scores may be enough and the finite ones not (a series too short
+        # for a window): then no level is calibrated, and the intervals stay the model's
+        # (they were the normal quantile times the recent scale r, neither one nor the other)
+        if any(np.isfinite(_conformal.factor(sc, lev)) for lev in levels):
             if self.recent_scale:
                 for batch, rows in self._batches:
                     scales[rows] = _conformal.recent_scale(_batch_residuals(batch), h)
