@@ -947,3 +947,24 @@ def test_too_few_window_scores_leave_the_model_intervals():
     model = tsconv.AutoARIMA(season_length=4, intervals="model").fit(df).forecast(4, level=95)
     np.testing.assert_allclose(fc["hi-95"] - fc["lo-95"], model["hi-95"] - model["lo-95"], rtol=1e-12)
     assert (m.interval_scales == 1.0).all()
+
+
+def test_a_bad_freq_is_refused_before_the_search(monkeypatch):
+    # on 20 M3 monthly series dated on the 15th the missing freq was reported after the
+    # 4 s search (and freq='not-a-freq' after 3.3 s); level was already checked first
+    import tsconv
+    from tsconv.auto import AutoARIMA
+
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-15", periods=30, freq="MS") + pd.Timedelta(days=14),
+                       "y": np.arange(30.0) % 7})
+
+    def no_search(self, data):
+        raise AssertionError("searched before the dates were checked")
+
+    monkeypatch.setattr(AutoARIMA, "fit", no_search)
+    with pytest.raises(ValueError, match="cannot be inferred"):
+        tsconv.auto_arima(df, 3)
+    with pytest.raises(ValueError, match="freq of dates must be a pandas frequency"):
+        tsconv.auto_arima(df, 3, freq="not-a-freq")
+    monkeypatch.undo()
+    assert list(tsconv.auto_arima(df, 2, freq="MS")["ds"]) == list(pd.to_datetime(["2002-08-01", "2002-09-01"]))  # last 2002-07-15

@@ -482,7 +482,7 @@ class AutoARIMA:
         regressor constant over a series is dropped for that series (as R). Returns
         ``self``.
         """
-        panel = _Panel(data)
+        panel = data if isinstance(data, _Panel) else _Panel(data)
         k = len(panel.ids)
         s = self.season_length
         fallback = [""] * k
@@ -801,4 +801,8 @@ def auto_arima(data: Any, h: int, *, season_length: int = 1, level: Sequence[flo
     """
     h = as_int(h, "h", minimum=1)
     check_level(level)  # refused before the search, not after it
-    return AutoARIMA(season_length, **options).fit(data).forecast(h, level=level, X_df=X_df, freq=freq)
+    model = AutoARIMA(season_length, **options)
+    panel = _Panel(data)
+    for i in range(len(panel.ids)):  # a bad freq, or dates without one, refused before the search too
+        panel.future(i, h, freq)
+    return model.fit(panel).forecast(h, level=level, X_df=X_df, freq=freq)
