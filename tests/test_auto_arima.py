@@ -968,3 +968,19 @@ def test_a_bad_freq_is_refused_before_the_search(monkeypatch):
         tsconv.auto_arima(df, 3, freq="not-a-freq")
     monkeypatch.undo()
     assert list(tsconv.auto_arima(df, 2, freq="MS")["ds"]) == list(pd.to_datetime(["2002-08-01", "2002-09-01"]))  # last 2002-07-15
+
+
+def test_one_series_with_a_fallback_forecast_says_so():
+    # a panel's frame flags it in its fallback column; one series' frame had no column and
+    # no warning (two points, a straight line: naive forecasts in silence)
+    import tsconv
+
+    for y in (pd.Series([5.0, 7.0]), pd.Series(np.arange(24.0)), pd.Series(np.full(10, 3.0))):
+        with pytest.warns(UserWarning, match="fallback forecast"):
+            out = tsconv.auto_arima(y, 3)
+        assert "fallback" not in out.columns
+        flagged = tsconv.AutoARIMA().fit(y).summary()["fallback"].iloc[0]
+        assert flagged in ("naive", "mean") and flagged in str(tsconv.AutoARIMA().fit(y).summary())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a modelled series: no warning
+        tsconv.auto_arima(pd.Series(np.random.default_rng(0).standard_normal(40).cumsum()), 3)

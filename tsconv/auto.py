@@ -240,6 +240,10 @@ def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArra
     if ds is None:
         ds = [t for i in range(len(panel.ids)) for t in panel.future(i, h)]
     if panel.kind == "series":
+        if fallback[0]:  # a panel has its fallback column; one series' frame says it here
+            warnings.warn(f"no ARIMA model for this series: {fallback[0]!r} fallback forecast (a constant series: its "
+                          "value; too short, constant after differencing or missing values inside: the naive forecast)",
+                          UserWarning, stacklevel=3)
         return pd.DataFrame(cols, index=pd.Index(ds, name="ds"))
     out = pd.DataFrame({"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h), "ds": ds, **cols})
     out["fallback"] = np.repeat(np.asarray(fallback, dtype=object), h)
