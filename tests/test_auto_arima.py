@@ -975,7 +975,7 @@ def test_one_series_with_a_fallback_forecast_says_so():
     # no warning (two points, a straight line: naive forecasts in silence)
     import tsconv
 
-    for y in (pd.Series([5.0, 7.0]), pd.Series(np.arange(24.0)), pd.Series(np.full(10, 3.0))):
+    for y in (pd.Series([5.0, 7.0]), pd.Series(np.full(10, 3.0))):
         with pytest.warns(UserWarning, match="fallback forecast"):
             out = tsconv.auto_arima(y, 3)
         assert "fallback" not in out.columns
@@ -984,3 +984,24 @@ def test_one_series_with_a_fallback_forecast_says_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a modelled series: no warning
         tsconv.auto_arima(pd.Series(np.random.default_rng(0).standard_normal(40).cumsum()), 3)
+
+
+def test_a_series_with_constant_differences_gets_r_s_model_for_it():
+    # forecast::auto.arima, `if (is.constant(dx))` (the package's source): ARIMA(0,1,0)
+    # with the drift fixed at mean(dx); with D = 1 and d = 0 ARIMA(0,0,0)(0,1,0)_m with the
+    # drift mean(dx / m); with both ARIMA(0,d,0)(0,D,0)_m. tsconv gave a naive fallback
+    # (a straight line 1..24 forecast 24, 24, ...; statsforecast: 25, 26, 27, 28)
+    import tsconv
+
+    line = pd.Series(2.0 * np.arange(30) + 3, index=pd.date_range("2000", periods=30, freq="MS"))
+    m = tsconv.AutoARIMA().fit(line)
+    row = m.summary().iloc[0]
+    assert row["order"] == (0, 1, 0) and row["trend"] == "t" and row["fallback"] == ""
+    fc = m.forecast(3)
+    np.testing.assert_allclose(fc["mean"], [63.0, 65.0, 67.0], rtol=1e-12)
+    np.testing.assert_allclose(fc["hi-95"] - fc["lo-95"], 0.0, atol=1e-9)  # the drift explains every difference
+    pattern = np.tile([1.0, 5.0, 3.0, 7.0], 8) + np.repeat(np.arange(8.0), 4) * 2  # +2 a year
+    m = tsconv.AutoARIMA(season_length=4, d=0).fit(pattern)
+    assert m.summary().iloc[0]["seasonal_order"] == (0, 1, 0, 4)
+    np.testing.assert_allclose(m.forecast(6)["mean"], np.r_[pattern[-4:] + 2, pattern[-4:-2] + 4], rtol=1e-12)
+    assert isinstance(m.models[0], tsconv.ARIMA)

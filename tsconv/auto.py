@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
-from tsconv.arima import check_time_index
+from tsconv.arima import ARIMA, check_time_index
 from tsconv.engine import _pandas_values
 from tsconv.estimate import InfoCriterion, _as_long, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
 from tsconv.forecast import check_level, level_label
@@ -34,6 +34,27 @@ __all__ = ["AutoARIMA", "auto_arima"]
 # ---------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------
+def _polynomial_model(y: NDArray[np.float64], w: NDArray[np.float64], d: int, D: int, s: int) -> ARIMA:
+    """R's ``auto.arima`` model of a series whose differenced values ``w`` are constant
+    (forecast's source: ``if (is.constant(dx))``): ARIMA(0,0,0)(0,D,0)_s with the drift
+    fixed at ``mean(w) / s`` when ``d = 0``; ARIMA(0,d,0)(0,D,0)_s without one when both are
+    differenced; ARIMA(0,2,0); ARIMA(0,1,0) with the drift fixed at ``mean(w)``. Its
+    ``sigma2`` is the mean square of its residuals, as R's (0 for a drift that explains
+    them: the smallest positive double, a zero-width interval)."""
+    if D and d == 0:
+        kw: dict[str, Any] = dict(trend="t", trend_params=[float(np.mean(w)) / s])
+    elif D or d == 2:
+        kw = {}
+    else:
+        kw = dict(trend="t", trend_params=[float(np.mean(w))])
+    order, sorder = (0, d, 0), ((0, D, 0, s) if D else (0, 0, 0, 0))
+    m = ARIMA(order, sorder, sigma2=1.0, **kw)
+    r = np.asarray(m.residuals(y, start="conditional"), dtype=float)
+    r = r[np.isfinite(r)]
+    s2 = float(np.mean(r**2)) if r.size else 0.0
+    return m.replace(sigma2=max(s2, float(np.finfo(float).tiny)))
+
+
 class _Panel:
     """Series (leading and trailing NaN trimmed), their labels, time stamps and
     regressors (the other columns of a long DataFrame).
@@ -242,7 +263,7 @@ def _forecast_frame(panel: _Panel, h: int, mean: NDArray[np.float64], se: NDArra
     if panel.kind == "series":
         if fallback[0]:  # a panel has its fallback column; one series' frame says it here
             warnings.warn(f"no ARIMA model for this series: {fallback[0]!r} fallback forecast (a constant series: its "
-                          "value; too short, constant after differencing or missing values inside: the naive forecast)",
+                          "value; too short, no candidate fitted or missing values inside: the naive forecast)",
                           UserWarning, stacklevel=3)
         return pd.DataFrame(cols, index=pd.Index(ds, name="ds"))
     out = pd.DataFrame({"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h), "ds": ds, **cols})
@@ -340,7 +361,11 @@ class AutoARIMA:
     (its last value, intervals from the variance of its differences; NaN when it has
     fewer than two values). Leading and trailing missing values are trimmed (ragged
     wide frames); an infinite value is no missing value and gets a ValueError naming
-    the series.
+    the series. A series whose differences are constant (a straight line, a repeated
+    seasonal pattern) gets R's model for it, not a fallback: ARIMA(0,1,0) with its drift,
+    ARIMA(0,0,0)(0,1,0) with its seasonal drift, ARIMA(0,2,0) or ARIMA(0,1,0)(0,1,0), as
+    ``forecast::auto.arima`` (zero-width intervals where the drift explains every
+    difference).
 
     The data are checked as :func:`tsconv.fit_arima` checks them: the index of a
     Series (wide frame) increasing and unique, ``ds`` unique within a series of a long
@@ -490,6 +515,7 @@ class AutoARIMA:
         k = len(panel.ids)
         s = self.season_length
         fallback = [""] * k
+        exact: dict[int, ARIMA] = {}  # differenced to a constant: R's model, nothing to estimate
         ok: list[int] = []
         dd = np.zeros(k, dtype=np.intp)
         DD = np.zeros(k, dtype=np.intp)
@@ -503,7 +529,9 @@ class AutoARIMA:
             else:
                 d, D = self._differencing(v, panel.x(i))
                 w = _stepwise._ep.difference(v, d, D, s)
-                if w.size < 3 or np.ptp(w) == 0:
+                if w.size and np.ptp(w) == 0 and panel.x(i) is None and (d or D):
+                    exact[i] = _polynomial_model(v, w, d, D, s)
+                elif w.size < 3 or np.ptp(w) == 0:
                     fallback[i] = "naive"
                 else:
                     dd[i], DD[i] = d, D
@@ -563,7 +591,7 @@ class AutoARIMA:
         self._scores: dict[int, NDArray[np.float64]] = {}
         groups: dict[tuple[Any, int, int, Any, str], list[int]] = {}
         for i in range(k):
-            if best[i] is None and not fallback[i]:
+            if best[i] is None and not fallback[i] and i not in exact:
                 fallback[i] = "naive"
             if best[i] is not None:
                 key = (best[i], int(dd[i]), int(DD[i]), panel.xgroup(i), self._ic_of(panel.values[i]))
@@ -587,6 +615,7 @@ class AutoARIMA:
                 self._where[int(i)] = (g, j)
                 crit[i] = float(getattr(batch, self.ic)[j])
         self._panel, self._best, self._crit, self._fallback, self._d, self._D = panel, best, crit, fallback, dd, DD
+        self._exact = exact
         self._finalists = finalists
         return self
 
@@ -627,7 +656,7 @@ class AutoARIMA:
                 g, j = self._where[i]
                 out[uid] = self._batches[g][0].model(j)
             else:
-                out[uid] = None
+                out[uid] = self._exact.get(i)
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -638,7 +667,10 @@ class AutoARIMA:
         rows: list[dict[str, Any]] = []
         for i, uid in enumerate(panel.ids):
             cand = self._best[i] if i in self._where else None
-            if cand is None:
+            if i in self._exact:
+                m = self._exact[i]
+                rows.append({"order": m.order, "seasonal_order": m.seasonal_order, "trend": m.trend, self.ic: np.nan})
+            elif cand is None:
                 rows.append({"order": None, "seasonal_order": None, "trend": None, self.ic: np.nan})
             else:
                 p, q, P, Q, _ = cand
@@ -712,8 +744,11 @@ class AutoARIMA:
                 c = max(c if np.isfinite(c) else float(scipy.stats.norm.ppf(0.5 + lev / 200.0)), prev)
                 factors[lev][modelled] = prev = c
                 self.interval_factors[lev] = c
+        for i, m in self._exact.items():
+            fc = m.forecast(panel.values[i], h)
+            mean[i], se[i] = fc.mean, fc.se
         for i in range(k):
-            if i in self._where:
+            if i in self._where or i in self._exact:
                 continue
             v = panel.values[i]
             fin = v[np.isfinite(v)]
