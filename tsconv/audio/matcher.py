@@ -2964,7 +2964,7 @@ class Matcher:
             the catalog. When the best exact score is below 0.5, the search runs again in
             the lowest 8th of the band (twice the speeds, about four times the grid's
             cost), the better answer is kept and its probability doubled (two searches).
-            About 4.7 normal queries in all for a clip played at another speed, one for a
+            About 4.6 normal queries in all for a clip played at another speed, one for a
             clip at its true speed (medians on an hour of real music);
             ``docs/audio.md`` has the measured accuracy and cost.
         check_rate : bool, default False
