@@ -1005,3 +1005,20 @@ def test_a_series_with_constant_differences_gets_r_s_model_for_it():
     assert m.summary().iloc[0]["seasonal_order"] == (0, 1, 0, 4)
     np.testing.assert_allclose(m.forecast(6)["mean"], np.r_[pattern[-4:] + 2, pattern[-4:-2] + 4], rtol=1e-12)
     assert isinstance(m.models[0], tsconv.ARIMA)
+
+
+def test_a_chosen_model_forecasts_on_its_series_dates():
+    # models[uid].forecast(h) was on steps 1, 2, ... (the batch holds no dates): the same
+    # numbers as the panel's model intervals, now on the same dates
+    import tsconv
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 40), "ds": np.tile(pd.date_range("2000", periods=40, freq="MS"), 2),
+                       "y": rng.standard_normal(80).cumsum()})
+    m = tsconv.AutoARIMA(intervals="model").fit(df)
+    panel = m.forecast(3).set_index(["unique_id", "ds"])
+    for uid in ("a", "b"):
+        own = m.models[uid].forecast(3).to_frame()
+        assert list(own.index) == list(pd.date_range("2003-05-01", periods=3, freq="MS"))
+        np.testing.assert_allclose(own["mean"], panel.loc[uid, "mean"], rtol=1e-12)
+        np.testing.assert_allclose(own["hi-95"], panel.loc[uid, "hi-95"], rtol=1e-12)

@@ -25,7 +25,7 @@ from tsconv import _conformal, _stepwise
 from tsconv._validation import as_int, check_option, check_real_dtype
 from tsconv.arima import ARIMA, check_time_index
 from tsconv.engine import _pandas_values
-from tsconv.estimate import InfoCriterion, _as_long, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
+from tsconv.estimate import InfoCriterion, _as_long, _make_model, _batch_residuals, _check_next_stamps, _future_stamps, _one_series, _parse_long
 from tsconv.forecast import check_level, level_label
 
 __all__ = ["AutoARIMA", "auto_arima"]
@@ -654,7 +654,11 @@ class AutoARIMA:
         for i, uid in enumerate(panel.ids):
             if i in self._where:
                 g, j = self._where[i]
-                out[uid] = self._batches[g][0].model(j)
+                v = panel.values[i]
+                st = None if panel.stamps is None else panel.stamps[i][panel.offsets[i] : panel.offsets[i] + v.size]
+                # on the series' own dates, so that its forecast(h) is dated (the batch holds none)
+                data = None if st is None or len(st) != v.size else pd.Series(v, index=pd.Index(st, name="ds"), name=uid)
+                out[uid] = _make_model(self._batches[g][0], j, data=data)
             else:
                 out[uid] = self._exact.get(i)
         return out
