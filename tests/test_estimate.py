@@ -28,6 +28,13 @@ from tsconv.arima import ARIMA
 from tsconv.estimate import ConvergenceWarning, FittedARIMA, _kpss_statistic, fit_arima, seasonal_strength, select_order
 
 
+def _heartrate():
+    # 150 heart-rate readings (MIT time-series database), as pmdarima.datasets bundles them
+    import pathlib
+
+    return np.loadtxt(pathlib.Path(__file__).parent / "data" / "heartrate.csv")
+
+
 def _sm_fit(y, order, seasonal_order=(0, 0, 0, 0), trend="n", **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,13 +109,11 @@ def test_ols_forecast_equals_autoreg_forecast():
 
 
 def test_an_ols_fit_with_a_non_stationary_ar_part_is_autoreg_s():
-    # OLS does not enforce stationarity: on pmdarima's heart rates (150 readings; AR(3) with
+    # OLS does not enforce stationarity: on the heart rates pmdarima bundles (150 readings; AR(3) with
     # a time trend, a root at modulus 1/0.996) forecast, resid, fittedvalues, ljung_box and
     # summary raised "start='exact' needs a stationary AR part", while the panel forecast
     # (and AutoReg) gave the numbers. The conditional start is AutoReg's.
-    import pmdarima.datasets
-
-    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    y = _heartrate()
     r = AutoReg(y, lags=3, trend="t").fit()
     assert np.min(np.abs(r.roots)) < 1  # statsmodels' roots of the lag polynomial: non-stationary
     f = fit_arima(y, (3, 0, 0), trend="t", method="ols")

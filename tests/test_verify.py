@@ -14,6 +14,13 @@ from tsconv.datasets import load
 from tsconv.verify import VerificationReport, against_statsmodels, check_suite
 
 
+def _heartrate():
+    # 150 heart-rate readings (MIT time-series database), as pmdarima.datasets bundles them
+    import pathlib
+
+    return np.loadtxt(pathlib.Path(__file__).parent / "data" / "heartrate.csv")
+
+
 @pytest.fixture(scope="module")
 def wpi_results():
     # Stata arima documentation, example 1: ARIMA(1,1,1)+c on wpi1 (statsmodels results_sarimax)
@@ -181,10 +188,9 @@ def test_a_fit_with_a_non_stationary_ar_part_is_compared_from_its_own_start(monk
     # OLS (AutoReg) and enforce_stationarity=False fits can end non-stationary: heart rates
     # AR(2)+t has a root of modulus 0.9968. against_statsmodels raised (no exact start);
     # the fit's own start is compared, the exact-diffuse rows are n/a with a note
-    import pmdarima.datasets
     from statsmodels.tsa.ar_model import AutoReg
 
-    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    y = _heartrate()
     res = AutoReg(y, lags=2, trend="t").fit()
     assert np.min(np.abs(res.roots)) < 1
     rep = against_statsmodels(res)
@@ -210,10 +216,9 @@ def test_the_exact_tolerance_grows_with_the_stationary_variance():
     # after; variances sigma2 / (1 - phi^2), then sigma2): tsconv's are those to 1e-14,
     # statsmodels' exact-diffuse reference 9e-8 sd(y) away, and a correct model was
     # reported FAILED against 1e-9. The tolerance is scaled by sum psi^2 (1389 here).
-    import pmdarima.datasets
     from statsmodels.tsa.ar_model import AutoReg
 
-    y = np.asarray(pmdarima.datasets.load_heartrate(), dtype=float)
+    y = _heartrate()
     res = AutoReg(y, lags=[2], trend="n").fit()
     phi, s2 = float(res.params[0]), float(res.sigma2)
     m = ARIMA.from_statsmodels(res)
