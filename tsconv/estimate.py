@@ -26,7 +26,7 @@ from tsconv import _batchfit as _ep
 from tsconv import _boxcox, _persist
 from tsconv._persist import DiagonalCovarianceWarning, ModelFileError
 from tsconv._validation import as_float_array, as_int, check_option, first_nonfinite, is_real, parse_orders
-from tsconv.arima import ARIMA, _date_freq, _future_dates, _next_numbers, check_time_index, model_label
+from tsconv.arima import ARIMA, Start, _date_freq, _future_dates, _next_numbers, check_time_index, model_label
 from tsconv.forecast import BatchForecast, Forecast, check_level, gaussian_bounds, reject_old_keywords
 
 __all__ = ["fit_arima", "select_order", "ARIMABatch", "BatchForecast", "FittedARIMA", "FitResult", "ConvergenceWarning",
@@ -1559,7 +1559,7 @@ class FittedARIMA(ARIMA):
         return fc if self.boxcox is None else _back_transformed(fc, self.boxcox, self.data)
 
     @property
-    def _start(self) -> str:
+    def _start(self) -> Start:
         """``'exact'``, or ``'conditional'`` for a conditional least-squares fit whose AR
         part is not stationary (OLS on a trending series: AR roots at 0.996 on heart
         rates): no stationary start exists, and the conditional one is the estimator's."""

@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.signal
 from numpy.typing import ArrayLike
 
-from tsconv.arima import ARIMA
+from tsconv.arima import ARIMA, Start
 
 __all__ = ["against_statsmodels", "check_suite", "VerificationReport"]
 
@@ -268,7 +268,7 @@ def against_statsmodels(
             # ours is then the conditional one, statsmodels' a diffuse one, the same after
             # the first p observations for the AR part and after burn_in for the MA part
             stationary = model.is_stationary
-            start1 = "exact" if stationary else "conditional"
+            start1: Start = "exact" if stationary else "conditional"
             if kind == "SARIMAX" and getattr(inner.model.ssm, "tolerance", 0) > 0:
                 # The results' Kalman filter froze its covariances at statsmodels'
                 # steady-state threshold (1e-19, absolute): with a small sigma2 that moves
