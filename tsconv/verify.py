@@ -247,6 +247,14 @@ def against_statsmodels(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # statsmodels' stationary start (its Lyapunov solve and the first Kalman steps) is
+        # accurate to the rounding of the stationary variance, which grows as an AR root
+        # nears 1: relative to sigma2 it is sum psi_j^2 of the stationary part (1 for
+        # white noise; 1389 for an AR(2) lag-2 coefficient of 0.99964, heart rates, where
+        # statsmodels' first predictions were 9e-8 sd(y) from the closed form and tsconv's
+        # 0). The exact tolerance is scaled by it, when above 1.
+        stationary = model.is_stationary
+        tol2 = TOL_EXACT * _variance_ratio(model) if stationary else TOL_EXACT
         # (1) the results as they are
         if isinstance(inner, AutoRegResults):
             p0 = inner.model._hold_back
@@ -267,7 +275,6 @@ def against_statsmodels(
             # a non-stationary AR part (enforce_stationarity=False) has no stationary start:
             # ours is then the conditional one, statsmodels' a diffuse one, the same after
             # the first p observations for the AR part and after burn_in for the MA part
-            stationary = model.is_stationary
             start1: Start = "exact" if stationary else "conditional"
             if kind == "SARIMAX" and getattr(inner.model.ssm, "tolerance", 0) > 0:
                 # The results' Kalman filter froze its covariances at statsmodels'
@@ -285,8 +292,7 @@ def against_statsmodels(
             theirs_p = np.asarray(inner.fittedvalues, dtype=float)
             if exact_start:
                 first = 0 if getattr(inner.model, "use_exact_diffuse", False) or dd == 0 else dd
-                tol_x = TOL_EXACT * _variance_ratio(model)  # as the exact diffuse rows below
-                tol_p, tol_f, tol_s, ref = tol_x, tol_x, tol_x, "fit (exact start)"
+                tol_p, tol_f, tol_s, ref = tol2, tol2, tol2, "fit (exact start)"
             else:
                 p_red = 0 if stationary else model._ar_red.size - 1
                 first = min(n, dd + p_red + model.burn_in(BURN_IN_TOL)) if model.is_invertible else n
@@ -325,7 +331,7 @@ def against_statsmodels(
 
         # (2) same parameters, exact diffuse start
         ref = "exact diffuse"
-        if not model.is_stationary:  # no stationary distribution: nothing to start from
+        if not stationary:  # no stationary distribution: nothing to start from
             for q in ("one-step prediction", "residual", "prediction variance", "forecast mean", "forecast se"):
                 rep._add(q, ref, [], [], sd, TOL_EXACT)
             rep.notes.append(
@@ -334,13 +340,6 @@ def against_statsmodels(
                 "it has no exact (stationary) start, so only the fit's own start is compared")
             return rep
         ex_res, trend_cols = _exact_statsmodels(model, yv, exv)
-        # statsmodels' stationary start (its Lyapunov solve and the first Kalman steps) is
-        # accurate to the rounding of the stationary variance, which grows as an AR root
-        # nears 1: relative to sigma2 it is sum psi_j^2 of the stationary part (1 for
-        # white noise; 1389 for an AR(2) lag-2 coefficient of 0.99964, heart rates, where
-        # statsmodels' first predictions were 9e-8 sd(y) from the closed form and tsconv's
-        # 0). The exact tolerance is scaled by it, when above 1.
-        tol2 = TOL_EXACT * _variance_ratio(model)
         ours_p = model.predict(yv, exog=exv)
         ours_r = model.residuals(yv, exog=exv)
         rep._add("one-step prediction", ref, ours_p, np.asarray(ex_res.fittedvalues), sd, tol2)
