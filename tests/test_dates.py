@@ -210,3 +210,22 @@ def test_two_dates_on_a_month_quarter_or_year_grid_continue_on_it(dates, future)
     assert list(out.loc[out["unique_id"] == "short", "ds"]) == list(pd.DatetimeIndex(future))
     fc = fit_arima(pd.Series([1.0, 2.0], index=ds), (0, 0, 0)).forecast(3)
     assert list(fc.mean.index) == list(pd.DatetimeIndex(future))
+
+
+@pytest.mark.parametrize("dates", [["2020-01-15", "2020-02-15"], ["2021-02-15", "2021-03-15"],
+                                   ["2020-01-15 09:30", "2021-01-15 09:30"]])
+def test_two_dates_on_the_15th_ask_for_freq_as_three_do(dates):
+    # three monthly dates on the 15th have no pandas frequency and ask for freq= (above); two
+    # were continued by their spacing, off the day of the month: 2020-01-15, 2020-02-15 went
+    # on 2020-03-17, 2020-04-17 (31 days)
+    ds = pd.DatetimeIndex(dates)
+    months = (ds[1].year - ds[0].year) * 12 + ds[1].month - ds[0].month
+    assert pd.infer_freq(ds.append(pd.DatetimeIndex([ds[1] + pd.DateOffset(months=months)]))) is None  # pandas
+    s = pd.Series([1.0, 2.0], index=ds)
+    with pytest.raises(ValueError, match="pass freq="):
+        fit_arima(s, (0, 0, 0)).forecast(3)
+    df = pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0]})
+    with pytest.raises(ValueError, match=r"unique_id='a'.*pass freq="):
+        auto_arima(df, 3)
+    step = pd.DateOffset(months=months)
+    assert list(fit_arima(s, (0, 0, 0)).forecast(2, freq=step).mean.index) == [ds[1] + step, ds[1] + 2 * step]

@@ -1149,12 +1149,21 @@ def _calendar_step(a: pd.Timestamp, b: pd.Timestamp) -> Any:
     return None
 
 
+def _months_apart(a: pd.Timestamp, b: pd.Timestamp) -> bool:
+    """Whether ``b`` is a whole number of calendar months after ``a``, on its day of the month
+    and at its time of day."""
+    k = (b.year - a.year) * 12 + b.month - a.month
+    return k > 0 and a + pd.DateOffset(months=k) == b and a.day == b.day
+
+
 def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, where: str = "") -> pd.DatetimeIndex:
     """The ``h`` dates after ``index`` (time zone aware ones in their zone): at ``freq``
     (given, else :func:`_date_freq`), starting with the first date of its grid after the
     last one (data on the 15th with ``freq='MS'``: the 1st of the next month, none
-    skipped); without a frequency, dates of constant spacing (two dates) continue it, and
-    otherwise a ValueError asks for ``freq=`` (``where``: which series, for the message)."""
+    skipped); without a frequency, dates of constant spacing (two dates) continue it, except
+    two dates whole months apart on the same day (the 15th), monthly dates as three such
+    are, and otherwise a ValueError asks for ``freq=`` (``where``: which series, for the
+    message)."""
     if freq is None:
         freq = _date_freq(index)
         if freq is None and len(index) == 2:
@@ -1170,7 +1179,10 @@ def _future_dates(index: pd.DatetimeIndex, h: int, freq: Any = None, *, where: s
         out = pd.date_range(last, periods=h + 1, freq=freq)  # starts at last when last is on the grid
         return out[1:] if out[0] == last else out[:h]
     steps = np.diff(index.asi8)
-    if steps.size and (steps == steps[-1]).all():
+    # two dates whole calendar months apart on the same day and time (the 15th: not on a
+    # month, quarter or year grid) are monthly dates, which pandas gives no frequency, as it
+    # gives three or more none: their spacing (31 days) would drift off the day of the month
+    if steps.size and (steps == steps[-1]).all() and not (len(index) == 2 and _months_apart(index[0], index[1])):
         return pd.DatetimeIndex([last + (last - index[-2]) * j for j in range(1, h + 1)])
     raise ValueError(
         f"the frequency of the dates{where} {index[0]} ... {last} cannot be inferred (irregular or too few); "
