@@ -219,6 +219,29 @@ def test_speed_search_finds_a_clip_without_bass():
         assert best.speed == pytest.approx(1.006, abs=2e-4)
 
 
+def test_speed_search_reports_a_strong_exact_score():
+    # the speed grid's evidence is the low band's; a clip whose track has nothing there is
+    # found and placed exactly (score 0.85-0.93), and its exact score is evidence as in a
+    # normal match: with the search's evidence alone, one of these was left unreported at
+    # p = 0.057 (and on real music a clean clip scoring 0.90 at p = 0.021)
+    for seed in range(8):
+        m, clip = _bassless_catalog(seed)
+        found = m.match(clip, SR, speed_range=0.01)  # the default max_false_alarm, 0.01
+        assert found and (found[0].track, round(found[0].offset_samples)) == ("thin", 8000), seed
+        assert 0.0 < found[0].false_alarm_probability < 1e-6, seed
+
+
+def test_speed_search_on_noise_reports_nothing():
+    # the exact score at a speed-searched place is the best of every lag and speed: counted
+    # so (Bonferroni over the speeds), white noise is not reported
+    m = Matcher()
+    for k in range(4):
+        m.add(f"t{k}", synth_track(20.0, SR, seed=70 + k), SR)
+    for seed in range(6):
+        clip = degrade.colored_noise(3 * SR, "white", seed=seed)
+        assert m.match(clip, SR, speed_range=0.021) == [], seed
+
+
 def test_speed_search_counts_both_searches_in_the_probability():
     # the search in the lowest 8th runs when the lowest 16th's answer is weak; the better
     # answer is kept and its probability doubled (Bonferroni over the two searches)
@@ -273,7 +296,7 @@ def test_speed_refinement_leaves_a_neighbouring_cycle_of_the_bass(cycles):
     clip = degrade.speed(np.asarray(x[off : off + int(3 * SR * f) + 8]), f)[: 3 * SR]
     y = m._query(clip, SR)
     step = float(np.diff(m._speed_grid(0.021, int(2.5 * SR), 16))[0])
-    score, speed, lag, _, _ = m._speed_round(y, 0, off + 109 * cycles, 1 / f, step, 2, 16)
+    score, speed, lag, _, _, _ = m._speed_round(y, 0, off + 109 * cycles, 1 / f, step, 2, 16)
     assert abs(lag - off) <= 1 and abs(speed - 1 / f) < 1e-4 and score > 0.9
 
 

@@ -111,6 +111,9 @@ _VIEW_PAD = 2048  # samples of track context filtered around a re-scored place
 # right-track answers on a neighbouring cycle 10-350 samples away where the exact score is
 # lower: offsets within +-1 sample without EQ at -15 dB 98.0 -> 98.5% (3 s), 93.5 -> 97.0% (1 s)
 _WIDE = 1024
+# a trial of the speed refinement (Matcher._speed_round): score, speed, lag, overlap, whitened
+# clip, its effective length (Matcher._refine)
+_SpeedTrial = tuple[float, float, float, int, NDArray[np.float64], Callable[[], float]]
 _F_LOW = 30.0  # Hz: the band below is left out of search and score (see Matcher._low_bins)
 # the track's filter is floored (Matcher._track_view) at _EVIDENCE times the clip's level g on the track's
 # spectrum, g the _EVIDENCE_Q quantile of P_y / P_t. A clip in white noise at -20 dB looks
@@ -1531,13 +1534,6 @@ class Matcher:
         """
         return self._music_null
 
-    def _calibrated_p(self, scan: _Scan, z: float, n_samples: int) -> float:
-        """``scan.p(z)`` of a clip of ``n_samples`` (working rate) under the music null, if any."""
-        null = self.music_null
-        if null is None:
-            return scan.p(z)
-        return null.p_log10(scan.log10_p(z), n_samples / self.sr, float(self._n_lags()))
-
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str], *, index: bool = True) -> None:
         """Write the catalog to ``path`` atomically (format: ``docs/audio.md``, :mod:`tsconv.audio.catalog`).
@@ -2728,8 +2724,31 @@ class Matcher:
         matches: list[Match] = []
         step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
         pooled = _Scan.fitted(z_all, np.zeros(0, np.int64), np.zeros(0, np.int64), n_chunks)
+        # the probabilities of Candidates.p: the pooled search statistic and the exact score
+        # united, each recalibrated by the music null; the exact score is the best of every
+        # lag and every speed, and the score against speed is a spike 1 / n wide, so it had
+        # 2 speed_range n + 1 times the lags' chances (Bonferroni over the speeds)
+        tests = Candidates(tuple(t.name for t in self._tracks), np.zeros(0, np.int64), np.zeros(0, np.int64),
+                           np.zeros(0), pooled.n_chunks, -math.inf, seg_len // 2, int(y.size),
+                           null=(pooled.sigma, pooled.n_c), music_null=self.music_null, sr=self.sr,
+                           lags=float(self._n_lags()))
+        n_speeds = 2.0 * speed_range * y.size + 1.0
+
+        def search_term(z: float) -> float:
+            """The search's term of the union: a function of ``z`` alone (the score given is none)."""
+            return tests._terms(z, 0.0, float(y.size), music=True)[0]
+
+        def exact_term(z: float, res: _SpeedTrial) -> float:
+            """The exact score's term of a refined place ``res``, its speeds counted (as
+            :meth:`_to_matches`: the effective length only when the overlap's term binds)."""
+            score, overlap, length = res[0], float(res[3]), res[5]
+            a, b = tests._terms(z, score, overlap, music=True)
+            if b * n_speeds < min(1.0, a):
+                b = tests._terms(z, score, length(), music=True)[1]
+            return b * n_speeds
+
         # the low-band statistic is noisy: verify the best few at the full rate, where the
-        # exact score decides between them; the probability stays that of the search
+        # exact score decides between them
         distinct: list[tuple[float, float, int, int]] = []
         for cand in hits:  # neighbouring speeds find the same place: keep distinct places
             if all(cand[2] != d[2] or abs(cand[3] - d[3]) > 64 for d in distinct):
@@ -2738,26 +2757,31 @@ class Matcher:
                     break
         # round 1 of the refinement at every distinct place; rounds 2 and 3 at the best ones,
         # until _SPEED_PLACES of them give a match
-        def round_one(d: tuple[float, float, int, int]) -> tuple[tuple[float, float, float, int, NDArray[np.float64]], int, float]:
+        def round_one(d: tuple[float, float, int, int]) -> tuple[_SpeedTrial, int, float]:
             z, f0, ti, lag = d
             return self._speed_round(y, ti, lag - L, f0, step, 0, decimate), ti, z
 
         first = self._threaded(round_one, distinct)  # the places on threads (memos are per thread)
         first.sort(key=lambda r: -r[0][0])
-        p_best = 1.0
+        a_best = 1.0  # the strongest search evidence of any place
+        terms: list[tuple[float, float]] = []
         for res, ti, z in first:
-            p = self._calibrated_p(pooled, z, y.size)  # the music null, as Candidates.p applies it
-            p_best = min(p_best, p)
+            a_best = min(a_best, search_term(z))
             if len(matches) >= _SPEED_PLACES:
                 continue
             for r in (1, 2):
                 res = self._speed_round(y, ti, int(round(res[2])), res[1], step, r, decimate)
             mt = self._speed_match(ti, res)
             if mt is not None:
-                matches.append(dataclasses.replace(mt, false_alarm_probability=p))
+                matches.append(mt)
+                terms.append((search_term(z), exact_term(z, res)))
+        # the winner by exact score carries the best search evidence with its own exact score's
+        if matches:
+            i = max(range(len(matches)), key=lambda k: matches[k].score)
+            terms[i] = (a_best, terms[i][1])
+        matches = [dataclasses.replace(mt, false_alarm_probability=floor_p(min(1.0, a, b)))
+                   for mt, (a, b) in zip(matches, terms)]
         matches.sort(key=lambda r: -r.score)
-        if matches:  # the winner by exact score carries the best search probability
-            matches[0] = dataclasses.replace(matches[0], false_alarm_probability=p_best)
         return matches
 
     def _verified(self, samples: ArrayLike, sr: Any, found: Candidates, n_candidates: int) -> list[Match]:
@@ -2880,12 +2904,13 @@ class Matcher:
         return max(neg, default=-1.0) > _INVERTED_RATIO * max(max(pos, default=0.0), 0.0)
 
     def _speed_round(self, y: NDArray[np.float64], ti: int, lag0: int, f0: float, step: float, r: int,
-                     decimate: int) -> tuple[float, float, float, int, NDArray[np.float64]]:
+                     decimate: int) -> _SpeedTrial:
         """Round ``r`` (0, 1, 2) of the speed refinement around ``f0`` and ``lag0``: nine speeds.
 
         The exact score against speed is a spike about ``1 / len(clip)`` wide; low-passing
         the clip widens it, so each round narrows the range four times and widens the band
-        (1/8, 1/2, full). Returns the best trial: (score, speed, lag, overlap, whitened clip).
+        (1/8, 1/2, full). Returns the best trial: (score, speed, lag, overlap, whitened clip,
+        its effective length, see :meth:`_refine`).
         """
         band, half, radius = ((1 / 8, step, decimate + 8), (1 / 2, step / 4, 6), (1.0, step / 16, 3))[r]
         # the low band's lag can sit whole cycles of a bass note from the place (+-109 and
@@ -2902,14 +2927,14 @@ class Matcher:
         trials = []
         for f, yf in zip(speeds, stretched):
             q = self._whitened_clip(yf, band, like=centre)
-            score, lag, overlap, q, _ = self._refine(yf, ti, lag0, radius, q, band=band, wide=wide, view=view)
-            trials.append((score, float(f), lag, overlap, q))
+            score, lag, overlap, q, length = self._refine(yf, ti, lag0, radius, q, band=band, wide=wide, view=view)
+            trials.append((score, float(f), lag, overlap, q, length))
         return max(trials, key=lambda t: t[0])
 
-    def _speed_match(self, ti: int, res: tuple[float, float, float, int, NDArray[np.float64]]) -> Match | None:
+    def _speed_match(self, ti: int, res: _SpeedTrial) -> Match | None:
         """The match of a refined speed (:meth:`_speed_round`); None when the overlap is too short."""
         t = self._tracks[ti]
-        score, f_best, lag, overlap, q = res
+        score, f_best, lag, overlap, q, _ = res
         if overlap < self._min_overlap(q.size, t):
             return None
         # resampling at positions i * f undoes a playback 1/f times fast
@@ -2964,6 +2989,10 @@ class Matcher:
             the catalog. When the best exact score is below 0.5, the search runs again in
             the lowest 8th of the band (twice the speeds, about four times the grid's
             cost), the better answer is kept and its probability doubled (two searches).
+            A speed match's probability unites, as :meth:`Candidates.p` does, the grid's
+            search evidence and its exact score, the latter counted over the ``2 *
+            speed_range * n + 1`` speeds the refinement can tell apart (``n``: the clip's
+            samples at the working rate).
             About 4.6 normal queries in all for a clip played at another speed, one for a
             clip at its true speed (medians on an hour of real music);
             ``docs/audio.md`` has the measured accuracy and cost.
