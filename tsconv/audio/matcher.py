@@ -2993,7 +2993,7 @@ class Matcher:
             search evidence and its exact score, the latter counted over the ``2 *
             speed_range * n + 1`` speeds the refinement can tell apart (``n``: the clip's
             samples at the working rate).
-            About 4.6 normal queries in all for a clip played at another speed, one for a
+            About 4.5 normal queries in all for a clip played at another speed, one for a
             clip at its true speed (medians on an hour of real music);
             ``docs/audio.md`` has the measured accuracy and cost.
         check_rate : bool, default False
