@@ -2766,7 +2766,8 @@ class Matcher:
         a_best = 1.0  # the strongest search evidence of any place
         terms: list[tuple[float, float]] = []
         for res, ti, z in first:
-            a_best = min(a_best, search_term(z))
+            a = search_term(z)
+            a_best = min(a_best, a)
             if len(matches) >= _SPEED_PLACES:
                 continue
             for r in (1, 2):
@@ -2774,7 +2775,7 @@ class Matcher:
             mt = self._speed_match(ti, res)
             if mt is not None:
                 matches.append(mt)
-                terms.append((search_term(z), exact_term(z, res)))
+                terms.append((a, exact_term(z, res)))
         # the winner by exact score carries the best search evidence with its own exact score's
         if matches:
             i = max(range(len(matches)), key=lambda k: matches[k].score)
