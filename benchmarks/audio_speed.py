@@ -33,6 +33,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,6 +42,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 SR = 8000
 SNRS = (None, -10.0, -15.0, -20.0)  # of the clips at their true speed
+
+
+def _drawer(sources: list) -> Callable[[np.random.Generator], Any]:
+    """A draw of one of ``sources`` long enough for a 3 s clip (played up to 10% slow),
+    weighted by its length."""
+    long = [s for s in sources if s.x.size > 3 * SR * 1.1 + 100]
+    w = np.array([s.x.size for s in long], dtype=float)
+    w /= w.sum()
+    return lambda rng: long[int(rng.choice(len(long), p=w))]
 
 
 def main() -> None:
@@ -64,13 +74,11 @@ def main() -> None:
     m = Matcher(sr=SR)
     for s in sources:
         m.add(s.name, s.x, SR)
-    inside = [s for s in sources if s.x.size > 3 * SR * 1.1 + 100]
-    w = np.array([s.x.size for s in inside], dtype=float)
-    w /= w.sum()
+    inside = _drawer(sources)
     rng = np.random.default_rng(args.seed)
     clips = []
     for i in range(args.clips):
-        src = inside[int(rng.choice(len(inside), p=w))]
+        src = inside(rng)
         speed = 1.0 + rng.choice([-1.0, 1.0]) * (0.02 if i % 2 == 0 else rng.uniform(0.0, 0.02))
         clip, off = make_clip(src, 3.0, SR, rng, snr=None, eq=True, speed=speed)
         clips.append((src.name, speed, clip, off))
@@ -102,7 +110,7 @@ def main() -> None:
           f"wall {wall_n:.3f} s, {wall_s:.3f} s ({wall_s / wall_n:.1f}x)")
     plain_rows = []
     for i in range(args.unaltered):
-        src = inside[int(rng.choice(len(inside), p=w))]
+        src = inside(rng)
         snr = SNRS[i % len(SNRS)]
         clip, _ = make_clip(src, 3.0, SR, rng, snr=snr, eq=True)
         row = [snr]
@@ -146,13 +154,10 @@ def main() -> None:
         for name, speed, clip, off in clips:
             r = m.match(clip, SR, top_k=1, max_false_alarm=1.0, speed_range=args.speed_range)
             hits.append(bool(r) and r[0].track == name and r[0].false_alarm_probability <= 0.01)
-        others = real_sources(os.path.join(args.dest, "negatives"), 0.0, SR, args.seed)
-        others = [s for s in others if s.x.size > 3 * SR * 1.1 + 100]
-        w = np.array([s.x.size for s in others], dtype=float)
-        w /= w.sum()
+        others = _drawer(real_sources(os.path.join(args.dest, "negatives"), 0.0, SR, args.seed))
         neg = []
         for _ in range(args.negatives):
-            src = others[int(rng.choice(len(others), p=w))]
+            src = others(rng)
             clip, _ = make_clip(src, 3.0, SR, rng, snr=None, eq=True, speed=1.0 + rng.uniform(-0.02, 0.02))
             row = []
             for r_ in (0.0, args.speed_range):
